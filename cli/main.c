@@ -1,0 +1,121 @@
+/* main.c: the bcms command table. Each entry is {name, function, one-line help}. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <omp.h>
+
+#include "cli.h"
+#include "err.h"
+#include "bcms_version.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} cli_cmd_t;
+
+/* Commands are weak references while the tree grows module by module: a command whose file is not
+ * built is simply not listed. */
+#pragma weak cmd_simulate
+#pragma weak cmd_import
+#pragma weak cmd_info
+#pragma weak cmd_view
+#pragma weak cmd_freq
+
+static const cli_cmd_t commands[] = {
+    {"simulate", cmd_simulate, "write a synthetic cohort (VCF.gz + phenotypes) for demos, tests and benchmarks"},
+    {"import", cmd_import, "import a VCF/BCF into a store as one new dataset"},
+    {"info", cmd_info, "summarise a store: datasets, samples, variants, size"},
+    {"view", cmd_view, "write variants of a store back out as VCF/BCF"},
+    {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},
+};
+
+static int saved_argc;
+static char **saved_argv;
+
+static void log_to_stderr(int level, const char *msg, void *ud)
+{
+    static const char *tag[] = {"error", "warning", "info", "debug"};
+    (void)ud;
+    fprintf(stderr, "[bcms %s] %s\n", tag[level < 0 ? 0 : level > 3 ? 3 : level], msg);
+}
+
+int cli_fail(const char *cmd, int code)
+{
+    const char *d = bcms_err_detail();
+    fprintf(stderr, "bcms %s: %s%s%s\n", cmd, bcms_strerror(code), *d ? ": " : "", d);
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "bcms %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+int cli_parse_threads(const char *s)
+{
+    char *end;
+    long v;
+    if (!s) return omp_get_num_procs();
+    v = strtol(s, &end, 10);
+    if (*end || v < 0 || v > 4096) return -1;
+    return v == 0 ? omp_get_num_procs() : (int)v;
+}
+
+char *cli_command_line(void)
+{
+    size_t len = 1;
+    char *s, *p;
+    for (int i = 0; i < saved_argc; i++) len += strlen(saved_argv[i]) + 1;
+    if (!(s = malloc(len))) return NULL;
+    p = s;
+    for (int i = 0; i < saved_argc; i++) {
+        size_t l = strlen(saved_argv[i]);
+        memcpy(p, saved_argv[i], l);
+        p += l;
+        *p++ = i + 1 < saved_argc ? ' ' : 0;
+    }
+    if (p == s) *p = 0;
+    return s;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "bcms %s: genotype store and association engine of BARCODING MS\n\n"
+                "Usage: bcms <command> [options]\n\nCommands:\n", BCMS_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (commands[i].run) fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nRun a command without arguments for its options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    saved_argc = argc;
+    saved_argv = argv;
+    bcms_log_set(log_to_stderr, NULL, getenv("BCMS_DEBUG") ? BCMS_LOG_DEBUG : BCMS_LOG_INFO);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("bcms %s\n", BCMS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (commands[i].run && !strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "bcms: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
