@@ -1,0 +1,93 @@
+/* cmd_info.c: bcms info STORE: datasets, samples, variants, contigs, size on disk. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "dataset.h"
+#include "err.h"
+#include "store.h"
+
+static uint64_t dir_bytes(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    uint64_t n = 0;
+    char buf[4096];
+    struct stat sb;
+    if (!d) return 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
+        /* allocated blocks, not the apparent size: LMDB files are sparse */
+        if (stat(buf, &sb) == 0 && S_ISREG(sb.st_mode)) n += (uint64_t)sb.st_blocks * 512;
+    }
+    closedir(d);
+    return n;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    bcms_store_t *st;
+    MDB_txn *txn;
+    bcms_dataset_t *ds;
+    MDB_stat ms;
+    int n, rc;
+    uint64_t rows = 0, gt_bytes = 0, geno = 0;
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(argc == 2 ? stdout : stderr, "Usage: bcms info STORE\nSummarise a store: datasets, samples, "
+                "variants, contigs, size on disk, bytes per genotype.\n");
+        return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+    }
+    if ((rc = bcms_store_open(argv[1], BCMS_STORE_RDONLY, &st))) return cli_fail("info", rc);
+    if ((rc = bcms_txn_begin(st, 1, &txn))) {
+        bcms_store_close(st);
+        return cli_fail("info", rc);
+    }
+    if ((rc = bcms_dataset_list(st, txn, &ds, &n))) {
+        mdb_txn_abort(txn);
+        bcms_store_close(st);
+        return cli_fail("info", rc);
+    }
+    char *created = bcms_meta_get_str(st, txn, "created_by"), *at = bcms_meta_get_str(st, txn, "created_at");
+    mdb_stat(txn, bcms_store_dbi(st, DBI_SAMPLES), &ms);
+    printf("store\t%s\nformat\t%d.%d\ncreated\t%s by %s\nsamples\t%zu\ndatasets\t%d\n", argv[1], BCMS_FORMAT_MAJOR,
+           BCMS_FORMAT_MINOR, at ? at : "?", created ? created : "?", ms.ms_entries, n);
+    free(created);
+    free(at);
+    for (int i = 0; i < n; i++) {
+        bcms_dataset_t *d = &ds[i];
+        uint64_t b = 0;
+        for (uint32_t k = 0; k < d->nblocks; k++) b += d->blocks[k].gt_bytes;
+        rows += d->nrows;
+        gt_bytes += b;
+        geno += d->nrows * d->nsamples;
+        printf("dataset\t%u\tcohort=%s\tsamples=%u\trecords=%llu\tvariants=%llu\tblocks=%u\tcontigs=", d->id,
+               d->cohort, d->nsamples, (unsigned long long)d->nrecords, (unsigned long long)d->nrows, d->nblocks);
+        /* contigs that hold variants, with their variant counts */
+        int first = 1;
+        for (uint32_t c = 0; c < d->ncontigs; c++) {
+            uint64_t nv = 0;
+            for (uint32_t k = 0; k < d->nblocks; k++)
+                if (d->blocks[k].contig == c) nv += d->blocks[k].nvar;
+            if (!nv) continue;
+            printf("%s%s:%llu", first ? "" : ",", d->contigs[c].name, (unsigned long long)nv);
+            first = 0;
+        }
+        printf("\tphased=%s\tdosages=%s\tgenotype_bytes=%llu\tbits_per_genotype=%.3f\n",
+               d->flags & BCMS_DS_HAS_PHASE ? "yes" : "no", d->flags & BCMS_DS_HAS_DS ? "yes" : "no",
+               (unsigned long long)b, d->nrows && d->nsamples ? 8.0 * b / ((double)d->nrows * d->nsamples) : 0.0);
+        printf("source\t%u\t%s\tsize=%llu\tfingerprint=%s\timported=%s\t%s\n", d->id, d->source,
+               (unsigned long long)d->source_size, d->fingerprint, d->imported_at, d->tool);
+    }
+    uint64_t disk = dir_bytes(argv[1]);
+    printf("variants\t%llu\ngenotypes\t%llu\ndisk_bytes\t%llu\nbytes_per_genotype\t%.4f\n", (unsigned long long)rows,
+           (unsigned long long)geno, (unsigned long long)disk, geno ? (double)disk / geno : 0.0);
+    bcms_dataset_list_free(ds, n);
+    mdb_txn_abort(txn);
+    bcms_store_close(st);
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* dataset.h: one imported VCF/BCF: its samples (as global sample numbers), contigs, the index of
+ * its variant blocks, counts and provenance. A dataset record is written in the same LMDB
+ * transaction as its last block, so a dataset is either complete and visible or absent. */
+#ifndef BCMS_DATASET_H
+#define BCMS_DATASET_H
+
+#include <stdint.h>
+#include <lmdb.h>
+
+#include "store.h"
+
+typedef struct {
+    uint32_t contig;      /* index into bcms_dataset_t.contigs */
+    int64_t first_pos;    /* 1-based positions of the first and last variant */
+    int64_t last_pos;
+    uint32_t nvar;        /* biallelic rows in the block */
+    uint64_t first_row;   /* row number of the block's first variant within the dataset */
+    uint64_t gt_bytes;    /* stored (compressed) size of its genotype frame */
+} bcms_block_info_t;
+
+typedef struct {
+    char *name;
+    int64_t length;       /* 0 if the header did not say */
+} bcms_contig_t;
+
+enum { BCMS_DS_HAS_PHASE = 1, BCMS_DS_HAS_DS = 2 };
+
+typedef struct {
+    uint32_t id;
+    char *cohort;
+    uint32_t nsamples;
+    uint32_t *samples;    /* global sample numbers, in the VCF's column order */
+    uint32_t ncontigs;
+    bcms_contig_t *contigs;
+    uint32_t nblocks;
+    bcms_block_info_t *blocks;
+    uint64_t nrows;       /* biallelic rows (after splitting multi-allelic records) */
+    uint64_t nrecords;    /* VCF records read */
+    uint32_t flags;       /* BCMS_DS_HAS_* */
+    /* provenance */
+    char *source;         /* input path as given */
+    uint64_t source_size;
+    char *fingerprint;    /* hex MD5 over size + first and last MiB of the input (see FORMAT.md) */
+    char *imported_at;
+    char *command;
+    char *tool;
+    char *header_text;    /* the input's VCF header (for view) */
+} bcms_dataset_t;
+
+/* Serialise/parse the record stored under datasets/<id>. */
+int bcms_dataset_put(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds);
+int bcms_dataset_parse(const void *p, size_t n, bcms_dataset_t *ds);
+
+/* All datasets of the store in id order; *out is an array the caller frees with
+ * bcms_dataset_list_free. */
+int bcms_dataset_list(bcms_store_t *st, MDB_txn *txn, bcms_dataset_t **out, int *n);
+void bcms_dataset_list_free(bcms_dataset_t *ds, int n);
+void bcms_dataset_clear(bcms_dataset_t *ds);
+
+/* Find a contig by name (-1 if absent). */
+int bcms_dataset_contig(const bcms_dataset_t *ds, const char *name);
+
+#endif

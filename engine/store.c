@@ -1,0 +1,258 @@
+/* store.c: opening, creating and checking a bcms store (an LMDB environment directory). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "err.h"
+#include "store.h"
+#include "bcms_version.h"
+
+#define STORE_MAGIC "bcms-genotype-store"
+/* LMDB reserves address space, not disk: a large map lets a store grow to national scale. */
+#define STORE_MAPSIZE ((size_t)1 << 40)
+
+struct bcms_store_t {
+    MDB_env *env;
+    MDB_dbi dbi[DBI_N];
+    char *path;
+    int rdonly;
+};
+
+static const char *dbi_names[DBI_N] = {"meta", "samples", "sample_ids", "datasets", "sites", "gt", "pheno"};
+
+int bcms_lmdb_err(int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL)
+        return bcms_err(BCMS_ESTORE, "%s: the store map is full (%s)", what, mdb_strerror(rc));
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+        return bcms_err(BCMS_ECORRUPT, "%s: %s; restore the store from a backup", what, mdb_strerror(rc));
+    if (rc == EACCES || rc == EROFS)
+        return bcms_err(BCMS_ESTORE, "%s: permission denied (%s)", what, mdb_strerror(rc));
+    return bcms_err(BCMS_ESTORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+MDB_env *bcms_store_env(bcms_store_t *st) { return st->env; }
+MDB_dbi bcms_store_dbi(bcms_store_t *st, int which) { return st->dbi[which]; }
+const char *bcms_store_path(const bcms_store_t *st) { return st->path; }
+
+int bcms_txn_begin(bcms_store_t *st, int rdonly, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+    return rc ? bcms_lmdb_err(rc, st->path) : 0;
+}
+
+int bcms_txn_commit(MDB_txn *txn)
+{
+    int rc = mdb_txn_commit(txn);
+    return rc ? bcms_lmdb_err(rc, "commit") : 0;
+}
+
+static int meta_put(bcms_store_t *st, MDB_txn *txn, const char *k, const void *v, size_t n)
+{
+    MDB_val key = {strlen(k), (void *)k}, val = {n, (void *)v};
+    int rc = mdb_put(txn, st->dbi[DBI_META], &key, &val, 0);
+    return rc ? bcms_lmdb_err(rc, "writing store metadata") : 0;
+}
+
+char *bcms_meta_get_str(bcms_store_t *st, MDB_txn *txn, const char *k)
+{
+    MDB_val key = {strlen(k), (void *)k}, val;
+    char *s;
+    if (mdb_get(txn, st->dbi[DBI_META], &key, &val)) return NULL;
+    if (!(s = malloc(val.mv_size + 1))) return NULL;
+    memcpy(s, val.mv_data, val.mv_size);
+    s[val.mv_size] = 0;
+    return s;
+}
+
+int bcms_meta_next_id(bcms_store_t *st, MDB_txn *txn, const char *counter, uint32_t *id)
+{
+    MDB_val key = {strlen(counter), (void *)counter}, val;
+    uint8_t b[4];
+    uint32_t v = 0;
+    int rc = mdb_get(txn, st->dbi[DBI_META], &key, &val);
+    if (rc == 0 && val.mv_size == 4) v = be32_get(val.mv_data);
+    else if (rc != MDB_NOTFOUND && rc) return bcms_lmdb_err(rc, "reading a store counter");
+    *id = v;
+    be32_put(b, v + 1);
+    return meta_put(st, txn, counter, b, 4);
+}
+
+int bcms_meta_add_history(bcms_store_t *st, MDB_txn *txn, const char *line)
+{
+    uint32_t n;
+    char key[32];
+    int rc = bcms_meta_next_id(st, txn, "history_n", &n);
+    if (rc) return rc;
+    snprintf(key, sizeof key, "history/%08u", n);
+    return meta_put(st, txn, key, line, strlen(line));
+}
+
+int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num)
+{
+    MDB_val key = {strlen(iid), (void *)iid}, val;
+    int rc = mdb_get(txn, st->dbi[DBI_SAMPLES], &key, &val);
+    if (rc == MDB_NOTFOUND) return BCMS_ENOTFOUND;
+    if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
+    if (val.mv_size != 4) return bcms_err(BCMS_ECORRUPT, "sample registry entry for '%s' is damaged", iid);
+    *num = be32_get(val.mv_data);
+    return 0;
+}
+
+int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num, int *added)
+{
+    uint8_t b[4];
+    MDB_val key, val;
+    int rc = bcms_sample_lookup(st, txn, iid, num);
+    if (added) *added = 0;
+    if (rc != BCMS_ENOTFOUND) return rc;
+    if ((rc = bcms_meta_next_id(st, txn, "next_sample", num))) return rc;
+    be32_put(b, *num);
+    key.mv_size = strlen(iid), key.mv_data = (void *)iid;
+    val.mv_size = 4, val.mv_data = b;
+    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLES], &key, &val, 0))) return bcms_lmdb_err(rc, "adding a sample");
+    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLE_IDS], &val, &key, 0))) return bcms_lmdb_err(rc, "adding a sample");
+    if (added) *added = 1;
+    return 0;
+}
+
+int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **iid, size_t *len)
+{
+    uint8_t b[4];
+    MDB_val key = {4, b}, val;
+    int rc;
+    be32_put(b, num);
+    rc = mdb_get(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val);
+    if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "sample number %u is not in the registry", num);
+    if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
+    *iid = val.mv_data;
+    *len = val.mv_size;
+    return 0;
+}
+
+/* A new store: write magic, format version and creation provenance. */
+static int store_init_meta(bcms_store_t *st, MDB_txn *txn)
+{
+    char buf[256];
+    uint8_t v[8];
+    time_t now = time(NULL);
+    int rc;
+    be32_put(v, BCMS_FORMAT_MAJOR);
+    be32_put(v + 4, BCMS_FORMAT_MINOR);
+    if ((rc = meta_put(st, txn, "magic", STORE_MAGIC, strlen(STORE_MAGIC)))) return rc;
+    if ((rc = meta_put(st, txn, "format", v, 8))) return rc;
+    snprintf(buf, sizeof buf, "bcms %s", BCMS_VERSION);
+    if ((rc = meta_put(st, txn, "created_by", buf, strlen(buf)))) return rc;
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    return meta_put(st, txn, "created_at", buf, strlen(buf));
+}
+
+/* Check magic and version of an existing store. */
+static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
+{
+    MDB_val key = {5, "magic"}, val;
+    uint32_t major, minor;
+    if (mdb_get(txn, st->dbi[DBI_META], &key, &val) || val.mv_size != strlen(STORE_MAGIC) ||
+        memcmp(val.mv_data, STORE_MAGIC, val.mv_size))
+        return bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no bcms magic)", st->path);
+    key.mv_size = 6, key.mv_data = "format";
+    if (mdb_get(txn, st->dbi[DBI_META], &key, &val) || val.mv_size != 8)
+        return bcms_err(BCMS_ECORRUPT, "%s: format version record is missing or damaged", st->path);
+    major = be32_get(val.mv_data);
+    minor = be32_get((uint8_t *)val.mv_data + 4);
+    if (major != BCMS_FORMAT_MAJOR)
+        return bcms_err(BCMS_EVERSION, "%s has store format %u.%u; this bcms %s reads format %d.x only: "
+                        "use a matching bcms version", st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_MAJOR);
+    return 0;
+}
+
+int bcms_store_open(const char *path, int flags, bcms_store_t **out)
+{
+    bcms_store_t *st;
+    struct stat sb;
+    char datafile[4096];
+    MDB_txn *txn = NULL;
+    int rc, creating = 0, rdonly = (flags & BCMS_STORE_RDONLY) != 0;
+    unsigned envflags = MDB_NOTLS | MDB_NORDAHEAD;
+
+    *out = NULL;
+    if (!path || !*path) return bcms_err(BCMS_EINVAL, "no store path given");
+    if (snprintf(datafile, sizeof datafile, "%s/data.mdb", path) >= (int)sizeof datafile)
+        return bcms_err(BCMS_EINVAL, "store path is too long");
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT || !(flags & BCMS_STORE_CREATE) || rdonly)
+            return bcms_err(BCMS_ENOTFOUND, "%s: no such store (%s)", path, strerror(errno));
+        /* clinical data will live here: readable by the owner only */
+        if (mkdir(path, 0700) != 0)
+            return bcms_err(BCMS_EIO, "%s: cannot create store directory: %s", path, strerror(errno));
+        creating = 1;
+    } else if (!S_ISDIR(sb.st_mode)) {
+        return bcms_err(BCMS_EFOREIGN, "%s is a file, not a bcms store (a store is a directory)", path);
+    } else if (stat(datafile, &sb) != 0) {
+        if (!(flags & BCMS_STORE_CREATE) || rdonly)
+            return bcms_err(BCMS_EFOREIGN, "%s is a directory but not a bcms store (no data.mdb)", path);
+        creating = 1;
+    }
+
+    if (!(st = calloc(1, sizeof *st)) || !(st->path = strdup(path))) {
+        free(st);
+        return BCMS_ENOMEM;
+    }
+    st->rdonly = rdonly;
+    if (rdonly) envflags |= MDB_RDONLY;
+    if (flags & BCMS_STORE_NOLOCK) envflags |= MDB_NOLOCK;
+    if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, 16)) ||
+        (rc = mdb_env_set_mapsize(st->env, STORE_MAPSIZE)) || (rc = mdb_env_set_maxreaders(st->env, 1022))) {
+        rc = bcms_lmdb_err(rc, path);
+        goto fail;
+    }
+    if ((rc = mdb_env_open(st->env, path, envflags, 0600))) {
+        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+            rc = bcms_err(BCMS_EFOREIGN, "%s: data.mdb is not a readable LMDB environment (%s); "
+                          "it is not a bcms store or it is damaged", path, mdb_strerror(rc));
+        else
+            rc = bcms_lmdb_err(rc, path);
+        goto fail;
+    }
+    if ((rc = bcms_txn_begin(st, rdonly, &txn))) goto fail;
+    for (int i = 0; i < DBI_N; i++) {
+        int r = mdb_dbi_open(txn, dbi_names[i], creating ? MDB_CREATE : 0, &st->dbi[i]);
+        if (r == MDB_NOTFOUND && !creating) {
+            rc = bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no '%s' table)",
+                          path, dbi_names[i]);
+            goto fail;
+        }
+        if (r) {
+            rc = bcms_lmdb_err(r, path);
+            goto fail;
+        }
+    }
+    if (creating) {
+        if ((rc = store_init_meta(st, txn))) goto fail;
+    } else if ((rc = store_check_meta(st, txn))) {
+        goto fail;
+    }
+    if ((rc = bcms_txn_commit(txn))) {
+        txn = NULL;
+        goto fail;
+    }
+    *out = st;
+    return 0;
+fail:
+    if (txn) mdb_txn_abort(txn);
+    bcms_store_close(st);
+    return rc;
+}
+
+void bcms_store_close(bcms_store_t *st)
+{
+    if (!st) return;
+    if (st->env) mdb_env_close(st->env);
+    free(st->path);
+    free(st);
+}

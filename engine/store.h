@@ -1,0 +1,66 @@
+/* store.h: a bcms store: one LMDB environment directory (NAME.bcms/) holding the genotypes of
+ * every imported dataset, the global sample registry and provenance. See engine/FORMAT.md.
+ *
+ * Concurrency is LMDB's: one writer at a time, any number of readers in any process, each reader
+ * seeing the snapshot of its read transaction. A scan opened while an import runs sees the store as
+ * it was before the import. Read-only opens may pass BCMS_STORE_NOLOCK for shared filesystems where
+ * no writer runs. */
+#ifndef BCMS_STORE_H
+#define BCMS_STORE_H
+
+#include <stdint.h>
+#include <lmdb.h>
+
+#define BCMS_FORMAT_MAJOR 1
+#define BCMS_FORMAT_MINOR 0
+
+enum {
+    BCMS_STORE_RDONLY = 1,  /* open read-only */
+    BCMS_STORE_CREATE = 2,  /* create if absent (read-write) */
+    BCMS_STORE_NOLOCK = 4,  /* read-only without the lock file (no concurrent writer!) */
+};
+
+typedef struct bcms_store_t bcms_store_t;
+
+/* Open (or create) the store at path. *out owns the environment; close with bcms_store_close.
+ * Returns 0, BCMS_ENOTFOUND (no store and no CREATE), BCMS_EFOREIGN (a directory or file that is
+ * not a bcms store), BCMS_EVERSION (unknown major format version), BCMS_ESTORE. */
+int bcms_store_open(const char *path, int flags, bcms_store_t **out);
+void bcms_store_close(bcms_store_t *st);
+
+const char *bcms_store_path(const bcms_store_t *st);
+
+/* The named databases (see FORMAT.md). */
+enum bcms_dbi { DBI_META, DBI_SAMPLES, DBI_SAMPLE_IDS, DBI_DATASETS, DBI_SITES, DBI_GT, DBI_PHENO, DBI_N };
+
+MDB_env *bcms_store_env(bcms_store_t *st);
+MDB_dbi bcms_store_dbi(bcms_store_t *st, int which);
+
+/* Transactions. A read transaction is a snapshot; everything read through it (mdb_get values)
+ * points into the map and is valid only until it ends. Returns 0 or BCMS_ESTORE. */
+int bcms_txn_begin(bcms_store_t *st, int rdonly, MDB_txn **txn);
+int bcms_txn_commit(MDB_txn *txn);
+
+/* Translate an LMDB return code into a BCMS code with a detail message naming what was done. */
+int bcms_lmdb_err(int rc, const char *what);
+
+/* Key of a block: dataset id and block number, big-endian so a cursor walks a dataset in order. */
+static inline void bcms_block_key(uint8_t key[8], uint32_t dataset, uint32_t block)
+{
+    key[0] = dataset >> 24; key[1] = dataset >> 16; key[2] = dataset >> 8; key[3] = dataset;
+    key[4] = block >> 24; key[5] = block >> 16; key[6] = block >> 8; key[7] = block;
+}
+
+/* Meta values: counters and history (all inside the caller's write transaction). */
+int bcms_meta_next_id(bcms_store_t *st, MDB_txn *txn, const char *counter, uint32_t *id);
+int bcms_meta_add_history(bcms_store_t *st, MDB_txn *txn, const char *line);
+/* Meta text value (NULL if absent); copied, caller frees. */
+char *bcms_meta_get_str(bcms_store_t *st, MDB_txn *txn, const char *key);
+
+/* Sample registry: look up or add an IID; returns its global sample number in *num. */
+int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num, int *added);
+int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num);
+/* IID of a sample number; points into the map (valid while txn lives), not NUL-terminated. */
+int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **iid, size_t *len);
+
+#endif

@@ -1,0 +1,30 @@
+/* vcf_rows.h (internal to loaders/): one parsed htslib record -> biallelic rows appended to a block
+ * under construction. Used by the import workers; one bcms_rowbuf_t per thread. */
+#ifndef BCMS_VCF_ROWS_H
+#define BCMS_VCF_ROWS_H
+
+#include <htslib/vcf.h>
+#include "block.h"
+
+typedef struct {
+    uint32_t nsamp;
+    int has_ds_tag;              /* header declares FORMAT/DS */
+    int32_t *gt; int mgt;        /* htslib buffers, reused */
+    float *ds; int mds;
+    uint8_t *codes, *phase;      /* nsamp each */
+    float *dsrow;
+    bcms_gtexc_t *exc; uint32_t nexc, mexc;
+    int32_t *exc_al; uint32_t nexc_al, mexc_al;
+    kstring_t filter;
+} bcms_rowbuf_t;
+
+int bcms_rowbuf_init(bcms_rowbuf_t *rb, uint32_t nsamp, int has_ds_tag);
+void bcms_rowbuf_free(bcms_rowbuf_t *rb);
+
+/* Split rec into biallelic rows and append them to sites and the raw genotype buffer gt.
+ * *nrows receives the rows added; *any_phase / *any_ds are set when a row has them. On bad data
+ * returns BCMS_EINPUT with a detail message (without file/line: the caller adds them). */
+int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t *gt,
+                          uint32_t *nrows, int *any_phase, int *any_ds);
+
+#endif
