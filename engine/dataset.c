@@ -166,3 +166,24 @@ int bcms_dataset_contig(const bcms_dataset_t *ds, const char *name)
         if (!strcmp(ds->contigs[i].name, name)) return (int)i;
     return -1;
 }
+
+int bcms_dataset_pick(const bcms_dataset_t *list, int n, const char *spec)
+{
+    char names[1024] = "";
+    size_t l = 0;
+    for (int i = 0; i < n && l < sizeof names - 64; i++)
+        l += snprintf(names + l, sizeof names - l, "%s%u (%s)", i ? ", " : "", list[i].id, list[i].cohort);
+    if (n == 0) return bcms_err(BCMS_ENOTFOUND, "the store has no datasets yet; import a VCF first");
+    if (!spec) {
+        if (n == 1) return 0;
+        return bcms_err(BCMS_EINVAL, "the store has %d datasets: choose one with --dataset (%s)", n, names);
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i].cohort, spec)) return i;
+    char *end;
+    long id = strtol(spec, &end, 10);
+    if (!*end && end != spec)
+        for (int i = 0; i < n; i++)
+            if ((long)list[i].id == id) return i;
+    return bcms_err(BCMS_ENOTFOUND, "no dataset '%s' in the store; it has: %s", spec, names);
+}

@@ -61,3 +61,16 @@ void bcms_dataset_clear(bcms_dataset_t *ds);
 int bcms_dataset_contig(const bcms_dataset_t *ds, const char *name);
 
 #endif
+
+/* Block reading (engine/blockio.c). raw is a scratch buffer owned by the caller (one per thread);
+ * codec is the caller's per-thread codec. The decoded block does not point into the map, so it
+ * stays valid after the transaction ends. */
+#include "block.h"
+int bcms_block_read_sites(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, uint32_t block,
+                          bcms_codec_t *codec, kstring_t *raw, bcms_sites_t *out);
+int bcms_block_read_gt(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, uint32_t block, bcms_codec_t *codec,
+                       kstring_t *raw, int flags, bcms_gtblock_t *out);
+
+/* Pick one dataset by id ("0") or cohort name. With spec NULL there must be exactly one dataset.
+ * Returns its index in list, or a negative BCMS code with a message listing the choices. */
+int bcms_dataset_pick(const bcms_dataset_t *list, int n, const char *spec);

@@ -91,7 +91,8 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         if (k) kputc(';', &rb->filter);
         kputs(f ? f : "?", &rb->filter);
     }
-    if (!rb->filter.s && kputs("", &rb->filter) < 0) return BCMS_ENOMEM;
+    if (ks_resize(&rb->filter, rb->filter.l + 1) < 0) return BCMS_ENOMEM;
+    rb->filter.s[rb->filter.l] = 0;
 
     nalt = rec->n_allele > 1 ? rec->n_allele - 1 : 1;
     for (int a = 1; a <= nalt; a++) {

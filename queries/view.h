@@ -1,0 +1,30 @@
+/* view.h: write a dataset (or a region / sample subset of it) back out as VCF or BCF through
+ * htslib: sites, GT with phase and missingness exactly as imported (multi-allelic records come
+ * out split into biallelic rows, as after `bcftools norm -m-`), and FORMAT/DS when imported. */
+#ifndef BCMS_VIEW_H
+#define BCMS_VIEW_H
+
+#include "store.h"
+#include "dataset.h"
+
+typedef struct {
+    const char *dataset;   /* id or cohort name; NULL: the only dataset */
+    const char *regions;   /* "chr:beg-end,..." or NULL */
+    const char *samples;   /* comma-separated IIDs, "^" prefix to exclude; NULL: all */
+    const char *samples_file; /* one IID per line */
+    const char *out;       /* path or "-" */
+    char format;           /* 'v' VCF, 'z' bgzipped VCF, 'b' BCF, 'u' uncompressed BCF */
+    int threads;
+    int header_only;
+    const char *command;
+} bcms_view_opts_t;
+
+void bcms_view_opts_init(bcms_view_opts_t *o);
+int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o);
+
+/* Sample selection shared by readers: resolve names (list or file, "^" to exclude) to column indices
+ * of ds. *idx is allocated (caller frees); *n the count. Unknown names are an error naming them. */
+int bcms_samples_select(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, const char *list,
+                        const char *file, uint32_t **idx, uint32_t *n);
+
+#endif
