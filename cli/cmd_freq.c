@@ -1,0 +1,49 @@
+/* cmd_freq.c: bcms freq STORE [-d DATASET] [-r REGION] [-o OUT] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "err.h"
+#include "freq.h"
+#include "store.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "Usage: bcms freq STORE [options]\n"
+                "ALT frequency, allele counts, call rate and HWE exact p per variant, from the counts stored at\n"
+                "import (no genotype decoding).\n\n"
+                "Options:\n"
+                "  -d, --dataset ID|COHORT  one dataset (default: all, one after the other)\n"
+                "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
+                "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n");
+}
+
+int cmd_freq(int argc, char **argv)
+{
+    static const struct option lo[] = {{"dataset", required_argument, 0, 'd'}, {"regions", required_argument, 0, 'r'},
+                                       {"output", required_argument, 0, 'o'},  {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    bcms_freq_opts_t o;
+    bcms_store_t *st;
+    int c, rc;
+    bcms_freq_opts_init(&o);
+    if (argc == 1) {
+        usage(stderr);
+        return 2;
+    }
+    while ((c = getopt_long(argc, argv, "d:r:o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.dataset = optarg; break;
+        case 'r': o.regions = optarg; break;
+        case 'o': o.out = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (argc - optind != 1) return cli_usage_error("freq", "expected one STORE");
+    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) return cli_fail("freq", rc);
+    rc = bcms_freq(st, &o);
+    bcms_store_close(st);
+    return rc ? cli_fail("freq", rc) : 0;
+}
