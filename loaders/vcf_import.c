@@ -100,7 +100,7 @@ static uint32_t count_columns(const char *s, size_t l)
 static void job_fail(job_t *j, uint32_t r, const char *path, int is_bcf, const char *fmt, const char *detail)
 {
     j->rc = BCMS_EINPUT;
-    snprintf(j->err, sizeof j->err, "%s:%s %llu: %s%s%s", path, is_bcf ? " record" : "",
+    snprintf(j->err, sizeof j->err, "%s: %s %llu: %s%s%s", path, is_bcf ? "record" : "line",
              (unsigned long long)(j->first_line + r), fmt, detail ? ": " : "", detail ? detail : "");
 }
 
@@ -131,17 +131,18 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
             }
             rec = w->rec;
             bcf_clear(rec);
-            if (vcf_parse(&ks, w->hdr, rec) < 0 || (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) {
+            if (vcf_parse(&ks, w->hdr, rec) < 0) {
                 job_fail(j, r, path, 0, "cannot parse the record", errcode_words(rec->errcode));
                 return;
             }
         }
-        if (is_bcf && rec->errcode) {
+        if (is_bcf && (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) {
             job_fail(j, r, path, 1, "malformed BCF record", errcode_words(rec->errcode));
             return;
         }
-        if (rec->n_allele < 1 || rec->pos < 0) {
-            job_fail(j, r, path, is_bcf, "record without REF allele or with a position below 1", NULL);
+        /* POS 0 (a telomere) is legal VCF: htslib gives -1 */
+        if (rec->n_allele < 1 || rec->pos < -1) {
+            job_fail(j, r, path, is_bcf, "record without REF allele or with a negative position", NULL);
             return;
         }
         if (r == 0) j->first_pos = rec->pos + 1;
