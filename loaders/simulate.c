@@ -31,7 +31,7 @@
 #define SIM_ALT_MAJOR_RATE 0.05
 #define SIM_SWAP_RATE 0.005
 #define SIM_RECOMB_RATE 0.15  /* chance a haplotype switches founder once inside a block */
-#define SIM_ISO_CONC 25.0     /* isolate founder weights ~ Dirichlet(SIM_ISO_CONC * mainland weights) */
+#define SIM_ISO_CONC 12.0     /* isolate founder weights ~ Dirichlet(SIM_ISO_CONC * mainland weights) */
 #define SIM_NOISE_RATE 2e-4   /* allele flips on common sites (genotype error / recurrent mutation) */
 #define SIM_UNPHASED_SAMPLES 0.03
 #define SIM_UNPHASED_BLOCKS 0.04
@@ -150,7 +150,17 @@ static void founder_weights(sim_rng_t *r, double *w, double conc, const double *
     for (int k = 0; k < SIM_K; k++) w[k] /= sum;
 }
 
-static void make_site(sim_pool_t *pl, int64_t u, uint64_t site_seed, const double *wmain)
+static void shuffle_founders(sim_rng_t *r, int *perm)
+{
+    for (int k = 0; k < SIM_K; k++) perm[k] = k;
+    for (int i = SIM_K - 1; i > 0; i--) {
+        int j = (int)sim_below(r, (uint64_t)i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+static void make_site(sim_pool_t *pl, int64_t u, uint64_t site_seed, const double *wmain, int bperm[2][SIM_K])
 {
     static const char bases[4] = {'A', 'C', 'G', 'T'};
     sim_site_t *s = &pl->site[u];
@@ -174,16 +184,16 @@ static void make_site(sim_pool_t *pl, int64_t u, uint64_t site_seed, const doubl
     s->rs = (uint32_t)(10000 + u * 13 + (int64_t)sim_below(&r, 13));
     s->chrpos_id = s->n_alt == 1 && sim_u01(&r) < 0.15;
     s->causal = -1;
-    /* The variant sits on a random subset of founders whose (mainland) weights add up to p: whole
-     * founders while they fit, then a share of the copies of the next one. Rare variants thus ride on
-     * one founder background, and neighbours sharing founders are in LD. */
-    int perm[SIM_K];
-    for (int k = 0; k < SIM_K; k++) perm[k] = k;
-    for (int i = SIM_K - 1; i > 0; i--) {
-        int j = (int)sim_below(&r, (uint64_t)i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    /* The variant sits on a subset of founders whose (mainland) weights add up to p: whole founders
+     * in the order of a permutation while they fit, then a share of the copies of the next one. Rare
+     * variants thus ride on one founder background. Most sites of a block follow one of the block's
+     * two founder orders (two clades of a genealogy), so their carrier sets are nested: LD. */
+    int perm_own[SIM_K];
+    const int *perm = perm_own;
+    double x = sim_u01(&r);
+    if (x < 0.55) perm = bperm[0];
+    else if (x < 0.85) perm = bperm[1];
+    else shuffle_founders(&r, perm_own);
     double cum = 0;
     for (int i = 0; i < SIM_K; i++) {
         int k = perm[i];
@@ -270,7 +280,10 @@ static int pool_build(sim_pool_t *pl, int64_t n_sites, int n_contigs, uint64_t s
             for (int k = 0; k < SIM_K; k++) b->cdf[pop][k] = (c += w[pop][k]);
             b->cdf[pop][SIM_K - 1] = 2.0; /* guard against rounding */
         }
-        for (int64_t j = 0; j < b->len; j++) make_site(pl, b->start + j, site_seed, w[0]);
+        int bperm[2][SIM_K];
+        shuffle_founders(&r, bperm[0]);
+        shuffle_founders(&r, bperm[1]);
+        for (int64_t j = 0; j < b->len; j++) make_site(pl, b->start + j, site_seed, w[0], bperm);
     }
     /* Planted causal variants: common biallelic sites, spread over the pool. */
     int want = n_variants >= 120 ? 12 : (int)(n_variants / 10);
@@ -330,7 +343,7 @@ static int make_record(const sim_ctx_t *cx, int64_t u, const sim_hap_t *hp, sim_
     else qual = lowqual ? (float)(round((3 + 27 * sim_u01(&rc)) * 10) / 10)
                         : (float)(round((30 + 600 * -log(sim_u01_pos(&rc))) * 10) / 10);
     int swapped = s->n_alt == 1 && s->causal < 0 && sim_u01(&rc) < SIM_SWAP_RATE;
-    double ds_noise = 0.02 + 0.15 * sim_u01(&rc);
+    double ds_noise = 0.01 + 0.07 * sim_u01(&rc);
 
     /* Haplotypes copy founders. */
     sim_rng_init(&r, o->seed, SIM_TAG_GENO, (uint64_t)u);
