@@ -297,8 +297,8 @@ static int pool_build(sim_pool_t *pl, int64_t n_sites, int n_contigs, uint64_t s
         cd->site = s;
         cd->trait = pl->n_causal % SIM_N_TRAITS;
         double mag = cd->trait == SIM_TRAIT_SEVERITY ? 0.6 + 0.4 * sim_u01(&r)
-                     : cd->trait == SIM_TRAIT_BINARY ? 0.5 + 0.4 * sim_u01(&r)
-                                                     : 0.4 + 0.4 * sim_u01(&r);
+                     : cd->trait == SIM_TRAIT_BINARY ? 0.8 + 0.4 * sim_u01(&r)
+                                                     : 0.6 + 0.4 * sim_u01(&r);
         cd->beta = (sim_u01(&r) < 0.5 ? -1 : 1) * round(mag * 1000) / 1000;
         st->causal = (int8_t)pl->n_causal++;
     }
