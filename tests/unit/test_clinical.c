@@ -9,6 +9,7 @@
 
 #include "clinical.h"
 #include "err.h"
+#include "simulate_visits.h"
 #include "visits.h"
 
 static int n_fail, n_check;
@@ -397,6 +398,87 @@ static void test_loader(void)
 #undef VIS
 }
 
+/* ---- simulated courses: loadable, valid, deterministic, and the rate shift shows ---- */
+
+static int same_visits(const visits_visit_t *x, const visits_visit_t *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) /* field by field: struct padding is unspecified */
+        if (x[i].date != y[i].date || x[i].relapse != y[i].relapse || !near(x[i].edss, y[i].edss)) return 0;
+    return 1;
+}
+
+static void test_simulate(void)
+{
+    enum { N = 400 };
+    simvis_opts_t so;
+    simvis_course_t course[N];
+    char name[N][16];
+    const char *ids[N];
+    visits_data_t *a = NULL, *b = NULL, *small = NULL, *back = NULL;
+    simvis_opts_init(&so);
+    for (int i = 0; i < N; i++) {
+        snprintf(name[i], sizeof name[i], "S%04d", i);
+        ids[i] = name[i];
+        simvis_course_draw(42, i, &course[i]);
+        if (i % 2) course[i].rate *= 3; /* planted effect on odd patients */
+    }
+    CHECK(simvis_generate(&so, N, ids, course, 7, &a) == 0 && a, "simulate");
+    CHECK(simvis_generate(&so, N, ids, course, 7, &b) == 0 && b, "simulate again");
+    CHECK(simvis_generate(&so, 10, ids, course, 7, &small) == 0 && small, "simulate 10");
+    if (!a || !b || !small) goto done;
+    CHECK(a->n_visits == b->n_visits && same_visits(a->visits, b->visits, a->n_visits), "same seed, same visits");
+    CHECK(same_visits(a->visits, small->visits, small->n_visits), "a patient's course does not depend on the "
+          "cohort size");
+    size_t bad = 0, relapses = 0, longgap = 0;
+    for (size_t i = 0; i < a->n_patients; i++) {
+        const visits_patient_t *p = &a->patients[i];
+        for (size_t j = 0; j < p->n_visits; j++) {
+            const visits_visit_t *v = &a->visits[p->first_visit + j];
+            bad += !(isnan(v->edss) ? v->relapse : visits_edss_valid(v->edss)) || v->date < p->entry ||
+                   (j && v->date < v[-1].date);
+            relapses += v->relapse;
+            longgap += j && !v->relapse && !v[-1].relapse && v->date - v[-1].date > 365;
+        }
+        bad += p->entry < p->onset || p->diagnosis < p->onset || p->birth >= p->onset;
+    }
+    CHECK(bad == 0, "%zu invalid simulated records", bad);
+    CHECK(relapses > N / 2 && longgap > 0, "relapses (%zu) and irregular gaps (%zu)", relapses, longgap);
+    /* round trip through the TSV formats and the loader */
+    char pp[4096], vp[4096];
+    snprintf(pp, sizeof pp, "%s/sim_p.tsv", tmpdir);
+    snprintf(vp, sizeof vp, "%s/sim_v.tsv", tmpdir);
+    FILE *pf = fopen(pp, "w"), *vf = fopen(vp, "w");
+    CHECK(pf && vf && visits_write(a, pf, vf) == 0, "write simulated tables");
+    if (pf) fclose(pf);
+    if (vf) fclose(vf);
+    CHECK(visits_load(pp, vp, &back) == 0 && back && back->n_visits == a->n_visits, "simulated tables load (%s)",
+          bcms_err_detail());
+    /* the planted rate shift raises severity and EDSS 6 events */
+    clin_opts_t o;
+    clin_opts_init(&o);
+    double msss[2] = {0, 0}, ev6[2] = {0, 0};
+    int cnt[2] = {0, 0};
+    for (size_t i = 0; back && i < back->n_patients; i++) {
+        clin_result_t r;
+        clin_derive(&o, back, i, &r);
+        if (isnan(r.msss_2005)) continue;
+        msss[i % 2] += r.msss_2005;
+        ev6[i % 2] += r.milestone[2].event == 1;
+        cnt[i % 2]++;
+    }
+    CHECK(cnt[0] > N / 3 && cnt[1] > N / 3, "scored patients %d %d", cnt[0], cnt[1]);
+    CHECK(msss[1] / cnt[1] > msss[0] / cnt[0] + 1, "faster courses score higher MSSS (%g vs %g)", msss[1] / cnt[1],
+          msss[0] / cnt[0]);
+    CHECK(ev6[1] > ev6[0], "faster courses reach EDSS 6 more often (%g vs %g)", ev6[1], ev6[0]);
+    fprintf(stderr, "simulate: %zu visits, %zu relapses; mean MSSS %.2f (rate) vs %.2f (3x rate); EDSS6 %g vs %g\n",
+            a->n_visits, relapses, msss[0] / cnt[0], msss[1] / cnt[1], ev6[0], ev6[1]);
+done:
+    visits_free(a);
+    visits_free(b);
+    visits_free(small);
+    visits_free(back);
+}
+
 static void test_opts(void)
 {
     clin_opts_t o;
@@ -423,6 +505,7 @@ int main(void)
     test_cdp();
     test_loader();
     test_opts();
+    test_simulate();
     fprintf(stderr, "test_clinical: %d checks, %d failed\n", n_check, n_fail);
     return n_fail ? 1 : 0;
 }
