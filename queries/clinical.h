@@ -54,8 +54,13 @@
  *   below ref (and not itself a progression) becomes the new reference immediately.
  *   time = first confirmed progression assessment (event 1), else the last assessment (event 0);
  *   entry = the baseline assessment; cdp_base = baseline EDSS. Times from onset (cdp_origin
- *   ONSET) or from the baseline assessment (BASELINE: entry 0, no onset needed). time <= entry
- *   (a single assessment) -> NA.
+ *   ONSET; NA without an onset date) or from the baseline assessment (BASELINE: entry 0, no onset
+ *   needed). time <= entry (a single assessment) -> NA.
+ *
+ * Output table (clin_write_table), tab-separated, one row per patient, NA for missing:
+ *   #IID sev_edss sev_dd sev_age msss_2005 msss_2017 armss
+ *   [edss<m>_time edss<m>_event edss<m>_entry for each milestone m] cdp_time cdp_event cdp_entry cdp_base
+ *   Times in years with 4 decimals; events 0/1; scores as printed in the tables.
  * ===========================================================================================
  */
 #ifndef BCMS_CLINICAL_H

@@ -81,6 +81,13 @@ printf "${H}P1\t1995-01-01\t11\t0\n" > "$T/bad.tsv"
 "$BCMS" clinical --visits "$T/bad.tsv" --patients "$FX/patients.tsv" -o "$T/keep.tsv" 2>/dev/null && ko "EDSS 11 accepted"
 cmp -s "$T/keep.tsv" "$T/out.tsv" && ok "existing output untouched by a failed run" || ko "existing output changed"
 
+# the compiled-in tables are what the committed generator makes from the peer data
+if command -v python3 >/dev/null; then
+    python3 "$BCMS_SRC/tests/fixtures/clinical/gen_tables.py" "$BCMS_PEER/ms-severity" > "$T/tables.c" &&
+        cmp -s "$T/tables.c" "$BCMS_SRC/queries/msss_tables.c" && ok "msss_tables.c up to date" ||
+        ko "queries/msss_tables.c differs from gen_tables.py output: regenerate it"
+fi
+
 # usage
 "$BCMS" clinical >/dev/null 2>&1; [ $? -eq 2 ] && ok "no arguments -> usage, exit 2" || ko "usage exit status"
 "$BCMS" clinical --visits "$FX/visits.tsv" -o "$T/x.tsv" --milestones 0.5 2>/dev/null && ko "milestone 0.5 accepted" || ok "bad option rejected"
