@@ -23,6 +23,7 @@ typedef struct {
 #pragma weak cmd_info
 #pragma weak cmd_view
 #pragma weak cmd_freq
+#pragma weak cmd_clinical
 
 static const cli_cmd_t commands[] = {
     {"simulate", cmd_simulate, "write a synthetic cohort (VCF.gz + phenotypes) for demos, tests and benchmarks"},
@@ -30,6 +31,7 @@ static const cli_cmd_t commands[] = {
     {"info", cmd_info, "summarise a store: datasets, samples, variants, size"},
     {"view", cmd_view, "write variants of a store back out as VCF/BCF"},
     {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},
+    {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 
 static int saved_argc;

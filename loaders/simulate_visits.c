@@ -1,0 +1,230 @@
+/* simulate_visits.c: synthetic MS courses and their registry records (model in simulate_visits.h).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "simulate_visits.h"
+
+/* ---- a small deterministic generator: splitmix64-seeded xoshiro256** ---- */
+
+typedef struct {
+    uint64_t s[4];
+} rng_t;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng_t *r, uint64_t seed, uint64_t stream, uint64_t salt)
+{
+    uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL) ^ (salt * 0x8cb92ba72f3d8dd7ULL);
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(rng_t *r)
+{
+    uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return res;
+}
+
+static double unif(rng_t *r) /* (0, 1) */
+{
+    return ((rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double norm(rng_t *r)
+{
+    return sqrt(-2 * log(unif(r))) * cos(6.283185307179586 * unif(r));
+}
+
+static double expo(rng_t *r, double mean)
+{
+    return -mean * log(unif(r));
+}
+
+/* ---- options ---- */
+
+void simvis_opts_init(simvis_opts_t *o)
+{
+    visits_parse_date("1980-01-01", &o->onset_from);
+    visits_parse_date("2015-12-31", &o->onset_to);
+    visits_parse_date("2024-12-31", &o->cutoff);
+    o->entry_delay_mean = 3;
+    o->followup_min = 2;
+    o->followup_max = 15;
+    o->gap_min_days = 182;
+    o->gap_max_days = 365;
+    o->p_missed = 0.1;
+    o->relapse_rate = 0.8;
+    o->relapse_decay = 0.1;
+    o->noise_sd = 0.3;
+}
+
+int simvis_opts_check(const simvis_opts_t *o)
+{
+    if (o->onset_to < o->onset_from || o->cutoff < o->onset_to)
+        return bcms_err(BCMS_EINVAL, "simulated onset window must end before the data cutoff");
+    if (!(o->entry_delay_mean >= 0) || !(o->followup_min >= 0) || !(o->followup_max >= o->followup_min))
+        return bcms_err(BCMS_EINVAL, "entry delay and follow-up must be >= 0, follow-up min <= max");
+    if (o->gap_min_days < 1 || o->gap_max_days < o->gap_min_days)
+        return bcms_err(BCMS_EINVAL, "visit gaps must be >= 1 day, min <= max");
+    if (!(o->p_missed >= 0 && o->p_missed < 1)) return bcms_err(BCMS_EINVAL, "missed-visit probability in [0, 1)");
+    if (!(o->relapse_rate >= 0) || !(o->relapse_decay >= 0) || !(o->noise_sd >= 0))
+        return bcms_err(BCMS_EINVAL, "relapse rate, decay and noise must be >= 0");
+    return 0;
+}
+
+void simvis_course_draw(uint64_t seed, size_t i, simvis_course_t *c)
+{
+    rng_t r;
+    rng_seed(&r, seed, i, 1);
+    do c->onset_age = 30 + 9 * norm(&r);
+    while (c->onset_age < 12 || c->onset_age > 60);
+    c->rate = 0.15 * exp(0.6 * norm(&r));
+    c->sex = unif(&r) < 0.7 ? 2 : 1;
+}
+
+/* ---- generation ---- */
+
+typedef struct {
+    double t;        /* years since onset */
+    double residual; /* permanent EDSS added */
+} relapse_t;
+
+static double to_scale(double x)
+{
+    if (x < 0.5) return 0;
+    if (x < 1.25) return 1;
+    x = floor(x * 2 + 0.5) / 2;
+    return x > 9.5 ? 9.5 : x;
+}
+
+static int push_visit(visits_data_t *d, size_t *cap, int32_t date, double edss, int relapse)
+{
+    if (d->n_visits == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        visits_visit_t *v = realloc(d->visits, c * sizeof *v);
+        if (!v) return BCMS_ENOMEM;
+        d->visits = v;
+        *cap = c;
+    }
+    d->visits[d->n_visits++] = (visits_visit_t){date, edss, relapse};
+    return 0;
+}
+
+/* Latent EDSS at t (years since onset), with relapses up to t. */
+static double latent(const simvis_course_t *c, const relapse_t *rl, size_t nr, double t)
+{
+    double s = c->rate * t;
+    for (size_t k = 0; k < nr && rl[k].t <= t; k++) {
+        double since = (t - rl[k].t) * 365.25;
+        s += rl[k].residual;
+        if (since < 90) s += 1.0 * (1 - since / 90);
+    }
+    return s;
+}
+
+int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, const simvis_course_t *course,
+                    uint64_t seed, visits_data_t **out)
+{
+    int ret;
+    size_t vcap = 0, rcap = 0;
+    relapse_t *rl = NULL;
+    visits_data_t *d;
+    *out = NULL;
+    if ((ret = simvis_opts_check(o))) return ret;
+    for (size_t i = 0; i < n; i++)
+        if (!(course[i].onset_age >= 10 && course[i].onset_age <= 70) || !(course[i].rate >= 0 && course[i].rate < 100))
+            return bcms_err(BCMS_EINVAL, "patient %zu (%s): onset age must be 10..70 and rate >= 0", i, iids[i]);
+    if (!(d = calloc(1, sizeof *d))) return bcms_err(BCMS_ENOMEM, "out of memory");
+    if (n && !(d->patients = calloc(n, sizeof *d->patients))) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        const simvis_course_t *c = &course[i];
+        visits_patient_t *p = &d->patients[i];
+        rng_t r;
+        size_t nr = 0;
+        rng_seed(&r, seed, i, 2);
+        if (!(p->iid = strdup(iids[i]))) goto nomem;
+        d->n_patients = i + 1;
+        p->sex = c->sex;
+        p->onset = o->onset_from + (int32_t)floor(unif(&r) * (o->onset_to - o->onset_from + 1));
+        p->age_at_onset = c->onset_age;
+        p->birth = p->onset - (int32_t)floor(c->onset_age * 365.25);
+        double delay = o->entry_delay_mean > 0 ? expo(&r, o->entry_delay_mean) : 0;
+        double fu = o->followup_min + unif(&r) * (o->followup_max - o->followup_min);
+        p->entry = p->onset + (int32_t)floor(delay * 365.25);
+        p->diagnosis = p->onset + (int32_t)floor(unif(&r) * (p->entry - p->onset + 1) * 0.8);
+        int32_t end = p->entry + (int32_t)floor(fu * 365.25);
+        if (end > o->cutoff) end = o->cutoff;
+        if (p->entry > o->cutoff) end = p->entry - 1; /* entered after the cutoff: no records */
+        p->age_at_onset = (p->onset - p->birth) / 365.25;
+
+        /* relapses by thinning a Poisson process of rate relapse_rate (the maximum) */
+        double tend = (end - p->onset) / 365.25;
+        for (double t = 0; o->relapse_rate > 0;) {
+            t += expo(&r, 1 / o->relapse_rate);
+            if (t > tend) break;
+            if (unif(&r) >= exp(-o->relapse_decay * t)) continue;
+            if (nr == rcap) {
+                size_t cc = rcap ? rcap * 2 : 16;
+                relapse_t *x = realloc(rl, cc * sizeof *x);
+                if (!x) goto nomem;
+                rl = x;
+                rcap = cc;
+            }
+            double u = unif(&r);
+            rl[nr++] = (relapse_t){t, u < 0.6 ? 0 : u < 0.9 ? 0.5 : 1.0};
+        }
+
+        /* merge scheduled visits and relapse records in date order */
+        p->first_visit = d->n_visits;
+        size_t k = 0;
+        while (k < nr && p->onset + (int32_t)floor(rl[k].t * 365.25) < p->entry) k++; /* before entry: unrecorded */
+        for (int32_t day = p->entry; day <= end;) {
+            int32_t rday = k < nr ? p->onset + (int32_t)floor(rl[k].t * 365.25) : INT32_MAX;
+            if (rday <= day && rday <= end) {
+                double e = unif(&r) < 0.5 ? to_scale(latent(c, rl, nr, rl[k].t) + o->noise_sd * norm(&r)) : NAN;
+                if (push_visit(d, &vcap, rday, e, 1)) goto nomem;
+                k++;
+                continue;
+            }
+            if (unif(&r) >= o->p_missed) {
+                double t = (day - p->onset) / 365.25;
+                if (push_visit(d, &vcap, day, to_scale(latent(c, rl, nr, t) + o->noise_sd * norm(&r)), 0))
+                    goto nomem;
+            }
+            day += o->gap_min_days + (int32_t)floor(unif(&r) * (o->gap_max_days - o->gap_min_days + 1));
+        }
+        for (; k < nr; k++) { /* relapses after the last scheduled visit */
+            int32_t rday = p->onset + (int32_t)floor(rl[k].t * 365.25);
+            if (rday > end) break;
+            double e = unif(&r) < 0.5 ? to_scale(latent(c, rl, nr, rl[k].t) + o->noise_sd * norm(&r)) : NAN;
+            if (push_visit(d, &vcap, rday, e, 1)) goto nomem;
+        }
+        p->n_visits = d->n_visits - p->first_visit;
+    }
+    free(rl);
+    *out = d;
+    return 0;
+nomem:
+    free(rl);
+    visits_free(d);
+    return bcms_err(BCMS_ENOMEM, "out of memory simulating visits");
+}
