@@ -349,6 +349,13 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
         goto fail;
     }
     is_bcf = fp->format.format == bcf;
+    /* a BGZF file without its EOF marker was cut short (a failed copy, a full disk): refuse it
+     * rather than import part of a cohort */
+    if (fp->format.compression == bgzf && bgzf_check_EOF(fp->fp.bgzf) == 0) {
+        rc = bcms_err(BCMS_EINPUT, "%s: the BGZF end-of-file marker is missing: the file is truncated; copy or "
+                      "compress it again (bgzip) and re-import", path);
+        goto fail;
+    }
     if (nthreads > 1) hts_set_threads(fp, nthreads);
     if (!(hdr = bcf_hdr_read(fp))) {
         rc = bcms_err(BCMS_EINPUT, "%s: cannot read the VCF header (missing #CHROM line, malformed meta line "
@@ -562,6 +569,11 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
             prog.seconds = t_prog - t0;
             o->progress(&prog, 0, o->progress_ud);
         }
+    }
+    if ((fp->format.compression == bgzf || is_bcf) && fp->fp.bgzf->errcode) {
+        rc = bcms_err(BCMS_EIO, "%s: decompression failed after %llu records (corrupt or truncated file)", path,
+                      (unsigned long long)nrec);
+        goto fail;
     }
     if (nrec == 0) {
         rc = bcms_err(BCMS_EINPUT, "%s: no variant records after the header; nothing to import", path);

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Import is atomic and its errors are clear: malformed records, wrong sample counts, unsorted files,
+# duplicate samples, truncated files, kill -9 in the middle, a second import of the same file;
+# corrupted, foreign and future-version stores; snapshots for concurrent readers; owner-only store;
+# the same store content at 1 and 2 threads and from VCF or BCF.
+source "$(dirname "$0")/../lib/common.sh"
+cd "$BCMS_TMP"
+hdr='##fileformat=VCFv4.2
+##contig=<ID=1,length=100000>
+##contig=<ID=2,length=100000>
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO	FORMAT	A	B	C'
+printf '%s\n1\t100\ta\tA\tG\t.\tPASS\t.\tGT\t0|1\t1|1\t0/0\n' "$hdr" > good.vcf
+"$BCMS" import -q s.bcms good.vcf
+check "store directory is owner-only (700)" [ "$(stat -c %a s.bcms)" = 700 ]
+check "store files are owner-only (600)" [ "$(stat -c %a s.bcms/data.mdb)" = 600 ]
+
+expect_reject() { # name file pattern
+    local name=$1 f=$2 pat=$3 before after rc=0
+    before=$(md5sum < s.bcms/data.mdb)
+    "$BCMS" import -q s.bcms "$f" > log 2>&1 || rc=$?
+    after=$(md5sum < s.bcms/data.mdb)
+    if [ $rc -eq 1 ] && [ "$before" = "$after" ] && grep -q -- "$pat" log; then pass "$name: $(cat log)"
+    else fail "$name (exit $rc, store $([ "$before" = "$after" ] && echo unchanged || echo CHANGED)): $(cat log)"; fi
+}
+# a bad record deep in the file, after many good blocks
+{ printf '%s\n' "$hdr"; for i in $(seq 1 20000); do printf '1\t%d\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n' $((i + 200)); done
+  printf '1\t30000\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\n'; } > fewcols.vcf
+expect_reject "sample count mismatch" fewcols.vcf "line 20006: wrong number of columns"
+{ printf '%s\n' "$hdr"; printf '1\t300\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n1\t200\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n'; } > unsorted.vcf
+expect_reject "unsorted positions" unsorted.vcf "line 7: the file is not sorted"
+{ printf '%s\n' "$hdr"; printf '1\t300\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n2\t200\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n1\t400\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n'; } > unsorted2.vcf
+expect_reject "contig seen again" unsorted2.vcf "chromosome 1 appears again"
+printf '%s\tA\n1\t100\ta\tA\tG\t.\tPASS\t.\tGT\t0|1\t1|1\t0/0\t0/0\n' "$hdr" > dupsample.vcf
+expect_reject "duplicate sample" dupsample.vcf "cannot read the VCF header"
+{ printf '%s\n' "$hdr"; printf '1\t300\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|X\t1|1\n'; } > badgt.vcf
+expect_reject "malformed GT" badgt.vcf "badgt.vcf: line 6"
+{ bgzip -c fewcols.vcf || true; } | head -c 30000 > truncated.vcf.gz
+expect_reject "truncated bgzip" truncated.vcf.gz "truncated.vcf.gz"
+expect_reject "same file twice" good.vcf "already imported as dataset 0"
+check "--force imports the same file again" "$BCMS" import -q --force s.bcms good.vcf
+check "two datasets now" [ "$("$BCMS" info s.bcms | grep -c '^dataset	')" -eq 2 ]
+
+# a flipped byte in a genotype block is caught by its CRC
+cp -r s.bcms crc.bcms
+python3 - crc.bcms/data.mdb <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+# LMDB keeps older copies of pages: damage every genotype frame so the live one is hit
+i = b.find(b'BCMF\x02\x01'); n = 0
+while i >= 0:
+    b[i + 17] ^= 0x40; n += 1
+    i = b.find(b'BCMF\x02\x01', i + 1)
+assert n > 0
+open(p, 'wb').write(b)
+PY
+rc=0; "$BCMS" view crc.bcms -d 0 > /dev/null 2> log || rc=$?
+check "corrupted block: clear error ($(cat log))" grep -q -E "CRC32 mismatch|does not decompress" log
+check "corrupted block: exit 1" [ $rc -eq 1 ]
+# a store from a future format version is refused
+cp -r s.bcms future.bcms
+python3 - future.bcms/data.mdb <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+key = b'format\x00\x00\x00\x01\x00\x00\x00\x00'
+i = b.find(key); n = 0
+while i >= 0:
+    b[i + 9] = 9; n += 1
+    i = b.find(key, i + 1)
+assert n > 0
+open(p, 'wb').write(b)
+PY
+rc=0; "$BCMS" info future.bcms > /dev/null 2> log || rc=$?
+check "future format refused ($(cat log))" grep -q "store format 9.0" log
+# foreign stores
+mkdir foreign.bcms && head -c 100000 /dev/urandom > foreign.bcms/data.mdb
+rc=0; "$BCMS" info foreign.bcms > /dev/null 2> log || rc=$?
+check "random data.mdb refused ($(cat log))" grep -q "not a bcms store\|not a readable LMDB" log
+mkdir plain && rc=0; "$BCMS" info plain > /dev/null 2> log || rc=$?
+check "plain directory refused ($(cat log))" grep -q "not a bcms store" log
+rc=0; "$BCMS" info good.vcf > /dev/null 2> log || rc=$?
+check "a file is not a store ($(cat log))" grep -q "not a bcms store" log
+
+# kill -9 in the middle of a long import leaves the store as it was; readers see the old snapshot
+"$BCMS" simulate -o long.vcf.gz --samples 3000 --variants 40000 --seed 3 --threads 2
+before=$(md5sum < s.bcms/data.mdb)
+"$BCMS" import -q --threads 1 s.bcms long.vcf.gz & pid=$!
+sleep 1
+n_during=$("$BCMS" info s.bcms | grep -c '^dataset	')
+kill -9 $pid; wait $pid 2>/dev/null || true
+check "reader during import sees the old snapshot (2 datasets, saw $n_during)" [ "$n_during" -eq 2 ]
+check "kill -9 leaves data.mdb unchanged" [ "$before" = "$(md5sum < s.bcms/data.mdb)" ]
+check "store usable after kill -9" "$BCMS" import -q s.bcms long.vcf.gz
+check "three datasets after the retry" [ "$("$BCMS" info s.bcms | grep -c '^dataset	')" -eq 3 ]
+
+# the same content at 1 and 2 threads, and from BCF
+"$BCMS" import -q --threads 1 t1.bcms long.vcf.gz
+"$BCMS" import -q --threads 2 t2.bcms long.vcf.gz
+bcftools view -Ob -o long.bcf long.vcf.gz
+"$BCMS" import -q --threads 2 tb.bcms long.bcf
+"$BCMS" view t1.bcms -r 3,7:1-50000000 | grep -v '^##bcms_view' > v1.vcf
+"$BCMS" view t2.bcms -r 3,7:1-50000000 | grep -v '^##bcms_view' > v2.vcf
+"$BCMS" view tb.bcms -r 3,7:1-50000000 | grep -v '^##' > vb.vcf
+check "view identical at 1 and 2 import threads" cmp -s v1.vcf v2.vcf
+check "BCF input gives the same records as VCF.gz" cmp -s <(grep -v '^##' v1.vcf) vb.vcf
+check "same block bytes at 1 and 2 threads" [ "$("$BCMS" info t1.bcms | grep -o 'genotype_bytes=[0-9]*')" = "$("$BCMS" info t2.bcms | grep -o 'genotype_bytes=[0-9]*')" ]
+finish
