@@ -1,0 +1,369 @@
+/* logistic.c: logistic regression scan with Firth fallback, PLINK 2 --glm semantics
+ * (bcms, GPL-3.0-or-later).
+ *
+ * Parametrisation: the covariates enter through Q (C = Q R, covar.c), which leaves the genotype's
+ * coefficient and its standard error unchanged (both the likelihood and Firth's Jeffreys penalty are
+ * invariant under a linear reparametrisation of the covariates) and keeps every Newton system well
+ * conditioned. PLINK 2's convergence and failure rules (sum of |coefficient changes| < 1e-4;
+ * divergence when that sum exceeds 20 and twice its minimum, or stays near 1 after 7 iterations;
+ * unfinished after 15 iterations; |coefficient| > 6e4 or 8e3) are applied to the coefficients mapped
+ * back to the original covariate scale through R, so that the same variants fall back to Firth.
+ * Once PLINK's rule says "converged", a few more Newton steps take the estimate to full double
+ * precision; the reported SE is from the observed information at that estimate.
+ *
+ * Firth: penalised Newton (Heinze & Schemper 2002, as logistf): score U* = Z'(y - p + h(1/2 - p)),
+ * step (Z'VZ)^-1 U* capped at 5, from the null fit; SE from (Z'VZ)^-1 at the penalised estimate. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "err.h"
+#include "glm.h"
+#include "glm_internal.h"
+
+struct glm_logistic {
+    int n, k;
+    double *rows;  /* n x k row-major: q_i */
+    double *r;     /* k x k column-major upper triangular, C = Q R */
+    double *y;     /* n: 0/1 */
+    double *beta0; /* k: null fit in Q coordinates */
+    glm_opts_t opt;
+};
+
+struct glm_logistic_ws {
+    double *x;     /* n genotype values, 0 where missing */
+    uint8_t *obs;  /* n: 1 = call present */
+    double *p;     /* n fitted probabilities */
+    double *v;     /* n weights */
+    double *h;     /* (k+1)^2 information / Cholesky */
+    double *g;     /* k+1 gradient / step */
+    double *th;    /* k+1 coefficients */
+    double *tmp;   /* k+1 */
+    double *z;     /* k+1 one design row */
+};
+
+void glm_logistic_free(glm_logistic_t *lg)
+{
+    if (!lg) return;
+    free(lg->rows); free(lg->r); free(lg->y); free(lg->beta0);
+    free(lg);
+}
+
+void glm_logistic_ws_free(glm_logistic_ws_t *ws)
+{
+    if (!ws) return;
+    free(ws->x); free(ws->obs); free(ws->p); free(ws->v); free(ws->h); free(ws->g); free(ws->th);
+    free(ws->tmp); free(ws->z);
+    free(ws);
+}
+
+glm_logistic_ws_t *glm_logistic_ws_new(const glm_logistic_t *lg)
+{
+    glm_logistic_ws_t *ws = calloc(1, sizeof(*ws));
+    if (!ws) return NULL;
+    size_t n = lg->n, p = lg->k + 1;
+    ws->x = malloc(n * sizeof(double)); ws->obs = malloc(n);
+    ws->p = malloc(n * sizeof(double)); ws->v = malloc(n * sizeof(double));
+    ws->h = malloc(p * p * sizeof(double)); ws->g = malloc(p * sizeof(double));
+    ws->th = malloc(p * sizeof(double)); ws->tmp = malloc(p * sizeof(double));
+    ws->z = malloc(p * sizeof(double));
+    if (!ws->x || !ws->obs || !ws->p || !ws->v || !ws->h || !ws->g || !ws->th || !ws->tmp || !ws->z) {
+        glm_logistic_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+/* Information H = sum v z z' (lower triangle, P x P), gradient g = sum (y - p) z and the
+ * log-likelihood at coefficients th, over observed samples. P = k (null model) or k+1 (with x). */
+static double logistic_eval(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, const double *th)
+{
+    const int n = lg->n, k = lg->k;
+    double *H = ws->h, *g = ws->g, *z = ws->z, ll = 0;
+    memset(H, 0, (size_t)P * P * sizeof(double));
+    memset(g, 0, (size_t)P * sizeof(double));
+    for (int i = 0; i < n; i++) {
+        if (!ws->obs[i]) continue;
+        const double *q = lg->rows + (size_t)i * k;
+        double eta = 0;
+        for (int j = 0; j < k; j++) { z[j] = q[j]; eta += q[j] * th[j]; }
+        if (P > k) { z[k] = ws->x[i]; eta += z[k] * th[k]; }
+        double pi = 1.0 / (1.0 + exp(-eta)), vi = pi * (1.0 - pi);
+        ws->p[i] = pi;
+        ws->v[i] = vi;
+        double yi = lg->y[i];
+        ll += yi ? (eta < -30 ? eta : -log1p(exp(-eta))) : (eta > 30 ? -eta : -log1p(exp(eta)));
+        double res = yi - pi;
+        for (int a = 0; a < P; a++) {
+            double va = vi * z[a];
+            g[a] += res * z[a];
+            for (int b = a; b < P; b++) H[b + a * P] += va * z[b];
+        }
+    }
+    return ll;
+}
+
+/* Map a Q-coordinate covariate vector to the original covariate scale: solve R c = d. */
+static void to_orig(const glm_logistic_t *lg, const double *d, double *c)
+{
+    const int k = lg->k;
+    for (int i = k - 1; i >= 0; i--) {
+        double s = d[i];
+        for (int j = i + 1; j < k; j++) s -= lg->r[i + j * k] * c[j];
+        c[i] = s / lg->r[i + i * k];
+    }
+}
+
+/* Newton-Raphson from ws->th. Returns 0 converged, 1 failed, 2 unfinished (PLINK 2's rules). */
+static int logistic_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P)
+{
+    const int k = lg->k;
+    double *th = ws->th, *g = ws->g, *tmp = ws->tmp;
+    double min_delta = 1e9;
+    for (int it = 0;; it++) {
+        logistic_eval(lg, ws, P, th);
+        if (glm_chol(ws->h, P)) return 1;
+        glm_trsv_lower(ws->h, P, g);
+        glm_trsv_lower_t(ws->h, P, g);
+        for (int j = 0; j < P; j++) th[j] += g[j];
+        /* PLINK's rules on the original scale */
+        to_orig(lg, g, tmp);
+        double delta = 0;
+        for (int j = 0; j < k; j++) delta += fabs(tmp[j]);
+        if (P > k) delta += fabs(g[k]);
+        if (delta != delta) return 1;
+        if (delta < min_delta) min_delta = delta;
+        to_orig(lg, th, tmp);
+        if (P > k) tmp[k] = th[k];
+        if (it > 3) {
+            if ((delta > 20.0 && delta > 2 * min_delta) || (it > 6 && fabs(1.0 - delta) < 1e-3)) return 1;
+            if (it > lg->opt.max_iter - 2) {
+                for (int j = 0; j < P; j++) if (fabs(tmp[j]) > 8e3) return 1;
+                return 2;
+            }
+        }
+        if (delta < 1e-4) {
+            for (int j = 0; j < P; j++) if (fabs(tmp[j]) > 6e4) return 1;
+            /* polish to full precision: quadratic convergence, 1-3 steps */
+            for (int extra = 0; extra < 5; extra++) {
+                logistic_eval(lg, ws, P, th);
+                if (glm_chol(ws->h, P)) return 1;
+                glm_trsv_lower(ws->h, P, g);
+                glm_trsv_lower_t(ws->h, P, g);
+                double mx = 0;
+                for (int j = 0; j < P; j++) { th[j] += g[j]; if (fabs(g[j]) > mx) mx = fabs(g[j]); }
+                if (mx < 1e-12) break;
+            }
+            return 0;
+        }
+    }
+}
+
+/* Firth-penalised Newton from ws->th (P = k+1). Returns 0 converged, 1 failed. */
+static int firth_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P)
+{
+    const int n = lg->n, k = lg->k;
+    double *th = ws->th, *g = ws->g, *z = ws->z, *H = ws->h;
+    for (int it = 0; it < lg->opt.firth_max_iter; it++) {
+        logistic_eval(lg, ws, P, th);
+        if (glm_chol(H, P)) return 1;
+        /* U* = sum (y - p + h (1/2 - p)) z with h_i = v_i z_i' H^-1 z_i = v_i |L^-1 z_i|^2 */
+        memset(g, 0, P * sizeof(double));
+        for (int i = 0; i < n; i++) {
+            if (!ws->obs[i]) continue;
+            const double *q = lg->rows + (size_t)i * k;
+            memcpy(z, q, k * sizeof(double));
+            z[k] = ws->x[i];
+            double t[64], *w = P <= 64 ? t : NULL;
+            if (!w) return 1;
+            memcpy(w, z, P * sizeof(double));
+            glm_trsv_lower(H, P, w);
+            double hi = 0;
+            for (int j = 0; j < P; j++) hi += w[j] * w[j];
+            hi *= ws->v[i];
+            double pi = ws->p[i], u = lg->y[i] - pi + hi * (0.5 - pi);
+            for (int j = 0; j < P; j++) g[j] += u * z[j];
+        }
+        double gmax = 0;
+        for (int j = 0; j < P; j++) if (fabs(g[j]) > gmax) gmax = fabs(g[j]);
+        glm_trsv_lower(H, P, g);
+        glm_trsv_lower_t(H, P, g);
+        double dmax = 0;
+        for (int j = 0; j < P; j++) if (fabs(g[j]) > dmax) dmax = fabs(g[j]);
+        double scale = dmax > 5.0 ? 5.0 / dmax : 1.0;
+        for (int j = 0; j < P; j++) th[j] += scale * g[j];
+        if (!isfinite(dmax)) return 1;
+        if (dmax < 1e-9) {
+            logistic_eval(lg, ws, P, th);
+            return glm_chol(H, P) ? 1 : 0;
+        }
+    }
+    return 1;
+}
+
+int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const double *y,
+                      const glm_opts_t *opt)
+{
+    int rc;
+    double *q = NULL;
+    glm_logistic_ws_t *ws = NULL;
+    glm_logistic_t *lg = NULL;
+    *out = NULL;
+    if ((rc = glm_opts_check(opt))) return rc;
+    const int n = d->n, k = d->k;
+    if (k + 1 > 64) return bcms_err(BCMS_EINVAL, "logistic model: at most 63 covariate columns");
+    int ncase = 0;
+    for (int i = 0; i < n; i++) {
+        if (y[i] != 0 && y[i] != 1)
+            return bcms_err(BCMS_EINPUT, "logistic model: phenotype value %g at row %d is not 0/1",
+                            y[i], i + 1);
+        ncase += y[i] == 1;
+    }
+    if (ncase == 0 || ncase == n)
+        return bcms_err(BCMS_EINPUT, "logistic model: %s among the %d samples",
+                        ncase ? "no controls" : "no cases", n);
+    lg = calloc(1, sizeof(*lg));
+    q = malloc((size_t)n * k * sizeof(double));
+    if (!lg || !q) { rc = bcms_err(BCMS_ENOMEM, "logistic model: out of memory"); goto fail; }
+    lg->n = n; lg->k = k; lg->opt = *opt;
+    lg->rows = malloc((size_t)n * k * sizeof(double));
+    lg->r = malloc((size_t)k * k * sizeof(double));
+    lg->y = malloc((size_t)n * sizeof(double));
+    lg->beta0 = calloc(k, sizeof(double));
+    if (!lg->rows || !lg->r || !lg->y || !lg->beta0) {
+        rc = bcms_err(BCMS_ENOMEM, "logistic model: out of memory");
+        goto fail;
+    }
+    if ((rc = covar_design_qr(d, q, lg->r))) goto fail;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++) lg->rows[(size_t)i * k + j] = q[(size_t)j * n + i];
+    memcpy(lg->y, y, n * sizeof(double));
+    if (!(ws = glm_logistic_ws_new(lg))) { rc = bcms_err(BCMS_ENOMEM, "out of memory"); goto fail; }
+    memset(ws->obs, 1, n);
+    memset(ws->th, 0, (k + 1) * sizeof(double));
+    /* start at the intercept-only fit: logit(case fraction) along the constant column of Q */
+    ws->th[0] = log((double)ncase / (n - ncase)) * sqrt((double)n) * (lg->rows[0] < 0 ? -1 : 1);
+    if (logistic_newton(lg, ws, k) != 0) {
+        rc = bcms_err(BCMS_ENUMERIC, "logistic model: the covariates-only model does not converge "
+                      "(a covariate separates cases from controls?)");
+        goto fail;
+    }
+    memcpy(lg->beta0, ws->th, k * sizeof(double));
+    glm_logistic_ws_free(ws);
+    free(q);
+    *out = lg;
+    return 0;
+fail:
+    glm_logistic_ws_free(ws);
+    free(q);
+    glm_logistic_free(lg);
+    return rc;
+}
+
+/* ws->x and ws->obs are filled; counts for the constant check from the caller. */
+static void logistic_variant(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int nmiss,
+                             int is_const, double sx, double sxx, glm_result_t *r)
+{
+    const int n = lg->n, k = lg->k, P = k + 1, ns = n - nmiss;
+    r->n = ns;
+    r->firth = 0;
+    r->err = 0;
+    r->a1_count = sx;
+    r->a1_freq = ns ? sx / (2.0 * ns) : NAN;
+    if (ns < k + 2) { glm_result_fail(r, GLM_ERR_TOO_FEW_SAMPLES); return; }
+    if (is_const) { glm_result_fail(r, GLM_ERR_CONST_ALLELE); return; }
+    /* genotype VIF from the unweighted Gram matrix over the observed samples */
+    {
+        double *A = ws->h, *b = ws->g;
+        memset(A, 0, (size_t)k * k * sizeof(double));
+        memset(b, 0, k * sizeof(double));
+        for (int i = 0; i < n; i++) {
+            if (!ws->obs[i]) continue;
+            const double *q = lg->rows + (size_t)i * k;
+            for (int a = 0; a < k; a++) {
+                b[a] += q[a] * ws->x[i];
+                for (int c = a; c < k; c++) A[c + a * k] += q[a] * q[c];
+            }
+        }
+        if (glm_chol(A, k)) { glm_result_fail(r, GLM_ERR_VIF_INFINITE); return; }
+        glm_trsv_lower(A, k, b);
+        double bb = 0;
+        for (int a = 0; a < k; a++) bb += b[a] * b[a];
+        double den = sxx - bb, ssx = sxx - sx * sx / ns;
+        if (!(ssx > 1e-12 * sxx)) { glm_result_fail(r, GLM_ERR_CONST_ALLELE); return; }
+        if (!(den > 1e-12 * ssx)) { glm_result_fail(r, GLM_ERR_VIF_INFINITE); return; }
+        if (ssx / den > lg->opt.vif_thresh) { glm_result_fail(r, GLM_ERR_VIF_TOO_HIGH); return; }
+    }
+    int st = 1, firth = lg->opt.firth == GLM_FIRTH_ALWAYS;
+    if (!firth) {
+        memcpy(ws->th, lg->beta0, k * sizeof(double));
+        ws->th[k] = 0;
+        st = logistic_newton(lg, ws, P);
+        if (st != 0) {
+            if (lg->opt.firth == GLM_FIRTH_FALLBACK) firth = 1;
+            else if (st == 1) { glm_result_fail(r, GLM_ERR_LOGISTIC_CONVERGE_FAIL); return; }
+        }
+    }
+    if (firth) {
+        memcpy(ws->th, lg->beta0, k * sizeof(double));
+        ws->th[k] = 0;
+        if (firth_newton(lg, ws, P)) { glm_result_fail(r, GLM_ERR_FIRTH_CONVERGE_FAIL); return; }
+        r->firth = 1;
+        st = 0;
+    }
+    /* ws->h holds the Cholesky factor of the information at th; x is the last coordinate, so
+     * (H^-1)_{PP} = 1 / L_{PP}^2 */
+    const double lpp = ws->h[(P - 1) + (P - 1) * P];
+    r->beta = ws->th[k];
+    r->se = 1.0 / lpp;
+    r->stat = r->beta / r->se;
+    r->p = dist_z_p2(r->stat);
+    r->log10p = dist_z_logp2(r->stat) / M_LN10;
+    if (st == 2) r->err = GLM_ERR_UNFINISHED;
+}
+
+int glm_logistic_codes(const glm_logistic_t *lg, glm_logistic_ws_t *ws, const uint8_t *codes,
+                       size_t nvar, size_t stride, glm_result_t *out)
+{
+    const int n = lg->n;
+    if (stride < (size_t)n) return bcms_err(BCMS_EINVAL, "logistic scan: stride %zu < n %d", stride, n);
+    for (size_t v = 0; v < nvar; v++) {
+        const uint8_t *g = codes + v * stride;
+        int c[4] = {0, 0, 0, 0};
+        for (int i = 0; i < n; i++) {
+            unsigned gi = g[i] & 3;
+            c[gi]++;
+            ws->obs[i] = gi != 3;
+            ws->x[i] = gi == 3 ? 0.0 : (double)gi;
+        }
+        int ns = n - c[3];
+        int is_const = c[0] == ns || c[1] == ns || c[2] == ns;
+        logistic_variant(lg, ws, c[3], is_const, c[1] + 2.0 * c[2], c[1] + 4.0 * c[2], &out[v]);
+    }
+    return 0;
+}
+
+int glm_logistic_dosages(const glm_logistic_t *lg, glm_logistic_ws_t *ws, const double *dos,
+                         size_t nvar, size_t stride, glm_result_t *out)
+{
+    const int n = lg->n;
+    if (stride < (size_t)n) return bcms_err(BCMS_EINVAL, "logistic scan: stride %zu < n %d", stride, n);
+    for (size_t v = 0; v < nvar; v++) {
+        const double *x = dos + v * stride;
+        int nmiss = 0, varies = 0;
+        double sx = 0, sxx = 0, first = NAN;
+        for (int i = 0; i < n; i++) {
+            double xi = x[i];
+            ws->obs[i] = !isnan(xi);
+            if (isnan(xi)) { nmiss++; ws->x[i] = 0; continue; }
+            if (isnan(first)) first = xi;
+            else if (xi != first) varies = 1;
+            ws->x[i] = xi;
+            sx += xi;
+            sxx += xi * xi;
+        }
+        logistic_variant(lg, ws, nmiss, !varies, sx, sxx, &out[v]);
+    }
+    return 0;
+}
