@@ -160,46 +160,103 @@ static int logistic_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int 
     }
 }
 
-/* Firth-penalised Newton from ws->th (P = k+1). Returns 0 converged, 1 failed. */
+/* Firth-penalised regression from th = 0, as PLINK 2's FirthRegression (its port of logistf with
+ * pl = FALSE): per iteration p, the penalised log-likelihood l + log|I|/2 (a fitted probability of
+ * exactly 0 or 1 is a failure), h_i = v_i z_i' I^-1 z_i, U* = Z'(y - p + h (1/2 - p)); stop (from
+ * the second iteration on) when max|delta| <= 1e-5, max|U*| < 1e-5 and the penalised log-likelihood
+ * rose by less than 1e-5; otherwise step delta = (Z' diag((1+h) v) Z)^-1 U*, its largest component
+ * capped at 5; more than 25 iterations is UNFINISHED. delta and U* are measured on the original
+ * covariate scale (delta_orig = R^-1 delta_q, U*_orig = R' U*_q) as PLINK sees them. The reported
+ * variance is I^-1 at the final estimate (what PLINK 2.00a3.5 prints; the (1+h)-weighted step
+ * matrix gives SEs 10-30% smaller on the fixture's Firth rows and does not match it).
+ * Returns 0 converged (ws->h: Cholesky factor of I), 1 failed, 2 unfinished. */
+#define FIRTH_MAX_ITER 25
+#define FIRTH_CONV 1e-5
 static int firth_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P)
 {
     const int n = lg->n, k = lg->k;
-    double *th = ws->th, *g = ws->g, *z = ws->z, *H = ws->h;
-    for (int it = 0; it < lg->opt.firth_max_iter; it++) {
-        logistic_eval(lg, ws, P, th);
+    double *th = ws->th, *g = ws->g, *z = ws->z, *H = ws->h, *tmp = ws->tmp;
+    double H2[64 * 64], L2[64 * 64], t[64];
+    double delta_max = 0, ll_old = 0;
+    int have_step = 0, polish = 0;
+    memset(th, 0, P * sizeof(double));
+    for (int it = 0;; it++) {
+        /* p, v, log-likelihood and information I = Z'VZ (lower triangle) */
+        memset(H, 0, (size_t)P * P * sizeof(double));
+        double ll = 0;
+        for (int i = 0; i < n; i++) {
+            if (!ws->obs[i]) continue;
+            const double *q = lg->rows + (size_t)i * k;
+            double eta = 0;
+            for (int j = 0; j < k; j++) { z[j] = q[j]; eta += q[j] * th[j]; }
+            z[k] = ws->x[i];
+            eta += z[k] * th[k];
+            double pi = 1.0 / (1.0 + exp(-eta));
+            if (pi == 0.0 || pi == 1.0) return 1;
+            double vi = pi * (1.0 - pi);
+            ws->p[i] = pi;
+            ws->v[i] = vi;
+            ll += lg->y[i] ? log(pi) : log1p(-pi);
+            for (int a = 0; a < P; a++) {
+                double va = vi * z[a];
+                for (int b = a; b < P; b++) H[b + a * P] += va * z[b];
+            }
+        }
         if (glm_chol(H, P)) return 1;
-        /* U* = sum (y - p + h (1/2 - p)) z with h_i = v_i z_i' H^-1 z_i = v_i |L^-1 z_i|^2 */
+        for (int j = 0; j < P; j++) ll += log(H[j + j * P]); /* log|I|/2 (up to log|R|) */
+        /* h_i, U* and the step matrix Z' diag((1+h) v) Z */
         memset(g, 0, P * sizeof(double));
+        memset(H2, 0, (size_t)P * P * sizeof(double));
         for (int i = 0; i < n; i++) {
             if (!ws->obs[i]) continue;
             const double *q = lg->rows + (size_t)i * k;
             memcpy(z, q, k * sizeof(double));
             z[k] = ws->x[i];
-            double t[64], *w = P <= 64 ? t : NULL;
-            if (!w) return 1;
-            memcpy(w, z, P * sizeof(double));
-            glm_trsv_lower(H, P, w);
+            memcpy(t, z, P * sizeof(double));
+            glm_trsv_lower(H, P, t);
             double hi = 0;
-            for (int j = 0; j < P; j++) hi += w[j] * w[j];
+            for (int j = 0; j < P; j++) hi += t[j] * t[j];
             hi *= ws->v[i];
-            double pi = ws->p[i], u = lg->y[i] - pi + hi * (0.5 - pi);
-            for (int j = 0; j < P; j++) g[j] += u * z[j];
+            const double pi = ws->p[i], u = lg->y[i] - pi + hi * (0.5 - pi);
+            const double w2 = (1.0 + hi) * ws->v[i];
+            for (int a = 0; a < P; a++) {
+                g[a] += u * z[a];
+                double wa = w2 * z[a];
+                for (int b = a; b < P; b++) H2[b + a * P] += wa * z[b];
+            }
         }
-        double gmax = 0;
-        for (int j = 0; j < P; j++) if (fabs(g[j]) > gmax) gmax = fabs(g[j]);
-        glm_trsv_lower(H, P, g);
-        glm_trsv_lower_t(H, P, g);
-        double dmax = 0;
-        for (int j = 0; j < P; j++) if (fabs(g[j]) > dmax) dmax = fabs(g[j]);
-        double scale = dmax > 5.0 ? 5.0 / dmax : 1.0;
+        if (it) {
+            /* U* on the original scale: U_orig = R' U_q for the covariates */
+            double umax = fabs(g[k]);
+            for (int j = 0; j < k; j++) {
+                double s = 0;
+                for (int l = 0; l <= j; l++) s += lg->r[l + j * k] * g[l];
+                if (fabs(s) > umax) umax = fabs(s);
+            }
+            /* PLINK's stopping rule; past it, keep stepping (linear convergence near separation)
+             * until the step is below 1e-10, so the reported numbers are the penalised MLE
+             * itself (checked against an independent R implementation, R_firth.tsv) */
+            if (!polish && delta_max <= FIRTH_CONV && umax < FIRTH_CONV && ll - ll_old < FIRTH_CONV)
+                polish = 1;
+            if (polish && (delta_max < 1e-10 || polish++ > 50)) break;
+            if (!polish && it > FIRTH_MAX_ITER) return 2;
+        }
+        ll_old = ll;
+        memcpy(L2, H2, (size_t)P * P * sizeof(double));
+        if (glm_chol(L2, P)) return 1;
+        glm_trsv_lower(L2, P, g);
+        glm_trsv_lower_t(L2, P, g);
+        have_step = 1;
+        to_orig(lg, g, tmp);
+        tmp[k] = g[k];
+        delta_max = 0;
+        for (int j = 0; j < P; j++) if (fabs(tmp[j]) > delta_max) delta_max = fabs(tmp[j]);
+        if (!isfinite(delta_max)) return 1;
+        double scale = 1.0;
+        if (delta_max > 5.0) { scale = 5.0 / delta_max; delta_max = 5.0; }
         for (int j = 0; j < P; j++) th[j] += scale * g[j];
-        if (!isfinite(dmax)) return 1;
-        if (dmax < 1e-9) {
-            logistic_eval(lg, ws, P, th);
-            return glm_chol(H, P) ? 1 : 0;
-        }
     }
-    return 1;
+    return have_step ? 0 : 1;
 }
 
 int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const double *y,
@@ -308,9 +365,9 @@ static void logistic_variant(const glm_logistic_t *lg, glm_logistic_ws_t *ws, in
     if (firth) {
         memcpy(ws->th, lg->beta0, k * sizeof(double));
         ws->th[k] = 0;
-        if (firth_newton(lg, ws, P)) { glm_result_fail(r, GLM_ERR_FIRTH_CONVERGE_FAIL); return; }
+        st = firth_newton(lg, ws, P);
+        if (st == 1) { glm_result_fail(r, GLM_ERR_FIRTH_CONVERGE_FAIL); return; }
         r->firth = 1;
-        st = 0;
     }
     /* ws->h holds the Cholesky factor of the information at th; x is the last coordinate, so
      * (H^-1)_{PP} = 1 / L_{PP}^2 */
