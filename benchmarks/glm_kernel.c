@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     double t0 = now();
     glm_linear_codes(lm, lw, g, nv, n, r);
     double t1 = now();
-    int nl = nv / 10;
+    int nl = nv / 2;
     glm_logistic_codes(lg, gw, g, nl, n, r);
     double t2 = now();
     printf("n=%d k=6 (intercept+5), 1%% missing calls, MAF 0.01-0.5\n", n);
