@@ -18,10 +18,11 @@
  *    (J = number of distinct event times). No martingale-residual variance approximation.
  *  - when |z| >= spa_zmin: saddlepoint approximation (SPACox, Bi et al. 2020): the cumulant
  *    generating function of the score is built from the empirical CGF of the null martingale
- *    residuals applied to the covariate-adjusted genotype (OLS on [strata indicators, C]); the
- *    observed U is rescaled so that the SPA variance equals the exact V (the SPA supplies the shape
- *    of the tails, the exact information supplies the scale); p from Lugannani-Rice, both tails,
- *    on the log scale (log10p stays finite when p underflows).
+ *    residuals applied to the covariate-adjusted genotype (OLS on [strata indicators, C]); as in
+ *    SPACox the SPA uses its own variance (m2 sum xt^2, the exchangeable-residual variance) rather
+ *    than V: with rare variants V depends on which samples carry the allele and U/sqrt(V) is
+ *    anti-conservative in the upper tail (see cox_spa.c). p from Lugannani-Rice, both tails, on the
+ *    log scale (log10p stays finite when p underflows). p may jump at |z| = spa_zmin, as in SPACox.
  *  - full Newton-Raphson fit of (x, C) from (0, null beta) when the score p < fit_pmax: beta, SE
  *    (inverse information), Wald z/p, likelihood-ratio test. Non-convergence, an infinite
  *    coefficient (coxph's "Loglik converged before variable ...; coefficient may be infinite" rule)

@@ -8,10 +8,13 @@
  * [1, C]; strata generalise the intercept). S = sum_i xt_i M_i has CGF K(t) = sum_i K0(t xt_i); the
  * non-carriers (x_i = 0) enter through the normal approximation K0(s) ~ m2 s^2 / 2 (SPACox's "partial
  * normal approximation"), so a variant costs O(carriers) per Newton step.
- * Scale: the SPA variance K''(0) = m2 sum xt^2 is only an approximation of the exact efficient
- * variance V, so the observed U is rescaled to q = |U| sqrt(K''(0) / V) before the tail probability:
- * below spa_zmin the test is the exact-variance normal test and above it the SPA keeps the same scale
- * (continuous at the switch up to the skewness correction).
+ * Scale: as in SPACox the SPA keeps its own variance K''(0) = m2 sum xt^2 (the variance of S when
+ * the residuals are exchangeable: the permutation view that fits a null scan) and is applied to the
+ * observed U as is. Rescaling U to the exact efficient variance V was tried and rejected: for rare
+ * variants V depends on which samples carry the allele (their expected counts E_i) and is correlated
+ * with U, so U/sqrt(V) stays anti-conservative in the upper tail (null simulation, 5,000 samples,
+ * 83% censoring, MAF 0.1-1%: 35 upper-tail p < 1e-3 among 20,000 where 10 are expected; unscaled SPA:
+ * 10). The exact V decides the switch (|U|/sqrt(V) >= spa_zmin) and gives p below it.
  * Tail: Lugannani-Rice, P(S >= q) ~ Q(w) + phi(w) (1/v - 1/w), computed as
  * log phi(w) + log(Mills(w) + 1/v - 1/w); both tails are added on the log scale. */
 #include <math.h>
@@ -227,7 +230,7 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, 
     if (ss_non < 0) ss_non = 0;
     spa_cgf_t c = {nm, ws->xt, nc, nm->m2 * ss_non};
     double kvar = nm->m2 * ss_all;
-    double q = fabs(u) * sqrt(kvar / v);
+    double q = fabs(u); /* v (the exact variance) only chose the SPA; see the top comment */
     double lp1, lp2;
     if (tail_logp(&c, q, q / kvar, &lp1)) return -1;
     if (tail_logp(&c, -q, -q / kvar, &lp2)) return -1;
