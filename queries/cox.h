@@ -126,6 +126,11 @@ typedef struct cox_result_t {
  * a flagged fit is reported in res, not as an error), BCMS_EINVAL on bad arguments. */
 int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *gt,
                 cox_result_t *res);
+/* nvar hard-call variants, variant v at gt + v * stride (stride >= n_geno); res has nvar entries.
+ * Same results as cox_test_gt one by one, faster: each pass over the per-sample model data serves
+ * up to 8 variants (the data of 10,000 samples do not stay in cache between variants). */
+int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                      const uint8_t *gt, size_t stride, cox_result_t *res);
 int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *ds,
                     cox_result_t *res);
 int cox_test_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,

@@ -12,6 +12,15 @@
 #include <stdint.h>
 #include "cox.h"
 
+/* per-sample record read by the per-variant kernel, packed so one cache line serves a sample */
+typedef struct cox_rec_t {
+    double m, e, w;          /* martingale residual, expected count, exp(eta) */
+    int lo, hi, first, ev;   /* at-risk event times [lo, hi) (lo = hi = 0: never at risk), first
+                                event time of the stratum, death index or -1 */
+} cox_rec_t;
+
+#define COX_BLOCK 8 /* variants per pass over the per-sample records */
+
 struct cox_null_t {
     int n, k, ns, J, n_geno, n_event, iter;
     int *gidx;                 /* n, or NULL = identity */
@@ -23,6 +32,7 @@ struct cox_null_t {
     double loglik;
     /* per-variant precomputation */
     double *w, *m, *e, *ht;    /* n: exp(eta), martingale residual, expected, n*k: L^-1 H_i */
+    cox_rec_t *rec;            /* n: w, m, e, lo, hi, ... packed for the kernel */
     double *qa, *qb, *qc;      /* J: sum_r 1/S0r^2, f_r/S0r^2, f_r^2/S0r^2 */
     /* SPA */
     int ng;
@@ -44,6 +54,8 @@ struct cox_ws_t {
     double *scr;        /* Newton scratch */
     double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
     double *zb;         /* nz */
+    double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
+    double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
 };
 
 /* m = number of doubles per event time in the eval buffers for p covariates. */

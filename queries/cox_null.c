@@ -48,7 +48,7 @@ void cox_null_free(cox_null_t *nm)
     if (!nm) return;
     free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
     free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->beta); free(nm->var);
-    free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
+    free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
     free(nm->gt); free(nm->k0); free(nm->k1); free(nm->k2); free(nm->zzinv);
     free(nm);
 }
@@ -221,6 +221,14 @@ static int precompute(cox_null_t *nm, double *rbuf, double *dbuf)
         }
         nm->e[i] = E;
         nm->m[i] = nm->event[i] - E;
+        cox_rec_t *rc = &nm->rec[i];
+        rc->m = nm->m[i];
+        rc->e = E;
+        rc->w = w;
+        rc->lo = hi > lo ? lo : 0;
+        rc->hi = hi > lo ? hi : 0;
+        rc->first = first;
+        rc->ev = nm->event[i] ? nm->ev[i] : -1;
         /* Ht_i = L^-1 H_i */
         double *t = nm->ht + (size_t)i * k;
         for (int a = 0; a < k; a++) {
@@ -287,6 +295,7 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
     nm->m = xcalloc(n, sizeof(double), &bad);
     nm->e = xcalloc(n, sizeof(double), &bad);
     nm->ht = xcalloc((size_t)n * k, sizeof(double), &bad);
+    nm->rec = xcalloc(n, sizeof(cox_rec_t), &bad);
     if (bad) goto nomem;
     for (int i = 0; i < n; i++) nm->event[i] = (uint8_t)d->event[i];
     if ((rc = build_risk_sets(nm, d))) goto fail;
@@ -343,7 +352,7 @@ void cox_ws_free(cox_ws_t *ws)
     if (!ws) return;
     free(ws->x); free(ws->xt); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
     free(ws->rbuf); free(ws->dbuf); free(ws->scr); free(ws->b0); free(ws->b1); free(ws->var1);
-    free(ws->u1); free(ws->zb);
+    free(ws->u1); free(ws->zb); free(ws->sb); free(ws->db); free(ws->acc);
     free(ws);
 }
 
@@ -369,6 +378,9 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->var1 = xcalloc((size_t)p * p, sizeof(double), &bad);
     ws->u1 = xcalloc(p, sizeof(double), &bad);
     ws->zb = xcalloc(nm->nz + 1, sizeof(double), &bad);
+    ws->sb = xcalloc((size_t)COX_BLOCK * J, sizeof(double), &bad);
+    ws->db = xcalloc((size_t)COX_BLOCK * J, sizeof(double), &bad);
+    ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);
     if (bad) {
         cox_ws_free(ws);
         return bcms_err(BCMS_ENOMEM, "cox workspace: out of memory (n = %d)", n);

@@ -73,6 +73,29 @@ static int check_args(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, c
     return 0;
 }
 
+/* quad = sum_j A_j S1_j^2 - 2 B_j S1_j D1_j + C_j D1_j^2, S1 from its difference array (in place) */
+static double quad_form(const cox_null_t *nm, const double *s1, const double *d1)
+{
+    double quad = 0;
+    for (int s = 0; s < nm->ns; s++) {
+        double acc = 0;
+        for (int j = nm->sofs[s + 1] - 1; j >= nm->sofs[s]; j--) {
+            acc += s1[j];
+            double dj = d1[j];
+            quad += nm->qa[j] * acc * acc - 2 * nm->qb[j] * acc * dj + nm->qc[j] * dj * dj;
+        }
+    }
+    return quad;
+}
+
+static double finish_v(double lin, double quad, const double *cross, int k)
+{
+    double c2 = 0;
+    for (int c = 0; c < k; c++) c2 += cross[c] * cross[c];
+    double V = lin - quad - c2;
+    return V > 1e-10 * lin ? V : 0;
+}
+
 /* U and V of ws->x */
 static void score_uv(const cox_null_t *nm, cox_ws_t *ws, double *u_out, double *v_out)
 {
@@ -85,49 +108,56 @@ static void score_uv(const cox_null_t *nm, cox_ws_t *ws, double *u_out, double *
     for (int i = 0; i < n; i++) {
         double x = ws->x[i];
         if (x == 0) continue;
-        U += x * nm->m[i];
-        lin += x * x * nm->e[i];
+        const cox_rec_t *r = &nm->rec[i];
+        U += x * r->m;
+        lin += x * x * r->e;
         const double *h = nm->ht + (size_t)i * k;
         for (int c = 0; c < k; c++) cross[c] += x * h[c];
-        int lo = nm->lo[i], hi = nm->hi[i];
-        if (hi <= lo) continue;
-        double wx = nm->w[i] * x;
-        s1[hi - 1] += wx;
-        if (lo - 1 >= nm->sofs[nm->strat[i]]) s1[lo - 1] -= wx;
-        if (nm->event[i]) d1[nm->ev[i]] += wx;
+        if (r->hi == 0) continue;
+        double wx = r->w * x;
+        s1[r->hi - 1] += wx;
+        if (r->lo > r->first) s1[r->lo - 1] -= wx;
+        if (r->ev >= 0) d1[r->ev] += wx;
     }
-    double quad = 0;
-    for (int s = 0; s < nm->ns; s++) {
-        double acc = 0;
-        for (int j = nm->sofs[s + 1] - 1; j >= nm->sofs[s]; j--) {
-            acc += s1[j];
-            double dj = d1[j];
-            quad += nm->qa[j] * acc * acc - 2 * nm->qb[j] * acc * dj + nm->qc[j] * dj * dj;
-        }
-    }
-    double c2 = 0;
-    for (int c = 0; c < k; c++) c2 += cross[c] * cross[c];
-    double V = lin - quad - c2;
     *u_out = U;
-    *v_out = (V > 1e-10 * lin) ? V : 0;
+    *v_out = finish_v(lin, quad_form(nm, s1, d1), cross, k);
 }
+
+/* p-value, SPA and full fit once U and V are known. The SPA and the fit need ws->x: when *have_x
+ * is 0 it is gathered from graw (hard calls) first. */
+static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
+                        int n_miss, double mean, double U, double V, const uint8_t *graw,
+                        int have_x, cox_result_t *res);
 
 static int test_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip, int n_miss,
                    double mean, cox_result_t *res)
 {
-    res->n_miss = n_miss;
-    res->af = mean / 2;
     double U, V;
     score_uv(nm, ws, &U, &V);
+    finish_test(nm, ws, o, flip, n_miss, mean, U, V, NULL, 1, res);
+    return 0;
+}
+
+static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
+                        int n_miss, double mean, double U, double V, const uint8_t *graw,
+                        int have_x, cox_result_t *res)
+{
+    res->n_miss = n_miss;
+    res->af = mean / 2;
     res->u = flip ? -U : U;
     res->v = V;
     if (!(V > 0)) {
         res->score_status = BCMS_ENUMERIC;
-        return 0;
+        return;
     }
     res->z = res->u / sqrt(V);
-    double logp = cox_norm_logp2(res->z);
+    double logp = cox_norm_logp2(res->z), m_;
+    int nm_;
     if (o->spa && fabs(res->z) >= o->spa_zmin) {
+        if (!have_x) {
+            gather_uint8_t(nm, ws, graw, &nm_, &m_);
+            have_x = 1;
+        }
         double lp;
         if (cox_spa_logp(nm, ws, ws->x, U, V, &lp) == 0) {
             logp = lp;
@@ -138,6 +168,7 @@ static int test_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int 
     res->p = exp(logp);
     res->log10p = logp / M_LN10;
     if (o->fit_pmax > 1 || (o->fit_pmax > 0 && logp < log(o->fit_pmax))) {
+        if (!have_x) gather_uint8_t(nm, ws, graw, &nm_, &m_);
         cox_fit_ws(nm, ws, o, n_miss, res);
         if (flip && res->fit_status == 0) {
             res->beta = -res->beta;
@@ -145,18 +176,94 @@ static int test_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int 
             res->wald_z = -res->wald_z;
         }
     }
+}
+
+/* B <= COX_BLOCK hard-call variants in one pass over the per-sample records */
+static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
+                     const uint8_t *const *g, cox_result_t *res)
+{
+    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
+    double lut[COX_BLOCK][4], mean[COX_BLOCK];
+    int flip[COX_BLOCK], miss[COX_BLOCK];
+    for (int v = 0; v < B; v++) {
+        long sum = 0;
+        int ms = 0;
+        const uint8_t *gv = g[v];
+        if (gi) {
+            for (int i = 0; i < n; i++) {
+                uint8_t c = gv[gi[i]];
+                if (c > 2) ms++;
+                else sum += c;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                uint8_t c = gv[i];
+                ms += c > 2;
+                sum += c > 2 ? 0 : c;
+            }
+        }
+        mean[v] = ms < n ? (double)sum / (n - ms) : 0;
+        miss[v] = ms;
+        flip[v] = mean[v] > 1;
+        double mi = flip[v] ? 2 - mean[v] : mean[v];
+        for (int c = 0; c < 3; c++) lut[v][c] = flip[v] ? 2 - c : c;
+        lut[v][3] = mi;
+    }
+    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
+    const int ka = k + 2;
+    memset(sb, 0, sizeof(double) * (size_t)B * J);
+    memset(db, 0, sizeof(double) * (size_t)B * J);
+    memset(acc, 0, sizeof(double) * (size_t)B * ka);
+    for (int i = 0; i < n; i++) {
+        const int gidx = gi ? gi[i] : i;
+        const cox_rec_t *r = &nm->rec[i];
+        const double *h = nm->ht + (size_t)i * k;
+        for (int v = 0; v < B; v++) {
+            uint8_t c = g[v][gidx];
+            double x = lut[v][c > 3 ? 3 : c];
+            if (x == 0) continue;
+            double *a = acc + v * ka;
+            a[0] += x * r->m;
+            a[1] += x * x * r->e;
+            for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+            if (r->hi == 0) continue;
+            double wx = r->w * x, *s1 = sb + (size_t)v * J;
+            s1[r->hi - 1] += wx;
+            if (r->lo > r->first) s1[r->lo - 1] -= wx;
+            if (r->ev >= 0) db[(size_t)v * J + r->ev] += wx;
+        }
+    }
+    for (int v = 0; v < B; v++) {
+        const double *a = acc + v * ka;
+        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J, db + (size_t)v * J), a + 2, k);
+        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], 0, &res[v]);
+    }
+}
+
+int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                      const uint8_t *gt, size_t stride, cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, gt, res);
+    if (rc) return rc;
+    if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
+        return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
+                        nvar, stride, nm->n_geno);
+    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
+        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
+        const uint8_t *g[COX_BLOCK];
+        for (int v = 0; v < B; v++) {
+            g[v] = gt + (size_t)(v0 + v) * stride;
+            result_reset(&res[v0 + v]);
+        }
+        block_gt(nm, ws, o, B, g, res + v0);
+    }
     return 0;
 }
 
 int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *gt,
                 cox_result_t *res)
 {
-    int rc = check_args(nm, ws, o, gt, res), n_miss;
-    if (rc) return rc;
-    result_reset(res);
-    double mean;
-    int flip = gather_uint8_t(nm, ws, gt, &n_miss, &mean);
-    return test_ws(nm, ws, o, flip, n_miss, mean, res);
+    return cox_test_gt_block(nm, ws, o, 1, gt, 0, res);
 }
 
 int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *ds,
