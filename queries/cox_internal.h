@@ -17,6 +17,7 @@ typedef struct cox_rec_t {
     double m, e, w;          /* martingale residual, expected count, exp(eta) */
     int lo, hi, first, ev;   /* at-risk event times [lo, hi) (lo = hi = 0: never at risk), first
                                 event time of the stratum, death index or -1 */
+    int iadd, isub, idth, pad; /* branch-free kernel: slots hi-1, lo-1, ev, or J (a dummy slot) */
 } cox_rec_t;
 
 #define COX_BLOCK 8 /* variants per pass over the per-sample records */

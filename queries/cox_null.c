@@ -229,6 +229,9 @@ static int precompute(cox_null_t *nm, double *rbuf, double *dbuf)
         rc->hi = hi > lo ? hi : 0;
         rc->first = first;
         rc->ev = nm->event[i] ? nm->ev[i] : -1;
+        rc->iadd = rc->hi ? rc->hi - 1 : J;
+        rc->isub = rc->hi && rc->lo > first ? rc->lo - 1 : J;
+        rc->idth = rc->hi && rc->ev >= 0 ? rc->ev : J;
         /* Ht_i = L^-1 H_i */
         double *t = nm->ht + (size_t)i * k;
         for (int a = 0; a < k; a++) {
@@ -378,8 +381,8 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->var1 = xcalloc((size_t)p * p, sizeof(double), &bad);
     ws->u1 = xcalloc(p, sizeof(double), &bad);
     ws->zb = xcalloc(nm->nz + 1, sizeof(double), &bad);
-    ws->sb = xcalloc((size_t)COX_BLOCK * J, sizeof(double), &bad);
-    ws->db = xcalloc((size_t)COX_BLOCK * J, sizeof(double), &bad);
+    ws->sb = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
+    ws->db = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);
     if (bad) {
         cox_ws_free(ws);

@@ -185,21 +185,26 @@ static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, in
     const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
     double lut[COX_BLOCK][4], mean[COX_BLOCK];
     int flip[COX_BLOCK], miss[COX_BLOCK];
+    long nonzero = 0;
     for (int v = 0; v < B; v++) {
         long sum = 0;
-        int ms = 0;
+        int ms = 0, n0 = 0, n2 = 0;
         const uint8_t *gv = g[v];
         if (gi) {
             for (int i = 0; i < n; i++) {
                 uint8_t c = gv[gi[i]];
                 if (c > 2) ms++;
                 else sum += c;
+                n0 += c == 0;
+                n2 += c == 2;
             }
         } else {
             for (int i = 0; i < n; i++) {
                 uint8_t c = gv[i];
                 ms += c > 2;
                 sum += c > 2 ? 0 : c;
+                n0 += c == 0;
+                n2 += c == 2;
             }
         }
         mean[v] = ms < n ? (double)sum / (n - ms) : 0;
@@ -208,34 +213,55 @@ static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, in
         double mi = flip[v] ? 2 - mean[v] : mean[v];
         for (int c = 0; c < 3; c++) lut[v][c] = flip[v] ? 2 - c : c;
         lut[v][3] = mi;
+        nonzero += n - (flip[v] ? n2 : n0);
     }
     double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
-    const int ka = k + 2;
-    memset(sb, 0, sizeof(double) * (size_t)B * J);
-    memset(db, 0, sizeof(double) * (size_t)B * J);
+    const int ka = k + 2, J1 = J + 1;
+    memset(sb, 0, sizeof(double) * (size_t)B * J1);
+    memset(db, 0, sizeof(double) * (size_t)B * J1);
     memset(acc, 0, sizeof(double) * (size_t)B * ka);
-    for (int i = 0; i < n; i++) {
-        const int gidx = gi ? gi[i] : i;
-        const cox_rec_t *r = &nm->rec[i];
-        const double *h = nm->ht + (size_t)i * k;
-        for (int v = 0; v < B; v++) {
-            uint8_t c = g[v][gidx];
-            double x = lut[v][c > 3 ? 3 : c];
-            if (x == 0) continue;
-            double *a = acc + v * ka;
-            a[0] += x * r->m;
-            a[1] += x * x * r->e;
-            for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
-            if (r->hi == 0) continue;
-            double wx = r->w * x, *s1 = sb + (size_t)v * J;
-            s1[r->hi - 1] += wx;
-            if (r->lo > r->first) s1[r->lo - 1] -= wx;
-            if (r->ev >= 0) db[(size_t)v * J + r->ev] += wx;
+    if (nonzero * 4 < (long)n * B) { /* mostly zeros: visit the carriers only */
+        for (int i = 0; i < n; i++) {
+            const int gidx = gi ? gi[i] : i;
+            const cox_rec_t *r = &nm->rec[i];
+            const double *h = nm->ht + (size_t)i * k;
+            for (int v = 0; v < B; v++) {
+                uint8_t c = g[v][gidx];
+                double x = lut[v][c > 3 ? 3 : c];
+                if (x == 0) continue;
+                double *a = acc + v * ka;
+                a[0] += x * r->m;
+                a[1] += x * x * r->e;
+                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+                double wx = r->w * x, *s1 = sb + (size_t)v * J1;
+                s1[r->iadd] += wx;
+                s1[r->isub] -= wx;
+                db[(size_t)v * J1 + r->idth] += wx;
+            }
+        }
+    } else { /* common variants: branch-free, never-at-risk and non-events go to the dummy slot J */
+        for (int i = 0; i < n; i++) {
+            const int gidx = gi ? gi[i] : i;
+            const cox_rec_t *r = &nm->rec[i];
+            const double *h = nm->ht + (size_t)i * k;
+            const double rm = r->m, re = r->e, rw = r->w;
+            for (int v = 0; v < B; v++) {
+                uint8_t c = g[v][gidx];
+                double x = lut[v][c > 3 ? 3 : c];
+                double *a = acc + v * ka;
+                a[0] += x * rm;
+                a[1] += x * x * re;
+                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+                double wx = rw * x, *s1 = sb + (size_t)v * J1;
+                s1[r->iadd] += wx;
+                s1[r->isub] -= wx;
+                db[(size_t)v * J1 + r->idth] += wx;
+            }
         }
     }
     for (int v = 0; v < B; v++) {
         const double *a = acc + v * ka;
-        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J, db + (size_t)v * J), a + 2, k);
+        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
         finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], 0, &res[v]);
     }
 }
