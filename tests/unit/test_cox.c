@@ -472,6 +472,57 @@ static void test_fixture(const char *src)
             nspa++;
         }
     }
+    /* missing genotypes: the full fit drops them and refits the null on the same samples, so it
+     * must equal a fit whose null model was built without those samples */
+    {
+        int cg = tsv_col(d, "g7"), n2 = 0;
+        double *x2 = malloc(sizeof(double) * n), *t2 = malloc(sizeof(double) * n),
+               *e2 = malloc(sizeof(double) * n), *c2 = malloc(sizeof(double) * n * k);
+        int *v2 = malloc(sizeof(int) * n), *s2 = malloc(sizeof(int) * n);
+        for (int i = 0; i < n; i++) {
+            x[i] = (i % 17 == 3) ? NAN : TV(d, i, cg);
+            if (isnan(x[i])) continue;
+            x2[n2] = x[i]; t2[n2] = tm[i]; e2[n2] = en[i]; v2[n2] = ev[i]; s2[n2] = st[i];
+            memcpy(c2 + n2 * k, cov + i * k, sizeof(double) * k);
+            n2++;
+        }
+        cox_result_t ra, rb;
+        cox_test_x(nm, ws, &o, x, &ra);
+        cox_data_t d2 = {.n = n2, .time = t2, .event = v2, .entry = e2, .strata = s2, .k = k, .cov = c2};
+        cox_null_t *nm2;
+        cox_ws_t *ws2;
+        CHECK(cox_null_fit(&d2, &o, &nm2) == 0, "subset null fit");
+        cox_ws_alloc(nm2, &ws2);
+        cox_test_x(nm2, ws2, &o, x2, &rb);
+        CHECK(ra.n_miss == n - n2 && ra.n_fit == n2 && relerr(ra.beta, rb.beta) < 1e-7 &&
+                  relerr(ra.se, rb.se) < 1e-7 && relerr(ra.lrt, rb.lrt) < 1e-6,
+              "missing genotypes: beta %.10g/%.10g se %.10g/%.10g lrt %.10g/%.10g", ra.beta, rb.beta,
+              ra.se, rb.se, ra.lrt, rb.lrt);
+        printf("fixture: %d missing genotypes dropped in the full fit: beta %.8g = subset fit %.8g\n",
+               ra.n_miss, ra.beta, rb.beta);
+        cox_ws_free(ws2);
+        cox_null_free(nm2);
+        free(x2); free(t2); free(e2); free(c2); free(v2); free(s2);
+    }
+    /* input errors are reported, not crashed on */
+    {
+        cox_opts_t bad = o;
+        bad.eps = 0;
+        CHECK(cox_opts_check(&bad) == BCMS_EINVAL, "eps 0 accepted");
+        double e0 = en[0];
+        en[0] = tm[0];
+        cox_null_t *nb = NULL;
+        CHECK(cox_null_fit(&dd, &o, &nb) == BCMS_EINVAL && nb == NULL, "entry == time accepted");
+        en[0] = e0;
+        int v0 = ev[0];
+        ev[0] = 2;
+        CHECK(cox_null_fit(&dd, &o, &nb) == BCMS_EINVAL, "event 2 accepted");
+        ev[0] = v0;
+        for (int i = 0; i < n; i++) x[i] = 1;
+        cox_result_t rm;
+        cox_test_x(nm, ws, &o, x, &rm);
+        CHECK(rm.score_status == BCMS_ENUMERIC && isnan(rm.p), "monomorphic variant gave p %g", rm.p);
+    }
     printf("fixture: n %d, %d variants: max rel err beta %.2e se %.2e LRT p %.2e; score chi2 %.2e; "
            "score p (|z|<2, %d variants) %.2e; %d SPA variants; null %.2e\n",
            n, fits->nr, mb, ms, ml, mst, nscore, mp, nspa, maxnull);
