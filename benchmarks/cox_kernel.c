@@ -7,7 +7,8 @@
  * Simulated endpoint: n samples, 5 covariates, 80% censoring, monthly tied times. Variants are
  * drawn once into a pool of 2,000 (so genotype simulation is not timed) and cycled. Reports
  * variants/second for common (MAF 0.05-0.5), rare (MAF 0.001-0.01) and all-null mixtures, with SPA
- * on (default options: SPA when |z| >= 2, no full fits) and off, and the full-fit rate. */
+ * on (default options: SPA when |z| >= 2, no full fits) and off, and the full-fit rate; each rate is
+ * the best of 3 runs. */
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -30,7 +31,7 @@ static double rnorm(void) { return sqrt(-2 * log(1 - unif())) * cos(2 * M_PI * u
 
 #define POOL 2000
 
-static double run(const cox_null_t *nm, const cox_opts_t *o, const uint8_t *pool, int n, long nv,
+static double run1(const cox_null_t *nm, const cox_opts_t *o, const uint8_t *pool, int n, long nv,
                   int threads, long *n_spa)
 {
     long spa = 0;
@@ -50,6 +51,18 @@ static double run(const cox_null_t *nm, const cox_opts_t *o, const uint8_t *pool
     }
     *n_spa = spa;
     return nv / (omp_get_wtime() - t0);
+}
+
+/* best of 3: the machine is shared, the best run is the least disturbed one */
+static double run(const cox_null_t *nm, const cox_opts_t *o, const uint8_t *pool, int n, long nv,
+                  int threads, long *n_spa)
+{
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double r = run1(nm, o, pool, n, nv, threads, n_spa);
+        if (r > best) best = r;
+    }
+    return best;
 }
 
 int main(int argc, char **argv)

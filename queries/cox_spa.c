@@ -95,6 +95,18 @@ int cox_spa_init(cox_null_t *nm)
     return 0;
 }
 
+/* atan to ~2e-3 rad: only picks the starting cell, which the exact comparisons below correct */
+static inline double fast_atan(double x)
+{
+    double a = fabs(x), r;
+    if (a <= 1) r = M_PI_4 * a - a * (a - 1) * (0.2447 + 0.0663 * a);
+    else {
+        double b = 1 / a;
+        r = M_PI_2 - (M_PI_4 * b - b * (b - 1) * (0.2447 + 0.0663 * b));
+    }
+    return x < 0 ? -r : r;
+}
+
 /* K0, K0', K0'' at s by linear interpolation on the grid (linear extrapolation outside) */
 static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, double *K2)
 {
@@ -107,7 +119,7 @@ static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, 
         *K = nm->k0[e] + nm->k1[e] * (s - gt[e]);
         return;
     }
-    int i = (int)((ng + 1) * (atan(s / nm->gc) / M_PI + 0.5)) - 1;
+    int i = (int)((ng + 1) * (fast_atan(s / nm->gc) / M_PI + 0.5)) - 1;
     if (i < 0) i = 0;
     if (i > ng - 2) i = ng - 2;
     while (i > 0 && s < gt[i]) i--;
