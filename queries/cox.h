@@ -131,6 +131,9 @@ int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const u
  * up to 8 variants (the data of 10,000 samples do not stay in cache between variants). */
 int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
                       const uint8_t *gt, size_t stride, cox_result_t *res);
+/* the same for dosages (NaN = missing), variant v at ds + v * stride */
+int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                          const float *ds, size_t stride, cox_result_t *res);
 int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *ds,
                     cox_result_t *res);
 int cox_test_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,

@@ -73,6 +73,15 @@ static int check_args(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, c
     return 0;
 }
 
+enum { GK_HAVE_X, GK_U8, GK_F32 };
+
+static void gather_kind(const cox_null_t *nm, cox_ws_t *ws, const void *g, int kind, int *n_miss,
+                        double *mean)
+{
+    if (kind == GK_U8) gather_uint8_t(nm, ws, g, n_miss, mean);
+    else gather_float(nm, ws, g, n_miss, mean);
+}
+
 /* quad = sum_j A_j S1_j^2 - 2 B_j S1_j D1_j + C_j D1_j^2, S1 from its difference array (in place) */
 static double quad_form(const cox_null_t *nm, const double *s1, const double *d1)
 {
@@ -126,22 +135,23 @@ static void score_uv(const cox_null_t *nm, cox_ws_t *ws, double *u_out, double *
 /* p-value, SPA and full fit once U and V are known. The SPA and the fit need ws->x: when *have_x
  * is 0 it is gathered from graw (hard calls) first. */
 static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
-                        int n_miss, double mean, double U, double V, const uint8_t *graw,
-                        int have_x, cox_result_t *res);
+                        int n_miss, double mean, double U, double V, const void *graw,
+                        int gkind, cox_result_t *res);
 
 static int test_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip, int n_miss,
                    double mean, cox_result_t *res)
 {
     double U, V;
     score_uv(nm, ws, &U, &V);
-    finish_test(nm, ws, o, flip, n_miss, mean, U, V, NULL, 1, res);
+    finish_test(nm, ws, o, flip, n_miss, mean, U, V, NULL, GK_HAVE_X, res);
     return 0;
 }
 
 static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
-                        int n_miss, double mean, double U, double V, const uint8_t *graw,
-                        int have_x, cox_result_t *res)
+                        int n_miss, double mean, double U, double V, const void *graw,
+                        int gkind, cox_result_t *res)
 {
+    int have_x = gkind == GK_HAVE_X;
     res->n_miss = n_miss;
     res->af = mean / 2;
     res->u = flip ? -U : U;
@@ -155,7 +165,7 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     int nm_;
     if (o->spa && fabs(res->z) >= o->spa_zmin) {
         if (!have_x) {
-            gather_uint8_t(nm, ws, graw, &nm_, &m_);
+            gather_kind(nm, ws, graw, gkind, &nm_, &m_);
             have_x = 1;
         }
         double lp;
@@ -168,7 +178,7 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     res->p = exp(logp);
     res->log10p = logp / M_LN10;
     if (o->fit_pmax > 1 || (o->fit_pmax > 0 && logp < log(o->fit_pmax))) {
-        if (!have_x) gather_uint8_t(nm, ws, graw, &nm_, &m_);
+        if (!have_x) gather_kind(nm, ws, graw, gkind, &nm_, &m_);
         cox_fit_ws(nm, ws, o, n_miss, res);
         if (flip && res->fit_status == 0) {
             res->beta = -res->beta;
@@ -262,8 +272,78 @@ static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, in
     for (int v = 0; v < B; v++) {
         const double *a = acc + v * ka;
         double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
-        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], 0, &res[v]);
+        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_U8, &res[v]);
     }
+}
+
+/* B <= COX_BLOCK dosage variants (NaN = missing) in one pass over the per-sample records */
+static void block_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
+                     const float *const *g, cox_result_t *res)
+{
+    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
+    double mean[COX_BLOCK], mi[COX_BLOCK];
+    int flip[COX_BLOCK], miss[COX_BLOCK];
+    for (int v = 0; v < B; v++) {
+        double sum = 0;
+        int ms = 0;
+        for (int i = 0; i < n; i++) {
+            float d = g[v][gi ? gi[i] : i];
+            if (isnan(d)) ms++;
+            else sum += d;
+        }
+        mean[v] = ms < n ? sum / (n - ms) : 0;
+        miss[v] = ms;
+        flip[v] = mean[v] > 1;
+        mi[v] = flip[v] ? 2 - mean[v] : mean[v];
+    }
+    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
+    const int ka = k + 2, J1 = J + 1;
+    memset(sb, 0, sizeof(double) * (size_t)B * J1);
+    memset(db, 0, sizeof(double) * (size_t)B * J1);
+    memset(acc, 0, sizeof(double) * (size_t)B * ka);
+    for (int i = 0; i < n; i++) {
+        const int gidx = gi ? gi[i] : i;
+        const cox_rec_t *r = &nm->rec[i];
+        const double *h = nm->ht + (size_t)i * k;
+        for (int v = 0; v < B; v++) {
+            float d = g[v][gidx];
+            double x = isnan(d) ? mi[v] : flip[v] ? 2.0 - d : (double)d;
+            if (x == 0) continue;
+            double *a = acc + v * ka;
+            a[0] += x * r->m;
+            a[1] += x * x * r->e;
+            for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+            double wx = r->w * x, *s1 = sb + (size_t)v * J1;
+            s1[r->iadd] += wx;
+            s1[r->isub] -= wx;
+            db[(size_t)v * J1 + r->idth] += wx;
+        }
+    }
+    for (int v = 0; v < B; v++) {
+        const double *a = acc + v * ka;
+        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
+        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_F32, &res[v]);
+    }
+}
+
+int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                          const float *ds, size_t stride, cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, ds, res);
+    if (rc) return rc;
+    if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
+        return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
+                        nvar, stride, nm->n_geno);
+    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
+        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
+        const float *g[COX_BLOCK];
+        for (int v = 0; v < B; v++) {
+            g[v] = ds + (size_t)(v0 + v) * stride;
+            result_reset(&res[v0 + v]);
+        }
+        block_ds(nm, ws, o, B, g, res + v0);
+    }
+    return 0;
 }
 
 int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
@@ -295,12 +375,7 @@ int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const u
 int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *ds,
                     cox_result_t *res)
 {
-    int rc = check_args(nm, ws, o, ds, res), n_miss;
-    if (rc) return rc;
-    result_reset(res);
-    double mean;
-    int flip = gather_float(nm, ws, ds, &n_miss, &mean);
-    return test_ws(nm, ws, o, flip, n_miss, mean, res);
+    return cox_test_dosage_block(nm, ws, o, 1, ds, 0, res);
 }
 
 int cox_test_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,

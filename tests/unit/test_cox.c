@@ -417,6 +417,8 @@ static void test_fixture(const char *src)
     double *tm = malloc(sizeof(double) * n), *en = malloc(sizeof(double) * n),
            *cov = malloc(sizeof(double) * n * k), *x = malloc(sizeof(double) * n);
     int *ev = malloc(sizeof(int) * n), *st = malloc(sizeof(int) * n);
+    float *xf = malloc(sizeof(float) * n);
+    uint8_t *xg = malloc(n);
     int ct = tsv_col(d, "time"), ce = tsv_col(d, "entry"), cv = tsv_col(d, "event"),
         cs = tsv_col(d, "stratum"), c1 = tsv_col(d, "c1");
     for (int i = 0; i < n; i++) {
@@ -447,8 +449,19 @@ static void test_fixture(const char *src)
     for (int v = 0; v < fits->nr; v++) {
         int cg = tsv_col(d, fits->first[v]);
         for (int i = 0; i < n; i++) x[i] = TV(d, i, cg);
-        cox_result_t r;
+        cox_result_t r, rf, rg;
         cox_test_x(nm, ws, &o, x, &r);
+        /* the same variant as float dosages and as hard calls: same numbers */
+        for (int i = 0; i < n; i++) {
+            xf[i] = (float)x[i];
+            xg[i] = (uint8_t)x[i];
+        }
+        cox_test_dosage(nm, ws, &o, xf, &rf);
+        cox_test_gt(nm, ws, &o, xg, &rg);
+        double dk = fmax(relerr(rf.u, r.u) + relerr(rf.v, r.v) + relerr(rf.p, r.p) + relerr(rf.beta, r.beta),
+                         relerr(rg.u, r.u) + relerr(rg.v, r.v) + relerr(rg.p, r.p) + relerr(rg.beta, r.beta));
+        CHECK(dk < 1e-10, "fixture %s: dosage/hard-call paths differ from the double path (%.3g)",
+              fits->first[v], dk);
         double eb = relerr(r.beta, TV(fits, v, fcoef)), es = relerr(r.se, TV(fits, v, fse)),
                el = relerr(r.lrt_p, TV(fits, v, flp));
         CHECK(r.fit_status == 0 && eb < 1e-5 && es < 1e-5 && el < 1e-5,
@@ -528,7 +541,7 @@ static void test_fixture(const char *src)
            n, fits->nr, mb, ms, ml, mst, nscore, mp, nspa, maxnull);
     cox_ws_free(ws);
     cox_null_free(nm);
-    free(tm); free(en); free(cov); free(x); free(ev); free(st);
+    free(tm); free(en); free(cov); free(x); free(ev); free(st); free(xf); free(xg);
     tsv_free(d); tsv_free(fits); tsv_free(sc); tsv_free(nul);
 }
 
