@@ -1,0 +1,100 @@
+/* cox_internal.h: private layout shared by cox_null.c, cox_fit.c, cox_score.c, cox_spa.c.
+ * bcms, GPL-3.0-or-later.
+ *
+ * Risk-set structure. Event times are numbered j = 0..J-1, ascending within each stratum, strata one
+ * after the other (stratum s owns [sofs[s], sofs[s+1])). Sample i is at risk at the event times
+ * j in [lo[i], hi[i]) (entry < t_j <= time); an event sample dies at ev[i] = hi[i] - 1. Risk-set sums
+ * are then difference arrays: add at hi-1, remove at lo-1 (only with left truncation), accumulated
+ * from the last event time down within a stratum, so right-censored data never subtract. */
+#ifndef BCMS_COX_INTERNAL_H
+#define BCMS_COX_INTERNAL_H
+
+#include <stdint.h>
+#include "cox.h"
+
+/* per-sample record read by the per-variant kernel, packed so one cache line serves a sample */
+typedef struct cox_rec_t {
+    double m, e, w;          /* martingale residual, expected count, exp(eta) */
+    int lo, hi, first, ev;   /* at-risk event times [lo, hi) (lo = hi = 0: never at risk), first
+                                event time of the stratum, death index or -1 */
+    int iadd, isub, idth, pad; /* branch-free kernel: slots hi-1, lo-1, ev, or J (a dummy slot) */
+} cox_rec_t;
+
+#define COX_BLOCK 8 /* variants per pass over the per-sample records */
+
+struct cox_null_t {
+    int n, k, ns, J, n_geno, n_event, iter;
+    int *gidx;                 /* n, or NULL = identity */
+    int *lo, *hi, *ev, *strat; /* n */
+    uint8_t *event;            /* n */
+    int *sofs;                 /* ns + 1 */
+    double *cc, *cmean;        /* n*k centered covariates, k means */
+    double *beta, *var;        /* k, k*k */
+    double loglik;
+    /* per-variant precomputation */
+    double *w, *m, *e, *ht;    /* n: exp(eta), martingale residual, expected, n*k: L^-1 H_i */
+    cox_rec_t *rec;            /* n: w, m, e, lo, hi, ... packed for the kernel */
+    double *qa, *qb, *qc;      /* J: sum_r 1/S0r^2, f_r/S0r^2, f_r^2/S0r^2 */
+    /* SPA */
+    int ng;
+    double gc;                  /* Cauchy grid scale */
+    double *gt, *k0, *k1, *k2;  /* ng: grid points, K0, K0', K0'' of the residuals */
+    double m2;                  /* mean of M^2 = K0''(0) */
+    int nz;                     /* columns of Z = [strata indicators, C] */
+    double *zzinv;              /* nz*nz (Z'Z)^-1 */
+};
+
+struct cox_ws_t {
+    int n, k, J;
+    double *x;          /* n: the variant in model order */
+    double *xt;         /* n: covariate-adjusted variant (SPA) */
+    double *s1, *d1;    /* J */
+    double *xm;         /* n*(k+1) design of the full fit */
+    uint8_t *mask;      /* n */
+    double *rbuf, *dbuf; /* eval buffers for p = k+1 */
+    double *scr;        /* Newton scratch */
+    double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
+    double *zb;         /* nz */
+    double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
+    double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
+};
+
+/* m = number of doubles per event time in the eval buffers for p covariates. */
+static inline int cox_eval_width(int p) { return 1 + p + p * (p + 1) / 2; }
+
+/* loglik, score U (p) and information I (p*p) at beta for design X (n*p row-major, model order),
+ * over the samples with mask[i] != 0 (mask NULL = all). rbuf: J*m, dbuf: J*(m+1) (m from
+ * cox_eval_width); on return they hold the risk-set and death sums per event time. */
+void cox_eval(const cox_null_t *nm, int p, const double *X, const uint8_t *mask, const double *beta,
+              double *ll, double *U, double *I, double *rbuf, double *dbuf);
+
+typedef struct cox_nr_t {
+    int iter, flags;
+    double loglik;
+} cox_nr_t;
+
+/* Newton-Raphson as survival's coxfit6/agfit4 (step halving, eps on relative loglik). beta: in the
+ * start, out the estimate. var: p*p inverse information at the estimate, u: score there.
+ * scr: at least 4p + 2p^2 doubles. Returns 0 or BCMS_ENUMERIC (info->flags says why). */
+int cox_newton(const cox_null_t *nm, int p, const double *X, const uint8_t *mask, double *beta,
+               const cox_opts_t *o, double *var, double *u, double *rbuf, double *dbuf, double *scr,
+               cox_nr_t *info);
+
+/* Cholesky of a p*p SPD matrix in place (lower). 0, or -1 when not positive definite. */
+int cox_chol(double *a, int p);
+void cox_chol_solve(const double *l, int p, double *b);
+int cox_chol_inv(const double *a, int p, double *inv, double *tmp);
+
+/* Full fit of ws->x over the samples with ws->mask set when n_miss > 0 (cox_fit.c). */
+int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_miss, cox_result_t *r);
+
+/* SPA (cox_spa.c) */
+int cox_spa_init(cox_null_t *nm);
+/* Two-sided log p of the scaled score q (SPA). Returns 0, or -1 if the saddlepoint failed. */
+int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, double v,
+                 double *logp);
+
+/* log of the two-sided normal p for z. */
+double cox_norm_logp2(double z);
+
+#endif

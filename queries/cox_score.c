@@ -1,0 +1,406 @@
+/* cox_score.c: per-variant exact efficient score test, p-values, and the dispatch to SPA and the
+ * full fit. bcms, GPL-3.0-or-later.
+ *
+ * Cost per variant: one pass over the n genotypes, then O(nnz (k + 3) + J) where nnz is the number of
+ * samples with a non-zero (possibly flipped) genotype: zeros contribute nothing to U, I_xx or I_xC,
+ * and the statistic is invariant to x -> 2 - x (U changes sign), so a variant whose ALT allele is the
+ * major one is scored through its REF count and a rare variant costs little more than its carriers. */
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_sf_erf.h>
+
+#include "cox_internal.h"
+#include "err.h"
+
+double cox_norm_logp2(double z)
+{
+    /* 2 Q(|z|) = erfc(|z| / sqrt 2), on the log scale so that it never underflows */
+    return gsl_sf_log_erfc(fabs(z) / M_SQRT2);
+}
+
+static void result_reset(cox_result_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->u = r->v = r->z = r->p = r->log10p = NAN;
+    r->beta = r->se = r->hr = r->wald_z = r->wald_p = r->wald_log10p = NAN;
+    r->lrt = r->lrt_p = r->lrt_log10p = NAN;
+}
+
+/* ws->x (flipped to 2 - x when the mean is above 1), ws->mask; returns the flip flag. */
+#define GATHER(TYPE, MISSING, VALUE)                                                              \
+    static int gather_##TYPE(const cox_null_t *nm, cox_ws_t *ws, const TYPE *g, int *n_miss,     \
+                             double *mean_out)                                                    \
+    {                                                                                             \
+        const int n = nm->n;                                                                      \
+        const int *gi = nm->gidx;                                                                 \
+        double sum = 0;                                                                           \
+        int miss = 0;                                                                             \
+        for (int i = 0; i < n; i++) {                                                             \
+            TYPE v = g[gi ? gi[i] : i];                                                           \
+            if (MISSING) miss++;                                                                  \
+            else sum += (VALUE);                                                                  \
+        }                                                                                         \
+        double mean = miss < n ? sum / (n - miss) : 0;                                            \
+        int flip = mean > 1;                                                                      \
+        double mi = flip ? 2 - mean : mean;                                                       \
+        for (int i = 0; i < n; i++) {                                                             \
+            TYPE v = g[gi ? gi[i] : i];                                                           \
+            if (MISSING) {                                                                        \
+                ws->x[i] = mi;                                                                    \
+                ws->mask[i] = 0;                                                                  \
+            } else {                                                                              \
+                double x = (VALUE);                                                               \
+                ws->x[i] = flip ? 2 - x : x;                                                      \
+                ws->mask[i] = 1;                                                                  \
+            }                                                                                     \
+        }                                                                                         \
+        *n_miss = miss;                                                                           \
+        *mean_out = mean;                                                                         \
+        return flip;                                                                              \
+    }
+
+GATHER(uint8_t, v > 2, (double)v)
+GATHER(float, isnan(v), (double)v)
+GATHER(double, isnan(v), v)
+
+static int check_args(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const void *g,
+                      cox_result_t *res)
+{
+    if (!nm || !ws || !o || !g || !res) return bcms_err(BCMS_EINVAL, "cox test: NULL argument");
+    if (ws->n != nm->n || ws->J != nm->J || ws->k != nm->k)
+        return bcms_err(BCMS_EINVAL, "cox test: workspace was allocated for another null model");
+    return 0;
+}
+
+enum { GK_HAVE_X, GK_U8, GK_F32 };
+
+static void gather_kind(const cox_null_t *nm, cox_ws_t *ws, const void *g, int kind, int *n_miss,
+                        double *mean)
+{
+    if (kind == GK_U8) gather_uint8_t(nm, ws, g, n_miss, mean);
+    else gather_float(nm, ws, g, n_miss, mean);
+}
+
+/* quad = sum_j A_j S1_j^2 - 2 B_j S1_j D1_j + C_j D1_j^2, S1 from its difference array (in place) */
+static double quad_form(const cox_null_t *nm, const double *s1, const double *d1)
+{
+    double quad = 0;
+    for (int s = 0; s < nm->ns; s++) {
+        double acc = 0;
+        for (int j = nm->sofs[s + 1] - 1; j >= nm->sofs[s]; j--) {
+            acc += s1[j];
+            double dj = d1[j];
+            quad += nm->qa[j] * acc * acc - 2 * nm->qb[j] * acc * dj + nm->qc[j] * dj * dj;
+        }
+    }
+    return quad;
+}
+
+static double finish_v(double lin, double quad, const double *cross, int k)
+{
+    double c2 = 0;
+    for (int c = 0; c < k; c++) c2 += cross[c] * cross[c];
+    double V = lin - quad - c2;
+    return V > 1e-10 * lin ? V : 0;
+}
+
+/* U and V of ws->x */
+static void score_uv(const cox_null_t *nm, cox_ws_t *ws, double *u_out, double *v_out)
+{
+    const int n = nm->n, k = nm->k, J = nm->J;
+    double *s1 = ws->s1, *d1 = ws->d1, *cross = ws->u1; /* u1 has k+1 >= k entries */
+    memset(s1, 0, sizeof(double) * J);
+    memset(d1, 0, sizeof(double) * J);
+    memset(cross, 0, sizeof(double) * k);
+    double U = 0, lin = 0;
+    for (int i = 0; i < n; i++) {
+        double x = ws->x[i];
+        if (x == 0) continue;
+        const cox_rec_t *r = &nm->rec[i];
+        U += x * r->m;
+        lin += x * x * r->e;
+        const double *h = nm->ht + (size_t)i * k;
+        for (int c = 0; c < k; c++) cross[c] += x * h[c];
+        if (r->hi == 0) continue;
+        double wx = r->w * x;
+        s1[r->hi - 1] += wx;
+        if (r->lo > r->first) s1[r->lo - 1] -= wx;
+        if (r->ev >= 0) d1[r->ev] += wx;
+    }
+    *u_out = U;
+    *v_out = finish_v(lin, quad_form(nm, s1, d1), cross, k);
+}
+
+/* p-value, SPA and full fit once U and V are known. The SPA and the fit need ws->x: when *have_x
+ * is 0 it is gathered from graw (hard calls) first. */
+static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
+                        int n_miss, double mean, double U, double V, const void *graw,
+                        int gkind, cox_result_t *res);
+
+static int test_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip, int n_miss,
+                   double mean, cox_result_t *res)
+{
+    double U, V;
+    score_uv(nm, ws, &U, &V);
+    finish_test(nm, ws, o, flip, n_miss, mean, U, V, NULL, GK_HAVE_X, res);
+    return 0;
+}
+
+static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int flip,
+                        int n_miss, double mean, double U, double V, const void *graw,
+                        int gkind, cox_result_t *res)
+{
+    int have_x = gkind == GK_HAVE_X;
+    res->n_miss = n_miss;
+    res->af = mean / 2;
+    res->u = flip ? -U : U;
+    res->v = V;
+    if (!(V > 0)) {
+        res->score_status = BCMS_ENUMERIC;
+        return;
+    }
+    res->z = res->u / sqrt(V);
+    double logp = cox_norm_logp2(res->z), m_;
+    int nm_;
+    if (o->spa && fabs(res->z) >= o->spa_zmin) {
+        if (!have_x) {
+            gather_kind(nm, ws, graw, gkind, &nm_, &m_);
+            have_x = 1;
+        }
+        double lp;
+        if (cox_spa_logp(nm, ws, ws->x, U, V, &lp) == 0) {
+            logp = lp;
+            res->spa_used = 1;
+        }
+    }
+    if (logp > 0) logp = 0;
+    res->p = exp(logp);
+    res->log10p = logp / M_LN10;
+    if (o->fit_pmax > 1 || (o->fit_pmax > 0 && logp < log(o->fit_pmax))) {
+        if (!have_x) gather_kind(nm, ws, graw, gkind, &nm_, &m_);
+        cox_fit_ws(nm, ws, o, n_miss, res);
+        if (flip && res->fit_status == 0) {
+            res->beta = -res->beta;
+            res->hr = exp(res->beta);
+            res->wald_z = -res->wald_z;
+        }
+    }
+}
+
+/* B <= COX_BLOCK hard-call variants in one pass over the per-sample records */
+static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
+                     const uint8_t *const *g, cox_result_t *res)
+{
+    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
+    double lut[COX_BLOCK][4], mean[COX_BLOCK];
+    int flip[COX_BLOCK], miss[COX_BLOCK];
+    long nonzero = 0;
+    for (int v = 0; v < B; v++) {
+        long sum = 0;
+        int ms = 0, n0 = 0, n2 = 0;
+        const uint8_t *gv = g[v];
+        if (gi) {
+            for (int i = 0; i < n; i++) {
+                uint8_t c = gv[gi[i]];
+                if (c > 2) ms++;
+                else sum += c;
+                n0 += c == 0;
+                n2 += c == 2;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                uint8_t c = gv[i];
+                ms += c > 2;
+                sum += c > 2 ? 0 : c;
+                n0 += c == 0;
+                n2 += c == 2;
+            }
+        }
+        mean[v] = ms < n ? (double)sum / (n - ms) : 0;
+        miss[v] = ms;
+        flip[v] = mean[v] > 1;
+        double mi = flip[v] ? 2 - mean[v] : mean[v];
+        for (int c = 0; c < 3; c++) lut[v][c] = flip[v] ? 2 - c : c;
+        lut[v][3] = mi;
+        nonzero += n - (flip[v] ? n2 : n0);
+    }
+    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
+    const int ka = k + 2, J1 = J + 1;
+    memset(sb, 0, sizeof(double) * (size_t)B * J1);
+    memset(db, 0, sizeof(double) * (size_t)B * J1);
+    memset(acc, 0, sizeof(double) * (size_t)B * ka);
+    if (nonzero * 4 < (long)n * B) { /* mostly zeros: visit the carriers only */
+        for (int i = 0; i < n; i++) {
+            const int gidx = gi ? gi[i] : i;
+            const cox_rec_t *r = &nm->rec[i];
+            const double *h = nm->ht + (size_t)i * k;
+            for (int v = 0; v < B; v++) {
+                uint8_t c = g[v][gidx];
+                double x = lut[v][c > 3 ? 3 : c];
+                if (x == 0) continue;
+                double *a = acc + v * ka;
+                a[0] += x * r->m;
+                a[1] += x * x * r->e;
+                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+                double wx = r->w * x, *s1 = sb + (size_t)v * J1;
+                s1[r->iadd] += wx;
+                s1[r->isub] -= wx;
+                db[(size_t)v * J1 + r->idth] += wx;
+            }
+        }
+    } else { /* common variants: branch-free, never-at-risk and non-events go to the dummy slot J */
+        for (int i = 0; i < n; i++) {
+            const int gidx = gi ? gi[i] : i;
+            const cox_rec_t *r = &nm->rec[i];
+            const double *h = nm->ht + (size_t)i * k;
+            const double rm = r->m, re = r->e, rw = r->w;
+            for (int v = 0; v < B; v++) {
+                uint8_t c = g[v][gidx];
+                double x = lut[v][c > 3 ? 3 : c];
+                double *a = acc + v * ka;
+                a[0] += x * rm;
+                a[1] += x * x * re;
+                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+                double wx = rw * x, *s1 = sb + (size_t)v * J1;
+                s1[r->iadd] += wx;
+                s1[r->isub] -= wx;
+                db[(size_t)v * J1 + r->idth] += wx;
+            }
+        }
+    }
+    for (int v = 0; v < B; v++) {
+        const double *a = acc + v * ka;
+        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
+        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_U8, &res[v]);
+    }
+}
+
+/* B <= COX_BLOCK dosage variants (NaN = missing) in one pass over the per-sample records */
+static void block_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
+                     const float *const *g, cox_result_t *res)
+{
+    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
+    double mean[COX_BLOCK], mi[COX_BLOCK];
+    int flip[COX_BLOCK], miss[COX_BLOCK];
+    for (int v = 0; v < B; v++) {
+        double sum = 0;
+        int ms = 0;
+        for (int i = 0; i < n; i++) {
+            float d = g[v][gi ? gi[i] : i];
+            if (isnan(d)) ms++;
+            else sum += d;
+        }
+        mean[v] = ms < n ? sum / (n - ms) : 0;
+        miss[v] = ms;
+        flip[v] = mean[v] > 1;
+        mi[v] = flip[v] ? 2 - mean[v] : mean[v];
+    }
+    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
+    const int ka = k + 2, J1 = J + 1;
+    memset(sb, 0, sizeof(double) * (size_t)B * J1);
+    memset(db, 0, sizeof(double) * (size_t)B * J1);
+    memset(acc, 0, sizeof(double) * (size_t)B * ka);
+    for (int i = 0; i < n; i++) {
+        const int gidx = gi ? gi[i] : i;
+        const cox_rec_t *r = &nm->rec[i];
+        const double *h = nm->ht + (size_t)i * k;
+        for (int v = 0; v < B; v++) {
+            float d = g[v][gidx];
+            double x = isnan(d) ? mi[v] : flip[v] ? 2.0 - d : (double)d;
+            if (x == 0) continue;
+            double *a = acc + v * ka;
+            a[0] += x * r->m;
+            a[1] += x * x * r->e;
+            for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
+            double wx = r->w * x, *s1 = sb + (size_t)v * J1;
+            s1[r->iadd] += wx;
+            s1[r->isub] -= wx;
+            db[(size_t)v * J1 + r->idth] += wx;
+        }
+    }
+    for (int v = 0; v < B; v++) {
+        const double *a = acc + v * ka;
+        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
+        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_F32, &res[v]);
+    }
+}
+
+int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                          const float *ds, size_t stride, cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, ds, res);
+    if (rc) return rc;
+    if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
+        return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
+                        nvar, stride, nm->n_geno);
+    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
+        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
+        const float *g[COX_BLOCK];
+        for (int v = 0; v < B; v++) {
+            g[v] = ds + (size_t)(v0 + v) * stride;
+            result_reset(&res[v0 + v]);
+        }
+        block_ds(nm, ws, o, B, g, res + v0);
+    }
+    return 0;
+}
+
+int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                      const uint8_t *gt, size_t stride, cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, gt, res);
+    if (rc) return rc;
+    if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
+        return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
+                        nvar, stride, nm->n_geno);
+    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
+        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
+        const uint8_t *g[COX_BLOCK];
+        for (int v = 0; v < B; v++) {
+            g[v] = gt + (size_t)(v0 + v) * stride;
+            result_reset(&res[v0 + v]);
+        }
+        block_gt(nm, ws, o, B, g, res + v0);
+    }
+    return 0;
+}
+
+int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *gt,
+                cox_result_t *res)
+{
+    return cox_test_gt_block(nm, ws, o, 1, gt, 0, res);
+}
+
+int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *ds,
+                    cox_result_t *res)
+{
+    return cox_test_dosage_block(nm, ws, o, 1, ds, 0, res);
+}
+
+int cox_test_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,
+               cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, x, res), n_miss;
+    if (rc) return rc;
+    result_reset(res);
+    double mean;
+    int flip = gather_double(nm, ws, x, &n_miss, &mean);
+    return test_ws(nm, ws, o, flip, n_miss, mean, res);
+}
+
+int cox_fit_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,
+              cox_result_t *res)
+{
+    int rc = check_args(nm, ws, o, x, res), n_miss;
+    if (rc) return rc;
+    double mean;
+    int flip = gather_double(nm, ws, x, &n_miss, &mean);
+    cox_fit_ws(nm, ws, o, n_miss, res);
+    if (flip && res->fit_status == 0) {
+        res->beta = -res->beta;
+        res->hr = exp(res->beta);
+        res->wald_z = -res->wald_z;
+    }
+    return 0;
+}
