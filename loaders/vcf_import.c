@@ -69,10 +69,11 @@ typedef struct {
 
 typedef struct {
     bcf_hdr_t *hdr;              /* private copy: vcf_parse may add undeclared tags/contigs to it */
+    bcf_hdr_t *hdr_sites;        /* private sample-less copy for the fast path's site columns */
     bcf1_t *rec;
     bcms_rowbuf_t rb;
     bcms_sites_t sites;
-    kstring_t raw, gtraw;
+    kstring_t raw, gtraw, save;
     bcms_codec_t *codec;
 } worker_t;
 
@@ -104,9 +105,10 @@ static void job_fail(job_t *j, uint32_t r, const char *path, int is_bcf, const c
              (unsigned long long)(j->first_line + r), fmt, detail ? ": " : "", detail ? detail : "");
 }
 
-static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int is_bcf)
+static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int is_bcf, int ds_idx)
 {
     int rc;
+    const bcf_hdr_t *hdr_used = w->hdr;
     j->rc = 0;
     j->nrows = 0;
     j->any_phase = j->any_ds = 0;
@@ -121,20 +123,63 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
             char *line = j->text.s + j->line_off[r];
             size_t len = (r + 1 < j->nrec ? j->line_off[r + 1] : j->text.l) - j->line_off[r] - 1;
             kstring_t ks = {len, len + 1, line};
-            uint32_t ncol = count_columns(line, len);
-            if (ncol != 9 + nsamp && !(nsamp == 0 && ncol == 8)) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "%u columns, the header has %u samples (%u columns expected)", ncol,
-                         nsamp, 9 + nsamp);
-                job_fail(j, r, path, 0, "wrong number of columns", msg);
-                return;
-            }
+            const bcf_hdr_t *hused = w->hdr;
             rec = w->rec;
             bcf_clear(rec);
-            if (vcf_parse(&ks, w->hdr, rec) < 0) {
-                job_fail(j, r, path, 0, "cannot parse the record", errcode_words(rec->errcode));
-                return;
+            /* fast path: htslib parses the 8 site columns, bcms the genotypes */
+            if (ds_idx >= 0) {
+                char *tab = line, *fmt = NULL;
+                int k = 0;
+                while (k < 8 && (tab = memchr(tab, '\t', line + len - tab))) k++, tab++;
+                fmt = k == 8 ? tab : NULL;
+                if (fmt && !strncmp(fmt, "GT", 2) && (fmt[2] == ':' || fmt[2] == '\t')) {
+                    char *samp = memchr(fmt, '\t', line + len - fmt);
+                    int dsi = 0;
+                    if (samp && ds_idx > 0) {
+                        /* index of DS among the FORMAT keys */
+                        int f = 0;
+                        for (char *q = fmt; q < samp; f++) {
+                            char *e = memchr(q, ':', samp - q);
+                            if (!e) e = samp;
+                            if (e - q == 2 && q[0] == 'D' && q[1] == 'S') dsi = f;
+                            q = e + 1;
+                        }
+                    }
+                    if (samp) {
+                        kstring_t site = {(size_t)(fmt - 1 - line), (size_t)(fmt - line), line};
+                        char saved = fmt[-1];
+                        /* vcf_parse tokenises in place: keep the site columns to restore them if
+                         * the record falls back to the full parser */
+                        w->save.l = 0;
+                        kputsn(line, site.l, &w->save);
+                        fmt[-1] = 0;
+                        int ok = vcf_parse(&site, w->hdr_sites, rec) == 0 && rec->n_allele >= 1 &&
+                                 bcms_vcf_fast_samples(&w->rb, samp + 1, line + len, rec->n_allele, dsi) == 0;
+                        fmt[-1] = saved;
+                        if (ok) hused = w->hdr_sites;
+                        else {
+                            w->rb.prefilled = 0;
+                            bcf_clear(rec);
+                            if (w->save.l == site.l) memcpy(line, w->save.s, site.l);
+                        }
+                    }
+                }
             }
+            if (hused != w->hdr_sites) {
+                uint32_t ncol = count_columns(line, len);
+                if (ncol != 9 + nsamp && !(nsamp == 0 && ncol == 8)) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg, "%u columns, the header has %u samples (%u columns expected)", ncol,
+                             nsamp, 9 + nsamp);
+                    job_fail(j, r, path, 0, "wrong number of columns", msg);
+                    return;
+                }
+                if (vcf_parse(&ks, w->hdr, rec) < 0) {
+                    job_fail(j, r, path, 0, "cannot parse the record", errcode_words(rec->errcode));
+                    return;
+                }
+            }
+            hdr_used = hused;
         }
         if (is_bcf && (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) {
             job_fail(j, r, path, 1, "malformed BCF record", errcode_words(rec->errcode));
@@ -150,12 +195,12 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
             char msg[200];
             snprintf(msg, sizeof msg, "position %lld comes after %lld on %s; sort the file (bcftools sort) "
                      "and import again", (long long)rec->pos + 1, (long long)j->last_pos,
-                     bcf_seqname_safe(w->hdr, rec));
+                     bcf_seqname_safe(hdr_used, rec));
             job_fail(j, r, path, is_bcf, "the file is not sorted", msg);
             return;
         }
         j->last_pos = rec->pos + 1;
-        if ((rc = bcms_rows_from_record(&w->rb, w->hdr, rec, &w->sites, &w->gtraw, &nrows, &j->any_phase,
+        if ((rc = bcms_rows_from_record(&w->rb, hdr_used, rec, &w->sites, &w->gtraw, &nrows, &j->any_phase,
                                         &j->any_ds))) {
             if (rc == BCMS_ENOMEM) {
                 j->rc = rc;
@@ -325,7 +370,7 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
     uint64_t lineno = 0, nrec = 0, split = 0, stored = 0;
     char fp_hex[33];
     uint32_t nsamp, per_block, mblocks = 0, njobs;
-    int pending = 0, pend_ctg = -1;
+    int pending = 0, pend_ctg = -1, fast_ds = -1;
     uint64_t pend_line = 0;
     int rc, is_bcf, eof = 0, nthreads = o->threads, has_ds_tag, cur_ctg = -1, new_samples = 0;
     int64_t prev_pos = 0;
@@ -429,11 +474,19 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
     njobs = (uint32_t)nthreads * 2;
     if (!(workers = calloc(nthreads, sizeof *workers)) || !(jobs = calloc(njobs, sizeof *jobs))) goto nomem;
     for (int t = 0; t < nthreads; t++) {
-        if (!(workers[t].hdr = bcf_hdr_dup(hdr)) || !(workers[t].rec = bcf_init()) ||
+        if (!(workers[t].hdr = bcf_hdr_dup(hdr)) || !(workers[t].hdr_sites = bcf_hdr_subset(hdr, 0, NULL, NULL)) ||
+            !(workers[t].rec = bcf_init()) ||
             bcms_rowbuf_init(&workers[t].rb, nsamp, has_ds_tag) || !(workers[t].codec = bcms_codec_new(o->level)))
             goto nomem;
     }
+    for (int t = 0; t < nthreads; t++) workers[t].rb.sample_names = hdr->samples;
     if (is_bcf && !(brec = bcf_init())) goto nomem;
+    /* the text fast path: -1 off (BCF), 0 on without DS, 1 on with DS (declared Float) */
+    fast_ds = is_bcf ? -1 : 0;
+    if (!is_bcf && has_ds_tag) {
+        int id = bcf_hdr_id2int(hdr, BCF_DT_ID, "DS");
+        fast_ds = bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? 1 : -1;
+    }
 
     while (!eof || pending) {
         uint32_t nj = 0;
@@ -514,7 +567,7 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
         /* 2. parse, split, encode, compress in parallel */
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
         for (uint32_t b = 0; b < nj; b++)
-            job_run(&jobs[b], &workers[omp_get_thread_num()], nsamp, path, is_bcf);
+            job_run(&jobs[b], &workers[omp_get_thread_num()], nsamp, path, is_bcf, fast_ds);
         /* 3. commit in order */
         for (uint32_t b = 0; b < nj; b++) {
             job_t *j = &jobs[b];
@@ -635,11 +688,13 @@ done:
     if (workers)
         for (int t = 0; t < nthreads; t++) {
             if (workers[t].hdr) bcf_hdr_destroy(workers[t].hdr);
+            if (workers[t].hdr_sites) bcf_hdr_destroy(workers[t].hdr_sites);
             if (workers[t].rec) bcf_destroy(workers[t].rec);
             bcms_rowbuf_free(&workers[t].rb);
             bcms_sites_free(&workers[t].sites);
             free(workers[t].raw.s);
             free(workers[t].gtraw.s);
+            free(workers[t].save.s);
             bcms_codec_free(workers[t].codec);
         }
     if (jobs)

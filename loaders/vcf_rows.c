@@ -72,16 +72,22 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
     bcf_unpack(rec, BCF_UN_ALL);
     *nrows = 0;
 
-    ngt = bcf_get_genotypes(h, rec, &rb->gt, &rb->mgt);
-    if (ngt > 0) {
-        if (ngt % n) return bcms_err(BCMS_EINPUT, "GT has %d values for %u samples", ngt, n);
-        mp = ngt / n;
-    }
-    if (rb->has_ds_tag) {
-        int nds = bcf_get_format_float(h, rec, "DS", &rb->ds, &rb->mds);
-        if (nds > 0) {
-            if (nds % n) return bcms_err(BCMS_EINPUT, "DS has %d values for %u samples", nds, n);
-            nds_per = nds / n;
+    if (rb->prefilled) {
+        /* filled by bcms_vcf_fast_samples from the text */
+        mp = rb->pre_mp;
+        nds_per = rb->pre_nds;
+        rb->prefilled = 0;
+    } else {
+        if ((ngt = bcf_get_genotypes(h, rec, &rb->gt, &rb->mgt)) > 0) {
+            if (ngt % n) return bcms_err(BCMS_EINPUT, "GT has %d values for %u samples", ngt, n);
+            mp = ngt / n;
+        }
+        if (rb->has_ds_tag) {
+            int nds = bcf_get_format_float(h, rec, "DS", &rb->ds, &rb->mds);
+            if (nds > 0) {
+                if (nds % n) return bcms_err(BCMS_EINPUT, "DS has %d values for %u samples", nds, n);
+                nds_per = nds / n;
+            }
         }
     }
     /* FILTER, ";"-joined; "" when missing (".") */
@@ -167,7 +173,8 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
                 float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
                 if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) d = NAN;
                 else if (d < -0.001f || d > 2.001f)
-                    return bcms_err(BCMS_EINPUT, "sample %s: DS %g is outside [0,2]", h->samples[i], d);
+                    return bcms_err(BCMS_EINPUT, "sample %s: DS %g is outside [0,2]",
+                                    rb->sample_names ? rb->sample_names[i] : "?", d);
                 rb->dsrow[i] = d;
             }
             dsrow = rb->dsrow;
@@ -186,5 +193,97 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             return rc;
         (*nrows)++;
     }
+    return 0;
+}
+
+/* A plain decimal ("1", "0.95", ".5"); anything else (exponents, signs, NaN) goes to htslib. The
+ * value is formed in double and cast to float, as htslib's own parser does. */
+static inline int fast_decimal(const char **pp, float *out)
+{
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char *p = *pp;
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    while (*p >= '0' && *p <= '9') m = m * 10 + (*p++ - '0'), nd++;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') m = m * 10 + (*p++ - '0'), nd++, frac++;
+    }
+    if (!nd || nd > 15) return -1;
+    *out = (float)(frac ? (double)m / p10[frac] : (double)m);
+    *pp = p;
+    return 0;
+}
+
+static inline int fast_allele(const char **pp, int32_t *a)
+{
+    const char *p = *pp;
+    if (*p == '.') {
+        *a = -1;
+        *pp = p + 1;
+        return 0;
+    }
+    if (*p < '0' || *p > '9') return -1;
+    int32_t v = 0;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (*p++ - '0');
+        if (v > 100000) return -1;
+    }
+    *a = v;
+    *pp = p;
+    return 0;
+}
+
+int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx)
+{
+    const uint32_t n = rb->nsamp;
+    if (ds_idx > 0 && n_allele > 2) return -1; /* Number=A lists: htslib */
+    if (rb->mgt < (int)(2 * n)) {
+        int32_t *g = realloc(rb->gt, sizeof *g * 2 * n);
+        if (!g) return -1;
+        rb->gt = g;
+        rb->mgt = (int)(2 * n);
+    }
+    if (ds_idx > 0 && rb->mds < (int)n) {
+        float *d = realloc(rb->ds, sizeof *d * n);
+        if (!d) return -1;
+        rb->ds = d;
+        rb->mds = (int)n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t a0, a1;
+        int phased;
+        if (fast_allele(&p, &a0)) return -1;
+        if (*p != '|' && *p != '/') return -1;
+        phased = *p++ == '|';
+        if (fast_allele(&p, &a1)) return -1;
+        if (a0 >= n_allele || a1 >= n_allele) return -1;
+        rb->gt[2 * i] = a0 < 0 ? bcf_gt_missing : bcf_gt_unphased(a0);
+        rb->gt[2 * i + 1] = (a1 < 0 ? bcf_gt_missing : bcf_gt_unphased(a1)) | phased;
+        if (ds_idx > 0) bcf_float_set_missing(rb->ds[i]);
+        if (*p == ':') {
+            int field = 0;
+            while (*p == ':') {
+                p++;
+                field++;
+                if (field == ds_idx) {
+                    if (*p == '.' && (p[1] == ':' || p[1] == '\t' || p + 1 == end)) p++;
+                    else if (fast_decimal(&p, &rb->ds[i])) return -1;
+                    if (*p != ':' && *p != '\t' && p != end) return -1;
+                } else {
+                    while (p < end && *p != ':' && *p != '\t') p++;
+                }
+            }
+        }
+        if (i + 1 < n) {
+            if (*p != '\t') return -1;
+            p++;
+        } else if (p != end) {
+            return -1;
+        }
+    }
+    rb->pre_mp = 2;
+    rb->pre_nds = ds_idx > 0 ? 1 : 0;
+    rb->prefilled = 1;
     return 0;
 }

@@ -16,6 +16,9 @@ typedef struct {
     bcms_gtexc_t *exc; uint32_t nexc, mexc;
     int32_t *exc_al; uint32_t nexc_al, mexc_al;
     kstring_t filter;
+    char **sample_names;         /* for messages (the full header's) */
+    int prefilled;               /* gt/ds already filled by bcms_vcf_fast_parse */
+    int pre_mp, pre_nds;
 } bcms_rowbuf_t;
 
 int bcms_rowbuf_init(bcms_rowbuf_t *rb, uint32_t nsamp, int has_ds_tag);
@@ -26,5 +29,12 @@ void bcms_rowbuf_free(bcms_rowbuf_t *rb);
  * returns BCMS_EINPUT with a detail message (without file/line: the caller adds them). */
 int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t *gt,
                           uint32_t *nrows, int *any_phase, int *any_ds);
+
+/* Fast path for the common text record: FORMAT starting with GT, every call diploid ("a/b" or
+ * "a|b", alleles a number or "."), DS (when ds_idx > 0, the DS subfield's index in FORMAT) a plain
+ * decimal. Fills rb->gt / rb->ds as htslib would and sets rb->prefilled. line points at the first
+ * sample column. Returns 0, or -1 when the record needs htslib's full parser (anything unusual,
+ * including every malformed case, so errors stay htslib's). */
+int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx);
 
 #endif
