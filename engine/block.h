@@ -67,7 +67,8 @@ typedef struct {
     uint32_t *exc_start;                 /* nvar + 1 offsets into exc */
     bcms_gtexc_t *exc;
     int32_t *exc_al;                     /* htslib-encoded alleles (bcf_gt_* incl. phase bit) */
-    size_t m_codes, m_phase, m_ds, m_exc, m_exc_al, m_rows;
+    uint8_t *scratch;
+    size_t m_codes, m_phase, m_ds, m_exc, m_exc_al, m_rows, m_scratch;
     uint32_t nexc, nexc_al;
 } bcms_gtblock_t;
 
@@ -76,9 +77,11 @@ enum { BCMS_GT_DEC_PHASE = 1, BCMS_GT_DEC_DS = 2, BCMS_GT_DEC_EXC = 4 };
 void bcms_gtblock_free(bcms_gtblock_t *g);
 
 /* Encoder: append one row to a raw genotype buffer.
- * codes[nsamp]; phase[nsamp] or NULL (unphased row); exc/exc_al the row's exceptions (sample
+ * codes[nsamp]; prev[nsamp] the previous row's codes in the same block, or NULL for the first;
+ * prev_phase[nsamp] the previous row's phase bytes (all 0 when it had none), NULL for the first; phase[nsamp] or NULL (unphased row); exc/exc_al the row's exceptions (sample
  * numbers ascending) or nexc 0; ds[nsamp] or NULL (NaN = missing). Returns 0 or BCMS_ENOMEM. */
-int bcms_gt_encode_row(kstring_t *out, uint32_t nsamp, const uint8_t *codes, const uint8_t *phase,
+int bcms_gt_encode_row(kstring_t *out, uint32_t nsamp, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
+                       const uint8_t *prev_phase,
                        const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al, const float *ds);
 
 /* Decode nvar rows of raw genotype bytes. what names the block for errors. */

@@ -1,13 +1,20 @@
 /* gtblock.c: the genotype frame of a block. Each row starts with a flag byte:
  *   0x01 sparse codes (else dense)   0x02 all samples phased   0x04 phase bitmap
- *   0x08 exceptions                  0x10 dosages
+ *   0x08 exceptions                  0x10 dosages          0x20 codes as changes from the previous row
+ *   0x40 phase as a list of exceptions to the majority (with 0x02: the unphased; else the phased)
+ *   0x80 the same samples phased as in the previous row (cohorts phase whole samples or regions)
+ *   0x21 (changes + sparse): changes from the previous row with its alleles swapped (2 - code), for
+ *        neighbours in negative LD
  * then: codes (dense: 2 bits per sample, 4 per byte, sample i at bits 2*(i%4); sparse: varint count,
  * then varint((sample delta << 2) | code) for every non-0 code), phase (bitmap of phased samples if
  * 0x04, then one bit per phased het: 1 when ALT is on the first haplotype, "1|0"), exceptions
  * (varint count; per call varint sample delta, varint ploidy, zigzag varint htslib allele values),
  * dosages (varint count; per sample whose DS differs from its hard call: varint sample delta,
- * u16 big-endian DS*30000, 0xffff missing). Dense or sparse is chosen per row, whichever is smaller:
- * most variants of a cohort are rare, and their rows shrink to a few bytes. */
+ * u16 big-endian DS*30000, 0xffff missing; changes: like sparse, listing the samples whose code differs
+ * from the previous row of the block). Dense, sparse or changes is chosen per row, whichever is
+ * smallest: most variants of a cohort are rare, and their rows shrink to a few bytes; common variants
+ * in linkage disequilibrium with their neighbour shrink to the few samples where they differ (the
+ * idea of PGEN's LD-compressed records). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +29,10 @@
 #define F_PH_MAP 0x04
 #define F_EXC 0x08
 #define F_DS 0x10
+#define F_DELTA 0x20
+#define F_PH_PREV 0x80 /* phased flags as in the previous row (a row without phase: none phased) */
+#define F_PH_LIST 0x40 /* phase as a list of the samples that are not like the majority: with
+                        * F_PH_ALL the listed ones are unphased, without it they are phased */
 
 static inline uint64_t zigzag(int32_t v) { return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31); }
 static inline int32_t unzigzag(uint64_t v) { return (int32_t)((uint32_t)(v >> 1) ^ -(uint32_t)(v & 1)); }
@@ -39,49 +50,114 @@ static inline uint16_t ds_quant(float d)
     return (uint16_t)(q < 0 ? 0 : q > 65534 ? 65534 : q);
 }
 
-int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const uint8_t *phase,
-                       const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al, const float *ds)
+/* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
+ * counting once it exceeds limit. */
+static const uint8_t swap_code[4] = {2, 1, 0, 3};
+
+static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
 {
-    uint32_t nnz = 0, nph = 0;
-    size_t sparse_len = 0, dense_len = ((size_t)n + 3) / 4, last = 0, need;
-    uint8_t flags = 0, *p;
+    size_t len = 0, last = 0;
+    uint32_t cnt = 0;
     for (uint32_t i = 0; i < n; i++)
-        if (codes[i]) {
-            sparse_len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
+        if (codes[i] != (ref ? (inv ? swap_code[ref[i]] : ref[i]) : 0)) {
+            len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
             last = i;
-            nnz++;
+            cnt++;
+            if (len > limit) break;
         }
-    sparse_len += varint_len(nnz);
-    if (sparse_len < dense_len) flags |= F_SPARSE;
+    *count = cnt;
+    return len + varint_len(cnt);
+}
+
+static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t cnt)
+{
+    size_t last = 0;
+    p = varint_write(p, cnt);
+    for (uint32_t i = 0; i < n; i++)
+        if (codes[i] != (ref ? (inv ? swap_code[ref[i]] : ref[i]) : 0)) {
+            p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
+            last = i;
+        }
+    return p;
+}
+
+int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
+                       const uint8_t *prev_phase, const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al,
+                       const float *ds)
+{
+    uint32_t nnz = 0, ndiff = 0, nph = 0;
+    size_t dense_len = ((size_t)n + 3) / 4, need, best;
+    size_t sparse_len = list_len(codes, NULL, 0, n, dense_len, &nnz), delta_len = SIZE_MAX, inv_len = SIZE_MAX;
+    uint32_t ninv = 0;
+    int inv = 0;
+    uint8_t flags = 0, *p;
+    best = sparse_len < dense_len ? sparse_len : dense_len;
+    if (prev) {
+        delta_len = list_len(codes, prev, 0, n, best, &ndiff);
+        inv_len = list_len(codes, prev, 1, n, delta_len < best ? delta_len : best, &ninv);
+    }
+    if (inv_len < best && inv_len < delta_len) flags |= F_DELTA | F_SPARSE, best = inv_len, inv = 1, ndiff = ninv;
+    else if (delta_len < best) flags |= F_DELTA, best = delta_len;
+    else if (sparse_len < dense_len) flags |= F_SPARSE;
     if (phase) {
         for (uint32_t i = 0; i < n; i++) nph += phase[i] & BCMS_PH_PHASED;
-        if (nph == n) flags |= F_PH_ALL;
-        else if (nph) flags |= F_PH_MAP;
+        int same = prev_phase != NULL;
+        for (uint32_t i = 0; i < n && same; i++)
+            same = (phase[i] & BCMS_PH_PHASED) == (prev_phase[i] & BCMS_PH_PHASED);
+        if (nph == n) {
+            flags |= F_PH_ALL;
+        } else if (same && nph) {
+            flags |= F_PH_PREV;
+        } else if (nph) {
+            /* a few unphased samples in a phased cohort (or the reverse): list them */
+            int maj = nph * 2 >= n;
+            size_t len = 0, last = 0, cnt = 0;
+            for (uint32_t i = 0; i < n && len < n / 8; i++)
+                if (((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
+                    len += varint_len(i - last);
+                    last = i;
+                    cnt++;
+                }
+            len += varint_len(cnt);
+            if (len < (n + 7) / 8) flags |= F_PH_LIST | (maj ? F_PH_ALL : 0);
+            else flags |= F_PH_MAP;
+        }
     }
     if (nexc) flags |= F_EXC;
     if (ds) flags |= F_DS;
 
     /* worst case room for this row, then write through a pointer */
-    need = 1 + (flags & F_SPARSE ? sparse_len : dense_len) + 2 * ((size_t)n / 8 + 1) + 10;
+    need = 1 + best + 2 * ((size_t)n / 8 + 1) + 10;
     if (ks_resize(out, out->l + need) < 0) return BCMS_ENOMEM;
     p = (uint8_t *)out->s + out->l;
     *p++ = flags;
-    if (flags & F_SPARSE) {
-        p = varint_write(p, nnz);
-        last = 0;
-        for (uint32_t i = 0; i < n; i++)
-            if (codes[i]) {
-                p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
-                last = i;
-            }
+    if (flags & F_DELTA) {
+        p = list_write(p, codes, prev, inv, n, ndiff);
+    } else if (flags & F_SPARSE) {
+        p = list_write(p, codes, NULL, 0, n, nnz);
     } else {
-        memset(p, 0, dense_len);
-        for (uint32_t i = 0; i < n; i++) p[i >> 2] |= (uint8_t)(codes[i] << ((i & 3) << 1));
-        p += dense_len;
+        uint32_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            *p++ = (uint8_t)(codes[i] | codes[i + 1] << 2 | codes[i + 2] << 4 | codes[i + 3] << 6);
+        if (i < n) {
+            uint8_t b = 0;
+            for (int k = 0; i < n; i++, k++) b |= (uint8_t)(codes[i] << (2 * k));
+            *p++ = b;
+        }
     }
-    if (flags & (F_PH_ALL | F_PH_MAP)) {
+    if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
         uint32_t h = 0;
-        if (flags & F_PH_MAP) {
+        if (flags & F_PH_LIST) {
+            int maj = (flags & F_PH_ALL) != 0;
+            uint32_t cnt = 0, last = 0;
+            for (uint32_t i = 0; i < n; i++) cnt += ((phase[i] & BCMS_PH_PHASED) != 0) != maj;
+            p = varint_write(p, cnt);
+            for (uint32_t i = 0; i < n; i++)
+                if (((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
+                    p = varint_write(p, i - last);
+                    last = i;
+                }
+        } else if (flags & F_PH_MAP) {
             memset(p, 0, (n + 7) / 8);
             for (uint32_t i = 0; i < n; i++)
                 if (phase[i] & BCMS_PH_PHASED) p[i >> 3] |= (uint8_t)(1 << (i & 7));
@@ -142,6 +218,7 @@ void bcms_gtblock_free(bcms_gtblock_t *g)
     free(g->exc_start);
     free(g->exc);
     free(g->exc_al);
+    free(g->scratch);
     memset(g, 0, sizeof *g);
 }
 
@@ -194,14 +271,18 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
     if ((want & BCMS_GT_DEC_PHASE) && grow((void **)&g->phase, &g->m_phase, cells, 1)) return BCMS_ENOMEM;
     if ((want & BCMS_GT_DEC_DS) && grow((void **)&g->ds, &g->m_ds, cells, sizeof(float))) return BCMS_ENOMEM;
     rd_init(&r, raw, n);
+    int prev_phased = 0;
     for (uint32_t v = 0; v < nvar; v++) {
         uint8_t *c = g->codes + (size_t)v * nsamp;
         uint8_t flags = rd_u8(&r);
         g->exc_start[v] = g->nexc;
-        if (r.err || (flags & ~0x1f)) goto bad;
-        if (flags & F_SPARSE) {
+        if (r.err || ((flags & F_DELTA) && v == 0)) goto bad;
+        if (flags & (F_SPARSE | F_DELTA)) {
             uint64_t cnt = rd_varint(&r), i = 0;
-            memset(c, 0, nsamp);
+            if ((flags & (F_DELTA | F_SPARSE)) == (F_DELTA | F_SPARSE))
+                for (uint32_t i = 0; i < nsamp; i++) c[i] = swap_code[c[(long)i - (long)nsamp]];
+            else if (flags & F_DELTA) memcpy(c, c - nsamp, nsamp);
+            else memset(c, 0, nsamp);
             if (cnt > nsamp) goto bad;
             for (uint64_t k = 0; k < cnt; k++) {
                 uint64_t x = rd_varint(&r);
@@ -216,26 +297,48 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
             for (; i < nsamp; i++) c[i] = (r.p[i >> 2] >> ((i & 3) << 1)) & 3;
             r.p += dense_len;
         }
-        g->row_has_phase[v] = (flags & (F_PH_ALL | F_PH_MAP)) != 0;
-        if (flags & (F_PH_ALL | F_PH_MAP)) {
-            const uint8_t *map = NULL, *bits;
+        g->row_has_phase[v] = (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) != 0;
+        /* per-sample phased flags of this row, kept for the next row's F_PH_PREV */
+        if (grow((void **)&g->scratch, &g->m_scratch, nsamp, 1)) return BCMS_ENOMEM;
+        if (flags & F_PH_PREV) {
+            if (v == 0 || !prev_phased) goto bad;
+        } else if (!(flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST))) {
+            if (prev_phased) memset(g->scratch, 0, nsamp);
+            prev_phased = 0;
+        }
+        if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
+            const uint8_t *bits;
+            uint8_t *pf = g->scratch;
             uint32_t h = 0, nh = 0;
-            if (flags & F_PH_MAP) {
+            prev_phased = 1;
+            if (flags & F_PH_PREV) {
+                /* pf holds the previous row's flags */
+            } else if (flags & F_PH_LIST) {
+                int maj = (flags & F_PH_ALL) != 0;
+                uint64_t cnt = rd_varint(&r), i = 0;
+                memset(pf, maj, nsamp);
+                if (cnt > nsamp) goto bad;
+                for (uint64_t k = 0; k < cnt; k++) {
+                    i += rd_varint(&r);
+                    if (i >= nsamp) goto bad;
+                    pf[i] = (uint8_t)!maj;
+                }
+            } else if (flags & F_PH_MAP) {
                 if (!rd_need(&r, (nsamp + 7) / 8)) goto bad;
-                map = r.p;
+                for (uint32_t i = 0; i < nsamp; i++) pf[i] = r.p[i >> 3] >> (i & 7) & 1;
                 r.p += (nsamp + 7) / 8;
+            } else {
+                memset(pf, 1, nsamp);
             }
-            for (uint32_t i = 0; i < nsamp; i++)
-                if (c[i] == 1 && (!map || (map[i >> 3] >> (i & 7) & 1))) nh++;
+            for (uint32_t i = 0; i < nsamp; i++) nh += c[i] == 1 && pf[i];
             if (!rd_need(&r, (nh + 7) / 8)) goto bad;
             bits = r.p;
             r.p += (nh + 7) / 8;
             if (want & BCMS_GT_DEC_PHASE) {
                 uint8_t *ph = g->phase + (size_t)v * nsamp;
                 for (uint32_t i = 0; i < nsamp; i++) {
-                    int phased = !map || (map[i >> 3] >> (i & 7) & 1);
-                    ph[i] = phased ? BCMS_PH_PHASED : 0;
-                    if (phased && c[i] == 1) {
+                    ph[i] = pf[i] ? BCMS_PH_PHASED : 0;
+                    if (pf[i] && c[i] == 1) {
                         if (bits[h >> 3] >> (h & 7) & 1) ph[i] |= BCMS_PH_ALT_FIRST;
                         h++;
                     }

@@ -114,6 +114,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
     j->any_phase = j->any_ds = 0;
     bcms_sites_reset(&w->sites);
     w->gtraw.l = 0;
+    w->rb.have_prev = 0;
     for (uint32_t r = 0; r < j->nrec; r++) {
         bcf1_t *rec;
         uint32_t nrows;

@@ -15,9 +15,11 @@ int bcms_rowbuf_init(bcms_rowbuf_t *rb, uint32_t nsamp, int has_ds_tag)
     rb->nsamp = nsamp;
     rb->has_ds_tag = has_ds_tag;
     rb->codes = malloc(nsamp + 1);
+    rb->prev = malloc(nsamp + 1);
+    rb->prev_phase = malloc(nsamp + 1);
     rb->phase = malloc(nsamp + 1);
     rb->dsrow = malloc(sizeof(float) * (nsamp + 1));
-    return rb->codes && rb->phase && rb->dsrow ? 0 : BCMS_ENOMEM;
+    return rb->codes && rb->prev && rb->prev_phase && rb->phase && rb->dsrow ? 0 : BCMS_ENOMEM;
 }
 
 void bcms_rowbuf_free(bcms_rowbuf_t *rb)
@@ -25,6 +27,8 @@ void bcms_rowbuf_free(bcms_rowbuf_t *rb)
     free(rb->gt);
     free(rb->ds);
     free(rb->codes);
+    free(rb->prev);
+    free(rb->prev_phase);
     free(rb->phase);
     free(rb->dsrow);
     free(rb->exc);
@@ -181,9 +185,23 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             *any_ds = 1;
         }
         if (nph) *any_phase = 1;
-        if ((rc = bcms_gt_encode_row(gtraw, n, rb->codes, nph ? rb->phase : NULL, rb->exc, rb->nexc, rb->exc_al,
+        if ((rc = bcms_gt_encode_row(gtraw, n, rb->codes, rb->have_prev ? rb->prev : NULL, nph ? rb->phase : NULL,
+                                     rb->have_prev ? rb->prev_phase : NULL, rb->exc, rb->nexc, rb->exc_al,
                                      dsrow)))
             return rc;
+        {
+            uint8_t *t = rb->prev;
+            rb->prev = rb->codes;
+            rb->codes = t;
+            if (nph) {
+                t = rb->prev_phase;
+                rb->prev_phase = rb->phase;
+                rb->phase = t;
+            } else {
+                memset(rb->prev_phase, 0, n);
+            }
+            rb->have_prev = 1;
+        }
         site.pos = rec->pos + 1;
         site.qual = rec->qual;
         site.alt_idx = (uint16_t)(rec->n_allele > 1 ? a : 0);

@@ -12,6 +12,8 @@ typedef struct {
     int32_t *gt; int mgt;        /* htslib buffers, reused */
     float *ds; int mds;
     uint8_t *codes, *phase;      /* nsamp each */
+    uint8_t *prev, *prev_phase;  /* codes and phase of the previous row of the block */
+    int have_prev;               /* cleared by the caller at each new block */
     float *dsrow;
     bcms_gtexc_t *exc; uint32_t nexc, mexc;
     int32_t *exc_al; uint32_t nexc_al, mexc_al;
