@@ -11,6 +11,8 @@ int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_freq(int argc, char **argv);
+int cmd_assoc(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_clinical(int argc, char **argv);
 
 /* Print "bcms CMD: <words for code>: <detail>" to stderr and return 1. */

@@ -23,6 +23,8 @@ typedef struct {
 #pragma weak cmd_info
 #pragma weak cmd_view
 #pragma weak cmd_freq
+#pragma weak cmd_assoc
+#pragma weak cmd_merge
 #pragma weak cmd_clinical
 
 static const cli_cmd_t commands[] = {
@@ -31,6 +33,8 @@ static const cli_cmd_t commands[] = {
     {"info", cmd_info, "summarise a store: datasets, samples, variants, size"},
     {"view", cmd_view, "write variants of a store back out as VCF/BCF"},
     {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},
+    {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
+    {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 

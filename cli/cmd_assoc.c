@@ -1,0 +1,156 @@
+/* cmd_assoc.c: bcms assoc STORE --model linear|logistic|cox ... -o OUT, and bcms merge. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assoc.h"
+#include "cli.h"
+#include "err.h"
+#include "store.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: bcms assoc STORE --model linear|logistic|cox [options] -o OUT\n"
+            "Scan every selected variant against phenotypes (or a time-to-event endpoint) with covariates.\n\n"
+            "Model:\n"
+            "  --model M             linear, logistic (Wald, Firth fallback) or cox (prognosis)\n"
+            "  --pheno A[,B...]      phenotype column(s) (linear, logistic)\n"
+            "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset\n"
+            "  --pheno-file F        PLINK 2 style table (#IID or #FID IID header) read directly\n"
+            "  --covar-file F        likewise for covariates (columns not found there come from the store)\n"
+            "  --time T --event E    Cox endpoint: time and event (1) / censored (0) columns\n"
+            "  --entry S             Cox: entry time column (left truncation)\n"
+            "  --strata C            Cox: stratify the baseline hazard by this column\n"
+            "  --cox-fit-p P         Cox: full Newton fit below this score p (default 1e-4)\n"
+            "  --hard-calls          ignore stored dosages\n"
+            "Selection:\n"
+            "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
+            "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
+            "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
+            "  --chunk k/n           part k of n equal parts of the variant list (for schedulers)\n"
+            "Output:\n"
+            "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
+            "  --format tsv|gwas-ssf\n"
+            "  --threads N           default: all cores\n");
+}
+
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+    *v = strtod(s, &end);
+    return *end || end == s ? -1 : 0;
+}
+
+int cmd_assoc(int argc, char **argv)
+{
+    enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP };
+    static const struct option lo[] = {
+        {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
+        {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
+        {"covar-file", required_argument, 0, O_CFILE}, {"time", required_argument, 0, O_TIME},
+        {"event", required_argument, 0, O_EVENT},     {"entry", required_argument, 0, O_ENTRY},
+        {"strata", required_argument, 0, O_STRATA},   {"cox-fit-p", required_argument, 0, O_FITP},
+        {"hard-calls", no_argument, 0, O_HARD},       {"cohorts", required_argument, 0, O_COHORTS},
+        {"regions", required_argument, 0, 'r'},       {"maf", required_argument, 0, O_MAF},
+        {"mac", required_argument, 0, O_MAC},         {"geno", required_argument, 0, O_GENO},
+        {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
+        {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
+        {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+    bcms_assoc_opts_t o;
+    bcms_assoc_stats_t stats;
+    bcms_store_t *st;
+    char *cmd;
+    int c, rc;
+    double x;
+    bcms_assoc_opts_init(&o);
+    o.threads = cli_parse_threads(NULL);
+    if (argc == 1) {
+        usage(stderr);
+        return 2;
+    }
+    while ((c = getopt_long(argc, argv, "r:o:", lo, NULL)) != -1) {
+        switch (c) {
+        case O_MODEL:
+            if (!strcmp(optarg, "linear")) o.model = BCMS_MODEL_LINEAR;
+            else if (!strcmp(optarg, "logistic")) o.model = BCMS_MODEL_LOGISTIC;
+            else if (!strcmp(optarg, "cox")) o.model = BCMS_MODEL_COX;
+            else return cli_usage_error("assoc", "--model must be linear, logistic or cox, not '%s'", optarg);
+            break;
+        case O_PHENO: o.pheno = optarg; break;
+        case O_COVAR: o.covar = optarg; break;
+        case O_PFILE: o.pheno_file = optarg; break;
+        case O_CFILE: o.covar_file = optarg; break;
+        case O_TIME: o.time = optarg; break;
+        case O_EVENT: o.event = optarg; break;
+        case O_ENTRY: o.entry = optarg; break;
+        case O_STRATA: o.strata = optarg; break;
+        case O_FITP:
+            if (parse_double(optarg, &o.cox_fit_p)) return cli_usage_error("assoc", "bad --cox-fit-p '%s'", optarg);
+            break;
+        case O_HARD: o.use_dosages = 0; break;
+        case O_COHORTS: o.sel.cohorts = optarg; break;
+        case 'r': o.sel.regions = optarg; break;
+        case O_MAF:
+            if (parse_double(optarg, &o.sel.maf_min)) return cli_usage_error("assoc", "bad --maf '%s'", optarg);
+            break;
+        case O_MAC:
+            if (parse_double(optarg, &x) || x < 0) return cli_usage_error("assoc", "bad --mac '%s'", optarg);
+            o.sel.mac_min = (uint32_t)x;
+            break;
+        case O_GENO:
+            if (parse_double(optarg, &o.sel.geno_max)) return cli_usage_error("assoc", "bad --geno '%s'", optarg);
+            break;
+        case O_HWE:
+            if (parse_double(optarg, &o.sel.hwe_min)) return cli_usage_error("assoc", "bad --hwe '%s'", optarg);
+            break;
+        case O_CHUNK:
+            if (sscanf(optarg, "%d/%d", &o.sel.chunk_k, &o.sel.chunk_n) != 2 || o.sel.chunk_k < 1 ||
+                o.sel.chunk_k > o.sel.chunk_n)
+                return cli_usage_error("assoc", "--chunk needs k/n with 1 <= k <= n, not '%s'", optarg);
+            break;
+        case 'o': o.out = optarg; break;
+        case O_FORMAT:
+            if (!strcmp(optarg, "tsv")) o.format = BCMS_OUT_TSV;
+            else if (!strcmp(optarg, "gwas-ssf")) o.format = BCMS_OUT_GWAS_SSF;
+            else return cli_usage_error("assoc", "--format must be tsv or gwas-ssf");
+            break;
+        case O_THREADS:
+            if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("assoc", "bad --threads");
+            break;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (argc - optind != 1) return cli_usage_error("assoc", "expected one STORE (see bcms assoc --help)");
+    if ((rc = bcms_assoc_opts_check(&o))) return cli_fail("assoc", rc);
+    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) return cli_fail("assoc", rc);
+    cmd = cli_command_line();
+    o.command = cmd;
+    rc = bcms_assoc_run(st, &o, &stats);
+    free(cmd);
+    bcms_store_close(st);
+    return rc ? cli_fail("assoc", rc) : 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    int c, rc;
+    if (argc == 1) {
+        fprintf(stderr, "Usage: bcms merge -o OUT CHUNK1 CHUNK2 ...\nConcatenate the outputs of `bcms assoc --chunk "
+                        "k/n` runs, checking that every chunk is present and complete.\n");
+        return 2;
+    }
+    optind = 1;
+    while ((c = getopt(argc, argv, "o:")) != -1) {
+        if (c == 'o') out = optarg;
+        else return 2;
+    }
+    if (!out || optind >= argc) return cli_usage_error("merge", "expected -o OUT and the chunk files");
+    rc = bcms_assoc_merge((const char *const *)argv + optind, argc - optind, out);
+    return rc ? cli_fail("merge", rc) : 0;
+}
