@@ -23,3 +23,29 @@ echo "== bcms info"
 echo "== bcms freq (first rows of the Sardinian cohort)"
 "$bcms" freq "$store" -d sardinia -o "$work/sardinia.freq.tsv"
 head -5 "$work/sardinia.freq.tsv" | column -t
+
+top_hits() { # file title
+    echo "== top hits: $2"
+    { head -1 "$1"; awk -F'\t' 'NR > 1 && $13 != "NA"' "$1" | sort -t$'\t' -k13,13g | awk 'NR <= 8'; } |
+        cut -f1-5,7,8,10-13 | column -t
+    grep -E '^pheno' "$1.log" | sed 's/^/   /'
+}
+cat "$data/sardinia.pheno.tsv" <(tail -n +2 "$data/progemus.pheno.tsv") > "$work/pooled.pheno.tsv"
+cat "$data/sardinia.covar.tsv" <(tail -n +2 "$data/progemus.covar.tsv") > "$work/pooled.covar.tsv"
+common=(--pheno-file "$work/pooled.pheno.tsv" --covar-file "$work/pooled.covar.tsv" --covar sex,age_onset,PC1,PC2,cohort)
+
+echo "== linear scan of the severity score, both cohorts pooled"
+"$bcms" assoc "$store" --model linear --pheno severity "${common[@]}" --maf 0.01 -o "$work/severity.linear.tsv"
+top_hits "$work/severity.linear.tsv" "severity (linear)"
+
+echo "== logistic scan of the binary trait"
+"$bcms" assoc "$store" --model logistic --pheno binary_trait "${common[@]}" --maf 0.01 -o "$work/binary.logistic.tsv"
+top_hits "$work/binary.logistic.tsv" "binary_trait (logistic)"
+
+echo "== Cox prognosis scan: time to EDSS 6"
+"$bcms" assoc "$store" --model cox --time time_to_edss6 --event edss6_event "${common[@]}" --maf 0.01 \
+    -o "$work/edss6.cox.tsv"
+top_hits "$work/edss6.cox.tsv" "time to EDSS 6 (Cox)"
+echo
+echo "planted causal variants (synthetic truth):"
+column -t "$data/sardinia.pheno.causal.tsv"
