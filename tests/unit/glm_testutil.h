@@ -81,6 +81,16 @@ typedef struct {
     char **vid;
 } fixture_t;
 
+static void fixture_free(fixture_t *fx)
+{
+    for (int i = 0; fx->iid && i < fx->n; i++) free(fx->iid[i]);
+    for (int i = 0; fx->centre && i < fx->n; i++) free(fx->centre[i]);
+    for (int i = 0; fx->vid && i < fx->nvar; i++) free(fx->vid[i]);
+    free(fx->iid), free(fx->centre), free(fx->vid), free(fx->codes);
+    free(fx->qt), free(fx->bt), free(fx->age), free(fx->c1), free(fx->c2);
+    memset(fx, 0, sizeof *fx);
+}
+
 static int fixture_read(const char *dir, fixture_t *fx)
 {
     char path[8192], line[4096];

@@ -168,6 +168,7 @@ static void test_fixture(void)
     glm_linear_free(lm);
     covar_design_free(&d);
     free(res); free(one); free(dres); free(dos); free(codes); free(keep); free(y); free(pr);
+    fixture_free(&fx);
 }
 
 static void test_covar_errors(void)

@@ -230,6 +230,7 @@ static void test_fixture(void)
     glm_logistic_free(lg);
     covar_design_free(&d);
     free(res); free(codes); free(keep); free(y);
+    fixture_free(&fx);
 }
 
 int main(void)
