@@ -139,6 +139,8 @@ plink_freq() {
     run plink2_freq "$plink2" --pfile "$pfile" --freq --out "$pfile.freq" --threads "$threads" --memory "$memory"
 }
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(loadavg)
 rm -f "$workdir"/*.times
 for ((r = 1; r <= reps; r++)); do
     echo "== repetition $r of $reps" >&2
@@ -150,6 +152,8 @@ for ((r = 1; r <= reps; r++)); do
     # freq reads the store and the pgen of this repetition
     if ((r % 2)); then bcms_freq; plink_freq; else plink_freq; bcms_freq; fi
 done
+
+load_end=$(loadavg)
 
 # median of column c (1 seconds, 2 peak KB) of a .times file
 median() {
@@ -187,6 +191,7 @@ md=$workdir/import_freq.md
     echo
     echo "Input: $(basename "$vcf") ($source_note): $samples samples, $nvar_plink variants as PLINK 2 counts them, $rows biallelic rows in bcms."
     echo "Threads: $threads; repetitions: $reps (median shown); host: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)."
+    echo "Load average (1, 5, 15 min) at start: $load_start; at end: $load_end (a load above the core count, $(nproc), means other jobs shared the cores; every run is in WORKDIR/*.times)."
     echo "Versions: $("$bcms" --version 2>/dev/null | head -n 1 || echo bcms), $("$plink2" --version | head -n 1), $("$bcftools" --version | head -n 1)."
     echo
     echo "| step | bcms | peer | ratio bcms/peer | bcms peak MB | peer peak MB |"
