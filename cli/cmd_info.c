@@ -54,8 +54,18 @@ int cmd_info(int argc, char **argv)
     }
     char *created = bcms_meta_get_str(st, txn, "created_by"), *at = bcms_meta_get_str(st, txn, "created_at");
     mdb_stat(txn, bcms_store_dbi(st, DBI_SAMPLES), &ms);
-    printf("store\t%s\nformat\t%d.%d\ncreated\t%s by %s\nsamples\t%zu\ndatasets\t%d\n", argv[1], BCMS_FORMAT_MAJOR,
-           BCMS_FORMAT_MINOR, at ? at : "?", created ? created : "?", ms.ms_entries, n);
+    {
+        /* the version the store says it has (open already refused an unknown major) */
+        MDB_val k = {6, "format"}, v;
+        unsigned maj = 0, mnr = 0;
+        if (!mdb_get(txn, bcms_store_dbi(st, DBI_META), &k, &v) && v.mv_size == 8) {
+            const unsigned char *b = v.mv_data;
+            maj = (unsigned)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+            mnr = (unsigned)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7];
+        }
+        printf("store\t%s\nformat\t%u.%u\ncreated\t%s by %s\nsamples\t%zu\ndatasets\t%d\n", argv[1], maj, mnr,
+               at ? at : "?", created ? created : "?", ms.ms_entries, n);
+    }
     free(created);
     free(at);
     for (int i = 0; i < n; i++) {

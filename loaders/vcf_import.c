@@ -61,7 +61,7 @@ typedef struct {
     /* results */
     int rc;
     char err[1024];
-    uint32_t nrows;
+    uint32_t nrows, nsplit;            /* rows made, multi-allelic records split */
     int64_t first_pos, last_pos;
     int any_phase, any_ds;
     kstring_t sites_frame, gt_frame;
@@ -111,6 +111,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
     const bcf_hdr_t *hdr_used = w->hdr;
     j->rc = 0;
     j->nrows = 0;
+    j->nsplit = 0;
     j->any_phase = j->any_ds = 0;
     bcms_sites_reset(&w->sites);
     w->gtraw.l = 0;
@@ -212,6 +213,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
             return;
         }
         j->nrows += nrows;
+        j->nsplit += nrows > 1;
     }
     if ((rc = bcms_sites_encode(&w->sites, &w->raw)) ||
         (rc = bcms_frame_pack(w->codec, BCMS_FRAME_SITES, w->raw.s, w->raw.l, &j->sites_frame)) ||
@@ -241,12 +243,20 @@ static int file_fingerprint(const char *path, uint64_t *size, char hex[33])
         return BCMS_ENOMEM;
     }
     *size = (uint64_t)sb.st_size;
-    hts_md5_update(md5, size, sizeof *size);
-    n = fread(buf, 1, 1 << 20, fp);
-    hts_md5_update(md5, buf, n);
-    if (sb.st_size > (1 << 21) && fseeko(fp, sb.st_size - (1 << 20), SEEK_SET) == 0) {
-        n = fread(buf, 1, 1 << 20, fp);
+    {
+        uint8_t le[8];
+        for (int k = 0; k < 8; k++) le[k] = (uint8_t)(*size >> (8 * k));
+        hts_md5_update(md5, le, 8);
+    }
+    /* files up to 2 MiB are hashed whole; larger ones by their first and last MiB */
+    while ((n = fread(buf, 1, 1 << 20, fp)) > 0) {
         hts_md5_update(md5, buf, n);
+        if (sb.st_size > (2 << 20)) {
+            if (fseeko(fp, sb.st_size - (1 << 20), SEEK_SET) != 0) break;
+            n = fread(buf, 1, 1 << 20, fp);
+            hts_md5_update(md5, buf, n);
+            break;
+        }
     }
     hts_md5_final(dig, md5);
     hts_md5_hex(hex, dig);
@@ -610,7 +620,7 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
             }
             stored += j->sites_frame.l + j->gt_frame.l;
             ds.nrows += j->nrows;
-            split += j->nrows > j->nrec ? 1 : 0;
+            split += j->nsplit;
             if (j->any_phase) ds.flags |= BCMS_DS_HAS_PHASE;
             if (j->any_ds) ds.flags |= BCMS_DS_HAS_DS;
             ds.nblocks++;

@@ -133,7 +133,9 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             const int32_t *p = rb->gt + (size_t)i * mp;
             int k = 0;
             while (k < mp && p[k] != bcf_int32_vector_end) k++;
-            int std2 = k == 2 && !(p[0] & 1);
+            /* plain diploid; a VCF 4.4 leading phase ("|0|1") is kept exactly as an exception below,
+             * but its genotype code is the ordinary one */
+            int lead = k == 2 && (p[0] & 1), std2 = k == 2 && !lead;
             if (std2) {
                 int m0 = bcf_gt_is_missing(p[0]), m1 = bcf_gt_is_missing(p[1]);
                 if (m0 && m1) {
@@ -156,6 +158,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
                     if (!bcf_gt_is_missing(p[j])) called++, alts += bcf_gt_allele(p[j]) == a;
                 code = called == k && k == 1 ? (uint8_t)(alts ? 2 : 0) : 3;
                 if (called == k && k > 2) code = 3;
+                if (lead && called == 2) code = (uint8_t)alts;
                 site.an += called;
                 site.ac += alts;
                 if ((rc = exc_add(rb, i, p, k, a))) return rc;
