@@ -5,7 +5,9 @@
  *   0x80 the same samples phased as in the previous row (cohorts phase whole samples or regions)
  *   0x21 (changes + sparse): changes from the previous row with its alleles swapped (2 - code), for
  *        neighbours in negative LD
- * then: codes (dense: 2 bits per sample, 4 per byte, sample i at bits 2*(i%4); sparse: varint count,
+ * The rows' parts go to three streams, concatenated as varint len0, varint len1, stream0, stream1,
+ * stream2, so each compresses with its own statistics: (0) flag bytes and codes, (1) phase,
+ * (2) exceptions and dosages. Per row: codes (dense: 2 bits per sample, 4 per byte, sample i at bits 2*(i%4); sparse: varint count,
  * then varint((sample delta << 2) | code) for every non-0 code), phase (bitmap of phased samples if
  * 0x04, then one bit per phased het: 1 when ALT is on the first haplotype, "1|0"), exceptions
  * (varint count; per call varint sample delta, varint ploidy, zigzag varint htslib allele values),
@@ -81,7 +83,7 @@ static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref,
     return p;
 }
 
-int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
+int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
                        const uint8_t *prev_phase, const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al,
                        const float *ds)
 {
@@ -127,9 +129,10 @@ int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const u
     if (ds) flags |= F_DS;
 
     /* worst case room for this row, then write through a pointer */
-    need = 1 + best + 2 * ((size_t)n / 8 + 1) + 10;
-    if (ks_resize(out, out->l + need) < 0) return BCMS_ENOMEM;
-    p = (uint8_t *)out->s + out->l;
+    need = 1 + best + 10;
+    if (ks_resize(&out[0], out[0].l + need) < 0 || ks_resize(&out[1], out[1].l + 2 * ((size_t)n / 8 + 1) + 20) < 0)
+        return BCMS_ENOMEM;
+    p = (uint8_t *)out[0].s + out[0].l;
     *p++ = flags;
     if (flags & F_DELTA) {
         p = list_write(p, codes, prev, inv, n, ndiff);
@@ -145,6 +148,8 @@ int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const u
             *p++ = b;
         }
     }
+    out[0].l = (char *)p - out[0].s;
+    p = (uint8_t *)out[1].s + out[1].l;
     if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
         uint32_t h = 0;
         if (flags & F_PH_LIST) {
@@ -172,7 +177,8 @@ int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const u
             }
         p += (h + 7) / 8;
     }
-    out->l = (char *)p - out->s;
+    out[1].l = (char *)p - out[1].s;
+    out += 2; /* exceptions and dosages go to the third stream */
     if (nexc) {
         int e = buf_varint(out, nexc);
         uint32_t prev = 0;
@@ -205,6 +211,18 @@ int bcms_gt_encode_row(kstring_t *out, uint32_t n, const uint8_t *codes, const u
         }
         if (e) return BCMS_ENOMEM;
     }
+    return 0;
+}
+
+int bcms_gt_assemble(kstring_t streams[3], kstring_t *raw)
+{
+    raw->l = 0;
+    if (buf_varint(raw, streams[0].l) || buf_varint(raw, streams[1].l) ||
+        buf_put(raw, streams[0].s ? streams[0].s : "", streams[0].l) ||
+        buf_put(raw, streams[1].s ? streams[1].s : "", streams[1].l) ||
+        buf_put(raw, streams[2].s ? streams[2].s : "", streams[2].l))
+        return BCMS_ENOMEM;
+    for (int i = 0; i < 3; i++) streams[i].l = 0;
     return 0;
 }
 
@@ -270,7 +288,17 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
     }
     if ((want & BCMS_GT_DEC_PHASE) && grow((void **)&g->phase, &g->m_phase, cells, 1)) return BCMS_ENOMEM;
     if ((want & BCMS_GT_DEC_DS) && grow((void **)&g->ds, &g->m_ds, cells, sizeof(float))) return BCMS_ENOMEM;
-    rd_init(&r, raw, n);
+    /* three streams: flags + codes, phase, exceptions + dosages */
+    rd_t rp, rx;
+    {
+        rd_t h;
+        rd_init(&h, raw, n);
+        uint64_t l0 = rd_varint(&h), l1 = rd_varint(&h);
+        if (h.err || l0 > (uint64_t)(h.end - h.p) || l1 > (uint64_t)(h.end - h.p) - l0) goto bad;
+        rd_init(&r, h.p, l0);
+        rd_init(&rp, h.p + l0, l1);
+        rd_init(&rx, h.p + l0 + l1, (size_t)(h.end - h.p - l0 - l1));
+    }
     int prev_phased = 0;
     for (uint32_t v = 0; v < nvar; v++) {
         uint8_t *c = g->codes + (size_t)v * nsamp;
@@ -315,25 +343,25 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
                 /* pf holds the previous row's flags */
             } else if (flags & F_PH_LIST) {
                 int maj = (flags & F_PH_ALL) != 0;
-                uint64_t cnt = rd_varint(&r), i = 0;
+                uint64_t cnt = rd_varint(&rp), i = 0;
                 memset(pf, maj, nsamp);
                 if (cnt > nsamp) goto bad;
                 for (uint64_t k = 0; k < cnt; k++) {
-                    i += rd_varint(&r);
+                    i += rd_varint(&rp);
                     if (i >= nsamp) goto bad;
                     pf[i] = (uint8_t)!maj;
                 }
             } else if (flags & F_PH_MAP) {
-                if (!rd_need(&r, (nsamp + 7) / 8)) goto bad;
-                for (uint32_t i = 0; i < nsamp; i++) pf[i] = r.p[i >> 3] >> (i & 7) & 1;
-                r.p += (nsamp + 7) / 8;
+                if (!rd_need(&rp, (nsamp + 7) / 8)) goto bad;
+                for (uint32_t i = 0; i < nsamp; i++) pf[i] = rp.p[i >> 3] >> (i & 7) & 1;
+                rp.p += (nsamp + 7) / 8;
             } else {
                 memset(pf, 1, nsamp);
             }
             for (uint32_t i = 0; i < nsamp; i++) nh += c[i] == 1 && pf[i];
-            if (!rd_need(&r, (nh + 7) / 8)) goto bad;
-            bits = r.p;
-            r.p += (nh + 7) / 8;
+            if (!rd_need(&rp, (nh + 7) / 8)) goto bad;
+            bits = rp.p;
+            rp.p += (nh + 7) / 8;
             if (want & BCMS_GT_DEC_PHASE) {
                 uint8_t *ph = g->phase + (size_t)v * nsamp;
                 for (uint32_t i = 0; i < nsamp; i++) {
@@ -348,12 +376,12 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
             memset(g->phase + (size_t)v * nsamp, 0, nsamp);
         }
         if (flags & F_EXC) {
-            uint64_t cnt = rd_varint(&r), s = 0;
+            uint64_t cnt = rd_varint(&rx), s = 0;
             if (cnt > nsamp) goto bad;
             for (uint64_t k = 0; k < cnt; k++) {
                 uint64_t ploidy;
-                s += rd_varint(&r);
-                ploidy = rd_varint(&r);
+                s += rd_varint(&rx);
+                ploidy = rd_varint(&rx);
                 if (s >= nsamp || ploidy > 64 || r.err) goto bad;
                 if (want & BCMS_GT_DEC_EXC) {
                     if (grow((void **)&g->exc, &g->m_exc, g->nexc + 1, sizeof *g->exc) ||
@@ -365,7 +393,7 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
                     g->nexc++;
                 }
                 for (uint64_t j = 0; j < ploidy; j++) {
-                    int32_t a = unzigzag(rd_varint(&r));
+                    int32_t a = unzigzag(rd_varint(&rx));
                     if (want & BCMS_GT_DEC_EXC) g->exc_al[g->nexc_al++] = a;
                 }
             }
@@ -376,19 +404,19 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
             for (uint32_t i = 0; i < nsamp; i++) d[i] = c[i] == 3 ? NAN : (float)c[i];
         }
         if (flags & F_DS) {
-            uint64_t cnt = rd_varint(&r), s = 0;
+            uint64_t cnt = rd_varint(&rx), s = 0;
             if (cnt > nsamp) goto bad;
             for (uint64_t k = 0; k < cnt; k++) {
-                s += rd_varint(&r);
-                if (s >= nsamp || !rd_need(&r, 2)) goto bad;
-                uint16_t q = (uint16_t)(r.p[0] << 8 | r.p[1]);
-                r.p += 2;
+                s += rd_varint(&rx);
+                if (s >= nsamp || !rd_need(&rx, 2)) goto bad;
+                uint16_t q = (uint16_t)(rx.p[0] << 8 | rx.p[1]);
+                rx.p += 2;
                 if (want & BCMS_GT_DEC_DS) g->ds[(size_t)v * nsamp + s] = q == BCMS_DS_MISSING ? NAN : q / BCMS_DS_SCALE;
             }
         }
     }
     g->exc_start[nvar] = g->nexc;
-    if (r.err || r.p != r.end) goto bad;
+    if (r.err || r.p != r.end || rp.err || rp.p != rp.end || rx.err || rx.p != rx.end) goto bad;
     return 0;
 bad:
     return bcms_err(BCMS_ECORRUPT, "%s: genotype block does not parse; the store is damaged", what);

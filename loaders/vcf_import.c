@@ -74,6 +74,7 @@ typedef struct {
     bcms_rowbuf_t rb;
     bcms_sites_t sites;
     kstring_t raw, gtraw, save;
+    kstring_t gts[3];            /* the genotype streams of the block being built */
     bcms_codec_t *codec;
 } worker_t;
 
@@ -115,6 +116,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
     j->any_phase = j->any_ds = 0;
     bcms_sites_reset(&w->sites);
     w->gtraw.l = 0;
+    w->gts[0].l = w->gts[1].l = w->gts[2].l = 0;
     w->rb.have_prev = 0;
     for (uint32_t r = 0; r < j->nrec; r++) {
         bcf1_t *rec;
@@ -202,7 +204,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
             return;
         }
         j->last_pos = rec->pos + 1;
-        if ((rc = bcms_rows_from_record(&w->rb, hdr_used, rec, &w->sites, &w->gtraw, &nrows, &j->any_phase,
+        if ((rc = bcms_rows_from_record(&w->rb, hdr_used, rec, &w->sites, w->gts, &nrows, &j->any_phase,
                                         &j->any_ds))) {
             if (rc == BCMS_ENOMEM) {
                 j->rc = rc;
@@ -215,7 +217,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
         j->nrows += nrows;
         j->nsplit += nrows > 1;
     }
-    if ((rc = bcms_sites_encode(&w->sites, &w->raw)) ||
+    if ((rc = bcms_gt_assemble(w->gts, &w->gtraw)) || (rc = bcms_sites_encode(&w->sites, &w->raw)) ||
         (rc = bcms_frame_pack(w->codec, BCMS_FRAME_SITES, w->raw.s, w->raw.l, &j->sites_frame)) ||
         (rc = bcms_frame_pack(w->codec, BCMS_FRAME_GT, w->gtraw.s, w->gtraw.l, &j->gt_frame))) {
         j->rc = rc;
@@ -705,6 +707,7 @@ done:
             bcms_sites_free(&workers[t].sites);
             free(workers[t].raw.s);
             free(workers[t].gtraw.s);
+            for (int k = 0; k < 3; k++) free(workers[t].gts[k].s);
             free(workers[t].save.s);
             bcms_codec_free(workers[t].codec);
         }

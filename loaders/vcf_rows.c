@@ -68,7 +68,7 @@ static int exc_add(bcms_rowbuf_t *rb, uint32_t sample, const int32_t *al, int pl
     return 0;
 }
 
-int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t *gtraw,
+int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gtraw[3],
                           uint32_t *nrows, int *any_phase, int *any_ds)
 {
     const uint32_t n = rb->nsamp;

@@ -29,7 +29,7 @@ void bcms_rowbuf_free(bcms_rowbuf_t *rb);
 /* Split rec into biallelic rows and append them to sites and the raw genotype buffer gt.
  * *nrows receives the rows added; *any_phase / *any_ds are set when a row has them. On bad data
  * returns BCMS_EINPUT with a detail message (without file/line: the caller adds them). */
-int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t *gt,
+int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gt[3],
                           uint32_t *nrows, int *any_phase, int *any_ds);
 
 /* Fast path for the common text record: FORMAT starting with GT, every call diploid ("a/b" or
