@@ -455,7 +455,9 @@ int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_
     }
     for (size_t j = first; j < hnf; j++) {
         if (bcms_pheno_name_check(hname[j])) {
-            rc = bcms_err(BCMS_EINPUT, "%s:%ld: column %zu: %s", path, header_line, j + 1, bcms_err_detail());
+            char why[512];
+            snprintf(why, sizeof why, "%s", bcms_err_detail());
+            rc = bcms_err(BCMS_EINPUT, "%s:%ld: column %zu: %s", path, header_line, j + 1, why);
             goto fail;
         }
         for (size_t k = 0; k < j; k++)
