@@ -126,8 +126,9 @@ static int record_encode(const bcms_pheno_col_t *col, const uint32_t *sample, ks
     if (np) qsort(pairs, np, sizeof *pairs, pair_cmp);
     for (size_t i = 1; i < np; i++)
         if (pairs[i].sample == pairs[i - 1].sample) {
+            uint32_t dup = pairs[i].sample;
             free(pairs);
-            return bcms_err(BCMS_EINVAL, "column '%s': sample number %u given twice", col->name, pairs[i].sample);
+            return bcms_err(BCMS_EINVAL, "column '%s': sample number %u given twice", col->name, dup);
         }
     if (np > UINT32_MAX) {
         free(pairs);
