@@ -26,10 +26,12 @@ typedef struct {
 #pragma weak cmd_assoc
 #pragma weak cmd_merge
 #pragma weak cmd_clinical
+#pragma weak cmd_pheno
 
 static const cli_cmd_t commands[] = {
     {"simulate", cmd_simulate, "write a synthetic cohort (VCF.gz + phenotypes) for demos, tests and benchmarks"},
     {"import", cmd_import, "import a VCF/BCF into a store as one new dataset"},
+    {"pheno", cmd_pheno, "store phenotype/covariate columns of a PLINK 2 style table; list or export them"},
     {"info", cmd_info, "summarise a store: datasets, samples, variants, size"},
     {"view", cmd_view, "write variants of a store back out as VCF/BCF"},
     {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},

@@ -1,0 +1,189 @@
+/* cmd_pheno.c: bcms pheno STORE FILE [--replace] [--type NAME=TYPE] [--columns A,B]
+ *              bcms pheno STORE --list
+ *              bcms pheno STORE --export A[,B...]
+ * Store the columns of a PLINK 2 style phenotype/covariate table (loaders/pheno_table.h) in the
+ * pheno table of a store, list the stored columns, or write stored columns back as a table.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "err.h"
+#include "pheno.h"
+#include "pheno_table.h"
+#include "store.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: bcms pheno STORE FILE [options]     store the columns of FILE (STORE created if absent)\n"
+            "       bcms pheno STORE --list              list the stored columns\n"
+            "       bcms pheno STORE --export A[,B...]   write stored columns as a #IID table to stdout\n\n"
+            "FILE is a PLINK 2 style table: a header #IID or #FID IID (the FID is ignored: the IID names the\n"
+            "sample) and one column per phenotype or covariate, tab- or space-separated, missing values\n"
+            "NA, -9, '.' or empty. Types are detected: binary when the values are 1/2 (control/case) or\n"
+            "0/1; quantitative when numeric; categorical otherwise (levels in sort order, the first is the\n"
+            "reference). All columns are stored in one transaction: on any error nothing is written.\n\n"
+            "Options:\n"
+            "  --type NAME=TYPE[,...]  force a column's type: quantitative, binary or categorical\n"
+            "  --columns A[,B...]      store only these columns\n"
+            "  --replace               overwrite columns already stored under the same names\n"
+            "  --list                  list stored columns: name, type, coding/levels, values, provenance\n"
+            "  --export A[,B...]       print stored columns over the registered samples that have a value\n");
+}
+
+static int list_columns(bcms_store_t *st)
+{
+    MDB_txn *txn;
+    bcms_pheno_col_t *cols;
+    size_t n;
+    int rc;
+    if ((rc = bcms_txn_begin(st, 1, &txn))) return rc;
+    rc = bcms_pheno_list(st, txn, &cols, &n);
+    mdb_txn_abort(txn);
+    if (rc) return rc;
+    printf("#NAME\tTYPE\tCODING\tN\tSOURCE\tSOURCE_SIZE\tSOURCE_MTIME\tIMPORTED_AT\tCOMMAND\n");
+    for (size_t i = 0; i < n; i++) {
+        const bcms_pheno_col_t *c = &cols[i];
+        char mt[32] = "?";
+        time_t m = (time_t)c->source_mtime;
+        struct tm tmv;
+        if (gmtime_r(&m, &tmv)) strftime(mt, sizeof mt, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+        printf("%s\t%s\t", c->name, bcms_pheno_type_name(c->type));
+        if (c->type == BCMS_PHENO_BINARY) fputs(c->coding == BCMS_PHENO_CODING_01 ? "0/1" : "1/2", stdout);
+        else if (c->type == BCMS_PHENO_CATEGORICAL)
+            for (uint32_t k = 0; k < c->nlevels; k++) printf("%s%s", k ? "," : "", c->levels[k]);
+        else fputc('.', stdout);
+        printf("\t%zu\t%s\t%llu\t%s\t%s\t%s\n", c->n_present, c->source, (unsigned long long)c->source_size, mt,
+               c->imported_at, c->command);
+    }
+    bcms_pheno_list_free(cols, n);
+    return 0;
+}
+
+static int export_columns(bcms_store_t *st, const bcms_pheno_opts_t *names)
+{
+    MDB_txn *txn = NULL;
+    bcms_pheno_col_t *cols;
+    size_t ns = 0;
+    int rc = 0;
+    char buf[32];
+    if (!(cols = calloc(names->n_columns, sizeof *cols))) return BCMS_ENOMEM;
+    if ((rc = bcms_txn_begin(st, 1, &txn))) {
+        txn = NULL;
+        goto done;
+    }
+    for (size_t j = 0; j < names->n_columns; j++)
+        if ((rc = bcms_pheno_load(st, txn, names->columns[j], &cols[j]))) goto done;
+    ns = cols[0].n;
+    fputs("#IID", stdout);
+    for (size_t j = 0; j < names->n_columns; j++) printf("\t%s", cols[j].name);
+    fputc('\n', stdout);
+    for (size_t k = 0; k < ns; k++) {
+        const char *iid;
+        size_t len;
+        int any = 0;
+        for (size_t j = 0; j < names->n_columns; j++) any |= !isnan(cols[j].v[k]);
+        if (!any) continue;
+        if ((rc = bcms_sample_name(st, txn, (uint32_t)k, &iid, &len))) goto done;
+        printf("%.*s", (int)len, iid);
+        for (size_t j = 0; j < names->n_columns; j++) printf("\t%s", bcms_pheno_value_str(&cols[j], cols[j].v[k], buf));
+        fputc('\n', stdout);
+    }
+done:
+    if (txn) mdb_txn_abort(txn);
+    for (size_t j = 0; j < names->n_columns; j++) bcms_pheno_col_clear(&cols[j]);
+    free(cols);
+    return rc;
+}
+
+int cmd_pheno(int argc, char **argv)
+{
+    enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_LIST, OPT_EXPORT };
+    static const struct option lo[] = {{"type", required_argument, 0, OPT_TYPE},
+                                       {"columns", required_argument, 0, OPT_COLUMNS},
+                                       {"replace", no_argument, 0, OPT_REPLACE},
+                                       {"list", no_argument, 0, OPT_LIST},
+                                       {"export", required_argument, 0, OPT_EXPORT},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    bcms_pheno_opts_t o, ex;
+    bcms_pheno_table_t *t = NULL;
+    bcms_pheno_import_stats_t stats;
+    bcms_store_t *st = NULL;
+    char *cmdline = NULL;
+    int c, rc, replace = 0, list = 0, status = 0;
+
+    if (argc == 1) {
+        usage(stderr);
+        return 2;
+    }
+    bcms_pheno_opts_init(&o);
+    bcms_pheno_opts_init(&ex);
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_TYPE:
+            if ((rc = bcms_pheno_opts_add_types(&o, optarg))) goto bad_option;
+            break;
+        case OPT_COLUMNS:
+            if ((rc = bcms_pheno_opts_add_columns(&o, optarg))) goto bad_option;
+            break;
+        case OPT_EXPORT:
+            if ((rc = bcms_pheno_opts_add_columns(&ex, optarg))) goto bad_option;
+            break;
+        case OPT_REPLACE: replace = 1; break;
+        case OPT_LIST: list = 1; break;
+        case 'h':
+            usage(stdout);
+            goto out;
+        default:
+            usage(stderr);
+            status = 2;
+            goto out;
+        }
+    }
+    if (list || ex.n_columns) {
+        if (argc - optind != 1 || (list && ex.n_columns)) {
+            status = cli_usage_error("pheno", "--list and --export take STORE only, one at a time (see bcms pheno --help)");
+            goto out;
+        }
+        if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) goto fail;
+        if ((rc = list ? list_columns(st) : export_columns(st, &ex))) goto fail;
+        goto out;
+    }
+    if (argc - optind != 2) {
+        status = cli_usage_error("pheno", "expected STORE and FILE (see bcms pheno --help)");
+        goto out;
+    }
+    /* read the whole file before touching the store: a bad file never creates or changes one */
+    if ((rc = bcms_pheno_table_read(argv[optind + 1], &o, &t))) goto fail;
+    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) goto fail;
+    if (!(cmdline = cli_command_line())) {
+        rc = BCMS_ENOMEM;
+        goto fail;
+    }
+    if ((rc = bcms_pheno_import(st, t, replace, cmdline, &stats))) goto fail;
+    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored%s%zu replaced):",
+            t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s", " (", stats.replaced);
+    for (size_t j = 0; j < t->ncols; j++)
+        fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
+    fputc('\n', stderr);
+    goto out;
+bad_option:
+    if (rc != BCMS_EINVAL) goto fail;
+    status = cli_usage_error("pheno", "%s", bcms_err_detail());
+    goto out;
+fail:
+    status = cli_fail("pheno", rc);
+out:
+    bcms_pheno_table_free(t);
+    bcms_store_close(st);
+    bcms_pheno_opts_free(&o);
+    bcms_pheno_opts_free(&ex);
+    free(cmdline);
+    return status;
+}
