@@ -161,7 +161,16 @@ static int push_visit(visits_data_t *d, size_t *cap, int32_t date, double edss, 
     return 0;
 }
 
-/* Latent EDSS at t (years since onset), with relapses up to t, capped at 9.5. */
+/* Latent disability -> EDSS: patients pass quickly through 4..5.5 (where the scale switches from
+ * function scores to walking range) and linger below and at 6 and above, as in registry EDSS
+ * distributions, which are bimodal. */
+static double edss_of(double s)
+{
+    s = s <= 4 ? s : s <= 5 ? 4 + 2 * (s - 4) : s + 1;
+    return s > 9.5 ? 9.5 : s;
+}
+
+/* EDSS-scale value at t (years since onset), with relapses up to t, at most 9.5. */
 static double latent(const latent_t *L, double t)
 {
     double s = L->s0 + L->drift * fmin(t, L->conv) + (t > L->conv ? L->slope * (t - L->conv) : 0);
@@ -170,7 +179,7 @@ static double latent(const latent_t *L, double t)
         s += L->rl[k].residual;
         if (since < L->rl[k].days) s += L->rl[k].amp * (1 - since / L->rl[k].days);
     }
-    return s > 9.5 ? 9.5 : s;
+    return edss_of(s);
 }
 
 int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, const simvis_course_t *course,

@@ -14,7 +14,9 @@
  *   - relapses: Poisson process with rate relapse_rate * exp(-relapse_decay * t) per year; each brings
  *     a transient worsening of 1..2 EDSS points that fades linearly over 60..120 days, and leaves a
  *     permanent residual of 0 / 0.5 / 1.0 (probabilities 0.75 / 0.2 / 0.05): partial recovery;
- *   - an EDSS assessment at t rates S(t) + transient + N(0, noise_sd) on the EDSS scale (below 0.5
+ *   - S maps onto the EDSS range as S up to 4, 4 + 2 (S - 4) up to 5, S + 1 above (patients pass
+ *     quickly through 4..5.5, as in registries' bimodal EDSS distributions), at most 9.5;
+ *   - an EDSS assessment at t rates that value + transient + N(0, noise_sd) on the EDSS scale (below 0.5
  *     -> 0, below 1.25 -> 1, then half steps, at most 9.5), anchored on the patient's previous score:
  *     the score changes only when the value is past the rounding boundary by rater_margin, so
  *     measurement noise does not make EDSS walk up and down between half steps; it falls only after
@@ -25,7 +27,7 @@
  *     probability p_missed (irregular gaps), for U(followup_min, followup_max) years or until cutoff;
  *     each relapse after entry is a record (relapse = 1) that carries an EDSS half of the time.
  * With the defaults, `bcms clinical` finds confirmed disability progression (12 weeks) in about 28% of
- * patients and sustained EDSS 6 in about 10% over a mean follow-up of 7.7 years (3000 patients).
+ * patients and sustained EDSS 6 in about 13% over a mean follow-up of 7.7 years (3000 patients).
  * The caller shifts progression per patient through course[i].rate (e.g. rate * exp(beta * dosage)
  * for planted genotype effects).
  */
