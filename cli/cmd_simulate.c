@@ -17,7 +17,8 @@ static void usage(FILE *fp)
             "Usage: bcms simulate -o cohort.vcf.gz [options]\n"
             "Write a synthetic cohort: a bgzipped VCF (GT, optionally DS) with a realistic allele frequency\n"
             "spectrum, haplotype-block LD, missing calls, multi-allelic sites, phased and unphased calls and\n"
-            "two sub-populations (isolate, mainland); optionally phenotypes driven by planted variants.\n\n"
+            "two sub-populations (isolate, mainland); optionally phenotypes driven by planted variants and\n"
+            "clinical visit tables (EDSS, relapses) whose disease courses they partly drive.\n\n"
             "Options:\n"
             "  -o, --output FILE       VCF.gz to write (required)\n"
             "  -n, --samples N         number of samples [1000]\n"
@@ -28,6 +29,12 @@ static void usage(FILE *fp)
             "      --pheno FILE        phenotype table (#IID severity binary_trait time_to_edss6 edss6_event);\n"
             "                          planted causal variants go to FILE without .tsv + .causal.tsv\n"
             "      --covar FILE        covariate table (#IID sex age_onset PC1..PC4 population)\n"
+            "      --visits FILE       clinical visit table (#IID date edss relapse) for `bcms clinical`;\n"
+            "                          needs --patients. Courses follow the covariates (sex, age_onset) and,\n"
+            "                          unless --null, planted variants (trait progression in the causal file,\n"
+            "                          beside --pheno or else beside FILE)\n"
+            "      --patients FILE     patient table (#IID sex birth_date age_at_onset onset_date\n"
+            "                          diagnosis_date entry_date); needs --visits\n"
             "      --prefix STR        sample ID prefix [S]\n"
             "      --contigs K         chromosomes 1..K, GRCh38 lengths, K <= 22 [22]\n"
             "      --ds                also write FORMAT/DS (imputation-like dosages)\n"
@@ -79,6 +86,7 @@ int cmd_simulate(int argc, char **argv)
         {"contigs", required_argument, NULL, 6},    {"ds", no_argument, NULL, 7},
         {"missing", required_argument, NULL, 8},    {"isolate-frac", required_argument, NULL, 9},
         {"null", no_argument, NULL, 10},            {"threads", required_argument, NULL, 11},
+        {"visits", required_argument, NULL, 12},    {"patients", required_argument, NULL, 13},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *cmd = "simulate";
     simulate_opts_t o;
@@ -132,6 +140,8 @@ int cmd_simulate(int argc, char **argv)
             if ((o.threads = cli_parse_threads(optarg)) < 0)
                 return cli_usage_error(cmd, "--threads: expected a count (0: all cores), got '%s'", optarg);
             break;
+        case 12: o.out_visits = optarg; break;
+        case 13: o.out_patients = optarg; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value (run 'bcms simulate' for usage)", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s' (run 'bcms simulate' for usage)", argv[optind - 1]);
@@ -147,5 +157,8 @@ int cmd_simulate(int argc, char **argv)
             " LowQual, %" PRId64 " REF/ALT swapped), %.2f%% missing calls, %d planted causal variants\n",
             o.out_vcf, o.n_samples, st.n_records, st.n_multiallelic, st.n_lowqual, st.n_swapped,
             st.n_calls ? 100.0 * (double)st.n_missing / (double)st.n_calls : 0.0, st.n_causal);
+    if (o.out_visits)
+        fprintf(stderr, "bcms simulate: wrote %s (%" PRId64 " patients) and %s (%" PRId64 " visit records)\n",
+                o.out_patients, o.n_samples, o.out_visits, st.n_visit_records);
     return 0;
 }

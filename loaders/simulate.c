@@ -126,6 +126,10 @@ int simulate_opts_check(const simulate_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--isolate-frac must be in [0, 1] (got %g)", o->isolate_frac);
     if (o->threads < 1 || o->threads > 4096)
         return bcms_err(BCMS_EINVAL, "--threads must be between 1 and 4096 (got %d)", o->threads);
+    if (!o->out_visits != !o->out_patients)
+        return bcms_err(BCMS_EINVAL, "--visits and --patients go together: give both or neither");
+    if (o->out_visits && !strcmp(o->out_visits, o->out_patients))
+        return bcms_err(BCMS_EINVAL, "--visits and --patients must name two different files");
     if (!o->prefix || strlen(o->prefix) > 64 || strpbrk(o->prefix, " \t\n\r"))
         return bcms_err(BCMS_EINVAL, "--prefix must be at most 64 characters without white space");
     return 0;
@@ -692,8 +696,8 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
         for (int64_t i = 0; i < n; i++) sum += cdos[c][i];
         cs->alt_freq = (double)sum / (double)nh;
     }
-    if ((o->out_pheno || o->out_covar) &&
-        (ret = sim_write_tables(o, n, iids, isolate, causal, o->null_model ? 0 : pl.n_causal)))
+    if ((o->out_pheno || o->out_covar || o->out_visits) &&
+        (ret = sim_write_tables(o, n, iids, isolate, causal, o->null_model ? 0 : pl.n_causal, &st.n_visit_records)))
         goto out;
     if (stats) *stats = st;
     ret = 0;

@@ -13,6 +13,10 @@
  *    mainland; plus rare genotype noise, missing calls (a few sites with high missingness), phased and
  *    unphased calls, a few REF/ALT swaps, QUAL and FILTER (PASS / LowQual).
  *  - Phenotypes (optional) are driven by covariates and, unless null_model, by planted causal variants.
+ *  - Clinical courses (optional: a patient table and a visit table with EDSS assessments and relapses,
+ *    the input of `bcms clinical`) from loaders/simulate_visits.h, with the covariate table's sex and
+ *    age at onset, and a progression rate shifted by covariates and, unless null_model, by planted
+ *    variants (trait `progression` in the causal file; details in simulate_courses.c).
  *
  * Determinism: every random quantity comes from its own counter-based stream (splitmix64-seeded
  * xoshiro256**) keyed by (seed, purpose, index), so the output bytes depend on the options only and
@@ -26,6 +30,8 @@ typedef struct {
     const char *out_vcf;   /* required: bgzipped VCF output path */
     const char *out_pheno; /* optional: phenotype TSV (also writes <stem>.causal.tsv) */
     const char *out_covar; /* optional: covariate TSV */
+    const char *out_visits;   /* optional, with out_patients: clinical visit table (visits.h format) */
+    const char *out_patients; /* optional, with out_visits: patient table (visits.h format) */
     const char *prefix;    /* IID prefix; IIDs are prefix + zero-padded number */
     int64_t n_samples;
     int64_t n_variants;
@@ -50,6 +56,7 @@ typedef struct {
     int64_t n_het_phased;
     int64_t n_het_unphased;
     int n_causal;           /* planted causal variants listed in the causal file */
+    int64_t n_visit_records; /* rows of the visit table (0 without out_visits) */
 } simulate_stats_t;
 
 /* Fill opts with the defaults (1000 samples, 10000 variants, seed 1, 22 contigs, missing 0.02,

@@ -23,6 +23,7 @@ enum {
     SIM_TAG_GENO = 14,   /* cohort seed, per site: genotype draws */
     SIM_TAG_COVAR = 20,  /* cohort seed: covariates */
     SIM_TAG_PHENO = 21,  /* cohort seed: phenotypes */
+    SIM_TAG_VISITS = 22, /* cohort seed: clinical courses and visits */
 };
 
 typedef struct {
@@ -106,12 +107,17 @@ static inline int64_t sim_geom(sim_rng_t *r, double log1m_p)
     return g > 4e18 ? INT64_MAX / 2 : (int64_t)g + 1;
 }
 
-enum { SIM_TRAIT_SEVERITY = 0, SIM_TRAIT_BINARY = 1, SIM_TRAIT_TIME = 2, SIM_N_TRAITS = 3 };
+/* Traits that pick planted variants from the site pool (pool_build cycles through SIM_N_TRAITS: never
+ * change it, the committed sample cohorts depend on it). SIM_TRAIT_PROGRESSION picks none of its own:
+ * it reuses the SIM_TRAIT_TIME variants with SIM_PROG_SCALE times their effect, on the log rate of
+ * disability progression of the simulated clinical courses. */
+enum { SIM_TRAIT_SEVERITY = 0, SIM_TRAIT_BINARY = 1, SIM_TRAIT_TIME = 2, SIM_N_TRAITS = 3, SIM_TRAIT_PROGRESSION = 3 };
+#define SIM_PROG_SCALE 0.5
 
 /* A planted causal variant as the cohort's VCF shows it (never swapped, always biallelic). */
 typedef struct {
     int trait;
-    double beta;      /* per ALT allele: score points, log-odds, or log-hazard */
+    double beta;      /* per ALT allele: score points, log-odds, log-hazard, or log-rate (progression) */
     char id[64];
     const char *chrom;
     int64_t pos;
@@ -120,9 +126,18 @@ typedef struct {
     uint8_t *dosage;  /* n_samples true ALT counts (before missingness), owned by the caller */
 } sim_causal_t;
 
-/* Write the covariate and phenotype tables and the causal list (simulate_pheno.c). iids[i] are the
- * sample IDs, isolate[i] 1 for the isolate population. Returns 0 or BCMS_EIO/BCMS_ENOMEM. */
+/* Write the covariate and phenotype tables, the clinical courses and the causal list
+ * (simulate_pheno.c). iids[i] are the sample IDs, isolate[i] 1 for the isolate population; causal
+ * lists the pool's planted variants (SIM_TRAIT_SEVERITY/BINARY/TIME). *n_visit_records receives
+ * the number of visit records written (0 without --visits). Returns 0 or BCMS_EIO/BCMS_ENOMEM. */
 int sim_write_tables(const simulate_opts_t *opts, int64_t n, char *const *iids, const uint8_t *isolate,
-                     const sim_causal_t *causal, int n_causal);
+                     const sim_causal_t *causal, int n_causal, int64_t *n_visit_records);
+
+/* Write the patients and visits tables (simulate_courses.c): sex[i] (1/2) and age[i] (age at onset)
+ * from the covariate table; causal may include SIM_TRAIT_PROGRESSION variants that shift the rate.
+ * Returns 0, BCMS_EINVAL, BCMS_EIO or BCMS_ENOMEM. */
+int sim_write_visits(const simulate_opts_t *opts, int64_t n, char *const *iids, const uint8_t *isolate,
+                     const uint8_t *sex, const double *age, const sim_causal_t *causal, int n_causal,
+                     int64_t *n_records);
 
 #endif

@@ -1,6 +1,7 @@
 /* simulate_pheno.c: covariates, phenotypes and the causal-variant list of a synthetic cohort.
  * GPL-3.0-or-later. Called by simulate_run() once the genotypes of the causal variants are known.
  *
+ * The clinical courses (--visits/--patients) are drawn after the covariates, in simulate_courses.c.
  * Models (g = true ALT count of a planted variant, before missingness; iso = isolate population):
  *   severity      = 3 + 0.04 (age - 30) + 0.4 male + 0.5 iso + sum beta g + N(0, 1.5), clipped to [0, 10]
  *   binary_trait  ~ Bernoulli(logit^-1(b0 + 0.3 female + 0.3 iso + 0.02 (age - 30) + sum beta g)), 2 = case;
@@ -21,8 +22,8 @@
 
 #define NA_RATE 0.015
 
-static const char *trait_name[SIM_N_TRAITS] = {"severity", "binary_trait", "time_to_edss6"};
-static const char *trait_scale[SIM_N_TRAITS] = {"score_per_allele", "log_odds", "log_hazard"};
+static const char *trait_name[SIM_N_TRAITS + 1] = {"severity", "binary_trait", "time_to_edss6", "progression"};
+static const char *trait_scale[SIM_N_TRAITS + 1] = {"score_per_allele", "log_odds", "log_hazard", "log_rate"};
 
 static double genetic(const sim_causal_t *c, int nc, int trait, int64_t i)
 {
@@ -38,16 +39,56 @@ static int close_file(FILE *f, const char *path, int ret)
     return ret;
 }
 
-int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, const uint8_t *iso,
-                     const sim_causal_t *causal, int nc)
+/* The causal list: <stem>.causal.tsv beside the phenotype table (or the visit table without one). */
+static int write_causal(const char *beside, const sim_causal_t *causal, int nc)
 {
     int ret = 0;
     FILE *f = NULL;
-    char *path = NULL;
+    size_t len = strlen(beside);
+    char *path = malloc(len + 16);
+    if (!path) return bcms_err(BCMS_ENOMEM, "path");
+    memcpy(path, beside, len + 1);
+    if (len > 4 && !strcmp(path + len - 4, ".tsv")) path[len - 4] = 0;
+    strcat(path, ".causal.tsv");
+    if (!(f = fopen(path, "w"))) {
+        ret = bcms_err(BCMS_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+        goto out;
+    }
+    fputs("#TRAIT\tID\tCHROM\tPOS\tREF\tALT\tA1\tBETA\tSCALE\tA1_FREQ\n", f);
+    for (int c = 0; c < nc; c++)
+        fprintf(f, "%s\t%s\t%s\t%" PRId64 "\t%c\t%c\t%c\t%.3f\t%s\t%.4f\n", trait_name[causal[c].trait], causal[c].id,
+                causal[c].chrom, causal[c].pos, causal[c].ref, causal[c].alt, causal[c].alt, causal[c].beta,
+                trait_scale[causal[c].trait], causal[c].alt_freq);
+    ret = close_file(f, path, ferror(f) ? bcms_err(BCMS_EIO, "%s: write failed", path) : 0);
+out:
+    free(path);
+    return ret;
+}
+
+int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, const uint8_t *iso,
+                     const sim_causal_t *causal0, int nc0, int64_t *n_visit_records)
+{
+    int ret = 0, nc = nc0;
+    FILE *f = NULL;
+    sim_causal_t *causal = NULL;
     double *age = NULL, *pc = NULL, *eta = NULL, *u1 = NULL, *u2 = NULL;
     uint8_t *sex = NULL;
     sim_rng_t r;
 
+    *n_visit_records = 0;
+    /* The causal list, plus the progression effects of the time-to-event variants with --visits. */
+    if (!(causal = malloc(((size_t)nc0 * 2 + 1) * sizeof *causal))) {
+        ret = bcms_err(BCMS_ENOMEM, "causal list");
+        goto out;
+    }
+    if (nc0) memcpy(causal, causal0, (size_t)nc0 * sizeof *causal);
+    for (int k = 0; o->out_visits && k < nc0; k++)
+        if (causal0[k].trait == SIM_TRAIT_TIME) {
+            causal[nc] = causal0[k];
+            causal[nc].trait = SIM_TRAIT_PROGRESSION;
+            causal[nc].beta = round(SIM_PROG_SCALE * causal0[k].beta * 1000) / 1000;
+            nc++;
+        }
     if (!(age = malloc((size_t)n * sizeof *age)) || !(pc = malloc((size_t)n * 4 * sizeof *pc)) ||
         !(sex = malloc((size_t)n)) || !(eta = malloc((size_t)n * sizeof *eta)) ||
         !(u1 = malloc((size_t)n * sizeof *u1)) || !(u2 = malloc((size_t)n * sizeof *u2))) {
@@ -82,7 +123,8 @@ int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, con
             goto out;
         }
     }
-    if (!o->out_pheno) goto out;
+    if (o->out_visits && (ret = sim_write_visits(o, n, iids, iso, sex, age, causal, nc, n_visit_records))) goto out;
+    if (!o->out_pheno) goto causal_list;
 
     if (!(f = fopen(o->out_pheno, "w"))) {
         ret = bcms_err(BCMS_EIO, "%s: cannot open for writing: %s", o->out_pheno, strerror(errno));
@@ -157,29 +199,11 @@ int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, con
     f = NULL;
     if (ret) goto out;
 
-    /* Causal list beside the phenotypes: <pheno without .tsv>.causal.tsv */
-    size_t len = strlen(o->out_pheno);
-    if (!(path = malloc(len + 16))) {
-        ret = bcms_err(BCMS_ENOMEM, "path");
-        goto out;
-    }
-    memcpy(path, o->out_pheno, len + 1);
-    if (len > 4 && !strcmp(path + len - 4, ".tsv")) path[len - 4] = 0;
-    strcat(path, ".causal.tsv");
-    if (!(f = fopen(path, "w"))) {
-        ret = bcms_err(BCMS_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
-        goto out;
-    }
-    fputs("#TRAIT\tID\tCHROM\tPOS\tREF\tALT\tA1\tBETA\tSCALE\tA1_FREQ\n", f);
-    for (int c = 0; c < nc; c++)
-        fprintf(f, "%s\t%s\t%s\t%" PRId64 "\t%c\t%c\t%c\t%.3f\t%s\t%.4f\n", trait_name[causal[c].trait], causal[c].id,
-                causal[c].chrom, causal[c].pos, causal[c].ref, causal[c].alt, causal[c].alt, causal[c].beta,
-                trait_scale[causal[c].trait], causal[c].alt_freq);
-    ret = close_file(f, path, ferror(f) ? bcms_err(BCMS_EIO, "%s: write failed", path) : 0);
-    f = NULL;
+causal_list:
+    if (o->out_pheno || o->out_visits) ret = write_causal(o->out_pheno ? o->out_pheno : o->out_visits, causal, nc);
 out:
     if (f) fclose(f);
-    free(path);
+    free(causal);
     free(age);
     free(pc);
     free(sex);

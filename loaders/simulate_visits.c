@@ -72,9 +72,15 @@ void simvis_opts_init(simvis_opts_t *o)
     o->gap_min_days = 182;
     o->gap_max_days = 365;
     o->p_missed = 0.1;
-    o->relapse_rate = 0.8;
+    o->relapse_rate = 0.4;
     o->relapse_decay = 0.1;
-    o->noise_sd = 0.3;
+    o->noise_sd = 0.1;
+    o->rater_margin = 0.15;
+    o->onset_edss_mean = 1.4;
+    o->rr_drift = 0.03;
+    o->conversion_median = 40;
+    o->conversion_shape = 2;
+    o->p_progressive_onset = 0.15;
 }
 
 int simvis_opts_check(const simvis_opts_t *o)
@@ -86,8 +92,14 @@ int simvis_opts_check(const simvis_opts_t *o)
     if (o->gap_min_days < 1 || o->gap_max_days < o->gap_min_days)
         return bcms_err(BCMS_EINVAL, "visit gaps must be >= 1 day, min <= max");
     if (!(o->p_missed >= 0 && o->p_missed < 1)) return bcms_err(BCMS_EINVAL, "missed-visit probability in [0, 1)");
-    if (!(o->relapse_rate >= 0) || !(o->relapse_decay >= 0) || !(o->noise_sd >= 0))
-        return bcms_err(BCMS_EINVAL, "relapse rate, decay and noise must be >= 0");
+    if (!(o->relapse_rate >= 0) || !(o->relapse_decay >= 0) || !(o->noise_sd >= 0) || !(o->rater_margin >= 0) ||
+        !(o->onset_edss_mean >= 0) || !(o->rr_drift >= 0))
+        return bcms_err(BCMS_EINVAL, "relapse rate and decay, noise, rater margin, onset EDSS and drift must be >= 0");
+    if (!(o->rater_margin < 0.25)) return bcms_err(BCMS_EINVAL, "rater margin must be < 0.25 (half a step)");
+    if (!(o->conversion_median > 0) || !(o->conversion_shape > 0))
+        return bcms_err(BCMS_EINVAL, "conversion median and shape must be > 0");
+    if (!(o->p_progressive_onset >= 0 && o->p_progressive_onset <= 1))
+        return bcms_err(BCMS_EINVAL, "progressive-onset probability in [0, 1]");
     return 0;
 }
 
@@ -97,7 +109,7 @@ void simvis_course_draw(uint64_t seed, size_t i, simvis_course_t *c)
     rng_seed(&r, seed, i, 1);
     do c->onset_age = 30 + 9 * norm(&r);
     while (c->onset_age < 12 || c->onset_age > 60);
-    c->rate = 0.15 * exp(0.6 * norm(&r));
+    c->rate = SIMVIS_RATE_REF * exp(0.5 * norm(&r));
     c->sex = unif(&r) < 0.7 ? 2 : 1;
 }
 
@@ -106,7 +118,15 @@ void simvis_course_draw(uint64_t seed, size_t i, simvis_course_t *c)
 typedef struct {
     double t;        /* years since onset */
     double residual; /* permanent EDSS added */
+    double amp, days; /* transient worsening at onset, fading linearly over `days` */
 } relapse_t;
+
+/* A patient's latent course: onset-attack residual, relapsing-phase drift, progressive phase. */
+typedef struct {
+    double s0, drift, slope, conv; /* conv: years from onset to the progressive phase */
+    const relapse_t *rl;
+    size_t nr;
+} latent_t;
 
 static double to_scale(double x)
 {
@@ -114,6 +134,18 @@ static double to_scale(double x)
     if (x < 1.25) return 1;
     x = floor(x * 2 + 0.5) / 2;
     return x > 9.5 ? 9.5 : x;
+}
+
+/* The rater anchors on the previous score: a change is recorded only when the latent value (with
+ * noise) is past the rounding boundary by `margin`, so a latent value sitting on a boundary does
+ * not make the score flip between two half steps. */
+static double rate_edss(double prev, double x, double margin)
+{
+    if (isnan(prev)) return to_scale(x);
+    double up = to_scale(x - margin), down = to_scale(x + margin);
+    if (up > prev) return up;
+    if (down < prev) return down;
+    return prev;
 }
 
 static int push_visit(visits_data_t *d, size_t *cap, int32_t date, double edss, int relapse)
@@ -129,16 +161,25 @@ static int push_visit(visits_data_t *d, size_t *cap, int32_t date, double edss, 
     return 0;
 }
 
-/* Latent EDSS at t (years since onset), with relapses up to t. */
-static double latent(const simvis_course_t *c, const relapse_t *rl, size_t nr, double t)
+/* Latent disability -> EDSS: patients pass quickly through 4..5.5 (where the scale switches from
+ * function scores to walking range) and linger below and at 6 and above, as in registry EDSS
+ * distributions, which are bimodal. */
+static double edss_of(double s)
 {
-    double s = c->rate * t;
-    for (size_t k = 0; k < nr && rl[k].t <= t; k++) {
-        double since = (t - rl[k].t) * 365.25;
-        s += rl[k].residual;
-        if (since < 90) s += 1.0 * (1 - since / 90);
+    s = s <= 4 ? s : s <= 5 ? 4 + 2 * (s - 4) : s + 1;
+    return s > 9.5 ? 9.5 : s;
+}
+
+/* EDSS-scale value at t (years since onset), with relapses up to t, at most 9.5. */
+static double latent(const latent_t *L, double t)
+{
+    double s = L->s0 + L->drift * fmin(t, L->conv) + (t > L->conv ? L->slope * (t - L->conv) : 0);
+    for (size_t k = 0; k < L->nr && L->rl[k].t <= t; k++) {
+        double since = (t - L->rl[k].t) * 365.25;
+        s += L->rl[k].residual;
+        if (since < L->rl[k].days) s += L->rl[k].amp * (1 - since / L->rl[k].days);
     }
-    return s;
+    return edss_of(s);
 }
 
 int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, const simvis_course_t *course,
@@ -176,6 +217,18 @@ int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, c
         if (p->entry > o->cutoff) end = p->entry - 1; /* entered after the cutoff: no records */
         p->age_at_onset = (p->onset - p->birth) / 365.25;
 
+        /* latent course: the progressive phase comes sooner for faster courses (hazard ~ rate) */
+        latent_t L = {0};
+        L.s0 = o->onset_edss_mean > 0 ? fmin(4.0, expo(&r, o->onset_edss_mean)) : 0;
+        L.drift = o->rr_drift * c->rate;
+        L.slope = c->rate;
+        L.conv = unif(&r) < o->p_progressive_onset
+                     ? 0
+                     : o->conversion_median *
+                           pow(-log(unif(&r)) / log(2.0) * (c->rate > 0 ? SIMVIS_RATE_REF / c->rate : 1e9),
+                               1 / o->conversion_shape);
+        double prev = NAN;
+
         /* relapses by thinning a Poisson process of rate relapse_rate (the maximum) */
         double tend = (end - p->onset) / 365.25;
         for (double t = 0; o->relapse_rate > 0;) {
@@ -189,9 +242,11 @@ int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, c
                 rl = x;
                 rcap = cc;
             }
-            double u = unif(&r);
-            rl[nr++] = (relapse_t){t, u < 0.6 ? 0 : u < 0.9 ? 0.5 : 1.0};
+            double u = unif(&r), amp = 1.0 + unif(&r), days = 60 + 60 * unif(&r);
+            rl[nr++] = (relapse_t){t, u < 0.75 ? 0 : u < 0.95 ? 0.5 : 1.0, amp, days};
         }
+        L.rl = rl;
+        L.nr = nr;
 
         /* merge scheduled visits and relapse records in date order */
         p->first_visit = d->n_visits;
@@ -200,22 +255,24 @@ int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, c
         for (int32_t day = p->entry; day <= end;) {
             int32_t rday = k < nr ? p->onset + (int32_t)floor(rl[k].t * 365.25) : INT32_MAX;
             if (rday <= day && rday <= end) {
-                double e = unif(&r) < 0.5 ? to_scale(latent(c, rl, nr, rl[k].t) + o->noise_sd * norm(&r)) : NAN;
+                double e = NAN;
+                if (unif(&r) < 0.5) prev = e = rate_edss(prev, latent(&L, rl[k].t) + o->noise_sd * norm(&r), o->rater_margin);
                 if (push_visit(d, &vcap, rday, e, 1)) goto nomem;
                 k++;
                 continue;
             }
             if (unif(&r) >= o->p_missed) {
                 double t = (day - p->onset) / 365.25;
-                if (push_visit(d, &vcap, day, to_scale(latent(c, rl, nr, t) + o->noise_sd * norm(&r)), 0))
-                    goto nomem;
+                prev = rate_edss(prev, latent(&L, t) + o->noise_sd * norm(&r), o->rater_margin);
+                if (push_visit(d, &vcap, day, prev, 0)) goto nomem;
             }
             day += o->gap_min_days + (int32_t)floor(unif(&r) * (o->gap_max_days - o->gap_min_days + 1));
         }
         for (; k < nr; k++) { /* relapses after the last scheduled visit */
             int32_t rday = p->onset + (int32_t)floor(rl[k].t * 365.25);
             if (rday > end) break;
-            double e = unif(&r) < 0.5 ? to_scale(latent(c, rl, nr, rl[k].t) + o->noise_sd * norm(&r)) : NAN;
+            double e = NAN;
+            if (unif(&r) < 0.5) prev = e = rate_edss(prev, latent(&L, rl[k].t) + o->noise_sd * norm(&r), o->rater_margin);
             if (push_visit(d, &vcap, rday, e, 1)) goto nomem;
         }
         p->n_visits = d->n_visits - p->first_visit;
