@@ -112,9 +112,8 @@ int bcms_colsrc_get(bcms_colsrc_t *cs, const char *name, bcms_col_t *col)
         return 0;
     }
     bcms_col_free(col);
-    return bcms_err(BCMS_ENOTFOUND, "no phenotype or covariate column '%s'%s%s%s%s in the files given or in the "
-                    "store; check the name (bcms pheno STORE --list shows the stored ones)", name,
-                    cs->files[0] || cs->files[1] ? " (looked in " : "",
-                    cs->files[0] ? bcms_table_path(cs->files[0]) : "", cs->files[0] && cs->files[1] ? ", " : "",
-                    cs->files[1] ? bcms_table_path(cs->files[1]) : "");
+    return bcms_err(BCMS_ENOTFOUND, "no phenotype or covariate column '%s' in %s%s%s%sthe store; check the name "
+                    "(bcms pheno STORE --list shows the stored ones)", name,
+                    cs->files[0] ? bcms_table_path(cs->files[0]) : "", cs->files[0] ? ", " : "",
+                    cs->files[1] ? bcms_table_path(cs->files[1]) : "", cs->files[1] ? ", " : "");
 }
