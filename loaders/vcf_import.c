@@ -402,8 +402,9 @@ int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o,
         goto fail;
     }
     if (fp->format.format != vcf && fp->format.format != bcf) {
-        rc = bcms_err(BCMS_EINPUT, "%s: not a VCF or BCF file (htslib detected %s)", path,
-                      hts_format_description(&fp->format));
+        char *what = hts_format_description(&fp->format);
+        rc = bcms_err(BCMS_EINPUT, "%s: not a VCF or BCF file (htslib detected %s)", path, what ? what : "?");
+        free(what);
         goto fail;
     }
     is_bcf = fp->format.format == bcf;
