@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "clinical.h"
+#include "clinical_store.h"
+#include "store.h"
 #include "err.h"
 #include "visits.h"
 
@@ -19,13 +21,15 @@ typedef struct {
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: bcms clinical --visits V.tsv [--patients P.tsv] -o OUT.tsv [options]\n\n"
-            "Derive per-patient progression fields from EDSS visits; writes #IID + one column per field\n"
+            "Usage: bcms clinical [STORE] --visits V.tsv [--patients P.tsv] [-o OUT.tsv] [options]\n\n"
+            "Derive per-patient progression fields from EDSS visits: stored as phenotype columns of STORE\n"
+            "(all or nothing; --replace to overwrite), and/or written as #IID + one column per field to OUT\n"
             "(see queries/clinical.h for the definitions and the input formats).\n\n"
             "Input/output:\n"
             "  --visits FILE            visits: IID date edss [relapse] (TSV, header)\n"
             "  --patients FILE          patients: IID [sex birth_date age_at_onset onset_date diagnosis_date entry_date]\n"
             "  -o, --out FILE           output table (gzip when it ends in .gz); written only on success\n"
+            "  --replace                overwrite columns of the same names already in STORE\n"
             "Severity (MSSS 2005, MSSS 2017, ARMSS):\n"
             "  --sev-edss last|first|max  which EDSS assessment to score [last]\n"
             "  --msss-rows label|mssev  table row for a duration: the labelled row (floor of years) or\n"
@@ -70,7 +74,7 @@ static int parse_list(const char *s, double *x, int max)
 
 int cmd_clinical(int argc, char **argv)
 {
-    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO };
+    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE };
     static const struct option lopts[] = {
         {"visits", required_argument, NULL, O_VISITS}, {"patients", required_argument, NULL, O_PATIENTS},
         {"out", required_argument, NULL, 'o'},         {"sev-edss", required_argument, NULL, O_SEV},
@@ -80,10 +84,12 @@ int cmd_clinical(int argc, char **argv)
         {"cdp-baseline", required_argument, NULL, O_CB}, {"cdp-relapse-days", required_argument, NULL, O_CR},
         {"cdp-cut", required_argument, NULL, O_CC},     {"cdp-inc", required_argument, NULL, O_CI},
         {"cdp-origin", required_argument, NULL, O_CO},  {"help", no_argument, NULL, 'h'},
+        {"replace", no_argument, NULL, O_REPLACE},
         {NULL, 0, NULL, 0}};
     clinical_args_t a = {0};
     visits_data_t *d = NULL;
-    int c, ret, weeks = -1, days = -1;
+    int c, ret = 0, weeks = -1, days = -1, replace = 0;
+    const char *store = NULL;
     double inc[3];
 
     clin_opts_init(&a.clin);
@@ -97,6 +103,7 @@ int cmd_clinical(int argc, char **argv)
         case O_VISITS: a.visits = optarg; break;
         case O_PATIENTS: a.patients = optarg; break;
         case 'o': a.out = optarg; break;
+        case O_REPLACE: replace = 1; break;
         case O_SEV:
             if (!strcmp(optarg, "last")) a.clin.sev_pick = CLIN_PICK_LAST;
             else if (!strcmp(optarg, "first")) a.clin.sev_pick = CLIN_PICK_FIRST;
@@ -155,16 +162,32 @@ int cmd_clinical(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (optind < argc) store = argv[optind++];
     if (optind < argc) return cli_usage_error("clinical", "unexpected argument '%s'", argv[optind]);
     if (!a.visits) return cli_usage_error("clinical", "--visits FILE is required");
-    if (!a.out) return cli_usage_error("clinical", "-o OUT is required");
+    if (!a.out && !store) return cli_usage_error("clinical", "give a STORE to store the fields in, or -o OUT");
     if (days >= 0) a.clin.cdp_confirm_days = days;
     else if (weeks >= 0) a.clin.cdp_confirm_days = 7 * weeks;
     if ((ret = clin_opts_check(&a.clin))) return cli_fail("clinical", ret);
 
     if ((ret = visits_load(a.patients, a.visits, &d))) return cli_fail("clinical", ret);
-    ret = clin_write_file(&a.clin, d, a.out);
-    if (!ret) bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a.out);
+    if (a.out) {
+        ret = clin_write_file(&a.clin, d, a.out);
+        if (!ret) bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a.out);
+    }
+    if (!ret && store) {
+        bcms_store_t *st;
+        size_t ncols = 0;
+        char *cmd = cli_command_line();
+        if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
+            ret = clin_store(st, &a.clin, d, a.visits, replace, cmd, &ncols);
+            bcms_store_close(st);
+        }
+        free(cmd);
+        if (!ret)
+            bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
+                     d->n_visits, ncols, store);
+    }
     visits_free(d);
     return ret ? cli_fail("clinical", ret) : 0;
 }

@@ -1,0 +1,55 @@
+/* clinical_store.c: derived progression fields into the store's pheno table, so scans name them
+ * (--time edss6_time --event edss6_event --entry edss6_entry). The columns are derived to a
+ * temporary table, read back with the phenotype loader and stored in one write transaction: all
+ * or nothing. Each column's provenance names the visit table, and the import's command line
+ * records every threshold used (the definitions). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clinical.h"
+#include "clinical_store.h"
+#include "err.h"
+#include "pheno_table.h"
+
+int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int replace,
+               const char *command, size_t *ncols)
+{
+    char tmp[] = "/tmp/bcms-clinical-XXXXXX";
+    bcms_pheno_table_t *t = NULL;
+    bcms_pheno_import_stats_t stats;
+    struct stat sb;
+    int fd = mkstemp(tmp), rc;
+    if (fd < 0) return bcms_err(BCMS_EIO, "cannot create a temporary file: %s", strerror(errno));
+    close(fd);
+    if ((rc = clin_write_file(o, d, tmp))) goto done;
+    if ((rc = bcms_pheno_table_read(tmp, NULL, &t))) goto done;
+    /* provenance: the visit table, not the temporary file */
+    memset(&sb, 0, sizeof sb);
+    stat(visits_path, &sb);
+    free(t->path);
+    t->path = strdup(visits_path);
+    for (size_t j = 0; j < t->ncols; j++) {
+        free(t->cols[j].source);
+        t->cols[j].source = strdup(visits_path);
+        t->cols[j].source_size = (uint64_t)sb.st_size;
+        t->cols[j].source_mtime = (int64_t)sb.st_mtime;
+        if (!t->cols[j].source) {
+            rc = BCMS_ENOMEM;
+            goto done;
+        }
+    }
+    if (!t->path) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    if ((rc = bcms_pheno_import(st, t, replace, command, &stats))) goto done;
+    if (ncols) *ncols = stats.ncols;
+done:
+    bcms_pheno_table_free(t);
+    unlink(tmp);
+    return rc;
+}

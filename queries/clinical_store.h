@@ -1,0 +1,16 @@
+/* clinical_store.h: store the derived progression fields of queries/clinical.h as phenotype
+ * columns of a store (engine/pheno.h). */
+#ifndef BCMS_CLINICAL_STORE_H
+#define BCMS_CLINICAL_STORE_H
+
+#include <stddef.h>
+#include "clinical.h"
+#include "store.h"
+#include "visits.h"
+
+/* Derive every field for the patients of d and store them as columns in one transaction. A column
+ * that already exists is refused (BCMS_EEXIST) unless replace. *ncols receives the columns stored. */
+int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int replace,
+               const char *command, size_t *ncols);
+
+#endif
