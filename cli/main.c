@@ -16,17 +16,6 @@ typedef struct {
     const char *help;
 } cli_cmd_t;
 
-/* Commands are weak references while the tree grows module by module: a command whose file is not
- * built is simply not listed. */
-#pragma weak cmd_simulate
-#pragma weak cmd_import
-#pragma weak cmd_info
-#pragma weak cmd_view
-#pragma weak cmd_freq
-#pragma weak cmd_assoc
-#pragma weak cmd_merge
-#pragma weak cmd_clinical
-#pragma weak cmd_pheno
 
 static const cli_cmd_t commands[] = {
     {"simulate", cmd_simulate, "write a synthetic cohort (VCF.gz + phenotypes) for demos, tests and benchmarks"},
@@ -100,7 +89,7 @@ static void usage(FILE *fp)
     fprintf(fp, "bcms %s: genotype store and association engine of BARCODING MS\n\n"
                 "Usage: bcms <command> [options]\n\nCommands:\n", BCMS_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (commands[i].run) fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(fp, "\nRun a command without arguments for its options.\n");
 }
 
@@ -122,7 +111,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (commands[i].run && !strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "bcms: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
