@@ -50,7 +50,7 @@ timeit bcms_cox "$BCMS" assoc "$store" --model cox --time time_to_edss6 --event 
 timeit bcms_cox_1t "$BCMS" assoc "$store" --model cox --time time_to_edss6 --event edss6_event "${A[@]}" --threads 1 -o cox1.tsv
 
 # R coxph over RK variants (the first RK of chromosome 1 with MAF >= 1%): per-variant seconds
-bcftools view -r 1 "$VCF" 2>/dev/null | bcftools view -q 0.01:minor 2>/dev/null | bcftools query -f '%ID[\t%GT]\n' |
+bcftools view -t 1 -q 0.01:minor "$VCF" 2>/dev/null | bcftools query -f '%ID[\t%GT]\n' |
     awk -v k="$RK" 'NR <= k' > rvar.txt
 bcftools query -l "$VCF" > rsamples.txt
 cat > cox.R <<RS
