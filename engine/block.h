@@ -78,10 +78,11 @@ void bcms_gtblock_free(bcms_gtblock_t *g);
 
 /* Encoder: append one row to the three streams of a block under construction (see gtblock.c).
  * codes[nsamp]; prev[nsamp] the previous row's codes in the same block, or NULL for the first;
- * prev_phase[nsamp] the previous row's phase bytes (all 0 when it had none), NULL for the first; phase[nsamp] or NULL (unphased row); exc/exc_al the row's exceptions (sample
+ * pstate[nsamp] the block's carried phase state, zeroed by the caller at the start of each block and
+ * updated here; phase[nsamp] or NULL (unphased row); exc/exc_al the row's exceptions (sample
  * numbers ascending) or nexc 0; ds[nsamp] or NULL (NaN = missing). Returns 0 or BCMS_ENOMEM. */
 int bcms_gt_encode_row(kstring_t out[3], uint32_t nsamp, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
-                       const uint8_t *prev_phase,
+                       uint8_t *pstate,
                        const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al, const float *ds);
 
 /* The raw bytes of a block from the three streams the rows were encoded to (which are emptied). */

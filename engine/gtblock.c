@@ -2,7 +2,9 @@
  *   0x01 sparse codes (else dense)   0x02 all samples phased   0x04 phase bitmap
  *   0x08 exceptions                  0x10 dosages          0x20 codes as changes from the previous row
  *   0x40 phase as a list of exceptions to the majority (with 0x02: the unphased; else the phased)
- *   0x80 the same samples phased as in the previous row (cohorts phase whole samples or regions)
+ *   0x80 every called sample phased as its last called genotype in the block (cohorts phase whole
+ *        samples or regions); the phase section describes called samples only, and ends with the list
+ *        of missing calls written phased (".|.")
  *   0x21 (changes + sparse): changes from the previous row with its alleles swapped (2 - code), for
  *        neighbours in negative LD
  * The rows' parts go to three streams, concatenated as varint len0, varint len1, stream0, stream1,
@@ -84,7 +86,7 @@ static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref,
 }
 
 int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const uint8_t *prev, const uint8_t *phase,
-                       const uint8_t *prev_phase, const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al,
+                       uint8_t *pstate, const bcms_gtexc_t *exc, uint32_t nexc, const int32_t *exc_al,
                        const float *ds)
 {
     uint32_t nnz = 0, ndiff = 0, nph = 0;
@@ -101,21 +103,35 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
     if (inv_len < best && inv_len < delta_len) flags |= F_DELTA | F_SPARSE, best = inv_len, inv = 1, ndiff = ninv;
     else if (delta_len < best) flags |= F_DELTA, best = delta_len;
     else if (sparse_len < dense_len) flags |= F_SPARSE;
+    /* Phase is described for the called samples; a missing call's phase ("./." or ".|.") is a
+     * separate list of the phased ones (usually empty), so the many missing calls of a cohort do not
+     * break the runs of identical phase patterns. pstate holds, per sample, the phase of its last
+     * called genotype in the block (F_PH_PREV repeats it). */
+    uint32_t ncalled = 0, nph_miss = 0;
     if (phase) {
-        for (uint32_t i = 0; i < n; i++) nph += phase[i] & BCMS_PH_PHASED;
-        int same = prev_phase != NULL;
-        for (uint32_t i = 0; i < n && same; i++)
-            same = (phase[i] & BCMS_PH_PHASED) == (prev_phase[i] & BCMS_PH_PHASED);
-        if (nph == n) {
+        int same = 1;
+        for (uint32_t i = 0; i < n; i++) {
+            int ph = (phase[i] & BCMS_PH_PHASED) != 0;
+            if (codes[i] == 3) {
+                nph_miss += ph;
+                continue;
+            }
+            ncalled++;
+            nph += ph;
+            same &= ph == pstate[i];
+        }
+        if (nph + nph_miss == 0) {
+            phase = NULL;
+        } else if (nph == ncalled) {
             flags |= F_PH_ALL;
-        } else if (same && nph) {
+        } else if (same) {
             flags |= F_PH_PREV;
-        } else if (nph) {
+        } else {
             /* a few unphased samples in a phased cohort (or the reverse): list them */
-            int maj = nph * 2 >= n;
+            int maj = nph * 2 >= ncalled;
             size_t len = 0, last = 0, cnt = 0;
             for (uint32_t i = 0; i < n && len < n / 8; i++)
-                if (((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
+                if (codes[i] != 3 && ((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
                     len += varint_len(i - last);
                     last = i;
                     cnt++;
@@ -125,12 +141,15 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
             else flags |= F_PH_MAP;
         }
     }
+    /* the carried phase of called samples */
+    for (uint32_t i = 0; i < n; i++)
+        if (codes[i] != 3) pstate[i] = phase ? (phase[i] & BCMS_PH_PHASED) != 0 : 0;
     if (nexc) flags |= F_EXC;
     if (ds) flags |= F_DS;
 
     /* worst case room for this row, then write through a pointer */
     need = 1 + best + 10;
-    if (ks_resize(&out[0], out[0].l + need) < 0 || ks_resize(&out[1], out[1].l + 2 * ((size_t)n / 8 + 1) + 20) < 0)
+    if (ks_resize(&out[0], out[0].l + need) < 0 || ks_resize(&out[1], out[1].l + 2 * ((size_t)n / 8 + 1) + 10 * (size_t)n + 20) < 0)
         return BCMS_ENOMEM;
     p = (uint8_t *)out[0].s + out[0].l;
     *p++ = flags;
@@ -155,17 +174,17 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
         if (flags & F_PH_LIST) {
             int maj = (flags & F_PH_ALL) != 0;
             uint32_t cnt = 0, last = 0;
-            for (uint32_t i = 0; i < n; i++) cnt += ((phase[i] & BCMS_PH_PHASED) != 0) != maj;
+            for (uint32_t i = 0; i < n; i++) cnt += codes[i] != 3 && ((phase[i] & BCMS_PH_PHASED) != 0) != maj;
             p = varint_write(p, cnt);
             for (uint32_t i = 0; i < n; i++)
-                if (((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
+                if (codes[i] != 3 && ((phase[i] & BCMS_PH_PHASED) != 0) != maj) {
                     p = varint_write(p, i - last);
                     last = i;
                 }
         } else if (flags & F_PH_MAP) {
             memset(p, 0, (n + 7) / 8);
             for (uint32_t i = 0; i < n; i++)
-                if (phase[i] & BCMS_PH_PHASED) p[i >> 3] |= (uint8_t)(1 << (i & 7));
+                if (codes[i] != 3 && (phase[i] & BCMS_PH_PHASED)) p[i >> 3] |= (uint8_t)(1 << (i & 7));
             p += (n + 7) / 8;
         }
         uint8_t *bits = p;
@@ -176,6 +195,14 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
                 h++;
             }
         p += (h + 7) / 8;
+        /* phased missing calls (".|.") */
+        p = varint_write(p, nph_miss);
+        uint32_t last = 0;
+        for (uint32_t i = 0; i < n && nph_miss; i++)
+            if (codes[i] == 3 && (phase[i] & BCMS_PH_PHASED)) {
+                p = varint_write(p, i - last);
+                last = i;
+            }
     }
     out[1].l = (char *)p - out[1].s;
     out += 2; /* exceptions and dosages go to the third stream */
@@ -299,7 +326,8 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
         rd_init(&rp, h.p + l0, l1);
         rd_init(&rx, h.p + l0 + l1, (size_t)(h.end - h.p - l0 - l1));
     }
-    int prev_phased = 0;
+    if (grow((void **)&g->scratch, &g->m_scratch, nsamp + 1, 1)) return BCMS_ENOMEM;
+    memset(g->scratch, 0, nsamp);
     for (uint32_t v = 0; v < nvar; v++) {
         uint8_t *c = g->codes + (size_t)v * nsamp;
         uint8_t flags = rd_u8(&r);
@@ -326,54 +354,58 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
             r.p += dense_len;
         }
         g->row_has_phase[v] = (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) != 0;
-        /* per-sample phased flags of this row, kept for the next row's F_PH_PREV */
-        if (grow((void **)&g->scratch, &g->m_scratch, nsamp, 1)) return BCMS_ENOMEM;
-        if (flags & F_PH_PREV) {
-            if (v == 0 || !prev_phased) goto bad;
-        } else if (!(flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST))) {
-            if (prev_phased) memset(g->scratch, 0, nsamp);
-            prev_phased = 0;
-        }
+        /* pf: per sample, the phase of its last called genotype in the block (see the encoder) */
+        uint8_t *pf = g->scratch;
         if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
             const uint8_t *bits;
-            uint8_t *pf = g->scratch;
             uint32_t h = 0, nh = 0;
-            prev_phased = 1;
             if (flags & F_PH_PREV) {
-                /* pf holds the previous row's flags */
+                /* carried over */
             } else if (flags & F_PH_LIST) {
                 int maj = (flags & F_PH_ALL) != 0;
                 uint64_t cnt = rd_varint(&rp), i = 0;
-                memset(pf, maj, nsamp);
+                for (uint32_t k = 0; k < nsamp; k++)
+                    if (c[k] != 3) pf[k] = (uint8_t)maj;
                 if (cnt > nsamp) goto bad;
                 for (uint64_t k = 0; k < cnt; k++) {
                     i += rd_varint(&rp);
-                    if (i >= nsamp) goto bad;
+                    if (i >= nsamp || c[i] == 3) goto bad;
                     pf[i] = (uint8_t)!maj;
                 }
             } else if (flags & F_PH_MAP) {
                 if (!rd_need(&rp, (nsamp + 7) / 8)) goto bad;
-                for (uint32_t i = 0; i < nsamp; i++) pf[i] = rp.p[i >> 3] >> (i & 7) & 1;
+                for (uint32_t i = 0; i < nsamp; i++)
+                    if (c[i] != 3) pf[i] = rp.p[i >> 3] >> (i & 7) & 1;
                 rp.p += (nsamp + 7) / 8;
             } else {
-                memset(pf, 1, nsamp);
+                for (uint32_t i = 0; i < nsamp; i++)
+                    if (c[i] != 3) pf[i] = 1;
             }
             for (uint32_t i = 0; i < nsamp; i++) nh += c[i] == 1 && pf[i];
             if (!rd_need(&rp, (nh + 7) / 8)) goto bad;
             bits = rp.p;
             rp.p += (nh + 7) / 8;
+            uint64_t nmiss = rd_varint(&rp), mi = 0;
+            if (nmiss > nsamp) goto bad;
             if (want & BCMS_GT_DEC_PHASE) {
                 uint8_t *ph = g->phase + (size_t)v * nsamp;
                 for (uint32_t i = 0; i < nsamp; i++) {
-                    ph[i] = pf[i] ? BCMS_PH_PHASED : 0;
-                    if (pf[i] && c[i] == 1) {
+                    ph[i] = c[i] != 3 && pf[i] ? BCMS_PH_PHASED : 0;
+                    if (ph[i] && c[i] == 1) {
                         if (bits[h >> 3] >> (h & 7) & 1) ph[i] |= BCMS_PH_ALT_FIRST;
                         h++;
                     }
                 }
             }
-        } else if (want & BCMS_GT_DEC_PHASE) {
-            memset(g->phase + (size_t)v * nsamp, 0, nsamp);
+            for (uint64_t k = 0; k < nmiss; k++) {
+                mi += rd_varint(&rp);
+                if (mi >= nsamp || c[mi] != 3) goto bad;
+                if (want & BCMS_GT_DEC_PHASE) g->phase[(size_t)v * nsamp + mi] = BCMS_PH_PHASED;
+            }
+        } else {
+            for (uint32_t i = 0; i < nsamp; i++)
+                if (c[i] != 3) pf[i] = 0;
+            if (want & BCMS_GT_DEC_PHASE) memset(g->phase + (size_t)v * nsamp, 0, nsamp);
         }
         if (flags & F_EXC) {
             uint64_t cnt = rd_varint(&rx), s = 0;

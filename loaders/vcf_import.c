@@ -118,6 +118,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
     w->gtraw.l = 0;
     w->gts[0].l = w->gts[1].l = w->gts[2].l = 0;
     w->rb.have_prev = 0;
+    memset(w->rb.prev_phase, 0, nsamp);
     for (uint32_t r = 0; r < j->nrec; r++) {
         bcf1_t *rec;
         uint32_t nrows;

@@ -158,11 +158,16 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
                     if (!bcf_gt_is_missing(p[j])) called++, alts += bcf_gt_allele(p[j]) == a;
                 code = called == k && k == 1 ? (uint8_t)(alts ? 2 : 0) : 3;
                 if (called == k && k > 2) code = 3;
-                if (lead && called == 2) code = (uint8_t)alts;
+                if (lead && called == 2) {
+                    /* keep its phase like any called diploid so the phase stream stays consistent */
+                    code = (uint8_t)alts;
+                    if (p[1] & 1) ph |= BCMS_PH_PHASED;
+                    if (bcf_gt_allele(p[0]) == a && bcf_gt_allele(p[1]) != a) ph |= BCMS_PH_ALT_FIRST;
+                }
                 site.an += called;
                 site.ac += alts;
                 if ((rc = exc_add(rb, i, p, k, a))) return rc;
-                ph = 0;
+                if (!(lead && called == 2)) ph = 0;
             } else if (code != 3) {
                 site.an += 2;
                 site.ac += code;
@@ -189,20 +194,13 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         }
         if (nph) *any_phase = 1;
         if ((rc = bcms_gt_encode_row(gtraw, n, rb->codes, rb->have_prev ? rb->prev : NULL, nph ? rb->phase : NULL,
-                                     rb->have_prev ? rb->prev_phase : NULL, rb->exc, rb->nexc, rb->exc_al,
+                                     rb->prev_phase, rb->exc, rb->nexc, rb->exc_al,
                                      dsrow)))
             return rc;
         {
             uint8_t *t = rb->prev;
             rb->prev = rb->codes;
             rb->codes = t;
-            if (nph) {
-                t = rb->prev_phase;
-                rb->prev_phase = rb->phase;
-                rb->phase = t;
-            } else {
-                memset(rb->prev_phase, 0, n);
-            }
             rb->have_prev = 1;
         }
         site.pos = rec->pos + 1;

@@ -12,7 +12,8 @@ typedef struct {
     int32_t *gt; int mgt;        /* htslib buffers, reused */
     float *ds; int mds;
     uint8_t *codes, *phase;      /* nsamp each */
-    uint8_t *prev, *prev_phase;  /* codes and phase of the previous row of the block */
+    uint8_t *prev;               /* codes of the previous row of the block */
+    uint8_t *prev_phase;         /* the block's carried phase state (see bcms_gt_encode_row) */
     int have_prev;               /* cleared by the caller at each new block */
     float *dsrow;
     bcms_gtexc_t *exc; uint32_t nexc, mexc;
