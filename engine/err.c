@@ -32,10 +32,13 @@ const char *bcms_strerror(int code)
 
 int bcms_err(int code, const char *fmt, ...)
 {
+    /* format into a scratch buffer first: callers may pass bcms_err_detail() itself to add context */
+    char tmp[sizeof err_detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err_detail, sizeof err_detail, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(err_detail, tmp, sizeof tmp);
     return code;
 }
 

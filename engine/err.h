@@ -32,7 +32,8 @@ enum bcms_err {
 const char *bcms_strerror(int code);
 
 /* Record a detail message for the calling thread and return code, so that
- * `return bcms_err(BCMS_EINPUT, "%s:%d: ...", file, line);` reads naturally. */
+ * `return bcms_err(BCMS_EINPUT, "%s:%d: ...", file, line);` reads naturally. The arguments may
+ * include bcms_err_detail() to add context to the message of a lower layer. */
 int bcms_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The last detail message of the calling thread ("" if none). Valid until the next bcms_err(). */

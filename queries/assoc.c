@@ -274,8 +274,18 @@ static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t 
         }
         if (rc) rc = bcms_err(rc, "phenotype %s: %s", m->pheno, bcms_err_detail());
     } else {
-        /* Cox: covariates without the intercept (the design's column 0) */
+        /* Cox: covariates without the intercept (the design's column 0); a constant or collinear
+         * covariate is named here, as for the other models, not left to a singular null fit */
         int k = d.k - 1;
+        {
+            double *q = malloc(sizeof *q * (size_t)m->n * d.k), *r = malloc(sizeof *r * (size_t)d.k * d.k);
+            rc = q && r ? covar_design_qr(&d, q, r) : BCMS_ENOMEM;
+            free(q), free(r);
+            if (rc) {
+                rc = bcms_err(rc, "endpoint %s: %s", cx[0].name, bcms_err_detail());
+                goto done;
+            }
+        }
         double *cov_rm = malloc(sizeof *cov_rm * ((size_t)m->n * (k > 0 ? k : 1)));
         double *t = malloc(sizeof *t * m->n), *en = cx[2].name ? malloc(sizeof *en * m->n) : NULL;
         int *ev = malloc(sizeof *ev * m->n), *st = cx[3].name ? malloc(sizeof *st * m->n) : NULL;

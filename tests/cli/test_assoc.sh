@@ -110,6 +110,20 @@ run --model cox --time time_to_edss6 --event edss6_event -o cox2.tsv --threads 2
 check "Cox output identical at 1 and 2 threads" cmp -s cox1.tsv cox2.tsv
 check "Cox summary has events and lambda" grep -q "events=" cox2.tsv.log
 
+# GWAS-SSF output: the GWAS Catalog's columns, one row per variant
+run --model linear --pheno severity -o lin.ssf.tsv --format gwas-ssf
+check "gwas-ssf header" bash -c "head -1 lin.ssf.tsv | grep -q '^chromosome	base_pair_location	effect_allele	other_allele	beta	standard_error	effect_allele_frequency	p_value'"
+check "gwas-ssf has the same rows as TSV" [ "$(wc -l < lin.ssf.tsv)" -eq "$(wc -l < lin.tsv)" ]
+check "gwas-ssf p-values equal TSV's" cmp -s <(cut -f8 lin.ssf.tsv | tail -n +2) <(cut -f13 lin.tsv | tail -n +2)
+
+# a constant covariate is named, for every model
+awk -F'\t' 'BEGIN{OFS="\t"} NR==1 {print $0, "const"; next} {print $0, 1}' c.covar.tsv > const.covar.tsv
+for m in "--model linear --pheno severity" "--model cox --time time_to_edss6 --event edss6_event"; do
+    rc=0; "$BCMS" assoc c.bcms $m --pheno-file c.pheno.tsv --covar-file const.covar.tsv --covar sex,const -o x.tsv \
+        2> run.log || rc=$?
+    check "constant covariate refused by ${m%% --*} ${m#--model } ($(tail -1 run.log))" grep -q "const" run.log
+done
+
 # errors: unknown phenotype, cox without event, logistic on a quantitative trait
 rc=0; run --model linear --pheno nosuch -o x.tsv || rc=$?
 check "unknown phenotype: exit 1 and a message naming it" bash -c "[ $rc -eq 1 ] && grep -q \"no phenotype or covariate column 'nosuch'\" run.log"
