@@ -59,7 +59,7 @@ void visits_format_date(int32_t days, char *buf)
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     /* dates of the tables are years 0..9999 (months 1..12, days 1..31): 10 characters + NUL */
-    snprintf(buf, 11, "%04d-%02u-%02u", y % 10000, m % 13, d % 32);
+    snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)((y % 10000 + 10000) % 10000), m % 13, d % 32);
 }
 
 int visits_edss_valid(double x)
