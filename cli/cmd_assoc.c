@@ -33,7 +33,9 @@ static void usage(FILE *fp)
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
-            "  --threads N           default: all cores\n");
+            "  --threads N           default: all cores\n"
+            "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
+            "                        where no import runs at the same time)\n");
 }
 
 static int parse_double(const char *s, double *v)
@@ -46,7 +48,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -59,12 +61,13 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
+        {"no-lock", no_argument, 0, O_NOLOCK},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
     bcms_store_t *st;
     char *cmd;
-    int c, rc;
+    int c, rc, open_flags = BCMS_STORE_RDONLY;
     double x;
     bcms_assoc_opts_init(&o);
     o.threads = cli_parse_threads(NULL);
@@ -121,13 +124,14 @@ int cmd_assoc(int argc, char **argv)
         case O_THREADS:
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("assoc", "bad --threads");
             break;
+        case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     if (argc - optind != 1) return cli_usage_error("assoc", "expected one STORE (see bcms assoc --help)");
     if ((rc = bcms_assoc_opts_check(&o))) return cli_fail("assoc", rc);
-    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) return cli_fail("assoc", rc);
+    if ((rc = bcms_store_open(argv[optind], open_flags, &st))) return cli_fail("assoc", rc);
     cmd = cli_command_line();
     o.command = cmd;
     rc = bcms_assoc_run(st, &o, &stats);
