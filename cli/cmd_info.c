@@ -93,6 +93,11 @@ int cmd_info(int argc, char **argv)
         printf("source\t%u\t%s\tsize=%llu\tfingerprint=%s\timported=%s\t%s\n", d->id, d->source,
                (unsigned long long)d->source_size, d->fingerprint, d->imported_at, d->tool);
     }
+    {
+        MDB_stat ps;
+        if (!mdb_stat(txn, bcms_store_dbi(st, DBI_PHENO), &ps))
+            printf("phenotype_columns\t%zu\t(bcms pheno STORE --list)\n", ps.ms_entries);
+    }
     uint64_t disk = dir_bytes(argv[1]);
     printf("variants\t%llu\ngenotypes\t%llu\ndisk_bytes\t%llu\nbytes_per_genotype\t%.4f\n", (unsigned long long)rows,
            (unsigned long long)geno, (unsigned long long)disk, geno ? (double)disk / geno : 0.0);
