@@ -20,6 +20,15 @@ typedef struct cox_rec_t {
     int iadd, isub, idth, pad; /* branch-free kernel: slots hi-1, lo-1, ev, or J (a dummy slot) */
 } cox_rec_t;
 
+/* one grid point of the SPA table and the differences to the next point, so that one cache line
+ * serves a linear interpolation in the cell [t, next t) (cox_spa.c) */
+typedef struct cox_spa_cell_t {
+    double t, ih;   /* grid point, 1 / (next t - t) (0 in the last cell) */
+    double k0, d0;  /* K0(t), K0(next t) - K0(t) */
+    double k1, d1;  /* K0'(t), difference */
+    double k2, d2;  /* K0''(t), difference */
+} cox_spa_cell_t;
+
 #define COX_BLOCK 8 /* variants per pass over the per-sample records */
 
 struct cox_null_t {
@@ -37,9 +46,10 @@ struct cox_null_t {
     double *qa, *qb, *qc;      /* J: sum_r 1/S0r^2, f_r/S0r^2, f_r^2/S0r^2 */
     /* SPA */
     int ng;
-    double gc;                  /* Cauchy grid scale */
-    double *gt, *k0, *k1, *k2;  /* ng: grid points, K0, K0', K0'' of the residuals */
+    double gc, igc;             /* Cauchy grid scale and its inverse */
+    cox_spa_cell_t *cell;       /* ng: K0, K0', K0'' of the residuals on the grid */
     double m2;                  /* mean of M^2 = K0''(0) */
+    double c3;                  /* third central moment of M = K0'''(0) (Newton start) */
     int nz;                     /* columns of Z = [strata indicators, C] */
     double *zzinv;              /* nz*nz (Z'Z)^-1 */
 };

@@ -49,7 +49,7 @@ void cox_null_free(cox_null_t *nm)
     free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
     free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->beta); free(nm->var);
     free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
-    free(nm->gt); free(nm->k0); free(nm->k1); free(nm->k2); free(nm->zzinv);
+    free(nm->cell); free(nm->zzinv);
     free(nm);
 }
 

@@ -33,22 +33,28 @@ int cox_spa_init(cox_null_t *nm)
 {
     const int n = nm->n, ng = SPA_NG, k = nm->k;
     nm->ng = ng;
-    nm->gt = malloc(sizeof(double) * ng);
-    nm->k0 = malloc(sizeof(double) * ng);
-    nm->k1 = malloc(sizeof(double) * ng);
-    nm->k2 = malloc(sizeof(double) * ng);
-    if (!nm->gt || !nm->k0 || !nm->k1 || !nm->k2)
-        return bcms_err(BCMS_ENOMEM, "cox SPA: out of memory");
+    nm->cell = aligned_alloc(64, sizeof(cox_spa_cell_t) * ng); /* 64-byte cells, one cache line */
+    if (!nm->cell) return bcms_err(BCMS_ENOMEM, "cox SPA: out of memory");
     nm->gc = SPA_TMAX / tan(M_PI * ((double)ng / (ng + 1) - 0.5));
-    double mmax = -INFINITY, mmin = INFINITY, m2 = 0;
+    nm->igc = 1 / nm->gc;
+    double mmax = -INFINITY, mmin = INFINITY, m1 = 0, m2 = 0;
     for (int i = 0; i < n; i++) {
         double m = nm->m[i];
         if (m > mmax) mmax = m;
         if (m < mmin) mmin = m;
+        m1 += m;
         m2 += m * m;
     }
     nm->m2 = m2 / n;
+    m1 /= n;
+    double c3 = 0;
+    for (int i = 0; i < n; i++) {
+        double d = nm->m[i] - m1;
+        c3 += d * d * d;
+    }
+    nm->c3 = c3 / n;
     const double *M = nm->m;
+    cox_spa_cell_t *cl = nm->cell;
 #pragma omp parallel for schedule(static)
     for (int g = 0; g < ng; g++) {
         double t = nm->gc * tan(M_PI * ((double)(g + 1) / (ng + 1) - 0.5));
@@ -61,10 +67,17 @@ int cox_spa_init(cox_null_t *nm)
             s2 += e * M[i] * M[i];
         }
         double mu = s1 / s0;
-        nm->gt[g] = t;
-        nm->k0[g] = log(s0 / n) + off;
-        nm->k1[g] = mu;
-        nm->k2[g] = s2 / s0 - mu * mu;
+        cl[g].t = t;
+        cl[g].k0 = log(s0 / n) + off;
+        cl[g].k1 = mu;
+        cl[g].k2 = s2 / s0 - mu * mu;
+    }
+    for (int g = 0; g < ng; g++) {
+        int last = g == ng - 1;
+        cl[g].ih = last ? 0 : 1 / (cl[g + 1].t - cl[g].t);
+        cl[g].d0 = last ? 0 : cl[g + 1].k0 - cl[g].k0;
+        cl[g].d1 = last ? 0 : cl[g + 1].k1 - cl[g].k1;
+        cl[g].d2 = last ? 0 : cl[g + 1].k2 - cl[g].k2;
     }
     /* (Z'Z)^-1, Z = [strata indicators, centered covariates] */
     const int nz = nm->ns + k;
@@ -95,39 +108,45 @@ int cox_spa_init(cox_null_t *nm)
     return 0;
 }
 
-/* atan to ~2e-3 rad: only picks the starting cell, which the exact comparisons below correct */
+/* atan to 1e-5 rad (Abramowitz & Stegun 4.4.47): 0.03 grid cells, so the starting cell is nearly
+ * always right; the exact comparisons in k0_at correct it when not */
 static inline double fast_atan(double x)
 {
     double a = fabs(x), r;
-    if (a <= 1) r = M_PI_4 * a - a * (a - 1) * (0.2447 + 0.0663 * a);
-    else {
-        double b = 1 / a;
-        r = M_PI_2 - (M_PI_4 * b - b * (b - 1) * (0.2447 + 0.0663 * b));
-    }
+    int inv = a > 1;
+    if (inv) a = 1 / a;
+    double a2 = a * a;
+    r = a * (0.9998660 + a2 * (-0.3302995 + a2 * (0.1801410 + a2 * (-0.0851330 + a2 * 0.0208351))));
+    if (inv) r = M_PI_2 - r;
     return x < 0 ? -r : r;
 }
 
-/* K0, K0', K0'' at s by linear interpolation on the grid (linear extrapolation outside) */
-static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, double *K2)
+/* K0, K0', K0'' at s by linear interpolation on the grid (linear extrapolation outside), and the
+ * slope of the interpolated K0' (*S, the exact derivative of *K1, for Newton) */
+static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, double *K2,
+                         double *S)
 {
     const int ng = nm->ng;
-    const double *gt = nm->gt;
-    if (s <= gt[0] || s >= gt[ng - 1]) {
-        int e = s <= gt[0] ? 0 : ng - 1;
-        *K1 = nm->k1[e];
-        *K2 = nm->k2[e];
-        *K = nm->k0[e] + nm->k1[e] * (s - gt[e]);
+    const cox_spa_cell_t *cl = nm->cell;
+    if (s <= cl[0].t || s >= cl[ng - 1].t) {
+        const cox_spa_cell_t *e = s <= cl[0].t ? cl : cl + ng - 1;
+        *K1 = e->k1;
+        *K2 = e->k2;
+        *K = e->k0 + e->k1 * (s - e->t);
+        *S = 0;
         return;
     }
-    int i = (int)((ng + 1) * (fast_atan(s / nm->gc) / M_PI + 0.5)) - 1;
+    int i = (int)((ng + 1) * (fast_atan(s * nm->igc) * M_1_PI + 0.5)) - 1;
     if (i < 0) i = 0;
     if (i > ng - 2) i = ng - 2;
-    while (i > 0 && s < gt[i]) i--;
-    while (i < ng - 2 && s > gt[i + 1]) i++;
-    double f = (s - gt[i]) / (gt[i + 1] - gt[i]);
-    *K = nm->k0[i] + f * (nm->k0[i + 1] - nm->k0[i]);
-    *K1 = nm->k1[i] + f * (nm->k1[i + 1] - nm->k1[i]);
-    *K2 = nm->k2[i] + f * (nm->k2[i + 1] - nm->k2[i]);
+    while (i > 0 && s < cl[i].t) i--;
+    while (i < ng - 2 && s > cl[i + 1].t) i++;
+    const cox_spa_cell_t *c = cl + i;
+    double f = (s - c->t) * c->ih;
+    *K = c->k0 + f * c->d0;
+    *K1 = c->k1 + f * c->d1;
+    *K2 = c->k2 + f * c->d2;
+    *S = c->d1 * c->ih;
 }
 
 typedef struct {
@@ -137,35 +156,51 @@ typedef struct {
     double sig;       /* m2 * sum of the non-carriers' xt^2 */
 } spa_cgf_t;
 
-static void cgf(const spa_cgf_t *c, double t, double *K, double *K1, double *K2)
+#ifdef COX_SPA_STATS
+long cox_spa_ncgf, cox_spa_ncar, cox_spa_nvar;
+#endif
+
+/* K, K', K'' of S at t (K'' from the interpolated K0''), and D = dK'/dt of the interpolated K' */
+static void cgf(const spa_cgf_t *c, double t, double *K, double *K1, double *K2, double *D)
 {
-    double k = 0.5 * c->sig * t * t, k1 = c->sig * t, k2 = c->sig;
+#ifdef COX_SPA_STATS
+    cox_spa_ncgf++;
+    cox_spa_ncar += c->nc;
+#endif
+    double k = 0.5 * c->sig * t * t, k1 = c->sig * t, k2 = c->sig, d = c->sig;
     for (int i = 0; i < c->nc; i++) {
-        double x = c->xt[i], a, b, d;
-        k0_at(c->nm, t * x, &a, &b, &d);
+        double x = c->xt[i], a, b, e, sl;
+        k0_at(c->nm, t * x, &a, &b, &e, &sl);
         k += a;
         k1 += x * b;
-        k2 += x * x * d;
+        k2 += x * x * e;
+        d += x * x * sl;
     }
     *K = k;
     *K1 = k1;
     *K2 = k2;
+    *D = d;
 }
 
-/* solve K'(t) = q (K' is increasing): safeguarded Newton */
-static int saddle(const spa_cgf_t *c, double q, double t0, double *tout)
+/* solve K'(t) = q (K' is increasing): safeguarded Newton on the interpolated K'. On success *Kout
+ * and *K2out hold K and K'' at *tout. */
+static int saddle(const spa_cgf_t *c, double q, double t0, double *tout, double *Kout,
+                  double *K2out)
 {
-    double lo = -INFINITY, hi = INFINITY, t = t0, K, K1, K2;
+    double lo = -INFINITY, hi = INFINITY, t = t0, K, K1, K2, D;
     for (int it = 0; it < 200; it++) {
-        cgf(c, t, &K, &K1, &K2);
+        cgf(c, t, &K, &K1, &K2, &D);
         double f = K1 - q;
         if (fabs(f) <= 1e-10 * (1 + fabs(q))) {
             *tout = t;
+            *Kout = K;
+            *K2out = K2;
             return 0;
         }
         if (f < 0) lo = t;
         else hi = t;
-        double tn = K2 > 0 ? t - f / K2 : NAN;
+        double dd = D > 0 ? D : K2;
+        double tn = dd > 0 ? t - f / dd : NAN;
         if (!(tn > lo && tn < hi)) {
             if (isfinite(lo) && isfinite(hi)) tn = 0.5 * (lo + hi);
             else if (isfinite(lo)) tn = lo + 2 * (1 + fabs(lo));
@@ -173,6 +208,7 @@ static int saddle(const spa_cgf_t *c, double q, double t0, double *tout)
         }
         if (fabs(tn - t) <= 1e-13 * (1 + fabs(t))) {
             *tout = tn;
+            cgf(c, tn, Kout, &K1, K2out, &D);
             return 0;
         }
         if (fabs(tn) > 1e6) return -1; /* q outside the support of the approximated S */
@@ -181,15 +217,14 @@ static int saddle(const spa_cgf_t *c, double q, double t0, double *tout)
     return -1;
 }
 
-/* log P(S >= q) for q > 0, or log P(S <= q) for q < 0 */
-static int tail_logp(const spa_cgf_t *c, double q, double t0, double *lp)
+/* log P(S >= q) for q > 0, or log P(S <= q) for q < 0; *t: in the Newton start, out the saddle */
+static int tail_logp(const spa_cgf_t *c, double q, double *t, double *lp)
 {
-    double t, K, K1, K2;
-    if (saddle(c, q, t0, &t)) return -1;
-    cgf(c, t, &K, &K1, &K2);
-    double w2 = 2 * (t * q - K);
-    if (!(w2 > 0) || !(K2 > 0) || t * q <= 0) return -1;
-    double w = sqrt(w2), v = fabs(t) * sqrt(K2);
+    double K, K2;
+    if (saddle(c, q, *t, t, &K, &K2)) return -1;
+    double w2 = 2 * (*t * q - K);
+    if (!(w2 > 0) || !(K2 > 0) || *t * q <= 0) return -1;
+    double w = sqrt(w2), v = fabs(*t) * sqrt(K2);
     double lphi = -0.5 * w * w - 0.5 * log(2 * M_PI);
     double lq = gsl_sf_log_erfc(w / M_SQRT2) - M_LN2;
     double b = exp(lq - lphi) + 1 / v - 1 / w;
@@ -226,7 +261,7 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, 
         b[a] = s;
         xpx += s * zx[a];
     }
-    double ss_all = xx - xpx, ss_car = 0;
+    double ss_all = xx - xpx, ss_car = 0, ss3 = 0;
     int nc = 0;
     for (int i = 0; i < n; i++) {
         double xi = x[i];
@@ -236,16 +271,26 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, 
         for (int a = 0; a < k; a++) f -= c[a] * b[ns + a];
         ws->xt[nc++] = f;
         ss_car += f * f;
+        ss3 += f * f * f;
     }
     if (!(ss_all > 0)) return -1;
     double ss_non = ss_all - ss_car;
     if (ss_non < 0) ss_non = 0;
+#ifdef COX_SPA_STATS
+    cox_spa_nvar++;
+#endif
     spa_cgf_t c = {nm, ws->xt, nc, nm->m2 * ss_non};
     double kvar = nm->m2 * ss_all;
     double q = fabs(u); /* v (the exact variance) only chose the SPA; see the top comment */
     double lp1, lp2;
-    if (tail_logp(&c, q, q / kvar, &lp1)) return -1;
-    if (tail_logp(&c, -q, -q / kvar, &lp2)) return -1;
+    /* Newton starts: the root of K'(t) ~ kvar t + K3 t^2 / 2 (K3 = K'''(0) of the carriers), then
+     * for -q the same shift from the normal start as was found for +q */
+    double b3 = nm->c3 * ss3, disc = kvar * kvar + 2 * b3 * q;
+    double t1 = disc > 0 ? 2 * q / (kvar + sqrt(disc)) : q / kvar;
+    if (tail_logp(&c, q, &t1, &lp1)) return -1;
+    double t2 = t1 - 2 * q / kvar;
+    if (!(t2 < 0)) t2 = -q / kvar;
+    if (tail_logp(&c, -q, &t2, &lp2)) return -1;
     double mx = lp1 > lp2 ? lp1 : lp2;
     *logp = mx + log(exp(lp1 - mx) + exp(lp2 - mx));
     return 0;
