@@ -353,7 +353,7 @@ fail:
 void cox_ws_free(cox_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->x); free(ws->xt); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
+    free(ws->x); free(ws->xt); free(ws->ci); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
     free(ws->rbuf); free(ws->dbuf); free(ws->scr); free(ws->b0); free(ws->b1); free(ws->var1);
     free(ws->u1); free(ws->zb); free(ws->sb); free(ws->db); free(ws->acc);
     free(ws);
@@ -369,6 +369,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->n = n; ws->k = k; ws->J = J;
     ws->x = xcalloc(n, sizeof(double), &bad);
     ws->xt = xcalloc(n, sizeof(double), &bad);
+    ws->ci = xcalloc(n, sizeof(int), &bad);
     ws->s1 = xcalloc(J, sizeof(double), &bad);
     ws->d1 = xcalloc(J, sizeof(double), &bad);
     ws->xm = xcalloc((size_t)n * p, sizeof(double), &bad);

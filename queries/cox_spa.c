@@ -238,20 +238,19 @@ static int tail_logp(const spa_cgf_t *c, double q, double *t, double *lp)
     return 0;
 }
 
-int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, double v,
-                 double *logp)
+int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, int nc, double u, double v, double *logp)
 {
     if (!nm->zzinv || !(v > 0)) return -1;
-    const int n = nm->n, k = nm->k, ns = nm->ns, nz = nm->nz;
-    double *zx = ws->zb, *b = ws->xm; /* xm (n*(k+1) >= nz) is free outside the full fit */
+    const int k = nm->k, ns = nm->ns, nz = nm->nz;
+    const int *ci = ws->ci;
+    double *xt = ws->xt, *zx = ws->zb, *b = ws->xm; /* xm (n*(k+1) >= nz) is free outside the fit */
     memset(zx, 0, sizeof(double) * nz);
     double xx = 0;
-    for (int i = 0; i < n; i++) {
-        double xi = x[i];
-        if (xi == 0) continue;
+    for (int j = 0; j < nc; j++) {
+        const int i = ci[j];
+        const double xi = xt[j], *c = nm->cc + (size_t)i * k;
         xx += xi * xi;
         zx[nm->strat[i]] += xi;
-        const double *c = nm->cc + (size_t)i * k;
         for (int a = 0; a < k; a++) zx[ns + a] += xi * c[a];
     }
     double xpx = 0;
@@ -262,14 +261,12 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, 
         xpx += s * zx[a];
     }
     double ss_all = xx - xpx, ss_car = 0, ss3 = 0;
-    int nc = 0;
-    for (int i = 0; i < n; i++) {
-        double xi = x[i];
-        if (xi == 0) continue;
+    for (int j = 0; j < nc; j++) { /* in place: xt_j = x_j - z_j' b */
+        const int i = ci[j];
         const double *c = nm->cc + (size_t)i * k;
-        double f = xi - b[nm->strat[i]];
+        double f = xt[j] - b[nm->strat[i]];
         for (int a = 0; a < k; a++) f -= c[a] * b[ns + a];
-        ws->xt[nc++] = f;
+        xt[j] = f;
         ss_car += f * f;
         ss3 += f * f * f;
     }
