@@ -29,6 +29,7 @@ typedef struct cox_spa_cell_t {
     double k2, d2;  /* K0''(t), difference */
 } cox_spa_cell_t;
 
+#define COX_SPA_NBIN 256 /* bins of the SPA's approximate CGF (Newton start) */
 #define COX_BLOCK 8 /* variants per pass over the per-sample records */
 
 struct cox_null_t {
@@ -66,6 +67,7 @@ struct cox_ws_t {
     double *scr;        /* Newton scratch */
     double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
     double *zb;         /* nz */
+    double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
     double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
     double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
 };

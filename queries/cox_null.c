@@ -355,7 +355,7 @@ void cox_ws_free(cox_ws_t *ws)
     if (!ws) return;
     free(ws->x); free(ws->xt); free(ws->ci); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
     free(ws->rbuf); free(ws->dbuf); free(ws->scr); free(ws->b0); free(ws->b1); free(ws->var1);
-    free(ws->u1); free(ws->zb); free(ws->sb); free(ws->db); free(ws->acc);
+    free(ws->u1); free(ws->zb); free(ws->bin); free(ws->sb); free(ws->db); free(ws->acc);
     free(ws);
 }
 
@@ -382,6 +382,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->var1 = xcalloc((size_t)p * p, sizeof(double), &bad);
     ws->u1 = xcalloc(p, sizeof(double), &bad);
     ws->zb = xcalloc(nm->nz + 1, sizeof(double), &bad);
+    ws->bin = xcalloc(2 * COX_SPA_NBIN, sizeof(double), &bad);
     ws->sb = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->db = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);

@@ -151,35 +151,84 @@ static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, 
 
 typedef struct {
     const cox_null_t *nm;
-    const double *xt; /* carriers' adjusted genotypes */
+    const double *xt; /* carriers' adjusted genotypes (or bin means) */
+    const double *w;  /* NULL, or the bins' sizes */
     int nc;
     double sig;       /* m2 * sum of the non-carriers' xt^2 */
 } spa_cgf_t;
 
 #ifdef COX_SPA_STATS
-long cox_spa_ncgf, cox_spa_ncar, cox_spa_nvar;
+long cox_spa_ncgf, cox_spa_ncar, cox_spa_nvar, cox_spa_nbin;
 #endif
 
 /* K, K', K'' of S at t (K'' from the interpolated K0''), and D = dK'/dt of the interpolated K' */
 static void cgf(const spa_cgf_t *c, double t, double *K, double *K1, double *K2, double *D)
 {
-#ifdef COX_SPA_STATS
-    cox_spa_ncgf++;
-    cox_spa_ncar += c->nc;
-#endif
     double k = 0.5 * c->sig * t * t, k1 = c->sig * t, k2 = c->sig, d = c->sig;
-    for (int i = 0; i < c->nc; i++) {
-        double x = c->xt[i], a, b, e, sl;
-        k0_at(c->nm, t * x, &a, &b, &e, &sl);
-        k += a;
-        k1 += x * b;
-        k2 += x * x * e;
-        d += x * x * sl;
+    if (c->w) {
+#ifdef COX_SPA_STATS
+        cox_spa_nbin++;
+#endif
+        for (int i = 0; i < c->nc; i++) {
+            double x = c->xt[i], w = c->w[i], a, b, e, sl;
+            k0_at(c->nm, t * x, &a, &b, &e, &sl);
+            k += w * a;
+            k1 += w * x * b;
+            k2 += w * x * x * e;
+            d += w * x * x * sl;
+        }
+    } else {
+#ifdef COX_SPA_STATS
+        cox_spa_ncgf++;
+        cox_spa_ncar += c->nc;
+#endif
+        for (int i = 0; i < c->nc; i++) {
+            double x = c->xt[i], a, b, e, sl;
+            k0_at(c->nm, t * x, &a, &b, &e, &sl);
+            k += a;
+            k1 += x * b;
+            k2 += x * x * e;
+            d += x * x * sl;
+        }
     }
     *K = k;
     *K1 = k1;
     *K2 = k2;
     *D = d;
+}
+
+/* The carriers in COX_SPA_NBIN equal-width bins of xt, each represented by its mean: an
+ * approximate CGF, cheap to solve, whose saddle point starts the exact Newton close to the root.
+ * Returns 0 (bins in *cb), or -1 when there are too few carriers to gain from it. */
+static int spa_bins(const spa_cgf_t *c, double *bin, spa_cgf_t *cb)
+{
+    const int nb = COX_SPA_NBIN, nc = c->nc;
+    if (nc < 4 * nb) return -1;
+    const double *xt = c->xt;
+    double lo = xt[0], hi = xt[0];
+    for (int j = 1; j < nc; j++) {
+        lo = xt[j] < lo ? xt[j] : lo;
+        hi = xt[j] > hi ? xt[j] : hi;
+    }
+    double *bx = bin, *bw = bin + nb, sc = hi > lo ? nb / (hi - lo) : 0;
+    memset(bin, 0, sizeof(double) * 2 * nb);
+    for (int j = 0; j < nc; j++) {
+        int b = (int)((xt[j] - lo) * sc);
+        b = b < nb ? b : nb - 1;
+        bw[b] += 1;
+        bx[b] += xt[j];
+    }
+    int m = 0;
+    for (int b = 0; b < nb; b++) {
+        if (bw[b] == 0) continue;
+        bx[m] = bx[b] / bw[b];
+        bw[m++] = bw[b];
+    }
+    *cb = *c;
+    cb->xt = bx;
+    cb->w = bw;
+    cb->nc = m;
+    return 0;
 }
 
 /* solve K'(t) = q (K' is increasing): safeguarded Newton on the interpolated K'. On success *Kout
@@ -276,17 +325,21 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, int nc, double u, double v,
 #ifdef COX_SPA_STATS
     cox_spa_nvar++;
 #endif
-    spa_cgf_t c = {nm, ws->xt, nc, nm->m2 * ss_non};
+    spa_cgf_t c = {nm, ws->xt, NULL, nc, nm->m2 * ss_non}, cb;
     double kvar = nm->m2 * ss_all;
     double q = fabs(u); /* v (the exact variance) only chose the SPA; see the top comment */
-    double lp1, lp2;
-    /* Newton starts: the root of K'(t) ~ kvar t + K3 t^2 / 2 (K3 = K'''(0) of the carriers), then
-     * for -q the same shift from the normal start as was found for +q */
+    double lp1, lp2, tb, Kb, K2b;
+    /* Newton starts: the root of K'(t) ~ kvar t + K3 t^2 / 2 (K3 = third derivative at 0 of the carriers' part), then
+     * for -q the same shift from the normal start as was found for +q; with many carriers both are
+     * refined on the binned CGF first */
+    int bins = spa_bins(&c, ws->bin, &cb) == 0;
     double b3 = nm->c3 * ss3, disc = kvar * kvar + 2 * b3 * q;
     double t1 = disc > 0 ? 2 * q / (kvar + sqrt(disc)) : q / kvar;
+    if (bins && saddle(&cb, q, t1, &tb, &Kb, &K2b) == 0) t1 = tb;
     if (tail_logp(&c, q, &t1, &lp1)) return -1;
     double t2 = t1 - 2 * q / kvar;
     if (!(t2 < 0)) t2 = -q / kvar;
+    if (bins && saddle(&cb, -q, t2, &tb, &Kb, &K2b) == 0) t2 = tb;
     if (tail_logp(&c, -q, &t2, &lp2)) return -1;
     double mx = lp1 > lp2 ? lp1 : lp2;
     *logp = mx + log(exp(lp1 - mx) + exp(lp2 - mx));
