@@ -59,7 +59,7 @@ struct cox_ws_t {
     int n, k, J;
     double *x;          /* n: the variant in model order */
     double *xt;         /* n: the carriers' variant values, then covariate-adjusted (SPA) */
-    int *ci;            /* n: the carriers' sample indices (SPA) */
+    int *ci;            /* n: the carriers' sample indices, then their grid cells (SPA) */
     double *s1, *d1;    /* J */
     double *xm;         /* n*(k+1) design of the full fit */
     uint8_t *mask;      /* n */
@@ -105,8 +105,8 @@ int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_mi
 int cox_spa_init(cox_null_t *nm);
 /* Two-sided log p of the score u (SPA; v, the exact variance, only checked > 0). The variant enters
  * through its nc carriers (non-zero values, after the flip to the minor allele): sample indices
- * ws->ci[0..nc) in model order and values ws->xt[0..nc), which the call overwrites. Returns 0, or -1
- * if the saddlepoint failed. */
+ * ws->ci[0..nc) in model order and values ws->xt[0..nc); the call overwrites both (scratch).
+ * Returns 0, or -1 if the saddlepoint failed. */
 int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, int nc, double u, double v, double *logp);
 
 /* log of the two-sided normal p for z. */

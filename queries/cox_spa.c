@@ -121,61 +121,98 @@ static inline double fast_atan(double x)
     return x < 0 ? -r : r;
 }
 
-/* K0, K0', K0'' at s by linear interpolation on the grid (linear extrapolation outside), and the
- * slope of the interpolated K0' (*S, the exact derivative of *K1, for Newton) */
-static inline void k0_at(const cox_null_t *nm, double s, double *K, double *K1, double *K2,
-                         double *S)
+/* Cells of the table: i in [0, ng-2] is [t_i, t_{i+1}]; -1 is below t_0 and ng-1 above t_{ng-1},
+ * where K0 is extrapolated linearly and K0', K0'' are constant. */
+typedef struct {
+    double k0, k1, k2; /* K0, K0', K0'' interpolated at s */
+    double s0, s1, s2; /* their slopes in s in the cell */
+} spa_k0_t;
+
+/* the cell of s */
+static inline int k0_find(const cox_null_t *nm, double s)
 {
     const int ng = nm->ng;
     const cox_spa_cell_t *cl = nm->cell;
-    if (s <= cl[0].t || s >= cl[ng - 1].t) {
-        const cox_spa_cell_t *e = s <= cl[0].t ? cl : cl + ng - 1;
-        *K1 = e->k1;
-        *K2 = e->k2;
-        *K = e->k0 + e->k1 * (s - e->t);
-        *S = 0;
-        return;
-    }
+    if (s <= cl[0].t) return -1;
+    if (s >= cl[ng - 1].t) return ng - 1;
     int i = (int)((ng + 1) * (fast_atan(s * nm->igc) * M_1_PI + 0.5)) - 1;
     if (i < 0) i = 0;
     if (i > ng - 2) i = ng - 2;
     while (i > 0 && s < cl[i].t) i--;
     while (i < ng - 2 && s > cl[i + 1].t) i++;
-    const cox_spa_cell_t *c = cl + i;
+    return i;
+}
+
+/* is s in cell i */
+static inline int k0_in(const cox_null_t *nm, int i, double s)
+{
+    const cox_spa_cell_t *cl = nm->cell;
+    if (i < 0) return s <= cl[0].t;
+    if (i >= nm->ng - 1) return s >= cl[nm->ng - 1].t;
+    return s >= cl[i].t && s <= cl[i + 1].t;
+}
+
+/* the interpolants of cell i at s */
+static inline void k0_cell(const cox_null_t *nm, int i, double s, spa_k0_t *r)
+{
+    if (i < 0 || i >= nm->ng - 1) {
+        const cox_spa_cell_t *e = nm->cell + (i < 0 ? 0 : nm->ng - 1);
+        r->k1 = e->k1;
+        r->k2 = e->k2;
+        r->k0 = e->k0 + e->k1 * (s - e->t);
+        r->s0 = e->k1;
+        r->s1 = r->s2 = 0;
+        return;
+    }
+    const cox_spa_cell_t *c = nm->cell + i;
     double f = (s - c->t) * c->ih;
-    *K = c->k0 + f * c->d0;
-    *K1 = c->k1 + f * c->d1;
-    *K2 = c->k2 + f * c->d2;
-    *S = c->d1 * c->ih;
+    r->k0 = c->k0 + f * c->d0;
+    r->k1 = c->k1 + f * c->d1;
+    r->k2 = c->k2 + f * c->d2;
+    r->s0 = c->d0 * c->ih;
+    r->s1 = c->d1 * c->ih;
+    r->s2 = c->d2 * c->ih;
 }
 
 typedef struct {
     const cox_null_t *nm;
     const double *xt; /* carriers' adjusted genotypes (or bin means) */
     const double *w;  /* NULL, or the bins' sizes */
+    int *cell;        /* NULL, or per carrier the cell of t xt at the last full evaluation */
     int nc;
     double sig;       /* m2 * sum of the non-carriers' xt^2 */
 } spa_cgf_t;
 
+/* The CGF of S at t from the interpolated K0, K0', K0'', and the derivatives in t of these three
+ * sums, which are piecewise linear in t: constant while no s = t xt_i leaves its cell. */
+typedef struct {
+    double K, K1, K2; /* K (from K0), K' (from K0'), K'' (from K0'') */
+    double G, D, E;   /* dK/dt, dK'/dt, dK''/dt */
+} spa_val_t;
+
 #ifdef COX_SPA_STATS
-long cox_spa_ncgf, cox_spa_ncar, cox_spa_nvar, cox_spa_nbin;
+long cox_spa_ncgf, cox_spa_ncar, cox_spa_nvar, cox_spa_nbin, cox_spa_nstep, cox_spa_ncross;
 #endif
 
-/* K, K', K'' of S at t (K'' from the interpolated K0''), and D = dK'/dt of the interpolated K' */
-static void cgf(const spa_cgf_t *c, double t, double *K, double *K1, double *K2, double *D)
+static void cgf(const spa_cgf_t *c, double t, spa_val_t *v)
 {
-    double k = 0.5 * c->sig * t * t, k1 = c->sig * t, k2 = c->sig, d = c->sig;
+    const cox_null_t *nm = c->nm;
+    const double sg = c->sig;
+    double k = 0.5 * sg * t * t, k1 = sg * t, k2 = sg, g = sg * t, d = sg, e = 0;
+    spa_k0_t r;
     if (c->w) {
 #ifdef COX_SPA_STATS
         cox_spa_nbin++;
 #endif
         for (int i = 0; i < c->nc; i++) {
-            double x = c->xt[i], w = c->w[i], a, b, e, sl;
-            k0_at(c->nm, t * x, &a, &b, &e, &sl);
-            k += w * a;
-            k1 += w * x * b;
-            k2 += w * x * x * e;
-            d += w * x * x * sl;
+            double x = c->xt[i], w = c->w[i], wx = w * x, wxx = wx * x, s = t * x;
+            k0_cell(nm, k0_find(nm, s), s, &r);
+            k += w * r.k0;
+            k1 += wx * r.k1;
+            k2 += wxx * r.k2;
+            g += wx * r.s0;
+            d += wxx * r.s1;
+            e += wxx * x * r.s2;
         }
     } else {
 #ifdef COX_SPA_STATS
@@ -183,18 +220,101 @@ static void cgf(const spa_cgf_t *c, double t, double *K, double *K1, double *K2,
         cox_spa_ncar += c->nc;
 #endif
         for (int i = 0; i < c->nc; i++) {
-            double x = c->xt[i], a, b, e, sl;
-            k0_at(c->nm, t * x, &a, &b, &e, &sl);
-            k += a;
-            k1 += x * b;
-            k2 += x * x * e;
-            d += x * x * sl;
+            double x = c->xt[i], xx = x * x, s = t * x;
+            int ci = k0_find(nm, s);
+            c->cell[i] = ci;
+            k0_cell(nm, ci, s, &r);
+            k += r.k0;
+            k1 += x * r.k1;
+            k2 += xx * r.k2;
+            g += x * r.s0;
+            d += xx * r.s1;
+            e += xx * x * r.s2;
         }
     }
-    *K = k;
-    *K1 = k1;
-    *K2 = k2;
-    *D = d;
+    v->K = k;
+    v->K1 = k1;
+    v->K2 = k2;
+    v->G = g;
+    v->D = d;
+    v->E = e;
+}
+
+/* *v from t to t + dt without interpolating every carrier again: the sums move linearly, then
+ * only the carriers whose s left its cell are corrected (same values as cgf at t + dt up to
+ * rounding; cheap when dt is small and few carriers cross a cell boundary). */
+static void cgf_step(const spa_cgf_t *c, double t, double dt, spa_val_t *v)
+{
+    const cox_null_t *nm = c->nm;
+    const double sg = c->sig, tn = t + dt;
+    v->K += v->G * dt + 0.5 * sg * dt * dt; /* the normal part is quadratic */
+    v->K1 += v->D * dt;
+    v->K2 += v->E * dt;
+    v->G += sg * dt;
+#ifdef COX_SPA_STATS
+    cox_spa_nstep++;
+#endif
+    for (int i = 0; i < c->nc; i++) {
+        double x = c->xt[i], s = tn * x;
+        int ci = c->cell[i];
+        if (k0_in(nm, ci, s)) continue;
+#ifdef COX_SPA_STATS
+        cox_spa_ncross++;
+#endif
+        spa_k0_t a, b;
+        k0_cell(nm, ci, s, &a);
+        ci = k0_find(nm, s);
+        c->cell[i] = ci;
+        k0_cell(nm, ci, s, &b);
+        double xx = x * x;
+        v->K += b.k0 - a.k0;
+        v->K1 += x * (b.k1 - a.k1);
+        v->K2 += xx * (b.k2 - a.k2);
+        v->G += x * (b.s0 - a.s0);
+        v->D += xx * (b.s1 - a.s1);
+        v->E += xx * x * (b.s2 - a.s2);
+    }
+}
+
+/* Solve K'(t) = q (K' is increasing): safeguarded Newton on the interpolated K' (D is its exact
+ * derivative), until |K'(t) - q| <= 1e-10 (1 + |q|). On success *vout holds K and K'' at *tout.
+ * A Newton step from a residual below SPA_STEP_TOL (1 + |q|) (the step is then ~1e-3 relative or
+ * less) goes through cgf_step. */
+#define SPA_TOL 1e-10
+#define SPA_STEP_TOL 1e-3
+static int saddle(const spa_cgf_t *c, double q, double t0, double *tout, spa_val_t *vout)
+{
+    double lo = -INFINITY, hi = INFINITY, t = t0, tol = 1 + fabs(q);
+    spa_val_t v;
+    cgf(c, t, &v);
+    for (int it = 0; it < 200; it++) {
+        double f = v.K1 - q;
+        if (fabs(f) <= SPA_TOL * tol) {
+            *tout = t;
+            *vout = v;
+            return 0;
+        }
+        if (f < 0) lo = t;
+        else hi = t;
+        double dd = v.D > 0 ? v.D : v.K2;
+        double tn = dd > 0 ? t - f / dd : NAN;
+        int newton = tn > lo && tn < hi;
+        if (!newton) {
+            if (isfinite(lo) && isfinite(hi)) tn = 0.5 * (lo + hi);
+            else if (isfinite(lo)) tn = lo + 2 * (1 + fabs(lo));
+            else tn = hi - 2 * (1 + fabs(hi));
+        }
+        if (fabs(tn - t) <= 1e-13 * (1 + fabs(t))) {
+            *tout = tn;
+            cgf(c, tn, vout);
+            return 0;
+        }
+        if (fabs(tn) > 1e6) return -1; /* q outside the support of the approximated S */
+        if (c->cell && newton && fabs(f) <= SPA_STEP_TOL * tol) cgf_step(c, t, tn - t, &v);
+        else cgf(c, tn, &v);
+        t = tn;
+    }
+    return -1;
 }
 
 /* The carriers in COX_SPA_NBIN equal-width bins of xt, each represented by its mean: an
@@ -227,50 +347,17 @@ static int spa_bins(const spa_cgf_t *c, double *bin, spa_cgf_t *cb)
     *cb = *c;
     cb->xt = bx;
     cb->w = bw;
+    cb->cell = NULL;
     cb->nc = m;
     return 0;
-}
-
-/* solve K'(t) = q (K' is increasing): safeguarded Newton on the interpolated K'. On success *Kout
- * and *K2out hold K and K'' at *tout. */
-static int saddle(const spa_cgf_t *c, double q, double t0, double *tout, double *Kout,
-                  double *K2out)
-{
-    double lo = -INFINITY, hi = INFINITY, t = t0, K, K1, K2, D;
-    for (int it = 0; it < 200; it++) {
-        cgf(c, t, &K, &K1, &K2, &D);
-        double f = K1 - q;
-        if (fabs(f) <= 1e-10 * (1 + fabs(q))) {
-            *tout = t;
-            *Kout = K;
-            *K2out = K2;
-            return 0;
-        }
-        if (f < 0) lo = t;
-        else hi = t;
-        double dd = D > 0 ? D : K2;
-        double tn = dd > 0 ? t - f / dd : NAN;
-        if (!(tn > lo && tn < hi)) {
-            if (isfinite(lo) && isfinite(hi)) tn = 0.5 * (lo + hi);
-            else if (isfinite(lo)) tn = lo + 2 * (1 + fabs(lo));
-            else tn = hi - 2 * (1 + fabs(hi));
-        }
-        if (fabs(tn - t) <= 1e-13 * (1 + fabs(t))) {
-            *tout = tn;
-            cgf(c, tn, Kout, &K1, K2out, &D);
-            return 0;
-        }
-        if (fabs(tn) > 1e6) return -1; /* q outside the support of the approximated S */
-        t = tn;
-    }
-    return -1;
 }
 
 /* log P(S >= q) for q > 0, or log P(S <= q) for q < 0; *t: in the Newton start, out the saddle */
 static int tail_logp(const spa_cgf_t *c, double q, double *t, double *lp)
 {
-    double K, K2;
-    if (saddle(c, q, *t, t, &K, &K2)) return -1;
+    spa_val_t sv;
+    if (saddle(c, q, *t, t, &sv)) return -1;
+    double K = sv.K, K2 = sv.K2;
     double w2 = 2 * (*t * q - K);
     if (!(w2 > 0) || !(K2 > 0) || *t * q <= 0) return -1;
     double w = sqrt(w2), v = fabs(*t) * sqrt(K2);
@@ -325,21 +412,22 @@ int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, int nc, double u, double v,
 #ifdef COX_SPA_STATS
     cox_spa_nvar++;
 #endif
-    spa_cgf_t c = {nm, ws->xt, NULL, nc, nm->m2 * ss_non}, cb;
+    spa_cgf_t c = {nm, ws->xt, NULL, ws->ci, nc, nm->m2 * ss_non}, cb;
     double kvar = nm->m2 * ss_all;
     double q = fabs(u); /* v (the exact variance) only chose the SPA; see the top comment */
-    double lp1, lp2, tb, Kb, K2b;
+    double lp1, lp2, tb;
+    spa_val_t vb;
     /* Newton starts: the root of K'(t) ~ kvar t + K3 t^2 / 2 (K3 = third derivative at 0 of the carriers' part), then
      * for -q the same shift from the normal start as was found for +q; with many carriers both are
      * refined on the binned CGF first */
     int bins = spa_bins(&c, ws->bin, &cb) == 0;
     double b3 = nm->c3 * ss3, disc = kvar * kvar + 2 * b3 * q;
     double t1 = disc > 0 ? 2 * q / (kvar + sqrt(disc)) : q / kvar;
-    if (bins && saddle(&cb, q, t1, &tb, &Kb, &K2b) == 0) t1 = tb;
+    if (bins && saddle(&cb, q, t1, &tb, &vb) == 0) t1 = tb;
     if (tail_logp(&c, q, &t1, &lp1)) return -1;
     double t2 = t1 - 2 * q / kvar;
     if (!(t2 < 0)) t2 = -q / kvar;
-    if (bins && saddle(&cb, -q, t2, &tb, &Kb, &K2b) == 0) t2 = tb;
+    if (bins && saddle(&cb, -q, t2, &tb, &vb) == 0) t2 = tb;
     if (tail_logp(&c, -q, &t2, &lp2)) return -1;
     double mx = lp1 > lp2 ? lp1 : lp2;
     *logp = mx + log(exp(lp1 - mx) + exp(lp2 - mx));
