@@ -3,7 +3,8 @@
  *
  * Null model: K0 = empirical cumulant generating function of the martingale residuals M, tabulated
  * with K0', K0'' on SPACox's grid (10,000 Cauchy-quantile points on [-100, 100], dense near 0) and
- * linearly interpolated; the inverse of the Cauchy spacing gives the cell in O(1).
+ * linearly interpolated; the inverse of the Cauchy spacing (an atan good to 1e-5 rad) gives the cell
+ * in O(1), and a cell with its differences to the next point fills one cache line.
  * Variant: xt = x - Z (Z'Z)^-1 Z'x, Z = [strata indicators, covariates] (SPACox adjusts by OLS on
  * [1, C]; strata generalise the intercept). S = sum_i xt_i M_i has CGF K(t) = sum_i K0(t xt_i); the
  * non-carriers (x_i = 0) enter through the normal approximation K0(s) ~ m2 s^2 / 2 (SPACox's "partial
@@ -15,6 +16,13 @@
  * with U, so U/sqrt(V) stays anti-conservative in the upper tail (null simulation, 5,000 samples,
  * 83% censoring, MAF 0.1-1%: 35 upper-tail p < 1e-3 among 20,000 where 10 are expected; unscaled SPA:
  * 10). The exact V decides the switch (|U|/sqrt(V) >= spa_zmin) and gives p below it.
+ * Saddle point: Newton on the interpolated K' (its exact derivative, so the iteration converges
+ * quadratically on a piecewise linear function), started from the root of the cubic Taylor
+ * expansion of K', and with >= 1,024 carriers from the root of a 256-bin version of K; Newton steps
+ * from a small residual update the sums along their slopes and re-interpolate only the carriers
+ * whose s = t xt changes cell (cgf_step). So a tail costs about one full pass over the carriers
+ * (was three, each with a walk over up to ~6 cells to find s); p agrees with the plain iteration to
+ * the tolerance of the saddle point (1e-10 relative in K'; 1.1e-10 in p on the unit tests).
  * Tail: Lugannani-Rice, P(S >= q) ~ Q(w) + phi(w) (1/v - 1/w), computed as
  * log phi(w) + log(Mills(w) + 1/v - 1/w); both tails are added on the log scale. */
 #include <math.h>
