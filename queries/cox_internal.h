@@ -20,6 +20,16 @@ typedef struct cox_rec_t {
     int iadd, isub, idth, pad; /* branch-free kernel: slots hi-1, lo-1, ev, or J (a dummy slot) */
 } cox_rec_t;
 
+/* one grid point of the SPA table and the differences to the next point, so that one cache line
+ * serves a linear interpolation in the cell [t, next t) (cox_spa.c) */
+typedef struct cox_spa_cell_t {
+    double t, ih;   /* grid point, 1 / (next t - t) (0 in the last cell) */
+    double k0, d0;  /* K0(t), K0(next t) - K0(t) */
+    double k1, d1;  /* K0'(t), difference */
+    double k2, d2;  /* K0''(t), difference */
+} cox_spa_cell_t;
+
+#define COX_SPA_NBIN 256 /* bins of the SPA's approximate CGF (Newton start) */
 #define COX_BLOCK 8 /* variants per pass over the per-sample records */
 
 struct cox_null_t {
@@ -37,9 +47,10 @@ struct cox_null_t {
     double *qa, *qb, *qc;      /* J: sum_r 1/S0r^2, f_r/S0r^2, f_r^2/S0r^2 */
     /* SPA */
     int ng;
-    double gc;                  /* Cauchy grid scale */
-    double *gt, *k0, *k1, *k2;  /* ng: grid points, K0, K0', K0'' of the residuals */
+    double gc, igc;             /* Cauchy grid scale and its inverse */
+    cox_spa_cell_t *cell;       /* ng: K0, K0', K0'' of the residuals on the grid */
     double m2;                  /* mean of M^2 = K0''(0) */
+    double c3;                  /* third central moment of M = K0'''(0) (Newton start) */
     int nz;                     /* columns of Z = [strata indicators, C] */
     double *zzinv;              /* nz*nz (Z'Z)^-1 */
 };
@@ -47,7 +58,8 @@ struct cox_null_t {
 struct cox_ws_t {
     int n, k, J;
     double *x;          /* n: the variant in model order */
-    double *xt;         /* n: covariate-adjusted variant (SPA) */
+    double *xt;         /* n: the carriers' variant values, then covariate-adjusted (SPA) */
+    int *ci;            /* n: the carriers' sample indices, then their grid cells (SPA) */
     double *s1, *d1;    /* J */
     double *xm;         /* n*(k+1) design of the full fit */
     uint8_t *mask;      /* n */
@@ -55,6 +67,7 @@ struct cox_ws_t {
     double *scr;        /* Newton scratch */
     double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
     double *zb;         /* nz */
+    double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
     double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
     double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
 };
@@ -90,9 +103,11 @@ int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_mi
 
 /* SPA (cox_spa.c) */
 int cox_spa_init(cox_null_t *nm);
-/* Two-sided log p of the scaled score q (SPA). Returns 0, or -1 if the saddlepoint failed. */
-int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, const double *x, double u, double v,
-                 double *logp);
+/* Two-sided log p of the score u (SPA; v, the exact variance, only checked > 0). The variant enters
+ * through its nc carriers (non-zero values, after the flip to the minor allele): sample indices
+ * ws->ci[0..nc) in model order and values ws->xt[0..nc); the call overwrites both (scratch).
+ * Returns 0, or -1 if the saddlepoint failed. */
+int cox_spa_logp(const cox_null_t *nm, cox_ws_t *ws, int nc, double u, double v, double *logp);
 
 /* log of the two-sided normal p for z. */
 double cox_norm_logp2(double z);

@@ -49,7 +49,7 @@ void cox_null_free(cox_null_t *nm)
     free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
     free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->beta); free(nm->var);
     free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
-    free(nm->gt); free(nm->k0); free(nm->k1); free(nm->k2); free(nm->zzinv);
+    free(nm->cell); free(nm->zzinv);
     free(nm);
 }
 
@@ -353,9 +353,9 @@ fail:
 void cox_ws_free(cox_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->x); free(ws->xt); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
+    free(ws->x); free(ws->xt); free(ws->ci); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
     free(ws->rbuf); free(ws->dbuf); free(ws->scr); free(ws->b0); free(ws->b1); free(ws->var1);
-    free(ws->u1); free(ws->zb); free(ws->sb); free(ws->db); free(ws->acc);
+    free(ws->u1); free(ws->zb); free(ws->bin); free(ws->sb); free(ws->db); free(ws->acc);
     free(ws);
 }
 
@@ -369,6 +369,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->n = n; ws->k = k; ws->J = J;
     ws->x = xcalloc(n, sizeof(double), &bad);
     ws->xt = xcalloc(n, sizeof(double), &bad);
+    ws->ci = xcalloc(n, sizeof(int), &bad);
     ws->s1 = xcalloc(J, sizeof(double), &bad);
     ws->d1 = xcalloc(J, sizeof(double), &bad);
     ws->xm = xcalloc((size_t)n * p, sizeof(double), &bad);
@@ -381,6 +382,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->var1 = xcalloc((size_t)p * p, sizeof(double), &bad);
     ws->u1 = xcalloc(p, sizeof(double), &bad);
     ws->zb = xcalloc(nm->nz + 1, sizeof(double), &bad);
+    ws->bin = xcalloc(2 * COX_SPA_NBIN, sizeof(double), &bad);
     ws->sb = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->db = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);

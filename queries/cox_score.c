@@ -64,6 +64,42 @@ GATHER(uint8_t, v > 2, (double)v)
 GATHER(float, isnan(v), (double)v)
 GATHER(double, isnan(v), v)
 
+/* The carriers of a variant for the SPA, without the dense ws->x: sample indices (model order) in
+ * ws->ci and values in ws->xt, the same values as the gather above gives (flipped when flip, the
+ * missing ones at mi); branch-free, the store of a zero is overwritten. Returns their number. */
+#define CARRIERS(TYPE, MISSING, VALUE)                                                            \
+    static int carriers_##TYPE(const cox_null_t *nm, cox_ws_t *ws, const TYPE *g, int flip,      \
+                               double mi)                                                         \
+    {                                                                                             \
+        const int n = nm->n, *gi = nm->gidx;                                                      \
+        int *ci = ws->ci, nc = 0;                                                                 \
+        double *xt = ws->xt;                                                                      \
+        for (int i = 0; i < n; i++) {                                                             \
+            TYPE v = g[gi ? gi[i] : i];                                                           \
+            double x = (VALUE);                                                                   \
+            x = (MISSING) ? mi : flip ? 2 - x : x;                                                \
+            ci[nc] = i;                                                                           \
+            xt[nc] = x;                                                                           \
+            nc += x != 0;                                                                         \
+        }                                                                                         \
+        return nc;                                                                                \
+    }
+
+CARRIERS(uint8_t, v > 2, (double)v)
+CARRIERS(float, isnan(v), (double)v)
+
+static int carriers_x(const cox_null_t *nm, cox_ws_t *ws)
+{
+    int *ci = ws->ci, nc = 0;
+    for (int i = 0; i < nm->n; i++) {
+        double x = ws->x[i];
+        ci[nc] = i;
+        ws->xt[nc] = x;
+        nc += x != 0;
+    }
+    return nc;
+}
+
 static int check_args(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const void *g,
                       cox_result_t *res)
 {
@@ -164,12 +200,12 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     double logp = cox_norm_logp2(res->z), m_;
     int nm_;
     if (o->spa && fabs(res->z) >= o->spa_zmin) {
-        if (!have_x) {
-            gather_kind(nm, ws, graw, gkind, &nm_, &m_);
-            have_x = 1;
-        }
+        double mi = flip ? 2 - mean : mean; /* the imputed value of a missing call */
+        int nc = have_x ? carriers_x(nm, ws)
+               : gkind == GK_U8 ? carriers_uint8_t(nm, ws, graw, flip, mi)
+               : carriers_float(nm, ws, graw, flip, mi);
         double lp;
-        if (cox_spa_logp(nm, ws, ws->x, U, V, &lp) == 0) {
+        if (cox_spa_logp(nm, ws, nc, U, V, &lp) == 0) {
             logp = lp;
             res->spa_used = 1;
         }

@@ -23,6 +23,8 @@
 #include "err.h"
 
 static int failures;
+/* BCMS_TEST_COX_PDUMP=file: every p-value written there (to compare p across changes to the SPA) */
+static FILE *pdump;
 #define CHECK(cond, ...)                                                                          \
     do {                                                                                          \
         if (!(cond)) {                                                                            \
@@ -484,6 +486,7 @@ static void test_fixture(const char *src)
             CHECK(r.spa_used, "fixture %s: |z| %.3f >= 2 but no SPA", fits->first[v], fabs(r.z));
             nspa++;
         }
+        if (pdump) fprintf(pdump, "fixture\t%s\t%.17g\n", fits->first[v], r.p);
     }
     /* missing genotypes: the full fit drops them and refits the null on the same samples, so it
      * must equal a fit whose null model was built without those samples */
@@ -632,6 +635,7 @@ static void test_calibration(void)
             cox_test_gt_block(nm, ws, &o, B, blk, n, rb);
             for (int b = 0; b < B; b++) {
                 (grp == 0 ? pc : pr)[v0 + b] = rb[b].p;
+                if (pdump) fprintf(pdump, "calibration\t%d:%d\t%.17g\n", grp, v0 + b, rb[b].p);
                 if (v0 < 400) {
                     cox_test_gt(nm, ws, &o, blk + (size_t)b * n, &rs);
                     maxdiff = fmax(maxdiff, relerr(rs.p, rb[b].p) + relerr(rs.u, rb[b].u));
@@ -668,10 +672,13 @@ int main(void)
 {
     const char *src = env_or("BCMS_SRC", ".");
     const char *peer = env_or("BCMS_PEER", "../shared/peer-data");
+    const char *dump = getenv("BCMS_TEST_COX_PDUMP");
+    if (dump && !(pdump = fopen(dump, "w"))) fprintf(stderr, "test_cox: cannot write %s\n", dump);
     test_fixture(src);
     test_genipe(peer);
     test_gwasurvivr(peer);
     test_calibration();
+    if (pdump) fclose(pdump);
     if (failures) fprintf(stderr, "test_cox: %d failure(s)\n", failures);
     else printf("test_cox: all passed\n");
     return failures ? 1 : 0;
