@@ -354,9 +354,13 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
             r.p += dense_len;
         }
         g->row_has_phase[v] = (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) != 0;
-        /* pf: per sample, the phase of its last called genotype in the block (see the encoder) */
-        uint8_t *pf = g->scratch;
-        if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
+        g->row_has_ds[v] = (flags & F_DS) != 0;
+        /* scans want codes only: the phase and extra streams are not parsed at all then;
+         * pf: per sample, the phase of its last called genotype in the block (see the encoder) */
+        if (!(want & BCMS_GT_DEC_PHASE)) {
+            /* phase stream skipped */
+        } else if (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) {
+            uint8_t *pf = g->scratch;
             const uint8_t *bits;
             uint32_t h = 0, nh = 0;
             if (flags & F_PH_PREV) {
@@ -403,10 +407,12 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
                 if (want & BCMS_GT_DEC_PHASE) g->phase[(size_t)v * nsamp + mi] = BCMS_PH_PHASED;
             }
         } else {
+            uint8_t *pf = g->scratch;
             for (uint32_t i = 0; i < nsamp; i++)
                 if (c[i] != 3) pf[i] = 0;
-            if (want & BCMS_GT_DEC_PHASE) memset(g->phase + (size_t)v * nsamp, 0, nsamp);
+            memset(g->phase + (size_t)v * nsamp, 0, nsamp);
         }
+        if (!(want & (BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS))) continue;
         if (flags & F_EXC) {
             uint64_t cnt = rd_varint(&rx), s = 0;
             if (cnt > nsamp) goto bad;
@@ -430,7 +436,6 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
                 }
             }
         }
-        g->row_has_ds[v] = (flags & F_DS) != 0;
         if (want & BCMS_GT_DEC_DS) {
             float *d = g->ds + (size_t)v * nsamp;
             for (uint32_t i = 0; i < nsamp; i++) d[i] = c[i] == 3 ? NAN : (float)c[i];
@@ -448,7 +453,9 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
         }
     }
     g->exc_start[nvar] = g->nexc;
-    if (r.err || r.p != r.end || rp.err || rp.p != rp.end || rx.err || rx.p != rx.end) goto bad;
+    if (r.err || r.p != r.end) goto bad;
+    if ((want & BCMS_GT_DEC_PHASE) && (rp.err || rp.p != rp.end)) goto bad;
+    if ((want & (BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS)) && (rx.err || rx.p != rx.end)) goto bad;
     return 0;
 bad:
     return bcms_err(BCMS_ECORRUPT, "%s: genotype block does not parse; the store is damaged", what);
