@@ -303,11 +303,11 @@ static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t 
             m->n_event += ev[i];
             if (en) en[i] = cx[2].v[s];
             if (st) st[i] = (int)cx[3].v[s];
-            gi[i] = (int)i;
+            gi[i] = (int)m->idx[i];
             for (int c = 0; c < k; c++) cov_rm[(size_t)i * k + c] = d.x[(size_t)(c + 1) * m->n + i];
         }
         if (!rc) {
-            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, 0, NULL};
+            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, (int)nsamp, gi};
             cox_opts_init(&m->cox_opts);
             m->cox_opts.fit_pmax = o->cox_fit_p;
             rc = cox_null_fit(&cd, &m->cox_opts, &m->cox);
@@ -382,39 +382,36 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
             t->cap_res = nv;
         }
         if (m->cox) {
-            /* Cox reads the reader's sample order through its own index: gather to model order */
-        }
-        if (t->cap_cells < cells) {
-            uint8_t *c = realloc(t->codes, cells);
-            double *d = use_ds ? realloc(t->dos, sizeof *d * cells) : t->dos;
-            if (c) t->codes = c;
-            if (use_ds && d) t->dos = d;
-            if (!c || (use_ds && !d)) return BCMS_ENOMEM;
-            t->cap_cells = cells;
-        }
-        for (uint32_t v = 0; v < nv; v++) {
-            const uint8_t *src = codes + (size_t)v * nsel;
-            uint8_t *dst = t->codes + (size_t)v * m->n;
-            for (uint32_t i = 0; i < m->n; i++) dst[i] = src[m->idx[i]];
-            if (use_ds) {
-                const float *fs = ds + (size_t)v * nsel;
-                double *dd = t->dos + (size_t)v * m->n;
-                for (uint32_t i = 0; i < m->n; i++) dd[i] = fs[m->idx[i]];
-            }
-        }
-        if (m->lin)
-            rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, t->gres)
-                        : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, t->gres);
-        else if (m->log)
-            rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, t->gres)
-                        : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, t->gres);
-        else if (use_ds) {
-            /* Cox's dosage kernel takes floats */
-            float *f = (float *)t->dos; /* reuse: doubles -> floats in place, front to back */
-            for (size_t i = 0; i < cells; i++) f[i] = (float)t->dos[i];
-            rc = cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, f, m->n, t->cres);
+            /* Cox reads the reader's matrix directly: its null model maps model samples to columns
+             * (geno_index), so no gather */
+            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, t->cres)
+                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, t->cres);
         } else {
-            rc = cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, t->codes, m->n, t->cres);
+            if (t->cap_cells < cells) {
+                uint8_t *c = realloc(t->codes, cells);
+                double *d = use_ds ? realloc(t->dos, sizeof *d * cells) : t->dos;
+                if (c) t->codes = c;
+                if (use_ds && d) t->dos = d;
+                if (!c || (use_ds && !d)) return BCMS_ENOMEM;
+                t->cap_cells = cells;
+            }
+            /* regression models take their samples contiguous */
+            for (uint32_t v = 0; v < nv; v++) {
+                const uint8_t *src = codes + (size_t)v * nsel;
+                uint8_t *dst = t->codes + (size_t)v * m->n;
+                for (uint32_t i = 0; i < m->n; i++) dst[i] = src[m->idx[i]];
+                if (use_ds) {
+                    const float *fs = ds + (size_t)v * nsel;
+                    double *dd = t->dos + (size_t)v * m->n;
+                    for (uint32_t i = 0; i < m->n; i++) dd[i] = fs[m->idx[i]];
+                }
+            }
+            if (m->lin)
+                rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, t->gres)
+                            : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, t->gres);
+            else
+                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, t->gres)
+                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, t->gres);
         }
         if (rc) return rc;
         for (uint32_t v = 0; v < nv; v++) {
