@@ -3,7 +3,7 @@
 # missing is installed; run as root (or with sudo available).
 set -euo pipefail
 pkgs=(cmake gcc make pkg-config libhts-dev liblmdb-dev zlib1g-dev libgsl-dev libopenblas-dev libdeflate-dev
-      bcftools tabix plink2 r-base-core r-cran-survival python3 time)
+      bcftools tabix plink2 r-base-core r-cran-survival python3 time bsdextrautils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" > /dev/null 2>&1 || missing+=("$p")
