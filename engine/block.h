@@ -76,6 +76,9 @@ enum { BCMS_GT_DEC_PHASE = 1, BCMS_GT_DEC_DS = 2, BCMS_GT_DEC_EXC = 4 };
 
 void bcms_gtblock_free(bcms_gtblock_t *g);
 
+/* A genotype code with REF and ALT swapped (2 - code; missing stays missing). */
+extern const uint8_t bcms_swap_code[4];
+
 /* Encoder: append one row to the three streams of a block under construction (see gtblock.c).
  * codes[nsamp]; prev[nsamp] the previous row's codes in the same block, or NULL for the first;
  * pstate[nsamp] the block's carried phase state, zeroed by the caller at the start of each block and

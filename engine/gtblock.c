@@ -56,7 +56,8 @@ static inline uint16_t ds_quant(float d)
 
 /* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
  * counting once it exceeds limit. */
-static const uint8_t swap_code[4] = {2, 1, 0, 3};
+const uint8_t bcms_swap_code[4] = {2, 1, 0, 3};
+#define swap_code bcms_swap_code
 
 static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
 {
@@ -218,7 +219,6 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
     }
     if (ds) {
         uint32_t cnt = 0, prev = 0;
-        size_t at;
         int e = 0;
         for (uint32_t i = 0; i < n; i++) {
             uint16_t q = ds_quant(ds[i]);
@@ -226,8 +226,6 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
             cnt += q != hard;
         }
         e |= buf_varint(out, cnt);
-        at = out->l;
-        (void)at;
         for (uint32_t i = 0; i < n && !e; i++) {
             uint16_t q = ds_quant(ds[i]);
             uint16_t hard = codes[i] == 3 ? BCMS_DS_MISSING : (uint16_t)(codes[i] * 30000u);

@@ -135,6 +135,30 @@ int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **
     return 0;
 }
 
+int bcms_sample_names(bcms_store_t *st, MDB_txn *txn, const uint32_t *nums, uint32_t n, char ***out)
+{
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    *out = NULL;
+    if (!v) return BCMS_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s = NULL;
+        size_t l = 0;
+        int rc = bcms_sample_name(st, txn, nums[i], &s, &l);
+        if (rc || !(v[i] = strndup(s, l))) {
+            bcms_sample_names_free(v, i);
+            return rc ? rc : BCMS_ENOMEM;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+void bcms_sample_names_free(char **names, uint32_t n)
+{
+    for (uint32_t i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
 /* A new store: write magic, format version and creation provenance. */
 static int store_init_meta(bcms_store_t *st, MDB_txn *txn)
 {

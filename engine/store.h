@@ -60,6 +60,11 @@ char *bcms_meta_get_str(bcms_store_t *st, MDB_txn *txn, const char *key);
 /* Sample registry: look up or add an IID; returns its global sample number in *num. */
 int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num, int *added);
 int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num);
+/* IIDs of n sample numbers, copied: *out is an array of n strings the caller frees with
+ * bcms_sample_names_free. */
+int bcms_sample_names(bcms_store_t *st, MDB_txn *txn, const uint32_t *nums, uint32_t n, char ***out);
+void bcms_sample_names_free(char **names, uint32_t n);
+
 /* IID of a sample number; points into the map (valid while txn lives), not NUL-terminated. */
 int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **iid, size_t *len);
 

@@ -34,19 +34,7 @@ int bcms_colsrc_open(bcms_store_t *st, const bcms_reader_t *rd, const char *phen
     cs->rd = rd;
     cs->nsamp = bcms_reader_nsamples(rd);
     if ((rc = bcms_txn_begin(st, 1, &cs->txn))) goto fail;
-    if (!(cs->iids = calloc(cs->nsamp + 1, sizeof *cs->iids))) {
-        rc = BCMS_ENOMEM;
-        goto fail;
-    }
-    for (uint32_t i = 0; i < cs->nsamp; i++) {
-        const char *s;
-        size_t l;
-        if ((rc = bcms_sample_name(st, cs->txn, ids[i], &s, &l))) goto fail;
-        if (!(cs->iids[i] = strndup(s, l))) {
-            rc = BCMS_ENOMEM;
-            goto fail;
-        }
-    }
+    if ((rc = bcms_sample_names(st, cs->txn, ids, cs->nsamp, &cs->iids))) goto fail;
     const char *files[2] = {pheno_file, covar_file};
     for (int f = 0; f < 2; f++)
         if (files[f] && (rc = bcms_table_read(files[f], &cs->files[f]))) goto fail;
@@ -61,8 +49,7 @@ void bcms_colsrc_close(bcms_colsrc_t *cs)
 {
     if (!cs) return;
     if (cs->txn) mdb_txn_abort(cs->txn);
-    for (uint32_t i = 0; cs->iids && i < cs->nsamp; i++) free(cs->iids[i]);
-    free(cs->iids);
+    bcms_sample_names_free(cs->iids, cs->nsamp);
     for (int f = 0; f < 2; f++) bcms_table_free(cs->files[f]);
     free(cs);
 }

@@ -511,8 +511,6 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws)
     free(ws);
 }
 
-static const uint8_t swap_code[4] = {2, 1, 0, 3};
-
 int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **codes,
                       const float **ds)
 {
@@ -569,7 +567,7 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
             const uint8_t *src = g->codes + (size_t)row * g->nsamp;
             int flip = rd->flip[vi * rd->nds + d];
             if (flip)
-                for (uint32_t k = 0; k < m; k++) out[oi[k]] = swap_code[src[col[k]]];
+                for (uint32_t k = 0; k < m; k++) out[oi[k]] = bcms_swap_code[src[col[k]]];
             else
                 for (uint32_t k = 0; k < m; k++) out[oi[k]] = src[col[k]];
             if (dout) {

@@ -21,35 +21,16 @@ void bcms_view_opts_init(bcms_view_opts_t *o)
     o->threads = 1;
 }
 
-/* IIDs of the dataset's columns, copied (caller frees each and the array). */
-static int dataset_names(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, char ***names)
+/* The selection over the dataset's IIDs (names, one per column). */
+static int select_by_names(char *const *names, const bcms_dataset_t *ds, const char *list, const char *file,
+                           uint32_t **idx, uint32_t *n)
 {
-    char **v = calloc(ds->nsamples + 1, sizeof *v);
-    if (!v) return BCMS_ENOMEM;
-    for (uint32_t i = 0; i < ds->nsamples; i++) {
-        const char *s;
-        size_t l;
-        int rc = bcms_sample_name(st, txn, ds->samples[i], &s, &l);
-        if (rc || !(v[i] = strndup(s, l))) {
-            for (uint32_t k = 0; k < i; k++) free(v[k]);
-            free(v);
-            return rc ? rc : BCMS_ENOMEM;
-        }
-    }
-    *names = v;
-    return 0;
-}
-
-int bcms_samples_select(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, const char *list, const char *file,
-                        uint32_t **idx, uint32_t *n)
-{
-    char **names = NULL, **req = NULL;
+    char **req = NULL;
     int nreq = 0, exclude = 0, rc = 0;
     uint32_t *sel = NULL, ns = 0;
     kstring_t ks = {0, 0, NULL};
     *idx = NULL;
     *n = 0;
-    if ((rc = dataset_names(st, txn, ds, &names))) return rc;
     if (list && *list == '^') exclude = 1, list++;
     if (file) {
         FILE *fp = fopen(file, "r");
@@ -112,20 +93,28 @@ done:
     free(sel);
     for (int k = 0; k < nreq; k++) free(req[k]);
     free(req);
-    for (uint32_t i = 0; i < ds->nsamples; i++) free(names[i]);
-    free(names);
     free(ks.s);
+    return rc;
+}
+
+int bcms_samples_select(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds, const char *list, const char *file,
+                        uint32_t **idx, uint32_t *n)
+{
+    char **names;
+    int rc = bcms_sample_names(st, txn, ds->samples, ds->nsamples, &names);
+    if (rc) return rc;
+    rc = select_by_names(names, ds, list, file, idx, n);
+    bcms_sample_names_free(names, ds->nsamples);
     return rc;
 }
 
 /* Output header: the imported header, with contigs and FILTERs it did not declare added, GT
  * declared, and the sample subset. */
-static bcf_hdr_t *view_header(const bcms_dataset_t *ds, const bcms_sites_t *unused, char **names, uint32_t *sel,
-                              uint32_t nsel, const char *command)
+static bcf_hdr_t *view_header(const bcms_dataset_t *ds, char **names, uint32_t *sel, uint32_t nsel,
+                              const char *command)
 {
     bcf_hdr_t *h0 = bcf_hdr_init("r"), *h;
     kstring_t s = {0, 0, NULL};
-    (void)unused;
     if (!h0) return NULL;
     if (bcf_hdr_parse(h0, ds->header_text) < 0) {
         bcf_hdr_destroy(h0);
@@ -213,9 +202,9 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     }
     ds = &list[di];
     bcms_regions_resolve(&rg, ds);
-    if ((rc = bcms_samples_select(st, txn, ds, o->samples, o->samples_file, &sel, &nsel))) goto done;
-    if ((rc = dataset_names(st, txn, ds, &names))) goto done;
-    if (!(h = view_header(ds, NULL, names, sel, nsel, o->command))) {
+    if ((rc = bcms_sample_names(st, txn, ds->samples, ds->nsamples, &names))) goto done;
+    if ((rc = select_by_names(names, ds, o->samples, o->samples_file, &sel, &nsel))) goto done;
+    if (!(h = view_header(ds, names, sel, nsel, o->command))) {
         rc = bcms_err(BCMS_ECORRUPT, "dataset %u: the stored VCF header does not parse", ds->id);
         goto done;
     }
@@ -342,9 +331,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
 done:
     if (out && hts_close(out) < 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: closing the output failed", o->out);
     if (h) bcf_hdr_destroy(h);
-    if (names && nds && di >= 0)
-        for (uint32_t i = 0; i < list[di].nsamples; i++) free(names[i]);
-    free(names);
+    if (names) bcms_sample_names_free(names, list[di].nsamples);
     if (txn) mdb_txn_abort(txn);
     bcms_dataset_list_free(list, nds);
     bcms_regions_free(&rg);
