@@ -53,6 +53,11 @@ struct cox_null_t {
     double c3;                  /* third central moment of M = K0'''(0) (Newton start) */
     int nz;                     /* columns of Z = [strata indicators, C] */
     double *zzinv;              /* nz*nz (Z'Z)^-1 */
+    /* the hard-call score kernel, in genotype-column order (cox_score.c): row j of column j */
+    int gkw;                    /* doubles per row: 3 + k */
+    double *gk;                 /* n_geno * gkw: m, e, w, Ht (all 0 for a column outside the model) */
+    int32_t *gks;               /* n_geno * 4: iadd, isub, idth (J, the dummy slot, outside), unused */
+    int *gex, ngex;             /* the genotype columns outside the model */
 };
 
 struct cox_ws_t {
@@ -70,6 +75,7 @@ struct cox_ws_t {
     double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
     double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
     double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
+    int *gl;            /* n_geno: the genotype columns a hard-call variant visits */
 };
 
 /* m = number of doubles per event time in the eval buffers for p covariates. */
@@ -100,6 +106,9 @@ int cox_chol_inv(const double *a, int p, double *inv, double *tmp);
 
 /* Full fit of ws->x over the samples with ws->mask set when n_miss > 0 (cox_fit.c). */
 int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_miss, cox_result_t *r);
+
+/* Build gk/gks/gex from rec and ht (cox_score.c). 0 or BCMS_ENOMEM. */
+int cox_gk_init(cox_null_t *nm);
 
 /* SPA (cox_spa.c) */
 int cox_spa_init(cox_null_t *nm);

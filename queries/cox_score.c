@@ -6,6 +6,7 @@
  * and the statistic is invariant to x -> 2 - x (U changes sign), so a variant whose ALT allele is the
  * major one is scored through its REF count and a rare variant costs little more than its carriers. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_sf_erf.h>
@@ -224,92 +225,161 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     }
 }
 
-/* B <= COX_BLOCK hard-call variants in one pass over the per-sample records */
-static void block_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
-                     const uint8_t *const *g, cox_result_t *res)
+int cox_gk_init(cox_null_t *nm)
 {
-    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
-    double lut[COX_BLOCK][4], mean[COX_BLOCK];
-    int flip[COX_BLOCK], miss[COX_BLOCK];
-    long nonzero = 0;
-    for (int v = 0; v < B; v++) {
-        long sum = 0;
-        int ms = 0, n0 = 0, n2 = 0;
-        const uint8_t *gv = g[v];
-        if (gi) {
-            for (int i = 0; i < n; i++) {
-                uint8_t c = gv[gi[i]];
-                if (c > 2) ms++;
-                else sum += c;
-                n0 += c == 0;
-                n2 += c == 2;
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                uint8_t c = gv[i];
-                ms += c > 2;
-                sum += c > 2 ? 0 : c;
-                n0 += c == 0;
-                n2 += c == 2;
-            }
-        }
-        mean[v] = ms < n ? (double)sum / (n - ms) : 0;
-        miss[v] = ms;
-        flip[v] = mean[v] > 1;
-        double mi = flip[v] ? 2 - mean[v] : mean[v];
-        for (int c = 0; c < 3; c++) lut[v][c] = flip[v] ? 2 - c : c;
-        lut[v][3] = mi;
-        nonzero += n - (flip[v] ? n2 : n0);
+    const int n = nm->n, k = nm->k, ng = nm->n_geno, kw = 3 + k, J = nm->J;
+    int *owner = malloc(sizeof(int) * (size_t)ng);
+    nm->gkw = kw;
+    nm->gk = calloc((size_t)ng * kw, sizeof(double));
+    nm->gks = malloc(sizeof(int32_t) * 4 * (size_t)ng);
+    nm->gex = malloc(sizeof(int) * (size_t)(ng > n ? ng - n : 1));
+    if (!owner || !nm->gk || !nm->gks || !nm->gex) {
+        free(owner);
+        return bcms_err(BCMS_ENOMEM, "cox null model: out of memory (%d genotype columns)", ng);
     }
-    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
-    const int ka = k + 2, J1 = J + 1;
-    memset(sb, 0, sizeof(double) * (size_t)B * J1);
-    memset(db, 0, sizeof(double) * (size_t)B * J1);
-    memset(acc, 0, sizeof(double) * (size_t)B * ka);
-    if (nonzero * 4 < (long)n * B) { /* mostly zeros: visit the carriers only */
-        for (int i = 0; i < n; i++) {
-            const int gidx = gi ? gi[i] : i;
-            const cox_rec_t *r = &nm->rec[i];
-            const double *h = nm->ht + (size_t)i * k;
-            for (int v = 0; v < B; v++) {
-                uint8_t c = g[v][gidx];
-                double x = lut[v][c > 3 ? 3 : c];
-                if (x == 0) continue;
-                double *a = acc + v * ka;
-                a[0] += x * r->m;
-                a[1] += x * x * r->e;
-                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
-                double wx = r->w * x, *s1 = sb + (size_t)v * J1;
-                s1[r->iadd] += wx;
-                s1[r->isub] -= wx;
-                db[(size_t)v * J1 + r->idth] += wx;
-            }
+    for (int j = 0; j < ng; j++) {
+        owner[j] = -1;
+        int32_t *s = nm->gks + 4 * (size_t)j;
+        s[0] = s[1] = s[2] = J;
+        s[3] = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        int j = nm->gidx ? nm->gidx[i] : i;
+        if (owner[j] >= 0) {
+            int o = owner[j];
+            free(owner);
+            return bcms_err(BCMS_EINVAL, "cox null model: samples %d and %d read the same genotype column %d",
+                            o + 1, i + 1, j);
         }
-    } else { /* common variants: branch-free, never-at-risk and non-events go to the dummy slot J */
-        for (int i = 0; i < n; i++) {
-            const int gidx = gi ? gi[i] : i;
-            const cox_rec_t *r = &nm->rec[i];
-            const double *h = nm->ht + (size_t)i * k;
-            const double rm = r->m, re = r->e, rw = r->w;
-            for (int v = 0; v < B; v++) {
-                uint8_t c = g[v][gidx];
-                double x = lut[v][c > 3 ? 3 : c];
-                double *a = acc + v * ka;
-                a[0] += x * rm;
-                a[1] += x * x * re;
-                for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
-                double wx = rw * x, *s1 = sb + (size_t)v * J1;
-                s1[r->iadd] += wx;
-                s1[r->isub] -= wx;
-                db[(size_t)v * J1 + r->idth] += wx;
-            }
+        owner[j] = i;
+        const cox_rec_t *r = &nm->rec[i];
+        double *g = nm->gk + (size_t)j * kw;
+        g[0] = r->m;
+        g[1] = r->e;
+        g[2] = r->w;
+        memcpy(g + 3, nm->ht + (size_t)i * k, sizeof(double) * k);
+        int32_t *s = nm->gks + 4 * (size_t)j;
+        s[0] = r->iadd;
+        s[1] = r->isub;
+        s[2] = r->idth;
+    }
+    nm->ngex = 0;
+    for (int j = 0; j < ng; j++)
+        if (owner[j] < 0) nm->gex[nm->ngex++] = j;
+    free(owner);
+    return 0;
+}
+
+#define ONES 0x0101010101010101ULL
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* the sum of the eight byte lanes of a (each <= 255) */
+static inline uint64_t lane_sum(uint64_t a)
+{
+    const uint64_t m16 = 0x00ff00ff00ff00ffULL;
+    a = (a & m16) + ((a >> 8) & m16); /* four 16-bit lanes <= 510 */
+    return (a * 0x0001000100010001ULL) >> 48;
+}
+
+/* Counts of codes 1, 2 and 3 over all n_geno columns of a hard-call row (codes 0..3), eight at a
+ * time: per byte, bit 0 is set for 1 and 3, bit 1 for 2 and 3. Then minus the columns outside
+ * the model. */
+static void count_codes(const cox_null_t *nm, const uint8_t *g, long cnt[4])
+{
+    const int ng = nm->n_geno;
+    long b0 = 0, b1 = 0, b3 = 0;
+    int j = 0;
+    while (j + 8 <= ng) {
+        uint64_t a0 = 0, a1 = 0, a3 = 0;
+        int end = j + 8 * 255 < ng ? j + 8 * 255 : ng; /* at most 255 per byte lane */
+        for (; j + 8 <= end; j += 8) {
+            uint64_t w = load64(g + j);
+            a0 += w & ONES;
+            a1 += (w >> 1) & ONES;
+            a3 += w & (w >> 1) & ONES;
+        }
+        b0 += (long)lane_sum(a0);
+        b1 += (long)lane_sum(a1);
+        b3 += (long)lane_sum(a3);
+    }
+    for (; j < ng; j++) {
+        b0 += g[j] & 1;
+        b1 += (g[j] >> 1) & 1;
+        b3 += g[j] == 3;
+    }
+    long c[4] = {0, b0 - b3, b1 - b3, b3};
+    for (int e = 0; e < nm->ngex; e++) {
+        uint8_t v = g[nm->gex[e]];
+        c[v & 3]--;
+    }
+    for (int v = 1; v < 4; v++) cnt[v] = c[v];
+    cnt[0] = nm->n - c[1] - c[2] - c[3];
+}
+
+/* One hard-call variant: visits only the columns whose (flipped) value is not 0, found eight bytes at
+ * a time, and reads the model data of a column from one row of nm->gk (columns outside the model
+ * have zero rows and dummy slots, so they need no test). */
+static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *g,
+                     cox_result_t *res)
+{
+    const int ng = nm->n_geno, k = nm->k, kw = nm->gkw, J = nm->J;
+    long cnt[4];
+    count_codes(nm, g, cnt);
+    const long nobs = nm->n - cnt[3];
+    const double mean = nobs > 0 ? (double)(cnt[1] + 2 * cnt[2]) / nobs : 0;
+    const int flip = mean > 1;
+    const double mi = flip ? 2 - mean : mean;
+    double lut[4] = {0, 1, 2, mi};
+    if (flip) lut[0] = 2, lut[2] = 0;
+    const uint64_t zpat = flip ? 2 * ONES : 0;
+    double *s1 = ws->sb, *d1 = ws->db, *cross = ws->acc;
+    memset(s1, 0, sizeof(double) * (J + 1));
+    memset(d1, 0, sizeof(double) * (J + 1));
+    memset(cross, 0, sizeof(double) * k);
+    double U = 0, lin = 0;
+    /* the columns to visit, then the visit with their model rows prefetched (10,000 rows of
+     * 64 + 16 bytes do not stay in L2 between variants) */
+    int *list = ws->gl, nl = 0;
+    int j = 0;
+    for (; j + 8 <= ng; j += 8) {
+        uint64_t d = load64(g + j) ^ zpat;
+        while (d) {
+            int b = __builtin_ctzll(d) >> 3;
+            d &= d - 1;
+            d &= ~(0xffULL << (8 * b)); /* the rest of the byte */
+            list[nl++] = j + b;
         }
     }
-    for (int v = 0; v < B; v++) {
-        const double *a = acc + v * ka;
-        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
-        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_U8, &res[v]);
+    for (; j < ng; j++)
+        if (g[j] != (uint8_t)zpat) list[nl++] = j;
+    const double *gk = nm->gk;
+    const int32_t *gks = nm->gks;
+    enum { PF = 12 };
+    for (int p = 0; p < nl; p++) {
+        if (p + PF < nl) {
+            const size_t q = (size_t)list[p + PF];
+            __builtin_prefetch(gk + q * kw);
+            __builtin_prefetch(gks + 4 * q);
+        }
+        const size_t jj = (size_t)list[p];
+        const double x = lut[g[jj]], *r = gk + jj * kw;
+        const int32_t *sl = gks + 4 * jj;
+        U += x * r[0];
+        lin += x * x * r[1];
+        const double wx = x * r[2];
+        for (int c = 0; c < k; c++) cross[c] += x * r[3 + c];
+        s1[sl[0]] += wx;
+        s1[sl[1]] -= wx;
+        d1[sl[2]] += wx;
     }
+    double V = finish_v(lin, quad_form(nm, s1, d1), cross, k);
+    finish_test(nm, ws, o, flip, (int)cnt[3], mean, U, V, g, GK_U8, res);
 }
 
 /* B <= COX_BLOCK dosage variants (NaN = missing) in one pass over the per-sample records */
@@ -390,14 +460,9 @@ int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, i
     if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
         return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
                         nvar, stride, nm->n_geno);
-    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
-        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
-        const uint8_t *g[COX_BLOCK];
-        for (int v = 0; v < B; v++) {
-            g[v] = gt + (size_t)(v0 + v) * stride;
-            result_reset(&res[v0 + v]);
-        }
-        block_gt(nm, ws, o, B, g, res + v0);
+    for (int v = 0; v < nvar; v++) {
+        result_reset(&res[v]);
+        score_gt(nm, ws, o, gt + (size_t)v * stride, &res[v]);
     }
     return 0;
 }

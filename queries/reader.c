@@ -36,6 +36,7 @@ struct bcms_reader_t {
     uint32_t nsamp, *sample_ids, *sample_ds, *sample_col;
     /* chosen samples for batches, per dataset: dataset column and output index */
     uint32_t nsel, *nsel_d, **sel_col, **sel_out;
+    uint8_t *sel_run; /* per dataset: 1 when its selected columns and outputs are both consecutive */
     /* variants */
     uint64_t nvar, nfiltered;
     bcms_variant_t *v;
@@ -422,6 +423,7 @@ void bcms_reader_close(bcms_reader_t *rd)
     free(rd->sel_col);
     free(rd->sel_out);
     free(rd->nsel_d);
+    free(rd->sel_run);
     bcms_dataset_list_free(rd->all, rd->nall);
     free(rd->ds);
     free(rd->contig_names);
@@ -458,7 +460,7 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n)
 {
     if (!rd->nsel_d) {
         if (!(rd->nsel_d = calloc(rd->nds, sizeof *rd->nsel_d)) || !(rd->sel_col = calloc(rd->nds, sizeof *rd->sel_col)) ||
-            !(rd->sel_out = calloc(rd->nds, sizeof *rd->sel_out)))
+            !(rd->sel_out = calloc(rd->nds, sizeof *rd->sel_out)) || !(rd->sel_run = calloc(rd->nds, 1)))
             return BCMS_ENOMEM;
     }
     for (int d = 0; d < rd->nds; d++) {
@@ -474,6 +476,12 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n)
         rd->sel_col[d][rd->nsel_d[d]] = rd->sample_col[idx[i]];
         rd->sel_out[d][rd->nsel_d[d]] = i;
         rd->nsel_d[d]++;
+    }
+    for (int d = 0; d < rd->nds; d++) {
+        const uint32_t *col = rd->sel_col[d], *oi = rd->sel_out[d], m = rd->nsel_d[d];
+        uint32_t k = 0;
+        while (k < m && col[k] == col[0] + k && oi[k] == oi[0] + k) k++;
+        rd->sel_run[d] = m > 0 && k == m;
     }
     rd->nsel = n;
     return 0;
@@ -566,7 +574,14 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
             uint32_t row = rd->loc_row[vi * rd->nds + d];
             const uint8_t *src = g->codes + (size_t)row * g->nsamp;
             int flip = rd->flip[vi * rd->nds + d];
-            if (flip)
+            if (rd->sel_run[d]) { /* e.g. every sample of a single-cohort store: one run */
+                uint8_t *o = out + oi[0];
+                const uint8_t *s = src + col[0];
+                if (flip)
+                    for (uint32_t k = 0; k < m; k++) o[k] = bcms_swap_code[s[k]];
+                else
+                    memcpy(o, s, m);
+            } else if (flip)
                 for (uint32_t k = 0; k < m; k++) out[oi[k]] = bcms_swap_code[src[col[k]]];
             else
                 for (uint32_t k = 0; k < m; k++) out[oi[k]] = src[col[k]];
