@@ -31,6 +31,7 @@ typedef struct cox_spa_cell_t {
 
 #define COX_SPA_NBIN 256 /* bins of the SPA's approximate CGF (Newton start) */
 #define COX_BLOCK 8 /* variants per pass over the per-sample records */
+#define COX_NDUMMY 8 /* dummy slots J..J+7 of the hard-call kernel (<= COX_BLOCK, a power of 2) */
 
 struct cox_null_t {
     int n, k, ns, J, n_geno, n_event, iter;
@@ -56,8 +57,9 @@ struct cox_null_t {
     /* the hard-call score kernel, in genotype-column order (cox_score.c): row j of column j */
     int gkw;                    /* doubles per row: 3 + k */
     double *gk;                 /* n_geno * gkw: m, e, w, Ht (all 0 for a column outside the model) */
-    int32_t *gks;               /* n_geno * 4: iadd, isub, idth (J, the dummy slot, outside), unused */
+    int32_t *gks;               /* n_geno * 4: iadd, isub, idth (a dummy slot >= J: none), unused */
     int *gex, ngex;             /* the genotype columns outside the model */
+    uint8_t gpos[256][9];       /* the positions of the set bits of a byte, then their number */
 };
 
 struct cox_ws_t {
@@ -75,7 +77,7 @@ struct cox_ws_t {
     double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
     double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
     double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
-    int *gl;            /* n_geno: the genotype columns a hard-call variant visits */
+    int *gl;            /* n_geno + 8: the genotype columns a hard-call variant visits */
 };
 
 /* m = number of doubles per event time in the eval buffers for p covariates. */

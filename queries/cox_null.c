@@ -388,7 +388,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->sb = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->db = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
     ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);
-    ws->gl = xcalloc(nm->n_geno, sizeof(int), &bad);
+    ws->gl = xcalloc((size_t)nm->n_geno + 8, sizeof(int), &bad);
     if (bad) {
         cox_ws_free(ws);
         return bcms_err(BCMS_ENOMEM, "cox workspace: out of memory (n = %d)", n);

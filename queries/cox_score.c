@@ -240,7 +240,7 @@ int cox_gk_init(cox_null_t *nm)
     for (int j = 0; j < ng; j++) {
         owner[j] = -1;
         int32_t *s = nm->gks + 4 * (size_t)j;
-        s[0] = s[1] = s[2] = J;
+        s[0] = s[1] = s[2] = J + (j & (COX_NDUMMY - 1));
         s[3] = 0;
     }
     for (int i = 0; i < n; i++) {
@@ -259,23 +259,37 @@ int cox_gk_init(cox_null_t *nm)
         g[2] = r->w;
         memcpy(g + 3, nm->ht + (size_t)i * k, sizeof(double) * k);
         int32_t *s = nm->gks + 4 * (size_t)j;
-        s[0] = r->iadd;
-        s[1] = r->isub;
-        s[2] = r->idth;
+        /* a column's updates of no risk set go to one of COX_NDUMMY dummy slots, so that
+         * consecutive columns do not queue on one memory location */
+        const int dummy = J + (j & (COX_NDUMMY - 1));
+        s[0] = r->iadd == J ? dummy : r->iadd;
+        s[1] = r->isub == J ? dummy : r->isub;
+        s[2] = r->idth == J ? dummy : r->idth;
     }
     nm->ngex = 0;
     for (int j = 0; j < ng; j++)
         if (owner[j] < 0) nm->gex[nm->ngex++] = j;
+    for (int mk = 0; mk < 256; mk++) { /* the set bits of mk, then their number */
+        int c = 0;
+        memset(nm->gpos[mk], 0, 9);
+        for (int b = 0; b < 8; b++)
+            if (mk >> b & 1) nm->gpos[mk][c++] = (uint8_t)b;
+        nm->gpos[mk][8] = (uint8_t)c;
+    }
     free(owner);
     return 0;
 }
 
 #define ONES 0x0101010101010101ULL
 
+/* eight bytes, the first in the low bits */
 static inline uint64_t load64(const uint8_t *p)
 {
     uint64_t w;
     memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
     return w;
 }
 
@@ -322,13 +336,64 @@ static void count_codes(const cox_null_t *nm, const uint8_t *g, long cnt[4])
     cnt[0] = nm->n - c[1] - c[2] - c[3];
 }
 
+/* The sums of one variant over its visited columns list[0..nl): out = U, lin, cross[0..K). Inlined
+ * with a constant K (the common covariate counts) so that the accumulators stay in registers. */
+#define GT_KMAX 8
+static inline __attribute__((always_inline)) void visit_cols(const int K, const cox_null_t *nm,
+                                                             const int *list, int nl,
+                                                             const uint8_t *g, const double *lut,
+                                                             double *restrict s1,
+                                                             double *restrict d1, double *out)
+{
+    const double *restrict gk = nm->gk;
+    const int32_t *restrict gks = nm->gks;
+    const int kw = 3 + K;
+    double U = 0, lin = 0, cr[GT_KMAX] = {0};
+    for (int p = 0; p < nl; p++) {
+        const size_t j = (size_t)list[p];
+        const double x = lut[g[j]], *r = gk + j * kw;
+        const int32_t *sl = gks + 4 * j;
+        U += x * r[0];
+        lin += x * x * r[1];
+        const double wx = x * r[2];
+        for (int c = 0; c < K; c++) cr[c] += x * r[3 + c];
+        s1[sl[0]] += wx;
+        s1[sl[1]] -= wx;
+        d1[sl[2]] += wx;
+    }
+    out[0] = U;
+    out[1] = lin;
+    for (int c = 0; c < K; c++) out[2 + c] = cr[c];
+}
+
+/* the same for any k, accumulating cross in memory */
+static void visit_cols_any(const cox_null_t *nm, const int *list, int nl, const uint8_t *g,
+                           const double *lut, double *restrict s1, double *restrict d1,
+                           double *restrict out)
+{
+    const int k = nm->k, kw = nm->gkw;
+    memset(out, 0, sizeof(double) * (k + 2));
+    for (int p = 0; p < nl; p++) {
+        const size_t j = (size_t)list[p];
+        const double x = lut[g[j]], *r = nm->gk + j * kw;
+        const int32_t *sl = nm->gks + 4 * j;
+        out[0] += x * r[0];
+        out[1] += x * x * r[1];
+        const double wx = x * r[2];
+        for (int c = 0; c < k; c++) out[2 + c] += x * r[3 + c];
+        s1[sl[0]] += wx;
+        s1[sl[1]] -= wx;
+        d1[sl[2]] += wx;
+    }
+}
+
 /* One hard-call variant: visits only the columns whose (flipped) value is not 0, found eight bytes at
  * a time, and reads the model data of a column from one row of nm->gk (columns outside the model
  * have zero rows and dummy slots, so they need no test). */
 static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *g,
                      cox_result_t *res)
 {
-    const int ng = nm->n_geno, k = nm->k, kw = nm->gkw, J = nm->J;
+    const int ng = nm->n_geno, k = nm->k, J = nm->J;
     long cnt[4];
     count_codes(nm, g, cnt);
     const long nobs = nm->n - cnt[3];
@@ -338,48 +403,32 @@ static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     double lut[4] = {0, 1, 2, mi};
     if (flip) lut[0] = 2, lut[2] = 0;
     const uint64_t zpat = flip ? 2 * ONES : 0;
-    double *s1 = ws->sb, *d1 = ws->db, *cross = ws->acc;
-    memset(s1, 0, sizeof(double) * (J + 1));
-    memset(d1, 0, sizeof(double) * (J + 1));
-    memset(cross, 0, sizeof(double) * k);
-    double U = 0, lin = 0;
-    /* the columns to visit, then the visit with their model rows prefetched (10,000 rows of
-     * 64 + 16 bytes do not stay in L2 between variants) */
-    int *list = ws->gl, nl = 0;
-    int j = 0;
+    double *s1 = ws->sb, *d1 = ws->db, *acc = ws->acc;
+    memset(s1, 0, sizeof(double) * (J + COX_NDUMMY));
+    memset(d1, 0, sizeof(double) * (J + COX_NDUMMY));
+    /* the columns to visit, eight at a time without a branch per column: the bit mask of the
+     * non-zero bytes indexes their positions (codes are 0..3, so a byte is non-zero iff one of its
+     * two low bits is); with few non-zero columns the zero words are skipped first */
+    int *list = ws->gl, nl = 0, j = 0;
+    const int skip = (cnt[flip ? 2 : 0] + nm->ngex) * 8 > (long)ng * 7; /* > 7/8 of columns skipped */
     for (; j + 8 <= ng; j += 8) {
-        uint64_t d = load64(g + j) ^ zpat;
-        while (d) {
-            int b = __builtin_ctzll(d) >> 3;
-            d &= d - 1;
-            d &= ~(0xffULL << (8 * b)); /* the rest of the byte */
-            list[nl++] = j + b;
-        }
+        const uint64_t d = load64(g + j) ^ zpat;
+        if (skip && !d) continue;
+        const unsigned mk = (unsigned)(((d | (d >> 1)) & ONES) * 0x0102040810204080ULL >> 56);
+        const uint8_t *ps = nm->gpos[mk];
+        for (int b = 0; b < 8; b++) list[nl + b] = j + ps[b];
+        nl += nm->gpos[mk][8];
     }
     for (; j < ng; j++)
         if (g[j] != (uint8_t)zpat) list[nl++] = j;
-    const double *gk = nm->gk;
-    const int32_t *gks = nm->gks;
-    enum { PF = 12 };
-    for (int p = 0; p < nl; p++) {
-        if (p + PF < nl) {
-            const size_t q = (size_t)list[p + PF];
-            __builtin_prefetch(gk + q * kw);
-            __builtin_prefetch(gks + 4 * q);
-        }
-        const size_t jj = (size_t)list[p];
-        const double x = lut[g[jj]], *r = gk + jj * kw;
-        const int32_t *sl = gks + 4 * jj;
-        U += x * r[0];
-        lin += x * x * r[1];
-        const double wx = x * r[2];
-        for (int c = 0; c < k; c++) cross[c] += x * r[3 + c];
-        s1[sl[0]] += wx;
-        s1[sl[1]] -= wx;
-        d1[sl[2]] += wx;
+    switch (k) {
+#define K_CASE(K) case K: visit_cols(K, nm, list, nl, g, lut, s1, d1, acc); break;
+    K_CASE(0) K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7) K_CASE(8)
+#undef K_CASE
+    default: visit_cols_any(nm, list, nl, g, lut, s1, d1, acc);
     }
-    double V = finish_v(lin, quad_form(nm, s1, d1), cross, k);
-    finish_test(nm, ws, o, flip, (int)cnt[3], mean, U, V, g, GK_U8, res);
+    double V = finish_v(acc[1], quad_form(nm, s1, d1), acc + 2, k);
+    finish_test(nm, ws, o, flip, (int)cnt[3], mean, acc[0], V, g, GK_U8, res);
 }
 
 /* B <= COX_BLOCK dosage variants (NaN = missing) in one pass over the per-sample records */
