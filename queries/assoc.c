@@ -1,10 +1,11 @@
 /* assoc.c: the scan driver: builds one model per phenotype (or endpoint) over the samples that
  * have it and every covariate, then streams batches of genotypes through the models in parallel
- * and writes rows in genomic order. Work goes in waves of batches: decode and compute in parallel,
- * format each batch into its own buffer, write the buffers in order (bwa's -K rule: the batch size
- * never depends on the thread count, so the output is byte-identical at any --threads). */
+ * and writes rows in genomic order. Threads take batches in order, decode and compute them, format
+ * each into its own buffer of a ring, and the buffers are written in order (bwa's -K rule: the
+ * batch size never depends on the thread count, so the output is byte-identical at any --threads). */
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,7 +445,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     thread_t *th = NULL;
     BGZF *out = NULL;
     kstring_t *bufs = NULL, line = {0, 0, NULL};
-    uint32_t nb, wave;
+    uint32_t nb, ring = 0;
+    uint8_t *ready = NULL;
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
@@ -506,24 +508,55 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     for (int t = 0; t < o->threads; t++)
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
     nb = bcms_reader_nbatches(rd);
-    wave = (uint32_t)o->threads * 4;
-    if (!(bufs = calloc(wave, sizeof *bufs))) {
+    ring = (uint32_t)o->threads * 8;
+    if (!(bufs = calloc(ring, sizeof *bufs)) || !(ready = calloc(ring, 1))) {
         rc = BCMS_ENOMEM;
         goto done;
     }
-    for (uint32_t b0 = 0; b0 < nb; b0 += wave) {
-        uint32_t nw = nb - b0 < wave ? nb - b0 : wave;
-        int err = 0;
+    {
+        /* Batches are taken in order by whichever thread is free and formatted into slot
+         * b % ring; the thread that completes the next batch due writes it and every completed one
+         * after it. No barrier between batches: a slow batch (many refits) holds back the writing,
+         * not the other threads, unless they get a whole ring ahead. */
+        uint32_t next = 0, written = 0;
+        int err = 0, werr = 0;
         char errmsg[1024] = "";
-#pragma omp parallel for num_threads(o->threads) schedule(dynamic, 1)
-        for (uint32_t w = 0; w < nw; w++) {
-            bufs[w].l = 0;
-            int r = run_batch(rd, o, models, nm, &th[omp_get_thread_num()], b0 + w, use_ds, &bufs[w]);
-            if (r) {
-#pragma omp critical
-                if (!err) {
-                    err = r;
-                    snprintf(errmsg, sizeof errmsg, "%s", bcms_err_detail());
+#pragma omp parallel num_threads(o->threads)
+        {
+            thread_t *me = &th[omp_get_thread_num()];
+            for (;;) {
+                uint32_t b;
+                int stop;
+#pragma omp atomic capture
+                b = next++;
+                if (b >= nb) break;
+                for (;;) { /* the slot of batch b - ring must be written first */
+                    int ok;
+#pragma omp critical(assoc_out)
+                    {
+                        stop = err || werr;
+                        ok = written + ring > b;
+                    }
+                    if (ok || stop) break;
+                    sched_yield();
+                }
+                if (stop) break;
+                kstring_t *buf = &bufs[b % ring];
+                buf->l = 0;
+                int r = run_batch(rd, o, models, nm, me, b, use_ds, buf);
+#pragma omp critical(assoc_out)
+                {
+                    if (r && !err) {
+                        err = r;
+                        snprintf(errmsg, sizeof errmsg, "%s", bcms_err_detail());
+                    }
+                    ready[b % ring] = 1;
+                    while (!err && !werr && written < nb && ready[written % ring]) {
+                        kstring_t *w = &bufs[written % ring];
+                        if (w->l && bgzf_write(out, w->s, w->l) < 0) werr = 1;
+                        ready[written % ring] = 0;
+                        written++;
+                    }
                 }
             }
         }
@@ -531,8 +564,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(err, "%s", errmsg);
             goto done;
         }
-        for (uint32_t w = 0; w < nw; w++)
-            if (bufs[w].l && bgzf_write(out, bufs[w].s, bufs[w].l) < 0) goto werr;
+        if (werr) goto werr;
     }
     if (bgzf_close(out) < 0) {
         out = NULL;
@@ -598,8 +630,9 @@ done:
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);
     if (bufs)
-        for (uint32_t w = 0; w < (uint32_t)o->threads * 4; w++) free(bufs[w].s);
+        for (uint32_t w = 0; w < ring; w++) free(bufs[w].s);
     free(bufs);
+    free(ready);
     free(line.s);
     for (int p = 0; p < nm; p++) model_free(&models[p]);
     free(models);
