@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "clinical.h"
 #include "clinical_store.h"
+#include "pheno_table.h"
 #include "store.h"
 #include "err.h"
 #include "visits.h"
@@ -23,13 +24,15 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: bcms clinical [STORE] --visits V.tsv [--patients P.tsv] [-o OUT.tsv] [options]\n\n"
             "Derive per-patient progression fields from EDSS visits: stored as phenotype columns of STORE\n"
-            "(all or nothing; --replace to overwrite), and/or written as #IID + one column per field to OUT\n"
+            "(all or nothing; --replace to overwrite, --append to add another cohort), and/or written as #IID + one column per field to OUT\n"
             "(see queries/clinical.h for the definitions and the input formats).\n\n"
             "Input/output:\n"
             "  --visits FILE            visits: IID date edss [relapse] (TSV, header)\n"
             "  --patients FILE          patients: IID [sex birth_date age_at_onset onset_date diagnosis_date entry_date]\n"
             "  -o, --out FILE           output table (gzip when it ends in .gz); written only on success\n"
             "  --replace                overwrite columns of the same names already in STORE\n"
+            "  --append                 add these patients to columns of the same names already in STORE\n"
+            "                           (another cohort's visits; a patient already there must get the same values)\n"
             "Severity (MSSS 2005, MSSS 2017, ARMSS):\n"
             "  --sev-edss last|first|max  which EDSS assessment to score [last]\n"
             "  --msss-rows label|mssev  table row for a duration: the labelled row (floor of years) or\n"
@@ -74,7 +77,7 @@ static int parse_list(const char *s, double *x, int max)
 
 int cmd_clinical(int argc, char **argv)
 {
-    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE };
+    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE, O_APPEND };
     static const struct option lopts[] = {
         {"visits", required_argument, NULL, O_VISITS}, {"patients", required_argument, NULL, O_PATIENTS},
         {"out", required_argument, NULL, 'o'},         {"sev-edss", required_argument, NULL, O_SEV},
@@ -84,11 +87,11 @@ int cmd_clinical(int argc, char **argv)
         {"cdp-baseline", required_argument, NULL, O_CB}, {"cdp-relapse-days", required_argument, NULL, O_CR},
         {"cdp-cut", required_argument, NULL, O_CC},     {"cdp-inc", required_argument, NULL, O_CI},
         {"cdp-origin", required_argument, NULL, O_CO},  {"help", no_argument, NULL, 'h'},
-        {"replace", no_argument, NULL, O_REPLACE},
+        {"replace", no_argument, NULL, O_REPLACE},      {"append", no_argument, NULL, O_APPEND},
         {NULL, 0, NULL, 0}};
     clinical_args_t a = {0};
     visits_data_t *d = NULL;
-    int c, ret = 0, weeks = -1, days = -1, replace = 0;
+    int c, ret = 0, weeks = -1, days = -1, mode = BCMS_PHENO_REFUSE, nmode = 0;
     const char *store = NULL;
     double inc[3];
 
@@ -103,7 +106,8 @@ int cmd_clinical(int argc, char **argv)
         case O_VISITS: a.visits = optarg; break;
         case O_PATIENTS: a.patients = optarg; break;
         case 'o': a.out = optarg; break;
-        case O_REPLACE: replace = 1; break;
+        case O_REPLACE: mode = BCMS_PHENO_REPLACE, nmode++; break;
+        case O_APPEND: mode = BCMS_PHENO_APPEND, nmode++; break;
         case O_SEV:
             if (!strcmp(optarg, "last")) a.clin.sev_pick = CLIN_PICK_LAST;
             else if (!strcmp(optarg, "first")) a.clin.sev_pick = CLIN_PICK_FIRST;
@@ -169,6 +173,7 @@ int cmd_clinical(int argc, char **argv)
     if (days >= 0) a.clin.cdp_confirm_days = days;
     else if (weeks >= 0) a.clin.cdp_confirm_days = 7 * weeks;
     if ((ret = clin_opts_check(&a.clin))) return cli_fail("clinical", ret);
+    if (nmode > 1) return cli_usage_error("clinical", "--replace and --append exclude each other");
 
     if ((ret = visits_load(a.patients, a.visits, &d))) return cli_fail("clinical", ret);
     if (a.out) {
@@ -180,7 +185,7 @@ int cmd_clinical(int argc, char **argv)
         size_t ncols = 0;
         char *cmd = cli_command_line();
         if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
-            ret = clin_store(st, &a.clin, d, a.visits, replace, cmd, &ncols);
+            ret = clin_store(st, &a.clin, d, a.visits, mode, cmd, &ncols);
             bcms_store_close(st);
         }
         free(cmd);

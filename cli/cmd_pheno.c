@@ -1,4 +1,4 @@
-/* cmd_pheno.c: bcms pheno STORE FILE [--replace] [--type NAME=TYPE] [--columns A,B]
+/* cmd_pheno.c: bcms pheno STORE FILE [--replace | --append] [--type NAME=TYPE] [--columns A,B]
  *              bcms pheno STORE --list
  *              bcms pheno STORE --export A[,B...]
  * Store the columns of a PLINK 2 style phenotype/covariate table (loaders/pheno_table.h) in the
@@ -32,6 +32,8 @@ static void usage(FILE *fp)
             "  --type NAME=TYPE[,...]  force a column's type: quantitative, binary or categorical\n"
             "  --columns A[,B...]      store only these columns\n"
             "  --replace               overwrite columns already stored under the same names\n"
+            "  --append                add this file's samples to columns already stored under the same names\n"
+            "                          (another cohort: same type, no sample with two different values)\n"
             "  --list                  list stored columns: name, type, coding/levels, values, provenance\n"
             "  --export A[,B...]       print stored columns over the registered samples that have a value\n");
 }
@@ -103,10 +105,11 @@ done:
 
 int cmd_pheno(int argc, char **argv)
 {
-    enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_LIST, OPT_EXPORT };
+    enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_APPEND, OPT_LIST, OPT_EXPORT };
     static const struct option lo[] = {{"type", required_argument, 0, OPT_TYPE},
                                        {"columns", required_argument, 0, OPT_COLUMNS},
                                        {"replace", no_argument, 0, OPT_REPLACE},
+                                       {"append", no_argument, 0, OPT_APPEND},
                                        {"list", no_argument, 0, OPT_LIST},
                                        {"export", required_argument, 0, OPT_EXPORT},
                                        {"help", no_argument, 0, 'h'},
@@ -116,7 +119,7 @@ int cmd_pheno(int argc, char **argv)
     bcms_pheno_import_stats_t stats;
     bcms_store_t *st = NULL;
     char *cmdline = NULL;
-    int c, rc, replace = 0, list = 0, status = 0;
+    int c, rc, mode = BCMS_PHENO_REFUSE, nmode = 0, list = 0, status = 0;
 
     if (argc == 1) {
         usage(stderr);
@@ -135,7 +138,8 @@ int cmd_pheno(int argc, char **argv)
         case OPT_EXPORT:
             if ((rc = bcms_pheno_opts_add_columns(&ex, optarg))) goto bad_option;
             break;
-        case OPT_REPLACE: replace = 1; break;
+        case OPT_REPLACE: mode = BCMS_PHENO_REPLACE, nmode++; break;
+        case OPT_APPEND: mode = BCMS_PHENO_APPEND, nmode++; break;
         case OPT_LIST: list = 1; break;
         case 'h':
             usage(stdout);
@@ -159,6 +163,10 @@ int cmd_pheno(int argc, char **argv)
         status = cli_usage_error("pheno", "expected STORE and FILE (see bcms pheno --help)");
         goto out;
     }
+    if (nmode > 1) {
+        status = cli_usage_error("pheno", "--replace and --append exclude each other");
+        goto out;
+    }
     /* read the whole file before touching the store: a bad file never creates or changes one */
     if ((rc = bcms_pheno_table_read(argv[optind + 1], &o, &t))) goto fail;
     if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) goto fail;
@@ -166,9 +174,10 @@ int cmd_pheno(int argc, char **argv)
         rc = BCMS_ENOMEM;
         goto fail;
     }
-    if ((rc = bcms_pheno_import(st, t, replace, cmdline, &stats))) goto fail;
-    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored%s%zu replaced):",
-            t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s", " (", stats.replaced);
+    if ((rc = bcms_pheno_import(st, t, mode, cmdline, &stats))) goto fail;
+    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored (%zu replaced, "
+            "%zu appended):", t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s",
+            stats.replaced, stats.appended);
     for (size_t j = 0; j < t->ncols; j++)
         fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
     fputc('\n', stderr);

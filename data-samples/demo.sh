@@ -42,13 +42,14 @@ echo "== logistic scan of the binary trait"
 "$bcms" assoc "$store" --model logistic --pheno binary_trait "${common[@]}" --maf 0.01 -o "$work/binary.logistic.tsv"
 top_hits "$work/binary.logistic.tsv" "binary_trait (logistic)"
 
-echo "== clinical progression fields from the EDSS visits of both cohorts, stored in the store"
-cat "$data/sardinia.visits.tsv" <(tail -n +2 "$data/progemus.visits.tsv") > "$work/pooled.visits.tsv"
-cat "$data/sardinia.patients.tsv" <(tail -n +2 "$data/progemus.patients.tsv") > "$work/pooled.patients.tsv"
-"$bcms" clinical "$store" --visits "$work/pooled.visits.tsv" --patients "$work/pooled.patients.tsv" \
-    -o "$work/progression.tsv"
-awk -F'\t' 'NR > 1 {n++; e6 += ($15 == 1); c += ($18 == 1)} END {printf "   %d patients: %d reached sustained EDSS 6, %d had confirmed disability progression\n", n, e6, c}' \
-    "$work/progression.tsv"
+echo "== clinical progression fields from the EDSS visits of each cohort, stored in the store"
+# one cohort at a time, as the registries deliver them: the second is appended to the same columns
+"$bcms" clinical "$store" --visits "$data/sardinia.visits.tsv" --patients "$data/sardinia.patients.tsv" \
+    -o "$work/sardinia.progression.tsv"
+"$bcms" clinical "$store" --visits "$data/progemus.visits.tsv" --patients "$data/progemus.patients.tsv" \
+    --append -o "$work/progemus.progression.tsv"
+awk -F'\t' 'FNR > 1 {n++; e6 += ($15 == 1); c += ($18 == 1)} END {printf "   %d patients: %d reached sustained EDSS 6, %d had confirmed disability progression\n", n, e6, c}' \
+    "$work/sardinia.progression.tsv" "$work/progemus.progression.tsv"
 
 echo "== Cox prognosis scan: time from onset to sustained EDSS 6 (left-truncated at registry entry)"
 "$bcms" assoc "$store" --model cox --time edss6_time --event edss6_event --entry edss6_entry \

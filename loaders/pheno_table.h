@@ -92,16 +92,27 @@ int bcms_pheno_table_project(bcms_store_t *st, MDB_txn *txn, const bcms_pheno_ta
 typedef struct {
     size_t ncols;          /* columns stored */
     size_t replaced;       /* of which overwrote a stored column */
+    size_t appended;       /* of which were merged into a stored column (BCMS_PHENO_APPEND) */
     size_t nrows;          /* rows (samples) of the file */
     size_t new_samples;    /* IIDs added to the sample registry */
 } bcms_pheno_import_stats_t;
 
+/* What an import does with a column name that is already stored. */
+enum bcms_pheno_mode {
+    BCMS_PHENO_REFUSE = 0,  /* BCMS_EEXIST naming every clash */
+    BCMS_PHENO_REPLACE = 1, /* the stored column is overwritten as a whole */
+    BCMS_PHENO_APPEND = 2,  /* this file's samples are added to it (another cohort's table): same type,
+                               categorical levels merged, a sample with a value in both must have the
+                               same one (BCMS_EINVAL naming the sample otherwise); the provenance
+                               lists both files */
+};
+
 /* Store every column of t in ONE write transaction: IIDs missing from the registry are interned
  * (clinical data may come before genotypes), each column is written with provenance (command may
- * be NULL) and one history line is added to meta. All or nothing: if any column is already stored
- * and !replace, or anything fails, nothing is written (BCMS_EEXIST names every clash).
+ * be NULL) and one history line is added to meta. mode: enum bcms_pheno_mode. All or nothing: if a
+ * column clashes (refused, or an append conflict) or anything fails, nothing is written.
  * stats may be NULL. Returns 0 or a negative BCMS code. */
-int bcms_pheno_import(bcms_store_t *st, const bcms_pheno_table_t *t, int replace, const char *command,
+int bcms_pheno_import(bcms_store_t *st, const bcms_pheno_table_t *t, int mode, const char *command,
                       bcms_pheno_import_stats_t *stats);
 
 #endif

@@ -15,7 +15,7 @@
 #include "err.h"
 #include "pheno_table.h"
 
-int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int replace,
+int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int mode,
                const char *command, size_t *ncols)
 {
     char tmp[] = "/tmp/bcms-clinical-XXXXXX";
@@ -46,7 +46,7 @@ int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, c
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if ((rc = bcms_pheno_import(st, t, replace, command, &stats))) goto done;
+    if ((rc = bcms_pheno_import(st, t, mode, command, &stats))) goto done;
     if (ncols) *ncols = stats.ncols;
 done:
     bcms_pheno_table_free(t);

@@ -8,9 +8,10 @@
 #include "store.h"
 #include "visits.h"
 
-/* Derive every field for the patients of d and store them as columns in one transaction. A column
- * that already exists is refused (BCMS_EEXIST) unless replace. *ncols receives the columns stored. */
-int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int replace,
+/* Derive every field for the patients of d and store them as columns in one transaction. mode: what
+ * to do with a column that already exists (enum bcms_pheno_mode of loaders/pheno_table.h: refuse,
+ * replace, or append this cohort's patients). *ncols receives the columns stored. */
+int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, const char *visits_path, int mode,
                const char *command, size_t *ncols);
 
 #endif

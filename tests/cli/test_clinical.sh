@@ -88,6 +88,31 @@ if command -v python3 >/dev/null; then
         ko "queries/msss_tables.c differs from gen_tables.py output: regenerate it"
 fi
 
+# two cohorts into one store: the second --append'ed to the same columns; the stored values are the
+# two cohorts' outputs; a cohort that changes a stored patient's values is refused, store unchanged
+D=$BCMS_SRC/data-samples
+st=$T/two.bcms
+"$BCMS" clinical "$st" --visits "$D/sardinia.visits.tsv" --patients "$D/sardinia.patients.tsv" -o "$T/sar.tsv" 2>/dev/null &&
+    ok "sardinia fields stored" || ko "sardinia fields not stored"
+"$BCMS" clinical "$st" --visits "$D/progemus.visits.tsv" --patients "$D/progemus.patients.tsv" -o "$T/prg.tsv" 2>"$T/err" &&
+    ko "second cohort without --append accepted" || { grep -q -- "--append" "$T/err" && ok "second cohort without --append refused, names --append" || ko "refusal: $(cat "$T/err")"; }
+"$BCMS" clinical "$st" --visits "$D/progemus.visits.tsv" --patients "$D/progemus.patients.tsv" --append 2>/dev/null &&
+    ok "progemus fields appended" || ko "progemus --append failed"
+cols=$(head -1 "$T/sar.tsv" | cut -f2- | tr '\t' ',')
+"$BCMS" pheno "$st" --export "$cols" > "$T/stored.tsv"
+{ cat "$T/sar.tsv"; tail -n +2 "$T/prg.tsv"; } > "$T/both.tsv"
+awk -F'\t' 'NR==FNR{a[$1]=$0; next} FNR==1{next} {n++; if (!($1 in a)) {bad++; next}; split(a[$1], x, "\t");
+    for (i = 2; i <= NF; i++) if (x[i] != $i && !(x[i] + 0 == $i + 0 && x[i] != "NA" && $i != "NA")) {bad++; break}}
+    END{exit !(n == want && bad == 0)}' want="$(awk -F'\t' 'NR > 1 {for (i = 2; i <= NF; i++) if ($i != "NA") {k++; break}} END{print k}' "$T/both.tsv")" \
+    "$T/both.tsv" "$T/stored.tsv" && ok "stored columns == both cohorts' outputs (every patient with a value)" ||
+    ko "stored columns differ from the two outputs"
+sum=$(md5sum < "$st/data.mdb")
+awk -F'\t' 'BEGIN{OFS="\t"} NR > 1 && $1 == "PRG0001" && !done {$3 = ($3 >= 9.5 ? $3 - 0.5 : $3 + 0.5); done = 1} {print}' \
+    "$D/progemus.visits.tsv" > "$T/prg_changed.tsv"
+"$BCMS" clinical "$st" --visits "$T/prg_changed.tsv" --patients "$D/progemus.patients.tsv" --append 2>"$T/err" &&
+    ko "changed values appended" || { grep -q "sample PRG0001 has" "$T/err" && ok "changed patient refused: $(cat "$T/err")" || ko "changed patient: $(cat "$T/err")"; }
+[ "$sum" = "$(md5sum < "$st/data.mdb")" ] && ok "refused append: data.mdb identical" || ko "refused append changed data.mdb"
+
 # usage
 "$BCMS" clinical >/dev/null 2>&1; [ $? -eq 2 ] && ok "no arguments -> usage, exit 2" || ko "usage exit status"
 "$BCMS" clinical --visits "$FX/visits.tsv" -o "$T/x.tsv" --milestones 0.5 2>/dev/null && ko "milestone 0.5 accepted" || ok "bad option rejected"

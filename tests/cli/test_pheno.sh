@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_pheno.sh: `bcms pheno` on the data-samples phenotype and covariate tables: store, list,
-# export back (round trip), refusal without --replace, --replace, forced types, and bad files that
+# export back (round trip), refusal without --replace, --replace, --append of a second cohort,
+# forced types, and bad files that
 # must leave STORE/data.mdb byte-identical (or no store at all). SPDX-License-Identifier: GPL-3.0-or-later
 source "$(dirname "$0")/../lib/common.sh"
 D=$BCMS_SRC/data-samples
@@ -109,6 +110,46 @@ printf '#IID\tq\nN1\t1\nN1\t2\n' > "$T/bad.tsv"
 check "no store created by a bad file" [ ! -e "$T/new.bcms" ]
 check "phenotypes before genotypes" "$BCMS" pheno "$T/new.bcms" "$D/progemus.pheno.tsv" 2>/dev/null
 check "progemus samples registered" grep -qx "samples	300" <("$BCMS" info "$T/new.bcms")
+
+# --append: another cohort's table into the same columns (all or nothing, one value per sample)
+check "covariates back as in the file" "$BCMS" pheno "$s" "$D/sardinia.covar.tsv" --replace 2>/dev/null
+before=$(md5)
+rc=0; "$BCMS" pheno "$s" "$D/progemus.pheno.tsv" --append --replace > /dev/null 2>&1 || rc=$?
+check "--append with --replace: usage error, exit 2" [ "$rc" -eq 2 ]
+check "--append progemus.pheno.tsv" "$BCMS" pheno "$s" "$D/progemus.pheno.tsv" --append 2> "$T/log4"
+check "--append reports 4 appended, 300 new samples" grep -q "300 samples new.*0 replaced, 4 appended" "$T/log4"
+"$BCMS" pheno "$s" --list > "$T/list"
+for c in severity binary_trait time_to_edss6 edss6_event; do
+    check "$c: values of both cohorts" [ "$(listed $c 4)" -eq $(($(present $c "$D/sardinia.pheno.tsv") + $(present $c "$D/progemus.pheno.tsv"))) ]
+done
+check "provenance lists both files" [ "$(listed severity 5)" = "$D/sardinia.pheno.tsv; $D/progemus.pheno.tsv" ]
+"$BCMS" pheno "$s" --export severity,binary_trait,time_to_edss6,edss6_event > "$T/export4.tsv"
+{ cat "$D/sardinia.pheno.tsv"; tail -n +2 "$D/progemus.pheno.tsv"; } > "$T/both.tsv"
+check "export == sardinia + progemus rows" same_table "$T/export4.tsv" "$T/both.tsv"
+check "the same file appended again: accepted" "$BCMS" pheno "$s" "$D/progemus.pheno.tsv" --append 2>/dev/null
+"$BCMS" pheno "$s" --list > "$T/list"
+check "appended again: source listed once" [ "$(listed severity 5)" = "$D/sardinia.pheno.tsv; $D/progemus.pheno.tsv" ]
+"$BCMS" pheno "$s" --export severity,binary_trait,time_to_edss6,edss6_event > "$T/export5.tsv"
+check "appended again: values unchanged" same_table "$T/export5.tsv" "$T/both.tsv"
+sed 's/^PRG0002\t4.29/PRG0002\t4.30/' "$D/progemus.pheno.tsv" > "$T/conflict.tsv"
+before=$(md5)
+rc=0; "$BCMS" pheno "$s" "$T/conflict.tsv" --append 2> "$T/err" || rc=$?
+check "a sample with another value: refused (exit 1)" [ "$rc" -eq 1 ]
+check "conflict names the sample and both values" grep -q "sample PRG0002 has severity = 4.29 in .* but 4.3 in the file" "$T/err"
+check "conflict: data.mdb identical" [ "$before" = "$(md5)" ]
+# covariates: a binary sex cannot go into a categorical one; levels of categorical columns merge
+"$BCMS" pheno "$s" "$D/sardinia.covar.tsv" --type sex=categorical --columns sex --replace 2>/dev/null
+before=$(md5)
+rc=0; "$BCMS" pheno "$s" "$D/progemus.covar.tsv" --append 2> "$T/err" || rc=$?
+check "binary into categorical: refused" [ "$rc" -eq 1 ]
+check "type clash named" grep -q "column sex is binary in the file but categorical in" "$T/err"
+check "type clash: data.mdb identical" [ "$before" = "$(md5)" ]
+check "--append covariates (sex forced categorical)" "$BCMS" pheno "$s" "$D/progemus.covar.tsv" --type sex=categorical --append 2>/dev/null
+"$BCMS" pheno "$s" --list > "$T/list"
+check "population levels merged" [ "$(listed population 3)" = isolate,mainland ]
+"$BCMS" pheno "$s" --export sex,age_onset,PC1,PC2,PC3,PC4,population > "$T/export6.tsv"
+{ cat "$D/sardinia.covar.tsv"; tail -n +2 "$D/progemus.covar.tsv"; } > "$T/bothcov.tsv"
+check "covariates export == sardinia + progemus rows" same_table "$T/export6.tsv" "$T/bothcov.tsv"
 
 # usage
 rc=0; "$BCMS" pheno > /dev/null 2>&1 || rc=$?
