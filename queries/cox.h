@@ -14,8 +14,9 @@
  * Per variant:
  *  - exact efficient score test at the null estimates: U = sum_i x_i M_i (M = Efron martingale
  *    residuals; U is exactly the Efron score of the added covariate) and its exact variance
- *    V = I_xx - I_xC I_CC^-1 I_Cx, computed from risk-set sums in O(n + J + nk) per variant
- *    (J = number of distinct event times). No martingale-residual variance approximation.
+ *    V = I_xx - I_xC I_CC^-1 I_Cx, computed from risk-set sums in O(n + J + nnz k) per variant
+ *    (J = number of distinct event times, nnz = samples with a non-zero value after the flip to the
+ *    minor allele). No martingale-residual variance approximation.
  *  - when |z| >= spa_zmin: saddlepoint approximation (SPACox, Bi et al. 2020): the cumulant
  *    generating function of the score is built from the empirical CGF of the null martingale
  *    residuals applied to the covariate-adjusted genotype (OLS on [strata indicators, C]); as in
@@ -38,6 +39,7 @@
  *
  * Threads: a cox_null_t is read-only after cox_null_fit and may be shared by any number of threads;
  * a cox_ws_t belongs to one thread at a time. No globals; nothing is printed.
+ * geno_index must be injective (two model samples on one genotype column are refused, BCMS_EINVAL).
  * Errors: functions return 0 or a negative BCMS_E* code (engine/err.h) with a detail message. */
 #ifndef BCMS_COX_H
 #define BCMS_COX_H
@@ -127,8 +129,9 @@ typedef struct cox_result_t {
 int cox_test_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *gt,
                 cox_result_t *res);
 /* nvar hard-call variants, variant v at gt + v * stride (stride >= n_geno); res has nvar entries.
- * Same results as cox_test_gt one by one, faster: each pass over the per-sample model data serves
- * up to 8 variants (the data of 10,000 samples do not stay in cache between variants). */
+ * Same results as cox_test_gt one by one. A variant costs one pass over its n_geno bytes (eight at a
+ * time) plus O(k) per sample whose value (after the flip to the minor allele, missing imputed) is
+ * not 0, plus O(J): the model data are kept in genotype-column order, so no gather. */
 int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
                       const uint8_t *gt, size_t stride, cox_result_t *res);
 /* the same for dosages (NaN = missing), variant v at ds + v * stride */

@@ -30,8 +30,7 @@ typedef struct cox_spa_cell_t {
 } cox_spa_cell_t;
 
 #define COX_SPA_NBIN 256 /* bins of the SPA's approximate CGF (Newton start) */
-#define COX_BLOCK 8 /* variants per pass over the per-sample records */
-#define COX_NDUMMY 8 /* dummy slots J..J+7 of the hard-call kernel (<= COX_BLOCK, a power of 2) */
+#define COX_NDUMMY 8 /* dummy slots J..J+7 of the per-variant kernel (a power of 2) */
 
 struct cox_null_t {
     int n, k, ns, J, n_geno, n_event, iter;
@@ -65,7 +64,8 @@ struct cox_null_t {
 struct cox_ws_t {
     int n, k, J;
     double *x;          /* n: the variant in model order */
-    double *xt;         /* n: the carriers' variant values, then covariate-adjusted (SPA) */
+    double *xt;         /* n: the carriers' variant values, then covariate-adjusted (SPA); then
+                           n_geno + 8: a dosage variant's listed values */
     int *ci;            /* n: the carriers' sample indices, then their grid cells (SPA) */
     double *s1, *d1;    /* J */
     double *xm;         /* n*(k+1) design of the full fit */
@@ -75,8 +75,8 @@ struct cox_ws_t {
     double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
     double *zb;         /* nz */
     double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
-    double *sb, *db;    /* COX_BLOCK * J: block risk-set / death sums */
-    double *acc;        /* COX_BLOCK * (k + 2): U, lin, cross */
+    double *sb, *db;    /* J + COX_NDUMMY: a variant's risk-set / death sums (difference arrays) */
+    double *acc;        /* k + 2: U, lin, cross */
     int *gl;            /* n_geno + 8: the genotype columns a hard-call variant visits */
 };
 

@@ -370,7 +370,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     const int n = nm->n, k = nm->k, p = k + 1, J = nm->J, m = cox_eval_width(p);
     ws->n = n; ws->k = k; ws->J = J;
     ws->x = xcalloc(n, sizeof(double), &bad);
-    ws->xt = xcalloc(n, sizeof(double), &bad);
+    ws->xt = xcalloc((size_t)n + nm->n_geno + 8, sizeof(double), &bad);
     ws->ci = xcalloc(n, sizeof(int), &bad);
     ws->s1 = xcalloc(J, sizeof(double), &bad);
     ws->d1 = xcalloc(J, sizeof(double), &bad);
@@ -385,9 +385,9 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->u1 = xcalloc(p, sizeof(double), &bad);
     ws->zb = xcalloc(nm->nz + 1, sizeof(double), &bad);
     ws->bin = xcalloc(2 * COX_SPA_NBIN, sizeof(double), &bad);
-    ws->sb = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
-    ws->db = xcalloc((size_t)COX_BLOCK * (J + 1), sizeof(double), &bad);
-    ws->acc = xcalloc((size_t)COX_BLOCK * (k + 2), sizeof(double), &bad);
+    ws->sb = xcalloc((size_t)J + COX_NDUMMY, sizeof(double), &bad);
+    ws->db = xcalloc((size_t)J + COX_NDUMMY, sizeof(double), &bad);
+    ws->acc = xcalloc((size_t)k + 2, sizeof(double), &bad);
     ws->gl = xcalloc((size_t)nm->n_geno + 8, sizeof(int), &bad);
     if (bad) {
         cox_ws_free(ws);

@@ -336,11 +336,13 @@ static void count_codes(const cox_null_t *nm, const uint8_t *g, long cnt[4])
     cnt[0] = nm->n - c[1] - c[2] - c[3];
 }
 
-/* The sums of one variant over its visited columns list[0..nl): out = U, lin, cross[0..K). Inlined
- * with a constant K (the common covariate counts) so that the accumulators stay in registers. */
+/* The sums of one variant over its visited columns list[0..nl): out = U, lin, cross[0..K). The value
+ * of column list[p] is lut[g[list[p]]] (hard calls, HARD = 1) or xv[p] (dosages). Inlined with
+ * constants K (the common covariate counts) and HARD so that the accumulators stay in registers. */
 #define GT_KMAX 8
-static inline __attribute__((always_inline)) void visit_cols(const int K, const cox_null_t *nm,
-                                                             const int *list, int nl,
+static inline __attribute__((always_inline)) void visit_cols(const int K, const int HARD,
+                                                             const cox_null_t *nm, const int *list,
+                                                             const double *xv, int nl,
                                                              const uint8_t *g, const double *lut,
                                                              double *restrict s1,
                                                              double *restrict d1, double *out)
@@ -351,7 +353,7 @@ static inline __attribute__((always_inline)) void visit_cols(const int K, const 
     double U = 0, lin = 0, cr[GT_KMAX] = {0};
     for (int p = 0; p < nl; p++) {
         const size_t j = (size_t)list[p];
-        const double x = lut[g[j]], *r = gk + j * kw;
+        const double x = HARD ? lut[g[j]] : xv[p], *r = gk + j * kw;
         const int32_t *sl = gks + 4 * j;
         U += x * r[0];
         lin += x * x * r[1];
@@ -367,15 +369,15 @@ static inline __attribute__((always_inline)) void visit_cols(const int K, const 
 }
 
 /* the same for any k, accumulating cross in memory */
-static void visit_cols_any(const cox_null_t *nm, const int *list, int nl, const uint8_t *g,
-                           const double *lut, double *restrict s1, double *restrict d1,
-                           double *restrict out)
+static void visit_cols_any(const cox_null_t *nm, const int *list, const double *xv, int nl,
+                           const uint8_t *g, const double *lut, double *restrict s1,
+                           double *restrict d1, double *restrict out)
 {
     const int k = nm->k, kw = nm->gkw;
     memset(out, 0, sizeof(double) * (k + 2));
     for (int p = 0; p < nl; p++) {
         const size_t j = (size_t)list[p];
-        const double x = lut[g[j]], *r = nm->gk + j * kw;
+        const double x = xv ? xv[p] : lut[g[j]], *r = nm->gk + j * kw;
         const int32_t *sl = nm->gks + 4 * j;
         out[0] += x * r[0];
         out[1] += x * x * r[1];
@@ -387,13 +389,36 @@ static void visit_cols_any(const cox_null_t *nm, const int *list, int nl, const 
     }
 }
 
+/* U, lin and cross of the listed columns into ws->acc, risk-set sums into ws->sb/db (zeroed here);
+ * xv NULL: hard calls g through lut */
+static void visit(const cox_null_t *nm, cox_ws_t *ws, const int *list, const double *xv, int nl,
+                  const uint8_t *g, const double *lut)
+{
+    double *s1 = ws->sb, *d1 = ws->db, *acc = ws->acc;
+    memset(s1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
+    memset(d1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
+    if (nm->k > GT_KMAX) {
+        visit_cols_any(nm, list, xv, nl, g, lut, s1, d1, acc);
+        return;
+    }
+#define K_CASE(K)                                                                                 \
+    case K:                                                                                       \
+        if (xv) visit_cols(K, 0, nm, list, xv, nl, g, lut, s1, d1, acc);                          \
+        else visit_cols(K, 1, nm, list, xv, nl, g, lut, s1, d1, acc);                             \
+        break;
+    switch (nm->k) {
+    K_CASE(0) K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7) K_CASE(8)
+    }
+#undef K_CASE
+}
+
 /* One hard-call variant: visits only the columns whose (flipped) value is not 0, found eight bytes at
  * a time, and reads the model data of a column from one row of nm->gk (columns outside the model
  * have zero rows and dummy slots, so they need no test). */
 static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const uint8_t *g,
                      cox_result_t *res)
 {
-    const int ng = nm->n_geno, k = nm->k, J = nm->J;
+    const int ng = nm->n_geno, k = nm->k;
     long cnt[4];
     count_codes(nm, g, cnt);
     const long nobs = nm->n - cnt[3];
@@ -403,9 +428,6 @@ static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     double lut[4] = {0, 1, 2, mi};
     if (flip) lut[0] = 2, lut[2] = 0;
     const uint64_t zpat = flip ? 2 * ONES : 0;
-    double *s1 = ws->sb, *d1 = ws->db, *acc = ws->acc;
-    memset(s1, 0, sizeof(double) * (J + COX_NDUMMY));
-    memset(d1, 0, sizeof(double) * (J + COX_NDUMMY));
     /* the columns to visit, eight at a time without a branch per column: the bit mask of the
      * non-zero bytes indexes their positions (codes are 0..3, so a byte is non-zero iff one of its
      * two low bits is); with few non-zero columns the zero words are skipped first */
@@ -421,64 +443,74 @@ static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     }
     for (; j < ng; j++)
         if (g[j] != (uint8_t)zpat) list[nl++] = j;
-    switch (k) {
-#define K_CASE(K) case K: visit_cols(K, nm, list, nl, g, lut, s1, d1, acc); break;
-    K_CASE(0) K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7) K_CASE(8)
-#undef K_CASE
-    default: visit_cols_any(nm, list, nl, g, lut, s1, d1, acc);
-    }
-    double V = finish_v(acc[1], quad_form(nm, s1, d1), acc + 2, k);
+    visit(nm, ws, list, NULL, nl, g, lut);
+    const double *acc = ws->acc;
+    double V = finish_v(acc[1], quad_form(nm, ws->sb, ws->db), acc + 2, k);
     finish_test(nm, ws, o, flip, (int)cnt[3], mean, acc[0], V, g, GK_U8, res);
 }
 
-/* B <= COX_BLOCK dosage variants (NaN = missing) in one pass over the per-sample records */
-static void block_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int B,
-                     const float *const *g, cox_result_t *res)
+/* The columns of a dosage row whose value is not 0 (NaN included), with their values; returns their
+ * number. Branch-free: every column is written, the count moves only past the listed ones. */
+static int list_ds(const float *g, int ng, int flip, int *list, double *xv)
 {
-    const int n = nm->n, k = nm->k, J = nm->J, *gi = nm->gidx;
-    double mean[COX_BLOCK], mi[COX_BLOCK];
-    int flip[COX_BLOCK], miss[COX_BLOCK];
-    for (int v = 0; v < B; v++) {
-        double sum = 0;
-        int ms = 0;
-        for (int i = 0; i < n; i++) {
-            float d = g[v][gi ? gi[i] : i];
-            if (isnan(d)) ms++;
-            else sum += d;
+    int nl = 0;
+    if (flip)
+        for (int j = 0; j < ng; j++) {
+            const double x = 2.0 - g[j];
+            list[nl] = j;
+            xv[nl] = x;
+            nl += x != 0;
         }
-        mean[v] = ms < n ? sum / (n - ms) : 0;
-        miss[v] = ms;
-        flip[v] = mean[v] > 1;
-        mi[v] = flip[v] ? 2 - mean[v] : mean[v];
-    }
-    double *sb = ws->sb, *db = ws->db, *acc = ws->acc;
-    const int ka = k + 2, J1 = J + 1;
-    memset(sb, 0, sizeof(double) * (size_t)B * J1);
-    memset(db, 0, sizeof(double) * (size_t)B * J1);
-    memset(acc, 0, sizeof(double) * (size_t)B * ka);
-    for (int i = 0; i < n; i++) {
-        const int gidx = gi ? gi[i] : i;
-        const cox_rec_t *r = &nm->rec[i];
-        const double *h = nm->ht + (size_t)i * k;
-        for (int v = 0; v < B; v++) {
-            float d = g[v][gidx];
-            double x = isnan(d) ? mi[v] : flip[v] ? 2.0 - d : (double)d;
-            if (x == 0) continue;
-            double *a = acc + v * ka;
-            a[0] += x * r->m;
-            a[1] += x * x * r->e;
-            for (int q = 0; q < k; q++) a[2 + q] += x * h[q];
-            double wx = r->w * x, *s1 = sb + (size_t)v * J1;
-            s1[r->iadd] += wx;
-            s1[r->isub] -= wx;
-            db[(size_t)v * J1 + r->idth] += wx;
+    else
+        for (int j = 0; j < ng; j++) {
+            const double x = g[j];
+            list[nl] = j;
+            xv[nl] = x;
+            nl += x != 0;
         }
+    return nl;
+}
+
+/* One dosage variant (NaN = missing): the columns whose (flipped, imputed) value is not 0 are listed
+ * with their values, then visited as the hard calls are. One pass over the row unless the ALT allele
+ * is the major one (then a second, flipped). */
+static void score_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const float *g,
+                     cox_result_t *res)
+{
+    const int ng = nm->n_geno, k = nm->k;
+    int *list = ws->gl;
+    double *xv = ws->xt + nm->n; /* n_geno doubles past the SPA's n */
+    int nl = list_ds(g, ng, 0, list, xv);
+    double sum[4] = {0, 0, 0, 0}; /* the non-zero values are the whole sum */
+    long miss = 0;
+    int p = 0;
+    for (; p + 4 <= nl; p += 4)
+        for (int q = 0; q < 4; q++) {
+            const double x = xv[p + q];
+            miss += isnan(x);
+            sum[q] += isnan(x) ? 0 : x;
+        }
+    for (; p < nl; p++) {
+        miss += isnan(xv[p]);
+        sum[0] += isnan(xv[p]) ? 0 : xv[p];
     }
-    for (int v = 0; v < B; v++) {
-        const double *a = acc + v * ka;
-        double V = finish_v(a[1], quad_form(nm, sb + (size_t)v * J1, db + (size_t)v * J1), a + 2, k);
-        finish_test(nm, ws, o, flip[v], miss[v], mean[v], a[0], V, g[v], GK_F32, &res[v]);
+    double tot = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    for (int e = 0; e < nm->ngex; e++) { /* minus the columns outside the model */
+        const float d = g[nm->gex[e]];
+        miss -= isnan(d);
+        tot -= isnan(d) ? 0 : d;
     }
+    const double mean = miss < nm->n ? tot / (nm->n - miss) : 0;
+    const int flip = mean > 1;
+    const double mi = flip ? 2 - mean : mean;
+    if (flip) nl = list_ds(g, ng, 1, list, xv);
+    if (miss || nm->ngex)
+        for (p = 0; p < nl; p++)
+            if (isnan(xv[p])) xv[p] = mi;
+    visit(nm, ws, list, xv, nl, NULL, NULL);
+    const double *acc = ws->acc;
+    double V = finish_v(acc[1], quad_form(nm, ws->sb, ws->db), acc + 2, k);
+    finish_test(nm, ws, o, flip, (int)miss, mean, acc[0], V, g, GK_F32, res);
 }
 
 int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
@@ -489,14 +521,9 @@ int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *
     if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
         return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
                         nvar, stride, nm->n_geno);
-    for (int v0 = 0; v0 < nvar; v0 += COX_BLOCK) {
-        int B = nvar - v0 < COX_BLOCK ? nvar - v0 : COX_BLOCK;
-        const float *g[COX_BLOCK];
-        for (int v = 0; v < B; v++) {
-            g[v] = ds + (size_t)(v0 + v) * stride;
-            result_reset(&res[v0 + v]);
-        }
-        block_ds(nm, ws, o, B, g, res + v0);
+    for (int v = 0; v < nvar; v++) {
+        result_reset(&res[v]);
+        score_ds(nm, ws, o, ds + (size_t)v * stride, &res[v]);
     }
     return 0;
 }

@@ -519,15 +519,57 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws)
     free(ws);
 }
 
+/* Block blk of dataset d decoded into ws->g[d] (kept: the next batch usually reads it again). */
+static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int32_t blk, int want_ds)
+{
+    if (ws->cached[d] == blk && (!want_ds || ws->cached_ds[d])) return 0;
+    const bcms_dataset_t *dd = rd->ds[d];
+    char what[256];
+    int rc;
+    snprintf(what, sizeof what, "%s: dataset %u (%s) block %d (genotypes)", bcms_store_path(rd->st), dd->id,
+             dd->cohort, blk);
+    ws->cached[d] = -1;
+    if ((rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->raw,
+                                what)) ||
+        (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
+                             want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
+        return rc;
+    ws->cached[d] = blk;
+    ws->cached_ds[d] = want_ds;
+    return 0;
+}
+
+/* Batch b as rows of one decoded block, without a copy: one dataset, every one of its samples
+ * selected in their order, the batch's variants consecutive rows of one block, none flipped, and
+ * dosages stored when asked for. Returns 1 (pointers set), 0 (not this case) or an error. */
+static int batch_in_place(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t first, uint32_t nv,
+                          const uint8_t **codes, const float **ds)
+{
+    if (rd->nds != 1 || !rd->sel_run || !rd->sel_run[0] || rd->nsel_d[0] != rd->nsel || rd->sel_col[0][0] != 0 ||
+        rd->sel_out[0][0] != 0 || rd->nsel != rd->ds[0]->nsamples || (ds && !(rd->ds[0]->flags & BCMS_DS_HAS_DS)))
+        return 0;
+    const int32_t blk = rd->loc_block[first];
+    const uint32_t row0 = rd->loc_row[first];
+    if (blk < 0) return 0;
+    for (uint32_t i = 0; i < nv; i++)
+        if (rd->loc_block[first + i] != blk || rd->loc_row[first + i] != row0 + i || rd->flip[first + i]) return 0;
+    int rc = load_block(rd, ws, 0, blk, ds != NULL);
+    if (rc) return rc;
+    const bcms_gtblock_t *g = &ws->g[0];
+    *codes = g->codes + (size_t)row0 * g->nsamp;
+    if (ds) *ds = g->ds + (size_t)row0 * g->nsamp;
+    return 1;
+}
+
 int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **codes,
                       const float **ds)
 {
     uint64_t first;
     uint32_t nv, n = rd->nsel;
     size_t cells;
-    char what[256];
     int rc;
     bcms_reader_batch_range(rd, b, &first, &nv);
+    if ((rc = batch_in_place(rd, ws, first, nv, codes, ds))) return rc < 0 ? rc : 0;
     cells = (size_t)nv * n;
     if (cells + 1 > ws->cap) {
         uint8_t *c = realloc(ws->codes, cells + 1);
@@ -557,19 +599,7 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
                 continue;
             }
             int want_ds = ds && (rd->ds[d]->flags & BCMS_DS_HAS_DS);
-            if (ws->cached[d] != blk || (want_ds && !ws->cached_ds[d])) {
-                const bcms_dataset_t *dd = rd->ds[d];
-                snprintf(what, sizeof what, "%s: dataset %u (%s) block %d (genotypes)", bcms_store_path(rd->st), dd->id,
-                         dd->cohort, blk);
-                ws->cached[d] = -1;
-                if ((rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->raw,
-                                            what)) ||
-                    (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
-                                         want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
-                    return rc;
-                ws->cached[d] = blk;
-                ws->cached_ds[d] = want_ds;
-            }
+            if ((rc = load_block(rd, ws, d, blk, want_ds))) return rc;
             const bcms_gtblock_t *g = &ws->g[d];
             uint32_t row = rd->loc_row[vi * rd->nds + d];
             const uint8_t *src = g->codes + (size_t)row * g->nsamp;
@@ -586,7 +616,14 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
             else
                 for (uint32_t k = 0; k < m; k++) out[oi[k]] = src[col[k]];
             if (dout) {
-                if (want_ds) {
+                if (want_ds && rd->sel_run[d]) {
+                    const float *fs = g->ds + (size_t)row * g->nsamp + col[0];
+                    float *o = dout + oi[0];
+                    if (flip)
+                        for (uint32_t k = 0; k < m; k++) o[k] = 2.0f - fs[k];
+                    else
+                        memcpy(o, fs, sizeof *o * m);
+                } else if (want_ds) {
                     const float *fs = g->ds + (size_t)row * g->nsamp;
                     for (uint32_t k = 0; k < m; k++) dout[oi[k]] = flip ? 2.0f - fs[col[k]] : fs[col[k]];
                 } else {

@@ -11,7 +11,8 @@
  * 4. null calibration: 5,000 samples, 80% censoring, 20,000 common + 20,000 MAF < 1% null variants:
  *    lambda GC in [0.95, 1.05] for each group (SPA on), and the rare group's count of p < 1e-3 within
  *    [1/4, 2] x expected (the plain normal score test fails this: 2.5-3 x).
- * 5. the hard-call kernel against the double path on the same variants (see test_kernel_paths). */
+ * 5. the hard-call and dosage kernels against the double path on the same variants (see
+ *    test_kernel_paths). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,8 +751,28 @@ static void test_kernel_paths(void)
             if (r->fitted && rx.fitted && r->fit_status == 0) e = fmax(e, relerr(r->beta, rx.beta));
             worst = fmax(worst, e);
         }
+        /* the dosage kernel on the same variants, hets as 0.9, a few other doses, NaN missing */
+        float *ds = malloc(sizeof(float) * (size_t)nv * ng);
+        for (size_t q2 = 0; q2 < (size_t)nv * ng; q2++) {
+            uint8_t gq = gt[q2];
+            ds[q2] = gq == 3 ? NAN : gq == 1 ? 0.9f : gq == 2 && q2 % 7 == 0 ? 1.75f : (float)gq;
+        }
+        cox_test_dosage_block(nm, ws, &o, nv, ds, ng, rb);
+        double worst_ds = 0;
+        for (int v = 0; v < nv; v++) {
+            for (int j = 0; j < ng; j++) x[j] = ds[(size_t)v * ng + j];
+            cox_test_x(nm, ws, &o, x, &rx);
+            const cox_result_t *r = &rb[v];
+            CHECK(r->score_status == rx.score_status && r->n_miss == rx.n_miss, "dosage k=%d variant %d", k, v);
+            if (r->score_status || rx.score_status) continue;
+            double e = fmax(fmax(relerr(r->u, rx.u), relerr(r->v, rx.v)),
+                            fmax(relerr(r->p, rx.p), relerr(r->af, rx.af)));
+            worst_ds = fmax(worst_ds, e);
+        }
+        free(ds);
+        CHECK(worst_ds < 1e-9, "kernel paths k=%d: dosage kernel vs double path: %.3g", k, worst_ds);
         printf("kernel paths k=%d: %d variants (%d monomorphic, %d SPA, %d refitted), max rel diff "
-               "%.3g\n", k, nv, nflag, nspa, nfit, worst);
+               "%.3g (dosages %.3g)\n", k, nv, nflag, nspa, nfit, worst, worst_ds);
         CHECK(worst < 1e-9, "kernel paths k=%d: hard-call kernel vs double path: %.3g", k, worst);
         CHECK(nflag == nmono && nmono >= 2 * (nv / 16), "kernel paths k=%d: %d flagged, %d monomorphic",
               k, nflag, nmono);
