@@ -19,6 +19,7 @@
 #include "covar.h"
 #include "err.h"
 #include "glm.h"
+#include "outfile.h"
 #include "bcms_version.h"
 
 void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
@@ -142,12 +143,6 @@ static void put_num(kstring_t *s, double x)
 {
     if (isnan(x) || isinf(x)) kputs("NA", s);
     else ksprintf(s, "%.8g", x);
-}
-
-static int is_gz(const char *path)
-{
-    size_t l = strlen(path);
-    return l > 3 && !strcmp(path + l - 3, ".gz");
 }
 
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
@@ -494,7 +489,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (!(out = bgzf_open(tmp, is_gz(o->out) ? "wg" : "wu"))) {
+    if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
         goto done;
     }

@@ -11,6 +11,7 @@
 
 #include "assoc.h"
 #include "err.h"
+#include "outfile.h"
 
 typedef struct {
     int k, n, complete;
@@ -49,7 +50,6 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
     BGZF *fo = NULL;
     kstring_t line = {0, 0, NULL}, hdr = {0, 0, NULL};
     char *tmp = NULL;
-    size_t ol = strlen(out);
     if (!ci || !order) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -86,7 +86,7 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (!(fo = bgzf_open(tmp, ol > 3 && !strcmp(out + ol - 3, ".gz") ? "wg" : "wu"))) {
+    if (!(fo = bgzf_open(tmp, bcms_out_is_gz(out) ? "wg" : "wu"))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "clinical.h"
+#include "outfile.h"
 #include "err.h"
 
 void clin_opts_init(clin_opts_t *o)
@@ -151,7 +152,7 @@ int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *pa
         umask(um);
         if (fchmod(fd, 0666 & ~um)) bcms_log(BCMS_LOG_WARN, "%s: cannot set file permissions", tmp);
     }
-    if (plen > 3 && !strcmp(path + plen - 3, ".gz")) {
+    if (bcms_out_is_gz(path)) {
         gzFile gz = gzdopen(fd, "wb6");
         fd = -1; /* owned by gz now, closed by gzclose even on failure */
         if (!gz || gzwrite(gz, buf, (unsigned)len) != (int)len || gzclose(gz) != Z_OK) ret = BCMS_EIO;

@@ -7,6 +7,7 @@
 
 #include "dataset.h"
 #include "err.h"
+#include "outfile.h"
 #include "freq.h"
 #include "hwe.h"
 #include "region.h"
@@ -27,7 +28,6 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     bcms_codec_t *codec = bcms_codec_new(1);
     kstring_t raw = {0, 0, NULL}, line = {0, 0, NULL};
     bcms_sites_t sites = {0};
-    size_t ol = strlen(o->out);
 
     if (!codec) return BCMS_ENOMEM;
     if ((rc = bcms_regions_parse(o->regions, &rg))) goto done;
@@ -47,7 +47,7 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
         rc = bcms_err(BCMS_ENOTFOUND, "the store has no datasets yet; import a VCF first");
         goto done;
     }
-    gz = ol > 3 && !strcmp(o->out + ol - 3, ".gz");
+    gz = bcms_out_is_gz(o->out);
     if (!(out = bgzf_open(o->out, gz ? "wg" : "wu"))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
         goto done;
