@@ -59,6 +59,8 @@ struct cox_null_t {
     int32_t *gks;               /* n_geno * 4: iadd, isub, idth (a dummy slot >= J: none), unused */
     int *gex, ngex;             /* the genotype columns outside the model */
     uint8_t gpos[256][9];       /* the positions of the set bits of a byte, then their number */
+    double *qap;                /* J + 1: qap[j] = qa[0] + ... + qa[j-1] (sparse quadratic form) */
+    int *jstrat;                /* J: the stratum of event time j */
 };
 
 struct cox_ws_t {
@@ -75,7 +77,9 @@ struct cox_ws_t {
     double *b0, *b1, *var1, *u1; /* k+1, k+1, (k+1)^2, k+1 */
     double *zb;         /* nz */
     double *bin;        /* 2 * COX_SPA_NBIN: binned carriers of the SPA's Newton start */
-    double *sb, *db;    /* J + COX_NDUMMY: a variant's risk-set / death sums (difference arrays) */
+    double *sb, *db;    /* J + COX_NDUMMY: a variant's risk-set / death sums (difference arrays);
+                           all 0 between variants */
+    uint64_t *tb;       /* (J + COX_NDUMMY + 63) / 64 words: the slots a sparse variant touched */
     double *acc;        /* k + 2: U, lin, cross */
     int *gl;            /* n_geno + 8: the genotype columns a hard-call variant visits */
 };

@@ -49,7 +49,7 @@ void cox_null_free(cox_null_t *nm)
     free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
     free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->beta); free(nm->var);
     free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
-    free(nm->gk); free(nm->gks); free(nm->gex);
+    free(nm->gk); free(nm->gks); free(nm->gex); free(nm->qap); free(nm->jstrat);
     free(nm->cell); free(nm->zzinv);
     free(nm);
 }
@@ -357,7 +357,7 @@ void cox_ws_free(cox_ws_t *ws)
     if (!ws) return;
     free(ws->x); free(ws->xt); free(ws->ci); free(ws->s1); free(ws->d1); free(ws->xm); free(ws->mask);
     free(ws->rbuf); free(ws->dbuf); free(ws->scr); free(ws->b0); free(ws->b1); free(ws->var1);
-    free(ws->u1); free(ws->zb); free(ws->bin); free(ws->sb); free(ws->db); free(ws->acc); free(ws->gl);
+    free(ws->u1); free(ws->zb); free(ws->bin); free(ws->sb); free(ws->db); free(ws->acc); free(ws->gl); free(ws->tb);
     free(ws);
 }
 
@@ -389,6 +389,7 @@ int cox_ws_alloc(const cox_null_t *nm, cox_ws_t **out)
     ws->db = xcalloc((size_t)J + COX_NDUMMY, sizeof(double), &bad);
     ws->acc = xcalloc((size_t)k + 2, sizeof(double), &bad);
     ws->gl = xcalloc((size_t)nm->n_geno + 8, sizeof(int), &bad);
+    ws->tb = xcalloc(((size_t)J + COX_NDUMMY + 63) / 64, sizeof(uint64_t), &bad);
     if (bad) {
         cox_ws_free(ws);
         return bcms_err(BCMS_ENOMEM, "cox workspace: out of memory (n = %d)", n);

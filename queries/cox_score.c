@@ -134,6 +134,40 @@ static double quad_form(const cox_null_t *nm, const double *s1, const double *d1
     return quad;
 }
 
+/* The same sum from the slots a variant touched (bits of tb, slots >= J are dummies): the suffix sum
+ * is constant between touched slots, where only the qa term is left, summed by the prefix sums
+ * qap. Reads and zeroes the touched entries of s1, d1 and tb, so all three are 0 afterwards. */
+static double quad_sparse(const cox_null_t *nm, double *s1, double *d1, uint64_t *tb)
+{
+    const int J = nm->J, *js = nm->jstrat, *sofs = nm->sofs;
+    const double *qap = nm->qap, *qa = nm->qa, *qb = nm->qb, *qc = nm->qc;
+    double quad = 0, acc = 0;
+    int prev = -1, cs = -1; /* the last touched slot (above the current one) and its stratum */
+    for (int w = (J + COX_NDUMMY - 1) / 64; w >= 0; w--) {
+        uint64_t bits = tb[w];
+        tb[w] = 0;
+        while (bits) {
+            const int b = 63 - __builtin_clzll(bits), j = w * 64 + b;
+            bits &= ~(1ULL << b);
+            if (j >= J) { /* a dummy slot */
+                s1[j] = d1[j] = 0;
+                continue;
+            }
+            const int st = js[j];
+            if (prev >= 0) /* the untouched slots below prev: down to j, or to the end of its stratum */
+                quad += acc * acc * (qap[prev] - qap[st == cs ? j + 1 : sofs[cs]]);
+            if (st != cs) acc = 0, cs = st;
+            acc += s1[j];
+            const double dj = d1[j];
+            s1[j] = d1[j] = 0;
+            quad += qa[j] * acc * acc - 2 * qb[j] * acc * dj + qc[j] * dj * dj;
+            prev = j;
+        }
+    }
+    if (prev >= 0) quad += acc * acc * (qap[prev] - qap[sofs[cs]]);
+    return quad;
+}
+
 static double finish_v(double lin, double quad, const double *cross, int k)
 {
     double c2 = 0;
@@ -271,6 +305,14 @@ int cox_gk_init(cox_null_t *nm)
     nm->ngex = 0;
     for (int j = 0; j < ng; j++)
         if (owner[j] < 0) nm->gex[nm->ngex++] = j;
+    if (!(nm->qap = malloc(sizeof(double) * ((size_t)J + 1))) || !(nm->jstrat = malloc(sizeof(int) * ((size_t)J + 1)))) {
+        free(owner);
+        return bcms_err(BCMS_ENOMEM, "cox null model: out of memory (%d event times)", J);
+    }
+    nm->qap[0] = 0;
+    for (int j = 0; j < J; j++) nm->qap[j + 1] = nm->qap[j] + nm->qa[j];
+    for (int s = 0; s < nm->ns; s++)
+        for (int j = nm->sofs[s]; j < nm->sofs[s + 1]; j++) nm->jstrat[j] = s;
     for (int mk = 0; mk < 256; mk++) { /* the set bits of mk, then their number */
         int c = 0;
         memset(nm->gpos[mk], 0, 9);
@@ -391,27 +433,38 @@ static void visit_cols_any(const cox_null_t *nm, const int *list, const double *
     }
 }
 
-/* U, lin and cross of the listed columns into ws->acc, risk-set sums into ws->sb/db (zeroed here);
- * xv NULL: hard calls g through lut */
-static void visit(const cox_null_t *nm, cox_ws_t *ws, const int *list, const double *xv, int nl,
-                  const uint8_t *g, const double *lut)
+/* U, lin and cross of the listed columns into ws->acc; returns the quadratic form of their risk-set
+ * sums (ws->sb/db, 0 before and after). xv NULL: hard calls g through lut. A variant with few
+ * listed columns marks the slots it touches and sums over those only (no O(J) pass). */
+static double visit(const cox_null_t *nm, cox_ws_t *ws, const int *list, const double *xv, int nl,
+                    const uint8_t *g, const double *lut)
 {
     double *s1 = ws->sb, *d1 = ws->db, *acc = ws->acc;
-    memset(s1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
-    memset(d1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
     if (nm->k > GT_KMAX) {
         visit_cols_any(nm, list, xv, nl, g, lut, s1, d1, acc);
-        return;
-    }
+    } else {
 #define K_CASE(K)                                                                                 \
     case K:                                                                                       \
         if (xv) visit_cols(K, 0, nm, list, xv, nl, g, lut, s1, d1, acc);                          \
         else visit_cols(K, 1, nm, list, xv, nl, g, lut, s1, d1, acc);                             \
         break;
-    switch (nm->k) {
-    K_CASE(0) K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7) K_CASE(8)
-    }
+        switch (nm->k) {
+        K_CASE(0) K_CASE(1) K_CASE(2) K_CASE(3) K_CASE(4) K_CASE(5) K_CASE(6) K_CASE(7) K_CASE(8)
+        }
 #undef K_CASE
+    }
+    if ((long)nl * 6 < nm->J) { /* at most 3 nl touched slots, under half of them */
+        uint64_t *tb = ws->tb;
+        for (int p = 0; p < nl; p++) {
+            const int32_t *sl = nm->gks + 4 * (size_t)list[p];
+            for (int q = 0; q < 3; q++) tb[sl[q] >> 6] |= 1ULL << (sl[q] & 63);
+        }
+        return quad_sparse(nm, s1, d1, tb);
+    }
+    double quad = quad_form(nm, s1, d1);
+    memset(s1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
+    memset(d1, 0, sizeof(double) * (nm->J + COX_NDUMMY));
+    return quad;
 }
 
 /* One hard-call variant: visits only the columns whose (flipped) value is not 0, found eight bytes at
@@ -445,9 +498,8 @@ static void score_gt(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     }
     for (; j < ng; j++)
         if (g[j] != (uint8_t)zpat) list[nl++] = j;
-    visit(nm, ws, list, NULL, nl, g, lut);
-    const double *acc = ws->acc;
-    double V = finish_v(acc[1], quad_form(nm, ws->sb, ws->db), acc + 2, k);
+    const double quad = visit(nm, ws, list, NULL, nl, g, lut), *acc = ws->acc;
+    double V = finish_v(acc[1], quad, acc + 2, k);
     finish_test(nm, ws, o, flip, (int)cnt[3], mean, acc[0], V, g, GK_U8, res);
 }
 
@@ -509,9 +561,8 @@ static void score_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     if (miss || nm->ngex)
         for (p = 0; p < nl; p++)
             if (isnan(xv[p])) xv[p] = mi;
-    visit(nm, ws, list, xv, nl, NULL, NULL);
-    const double *acc = ws->acc;
-    double V = finish_v(acc[1], quad_form(nm, ws->sb, ws->db), acc + 2, k);
+    const double quad = visit(nm, ws, list, xv, nl, NULL, NULL), *acc = ws->acc;
+    double V = finish_v(acc[1], quad, acc + 2, k);
     finish_test(nm, ws, o, flip, (int)miss, mean, acc[0], V, g, GK_F32, res);
 }
 

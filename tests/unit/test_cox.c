@@ -705,6 +705,8 @@ static void test_kernel_paths(void)
             double u = unif();
             gt[(size_t)v * ng + j] = unif() < miss ? 3 : u < p0 ? 0 : u < p1 ? 1 : 2;
         }
+        if (v % 16 == 13) /* a handful of carriers: the sparse risk-set sums */
+            for (int j = 0; j < ng; j++) gt[(size_t)v * ng + j] = j % 97 == v % 7 ? 1 + (j & 1) : 0;
     }
     for (int q = 0; q < 3; q++) {
         const int k = ks[q];
