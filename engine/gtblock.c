@@ -217,15 +217,11 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
         }
         if (e) return BCMS_ENOMEM;
     }
-    if (ds) {
+    if (ds) { /* the dosages that are not the hard call's, each quantised once: the entries are
+               * written first, then their count is put in front of them */
         uint32_t cnt = 0, prev = 0;
+        const size_t start = out->l;
         int e = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            uint16_t q = ds_quant(ds[i]);
-            uint16_t hard = codes[i] == 3 ? BCMS_DS_MISSING : (uint16_t)(codes[i] * 30000u);
-            cnt += q != hard;
-        }
-        e |= buf_varint(out, cnt);
         for (uint32_t i = 0; i < n && !e; i++) {
             uint16_t q = ds_quant(ds[i]);
             uint16_t hard = codes[i] == 3 ? BCMS_DS_MISSING : (uint16_t)(codes[i] * 30000u);
@@ -233,8 +229,13 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
             uint8_t b[2] = {(uint8_t)(q >> 8), (uint8_t)q};
             e |= buf_varint(out, i - prev) | buf_put(out, b, 2);
             prev = i;
+            cnt++;
         }
-        if (e) return BCMS_ENOMEM;
+        uint8_t vb[10];
+        const size_t vl = (size_t)(varint_write(vb, cnt) - vb);
+        if (e || buf_put(out, vb, vl)) return BCMS_ENOMEM; /* room for the count */
+        memmove(out->s + start + vl, out->s + start, out->l - vl - start);
+        memcpy(out->s + start, vb, vl);
     }
     return 0;
 }
