@@ -277,15 +277,12 @@ static int grow(void **p, size_t *m, size_t need, size_t elt)
     return 0;
 }
 
-/* 8 bits -> 4 codes, little-endian packed into a uint32 */
-static uint32_t dense_lut[256];
+/* 8 bits -> the 4 codes they pack, as 4 bytes (sample i at bits 2*(i%4); any host byte order) */
+static uint8_t dense_lut[256][4];
 static void dense_lut_init(void)
 {
-    for (int b = 0; b < 256; b++) {
-        uint32_t v = 0;
-        for (int k = 0; k < 4; k++) v |= (uint32_t)((b >> (2 * k)) & 3) << (8 * k);
-        dense_lut[b] = v;
-    }
+    for (int b = 0; b < 256; b++)
+        for (int k = 0; k < 4; k++) dense_lut[b][k] = (uint8_t)((b >> (2 * k)) & 3);
 }
 
 int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int want, bcms_gtblock_t *g,
@@ -348,7 +345,7 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
         } else {
             if (!rd_need(&r, dense_len)) goto bad;
             uint32_t i = 0;
-            for (; i + 4 <= nsamp; i += 4) memcpy(c + i, &dense_lut[r.p[i >> 2]], 4);
+            for (; i + 4 <= nsamp; i += 4) memcpy(c + i, dense_lut[r.p[i >> 2]], 4);
             for (; i < nsamp; i++) c[i] = (r.p[i >> 2] >> ((i & 3) << 1)) & 3;
             r.p += dense_len;
         }
