@@ -33,7 +33,7 @@ static void usage(FILE *fp)
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
-            "  --threads N           default: all cores\n"
+            "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
             "                        where no import runs at the same time)\n");
 }

@@ -18,7 +18,7 @@ static void usage(FILE *fp)
                 "a bad record leaves the store exactly as it was.\n\n"
                 "Options:\n"
                 "  --cohort NAME     dataset name (default: file name without extensions)\n"
-                "  --threads N       worker threads (default: all cores)\n"
+                "  --threads N       worker threads (default: OMP_NUM_THREADS if set, else all cores)\n"
                 "  --force           import even if this file was imported before\n"
                 "  --level N         DEFLATE level of blocks, 1..12 (default 4)\n"
                 "  -q, --quiet       no progress lines\n");

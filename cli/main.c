@@ -57,14 +57,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+/* The default thread count: OMP_NUM_THREADS when set (what a cluster job script exports, e.g. from
+ * SLURM_CPUS_PER_TASK), else every core this process may run on (its CPU affinity). */
+static int default_threads(void)
+{
+    const char *e = getenv("OMP_NUM_THREADS");
+    int n = e && *e ? omp_get_max_threads() : omp_get_num_procs();
+    return n > 0 ? n : 1;
+}
+
 int cli_parse_threads(const char *s)
 {
     char *end;
     long v;
-    if (!s) return omp_get_num_procs();
+    if (!s) return default_threads();
     v = strtol(s, &end, 10);
     if (*end || v < 0 || v > 4096) return -1;
-    return v == 0 ? omp_get_num_procs() : (int)v;
+    return v == 0 ? default_threads() : (int)v;
 }
 
 char *cli_command_line(void)
