@@ -661,6 +661,14 @@ static int merge_column(bcms_store_t *st, const bcms_pheno_table_t *t, size_t j,
             old->coding = BCMS_PHENO_CODING_01;
         }
     }
+    if (c->type == BCMS_PHENO_BINARY && old->type == BCMS_PHENO_BINARY && c->coding != old->coding) {
+        /* a file of 1s alone reads as 1/2 coded (all controls) but means all cases under 0/1: only the
+         * user knows, so the two codings are never mixed */
+        static const char *cn[] = {"none", "1/2 (1 control, 2 case)", "0/1 (0 control, 1 case)"};
+        return bcms_err(BCMS_EINVAL, "%s: column %s is binary coded %s in the file but %s in %s; nothing was "
+                        "written. Recode the file to the stored coding", t->path, c->name, cn[c->coding <= 2 ? c->coding : 0],
+                        cn[old->coding <= 2 ? old->coding : 0], bcms_store_path(st));
+    }
     if (c->type != old->type && !compat)
         return bcms_err(BCMS_EINVAL, "%s: column %s is %s in the file but %s in %s; nothing was written", t->path,
                         c->name, bcms_pheno_type_name(c->type), bcms_pheno_type_name(old->type), bcms_store_path(st));

@@ -113,6 +113,18 @@ awk -F'\t' 'BEGIN{OFS="\t"} NR > 1 && $1 == "PRG0001" && !done {$3 = ($3 >= 9.5 
     ko "changed values appended" || { grep -q "sample PRG0001 has" "$T/err" && ok "changed patient refused: $(cat "$T/err")" || ko "changed patient: $(cat "$T/err")"; }
 [ "$sum" = "$(md5sum < "$st/data.mdb")" ] && ok "refused append: data.mdb identical" || ko "refused append changed data.mdb"
 
+# the field types do not depend on one cohort's values: a single patient who reached EDSS 6 has an
+# edss6_event column of 1s only, which must stay "event" (binary 0/1), not PLINK's 1/2 "control"
+pid=$(awk -F'\t' 'NR > 1 && $15 == 1 {print $1; exit}' "$T/sar.tsv")
+awk -F'\t' -v p="$pid" 'NR == 1 || $1 == p' "$D/sardinia.visits.tsv" > "$T/one.visits.tsv"
+awk -F'\t' -v p="$pid" 'NR == 1 || $1 == p' "$D/sardinia.patients.tsv" > "$T/one.patients.tsv"
+"$BCMS" clinical "$T/one.bcms" --visits "$T/one.visits.tsv" --patients "$T/one.patients.tsv" 2>/dev/null
+"$BCMS" pheno "$T/one.bcms" --list > "$T/one.list" 2>/dev/null
+[ -n "$pid" ] && awk -F'\t' '$1 == "edss6_event" && $2 == "binary" && $3 == "0/1" {f = 1} END {exit !f}' "$T/one.list" &&
+    ok "one patient with the event: edss6_event stored binary 0/1 ($pid)" || ko "one patient: edss6_event $(grep edss6_event "$T/one.list" | cut -f1-3)"
+awk -F'\t' '$1 == "sev_edss" && $2 == "quantitative" {f = 1} END {exit !f}' "$T/one.list" &&
+    ok "one patient: sev_edss quantitative" || ko "one patient: sev_edss $(grep sev_edss "$T/one.list" | cut -f1-3)"
+
 # usage
 "$BCMS" clinical >/dev/null 2>&1; [ $? -eq 2 ] && ok "no arguments -> usage, exit 2" || ko "usage exit status"
 "$BCMS" clinical --visits "$FX/visits.tsv" -o "$T/x.tsv" --milestones 0.5 2>/dev/null && ko "milestone 0.5 accepted" || ok "bad option rejected"

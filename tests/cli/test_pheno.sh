@@ -137,6 +137,13 @@ rc=0; "$BCMS" pheno "$s" "$T/conflict.tsv" --append 2> "$T/err" || rc=$?
 check "a sample with another value: refused (exit 1)" [ "$rc" -eq 1 ]
 check "conflict names the sample and both values" grep -q "sample PRG0002 has severity = 4.29 in .* but 4.3 in the file" "$T/err"
 check "conflict: data.mdb identical" [ "$before" = "$(md5)" ]
+# a 1/2-coded file cannot go into a 0/1-coded column (which coding a cohort of 1s means is the user's call)
+printf '#IID\tedss6_event\nNEW1\t2\nNEW2\t1\n' > "$T/coded12.tsv"
+before=$(md5)
+rc=0; "$BCMS" pheno "$s" "$T/coded12.tsv" --append 2> "$T/err" || rc=$?
+check "1/2 coding into a 0/1 column: refused" [ "$rc" -eq 1 ]
+check "coding clash named" grep -q "edss6_event is binary coded 1/2.*but 0/1" "$T/err"
+check "coding clash: data.mdb identical" [ "$before" = "$(md5)" ]
 # covariates: a binary sex cannot go into a categorical one; levels of categorical columns merge
 "$BCMS" pheno "$s" "$D/sardinia.covar.tsv" --type sex=categorical --columns sex --replace 2>/dev/null
 before=$(md5)
