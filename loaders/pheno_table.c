@@ -378,6 +378,10 @@ static int convert_column(const char *path, const cells_t *cs, size_t nrows, siz
         else if (has0 && has2)
             bcms_log(BCMS_LOG_WARN, "%s: column '%s' holds 0 and 2: read as binary 2 = case with 0 missing (PLINK 2)",
                      path, name);
+        else if (has1 && !has0 && !has2)
+            bcms_log(BCMS_LOG_WARN, "%s: column '%s' holds only 1: read as PLINK's 1/2 coding, every sample a control "
+                     "(censored, for an event column); if 1 means case or event here, store it with `bcms pheno STORE %s "
+                     "--type %s=quantitative` (values kept as written)", path, name, path, name);
     }
     col->n_present = 0;
     for (size_t i = 0; i < nrows; i++) {

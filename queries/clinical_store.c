@@ -19,33 +19,38 @@
 /* The types of the derived fields are fixed, whatever the values of one cohort look like: every
  * field is quantitative (a few patients with EDSS 0, 1 and 2 only would otherwise read as a PLINK
  * binary column) except the *_event columns, binary coded 0/1 (a cohort where every patient had
- * the event holds only 1s, which the loader reads as PLINK's 1/2 coding: all controls). The table
- * t read with detected types gives the names; it is read again with the types forced. */
+ * the event holds only 1s, which the loader reads as PLINK's 1/2 coding: all controls). The names
+ * come from the header line of the derived table tmp. */
 static int read_typed(const char *tmp, bcms_pheno_table_t **t)
 {
     bcms_pheno_opts_t o;
-    kstring_t spec = {0, 0, NULL};
-    int rc = 0;
+    kstring_t spec = {0, 0, NULL}, line = {0, 0, NULL};
+    int rc = 0, c;
+    FILE *fp = fopen(tmp, "r");
+    if (!fp) return bcms_err(BCMS_EIO, "%s: cannot read back: %s", tmp, strerror(errno));
+    while ((c = getc(fp)) != EOF && c != '\n')
+        if (kputc(c, &line) < 0) rc = BCMS_ENOMEM;
+    fclose(fp);
     bcms_pheno_opts_init(&o);
-    for (size_t j = 0; j < (*t)->ncols && !rc; j++) {
-        const char *name = (*t)->cols[j].name;
-        size_t l = strlen(name);
-        int event = l > 6 && !strcmp(name + l - 6, "_event");
-        if (ksprintf(&spec, "%s%s=%s", j ? "," : "", name, event ? "binary" : "quantitative") < 0) rc = BCMS_ENOMEM;
+    char *save = NULL, *tok = line.s ? strtok_r(line.s, "\t", &save) : NULL; /* "#IID" */
+    while (!rc && tok && (tok = strtok_r(NULL, "\t", &save))) {
+        size_t l = strlen(tok);
+        int event = l > 6 && !strcmp(tok + l - 6, "_event");
+        if (ksprintf(&spec, "%s%s=%s", spec.l ? "," : "", tok, event ? "binary" : "quantitative") < 0)
+            rc = BCMS_ENOMEM;
     }
     if (!rc && spec.l) rc = bcms_pheno_opts_add_types(&o, spec.s);
-    bcms_pheno_table_free(*t);
-    *t = NULL;
     if (!rc) rc = bcms_pheno_table_read(tmp, &o, t);
     for (size_t j = 0; !rc && j < (*t)->ncols; j++) {
-        bcms_pheno_col_t *c = &(*t)->cols[j];
-        if (c->type == BCMS_PHENO_BINARY && c->coding == BCMS_PHENO_CODING_12) { /* only 1s: events */
-            for (size_t i = 0; i < c->n; i++) c->v[i] += 1;
-            c->coding = BCMS_PHENO_CODING_01;
+        bcms_pheno_col_t *col = &(*t)->cols[j];
+        if (col->type == BCMS_PHENO_BINARY && col->coding == BCMS_PHENO_CODING_12) { /* only 1s: events */
+            for (size_t i = 0; i < col->n; i++) col->v[i] += 1;
+            col->coding = BCMS_PHENO_CODING_01;
         }
     }
     bcms_pheno_opts_free(&o);
     free(spec.s);
+    free(line.s);
     return rc;
 }
 
@@ -60,7 +65,7 @@ int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, c
     if (fd < 0) return bcms_err(BCMS_EIO, "cannot create a temporary file: %s", strerror(errno));
     close(fd);
     if ((rc = clin_write_file(o, d, tmp))) goto done;
-    if ((rc = bcms_pheno_table_read(tmp, NULL, &t)) || (rc = read_typed(tmp, &t))) goto done;
+    if ((rc = read_typed(tmp, &t))) goto done;
     /* provenance: the visit table, not the temporary file */
     memset(&sb, 0, sizeof sb);
     stat(visits_path, &sb);
