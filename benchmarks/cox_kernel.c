@@ -1,7 +1,7 @@
 /* cox_kernel.c: throughput of the Cox score-test kernel (not a test). bcms, GPL-3.0-or-later.
  *
  * Build (after the main build):
- *   cc -O2 -fopenmp -Iqueries -Iengine benchmarks/cox_kernel.c build/libbcms.a \
+ *   cc -O2 -fopenmp -Iqueries/cox -Iqueries/glm -Iqueries/stats -Iengine benchmarks/cox_kernel.c build/libbcms.a \
  *      -lgsl -lopenblas -lm -o build/cox_kernel
  * Run: build/cox_kernel [n=10000] [variants=100000] [threads=1]
  * Simulated endpoint: n samples, 5 covariates, 80% censoring, monthly tied times. Variants are

@@ -1,5 +1,5 @@
 /* glm_kernel.c: micro-benchmark of the per-variant linear and logistic kernels (not a test).
- * Build: cc -O3 -Iqueries -Iengine benchmarks/glm_kernel.c build/libbcms.a -lgsl -lopenblas -lm
+ * Build: cc -O3 -Iqueries/cox -Iqueries/glm -Iqueries/stats -Iengine benchmarks/glm_kernel.c build/libbcms.a -lgsl -lopenblas -lm
  * Prints variants/second at n samples (default 10000) with 5 covariates, 1 thread. */
 #include <stdio.h>
 #include <stdlib.h>

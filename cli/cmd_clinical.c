@@ -25,7 +25,7 @@ static void usage(FILE *fp)
             "Usage: bcms clinical [STORE] --visits V.tsv [--patients P.tsv] [-o OUT.tsv] [options]\n\n"
             "Derive per-patient progression fields from EDSS visits: stored as phenotype columns of STORE\n"
             "(all or nothing; --replace to overwrite, --append to add another cohort), and/or written as #IID + one column per field to OUT\n"
-            "(see queries/clinical.h for the definitions and the input formats).\n\n"
+            "(see queries/clinical/clinical.h for the definitions and the input formats).\n\n"
             "Input/output:\n"
             "  --visits FILE            visits: IID date edss [relapse] (TSV, header)\n"
             "  --patients FILE          patients: IID [sex birth_date age_at_onset onset_date diagnosis_date entry_date]\n"

@@ -84,8 +84,8 @@ cmp -s "$T/keep.tsv" "$T/out.tsv" && ok "existing output untouched by a failed r
 # the compiled-in tables are what the committed generator makes from the peer data
 if command -v python3 >/dev/null; then
     python3 "$BCMS_SRC/tests/fixtures/clinical/gen_tables.py" "$BCMS_PEER/ms-severity" > "$T/tables.c" &&
-        cmp -s "$T/tables.c" "$BCMS_SRC/queries/msss_tables.c" && ok "msss_tables.c up to date" ||
-        ko "queries/msss_tables.c differs from gen_tables.py output: regenerate it"
+        cmp -s "$T/tables.c" "$BCMS_SRC/queries/clinical/msss_tables.c" && ok "msss_tables.c up to date" ||
+        ko "queries/clinical/msss_tables.c differs from gen_tables.py output: regenerate it"
 fi
 
 # two cohorts into one store: the second --append'ed to the same columns; the stored values are the

@@ -1,4 +1,4 @@
-/* test_cox_kernel.c: the per-variant Cox score kernels (queries/cox_score.c) against the plain double
+/* test_cox_kernel.c: the per-variant Cox score kernels (queries/cox/cox_score.c) against the plain double
  * path (cox_test_x) on the same variants. bcms, GPL-3.0-or-later. */
 #include <math.h>
 #include <stdint.h>

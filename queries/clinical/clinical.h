@@ -112,14 +112,14 @@ typedef struct {
     double cdp_base;
 } clin_result_t;
 
-/* Severity table lookups (queries/msss.c); NAN outside the table (EDSS 10 or not on the scale,
+/* Severity table lookups (queries/clinical/msss.c); NAN outside the table (EDSS 10 or not on the scale,
  * dd < 0, age outside 18..75). dd and age in years, may be fractional. */
 double clin_msss_2005(double edss, double dd, int rows);
 double clin_msss_2017(double edss, double dd, int rows);
 double clin_armss(double edss, double age, int rows);
 
 /* Milestone and CDP rules on one patient's visits v[0..n) (sorted by date; relapse-only records
- * allowed) with times measured from day `origin` (days since 1970-01-01) (queries/cdp.c).
+ * allowed) with times measured from day `origin` (days since 1970-01-01) (queries/clinical/cdp.c).
  * entry_day is the start of observation (VISITS_DATE_NA: first visit). Never fail. */
 void clin_milestone(const clin_opts_t *o, const visits_visit_t *v, size_t n, double m, int32_t origin,
                     int32_t entry_day, clin_tte_t *out);

@@ -52,7 +52,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
  * 1..n of the same scan, all complete. */
 int bcms_assoc_merge(const char *const *chunks, int n, const char *out);
 
-/* ---- phenotype/covariate columns as the scans see them (queries/assoc_columns.c) ---- */
+/* ---- phenotype/covariate columns as the scans see them (queries/assoc/assoc_columns.c) ---- */
 enum bcms_col_type { BCMS_COL_QUANT = 1, BCMS_COL_BINARY = 2, BCMS_COL_CATEG = 3 };
 
 typedef struct {

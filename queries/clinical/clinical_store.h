@@ -1,4 +1,4 @@
-/* clinical_store.h: store the derived progression fields of queries/clinical.h as phenotype
+/* clinical_store.h: store the derived progression fields of queries/clinical/clinical.h as phenotype
  * columns of a store (engine/pheno.h). */
 #ifndef BCMS_CLINICAL_STORE_H
 #define BCMS_CLINICAL_STORE_H
