@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "err.h"
 #include "bcms_version.h"
+#include "cluster.h"
 
 typedef struct {
     const char *name;
@@ -37,7 +38,30 @@ static void log_to_stderr(int level, const char *msg, void *ud)
 {
     static const char *tag[] = {"error", "warning", "info", "debug"};
     (void)ud;
+    if (bcms_cluster_size() > 1) {
+        /* in an MPI job only rank 0 reports progress; the others speak up for problems only */
+        if (bcms_cluster_rank() != 0 && level >= BCMS_LOG_INFO) return;
+        fprintf(stderr, "[bcms rank %d %s] %s\n", bcms_cluster_rank(), tag[level < 0 ? 0 : level > 3 ? 3 : level], msg);
+        return;
+    }
     fprintf(stderr, "[bcms %s] %s\n", tag[level < 0 ? 0 : level > 3 ? 3 : level], msg);
+}
+
+/* Run a command; inside an MPI job only the scans that share their work over ranks may run, and an
+ * error on any rank ends the whole job (no rank waits forever for another). */
+static int run_command(const cli_cmd_t *c, int argc, char **argv)
+{
+    int rc;
+    if (bcms_cluster_size() > 1 && strcmp(c->name, "assoc")) {
+        if (bcms_cluster_rank() == 0)
+            fprintf(stderr, "bcms %s: does not run across MPI ranks; run it without mpirun (only assoc does)\n", c->name);
+        bcms_cluster_finalize();
+        return 2;
+    }
+    rc = c->run(argc, argv);
+    if (rc && bcms_cluster_size() > 1) bcms_cluster_abort(rc);
+    bcms_cluster_finalize();
+    return rc;
 }
 
 int cli_fail(const char *cmd, int code)
@@ -120,8 +144,16 @@ int main(int argc, char **argv)
         printf("bcms %s\n", BCMS_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        if (bcms_cluster_init(&argc, &argv)) {
+            fprintf(stderr, "bcms: %s\n", bcms_err_detail());
+            return 1;
+        }
+        saved_argc = argc;
+        saved_argv = argv;
+        return run_command(&commands[i], argc - 1, argv + 1);
+    }
     fprintf(stderr, "bcms: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

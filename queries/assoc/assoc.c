@@ -20,6 +20,7 @@
 #include "err.h"
 #include "glm.h"
 #include "outfile.h"
+#include "cluster.h"
 #include "bcms_version.h"
 
 void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
@@ -429,6 +430,164 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
     return 0;
 }
 
+/* ---- batch scheduling over threads and MPI ranks ----
+ * Batch b belongs to rank b % size (cluster.h); a rank's threads take its batches in order and
+ * format each into slot i % ring of a ring (i = the batch's index among the rank's own). Delivery
+ * is in batch order: rank 0 writes its own batches and receives the others' (rows and p-values),
+ * the other ranks send theirs to rank 0. No barrier between batches: a slow batch (many refits)
+ * holds back the delivery, not the other threads, unless they get a whole ring ahead. */
+typedef struct {
+    const bcms_reader_t *rd;
+    model_t *models;
+    int nm, rank, size;
+    BGZF *out;                /* rank 0 */
+    const char *outname;
+    uint32_t nb, nlocal, ring;
+    kstring_t *bufs, msg;
+    uint8_t *ready;
+    uint32_t delivered;       /* own batches written (rank 0) or sent */
+    uint32_t written;         /* rank 0: batches of every rank written */
+    int err;
+    char errmsg[1024];
+} sched_t;
+
+static uint32_t sched_batch(const sched_t *s, uint32_t i) { return (uint32_t)s->rank + i * (uint32_t)s->size; }
+
+/* A batch's message to rank 0: the p-values of every model, then the formatted rows. */
+static int sched_send(sched_t *s, uint32_t i)
+{
+    uint64_t first;
+    uint32_t nv;
+    kstring_t *w = &s->bufs[i % s->ring];
+    bcms_reader_batch_range(s->rd, sched_batch(s, i), &first, &nv);
+    s->msg.l = 0;
+    for (int mi = 0; mi < s->nm; mi++)
+        if (kputsn((const char *)(s->models[mi].pvals + first), sizeof(double) * nv, &s->msg) < 0) return BCMS_ENOMEM;
+    if (w->l && kputsn(w->s, w->l, &s->msg) < 0) return BCMS_ENOMEM;
+    return bcms_cluster_send0(s->msg.s, s->msg.l);
+}
+
+/* Rank 0: batch g from its owner (wait: block until it comes); 1 when not there yet. */
+static int sched_recv_write(sched_t *s, uint32_t g, int wait)
+{
+    uint64_t first;
+    uint32_t nv;
+    int r = bcms_cluster_recv((int)(g % (uint32_t)s->size), &s->msg, wait);
+    if (r) return r;
+    bcms_reader_batch_range(s->rd, g, &first, &nv);
+    size_t pv = sizeof(double) * nv * (size_t)s->nm;
+    if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", g % s->size, g);
+    for (int mi = 0; mi < s->nm; mi++) memcpy(s->models[mi].pvals + first, s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
+    if (s->msg.l > pv && bgzf_write(s->out, s->msg.s + pv, s->msg.l - pv) < 0)
+        return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname);
+    return 0;
+}
+
+/* Deliver every batch that is due and ready (called under the output lock). */
+static int sched_deliver(sched_t *s, int wait)
+{
+    int r;
+    if (s->rank != 0) {
+        while (s->delivered < s->nlocal && s->ready[s->delivered % s->ring]) {
+            if ((r = sched_send(s, s->delivered))) return r;
+            s->ready[s->delivered++ % s->ring] = 0;
+        }
+        return 0;
+    }
+    while (s->written < s->nb) {
+        uint32_t g = s->written;
+        if (g % (uint32_t)s->size == 0) {
+            uint32_t i = g / (uint32_t)s->size;
+            if (!s->ready[i % s->ring]) break;
+            kstring_t *w = &s->bufs[i % s->ring];
+            if (w->l && bgzf_write(s->out, w->s, w->l) < 0)
+                return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname);
+            s->ready[i % s->ring] = 0;
+            s->delivered++;
+        } else if ((r = sched_recv_write(s, g, wait)) != 0) {
+            if (r == 1) break;
+            return r;
+        }
+        s->written++;
+    }
+    return 0;
+}
+
+static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, int use_ds, uint32_t *next)
+{
+    for (;;) {
+        uint32_t i;
+        int stop, ok;
+#pragma omp atomic capture
+        i = (*next)++;
+        if (i >= s->nlocal) break;
+        for (;;) { /* the slot of batch i - ring must be delivered first */
+#pragma omp critical(assoc_out)
+            {
+                /* rank 0 may hold computed batches behind another rank's batch: keep receiving */
+                if (!s->err && s->delivered + s->ring <= i) {
+                    int r = sched_deliver(s, 0);
+                    if (r && !s->err) {
+                        s->err = r;
+                        snprintf(s->errmsg, sizeof s->errmsg, "%s", bcms_err_detail());
+                    }
+                }
+                stop = s->err != 0;
+                ok = s->delivered + s->ring > i;
+            }
+            if (ok || stop) break;
+            sched_yield();
+        }
+        if (stop) break;
+        kstring_t *buf = &s->bufs[i % s->ring];
+        buf->l = 0;
+        int r = run_batch(s->rd, o, s->models, s->nm, me, sched_batch(s, i), use_ds, buf);
+#pragma omp critical(assoc_out)
+        {
+            s->ready[i % s->ring] = 1;
+            if (!r && !s->err) r = sched_deliver(s, 0);
+            if (r && !s->err) {
+                s->err = r;
+                snprintf(s->errmsg, sizeof s->errmsg, "%s", bcms_err_detail());
+            }
+        }
+    }
+}
+
+static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, thread_t *th,
+                        int use_ds, BGZF *out, const char *outname)
+{
+    sched_t s;
+    uint32_t next = 0;
+    int rc = 0;
+    memset(&s, 0, sizeof s);
+    s.rd = rd, s.models = models, s.nm = nm, s.out = out, s.outname = outname;
+    s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
+    s.nb = bcms_reader_nbatches(rd);
+    s.nlocal = s.nb > (uint32_t)s.rank ? (s.nb - (uint32_t)s.rank + (uint32_t)s.size - 1) / (uint32_t)s.size : 0;
+    s.ring = (uint32_t)o->threads * 8;
+    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1))) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+#pragma omp parallel num_threads(o->threads)
+    sched_worker(&s, o, &th[omp_get_thread_num()], use_ds, &next);
+    if (s.err) {
+        rc = bcms_err(s.err, "%s", s.errmsg);
+        goto done;
+    }
+    /* every own batch is computed: rank 0 waits for the other ranks' remaining batches */
+    if ((rc = sched_deliver(&s, 1))) goto done;
+    if (s.rank == 0 && s.written != s.nb) rc = bcms_err(BCMS_EIO, "batches missing from the output (%u of %u)", s.written, s.nb);
+done:
+    if (s.bufs)
+        for (uint32_t w = 0; w < s.ring; w++) free(s.bufs[w].s);
+    free(s.bufs);
+    free(s.ready);
+    free(s.msg.s);
+    return rc;
+}
+
 int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stats_t *stats)
 {
     bcms_reader_t *rd = NULL;
@@ -439,9 +598,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     model_t *models = NULL;
     thread_t *th = NULL;
     BGZF *out = NULL;
-    kstring_t *bufs = NULL, line = {0, 0, NULL};
-    uint32_t nb, ring = 0;
-    uint8_t *ready = NULL;
+    kstring_t line = {0, 0, NULL};
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
@@ -489,12 +646,14 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        goto done;
+    if (bcms_cluster_rank() == 0) {
+        if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
+            rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+            goto done;
+        }
+        header_line(&line, o, nph > 1);
+        if (bgzf_write(out, line.s, line.l) < 0) goto werr;
     }
-    header_line(&line, o, nph > 1);
-    if (bgzf_write(out, line.s, line.l) < 0) goto werr;
 
     if (!(th = calloc(o->threads, sizeof *th))) {
         rc = BCMS_ENOMEM;
@@ -502,64 +661,10 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int t = 0; t < o->threads; t++)
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
-    nb = bcms_reader_nbatches(rd);
-    ring = (uint32_t)o->threads * 8;
-    if (!(bufs = calloc(ring, sizeof *bufs)) || !(ready = calloc(ring, 1))) {
-        rc = BCMS_ENOMEM;
+    if ((rc = scan_batches(rd, o, models, nm, th, use_ds, out, tmp))) goto done;
+    if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
+        rc = 0;
         goto done;
-    }
-    {
-        /* Batches are taken in order by whichever thread is free and formatted into slot
-         * b % ring; the thread that completes the next batch due writes it and every completed one
-         * after it. No barrier between batches: a slow batch (many refits) holds back the writing,
-         * not the other threads, unless they get a whole ring ahead. */
-        uint32_t next = 0, written = 0;
-        int err = 0, werr = 0;
-        char errmsg[1024] = "";
-#pragma omp parallel num_threads(o->threads)
-        {
-            thread_t *me = &th[omp_get_thread_num()];
-            for (;;) {
-                uint32_t b;
-                int stop;
-#pragma omp atomic capture
-                b = next++;
-                if (b >= nb) break;
-                for (;;) { /* the slot of batch b - ring must be written first */
-                    int ok;
-#pragma omp critical(assoc_out)
-                    {
-                        stop = err || werr;
-                        ok = written + ring > b;
-                    }
-                    if (ok || stop) break;
-                    sched_yield();
-                }
-                if (stop) break;
-                kstring_t *buf = &bufs[b % ring];
-                buf->l = 0;
-                int r = run_batch(rd, o, models, nm, me, b, use_ds, buf);
-#pragma omp critical(assoc_out)
-                {
-                    if (r && !err) {
-                        err = r;
-                        snprintf(errmsg, sizeof errmsg, "%s", bcms_err_detail());
-                    }
-                    ready[b % ring] = 1;
-                    while (!err && !werr && written < nb && ready[written % ring]) {
-                        kstring_t *w = &bufs[written % ring];
-                        if (w->l && bgzf_write(out, w->s, w->l) < 0) werr = 1;
-                        ready[written % ring] = 0;
-                        written++;
-                    }
-                }
-            }
-        }
-        if (err) {
-            rc = bcms_err(err, "%s", errmsg);
-            goto done;
-        }
-        if (werr) goto werr;
     }
     if (bgzf_close(out) < 0) {
         out = NULL;
@@ -624,10 +729,6 @@ done:
     if (th)
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);
-    if (bufs)
-        for (uint32_t w = 0; w < ring; w++) free(bufs[w].s);
-    free(bufs);
-    free(ready);
     free(line.s);
     for (int p = 0; p < nm; p++) model_free(&models[p]);
     free(models);

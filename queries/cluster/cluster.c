@@ -1,0 +1,98 @@
+/* cluster.c: the MPI boundary (cluster.h). Every MPI call of bcms is in this file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "err.h"
+
+#ifdef BCMS_HAVE_MPI
+#include <mpi.h>
+
+static int initialised, rank, size = 1;
+
+/* Rank variables set by the launchers bcms is run under: Open MPI's mpirun, PMIx (srun --mpi=pmix),
+ * PMI-1/2 (srun --mpi=pmi2, MPICH's hydra). */
+static int launched_by_mpi(void)
+{
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+
+int bcms_cluster_init(int *argc, char ***argv)
+{
+    int provided;
+    if (initialised || !launched_by_mpi()) return 0;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+        return bcms_err(BCMS_EIO, "MPI initialisation failed");
+    initialised = 1;
+    if (provided < MPI_THREAD_SERIALIZED) {
+        MPI_Finalize();
+        initialised = 0;
+        return bcms_err(BCMS_EINVAL, "the MPI library does not support MPI_THREAD_SERIALIZED; run with --threads 1 "
+                        "per rank or use an MPI built with thread support");
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* errors come back as codes (translated below), not as an abort inside the library */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    return 0;
+}
+
+void bcms_cluster_finalize(void)
+{
+    if (initialised) MPI_Finalize();
+    initialised = 0;
+}
+
+void bcms_cluster_abort(int status)
+{
+    if (initialised && size > 1) MPI_Abort(MPI_COMM_WORLD, status);
+}
+
+int bcms_cluster_rank(void) { return rank; }
+int bcms_cluster_size(void) { return size; }
+
+int bcms_cluster_send0(const void *buf, size_t n)
+{
+    if (n > (size_t)INT32_MAX) return bcms_err(BCMS_EINVAL, "MPI message of %zu bytes is too large", n);
+    if (MPI_Send(buf, (int)n, MPI_BYTE, 0, 1, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return bcms_err(BCMS_EIO, "rank %d: sending results to rank 0 failed", rank);
+    return 0;
+}
+
+int bcms_cluster_recv(int src, kstring_t *out, int wait)
+{
+    MPI_Status stt;
+    int flag = 1, n;
+    if (wait ? MPI_Probe(src, 1, MPI_COMM_WORLD, &stt) : MPI_Iprobe(src, 1, MPI_COMM_WORLD, &flag, &stt))
+        return bcms_err(BCMS_EIO, "rank 0: waiting for rank %d failed", src);
+    if (!flag) return 1;
+    MPI_Get_count(&stt, MPI_BYTE, &n);
+    out->l = 0;
+    if (ks_resize(out, (size_t)n + 1) < 0) return BCMS_ENOMEM;
+    if (MPI_Recv(out->s, n, MPI_BYTE, src, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return bcms_err(BCMS_EIO, "rank 0: receiving results from rank %d failed", src);
+    out->l = (size_t)n;
+    return 0;
+}
+
+#else /* built without MPI: one rank */
+
+int bcms_cluster_init(int *argc, char ***argv) { (void)argc, (void)argv; return 0; }
+void bcms_cluster_finalize(void) {}
+void bcms_cluster_abort(int status) { (void)status; }
+int bcms_cluster_rank(void) { return 0; }
+int bcms_cluster_size(void) { return 1; }
+int bcms_cluster_send0(const void *buf, size_t n)
+{
+    (void)buf, (void)n;
+    return bcms_err(BCMS_EINVAL, "this bcms was built without MPI");
+}
+int bcms_cluster_recv(int src, kstring_t *out, int wait)
+{
+    (void)src, (void)out, (void)wait;
+    return bcms_err(BCMS_EINVAL, "this bcms was built without MPI");
+}
+#endif

@@ -1,0 +1,35 @@
+/* cluster.h: scans across the ranks of an MPI job (`mpirun -np N bcms assoc ...`).
+ *
+ * Built with MPI (CMake option BCMS_MPI, on when an MPI library is found), bcms initialises MPI only
+ * when an MPI launcher started it (mpirun/mpiexec or srun set their rank variables); a plain run
+ * never touches MPI and behaves exactly as the binary built without it. Without MPI in the build,
+ * or outside a launcher, there is one rank (rank 0 of 1).
+ *
+ * Work is shared by fixed batches of variants whose size does not depend on the rank count (the
+ * reader's batches): batch b belongs to rank b % N, every rank fits the null models itself (the same
+ * data through the same code gives the same bits on every rank), and rank 0 receives the other
+ * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
+ * the single-process run for any N. Threads: messages are sent and received under one lock
+ * (MPI_THREAD_SERIALIZED). */
+#ifndef BCMS_CLUSTER_H
+#define BCMS_CLUSTER_H
+
+#include <stddef.h>
+#include <htslib/kstring.h>
+
+/* Initialise MPI when launched by an MPI launcher; 0 or a BCMS code. Call once, from main. */
+int bcms_cluster_init(int *argc, char ***argv);
+void bcms_cluster_finalize(void);
+/* End every rank of the job at once (after an error on one rank); returns only without MPI. */
+void bcms_cluster_abort(int status);
+
+int bcms_cluster_rank(void);
+int bcms_cluster_size(void);
+
+/* Send n bytes to rank 0 (messages from one rank arrive in the order sent). 0 or BCMS_EIO. */
+int bcms_cluster_send0(const void *buf, size_t n);
+/* Receive the next message from rank src into out (replacing its content). With wait 0, return 1
+ * when no message is pending yet instead of blocking. 0, 1 or BCMS_EIO. */
+int bcms_cluster_recv(int src, kstring_t *out, int wait);
+
+#endif
