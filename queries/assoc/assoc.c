@@ -444,8 +444,11 @@ typedef struct {
     const char *outname;
     uint32_t nb, nlocal, ring;
     kstring_t *bufs, msg;
+    kstring_t *sendbufs;      /* ranks > 0: the message of each slot, kept until its send completes */
+    bcms_cluster_req_t **reqs;
     uint8_t *ready;
     uint32_t delivered;       /* own batches written (rank 0) or sent */
+    uint32_t freed;           /* ranks > 0: own batches whose send completed (their slot is free) */
     uint32_t written;         /* rank 0: batches of every rank written */
     int err;
     char errmsg[1024];
@@ -458,13 +461,25 @@ static int sched_send(sched_t *s, uint32_t i)
 {
     uint64_t first;
     uint32_t nv;
-    kstring_t *w = &s->bufs[i % s->ring];
+    kstring_t *w = &s->bufs[i % s->ring], *m = &s->sendbufs[i % s->ring];
     bcms_reader_batch_range(s->rd, sched_batch(s, i), &first, &nv);
-    s->msg.l = 0;
+    m->l = 0;
     for (int mi = 0; mi < s->nm; mi++)
-        if (kputsn((const char *)(s->models[mi].pvals + first), sizeof(double) * nv, &s->msg) < 0) return BCMS_ENOMEM;
-    if (w->l && kputsn(w->s, w->l, &s->msg) < 0) return BCMS_ENOMEM;
-    return bcms_cluster_send0(s->msg.s, s->msg.l);
+        if (kputsn((const char *)(s->models[mi].pvals + first), sizeof(double) * nv, m) < 0) return BCMS_ENOMEM;
+    if (w->l && kputsn(w->s, w->l, m) < 0) return BCMS_ENOMEM;
+    return bcms_cluster_isend0(m->s, m->l, &s->reqs[i % s->ring]);
+}
+
+/* Ranks > 0: slots whose send has completed, in order (wait: all of them). */
+static int sched_reap(sched_t *s, int wait)
+{
+    while (s->freed < s->delivered) {
+        int r = bcms_cluster_done(&s->reqs[s->freed % s->ring], wait);
+        if (r < 0) return r;
+        if (!r) break;
+        s->freed++;
+    }
+    return 0;
 }
 
 /* Rank 0: batch g from its owner (wait: block until it comes); 1 when not there yet. */
@@ -492,7 +507,7 @@ static int sched_deliver(sched_t *s, int wait)
             if ((r = sched_send(s, s->delivered))) return r;
             s->ready[s->delivered++ % s->ring] = 0;
         }
-        return 0;
+        return sched_reap(s, wait);
     }
     while (s->written < s->nb) {
         uint32_t g = s->written;
@@ -503,7 +518,7 @@ static int sched_deliver(sched_t *s, int wait)
             if (w->l && bgzf_write(s->out, w->s, w->l) < 0)
                 return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname);
             s->ready[i % s->ring] = 0;
-            s->delivered++;
+            s->delivered++, s->freed++;
         } else if ((r = sched_recv_write(s, g, wait)) != 0) {
             if (r == 1) break;
             return r;
@@ -525,7 +540,7 @@ static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, i
 #pragma omp critical(assoc_out)
             {
                 /* rank 0 may hold computed batches behind another rank's batch: keep receiving */
-                if (!s->err && s->delivered + s->ring <= i) {
+                if (!s->err && s->freed + s->ring <= i) {
                     int r = sched_deliver(s, 0);
                     if (r && !s->err) {
                         s->err = r;
@@ -533,7 +548,7 @@ static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, i
                     }
                 }
                 stop = s->err != 0;
-                ok = s->delivered + s->ring > i;
+                ok = s->freed + s->ring > i;
             }
             if (ok || stop) break;
             sched_yield();
@@ -566,7 +581,8 @@ static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, mod
     s.nb = bcms_reader_nbatches(rd);
     s.nlocal = s.nb > (uint32_t)s.rank ? (s.nb - (uint32_t)s.rank + (uint32_t)s.size - 1) / (uint32_t)s.size : 0;
     s.ring = (uint32_t)o->threads * 8;
-    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1))) {
+    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1)) ||
+        !(s.sendbufs = calloc(s.ring, sizeof *s.sendbufs)) || !(s.reqs = calloc(s.ring, sizeof *s.reqs))) {
         rc = BCMS_ENOMEM;
         goto done;
     }
@@ -580,9 +596,14 @@ static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, mod
     if ((rc = sched_deliver(&s, 1))) goto done;
     if (s.rank == 0 && s.written != s.nb) rc = bcms_err(BCMS_EIO, "batches missing from the output (%u of %u)", s.written, s.nb);
 done:
-    if (s.bufs)
-        for (uint32_t w = 0; w < s.ring; w++) free(s.bufs[w].s);
+    for (uint32_t w = 0; w < s.ring; w++) {
+        if (s.reqs && s.reqs[w]) bcms_cluster_done(&s.reqs[w], 1);
+        if (s.bufs) free(s.bufs[w].s);
+        if (s.sendbufs) free(s.sendbufs[w].s);
+    }
     free(s.bufs);
+    free(s.sendbufs);
+    free(s.reqs);
     free(s.ready);
     free(s.msg.s);
     return rc;

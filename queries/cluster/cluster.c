@@ -54,12 +54,32 @@ void bcms_cluster_abort(int status)
 int bcms_cluster_rank(void) { return rank; }
 int bcms_cluster_size(void) { return size; }
 
-int bcms_cluster_send0(const void *buf, size_t n)
+struct bcms_cluster_req_t {
+    MPI_Request r;
+};
+
+int bcms_cluster_isend0(const void *buf, size_t n, bcms_cluster_req_t **req)
 {
     if (n > (size_t)INT32_MAX) return bcms_err(BCMS_EINVAL, "MPI message of %zu bytes is too large", n);
-    if (MPI_Send(buf, (int)n, MPI_BYTE, 0, 1, MPI_COMM_WORLD) != MPI_SUCCESS)
+    if (!(*req = malloc(sizeof **req))) return BCMS_ENOMEM;
+    if (MPI_Isend(buf, (int)n, MPI_BYTE, 0, 1, MPI_COMM_WORLD, &(*req)->r) != MPI_SUCCESS) {
+        free(*req);
+        *req = NULL;
         return bcms_err(BCMS_EIO, "rank %d: sending results to rank 0 failed", rank);
+    }
     return 0;
+}
+
+int bcms_cluster_done(bcms_cluster_req_t **req, int wait)
+{
+    int flag = 1;
+    if (!*req) return 1;
+    if (wait ? MPI_Wait(&(*req)->r, MPI_STATUS_IGNORE) : MPI_Test(&(*req)->r, &flag, MPI_STATUS_IGNORE))
+        return bcms_err(BCMS_EIO, "rank %d: sending results to rank 0 failed", rank);
+    if (!flag) return 0;
+    free(*req);
+    *req = NULL;
+    return 1;
 }
 
 int bcms_cluster_recv(int src, kstring_t *out, int wait)
@@ -85,10 +105,16 @@ void bcms_cluster_finalize(void) {}
 void bcms_cluster_abort(int status) { (void)status; }
 int bcms_cluster_rank(void) { return 0; }
 int bcms_cluster_size(void) { return 1; }
-int bcms_cluster_send0(const void *buf, size_t n)
+int bcms_cluster_isend0(const void *buf, size_t n, bcms_cluster_req_t **req)
 {
     (void)buf, (void)n;
+    *req = NULL;
     return bcms_err(BCMS_EINVAL, "this bcms was built without MPI");
+}
+int bcms_cluster_done(bcms_cluster_req_t **req, int wait)
+{
+    (void)req, (void)wait;
+    return 1;
 }
 int bcms_cluster_recv(int src, kstring_t *out, int wait)
 {

@@ -26,8 +26,13 @@ void bcms_cluster_abort(int status);
 int bcms_cluster_rank(void);
 int bcms_cluster_size(void);
 
-/* Send n bytes to rank 0 (messages from one rank arrive in the order sent). 0 or BCMS_EIO. */
-int bcms_cluster_send0(const void *buf, size_t n);
+/* Start sending n bytes to rank 0 (messages from one rank arrive in the order sent); buf must stay
+ * untouched until bcms_cluster_done says the send is complete. 0 or BCMS_EIO; *req is the handle. */
+typedef struct bcms_cluster_req_t bcms_cluster_req_t;
+int bcms_cluster_isend0(const void *buf, size_t n, bcms_cluster_req_t **req);
+/* 1 when the send is complete (the handle is then freed and *req NULL), 0 while it is not (wait:
+ * block until it is), or BCMS_EIO. A NULL *req is complete. */
+int bcms_cluster_done(bcms_cluster_req_t **req, int wait);
 /* Receive the next message from rank src into out (replacing its content). With wait 0, return 1
  * when no message is pending yet instead of blocking. 0, 1 or BCMS_EIO. */
 int bcms_cluster_recv(int src, kstring_t *out, int wait);
