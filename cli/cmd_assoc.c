@@ -30,6 +30,7 @@ static void usage(FILE *fp)
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
             "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
             "  --chunk k/n           part k of n equal parts of the variant list (for schedulers)\n"
+            "  --resume              resumable run: checkpoints in OUT.partial*; rerun the same command to continue\n"
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
@@ -48,7 +49,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -61,7 +62,7 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
-        {"no-lock", no_argument, 0, O_NOLOCK},
+        {"no-lock", no_argument, 0, O_NOLOCK},         {"resume", no_argument, 0, O_RESUME},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -125,6 +126,7 @@ int cmd_assoc(int argc, char **argv)
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("assoc", "bad --threads");
             break;
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
+        case O_RESUME: o.resume = 1; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

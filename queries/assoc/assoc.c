@@ -21,6 +21,7 @@
 #include "glm.h"
 #include "outfile.h"
 #include "cluster.h"
+#include "assoc_resume.h"
 #include "bcms_version.h"
 
 void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
@@ -450,6 +451,7 @@ typedef struct {
     uint32_t delivered;       /* own batches written (rank 0) or sent */
     uint32_t freed;           /* ranks > 0: own batches whose send completed (their slot is free) */
     uint32_t written;         /* rank 0: batches of every rank written */
+    assoc_resume_t *rs;       /* rank 0 of a --resume scan */
     int err;
     char errmsg[1024];
 } sched_t;
@@ -525,7 +527,7 @@ static int sched_deliver(sched_t *s, int wait)
         }
         s->written++;
     }
-    return 0;
+    return assoc_resume_tick(s->rs, s->out, s->written, 0);
 }
 
 static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, int use_ds, uint32_t *next)
@@ -569,17 +571,26 @@ static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, i
     }
 }
 
+/* Own batches (batch b % size == rank) among the first g. */
+static uint32_t own_below(uint32_t g, int rank, int size)
+{
+    return g > (uint32_t)rank ? (g - (uint32_t)rank + (uint32_t)size - 1) / (uint32_t)size : 0;
+}
+
+/* Run batches start..nb-1 (the earlier ones are in out already: --resume). */
 static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, thread_t *th,
-                        int use_ds, BGZF *out, const char *outname)
+                        int use_ds, BGZF *out, const char *outname, uint32_t start, assoc_resume_t *rs)
 {
     sched_t s;
-    uint32_t next = 0;
+    uint32_t next;
     int rc = 0;
     memset(&s, 0, sizeof s);
-    s.rd = rd, s.models = models, s.nm = nm, s.out = out, s.outname = outname;
+    s.rd = rd, s.models = models, s.nm = nm, s.out = out, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
     s.nb = bcms_reader_nbatches(rd);
-    s.nlocal = s.nb > (uint32_t)s.rank ? (s.nb - (uint32_t)s.rank + (uint32_t)s.size - 1) / (uint32_t)s.size : 0;
+    s.nlocal = own_below(s.nb, s.rank, s.size);
+    next = s.delivered = s.freed = own_below(start, s.rank, s.size);
+    s.written = start;
     s.ring = (uint32_t)o->threads * 8;
     if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1)) ||
         !(s.sendbufs = calloc(s.ring, sizeof *s.sendbufs)) || !(s.reqs = calloc(s.ring, sizeof *s.reqs))) {
@@ -609,6 +620,39 @@ done:
     return rc;
 }
 
+static uint64_t batch_first_row(void *ctx, uint32_t b)
+{
+    const bcms_reader_t *rd = ctx;
+    uint64_t first;
+    uint32_t nv;
+    if (b >= bcms_reader_nbatches(rd)) return bcms_reader_nvariants(rd);
+    bcms_reader_batch_range(rd, b, &first, &nv);
+    return first;
+}
+
+/* What makes two runs the same scan for --resume: the command without the options that do not
+ * change the rows (-o, --threads, --resume), and the store's last transaction. Caller frees. */
+static char *resume_key(bcms_store_t *st, const char *command)
+{
+    kstring_t k = {0, 0, NULL};
+    MDB_envinfo info;
+    char *cmd = strdup(command ? command : ""), *save = NULL;
+    if (!cmd) return NULL;
+    /* the first word is the program as invoked (a path or "bcms"): not part of the scan */
+    for (char *t = (strtok_r(cmd, " ", &save), strtok_r(NULL, " ", &save)); t; t = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(t, "-o") || !strcmp(t, "--out") || !strcmp(t, "--threads")) {
+            strtok_r(NULL, " ", &save);
+            continue;
+        }
+        if (!strcmp(t, "--resume") || !strncmp(t, "--threads=", 10) || !strncmp(t, "--out=", 6)) continue;
+        kputs(t, &k), kputc(' ', &k);
+    }
+    free(cmd);
+    mdb_env_info(bcms_store_env(st), &info);
+    ksprintf(&k, "store_txn=%zu", (size_t)info.me_last_txnid);
+    return k.s;
+}
+
 int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stats_t *stats)
 {
     bcms_reader_t *rd = NULL;
@@ -620,6 +664,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     thread_t *th = NULL;
     BGZF *out = NULL;
     kstring_t line = {0, 0, NULL};
+    assoc_resume_t *rs = NULL;
+    double **pvs = NULL;
+    uint32_t start = 0;
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
@@ -667,7 +714,21 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (bcms_cluster_rank() == 0) {
+    if (bcms_cluster_rank() == 0 && o->resume) {
+        char *key = resume_key(st, o->command);
+        if (key && (pvs = malloc(sizeof *pvs * nm)))
+            for (int p = 0; p < nm; p++) pvs[p] = models[p].pvals;
+        if (!key || !pvs) {
+            free(key);
+            rc = BCMS_ENOMEM;
+            goto done;
+        }
+        header_line(&line, o, nph > 1);
+        rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd,
+                               bcms_reader_nbatches(rd), line.s, line.l, &out, &start, &rs);
+        free(key);
+        if (rc) goto done;
+    } else if (bcms_cluster_rank() == 0) {
         if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
             goto done;
@@ -675,6 +736,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         header_line(&line, o, nph > 1);
         if (bgzf_write(out, line.s, line.l) < 0) goto werr;
     }
+    if ((rc = bcms_cluster_bcast_u32(&start))) goto done;
 
     if (!(th = calloc(o->threads, sizeof *th))) {
         rc = BCMS_ENOMEM;
@@ -682,7 +744,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int t = 0; t < o->threads; t++)
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
-    if ((rc = scan_batches(rd, o, models, nm, th, use_ds, out, tmp))) goto done;
+    if ((rc = scan_batches(rd, o, models, nm, th, use_ds, out, rs ? o->out : tmp, start, rs))) goto done;
     if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
         rc = 0;
         goto done;
@@ -736,7 +798,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             goto done;
         }
     }
-    if (rename(tmp, o->out) != 0) {
+    if (rs) {
+        if ((rc = assoc_resume_finish(rs))) goto done;
+    } else if (rename(tmp, o->out) != 0) {
         rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));
         goto done;
     }
@@ -746,7 +810,9 @@ werr:
     rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", tmp);
 done:
     if (out) bgzf_close(out);
-    if (rc && tmp) remove(tmp);
+    if (rc && tmp && !rs) remove(tmp);
+    assoc_resume_free(rs);
+    free(pvs);
     if (th)
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);

@@ -36,6 +36,7 @@ typedef struct {
     int format;
     const char *out;
     const char *command;      /* for the summary */
+    int resume;               /* resumable output: continue a killed run of the same scan (assoc_resume.h) */
 } bcms_assoc_opts_t;
 
 typedef struct {

@@ -98,7 +98,15 @@ int bcms_cluster_recv(int src, kstring_t *out, int wait)
     return 0;
 }
 
+int bcms_cluster_bcast_u32(uint32_t *v)
+{
+    if (!initialised || size < 2) return 0;
+    return MPI_Bcast(v, 1, MPI_UINT32_T, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0
+           : bcms_err(BCMS_EIO, "rank %d: broadcast from rank 0 failed", rank);
+}
+
 #else /* built without MPI: one rank */
+int bcms_cluster_bcast_u32(uint32_t *v) { (void)v; return 0; }
 
 int bcms_cluster_init(int *argc, char ***argv) { (void)argc, (void)argv; return 0; }
 void bcms_cluster_finalize(void) {}

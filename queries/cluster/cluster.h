@@ -15,6 +15,7 @@
 #define BCMS_CLUSTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <htslib/kstring.h>
 
 /* Initialise MPI when launched by an MPI launcher; 0 or a BCMS code. Call once, from main. */
@@ -36,5 +37,8 @@ int bcms_cluster_done(bcms_cluster_req_t **req, int wait);
 /* Receive the next message from rank src into out (replacing its content). With wait 0, return 1
  * when no message is pending yet instead of blocking. 0, 1 or BCMS_EIO. */
 int bcms_cluster_recv(int src, kstring_t *out, int wait);
+
+/* Rank 0's value of *v on every rank (no-op with one rank). 0 or BCMS_EIO. */
+int bcms_cluster_bcast_u32(uint32_t *v);
 
 #endif
