@@ -45,7 +45,13 @@ typedef struct {
     int *types;         /* ... and the type (enum bcms_pheno_type) */
     size_t n_columns;
     char **columns;     /* keep only these columns, in this order (none: all, in file order) */
+    int decimal_comma;  /* numbers are written with a decimal comma (6,14): --decimal-comma */
+    char unnamed_prefix[16]; /* names of the columns of a file without header: PREFIX1, PREFIX2 ...
+                                (empty: "PHENO"; a scan's --covar-file uses "COVAR", as PLINK 2) */
 } bcms_pheno_opts_t;
+
+/* Longest sample ID (bytes): the registry keys samples by IID and an LMDB key is at most 511 bytes. */
+#define BCMS_PHENO_IID_MAX 511
 
 void bcms_pheno_opts_init(bcms_pheno_opts_t *o);
 void bcms_pheno_opts_free(bcms_pheno_opts_t *o);
@@ -62,6 +68,7 @@ typedef struct {
     char *path;
     size_t nrows;
     char **iid;
+    long *lineno;       /* file line of each row */
     size_t ncols;
     bcms_pheno_col_t *cols;
     /* internal: IID -> row hash (open addressing) */
