@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <htslib/kstring.h>
 
@@ -506,7 +507,8 @@ static int build_columns(parse_t *p, const struct stat *sb)
     return 0;
 }
 
-int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
+/* Read from fd (>= 0; owned by the table reader, closed on return) or, with fd < 0, from path. */
+static int table_read(const char *path, int fd, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
 {
     static const bcms_pheno_opts_t no_opts;
     parse_t p;
@@ -517,9 +519,19 @@ int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_
     memset(&p, 0, sizeof p);
     p.opts = opts ? opts : &no_opts;
     p.r.path = path;
-    if (stat(path, &sb)) return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return bcms_err(BCMS_EIO, "%s is a directory, not a phenotype table", path);
-    if (!(p.r.gz = gzopen(path, "rb"))) return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fd >= 0 ? fstat(fd, &sb) : stat(path, &sb)) {
+        rc = bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return rc;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        if (fd >= 0) close(fd);
+        return bcms_err(BCMS_EIO, "%s is a directory, not a phenotype table", path);
+    }
+    if (!(p.r.gz = fd >= 0 ? gzdopen(fd, "rb") : gzopen(path, "rb"))) {
+        if (fd >= 0) close(fd);
+        return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
     if (!(p.t = calloc(1, sizeof *p.t)) || !(p.t->path = strdup(path))) {
         rc = BCMS_ENOMEM;
         goto fail;
@@ -544,4 +556,21 @@ done:
     free(p.r.f);
     gzclose(p.r.gz);
     return rc;
+}
+
+int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
+{
+    return table_read(path, -1, opts, out);
+}
+
+int bcms_pheno_table_read_fd(int fd, const char *name, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
+{
+    int own = dup(fd);
+    *out = NULL;
+    if (own < 0) return bcms_err(BCMS_EIO, "%s: cannot read: %s", name, strerror(errno));
+    if (lseek(own, 0, SEEK_SET) < 0) {
+        close(own);
+        return bcms_err(BCMS_EIO, "%s: cannot read: %s", name, strerror(errno));
+    }
+    return table_read(name, own, opts, out);
 }

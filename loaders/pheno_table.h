@@ -81,6 +81,9 @@ typedef struct {
  * "FILE:LINE: ..."), BCMS_EINVAL (an option names no column), BCMS_EIO or BCMS_ENOMEM. Warnings
  * (0/1/2 read as 1/2, constant or empty columns) go to bcms_log. */
 int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out);
+/* The same from an open file descriptor, read from its start (fd stays the caller's; name is what
+ * messages and the provenance call it). */
+int bcms_pheno_table_read_fd(int fd, const char *name, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out);
 void bcms_pheno_table_free(bcms_pheno_table_t *t);
 
 /* Column index of a name, or -1. */

@@ -93,6 +93,9 @@ typedef struct {
     int cdp_roving;       /* 0 fixed, 1 roving */
     int cdp_relapse_days; /* < 0: relapses not considered */
     int cdp_origin;       /* enum clin_origin */
+    /* output */
+    char prefix[64];      /* put before every field name (--prefix), so the fields can sit beside stored
+                             columns of the same names; "" none */
 } clin_opts_t;
 
 /* Defaults as documented above. */
@@ -131,12 +134,16 @@ void clin_cdp(const clin_opts_t *o, const visits_visit_t *v, size_t n, int32_t o
 /* All fields for patient k of d. */
 void clin_derive(const clin_opts_t *o, const visits_data_t *d, size_t k, clin_result_t *out);
 
-/* Write the PLINK 2 style table: "#IID" then the columns above in the documented order, one row
- * per patient in d's order. Returns 0 or BCMS_EIO. */
+/* Write the PLINK 2 style table: "#IID" then the columns above in the documented order (names
+ * after o->prefix), one row per patient in d's order. Returns 0 or BCMS_EIO. */
 int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp);
 
-/* Same into path, atomically: written to a temporary file beside path and renamed only on success;
- * on failure nothing is left at path (an existing file is kept untouched). */
+/* The same into the open file descriptor fd (gzip-compressed when gz), which stays open. */
+int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd, int gz);
+
+/* Same into path, atomically and owner-only (queries/clinical/patient_file.h): written to a
+ * temporary file beside path, mode 0600, and renamed only on success; on failure nothing is left at
+ * path (an existing file is kept untouched). */
 int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path);
 
 #endif
