@@ -145,6 +145,24 @@ check "pheno on a non-store directory: refused" [ "$rc" -eq 1 ]
 check "  ... nothing created in it" [ "$(ls "$T/notastore")" = x.txt ]
 check "  ... message says so" grep -q "not a bcms store" "$T/err"
 
+# a damaged phenotype record: a clear "damaged" error naming the column, from every reader
+dm=$T/dmg.bcms
+"$BCMS" import -q "$dm" "$D/sardinia.vcf.gz" --cohort sardinia
+"$BCMS" pheno "$dm" "$D/sardinia.covar.tsv" 2>/dev/null
+# every copy of the level name (LMDB may keep an older page with it) gets one byte changed
+for off in $(grep -obUa 'isolate' "$dm/data.mdb" | cut -d: -f1); do
+    printf 'J' | dd of="$dm/data.mdb" bs=1 seek="$off" conv=notrunc 2>/dev/null
+done
+check "the level name is gone from data.mdb" [ "$(grep -c isolate "$dm/data.mdb" || true)" -eq 0 ]
+rc=0; "$BCMS" pheno "$dm" --export population > /dev/null 2> "$T/err" || rc=$?
+check "export of the damaged column: exit 1, 'damaged' naming it" \
+    bash -c "[ $rc -eq 1 ] && grep -q \"damaged: pheno column 'population' fails its checksum\" '$T/err'"
+rc=0; "$BCMS" assoc "$dm" --model linear --pheno PC1 --covar population -r 1 -o "$T/x.tsv" 2> "$T/err" || rc=$?
+check "scan with the damaged covariate: exit 1, 'damaged'" bash -c "[ $rc -eq 1 ] && grep -q 'damaged: pheno column .population.' '$T/err'"
+rc=0; "$BCMS" pheno "$dm" --list > /dev/null 2> "$T/err" || rc=$?
+check "--list reports it too" bash -c "[ $rc -eq 1 ] && grep -q 'damaged' '$T/err'"
+check "an intact column still reads" bash -c "'$BCMS' pheno '$dm' --export PC1 > /dev/null"
+
 # pheno --export -o: owner-only, complete
 check "pheno --export -o" "$BCMS" pheno "$s" --export severity -o "$T/exp.tsv"
 check "  ... mode 0600" [ "$(stat -c %a "$T/exp.tsv")" = 600 ]

@@ -384,8 +384,33 @@ static void test_store(void)
         }
     }
     rc = bcms_pheno_load(st, txn, "sev", &col);
-    CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "'sev'"), "damaged record: %d %s", rc, bcms_err_detail());
+    CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "damaged: pheno column 'sev'"), "damaged record: %d %s", rc,
+          bcms_err_detail());
     bcms_pheno_col_clear(&col);
+    /* a damaged name: the record, intact, under another key is damage too (the CRC covers the name) */
+    {
+        MDB_val k = {3, "pop"}, v, k2 = {3, "poq"};
+        bcms_pheno_col_t *cols = NULL;
+        size_t nc = 0;
+        uint8_t *copy = NULL;
+        int ok = !mdb_get(txn, bcms_store_dbi(st, DBI_PHENO), &k, &v) && (copy = malloc(v.mv_size));
+        CHECK(ok, "column pop stored");
+        if (ok) {
+            memcpy(copy, v.mv_data, v.mv_size);
+            v.mv_data = copy;
+            CHECK(((uint8_t *)copy)[0] == 2, "record version 2 written");
+            mdb_del(txn, bcms_store_dbi(st, DBI_PHENO), &k, NULL);
+            mdb_put(txn, bcms_store_dbi(st, DBI_PHENO), &k2, &v, 0);
+            free(copy);
+        }
+        rc = bcms_pheno_load(st, txn, "poq", &col);
+        CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "damaged: pheno column 'poq' fails its checksum (its name"),
+              "renamed record: %d %s", rc, bcms_err_detail());
+        bcms_pheno_col_clear(&col);
+        rc = bcms_pheno_list(st, txn, &cols, &nc);
+        CHECK(rc == BCMS_ECORRUPT, "listing reports the damage too: %d", rc);
+        bcms_pheno_list_free(cols, nc);
+    }
     mdb_txn_abort(txn);
 done:
     bcms_pheno_table_free(t);
