@@ -7,7 +7,13 @@
  *    a UTF-8 byte order mark and CRLF line ends are accepted; the file may be gzip-compressed.
  *  - Header: "#IID" or "#FID IID" (also "IID", "FID IID" without '#'), then one name per column.
  *    The IID is the sample key; the FID is read and ignored (two rows with one IID and different
- *    FIDs are duplicates).
+ *    FIDs are duplicates). IIDs are at most BCMS_PHENO_IID_MAX bytes.
+ *  - No header: a PLINK 1 ".fam" (name ending .fam or .fam.gz; 6 fields FID IID PAT MAT SEX PHENO)
+ *    gives the columns sex and PHENO1, both PLINK 1/2 coded with 0 and -9 missing (PAT and MAT are
+ *    not selected unless --columns names them); any other file whose first line does not start
+ *    with IID/FID IID is read as FID IID v1 v2 ... when that line's values are numbers or missing
+ *    (columns PREFIX1, PREFIX2 ..., opts.unnamed_prefix, default PHENO); a first line of words is
+ *    the "header must start with #IID" error.
  *  - Separators: when the header line holds a tab the file is tab-separated (one tab between two
  *    fields, so an empty field is a missing value; spaces around a field are trimmed); otherwise
  *    fields are separated by runs of spaces.
@@ -21,7 +27,13 @@
  *      all numbers         quantitative
  *      anything else       categorical; levels sorted by strcmp, the first is the reference
  *    A column with no value at all is quantitative (with a warning); a column with one value only
- *    is typed as above, with a warning. Numbers are C decimal numbers (strtod) and finite.
+ *    is typed as above, with a warning. Numbers are C decimal numbers (strtod) and finite; with
+ *    opts.decimal_comma the decimal separator is ',' (6,14; thousands dots 1.234,5 accepted).
+ *  - Numbers bcms cannot read faithfully are errors naming file, line and column, unless the column
+ *    is forced categorical: in a column that is not forced, or forced numeric, and whose values are
+ *    mostly (more than half) number-like: a decimal comma without decimal_comma, a decimal point
+ *    with it, inf/nan/infinity or a number beyond the double range (1e999), and any word among the
+ *    numbers. (Typed categorical, such a column would become one level per value.)
  *  - Errors (BCMS_EINPUT, detail "FILE:LINE: ..." naming the column and what to do): no IID in
  *    the header, a duplicated column name, a bad column name (see bcms_pheno_name_check), a row
  *    whose field count differs from the header's, a duplicated IID, a missing IID, a non-number in
