@@ -210,6 +210,9 @@ typedef struct {
     long line;
 } raw_visit_t;
 
+/* The store keys samples by IID, and an LMDB key is at most 511 bytes. */
+#define VISITS_IID_MAX 511
+
 static int add_patient(visits_data_t *d, size_t *cap, iid_hash_t *h, const char *iid, long *idx)
 {
     if (d->n_patients == *cap) {
@@ -261,6 +264,12 @@ static int load_patients(const char *path, visits_data_t *d, size_t *cap, iid_ha
         const char *iid = r->f[col[P_IID]];
         if (is_na(iid)) {
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
+            goto done;
+        }
+        if (strlen(iid) > VISITS_IID_MAX) {
+            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
+                           strlen(iid), VISITS_IID_MAX);
             goto done;
         }
         if (hash_get(h, d->patients, iid) >= 0) {
@@ -364,6 +373,12 @@ static int load_visits(const char *path, int have_patients, visits_data_t *d, si
         const char *iid = r->f[col[V_IID]];
         if (is_na(iid)) {
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
+            goto done;
+        }
+        if (strlen(iid) > VISITS_IID_MAX) {
+            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
+                           strlen(iid), VISITS_IID_MAX);
             goto done;
         }
         k = hash_get(h, d->patients, iid);

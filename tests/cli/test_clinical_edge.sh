@@ -67,6 +67,11 @@ refused "the same prefix again" "already stores 19 columns named like derived fi
 rc=0; "$BCMS" clinical "$s" --visits vis.tsv --prefix 'a b' 2>/dev/null || rc=$?
 check "a prefix with a space: refused" [ "$rc" -ne 0 ]
 
+# a patient ID over the store's key limit: refused naming the visit file's line
+long=$(printf 'P%.0s' $(seq 600))
+{ cat vis.tsv; printf '%s\t2001-01-01\t2\t0\n' "$long"; } > long.tsv
+refused "a 600-byte patient ID" "long.tsv:7: patient ID 'PPPP.*' is 600 bytes long" "$BCMS" clinical "$s" --visits long.tsv
+
 # temporary files: none in /tmp, none left in the store or beside OUT
 before_tmp=$(ls /tmp | grep -c '^bcms-clinical' || true)
 check "clinical STORE (no -o)" "$BCMS" clinical "$s" --visits "$D/sardinia.visits.tsv" --patients "$D/sardinia.patients.tsv" \
