@@ -80,6 +80,36 @@ static int parse_list(const char *s, double *x, int max)
     }
 }
 
+/* The fields into STORE and/or OUT. OUT is written to a private temporary file first and appears
+ * only when the fields are also stored: a failed store leaves no table behind that looks like a
+ * result. */
+static int derive_and_write(const clinical_args_t *a, const visits_data_t *d, const char *store, int mode)
+{
+    bcms_pfile_t outf = {.fd = -1, .slot = -1};
+    int ret = 0;
+    bcms_pfile_cleanup_on_signals();
+    if (a->out && !(ret = bcms_pfile_open(&outf, a->out)) &&
+        (ret = clin_write_fd(&a->clin, d, outf.fd, bcms_out_is_gz(a->out))))
+        ret = bcms_err(ret, "%s: %s", a->out, bcms_err_detail());
+    if (!ret && store) {
+        bcms_store_t *st;
+        size_t ncols = 0;
+        char *cmd = cli_command_line();
+        if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
+            ret = clin_store(st, &a->clin, d, a->visits, mode, cmd, &ncols);
+            bcms_store_close(st);
+        }
+        free(cmd);
+        if (!ret)
+            bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
+                     d->n_visits, ncols, store);
+    }
+    if (a->out && !ret && !(ret = bcms_pfile_commit(&outf)))
+        bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a->out);
+    if (ret) bcms_pfile_abort(&outf);
+    return ret;
+}
+
 int cmd_clinical(int argc, char **argv)
 {
     enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE, O_APPEND, O_PREFIX };
@@ -186,29 +216,7 @@ int cmd_clinical(int argc, char **argv)
     if (nmode > 1) return cli_usage_error("clinical", "--replace and --append exclude each other");
 
     if ((ret = visits_load(a.patients, a.visits, &d))) return cli_fail("clinical", ret);
-    /* OUT is written to a private temporary file first and appears only when the fields are also
-     * stored: a failed store leaves no table behind that looks like a result */
-    bcms_pfile_t outf = {.fd = -1, .slot = -1};
-    bcms_pfile_cleanup_on_signals();
-    if (a.out && !(ret = bcms_pfile_open(&outf, a.out)) &&
-        (ret = clin_write_fd(&a.clin, d, outf.fd, bcms_out_is_gz(a.out))))
-        ret = bcms_err(ret, "%s: %s", a.out, bcms_err_detail());
-    if (!ret && store) {
-        bcms_store_t *st;
-        size_t ncols = 0;
-        char *cmd = cli_command_line();
-        if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
-            ret = clin_store(st, &a.clin, d, a.visits, mode, cmd, &ncols);
-            bcms_store_close(st);
-        }
-        free(cmd);
-        if (!ret)
-            bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
-                     d->n_visits, ncols, store);
-    }
-    if (a.out && !ret && !(ret = bcms_pfile_commit(&outf)))
-        bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a.out);
-    if (ret) bcms_pfile_abort(&outf);
+    ret = derive_and_write(&a, d, store, mode);
     visits_free(d);
     return ret ? cli_fail("clinical", ret) : 0;
 }

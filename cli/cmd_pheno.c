@@ -159,6 +159,35 @@ static int check_store_path(const char *path)
     return rc;
 }
 
+/* Store the columns of file in the store at path. The whole file is read before the store is
+ * touched: a bad file never creates or changes one. */
+static int store_file(const char *path, const char *file, const bcms_pheno_opts_t *o, int mode)
+{
+    bcms_pheno_table_t *t = NULL;
+    bcms_pheno_import_stats_t stats;
+    bcms_store_t *st = NULL;
+    char *cmdline = NULL;
+    int rc;
+    if ((rc = bcms_pheno_table_read(file, o, &t))) return rc;
+    if ((rc = check_store_path(path)) || (rc = bcms_store_open(path, BCMS_STORE_CREATE, &st))) goto done;
+    if (!(cmdline = cli_command_line())) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    if ((rc = bcms_pheno_import(st, t, mode, cmdline, &stats))) goto done;
+    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored (%zu replaced, "
+            "%zu appended):", t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s",
+            stats.replaced, stats.appended);
+    for (size_t j = 0; j < t->ncols; j++)
+        fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
+    fputc('\n', stderr);
+done:
+    bcms_pheno_table_free(t);
+    bcms_store_close(st);
+    free(cmdline);
+    return rc;
+}
+
 int cmd_pheno(int argc, char **argv)
 {
     enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_APPEND, OPT_LIST, OPT_EXPORT, OPT_DCOMMA };
@@ -173,10 +202,7 @@ int cmd_pheno(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     bcms_pheno_opts_t o, ex;
-    bcms_pheno_table_t *t = NULL;
-    bcms_pheno_import_stats_t stats;
     bcms_store_t *st = NULL;
-    char *cmdline = NULL;
     const char *out = NULL;
     int c, rc, mode = BCMS_PHENO_REFUSE, nmode = 0, list = 0, status = 0;
 
@@ -238,21 +264,7 @@ int cmd_pheno(int argc, char **argv)
         status = cli_usage_error("pheno", "--replace and --append exclude each other");
         goto out;
     }
-    /* read the whole file before touching the store: a bad file never creates or changes one */
-    if ((rc = bcms_pheno_table_read(argv[optind + 1], &o, &t))) goto fail;
-    if ((rc = check_store_path(argv[optind]))) goto fail;
-    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) goto fail;
-    if (!(cmdline = cli_command_line())) {
-        rc = BCMS_ENOMEM;
-        goto fail;
-    }
-    if ((rc = bcms_pheno_import(st, t, mode, cmdline, &stats))) goto fail;
-    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored (%zu replaced, "
-            "%zu appended):", t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s",
-            stats.replaced, stats.appended);
-    for (size_t j = 0; j < t->ncols; j++)
-        fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
-    fputc('\n', stderr);
+    if ((rc = store_file(argv[optind], argv[optind + 1], &o, mode))) goto fail;
     goto out;
 bad_option:
     if (rc != BCMS_EINVAL) goto fail;
@@ -261,10 +273,8 @@ bad_option:
 fail:
     status = cli_fail("pheno", rc);
 out:
-    bcms_pheno_table_free(t);
     bcms_store_close(st);
     bcms_pheno_opts_free(&o);
     bcms_pheno_opts_free(&ex);
-    free(cmdline);
     return status;
 }
