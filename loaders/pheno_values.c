@@ -58,8 +58,9 @@ int pheno_cell_kind(const char *s, int decimal_comma, double *v)
     buf[n] = 0;
     if (!(k = whole_number(buf, v))) return PHENO_CELL_TEXT;
     if (k == 2) return PHENO_CELL_NONFINITE;
-    if (!decimal_comma) return PHENO_CELL_COMMA;
-    return dot ? PHENO_CELL_DOT : PHENO_CELL_NUMBER;
+    if (dot && strchr(comma, '.')) return PHENO_CELL_TEXT; /* a dot after the comma: no number */
+    /* dots before the comma are thousands separators (1.234,5) in the comma convention */
+    return decimal_comma ? PHENO_CELL_NUMBER : PHENO_CELL_COMMA;
 }
 
 /* What a column holds, from a first pass over its cells. */
