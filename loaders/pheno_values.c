@@ -107,8 +107,8 @@ static int unreadable(const char *path, const pheno_cells_t *cs, size_t nsel, si
                         "NA for a missing value", path, line, name, cell, s->n[k], s->n[k] == 1 ? "" : "s");
     case PHENO_CELL_COMMA:
         return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' holds '%.40s', a number with a decimal comma (%zu of its "
-                        "%zu values); add --decimal-comma to read ',' as the decimal separator, or --type %s=categorical "
-                        "if these are labels", path, line, name, cell, s->n[k], s->n_present, name);
+                        "%zu values); add --decimal-comma to read ',' as the decimal separator, or store it with bcms pheno "
+                        "--type %s=categorical if these are labels", path, line, name, cell, s->n[k], s->n_present, name);
     case PHENO_CELL_DOT:
         return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' holds '%.40s' with a decimal point, but --decimal-comma "
                         "reads ',' as the decimal separator (%zu such value%s); write the number with a comma, or read "
@@ -119,8 +119,8 @@ static int unreadable(const char *path, const pheno_cells_t *cs, size_t nsel, si
                             "write NA for a missing one, or read the column as --type %s=categorical", path, line,
                             name, bcms_pheno_type_name(forced), cell, name);
         return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' holds numbers but also '%.40s' (%zu value%s that %s not "
-                        "a number); write NA for a missing value, or read the column as --type %s=categorical", path,
-                        line, name, cell, s->n[k], s->n[k] == 1 ? "" : "s", s->n[k] == 1 ? "is" : "are", name);
+                        "a number); write NA for a missing value, or store it with bcms pheno --type %s=categorical",
+                        path, line, name, cell, s->n[k], s->n[k] == 1 ? "" : "s", s->n[k] == 1 ? "is" : "are", name);
     }
 }
 
