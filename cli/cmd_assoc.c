@@ -16,10 +16,12 @@ static void usage(FILE *fp)
             "Scan every selected variant against phenotypes (or a time-to-event endpoint) with covariates.\n\n"
             "Model:\n"
             "  --model M             linear, logistic (Wald, Firth fallback) or cox (prognosis)\n"
-            "  --pheno A[,B...]      phenotype column(s) (linear, logistic)\n"
-            "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset\n"
+            "  --pheno A[,B...]      phenotype column(s) (linear, logistic); also --pheno-name (PLINK 2)\n"
+            "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset;\n"
+            "                        also --covar-name (PLINK 2)\n"
             "  --pheno-file F        PLINK 2 style table (#IID or #FID IID header) read directly\n"
             "  --covar-file F        likewise for covariates (columns not found there come from the store)\n"
+            "  --decimal-comma       the numbers of those files are written with a decimal comma (6,14)\n"
             "  --time T --event E    Cox endpoint: time and event (1) / censored (0) columns\n"
             "  --entry S             Cox: entry time column (left truncation)\n"
             "  --strata C            Cox: stratify the baseline hazard by this column\n"
@@ -49,7 +51,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -63,6 +65,8 @@ int cmd_assoc(int argc, char **argv)
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
         {"no-lock", no_argument, 0, O_NOLOCK},         {"resume", no_argument, 0, O_RESUME},
+        {"pheno-name", required_argument, 0, O_PHENO}, {"covar-name", required_argument, 0, O_COVAR},
+        {"decimal-comma", no_argument, 0, O_DCOMMA},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -127,6 +131,7 @@ int cmd_assoc(int argc, char **argv)
             break;
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
         case O_RESUME: o.resume = 1; break;
+        case O_DCOMMA: o.decimal_comma = 1; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

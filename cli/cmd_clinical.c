@@ -9,9 +9,11 @@
 #include "cli.h"
 #include "clinical.h"
 #include "clinical_store.h"
+#include "patient_file.h"
 #include "pheno_table.h"
 #include "store.h"
 #include "err.h"
+#include "outfile.h"
 #include "visits.h"
 
 typedef struct {
@@ -29,7 +31,10 @@ static void usage(FILE *fp)
             "Input/output:\n"
             "  --visits FILE            visits: IID date edss [relapse] (TSV, header)\n"
             "  --patients FILE          patients: IID [sex birth_date age_at_onset onset_date diagnosis_date entry_date]\n"
-            "  -o, --out FILE           output table (gzip when it ends in .gz); written only on success\n"
+            "  -o, --out FILE           output table (gzip when it ends in .gz), owner-only (mode 0600); written\n"
+            "                           only on success (with STORE: only once the fields are stored)\n"
+            "  --prefix P               name the fields P<field> (Psev_edss, Pedss6_time, ...), e.g. to keep them\n"
+            "                           beside stored columns of the same names\n"
             "  --replace                overwrite columns of the same names already in STORE\n"
             "  --append                 add these patients to columns of the same names already in STORE\n"
             "                           (another cohort's visits; a patient already there must get the same values)\n"
@@ -75,9 +80,39 @@ static int parse_list(const char *s, double *x, int max)
     }
 }
 
+/* The fields into STORE and/or OUT. OUT is written to a private temporary file first and appears
+ * only when the fields are also stored: a failed store leaves no table behind that looks like a
+ * result. */
+static int derive_and_write(const clinical_args_t *a, const visits_data_t *d, const char *store, int mode)
+{
+    bcms_pfile_t outf = {.fd = -1, .slot = -1};
+    int ret = 0;
+    bcms_pfile_cleanup_on_signals();
+    if (a->out && !(ret = bcms_pfile_open(&outf, a->out)) &&
+        (ret = clin_write_fd(&a->clin, d, outf.fd, bcms_out_is_gz(a->out))))
+        ret = bcms_err(ret, "%s: %s", a->out, bcms_err_detail());
+    if (!ret && store) {
+        bcms_store_t *st;
+        size_t ncols = 0;
+        char *cmd = cli_command_line();
+        if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
+            ret = clin_store(st, &a->clin, d, a->visits, mode, cmd, &ncols);
+            bcms_store_close(st);
+        }
+        free(cmd);
+        if (!ret)
+            bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
+                     d->n_visits, ncols, store);
+    }
+    if (a->out && !ret && !(ret = bcms_pfile_commit(&outf)))
+        bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a->out);
+    if (ret) bcms_pfile_abort(&outf);
+    return ret;
+}
+
 int cmd_clinical(int argc, char **argv)
 {
-    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE, O_APPEND };
+    enum { O_VISITS = 256, O_PATIENTS, O_SEV, O_ROWS, O_MILE, O_SUSD, O_SUSE, O_CW, O_CD, O_CB, O_CR, O_CC, O_CI, O_CO, O_REPLACE, O_APPEND, O_PREFIX };
     static const struct option lopts[] = {
         {"visits", required_argument, NULL, O_VISITS}, {"patients", required_argument, NULL, O_PATIENTS},
         {"out", required_argument, NULL, 'o'},         {"sev-edss", required_argument, NULL, O_SEV},
@@ -88,6 +123,7 @@ int cmd_clinical(int argc, char **argv)
         {"cdp-cut", required_argument, NULL, O_CC},     {"cdp-inc", required_argument, NULL, O_CI},
         {"cdp-origin", required_argument, NULL, O_CO},  {"help", no_argument, NULL, 'h'},
         {"replace", no_argument, NULL, O_REPLACE},      {"append", no_argument, NULL, O_APPEND},
+        {"prefix", required_argument, NULL, O_PREFIX},
         {NULL, 0, NULL, 0}};
     clinical_args_t a = {0};
     visits_data_t *d = NULL;
@@ -108,6 +144,10 @@ int cmd_clinical(int argc, char **argv)
         case 'o': a.out = optarg; break;
         case O_REPLACE: mode = BCMS_PHENO_REPLACE, nmode++; break;
         case O_APPEND: mode = BCMS_PHENO_APPEND, nmode++; break;
+        case O_PREFIX:
+            if (strlen(optarg) >= sizeof a.clin.prefix) return cli_usage_error("clinical", "--prefix is too long");
+            snprintf(a.clin.prefix, sizeof a.clin.prefix, "%s", optarg);
+            break;
         case O_SEV:
             if (!strcmp(optarg, "last")) a.clin.sev_pick = CLIN_PICK_LAST;
             else if (!strcmp(optarg, "first")) a.clin.sev_pick = CLIN_PICK_FIRST;
@@ -176,23 +216,7 @@ int cmd_clinical(int argc, char **argv)
     if (nmode > 1) return cli_usage_error("clinical", "--replace and --append exclude each other");
 
     if ((ret = visits_load(a.patients, a.visits, &d))) return cli_fail("clinical", ret);
-    if (a.out) {
-        ret = clin_write_file(&a.clin, d, a.out);
-        if (!ret) bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a.out);
-    }
-    if (!ret && store) {
-        bcms_store_t *st;
-        size_t ncols = 0;
-        char *cmd = cli_command_line();
-        if (!(ret = bcms_store_open(store, BCMS_STORE_CREATE, &st))) {
-            ret = clin_store(st, &a.clin, d, a.visits, mode, cmd, &ncols);
-            bcms_store_close(st);
-        }
-        free(cmd);
-        if (!ret)
-            bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
-                     d->n_visits, ncols, store);
-    }
+    ret = derive_and_write(&a, d, store, mode);
     visits_free(d);
     return ret ? cli_fail("clinical", ret) : 0;
 }

@@ -1,18 +1,23 @@
 /* cmd_pheno.c: bcms pheno STORE FILE [--replace | --append] [--type NAME=TYPE] [--columns A,B]
  *              bcms pheno STORE --list
- *              bcms pheno STORE --export A[,B...]
+ *              bcms pheno STORE --export A[,B...] [-o OUT]
  * Store the columns of a PLINK 2 style phenotype/covariate table (loaders/pheno_table.h) in the
  * pheno table of a store, list the stored columns, or write stored columns back as a table.
  * SPDX-License-Identifier: GPL-3.0-or-later */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
+#include "patient_file.h"
 #include "pheno.h"
 #include "pheno_table.h"
 #include "store.h"
@@ -22,20 +27,26 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: bcms pheno STORE FILE [options]     store the columns of FILE (STORE created if absent)\n"
             "       bcms pheno STORE --list              list the stored columns\n"
-            "       bcms pheno STORE --export A[,B...]   write stored columns as a #IID table to stdout\n\n"
+            "       bcms pheno STORE --export A[,B...] [-o OUT]  write stored columns as a #IID table\n\n"
             "FILE is a PLINK 2 style table: a header #IID or #FID IID (the FID is ignored: the IID names the\n"
             "sample) and one column per phenotype or covariate, tab- or space-separated, missing values\n"
-            "NA, -9, '.' or empty. Types are detected: binary when the values are 1/2 (control/case) or\n"
+            "NA, -9, '.' or empty; a PLINK 1 .fam (stored as sex and PHENO1) or a headerless FID IID v1 v2 ...\n"
+            "file (columns PHENO1, PHENO2 ...) is read too. A STORE path that exists must be a store.\n"
+            "Types are detected: binary when the values are 1/2 (control/case) or\n"
             "0/1; quantitative when numeric; categorical otherwise (levels in sort order, the first is the\n"
             "reference). All columns are stored in one transaction: on any error nothing is written.\n\n"
             "Options:\n"
             "  --type NAME=TYPE[,...]  force a column's type: quantitative, binary or categorical\n"
             "  --columns A[,B...]      store only these columns\n"
+            "  --decimal-comma         numbers are written with a decimal comma (6,14), as spreadsheets\n"
+            "                          in Italian and other locales export them\n"
             "  --replace               overwrite columns already stored under the same names\n"
             "  --append                add this file's samples to columns already stored under the same names\n"
             "                          (another cohort: same type, no sample with two different values)\n"
             "  --list                  list stored columns: name, type, coding/levels, values, provenance\n"
-            "  --export A[,B...]       print stored columns over the registered samples that have a value\n");
+            "  --export A[,B...]       print stored columns over the registered samples that have a value\n"
+            "  -o, --out FILE          --export: write FILE (owner-only, mode 0600, complete or absent) instead\n"
+            "                          of stdout\n");
 }
 
 static int list_columns(bcms_store_t *st)
@@ -67,7 +78,7 @@ static int list_columns(bcms_store_t *st)
     return 0;
 }
 
-static int export_columns(bcms_store_t *st, const bcms_pheno_opts_t *names)
+static int export_columns(bcms_store_t *st, const bcms_pheno_opts_t *names, FILE *fp)
 {
     MDB_txn *txn = NULL;
     bcms_pheno_col_t *cols;
@@ -82,9 +93,9 @@ static int export_columns(bcms_store_t *st, const bcms_pheno_opts_t *names)
     for (size_t j = 0; j < names->n_columns; j++)
         if ((rc = bcms_pheno_load(st, txn, names->columns[j], &cols[j]))) goto done;
     ns = cols[0].n;
-    fputs("#IID", stdout);
-    for (size_t j = 0; j < names->n_columns; j++) printf("\t%s", cols[j].name);
-    fputc('\n', stdout);
+    fputs("#IID", fp);
+    for (size_t j = 0; j < names->n_columns; j++) fprintf(fp, "\t%s", cols[j].name);
+    fputc('\n', fp);
     for (size_t k = 0; k < ns; k++) {
         const char *iid;
         size_t len;
@@ -92,10 +103,11 @@ static int export_columns(bcms_store_t *st, const bcms_pheno_opts_t *names)
         for (size_t j = 0; j < names->n_columns; j++) any |= !isnan(cols[j].v[k]);
         if (!any) continue;
         if ((rc = bcms_sample_name(st, txn, (uint32_t)k, &iid, &len))) goto done;
-        printf("%.*s", (int)len, iid);
-        for (size_t j = 0; j < names->n_columns; j++) printf("\t%s", bcms_pheno_value_str(&cols[j], cols[j].v[k], buf));
-        fputc('\n', stdout);
+        fprintf(fp, "%.*s", (int)len, iid);
+        for (size_t j = 0; j < names->n_columns; j++) fprintf(fp, "\t%s", bcms_pheno_value_str(&cols[j], cols[j].v[k], buf));
+        fputc('\n', fp);
     }
+    if (fflush(fp) || ferror(fp)) rc = bcms_err(BCMS_EIO, "writing the export failed: %s", strerror(errno));
 done:
     if (txn) mdb_txn_abort(txn);
     for (size_t j = 0; j < names->n_columns; j++) bcms_pheno_col_clear(&cols[j]);
@@ -103,10 +115,85 @@ done:
     return rc;
 }
 
+/* --export to a file: owner-only (per-patient data), complete or absent. */
+static int export_to_file(bcms_store_t *st, const bcms_pheno_opts_t *names, const char *path)
+{
+    bcms_pfile_t f;
+    FILE *fp;
+    int rc, fd;
+    if ((rc = bcms_pfile_open(&f, path))) return rc;
+    if ((fd = dup(f.fd)) < 0 || !(fp = fdopen(fd, "w"))) {
+        if (fd >= 0) close(fd);
+        bcms_pfile_abort(&f);
+        return bcms_err(BCMS_EIO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    rc = export_columns(st, names, fp);
+    if (fclose(fp) && !rc) rc = bcms_err(BCMS_EIO, "%s: writing failed: %s", path, strerror(errno));
+    if (rc) bcms_pfile_abort(&f);
+    else rc = bcms_pfile_commit(&f);
+    return rc;
+}
+
+/* A path that exists must be a store: phenotypes never create a store inside another directory
+ * (a mistyped path next to one's data). An empty directory, or no file at all, is a new store. */
+static int check_store_path(const char *path)
+{
+    struct stat sb;
+    char *data = NULL;
+    int rc = 0;
+    if (stat(path, &sb)) return 0;
+    if (!S_ISDIR(sb.st_mode)) return 0; /* bcms_store_open names it */
+    if (asprintf(&data, "%s/data.mdb", path) < 0) return BCMS_ENOMEM;
+    if (access(data, F_OK)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        int entries = 0;
+        while (d && (e = readdir(d)))
+            entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        if (d) closedir(d);
+        if (!d || entries)
+            rc = bcms_err(BCMS_EFOREIGN, "%s is a directory but not a bcms store (no data.mdb); nothing was written. "
+                          "Give the store's path, or a new path to start a store with phenotypes", path);
+    }
+    free(data);
+    return rc;
+}
+
+/* Store the columns of file in the store at path. The whole file is read before the store is
+ * touched: a bad file never creates or changes one. */
+static int store_file(const char *path, const char *file, const bcms_pheno_opts_t *o, int mode)
+{
+    bcms_pheno_table_t *t = NULL;
+    bcms_pheno_import_stats_t stats;
+    bcms_store_t *st = NULL;
+    char *cmdline = NULL;
+    int rc;
+    if ((rc = bcms_pheno_table_read(file, o, &t))) return rc;
+    if ((rc = check_store_path(path)) || (rc = bcms_store_open(path, BCMS_STORE_CREATE, &st))) goto done;
+    if (!(cmdline = cli_command_line())) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    if ((rc = bcms_pheno_import(st, t, mode, cmdline, &stats))) goto done;
+    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored (%zu replaced, "
+            "%zu appended):", t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s",
+            stats.replaced, stats.appended);
+    for (size_t j = 0; j < t->ncols; j++)
+        fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
+    fputc('\n', stderr);
+done:
+    bcms_pheno_table_free(t);
+    bcms_store_close(st);
+    free(cmdline);
+    return rc;
+}
+
 int cmd_pheno(int argc, char **argv)
 {
-    enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_APPEND, OPT_LIST, OPT_EXPORT };
+    enum { OPT_TYPE = 1000, OPT_COLUMNS, OPT_REPLACE, OPT_APPEND, OPT_LIST, OPT_EXPORT, OPT_DCOMMA };
     static const struct option lo[] = {{"type", required_argument, 0, OPT_TYPE},
+                                       {"decimal-comma", no_argument, 0, OPT_DCOMMA},
+                                       {"out", required_argument, 0, 'o'},
                                        {"columns", required_argument, 0, OPT_COLUMNS},
                                        {"replace", no_argument, 0, OPT_REPLACE},
                                        {"append", no_argument, 0, OPT_APPEND},
@@ -115,10 +202,8 @@ int cmd_pheno(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     bcms_pheno_opts_t o, ex;
-    bcms_pheno_table_t *t = NULL;
-    bcms_pheno_import_stats_t stats;
     bcms_store_t *st = NULL;
-    char *cmdline = NULL;
+    const char *out = NULL;
     int c, rc, mode = BCMS_PHENO_REFUSE, nmode = 0, list = 0, status = 0;
 
     if (argc == 1) {
@@ -127,8 +212,10 @@ int cmd_pheno(int argc, char **argv)
     }
     bcms_pheno_opts_init(&o);
     bcms_pheno_opts_init(&ex);
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
+        case OPT_DCOMMA: o.decimal_comma = 1; break;
+        case 'o': out = optarg; break;
         case OPT_TYPE:
             if ((rc = bcms_pheno_opts_add_types(&o, optarg))) goto bad_option;
             break;
@@ -155,8 +242,18 @@ int cmd_pheno(int argc, char **argv)
             status = cli_usage_error("pheno", "--list and --export take STORE only, one at a time (see bcms pheno --help)");
             goto out;
         }
+        if (out && list) {
+            status = cli_usage_error("pheno", "-o goes with --export");
+            goto out;
+        }
         if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) goto fail;
-        if ((rc = list ? list_columns(st) : export_columns(st, &ex))) goto fail;
+        if (out) bcms_pfile_cleanup_on_signals();
+        if ((rc = list ? list_columns(st) : out ? export_to_file(st, &ex, out) : export_columns(st, &ex, stdout)))
+            goto fail;
+        goto out;
+    }
+    if (out) {
+        status = cli_usage_error("pheno", "-o goes with --export");
         goto out;
     }
     if (argc - optind != 2) {
@@ -167,20 +264,7 @@ int cmd_pheno(int argc, char **argv)
         status = cli_usage_error("pheno", "--replace and --append exclude each other");
         goto out;
     }
-    /* read the whole file before touching the store: a bad file never creates or changes one */
-    if ((rc = bcms_pheno_table_read(argv[optind + 1], &o, &t))) goto fail;
-    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) goto fail;
-    if (!(cmdline = cli_command_line())) {
-        rc = BCMS_ENOMEM;
-        goto fail;
-    }
-    if ((rc = bcms_pheno_import(st, t, mode, cmdline, &stats))) goto fail;
-    fprintf(stderr, "[bcms pheno] %s: %zu rows (%zu samples new to the store), %zu column%s stored (%zu replaced, "
-            "%zu appended):", t->path, stats.nrows, stats.new_samples, stats.ncols, stats.ncols == 1 ? "" : "s",
-            stats.replaced, stats.appended);
-    for (size_t j = 0; j < t->ncols; j++)
-        fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
-    fputc('\n', stderr);
+    if ((rc = store_file(argv[optind], argv[optind + 1], &o, mode))) goto fail;
     goto out;
 bad_option:
     if (rc != BCMS_EINVAL) goto fail;
@@ -189,10 +273,8 @@ bad_option:
 fail:
     status = cli_fail("pheno", rc);
 out:
-    bcms_pheno_table_free(t);
     bcms_store_close(st);
     bcms_pheno_opts_free(&o);
     bcms_pheno_opts_free(&ex);
-    free(cmdline);
     return status;
 }

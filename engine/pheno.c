@@ -11,7 +11,17 @@
 #include "err.h"
 #include "pheno.h"
 
-#define PHENO_RECORD_VERSION 1
+/* Version 2 checksums the key (the column name) with the value: a damaged name is caught too,
+ * not read as another column. Version 1 records (value only) are still read. */
+#define PHENO_RECORD_VERSION 2
+
+/* The record's CRC-32: version 2 over the name then the value's bytes, version 1 over the value. */
+static uint32_t record_crc(int version, const char *name, const void *p, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    if (version >= 2) c = crc32(c, (const Bytef *)name, (uInt)strlen(name));
+    return (uint32_t)crc32(c, (const Bytef *)p, (uInt)n);
+}
 
 const char *bcms_pheno_type_name(int type)
 {
@@ -145,7 +155,7 @@ static int record_encode(const bcms_pheno_col_t *col, const uint32_t *sample, ks
     for (size_t i = 0; i < np; i++) bad |= buf_u32(out, pairs[i].sample) | buf_f64(out, pairs[i].v);
     free(pairs);
     if (bad) return BCMS_ENOMEM;
-    return buf_u32(out, (uint32_t)crc32(0L, (const Bytef *)out->s, (uInt)out->l)) ? BCMS_ENOMEM : 0;
+    return buf_u32(out, record_crc(PHENO_RECORD_VERSION, col->name, out->s, out->l)) ? BCMS_ENOMEM : 0;
 }
 
 /* Parse a record into col (name set by the caller). With nsamples > 0 the values are spread into
@@ -157,13 +167,16 @@ static int record_decode(const char *name, const void *p, size_t n, size_t nsamp
     uint32_t np;
     int rc = BCMS_ECORRUPT;
     memset(col, 0, sizeof *col);
-    if (n < 8 || be32_get((const uint8_t *)p + n - 4) != (uint32_t)crc32(0L, p, (uInt)(n - 4)))
-        return bcms_err(BCMS_ECORRUPT, "pheno column '%s': record fails its checksum; store it again with "
-                        "bcms pheno --replace or restore the store from a backup", name);
+    int version = n ? ((const uint8_t *)p)[0] : 0;
+    if (n >= 8 && version > PHENO_RECORD_VERSION)
+        return bcms_err(BCMS_EVERSION, "pheno column '%s' has record version %d, newer than this bcms reads (%d), or the "
+                        "record is damaged; use a matching bcms version", name, version, PHENO_RECORD_VERSION);
+    if (n < 8 || version < 1 || be32_get((const uint8_t *)p + n - 4) != record_crc(version, name, p, n - 4))
+        return bcms_err(BCMS_ECORRUPT, "the store is damaged: pheno column '%s' fails its checksum (its name or "
+                        "values changed on disk); store the column again with bcms pheno --replace, or restore the "
+                        "store from a backup", name);
     rd_init(&r, p, n - 4);
-    if (rd_u8(&r) != PHENO_RECORD_VERSION)
-        return bcms_err(BCMS_EVERSION, "pheno column '%s' has record version %u; use a matching bcms version", name,
-                        ((const uint8_t *)p)[0]);
+    rd_u8(&r);
     col->type = rd_u8(&r);
     col->coding = rd_u8(&r);
     rd_u8(&r);
@@ -206,8 +219,8 @@ static int record_decode(const char *name, const void *p, size_t n, size_t nsamp
 fail:
     bcms_pheno_col_clear(col);
     if (rc == BCMS_ECORRUPT)
-        rc = bcms_err(BCMS_ECORRUPT, "pheno column '%s': record is damaged; store it again with bcms pheno "
-                      "--replace or restore the store from a backup", name);
+        rc = bcms_err(BCMS_ECORRUPT, "the store is damaged: pheno column '%s' has a malformed record; store it "
+                      "again with bcms pheno --replace or restore the store from a backup", name);
     return rc;
 }
 

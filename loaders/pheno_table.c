@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <htslib/kstring.h>
 
 #include "err.h"
 #include "pheno_table.h"
+#include "pheno_table_internal.h"
 
 /* ---- options ---- */
 
@@ -106,6 +108,7 @@ void bcms_pheno_table_free(bcms_pheno_table_t *t)
     for (size_t i = 0; i < t->nrows; i++) free(t->iid[i]);
     for (size_t j = 0; j < t->ncols; j++) bcms_pheno_col_clear(&t->cols[j]);
     free(t->iid);
+    free(t->lineno);
     free(t->cols);
     free(t->hash);
     free(t->path);
@@ -245,342 +248,329 @@ static int is_blank(const char *s)
     return 1;
 }
 
-/* ---- values ---- */
+/* ---- the header ---- */
 
-static int is_missing_token(const char *s)
-{
-    return !*s || !strcmp(s, "NA") || !strcmp(s, "-9") || !strcmp(s, ".");
-}
-
-/* A finite decimal number (no hex, inf or nan). */
-static int parse_number(const char *s, double *v)
-{
-    char *end;
-    if (strpbrk(s, "xXnN")) return 0; /* hex, inf, nan: strtod would take them */
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && !*end && isfinite(*v);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Cells of the selected columns: cell[i * nsel + c] is an offset into the arena `text`. */
 typedef struct {
-    kstring_t text;
-    size_t *cell;
-    size_t cap;
-    long *lineno; /* file line of each row */
-} cells_t;
+    reader_t r;
+    pheno_cells_t cs;
+    bcms_pheno_table_t *t;
+    const bcms_pheno_opts_t *opts;
+    size_t hnf, first, nsel, *sel;
+    char **hname;
+    pheno_col_rule_t *rule;
+    long header_line;
+    int fam;      /* a PLINK 1 .fam file: FID IID PAT MAT SEX PHENO, no header */
+    int pending;  /* the current line is the first data row (no header line) */
+} parse_t;
 
-#define CELL(cs, i, c, nsel) ((cs)->text.s + (cs)->cell[(size_t)(i) * (nsel) + (c)])
-
-/* Type and convert column c (header index hcol) of the selected columns into col. */
-static int convert_column(const char *path, const cells_t *cs, size_t nrows, size_t nsel, size_t c, int forced,
-                          bcms_pheno_col_t *col)
+static int ends_with(const char *s, const char *suffix)
 {
-    int all_numeric = 1, has0 = 0, has1 = 0, has2 = 0, other = 0, type = forced;
-    size_t n_present = 0, first_bad = SIZE_MAX;
-    double vmin = INFINITY, vmax = -INFINITY, v = 0;
-    const char *name = col->name;
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
 
-    for (size_t i = 0; i < nrows; i++) {
-        const char *s = CELL(cs, i, c, nsel);
-        if (is_missing_token(s)) continue;
-        if (!parse_number(s, &v)) {
-            all_numeric = 0;
-            if (first_bad == SIZE_MAX) first_bad = i;
-            n_present++;
-            continue;
+/* First line that is not blank or "##", split, BOM removed. */
+static int first_line(parse_t *p)
+{
+    reader_t *r = &p->r;
+    int rc;
+    for (;;) {
+        if ((rc = read_line(r)) < 0) return rc;
+        if (rc == 0)
+            return bcms_err(BCMS_EINPUT, "%s: empty file; a phenotype table starts with a header line #IID (or #FID "
+                            "IID) and the column names", r->path);
+        if (r->lineno == 1 && !strncmp(r->line.s, "\xef\xbb\xbf", 3)) {
+            memmove(r->line.s, r->line.s + 3, r->line.l - 2);
+            r->line.l -= 3;
         }
-        if (v == -9.0) continue;
-        n_present++;
-        if (v < vmin) vmin = v;
-        if (v > vmax) vmax = v;
-        if (v == 0) has0 = 1;
-        else if (v == 1) has1 = 1;
-        else if (v == 2) has2 = 1;
-        else other = 1;
+        if (is_blank(r->line.s) || !strncmp(r->line.s, "##", 2)) continue;
+        break;
     }
-    if (type == BCMS_PHENO_AUTO) {
-        if (!all_numeric) type = BCMS_PHENO_CATEGORICAL;
-        else if (n_present && !other) type = BCMS_PHENO_BINARY;
-        else type = BCMS_PHENO_QUANTITATIVE;
-    }
-    if ((type == BCMS_PHENO_QUANTITATIVE || type == BCMS_PHENO_BINARY) && !all_numeric)
-        return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' is %s but '%s' is not a number; fix the value, write NA "
-                        "for a missing one, or read the column as --type %s=categorical",
-                        path, cs->lineno[first_bad], name, bcms_pheno_type_name(type), CELL(cs, first_bad, c, nsel),
-                        name);
-    if (type == BCMS_PHENO_BINARY && other) {
-        for (size_t i = 0; i < nrows; i++) {
-            const char *s = CELL(cs, i, c, nsel);
-            if (is_missing_token(s) || !parse_number(s, &v) || v == -9 || v == 0 || v == 1 || v == 2) continue;
-            return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' is binary but holds '%s'; code it 1/2 (control/case) "
-                            "or 0/1, or read it as --type %s=quantitative", path, cs->lineno[i], name, s, name);
-        }
-    }
+    p->header_line = r->lineno;
+    r->tabs = strchr(r->line.s, '\t') != NULL;
+    return split_line(r);
+}
 
-    col->type = type;
-    col->n = nrows;
-    if (nrows && !(col->v = malloc(nrows * sizeof *col->v))) return BCMS_ENOMEM;
-    if (type == BCMS_PHENO_CATEGORICAL) {
-        char **lv = NULL;
-        size_t nl = 0;
-        if (n_present && !(lv = malloc(n_present * sizeof *lv))) return BCMS_ENOMEM;
-        for (size_t i = 0; i < nrows; i++) {
-            char *s = CELL(cs, i, c, nsel);
-            if (!is_missing_token(s)) lv[nl++] = s;
-        }
-        if (nl) qsort(lv, nl, sizeof *lv, cmp_str);
-        size_t u = 0;
-        for (size_t i = 0; i < nl; i++)
-            if (!u || strcmp(lv[u - 1], lv[i])) lv[u++] = lv[i];
-        if (u > UINT32_MAX) {
-            free(lv);
-            return bcms_err(BCMS_EINPUT, "%s: column '%s' has too many levels", path, name);
-        }
-        col->n_present = 0;
-        for (size_t i = 0; i < nrows; i++) {
-            char *s = CELL(cs, i, c, nsel), **hit;
-            if (is_missing_token(s)) {
-                col->v[i] = NAN;
-                continue;
-            }
-            hit = bsearch(&s, lv, u, sizeof *lv, cmp_str);
-            col->v[i] = (double)(hit - lv);
-            col->n_present++;
-        }
-        if (u && !(col->levels = calloc(u, sizeof *col->levels))) {
-            free(lv);
-            return BCMS_ENOMEM;
-        }
-        col->nlevels = (uint32_t)u;
-        for (size_t k = 0; k < u; k++)
-            if (!(col->levels[k] = strdup(lv[k]))) {
-                free(lv);
-                return BCMS_ENOMEM;
-            }
-        free(lv);
-        if (u == 1)
-            bcms_log(BCMS_LOG_WARN, "%s: column '%s' has one level only ('%s'); it cannot be used as a covariate "
-                     "on its own", path, name, col->levels[0]);
-        return 0;
+/* Column names for a file without a header: FID IID then PREFIX1, PREFIX2 ... (PLINK 2's names), or
+ * the .fam layout. */
+static int synth_names(parse_t *p)
+{
+    const char *prefix = p->opts->unnamed_prefix[0] ? p->opts->unnamed_prefix : "PHENO";
+    static const char *fam[] = {"FID", "IID", "PAT", "MAT", "sex", "PHENO1"};
+    p->hnf = p->r.nf;
+    if (!(p->hname = calloc(p->hnf, sizeof *p->hname))) return BCMS_ENOMEM;
+    for (size_t j = 0; j < p->hnf; j++) {
+        char buf[64];
+        if (p->fam) snprintf(buf, sizeof buf, "%s", fam[j]);
+        else if (j < 2) snprintf(buf, sizeof buf, "%s", fam[j]);
+        else snprintf(buf, sizeof buf, "%s%zu", prefix, j - 1);
+        if (!(p->hname[j] = strdup(buf))) return BCMS_ENOMEM;
     }
-
-    if (type == BCMS_PHENO_BINARY) {
-        /* 0/1 only: 0 control 1 case; otherwise PLINK's 1/2 with 0 missing */
-        col->coding = has0 && !has2 ? BCMS_PHENO_CODING_01 : BCMS_PHENO_CODING_12;
-        if (has0 && has1 && has2)
-            bcms_log(BCMS_LOG_WARN, "%s: column '%s' holds 0, 1 and 2: read as binary 1 = control, 2 = case with 0 "
-                     "missing (PLINK 2); if these are counts, add --type %s=quantitative", path, name, name);
-        else if (has0 && has2)
-            bcms_log(BCMS_LOG_WARN, "%s: column '%s' holds 0 and 2: read as binary 2 = case with 0 missing (PLINK 2)",
-                     path, name);
-        else if (has1 && !has0 && !has2)
-            bcms_log(BCMS_LOG_WARN, "%s: column '%s' holds only 1: read as PLINK's 1/2 coding, every sample a control "
-                     "(censored, for an event column); if 1 means case or event here, store it with `bcms pheno STORE %s "
-                     "--type %s=quantitative` (values kept as written)", path, name, path, name);
-    }
-    col->n_present = 0;
-    for (size_t i = 0; i < nrows; i++) {
-        const char *s = CELL(cs, i, c, nsel);
-        if (is_missing_token(s) || (parse_number(s, &v), v == -9.0)) {
-            col->v[i] = NAN;
-            continue;
-        }
-        if (type == BCMS_PHENO_BINARY) {
-            if (col->coding == BCMS_PHENO_CODING_12) v = v == 0 ? NAN : v - 1;
-        }
-        col->v[i] = v;
-        col->n_present += !isnan(v);
-    }
-    if (!col->n_present)
-        bcms_log(BCMS_LOG_WARN, "%s: column '%s' has no value (every row missing)", path, name);
-    else if (type == BCMS_PHENO_QUANTITATIVE ? vmin == vmax : (has0 + has1 + has2 == 1))
-        bcms_log(BCMS_LOG_WARN, "%s: column '%s' has one value only", path, name);
+    p->first = 2;
+    p->pending = 1;
     return 0;
+}
+
+/* A first line without #IID/#FID IID: a PLINK 1 .fam, or a headerless FID IID v1 v2 ... file when its
+ * values are numbers (a line of words is a bad header, not a sample). */
+static int headerless(parse_t *p)
+{
+    reader_t *r = &p->r;
+    if (p->fam) {
+        if (r->nf != 6)
+            return bcms_err(BCMS_EINPUT, "%s:%ld: a PLINK .fam line has 6 fields (FID IID PAT MAT SEX PHENO); this one "
+                            "has %zu", r->path, r->lineno, r->nf);
+        bcms_log(BCMS_LOG_INFO, "%s: PLINK 1 .fam file: storing its columns as sex (1 male, 2 female, 0 unknown) and "
+                 "PHENO1", r->path);
+        return synth_names(p);
+    }
+    int numeric = r->nf >= 3;
+    for (size_t j = 2; j < r->nf && numeric; j++) {
+        double v;
+        numeric = pheno_is_missing_token(r->f[j]) ||
+                  pheno_cell_kind(r->f[j], p->opts->decimal_comma, &v) != PHENO_CELL_TEXT;
+    }
+    if (!numeric)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: the header must start with #IID or #FID IID (PLINK 2 style); it starts "
+                        "with '%.40s'. (A file without a header line is read as FID IID VALUE... when its values are "
+                        "numbers; this line holds words)", r->path, r->lineno, r->nf ? r->f[0] : "");
+    bcms_log(BCMS_LOG_INFO, "%s: no header line: read as FID IID and %zu column%s named %s1%s", r->path, r->nf - 2,
+             r->nf == 3 ? "" : "s", p->opts->unnamed_prefix[0] ? p->opts->unnamed_prefix : "PHENO",
+             r->nf == 3 ? "" : ", ...");
+    return synth_names(p);
+}
+
+static int read_header(parse_t *p)
+{
+    reader_t *r = &p->r;
+    int rc;
+    if ((rc = first_line(p))) return rc;
+    p->fam = ends_with(r->path, ".fam") || ends_with(r->path, ".fam.gz");
+    const char *f0 = r->nf ? r->f[0] + (r->f[0][0] == '#') : "";
+    int named = !p->fam && ((r->nf >= 2 && !strcmp(f0, "FID") && !strcmp(r->f[1], "IID")) || !strcmp(f0, "IID"));
+    if (!named) {
+        if ((rc = headerless(p))) return rc;
+    } else {
+        p->hnf = r->nf;
+        if (!(p->hname = calloc(p->hnf, sizeof *p->hname))) return BCMS_ENOMEM;
+        for (size_t j = 0; j < p->hnf; j++)
+            if (!(p->hname[j] = strdup(r->f[j] + (j == 0 && r->f[j][0] == '#')))) return BCMS_ENOMEM;
+        p->first = strcmp(p->hname[0], "FID") ? 1 : 2;
+    }
+    if (p->hnf == p->first)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: the header names no phenotype or covariate column after the IID", r->path,
+                        p->header_line);
+    for (size_t j = p->first; j < p->hnf; j++) {
+        if (bcms_pheno_name_check(p->hname[j])) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", bcms_err_detail());
+            return bcms_err(BCMS_EINPUT, "%s:%ld: column %zu: %s", r->path, p->header_line, j + 1, why);
+        }
+        for (size_t k = 0; k < j; k++)
+            if (!strcmp(p->hname[k], p->hname[j]))
+                return bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' appears twice in the header (columns %zu and %zu); "
+                                "rename or remove one", r->path, p->header_line, p->hname[j], k + 1, j + 1);
+    }
+    return 0;
+}
+
+/* Header index of a column name, or hnf. */
+static size_t header_col(const parse_t *p, const char *name)
+{
+    size_t j;
+    for (j = p->first; j < p->hnf && strcmp(p->hname[j], name); j++) {}
+    return j;
+}
+
+/* The selected columns (--columns, else all; a .fam's PAT and MAT are parents, not phenotypes) and
+ * how each is typed. */
+static int select_columns(parse_t *p)
+{
+    const bcms_pheno_opts_t *o = p->opts;
+    size_t nall = p->hnf - p->first - (p->fam ? 2 : 0);
+    p->nsel = o->n_columns ? o->n_columns : nall;
+    if (!(p->sel = malloc(p->nsel * sizeof *p->sel)) || !(p->rule = calloc(p->nsel, sizeof *p->rule)))
+        return BCMS_ENOMEM;
+    for (size_t c = 0; c < p->nsel; c++) {
+        size_t j = o->n_columns ? header_col(p, o->columns[c]) : p->first + c + (p->fam ? 2 : 0);
+        if (j == p->hnf)
+            return bcms_err(BCMS_EINVAL, "%s: --columns names '%s', which is not a column of the file", p->r.path,
+                            o->columns[c]);
+        p->sel[c] = j;
+        p->rule[c].decimal_comma = o->decimal_comma;
+        /* .fam: SEX and PHENO are PLINK 1/2 coded, 0 and -9 missing, whatever values a cohort has */
+        p->rule[c].plink12 = p->fam && j >= 4;
+        if (p->fam && j == 4) p->rule[c].forced = BCMS_PHENO_BINARY;
+    }
+    for (size_t k = 0; k < o->n_types; k++) {
+        size_t j = header_col(p, o->type_names[k]);
+        if (j == p->hnf)
+            return bcms_err(BCMS_EINVAL, "%s: --type names '%s', which is not a column of the file", p->r.path,
+                            o->type_names[k]);
+        for (size_t c = 0; c < p->nsel; c++)
+            if (p->sel[c] == j) p->rule[c].forced = o->types[k];
+    }
+    return 0;
+}
+
+/* ---- rows ---- */
+
+static int grow_rows(parse_t *p)
+{
+    pheno_cells_t *cs = &p->cs;
+    bcms_pheno_table_t *t = p->t;
+    size_t cap = cs->cap ? cs->cap * 2 : 1024;
+    size_t *cell;
+    long *ln;
+    char **ids;
+    if (cap > SIZE_MAX / sizeof(size_t) / (p->nsel ? p->nsel : 1)) return BCMS_ENOMEM;
+    if (!(cell = realloc(cs->cell, cap * p->nsel * sizeof *cell + 1))) return BCMS_ENOMEM;
+    cs->cell = cell;
+    if (!(ln = realloc(t->lineno, cap * sizeof *ln))) return BCMS_ENOMEM;
+    t->lineno = cs->lineno = ln;
+    if (!(ids = realloc(t->iid, cap * sizeof *ids))) return BCMS_ENOMEM;
+    t->iid = ids;
+    cs->cap = cap;
+    return 0;
+}
+
+/* The current (split) line as a data row. */
+static int add_row(parse_t *p)
+{
+    reader_t *r = &p->r;
+    bcms_pheno_table_t *t = p->t;
+    size_t i = t->nrows;
+    int rc;
+    if (r->nf != p->hnf) {
+        if (p->pending || p->fam)
+            return bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields, but %s %zu; every row needs one value per column (NA "
+                            "when missing)", r->path, r->lineno, r->nf,
+                            p->fam ? "a .fam line has" : "the first line (no header) has", p->hnf);
+        return bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields, but the header (line %ld) has %zu%s; every row needs "
+                        "one value per column (NA when missing)", r->path, r->lineno, r->nf, p->header_line, p->hnf,
+                        r->tabs ? "" : " (space-separated: a missing value must be written NA)");
+    }
+    const char *iid = r->f[p->first - 1];
+    size_t len = strlen(iid);
+    if (pheno_is_missing_token(iid) && strcmp(iid, "-9"))
+        return bcms_err(BCMS_EINPUT, "%s:%ld: the IID is missing; every row needs a sample ID", r->path, r->lineno);
+    if (len > BCMS_PHENO_IID_MAX)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: sample ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                        "takes at most %d bytes: shorten the IDs (the same way in every file)", r->path, r->lineno,
+                        iid, len, BCMS_PHENO_IID_MAX);
+    if (i == p->cs.cap && (rc = grow_rows(p))) return rc;
+    if (!(t->iid[i] = strdup(iid))) return BCMS_ENOMEM;
+    t->nrows++;
+    long prev = hash_add(t, i);
+    if (prev == -2) return BCMS_ENOMEM;
+    if (prev >= 0)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: sample '%.80s' appears twice (also on line %ld)%s; keep one row per "
+                        "sample", r->path, r->lineno, iid, t->lineno[prev],
+                        p->first == 2 ? " (the FID is ignored: the IID alone names a sample)" : "");
+    t->lineno[i] = r->lineno;
+    for (size_t c = 0; c < p->nsel; c++) {
+        p->cs.cell[i * p->nsel + c] = p->cs.text.l;
+        if (kputsn(r->f[p->sel[c]], strlen(r->f[p->sel[c]]) + 1, &p->cs.text) < 0) return BCMS_ENOMEM;
+    }
+    return 0;
+}
+
+static int read_rows(parse_t *p)
+{
+    int rc;
+    if (p->pending && (rc = add_row(p))) return rc;
+    p->pending = 0;
+    while ((rc = read_line(&p->r)) == 1) {
+        if (is_blank(p->r.line.s)) continue;
+        if ((rc = split_line(&p->r)) || (rc = add_row(p))) return rc;
+    }
+    if (rc < 0) return rc;
+    if (!p->t->nrows)
+        return bcms_err(BCMS_EINPUT, "%s: no data rows after the header (line %ld)", p->r.path, p->header_line);
+    return 0;
+}
+
+static int build_columns(parse_t *p, const struct stat *sb)
+{
+    bcms_pheno_table_t *t = p->t;
+    int rc;
+    if (!(t->cols = calloc(p->nsel, sizeof *t->cols))) return BCMS_ENOMEM;
+    t->ncols = p->nsel;
+    for (size_t c = 0; c < p->nsel; c++) {
+        bcms_pheno_col_t *col = &t->cols[c];
+        if (!(col->name = strdup(p->hname[p->sel[c]])) || !(col->source = strdup(p->r.path))) return BCMS_ENOMEM;
+        col->source_size = (uint64_t)sb->st_size;
+        col->source_mtime = (int64_t)sb->st_mtime;
+        col->source_rows = t->nrows > UINT32_MAX ? UINT32_MAX : (uint32_t)t->nrows;
+        if ((rc = pheno_convert_column(p->r.path, &p->cs, t->nrows, p->nsel, c, &p->rule[c], col))) return rc;
+    }
+    return 0;
+}
+
+/* Read from fd (>= 0; owned by the table reader, closed on return) or, with fd < 0, from path. */
+static int table_read(const char *path, int fd, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
+{
+    static const bcms_pheno_opts_t no_opts;
+    parse_t p;
+    struct stat sb;
+    int rc;
+
+    *out = NULL;
+    memset(&p, 0, sizeof p);
+    p.opts = opts ? opts : &no_opts;
+    p.r.path = path;
+    if (fd >= 0 ? fstat(fd, &sb) : stat(path, &sb)) {
+        rc = bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return rc;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        if (fd >= 0) close(fd);
+        return bcms_err(BCMS_EIO, "%s is a directory, not a phenotype table", path);
+    }
+    if (!(p.r.gz = fd >= 0 ? gzdopen(fd, "rb") : gzopen(path, "rb"))) {
+        if (fd >= 0) close(fd);
+        return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (!(p.t = calloc(1, sizeof *p.t)) || !(p.t->path = strdup(path))) {
+        rc = BCMS_ENOMEM;
+        goto fail;
+    }
+    if ((rc = read_header(&p)) || (rc = select_columns(&p)) || (rc = read_rows(&p)) || (rc = build_columns(&p, &sb)))
+        goto fail;
+    *out = p.t;
+    p.t = NULL;
+    goto done;
+fail:
+    if (rc == BCMS_ENOMEM) rc = bcms_err(BCMS_ENOMEM, "%s: out of memory reading the table", path);
+    bcms_pheno_table_free(p.t);
+done:
+    if (p.hname)
+        for (size_t j = 0; j < p.hnf; j++) free(p.hname[j]);
+    free(p.hname);
+    free(p.sel);
+    free(p.rule);
+    free(p.cs.text.s);
+    free(p.cs.cell);
+    free(p.r.line.s);
+    free(p.r.f);
+    gzclose(p.r.gz);
+    return rc;
 }
 
 int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
 {
-    static const bcms_pheno_opts_t no_opts;
-    reader_t r = {0};
-    cells_t cs = {{0, 0, NULL}, NULL, 0, NULL};
-    bcms_pheno_table_t *t = NULL;
-    struct stat sb;
-    size_t hnf = 0, first = 0, nsel = 0, *sel = NULL;
-    int *forced = NULL, rc;
-    char **hname = NULL;
-    long header_line = 0;
+    return table_read(path, -1, opts, out);
+}
 
+int bcms_pheno_table_read_fd(int fd, const char *name, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out)
+{
+    int own = dup(fd);
     *out = NULL;
-    if (!opts) opts = &no_opts;
-    r.path = path;
-    if (stat(path, &sb)) return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return bcms_err(BCMS_EIO, "%s is a directory, not a phenotype table", path);
-    if (!(r.gz = gzopen(path, "rb"))) return bcms_err(BCMS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (!(t = calloc(1, sizeof *t)) || !(t->path = strdup(path))) goto nomem;
-
-    /* header: skip blank lines and leading ## lines */
-    for (;;) {
-        if ((rc = read_line(&r)) < 0) goto fail;
-        if (rc == 0) {
-            rc = bcms_err(BCMS_EINPUT, "%s: empty file; a phenotype table starts with a header line #IID (or #FID "
-                          "IID) and the column names", path);
-            goto fail;
-        }
-        if (r.lineno == 1 && !strncmp(r.line.s, "\xef\xbb\xbf", 3)) {
-            memmove(r.line.s, r.line.s + 3, r.line.l - 2);
-            r.line.l -= 3;
-        }
-        if (is_blank(r.line.s) || !strncmp(r.line.s, "##", 2)) continue;
-        break;
+    if (own < 0) return bcms_err(BCMS_EIO, "%s: cannot read: %s", name, strerror(errno));
+    if (lseek(own, 0, SEEK_SET) < 0) {
+        close(own);
+        return bcms_err(BCMS_EIO, "%s: cannot read: %s", name, strerror(errno));
     }
-    header_line = r.lineno;
-    r.tabs = strchr(r.line.s, '\t') != NULL;
-    if ((rc = split_line(&r))) goto fail;
-    hnf = r.nf;
-    if (!(hname = calloc(hnf, sizeof *hname))) goto nomem;
-    for (size_t j = 0; j < hnf; j++)
-        if (!(hname[j] = strdup(r.f[j] + (j == 0 && r.f[j][0] == '#')))) goto nomem;
-    if (hnf >= 2 && !strcmp(hname[0], "FID") && !strcmp(hname[1], "IID")) first = 2;
-    else if (hnf >= 1 && !strcmp(hname[0], "IID")) first = 1;
-    else {
-        rc = bcms_err(BCMS_EINPUT, "%s:%ld: the header must start with #IID or #FID IID (PLINK 2 style); it starts "
-                      "with '%s'", path, header_line, hnf ? r.f[0] : "");
-        goto fail;
-    }
-    if (hnf == first) {
-        rc = bcms_err(BCMS_EINPUT, "%s:%ld: the header names no phenotype or covariate column after the IID", path,
-                      header_line);
-        goto fail;
-    }
-    for (size_t j = first; j < hnf; j++) {
-        if (bcms_pheno_name_check(hname[j])) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", bcms_err_detail());
-            rc = bcms_err(BCMS_EINPUT, "%s:%ld: column %zu: %s", path, header_line, j + 1, why);
-            goto fail;
-        }
-        for (size_t k = 0; k < j; k++)
-            if (!strcmp(hname[k], hname[j])) {
-                rc = bcms_err(BCMS_EINPUT, "%s:%ld: column '%s' appears twice in the header (columns %zu and %zu); "
-                              "rename or remove one", path, header_line, hname[j], k + 1, j + 1);
-                goto fail;
-            }
-    }
-
-    /* selected columns and their forced types */
-    nsel = opts->n_columns ? opts->n_columns : hnf - first;
-    if (!(sel = malloc(nsel * sizeof *sel)) || !(forced = calloc(nsel, sizeof *forced))) goto nomem;
-    for (size_t c = 0; c < nsel; c++) {
-        if (!opts->n_columns) {
-            sel[c] = first + c;
-            continue;
-        }
-        size_t j;
-        for (j = first; j < hnf && strcmp(hname[j], opts->columns[c]); j++) {}
-        if (j == hnf) {
-            rc = bcms_err(BCMS_EINVAL, "%s: --columns names '%s', which is not a column of the file", path,
-                          opts->columns[c]);
-            goto fail;
-        }
-        sel[c] = j;
-    }
-    for (size_t k = 0; k < opts->n_types; k++) {
-        size_t j;
-        for (j = first; j < hnf && strcmp(hname[j], opts->type_names[k]); j++) {}
-        if (j == hnf) {
-            rc = bcms_err(BCMS_EINVAL, "%s: --type names '%s', which is not a column of the file", path,
-                          opts->type_names[k]);
-            goto fail;
-        }
-        for (size_t c = 0; c < nsel; c++)
-            if (sel[c] == j) forced[c] = opts->types[k];
-    }
-
-    /* rows */
-    while ((rc = read_line(&r)) == 1) {
-        size_t i = t->nrows;
-        if (is_blank(r.line.s)) continue;
-        if ((rc = split_line(&r))) goto fail;
-        if (r.nf != hnf) {
-            rc = bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields, but the header (line %ld) has %zu%s; every row needs "
-                          "one value per column (NA when missing)", path, r.lineno, r.nf, header_line, hnf,
-                          r.tabs ? "" : " (space-separated: a missing value must be written NA)");
-            goto fail;
-        }
-        const char *iid = r.f[first - 1];
-        if (is_missing_token(iid) && strcmp(iid, "-9")) {
-            rc = bcms_err(BCMS_EINPUT, "%s:%ld: the IID is missing; every row needs a sample ID", path, r.lineno);
-            goto fail;
-        }
-        if (i == cs.cap) {
-            size_t cap = cs.cap ? cs.cap * 2 : 1024;
-            size_t *cell;
-            long *ln;
-            char **ids;
-            if (cap > SIZE_MAX / sizeof(size_t) / nsel) goto nomem;
-            if (!(cell = realloc(cs.cell, cap * nsel * sizeof *cell))) goto nomem;
-            cs.cell = cell;
-            if (!(ln = realloc(cs.lineno, cap * sizeof *ln))) goto nomem;
-            cs.lineno = ln;
-            if (!(ids = realloc(t->iid, cap * sizeof *ids))) goto nomem;
-            t->iid = ids;
-            cs.cap = cap;
-        }
-        if (!(t->iid[i] = strdup(iid))) goto nomem;
-        t->nrows++;
-        long prev = hash_add(t, i);
-        if (prev == -2) goto nomem;
-        if (prev >= 0) {
-            rc = bcms_err(BCMS_EINPUT, "%s:%ld: sample '%s' appears twice (also on line %ld)%s; keep one row per "
-                          "sample", path, r.lineno, iid, cs.lineno[prev],
-                          first == 2 ? " (the FID is ignored: the IID alone names a sample)" : "");
-            goto fail;
-        }
-        cs.lineno[i] = r.lineno;
-        for (size_t c = 0; c < nsel; c++) {
-            cs.cell[i * nsel + c] = cs.text.l;
-            if (kputsn(r.f[sel[c]], strlen(r.f[sel[c]]) + 1, &cs.text) < 0) goto nomem;
-        }
-    }
-    if (rc < 0) goto fail;
-    if (!t->nrows) {
-        rc = bcms_err(BCMS_EINPUT, "%s: no data rows after the header (line %ld)", path, header_line);
-        goto fail;
-    }
-
-    /* columns */
-    if (!(t->cols = calloc(nsel, sizeof *t->cols))) goto nomem;
-    t->ncols = nsel;
-    for (size_t c = 0; c < nsel; c++) {
-        bcms_pheno_col_t *col = &t->cols[c];
-        if (!(col->name = strdup(hname[sel[c]])) || !(col->source = strdup(path))) goto nomem;
-        col->source_size = (uint64_t)sb.st_size;
-        col->source_mtime = (int64_t)sb.st_mtime;
-        col->source_rows = t->nrows > UINT32_MAX ? UINT32_MAX : (uint32_t)t->nrows;
-        if ((rc = convert_column(path, &cs, t->nrows, nsel, c, forced[c], col))) goto fail;
-    }
-    rc = 0;
-    *out = t;
-    t = NULL;
-    goto done;
-nomem:
-    rc = bcms_err(BCMS_ENOMEM, "%s: out of memory reading the table", path);
-fail:
-    bcms_pheno_table_free(t);
-done:
-    if (hname)
-        for (size_t j = 0; j < hnf; j++) free(hname[j]);
-    free(hname);
-    free(sel);
-    free(forced);
-    free(cs.text.s);
-    free(cs.cell);
-    free(cs.lineno);
-    free(r.line.s);
-    free(r.f);
-    gzclose(r.gz);
-    return rc;
+    return table_read(name, own, opts, out);
 }

@@ -7,7 +7,13 @@
  *    a UTF-8 byte order mark and CRLF line ends are accepted; the file may be gzip-compressed.
  *  - Header: "#IID" or "#FID IID" (also "IID", "FID IID" without '#'), then one name per column.
  *    The IID is the sample key; the FID is read and ignored (two rows with one IID and different
- *    FIDs are duplicates).
+ *    FIDs are duplicates). IIDs are at most BCMS_PHENO_IID_MAX bytes.
+ *  - No header: a PLINK 1 ".fam" (name ending .fam or .fam.gz; 6 fields FID IID PAT MAT SEX PHENO)
+ *    gives the columns sex and PHENO1, both PLINK 1/2 coded with 0 and -9 missing (PAT and MAT are
+ *    not selected unless --columns names them); any other file whose first line does not start
+ *    with IID/FID IID is read as FID IID v1 v2 ... when that line's values are numbers or missing
+ *    (columns PREFIX1, PREFIX2 ..., opts.unnamed_prefix, default PHENO); a first line of words is
+ *    the "header must start with #IID" error.
  *  - Separators: when the header line holds a tab the file is tab-separated (one tab between two
  *    fields, so an empty field is a missing value; spaces around a field are trimmed); otherwise
  *    fields are separated by runs of spaces.
@@ -21,7 +27,13 @@
  *      all numbers         quantitative
  *      anything else       categorical; levels sorted by strcmp, the first is the reference
  *    A column with no value at all is quantitative (with a warning); a column with one value only
- *    is typed as above, with a warning. Numbers are C decimal numbers (strtod) and finite.
+ *    is typed as above, with a warning. Numbers are C decimal numbers (strtod) and finite; with
+ *    opts.decimal_comma the decimal separator is ',' (6,14; thousands dots 1.234,5 accepted).
+ *  - Numbers bcms cannot read faithfully are errors naming file, line and column, unless the column
+ *    is forced categorical: in a column that is not forced, or forced numeric, and whose values are
+ *    mostly (more than half) number-like: a decimal comma without decimal_comma, a decimal point
+ *    with it, inf/nan/infinity or a number beyond the double range (1e999), and any word among the
+ *    numbers. (Typed categorical, such a column would become one level per value.)
  *  - Errors (BCMS_EINPUT, detail "FILE:LINE: ..." naming the column and what to do): no IID in
  *    the header, a duplicated column name, a bad column name (see bcms_pheno_name_check), a row
  *    whose field count differs from the header's, a duplicated IID, a missing IID, a non-number in
@@ -45,7 +57,13 @@ typedef struct {
     int *types;         /* ... and the type (enum bcms_pheno_type) */
     size_t n_columns;
     char **columns;     /* keep only these columns, in this order (none: all, in file order) */
+    int decimal_comma;  /* numbers are written with a decimal comma (6,14): --decimal-comma */
+    char unnamed_prefix[16]; /* names of the columns of a file without header: PREFIX1, PREFIX2 ...
+                                (empty: "PHENO"; a scan's --covar-file uses "COVAR", as PLINK 2) */
 } bcms_pheno_opts_t;
+
+/* Longest sample ID (bytes): the registry keys samples by IID and an LMDB key is at most 511 bytes. */
+#define BCMS_PHENO_IID_MAX 511
 
 void bcms_pheno_opts_init(bcms_pheno_opts_t *o);
 void bcms_pheno_opts_free(bcms_pheno_opts_t *o);
@@ -62,6 +80,7 @@ typedef struct {
     char *path;
     size_t nrows;
     char **iid;
+    long *lineno;       /* file line of each row */
     size_t ncols;
     bcms_pheno_col_t *cols;
     /* internal: IID -> row hash (open addressing) */
@@ -74,6 +93,9 @@ typedef struct {
  * "FILE:LINE: ..."), BCMS_EINVAL (an option names no column), BCMS_EIO or BCMS_ENOMEM. Warnings
  * (0/1/2 read as 1/2, constant or empty columns) go to bcms_log. */
 int bcms_pheno_table_read(const char *path, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out);
+/* The same from an open file descriptor, read from its start (fd stays the caller's; name is what
+ * messages and the provenance call it). */
+int bcms_pheno_table_read_fd(int fd, const char *name, const bcms_pheno_opts_t *opts, bcms_pheno_table_t **out);
 void bcms_pheno_table_free(bcms_pheno_table_t *t);
 
 /* Column index of a name, or -1. */

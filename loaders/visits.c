@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "visits.h"
@@ -67,6 +68,13 @@ int visits_edss_valid(double x)
     if (!(x >= 0.0 && x <= 10.0)) return 0;
     if (x == 0.0) return 1;
     return x >= 1.0 && floor(x * 2.0) == x * 2.0;
+}
+
+/* Today (UTC) as days since 1970-01-01, plus one day for the time zones of the clinics: a later
+ * date cannot be a visit that happened. */
+static int32_t latest_date(void)
+{
+    return (int32_t)(time(NULL) / 86400) + 1;
 }
 
 /* ---- a small string -> index hash for IIDs ---- */
@@ -202,6 +210,9 @@ typedef struct {
     long line;
 } raw_visit_t;
 
+/* The store keys samples by IID, and an LMDB key is at most 511 bytes. */
+#define VISITS_IID_MAX 511
+
 static int add_patient(visits_data_t *d, size_t *cap, iid_hash_t *h, const char *iid, long *idx)
 {
     if (d->n_patients == *cap) {
@@ -228,6 +239,7 @@ static const char *const pat_cols[P_N] = {"IID", "sex", "birth_date", "age_at_on
 static int load_patients(const char *path, visits_data_t *d, size_t *cap, iid_hash_t *h, reader_t *r)
 {
     int col[P_N], ret;
+    size_t nf = 0, *n_future = &nf;
     FILE *fp = fopen(path, "r");
     if (!fp) return bcms_err(BCMS_EIO, "%s: cannot open the patients file: %s", path, strerror(errno));
     r->lineno = 0;
@@ -254,6 +266,12 @@ static int load_patients(const char *path, visits_data_t *d, size_t *cap, iid_ha
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
             goto done;
         }
+        if (strlen(iid) > VISITS_IID_MAX) {
+            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
+                           strlen(iid), VISITS_IID_MAX);
+            goto done;
+        }
         if (hash_get(h, d->patients, iid) >= 0) {
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient '%s' appears twice; keep one row per patient", path,
                            r->lineno, iid);
@@ -274,10 +292,14 @@ static int load_patients(const char *path, visits_data_t *d, size_t *cap, iid_ha
         }
         static const int dcols[] = {P_BIRTH, P_ONSET, P_DIAG, P_ENTRY};
         int32_t *dst[] = {&p->birth, &p->onset, &p->diagnosis, &p->entry};
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 4; i++) {
             if (col[dcols[i]] >= 0 &&
                 (ret = parse_date_field(r->f[col[dcols[i]]], path, r->lineno, pat_cols[dcols[i]], dst[i])))
                 goto done;
+            if (*dst[i] != VISITS_DATE_NA && *dst[i] > latest_date() && !(*n_future)++)
+                bcms_log(BCMS_LOG_WARN, "%s:%ld: %s %s is in the future; check the dates (more such dates are not "
+                         "warned about)", path, r->lineno, pat_cols[dcols[i]], r->f[col[dcols[i]]]);
+        }
         if (col[P_AAO] >= 0 && !is_na(r->f[col[P_AAO]])) {
             char *end;
             double a = strtod(r->f[col[P_AAO]], &end);
@@ -315,6 +337,8 @@ static int cmp_raw(const void *a, const void *b)
     const raw_visit_t *x = a, *y = b;
     if (x->patient != y->patient) return x->patient < y->patient ? -1 : 1;
     if (x->v.date != y->v.date) return x->v.date < y->v.date ? -1 : 1;
+    /* on one date, relapse records first: the routine assessment is the day's last word */
+    if (x->v.relapse != y->v.relapse) return x->v.relapse ? -1 : 1;
     return (x->line > y->line) - (x->line < y->line);
 }
 
@@ -349,6 +373,12 @@ static int load_visits(const char *path, int have_patients, visits_data_t *d, si
         const char *iid = r->f[col[V_IID]];
         if (is_na(iid)) {
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
+            goto done;
+        }
+        if (strlen(iid) > VISITS_IID_MAX) {
+            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
+                           strlen(iid), VISITS_IID_MAX);
             goto done;
         }
         k = hash_get(h, d->patients, iid);
@@ -420,6 +450,68 @@ done:
     return ret < 0 ? ret : 0;
 }
 
+/* Each patient's course, sorted by date, must be one a person can have had (see visits.h):
+ * one EDSS per date, nothing after EDSS 10 (death due to MS) but a repeated 10. Every offending
+ * row is counted; the first is named with its line. Dates after today are warned about. */
+static int check_courses(const char *path, const raw_visit_t *rv, size_t nrv, const visits_data_t *d)
+{
+    size_t nbad = 0, nfuture = 0, nrelapse = 0;
+    int ret = 0;
+    const int32_t latest = latest_date();
+    char msg[1024] = "", future[256] = "", relapse[512] = "", b1[11], b2[11];
+    for (size_t i = 0; i < nrv; i++) {
+        const raw_visit_t *x = &rv[i];
+        const char *iid = d->patients[x->patient].iid;
+        size_t death = SIZE_MAX;
+        int bad = 0;
+        /* the patient's earliest EDSS 10 before x, and a same-date assessment with another EDSS */
+        for (size_t j = i; j-- > 0 && rv[j].patient == x->patient;) {
+            if (rv[j].v.edss == 10 && rv[j].v.date < x->v.date) death = j;
+            if (!bad && rv[j].v.date == x->v.date && !isnan(x->v.edss) && !isnan(rv[j].v.edss) &&
+                rv[j].v.edss != x->v.edss) {
+                if (rv[j].v.relapse || x->v.relapse) { /* an EDSS during a relapse beside a routine one */
+                    if (!nrelapse++)
+                        snprintf(relapse, sizeof relapse, "%s:%ld: patient '%.60s' has EDSS %g and %g on %s (lines "
+                                 "%ld and %ld), one on a relapse record", path, x->line, iid, rv[j].v.edss,
+                                 x->v.edss, (visits_format_date(x->v.date, b1), b1), rv[j].line, x->line);
+                    continue;
+                }
+                bad = 1;
+                if (!nbad)
+                    snprintf(msg, sizeof msg, "%s:%ld: patient '%.60s' has two EDSS on %s: %g here and %g on line %ld; "
+                             "keep the one that is right", path, x->line, iid,
+                             (visits_format_date(x->v.date, b1), b1), x->v.edss, rv[j].v.edss, rv[j].line);
+            }
+        }
+        if (!bad && death != SIZE_MAX && !(x->v.edss == 10 && !x->v.relapse)) {
+            bad = 1;
+            if (!nbad)
+                snprintf(msg, sizeof msg, "%s:%ld: patient '%.60s' has a %s on %s after EDSS 10 (death due to MS) on "
+                         "%s, line %ld; EDSS 10 is final: correct one of the two", path, x->line, iid,
+                         isnan(x->v.edss) ? "relapse" : "visit", (visits_format_date(x->v.date, b1), b1),
+                         (visits_format_date(rv[death].v.date, b2), b2), rv[death].line);
+        }
+        if (x->v.date > latest && !nfuture++)
+            snprintf(future, sizeof future, "%s:%ld: visit of '%.60s' on %s", path, x->line, iid,
+                     (visits_format_date(x->v.date, b1), b1));
+        nbad += bad;
+    }
+    /* a judgement call, so a warning: whether a date is in the future depends on the day bcms runs
+     * (the same file would be refused today and accepted later), and simulated cohorts are dated
+     * ahead; a real one with such dates has typing errors to look at */
+    if (nrelapse)
+        bcms_log(BCMS_LOG_WARN, "%s%s: both are kept, the relapse record first (the routine assessment is the day's "
+                 "last); check them", relapse, nrelapse > 1 ? " (and more dates like it)" : "");
+    if (nfuture)
+        bcms_log(BCMS_LOG_WARN, "%s is in the future (after %s)%s; check the dates", future,
+                 (visits_format_date(latest - 1, b2), b2), nfuture > 1 ? " (and more visits like it)" : "");
+    if (nbad == 1) ret = bcms_err(BCMS_EINPUT, "%s", msg);
+    else if (nbad)
+        ret = bcms_err(BCMS_EINPUT, "%s (%zu impossible rows in all: two EDSS on one date, a visit after EDSS 10, or a "
+                       "date in the future)", msg, nbad);
+    return ret;
+}
+
 int visits_load(const char *patients_path, const char *visits_path, visits_data_t **out)
 {
     int ret;
@@ -433,6 +525,7 @@ int visits_load(const char *patients_path, const char *visits_path, visits_data_
     if (patients_path && (ret = load_patients(patients_path, d, &cap, &h, &r))) goto fail;
     if ((ret = load_visits(visits_path, patients_path != NULL, d, &cap, &h, &r, &rv, &nrv))) goto fail;
     qsort(rv, nrv, sizeof *rv, cmp_raw);
+    if ((ret = check_courses(visits_path, rv, nrv, d))) goto fail;
     if (nrv && !(d->visits = malloc(nrv * sizeof *d->visits))) {
         ret = BCMS_ENOMEM;
         goto fail;

@@ -25,9 +25,16 @@
  * A file is rejected as a whole (BCMS_EINPUT, detail "FILE:LINE: what, what to do") for: a bad
  * EDSS, a bad date, a visit before the patient's onset date, an unknown patient, a duplicated
  * header column, a missing required column, a duplicated patient, a wrong field count, or a
- * patient whose dates are out of order (birth > onset, onset > diagnosis). Several visits of one
- * patient on the same date are kept (a relapse record beside an assessment); their order is the
- * file order.
+ * patient whose dates are out of order (birth > onset, onset > diagnosis).
+ *
+ * COURSES a person can have had (checked after sorting; every offending row counted, the first
+ * named with file and line). Refused (BCMS_EINPUT): any record dated after an EDSS 10 (death due
+ * to MS) other than a repeated EDSS 10; two routine assessments of one patient on one date with
+ * different EDSS. Warned about (bcms_log, file and line), as judgement calls: two different EDSS on
+ * one date when one is on a relapse record (an EDSS taken during the relapse; both kept); dates
+ * (visits and patients' dates) after today + 1 day (the answer depends on the day bcms runs, and
+ * simulated cohorts are dated ahead). Several records of one patient on one date are kept in the
+ * order: relapse records first, then file order (so the routine assessment is the day's last).
  *
  * Dates are held as days since 1970-01-01 (int32); VISITS_DATE_NA marks a missing one.
  */

@@ -671,7 +671,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
-    if ((rc = bcms_colsrc_open(st, rd, o->pheno_file, o->covar_file, &cs))) goto done;
+    if ((rc = bcms_colsrc_open_opts(st, rd, o, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
 
     phn = split_list(o->model == BCMS_MODEL_COX ? o->time : o->pheno, &nph);
@@ -692,21 +692,33 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         goto done;
     }
     for (int c = 0; c < ncv; c++)
-        if ((rc = bcms_colsrc_get(cs, cvn[c], &cov[c]))) goto done;
+        if ((rc = bcms_colsrc_get_as(cs, cvn[c], BCMS_ROLE_COVAR, &cov[c]))) goto done;
     if (o->model == BCMS_MODEL_COX) {
         const char *names[4] = {o->time, o->event, o->entry, o->strata};
+        static const int roles[4] = {BCMS_ROLE_TIME, BCMS_ROLE_EVENT, BCMS_ROLE_ENTRY, BCMS_ROLE_STRATA};
         for (int k = 0; k < 4; k++)
-            if (names[k] && (rc = bcms_colsrc_get(cs, names[k], &cx[k]))) goto done;
+            if (names[k] && (rc = bcms_colsrc_get_as(cs, names[k], roles[k], &cx[k]))) goto done;
+        if ((rc = bcms_colsrc_check_cox(cs, cx, cov, ncv))) goto done;
     }
     for (int p = 0; p < nph; p++) {
-        if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get(cs, phn[p], &ph[p]))) goto done;
-        models[p].pheno = strdup(phn[p]);
+        int role = o->model == BCMS_MODEL_LINEAR ? BCMS_ROLE_LINEAR : BCMS_ROLE_LOGISTIC;
+        if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get_as(cs, phn[p], role, &ph[p]))) goto done;
+        if (o->model != BCMS_MODEL_COX && nph > 1 && !bcms_col_count_present(&ph[p], bcms_reader_nsamples(rd))) {
+            bcms_log(BCMS_LOG_WARN, "phenotype %s has no value for any sample of the scan: skipped", phn[p]);
+            continue;
+        }
+        models[nm].pheno = strdup(phn[p]);
         nm++;
-        if ((rc = model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
-        if (!(models[p].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
+        if ((rc = model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
+        if (!(models[nm - 1].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
         }
+    }
+    if (!nm) {
+        rc = bcms_err(BCMS_EINPUT, "none of the phenotypes %s has a value for a sample of the scan; check the sample "
+                      "IDs of the phenotype file", o->pheno);
+        goto done;
     }
 
     /* output: OUT.tmp, renamed when complete */
@@ -723,7 +735,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = BCMS_ENOMEM;
             goto done;
         }
-        header_line(&line, o, nph > 1);
+        header_line(&line, o, nm > 1);
         rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd,
                                bcms_reader_nbatches(rd), line.s, line.l, &out, &start, &rs);
         free(key);
@@ -733,7 +745,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
             goto done;
         }
-        header_line(&line, o, nph > 1);
+        header_line(&line, o, nm > 1);
         if (bgzf_write(out, line.s, line.l) < 0) goto werr;
     }
     if ((rc = bcms_cluster_bcast_u32(&start))) goto done;

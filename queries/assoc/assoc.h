@@ -28,6 +28,7 @@ typedef struct {
     const char *covar;        /* comma-separated covariate names; "cohort" = the dataset of each sample */
     const char *pheno_file;   /* PLINK 2 style tables read directly instead of (or before) the store */
     const char *covar_file;
+    int decimal_comma;        /* their numbers are written with a decimal comma (6,14) */
     const char *time, *event, *entry, *strata; /* Cox endpoint columns */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;
@@ -71,6 +72,23 @@ int bcms_colsrc_open(bcms_store_t *st, const bcms_reader_t *rd, const char *phen
                      bcms_colsrc_t **out);
 int bcms_colsrc_get(bcms_colsrc_t *cs, const char *name, bcms_col_t *col);
 void bcms_colsrc_close(bcms_colsrc_t *cs);
+/* The same, with the files and their reading options (decimal comma) taken from o. The first column
+ * taken from a file logs how many of the scan's samples that file lacks (they leave every model
+ * using its columns) and how many of its rows name no sample of the scan. */
+int bcms_colsrc_open_opts(bcms_store_t *st, const bcms_reader_t *rd, const bcms_assoc_opts_t *o, bcms_colsrc_t **out);
+/* What a column is used for: a categorical column is refused as an outcome, a Cox time, event or
+ * entry time (BCMS_EINPUT naming the column, where it came from and what to do). */
+enum bcms_col_role {
+    BCMS_ROLE_ANY = 0, BCMS_ROLE_COVAR, BCMS_ROLE_LINEAR, BCMS_ROLE_LOGISTIC,
+    BCMS_ROLE_TIME, BCMS_ROLE_EVENT, BCMS_ROLE_ENTRY, BCMS_ROLE_STRATA,
+};
+int bcms_colsrc_get_as(bcms_colsrc_t *cs, const char *name, int role, bcms_col_t *col);
+/* Check a Cox endpoint cx[0..3] (time, event, entry, strata; name NULL when absent) over the samples a
+ * model would use (every covariate present): time >= 0, event 0/1, entry >= 0 and entry < time.
+ * BCMS_EINPUT counting every bad sample and naming the first ones by IID and file line. */
+int bcms_colsrc_check_cox(bcms_colsrc_t *cs, const bcms_col_t cx[4], const bcms_col_t *cov, int ncov);
+/* Values of c that are not missing among its n samples. */
+uint32_t bcms_col_count_present(const bcms_col_t *c, uint32_t n);
 void bcms_col_free(bcms_col_t *c);
 
 #endif

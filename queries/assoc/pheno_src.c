@@ -1,6 +1,7 @@
 /* pheno_src.c: phenotype tables (loaders/pheno_table.h) and stored columns (engine/pheno.h) as the
  * scans see them: one value per reader sample. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,13 +14,17 @@ struct bcms_table_t {
     bcms_pheno_table_t *t;
 };
 
-int bcms_table_read(const char *path, bcms_table_t **out)
+int bcms_table_read(const char *path, int decimal_comma, const char *unnamed_prefix, bcms_table_t **out)
 {
     bcms_table_t *t = calloc(1, sizeof *t);
+    bcms_pheno_opts_t o;
     int rc;
     *out = NULL;
     if (!t) return BCMS_ENOMEM;
-    if ((rc = bcms_pheno_table_read(path, NULL, &t->t))) {
+    bcms_pheno_opts_init(&o);
+    o.decimal_comma = decimal_comma;
+    snprintf(o.unnamed_prefix, sizeof o.unnamed_prefix, "%s", unnamed_prefix ? unnamed_prefix : "");
+    if ((rc = bcms_pheno_table_read(path, &o, &t->t))) {
         free(t);
         return rc;
     }
@@ -35,6 +40,21 @@ void bcms_table_free(bcms_table_t *t)
 }
 
 const char *bcms_table_path(const bcms_table_t *t) { return t->t->path; }
+
+long bcms_table_line(const bcms_table_t *t, const char *iid)
+{
+    long r = bcms_pheno_table_row(t->t, iid);
+    return r >= 0 ? t->t->lineno[r] : 0;
+}
+
+uint32_t bcms_table_count_rows(const bcms_table_t *t, const char *const *iids, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += bcms_pheno_table_row(t->t, iids[i]) >= 0;
+    return k;
+}
+
+size_t bcms_table_nrows(const bcms_table_t *t) { return t->t->nrows; }
 
 /* Type and levels of a pheno column onto a scan column. */
 static int col_meta(const bcms_pheno_col_t *pc, bcms_col_t *col)
@@ -64,7 +84,7 @@ int bcms_table_column(bcms_table_t *t, const char *name, const char *const *iids
 }
 
 int bcms_store_column(bcms_store_t *st, MDB_txn *txn, const char *name, const uint32_t *ids, uint32_t n,
-                      bcms_col_t *col)
+                      bcms_col_t *col, char **source)
 {
     bcms_pheno_col_t pc;
     int rc;
@@ -75,6 +95,7 @@ int bcms_store_column(bcms_store_t *st, MDB_txn *txn, const char *name, const ui
     }
     if (!(rc = col_meta(&pc, col)))
         for (uint32_t i = 0; i < n; i++) col->v[i] = ids[i] < pc.n ? pc.v[ids[i]] : NAN;
+    if (!rc && source && !(*source = strdup(pc.source ? pc.source : ""))) rc = BCMS_ENOMEM;
     bcms_pheno_col_clear(&pc);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "clinical.h"
 
 #define EPS 1e-9 /* thresholds may be user sums like 5.5 + 0.5: compare with a tolerance */
+#define EDSS_DEATH 10.0 /* death due to MS: final, so every rise it follows is sustained and confirmed */
 
 static const double NA = NAN;
 
@@ -18,7 +19,7 @@ static void tte_na(clin_tte_t *t)
 static int usable(const visits_visit_t *v, size_t n, size_t i, int relapse_days)
 {
     if (isnan(v[i].edss)) return 0;
-    if (relapse_days < 0) return 1;
+    if (relapse_days < 0 || v[i].edss >= EDSS_DEATH) return 1; /* death is not a relapse-time fluctuation */
     /* v is sorted by date: look back only as far as the window reaches, and at same-day records */
     for (size_t k = i + 1; k < n && v[k].date == v[i].date; k++)
         if (v[k].relapse) return 0;
@@ -33,10 +34,12 @@ static int usable(const visits_visit_t *v, size_t n, size_t i, int relapse_days)
 static int confirmed(const visits_visit_t *v, size_t n, size_t i, double thr, int days, int to_end, int rdays)
 {
     int found = days == 0;
+    if (v[i].edss >= EDSS_DEATH) return 1;
     if (found && !to_end) return 1;
     for (size_t j = i + 1; j < n; j++) {
         if (!usable(v, n, j, rdays)) continue;
         if (v[j].edss < thr - EPS) return 0;
+        if (v[j].edss >= EDSS_DEATH) return 1; /* the loader refuses any assessment after it */
         if (!found && (long)v[j].date - v[i].date >= days) {
             found = 1;
             if (!to_end) return 1;

@@ -11,6 +11,7 @@
 #include "clinical.h"
 #include "outfile.h"
 #include "err.h"
+#include "patient_file.h"
 
 void clin_opts_init(clin_opts_t *o)
 {
@@ -57,6 +58,12 @@ int clin_opts_check(const clin_opts_t *o)
     if (!(o->cdp_cut >= 0 && o->cdp_cut <= 10)) return bcms_err(BCMS_EINVAL, "the CDP cut-point must be in 0..10");
     if (o->cdp_origin != CLIN_ORIGIN_ONSET && o->cdp_origin != CLIN_ORIGIN_BASELINE)
         return bcms_err(BCMS_EINVAL, "the CDP time origin must be 'onset' or 'baseline'");
+    if (memchr(o->prefix, 0, sizeof o->prefix) == NULL || strlen(o->prefix) > 48)
+        return bcms_err(BCMS_EINVAL, "the field name prefix is longer than 48 bytes");
+    for (const char *c = o->prefix; *c; c++)
+        if (*c == ',' || *c == '#' || (unsigned char)*c <= ' ')
+            return bcms_err(BCMS_EINVAL, "the field name prefix '%s' contains '%c'; use letters, digits, '_' or '.'",
+                            o->prefix, *c);
     return 0;
 }
 
@@ -104,12 +111,17 @@ static void put_tte(FILE *fp, const clin_tte_t *t)
 
 int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp)
 {
-    fputs("#IID\tsev_edss\tsev_dd\tsev_age\tmsss_2005\tmsss_2017\tarmss", fp);
+    static const char *sev[] = {"sev_edss", "sev_dd", "sev_age", "msss_2005", "msss_2017", "armss"};
+    static const char *cdp[] = {"cdp_time", "cdp_event", "cdp_entry", "cdp_base"};
+    const char *p = o->prefix;
+    fputs("#IID", fp);
+    for (int i = 0; i < 6; i++) fprintf(fp, "\t%s%s", p, sev[i]);
     for (int m = 0; m < o->n_milestones; m++) {
         double x = o->milestones[m];
-        fprintf(fp, "\tedss%g_time\tedss%g_event\tedss%g_entry", x, x, x);
+        fprintf(fp, "\t%sedss%g_time\t%sedss%g_event\t%sedss%g_entry", p, x, p, x, p, x);
     }
-    fputs("\tcdp_time\tcdp_event\tcdp_entry\tcdp_base\n", fp);
+    for (int i = 0; i < 4; i++) fprintf(fp, "\t%s%s", p, cdp[i]);
+    fputc('\n', fp);
     for (size_t k = 0; k < d->n_patients; k++) {
         clin_result_t r;
         clin_derive(o, d, k, &r);
@@ -128,57 +140,42 @@ int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp)
     return ferror(fp) ? bcms_err(BCMS_EIO, "writing the clinical table failed") : 0;
 }
 
-int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path)
+int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd, int gz)
 {
-    int ret = 0, fd = -1;
-    size_t len = 0, plen = strlen(path);
-    char *buf = NULL, *tmp = NULL;
+    int ret = 0, wfd;
+    size_t len = 0;
+    char *buf = NULL;
     FILE *mem = open_memstream(&buf, &len);
     if (!mem) return bcms_err(BCMS_ENOMEM, "out of memory");
     ret = clin_write_table(o, d, mem);
     if (fclose(mem) && !ret) ret = bcms_err(BCMS_ENOMEM, "out of memory building the clinical table");
     if (ret) goto done;
-    if (!(tmp = malloc(plen + 16))) {
-        ret = bcms_err(BCMS_ENOMEM, "out of memory");
-        goto done;
-    }
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-    if ((fd = mkstemp(tmp)) < 0) {
-        ret = bcms_err(BCMS_EIO, "%s: cannot create a temporary file beside the output: %s", tmp, strerror(errno));
-        goto done;
-    }
-    {
-        mode_t um = umask(0); /* mkstemp creates 0600; give the output the usual 0666 & ~umask */
-        umask(um);
-        if (fchmod(fd, 0666 & ~um)) bcms_log(BCMS_LOG_WARN, "%s: cannot set file permissions", tmp);
-    }
-    if (bcms_out_is_gz(path)) {
-        gzFile gz = gzdopen(fd, "wb6");
-        fd = -1; /* owned by gz now, closed by gzclose even on failure */
-        if (!gz || gzwrite(gz, buf, (unsigned)len) != (int)len || gzclose(gz) != Z_OK) ret = BCMS_EIO;
+    if (gz) {
+        gzFile g = (wfd = dup(fd)) >= 0 ? gzdopen(wfd, "wb6") : NULL;
+        if (!g && wfd >= 0) close(wfd);
+        if (!g || gzwrite(g, buf, (unsigned)len) != (int)len) ret = BCMS_EIO;
+        if (g && gzclose(g) != Z_OK) ret = BCMS_EIO;
     } else {
         for (size_t off = 0; off < len && !ret;) {
             ssize_t w = write(fd, buf + off, len - off);
             if (w < 0 && errno != EINTR) ret = BCMS_EIO;
             else if (w > 0) off += (size_t)w;
         }
-        if (close(fd) && !ret) ret = BCMS_EIO;
-        fd = -1;
     }
-    if (ret) {
-        bcms_err(BCMS_EIO, "%s: writing failed: %s", path, strerror(errno));
-        goto done;
-    }
-    if (rename(tmp, path)) {
-        ret = bcms_err(BCMS_EIO, "%s: cannot rename the temporary output into place: %s", path, strerror(errno));
-        goto done;
-    }
-    free(tmp);
-    tmp = NULL;
+    if (ret) ret = bcms_err(BCMS_EIO, "writing the clinical table failed: %s", strerror(errno));
 done:
-    if (fd >= 0) close(fd);
-    if (tmp) unlink(tmp);
-    free(tmp);
     free(buf);
     return ret;
+}
+
+int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path)
+{
+    bcms_pfile_t f;
+    int ret = bcms_pfile_open(&f, path);
+    if (ret) return ret;
+    if ((ret = clin_write_fd(o, d, f.fd, bcms_out_is_gz(path)))) {
+        bcms_pfile_abort(&f);
+        return bcms_err(ret, "%s: %s", path, bcms_err_detail());
+    }
+    return bcms_pfile_commit(&f);
 }

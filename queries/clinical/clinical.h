@@ -15,7 +15,14 @@
  *   msss_2005      global MSSS, Roxburgh et al. Neurology 2005 (table rows dd0..dd30)
  *   msss_2017      updated global MSSS, Manouchehrinia et al. 2017 (ms.sev "uGMSSS", rows dd1..dd30)
  *   armss          global ARMSS, Manouchehrinia et al. MSJ 2017 (rows age 18..75)
- *   EDSS 10 (death) has no column in the tables: the scores are NA (as in ms.sev).
+ *   EDSS 10 (death due to MS) has no column in the tables; it ranks above every living patient of
+ *   the same duration or age, so the three scores are 10 where the table has the row (ms.sev gives
+ *   NA; CLIN_ROWS_MSSEV keeps that).
+ *
+ * EDSS 10 is final (death due to MS; the loader refuses any later assessment, visits.h): an EDSS 10
+ * assessment is always usable (even inside a relapse window), counts as sustained and confirmed by
+ * itself, and confirms every rise it follows. So a patient whose last visit is EDSS 10 reaches every
+ * milestone, and confirmed progression, at that visit at the latest.
  *
  *   Row choice, and the ms.sev off-by-one (peer-data/ms-severity/PROVENANCE.md). ms.sev looks up the
  *   updated table at the row *labelled* dd+1 (dd = 5 -> row "dd6") but the 2005 table at the row
@@ -57,7 +64,8 @@
  *   ONSET; NA without an onset date) or from the baseline assessment (BASELINE: entry 0, no onset
  *   needed). time <= entry (a single assessment) -> NA.
  *
- * Output table (clin_write_table), tab-separated, one row per patient, NA for missing:
+ * Output table (clin_write_table), tab-separated, one row per patient, NA for missing; every field
+ * name after clin_opts_t.prefix (--prefix, default none):
  *   #IID sev_edss sev_dd sev_age msss_2005 msss_2017 armss
  *   [edss<m>_time edss<m>_event edss<m>_entry for each milestone m] cdp_time cdp_event cdp_entry cdp_base
  *   Times in years with 4 decimals; events 0/1; scores as printed in the tables.
@@ -93,6 +101,9 @@ typedef struct {
     int cdp_roving;       /* 0 fixed, 1 roving */
     int cdp_relapse_days; /* < 0: relapses not considered */
     int cdp_origin;       /* enum clin_origin */
+    /* output */
+    char prefix[64];      /* put before every field name (--prefix), so the fields can sit beside stored
+                             columns of the same names; "" none */
 } clin_opts_t;
 
 /* Defaults as documented above. */
@@ -131,12 +142,16 @@ void clin_cdp(const clin_opts_t *o, const visits_visit_t *v, size_t n, int32_t o
 /* All fields for patient k of d. */
 void clin_derive(const clin_opts_t *o, const visits_data_t *d, size_t k, clin_result_t *out);
 
-/* Write the PLINK 2 style table: "#IID" then the columns above in the documented order, one row
- * per patient in d's order. Returns 0 or BCMS_EIO. */
+/* Write the PLINK 2 style table: "#IID" then the columns above in the documented order (names
+ * after o->prefix), one row per patient in d's order. Returns 0 or BCMS_EIO. */
 int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp);
 
-/* Same into path, atomically: written to a temporary file beside path and renamed only on success;
- * on failure nothing is left at path (an existing file is kept untouched). */
+/* The same into the open file descriptor fd (gzip-compressed when gz), which stays open. */
+int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd, int gz);
+
+/* Same into path, atomically and owner-only (queries/clinical/patient_file.h): written to a
+ * temporary file beside path, mode 0600, and renamed only on success; on failure nothing is left at
+ * path (an existing file is kept untouched). */
 int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path);
 
 #endif

@@ -96,7 +96,8 @@ st=$T/two.bcms
     ok "sardinia fields stored" || ko "sardinia fields not stored"
 "$BCMS" clinical "$st" --visits "$D/progemus.visits.tsv" --patients "$D/progemus.patients.tsv" -o "$T/prg.tsv" 2>"$T/err" &&
     ko "second cohort without --append accepted" || { grep -q -- "--append" "$T/err" && ok "second cohort without --append refused, names --append" || ko "refusal: $(cat "$T/err")"; }
-"$BCMS" clinical "$st" --visits "$D/progemus.visits.tsv" --patients "$D/progemus.patients.tsv" --append 2>/dev/null &&
+[ ! -e "$T/prg.tsv" ] && ok "refused store: -o OUT not written" || ko "refused store wrote -o OUT"
+"$BCMS" clinical "$st" --visits "$D/progemus.visits.tsv" --patients "$D/progemus.patients.tsv" --append -o "$T/prg.tsv" 2>/dev/null &&
     ok "progemus fields appended" || ko "progemus --append failed"
 cols=$(head -1 "$T/sar.tsv" | cut -f2- | tr '\t' ',')
 "$BCMS" pheno "$st" --export "$cols" > "$T/stored.tsv"

@@ -12,7 +12,18 @@
 #include "simulate_visits.h"
 #include "visits.h"
 
-static int n_fail, n_check;
+static int n_fail, n_check, n_warn;
+static char last_warn[1024];
+
+static void count_warnings(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level == BCMS_LOG_WARN) {
+        n_warn++;
+        if (getenv("SHOW_WARN")) fprintf(stderr, "warn: %s\n", msg);
+        snprintf(last_warn, sizeof last_warn, "%s", msg);
+    }
+}
 
 #define CHECK(cond, ...)                                                                                      \
     do {                                                                                                      \
@@ -90,7 +101,14 @@ static void test_severity(const char *peer)
     CHECK(near(clin_msss_2005(9.5, 28.5, CLIN_ROWS_MSSEV), clin_msss_2005(9.5, 29, CLIN_ROWS_LABEL)),
           "ms.sev: dd > 28 -> row dd29 of the 2005 table");
     CHECK(near(clin_msss_2005(3, 45, CLIN_ROWS_LABEL), clin_msss_2005(3, 30, CLIN_ROWS_LABEL)), "dd >= 30 -> row 30");
-    CHECK(isnan(clin_msss_2005(10, 5, CLIN_ROWS_LABEL)) && isnan(clin_armss(10, 40, CLIN_ROWS_LABEL)), "EDSS 10 -> NA");
+    /* EDSS 10 (death due to MS) ranks above every living patient: the top of the scale where the row
+     * exists; ms.sev's mode keeps its NA */
+    CHECK(clin_msss_2005(10, 5, CLIN_ROWS_LABEL) == 10 && clin_msss_2017(10, 5, CLIN_ROWS_LABEL) == 10 &&
+              clin_armss(10, 40, CLIN_ROWS_LABEL) == 10, "EDSS 10 -> 10");
+    CHECK(isnan(clin_msss_2017(10, 0.5, CLIN_ROWS_LABEL)) && isnan(clin_armss(10, 17, CLIN_ROWS_LABEL)),
+          "EDSS 10 outside the table's rows -> NA");
+    CHECK(isnan(clin_msss_2005(10, 5, CLIN_ROWS_MSSEV)) && isnan(clin_armss(10, 40, CLIN_ROWS_MSSEV)),
+          "EDSS 10 in ms.sev mode -> NA (as ms.sev)");
     CHECK(isnan(clin_msss_2005(3, -0.1, CLIN_ROWS_LABEL)), "negative duration -> NA");
     CHECK(near(clin_armss(2, 18, CLIN_ROWS_LABEL), 6.71), "ARMSS age 18 edss 2");
     CHECK(isnan(clin_armss(2, 17.9, CLIN_ROWS_LABEL)) && isnan(clin_armss(2, 76, CLIN_ROWS_LABEL)), "ARMSS age range");
@@ -169,6 +187,58 @@ static void test_milestones(void)
     add(&c, "2005-01-01", NAN, 1);
     clin_milestone(&o, c.v, c.n, 4, D(onset), VISITS_DATE_NA, &t);
     CHECK(t.event == 0 && near(t.time, Y(onset, "2004-06-01")), "censor at the last EDSS assessment");
+}
+
+/* EDSS 10 (death due to MS) at the last visit reaches every milestone at that visit, and confirms a
+ * rise it follows; confirmed progression likewise, even inside a relapse window. */
+static void test_death(void)
+{
+    clin_opts_t o;
+    clin_tte_t t;
+    double base;
+    const char *onset = "2000-01-01";
+    clin_opts_init(&o);
+    course_t c = {.n = 0};
+    add(&c, "2001-01-01", 2.0, 0);
+    add(&c, "2002-01-01", 2.5, 0);
+    add(&c, "2003-01-01", 10, 0);
+    for (int m = 0; m < 3; m++) {
+        double ms[] = {3, 4, 6};
+        clin_milestone(&o, c.v, c.n, ms[m], D(onset), VISITS_DATE_NA, &t);
+        CHECK(t.event == 1 && near(t.time, Y(onset, "2003-01-01")), "death at the last visit reaches EDSS %g: time %g "
+              "event %g", ms[m], t.time, t.event);
+    }
+    clin_milestone(&o, c.v, c.n, 10, D(onset), VISITS_DATE_NA, &t);
+    CHECK(t.event == 1 && near(t.time, Y(onset, "2003-01-01")), "milestone 10 is death");
+    o.sustain_to_end = 1;
+    clin_milestone(&o, c.v, c.n, 6, D(onset), VISITS_DATE_NA, &t);
+    CHECK(t.event == 1, "sustained to the end: death is the end");
+    o.sustain_to_end = 0;
+    clin_cdp(&o, c.v, c.n, VISITS_DATE_NA, &t, &base);
+    CHECK(base == 2 && t.event == 1 && near(t.time, Y("2001-01-01", "2003-01-01")), "CDP at death (time %g event %g)",
+          t.time, t.event);
+    /* a rise to 6 followed 30 days later by death: sustained at the rise (no visit 180 days later needed) */
+    course_t r = {.n = 0};
+    add(&r, "2001-01-01", 2.0, 0);
+    add(&r, "2002-01-01", 6.0, 0);
+    add(&r, "2002-01-31", 10, 0);
+    clin_milestone(&o, r.v, r.n, 6, D(onset), VISITS_DATE_NA, &t);
+    CHECK(t.event == 1 && near(t.time, Y(onset, "2002-01-01")), "death confirms the rise before it");
+    /* death 10 days after a relapse still counts for CDP (the window hides fluctuations, not death) */
+    course_t q = {.n = 0};
+    add(&q, "2001-01-01", 2.0, 0);
+    add(&q, "2002-01-01", NAN, 1);
+    add(&q, "2002-01-11", 10, 0);
+    clin_cdp(&o, q.v, q.n, VISITS_DATE_NA, &t, &base);
+    CHECK(t.event == 1 && near(t.time, Y("2001-01-01", "2002-01-11")), "death inside a relapse window: CDP event");
+    /* the severity scores of a patient who died: 10 */
+    visits_patient_t p = {.iid = "X", .birth = D("1960-01-01"), .onset = D(onset), .entry = VISITS_DATE_NA,
+                          .diagnosis = VISITS_DATE_NA, .age_at_onset = 40, .first_visit = 0, .n_visits = c.n};
+    visits_data_t d = {.n_patients = 1, .patients = &p, .n_visits = c.n, .visits = c.v};
+    clin_result_t res;
+    clin_derive(&o, &d, 0, &res);
+    CHECK(res.sev_edss == 10 && res.msss_2005 == 10 && res.msss_2017 == 10 && res.armss == 10,
+          "death: MSSS and ARMSS 10 (got %g %g %g)", res.msss_2005, res.msss_2017, res.armss);
 }
 
 /* ---- confirmed disability progression ---- */
@@ -395,6 +465,33 @@ static void test_loader(void)
     expect_reject("onset before birth", "IID\tbirth_date\tonset_date\nA\t1995-03-01\t1990-01-01\n",
                   VIS("A\t2001-01-01\t2\t0\n"), "p.tsv:2:");
     expect_reject("bad sex", "IID\tsex\nA\tX\n", VIS("A\t2001-01-01\t2\t0\n"), "p.tsv:2:");
+    /* courses no patient can have had */
+    expect_reject("EDSS 10 then lower", PAT, VIS("A\t2001-01-01\t10\t0\nA\t2001-06-01\t3\t0\nA\t2001-09-01\t9.5\t0\n"),
+                  "v.tsv:3: patient 'A' has a visit on 2001-06-01 after EDSS 10 (death due to MS) on 2001-01-01, line 2");
+    CHECK(strstr(bcms_err_detail(), "2 impossible rows in all") != NULL, "every impossible row counted: %s",
+          bcms_err_detail());
+    expect_reject("relapse after EDSS 10", PAT, VIS("A\t2001-01-01\t10\t0\nA\t2002-01-01\tNA\t1\n"),
+                  "v.tsv:3: patient 'A' has a relapse on 2002-01-01 after EDSS 10");
+    expect_reject("two EDSS on one date", PAT, VIS("A\t2001-01-01\t2\t0\nA\t2001-03-01\t3\t0\nA\t2001-03-01\t4\t0\n"),
+                  "v.tsv:4: patient 'A' has two EDSS on 2001-03-01: 4 here and 3 on line 3");
+    {
+        visits_data_t *ok = NULL;
+        n_warn = 0;
+        const char *vv = write_file("v.tsv", "IID\tdate\tedss\trelapse\nA\t2001-01-01\t10\t0\nA\t2001-02-01\t10\t0\n"
+                                               "A\t2001-03-01\t2\t1\nA\t2001-03-01\t3\t0\n");
+        int rr = visits_load(NULL, vv, &ok);
+        CHECK(rr == BCMS_EINPUT, "a relapse record after death refused");
+        n_warn = 0;
+        vv = write_file("v.tsv", "IID\tdate\tedss\trelapse\nA\t2001-03-01\t3\t0\nA\t2001-03-01\t2\t1\n"
+                                 "A\t2001-06-01\t10\t0\nA\t2001-07-01\t10\t0\nA\t2190-01-01\t10\t0\n");
+        rr = visits_load(NULL, vv, &ok);
+        CHECK(rr == 0 && ok, "relapse-day EDSS beside a routine one, repeated EDSS 10, a future date: accepted (%s)",
+              bcms_err_detail());
+        CHECK(n_warn == 2 && strstr(last_warn, "v.tsv:6: visit of 'A' on 2190-01-01 is in the future"),
+              "warned twice, last about the future date (%d: %s)", n_warn, last_warn);
+        if (ok) CHECK(ok->visits[0].relapse == 1 && ok->visits[1].edss == 3, "the relapse record first on its date");
+        visits_free(ok);
+    }
 #undef VIS
 }
 
@@ -500,8 +597,10 @@ int main(void)
         return 1;
     }
     mkdir(tmpdir, 0777);
+    bcms_log_set(count_warnings, NULL, BCMS_LOG_WARN);
     test_severity(peer);
     test_milestones();
+    test_death();
     test_cdp();
     test_loader();
     test_opts();

@@ -266,6 +266,95 @@ static void test_errors(void)
     }
 }
 
+/* Numbers as spreadsheets and PLINK 1 write them: decimal commas, non-finite cells, .fam and
+ * headerless files, the IID length limit. */
+static void test_real_files(void)
+{
+    bcms_pheno_table_t *t = NULL;
+    bcms_pheno_opts_t o;
+    const bcms_pheno_col_t *c;
+    bcms_pheno_opts_init(&o);
+    o.decimal_comma = 1;
+    CHECK(!bcms_pheno_table_read(write_file("dc.tsv", "#IID\tq\tb\tk\nA\t6,14\t1\t1.234,5\nB\t-0,5\t2\t7\n"), &o, &t),
+          "decimal commas read with the option: %s", bcms_err_detail());
+    if (t) {
+        c = col_of(t, "q");
+        CHECK(c && c->type == BCMS_PHENO_QUANTITATIVE && c->v[0] == 6.14 && c->v[1] == -0.5, "6,14 -> 6.14");
+        c = col_of(t, "k");
+        CHECK(c && c->v[0] == 1234.5 && c->v[1] == 7, "thousands dots: 1.234,5 -> 1234.5");
+        c = col_of(t, "b");
+        CHECK(c && c->type == BCMS_PHENO_BINARY, "integers still typed binary");
+    }
+    bcms_pheno_table_free(t);
+    t = NULL;
+    bcms_pheno_opts_free(&o);
+    expect_error("decimal comma without the option", "#IID\tq\nA\t1\nB\t6,14\n", NULL, NULL, BCMS_EINPUT, "t.tsv:3:",
+                 "--decimal-comma");
+    expect_error("decimal comma in a forced quantitative column", "#IID\tq\nA\t6,14\n", "q=quantitative", NULL,
+                 BCMS_EINPUT, "t.tsv:2:", "decimal comma");
+    expect_error("inf", "#IID\tq\nA\t1\nB\t-Infinity\n", NULL, NULL, BCMS_EINPUT, "t.tsv:3:", "not a finite number");
+    expect_error("overflow", "#IID\tq\nA\t1\nB\t1e400\n", NULL, NULL, BCMS_EINPUT, "t.tsv:3:", "'1e400'");
+    expect_error("a word among numbers", "#IID\tq\nA\t1\nB\t2\nC\tmissing\n", NULL, NULL, BCMS_EINPUT, "t.tsv:4:",
+                 "'missing'");
+    CHECK(!read_text("#IID\tq\nA\t1\nB\tinf\n", "q=categorical", NULL, &t) && t && t->cols[0].nlevels == 2,
+          "forced categorical: inf is a level");
+    bcms_pheno_table_free(t);
+    t = NULL;
+    CHECK(!read_text("#IID\tlab\nA\tx\nB\ty\nC\t3\n", NULL, NULL, &t) && t &&
+              t->cols[0].type == BCMS_PHENO_CATEGORICAL, "mostly words: categorical");
+    bcms_pheno_table_free(t);
+    t = NULL;
+
+    /* a .fam: sex and PHENO1, PLINK 1/2 coded with 0 missing even when only 0/1 appear */
+    CHECK(!bcms_pheno_table_read(write_file("x.fam", "F1 A 0 0 1 1\nF2 B P M 2 0\nF3 C 0 0 0 1\n"), NULL, &t),
+          ".fam read: %s", bcms_err_detail());
+    if (t) {
+        CHECK(t->ncols == 2 && col_of(t, "sex") && col_of(t, "PHENO1") && !col_of(t, "PAT"), ".fam columns");
+        c = col_of(t, "sex");
+        CHECK(c && c->type == BCMS_PHENO_BINARY && c->coding == BCMS_PHENO_CODING_12 && c->v[0] == 0 && c->v[1] == 1 &&
+                  isnan(c->v[2]), "sex 1/2/0 -> male, female, unknown");
+        c = col_of(t, "PHENO1");
+        CHECK(c && c->coding == BCMS_PHENO_CODING_12 && c->v[0] == 0 && isnan(c->v[1]), ".fam phenotype 0 is missing");
+        CHECK(t->lineno[2] == 3, "line numbers kept");
+    }
+    bcms_pheno_table_free(t);
+    t = NULL;
+    expect_error("a one-word file", "x\n", NULL, NULL, BCMS_EINPUT, "t.tsv:1:", NULL);
+    {
+        bcms_pheno_table_t *u = (void *)1;
+        CHECK(bcms_pheno_table_read(write_file("y.fam", "F1 A 0 0 1\n"), NULL, &u) == BCMS_EINPUT && !u &&
+                  strstr(bcms_err_detail(), "6 fields"), ".fam with 5 fields refused");
+    }
+    /* headerless FID IID v1 v2 */
+    bcms_pheno_opts_init(&o);
+    snprintf(o.unnamed_prefix, sizeof o.unnamed_prefix, "COVAR");
+    CHECK(!bcms_pheno_table_read(write_file("nh.txt", "F1 A 1.5 NA\nF2 B 2.5 3\n"), &o, &t), "headerless: %s",
+          bcms_err_detail());
+    if (t) CHECK(t->nrows == 2 && col_of(t, "COVAR1") && col_of(t, "COVAR2") && col_of(t, "COVAR1")->v[0] == 1.5,
+                 "headerless columns COVAR1, COVAR2");
+    bcms_pheno_table_free(t);
+    t = NULL;
+    bcms_pheno_opts_free(&o);
+    expect_error("a header of words", "sample age\nA 30\n", NULL, NULL, BCMS_EINPUT, "t.tsv:1:", "#IID");
+
+    /* IIDs up to the LMDB key size */
+    char *text = malloc(700);
+    if (text) {
+        memset(text, 'x', 700);
+        memcpy(text, "#IID\ty\n", 7);
+        text[7 + 511] = 0;
+        strcat(text, "\t1\n");
+        CHECK(!read_text(text, NULL, NULL, &t) && t && strlen(t->iid[0]) == 511, "511-byte IID accepted");
+        bcms_pheno_table_free(t);
+        t = NULL;
+        memset(text + 7, 'x', 600);
+        memcpy(text + 7 + 512, "\t1\n", 4);
+        text[7 + 516] = 0;
+        expect_error("512-byte IID", text, NULL, NULL, BCMS_EINPUT, "t.tsv:2:", "512 bytes long");
+        free(text);
+    }
+}
+
 /* ---- the store ---- */
 
 /* Number of history lines of the store (meta counter history_n, big-endian u32; 0 if absent). */
@@ -384,8 +473,33 @@ static void test_store(void)
         }
     }
     rc = bcms_pheno_load(st, txn, "sev", &col);
-    CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "'sev'"), "damaged record: %d %s", rc, bcms_err_detail());
+    CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "damaged: pheno column 'sev'"), "damaged record: %d %s", rc,
+          bcms_err_detail());
     bcms_pheno_col_clear(&col);
+    /* a damaged name: the record, intact, under another key is damage too (the CRC covers the name) */
+    {
+        MDB_val k = {3, "pop"}, v, k2 = {3, "poq"};
+        bcms_pheno_col_t *cols = NULL;
+        size_t nc = 0;
+        uint8_t *copy = NULL;
+        int ok = !mdb_get(txn, bcms_store_dbi(st, DBI_PHENO), &k, &v) && (copy = malloc(v.mv_size));
+        CHECK(ok, "column pop stored");
+        if (ok) {
+            memcpy(copy, v.mv_data, v.mv_size);
+            v.mv_data = copy;
+            CHECK(((uint8_t *)copy)[0] == 2, "record version 2 written");
+            mdb_del(txn, bcms_store_dbi(st, DBI_PHENO), &k, NULL);
+            mdb_put(txn, bcms_store_dbi(st, DBI_PHENO), &k2, &v, 0);
+            free(copy);
+        }
+        rc = bcms_pheno_load(st, txn, "poq", &col);
+        CHECK(rc == BCMS_ECORRUPT && strstr(bcms_err_detail(), "damaged: pheno column 'poq' fails its checksum (its name"),
+              "renamed record: %d %s", rc, bcms_err_detail());
+        bcms_pheno_col_clear(&col);
+        rc = bcms_pheno_list(st, txn, &cols, &nc);
+        CHECK(rc == BCMS_ECORRUPT, "listing reports the damage too: %d", rc);
+        bcms_pheno_list_free(cols, nc);
+    }
     mdb_txn_abort(txn);
 done:
     bcms_pheno_table_free(t);
@@ -408,6 +522,7 @@ int main(void)
     test_headers();
     test_options();
     test_errors();
+    test_real_files();
     test_store();
     printf("test_pheno: %d checks, %d failed\n", n_check, n_fail);
     return n_fail ? 1 : 0;
