@@ -27,6 +27,7 @@ static const cli_cmd_t commands[] = {
     {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
+    {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results"},
 };
 
 static int saved_argc;
