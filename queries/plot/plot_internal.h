@@ -55,6 +55,9 @@ void plot_data_free(plot_data_t *d);
 int plot_manhattan(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t *st);
 int plot_qq(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t *st);
 
+/* The q quantile of Beta(a, b), for the QQ band; NaN for arguments out of range. */
+double plot_beta_quantile(double q, double a, double b);
+
 /* ---- canvas: a cairo surface (PNG or SVG from the extension) with one data rectangle ---- */
 typedef struct {
     cairo_surface_t *surf;

@@ -1,9 +1,10 @@
 /* plot_manhattan.c: -log10 p along the genome, chromosomes side by side in numeric order.
  *
- * Drawing cost is bounded whatever the row count: every point above -log10 p = 2 is drawn (under
- * the null that is 1% of the rows, and those are the ones a reader looks at), and below it one point
- * per device pixel (a bitmap of the canvas), which is visually identical since the points are wider
- * than a pixel. */
+ * Drawing cost is bounded whatever the row count: every point above the suggestive line (-log10 p
+ * = 5 by default: the ones a reader looks at) is drawn, and below it one point per cell of
+ * MH_CELL x MH_CELL device pixels (a bitmap over the canvas), which looks the same since a point is
+ * wider than a cell. At 10 million rows that is ~80,000 points instead of 10 million (an SVG of a
+ * few MB instead of a GB). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "err.h"
 #include "plot_internal.h"
 
-#define MH_KEEP_ALL_ABOVE 2.0   /* -log10 p above which no point is thinned */
+#define MH_CELL 1.5             /* thinning cell, device pixels (the point radius is 1.8) */
 #define MH_LOCUS_BP 500000u     /* hits closer than this on one chromosome are one locus */
 #define MH_RADIUS 1.8
 
@@ -75,9 +76,11 @@ static void chrom_colour(cairo_t *cr, int k)
 }
 
 /* The points, one fill per run of a chromosome; returns the number drawn or BCMS_ENOMEM. */
-static int64_t draw_points(plot_canvas_t *c, const plot_data_t *d, const mh_layout_t *L, const int *rank_of)
+static int64_t draw_points(plot_canvas_t *c, const plot_data_t *d, const mh_layout_t *L, const int *rank_of,
+                           double keep_all_above)
 {
-    size_t nbits = (size_t)c->w * c->h;
+    long cw = (long)ceil(c->w / MH_CELL), chh = (long)ceil(c->h / MH_CELL);
+    size_t nbits = (size_t)cw * chh;
     uint8_t *seen = calloc((nbits + 7) / 8, 1);
     int64_t drawn = 0;
     if (!seen) return BCMS_ENOMEM;
@@ -87,10 +90,10 @@ static int64_t draw_points(plot_canvas_t *c, const plot_data_t *d, const mh_layo
         chrom_colour(c->cr, rank_of[chr]);
         for (uint64_t i = d->runs[r].start; i < end; i++) {
             double px = plot_px(c, row_x(d, L, chr, d->pos[i])), py = plot_py(c, d->y[i]);
-            if (d->y[i] <= MH_KEEP_ALL_ABOVE) {
-                long ix = lround(px), iy = lround(py);
-                if (ix < 0 || iy < 0 || ix >= c->w || iy >= c->h) continue;
-                size_t b = (size_t)iy * c->w + ix;
+            if (d->y[i] <= keep_all_above) {
+                long ix = (long)(px / MH_CELL), iy = (long)(py / MH_CELL);
+                if (ix < 0 || iy < 0 || ix >= cw || iy >= chh) continue;
+                size_t b = (size_t)iy * cw + ix;
                 if (seen[b >> 3] & (1u << (b & 7))) continue;
                 seen[b >> 3] |= (uint8_t)(1u << (b & 7));
             }
@@ -202,7 +205,7 @@ int plot_manhattan(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t 
     double ymax = st->max_log10p;
     if (o->sig > 0 && -log10(o->sig) + 0.5 > ymax) ymax = -log10(o->sig) + 0.5;
     c.y1 = ymax * 1.08 + 0.2;
-    if ((drawn = draw_points(&c, d, &L, rank_of)) < 0) {
+    if ((drawn = draw_points(&c, d, &L, rank_of, o->sugg > 0 ? -log10(o->sugg) : o->sig > 0 ? -log10(o->sig) : 5)) < 0) {
         rc = (int)drawn;
         goto fail;
     }
