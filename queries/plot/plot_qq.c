@@ -57,10 +57,14 @@ double plot_beta_quantile(double q, double a, double b)
      * gives NaN for a >= 10 when b ~ 1e7 and spins for minutes at larger a (GSL 2.7). 64 halvings
      * of [ln 1e-320, 0] leave ln x exact to ~4e-17, below the double's own resolution. */
     double lo = -737, hi = 0;
+    double mu = a / (a + b), sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
     if (!(q > 0 && q < 1 && a > 0 && b > 0)) return NAN;
     for (int it = 0; it < 64 && hi - lo > 1e-15 * (1 - lo); it++) {
-        double mid = 0.5 * (lo + hi);
-        if (gsl_cdf_beta_P(exp(mid), a, b) < q) lo = mid;
+        double mid = 0.5 * (lo + hi), x = exp(mid), F = gsl_cdf_beta_P(x, a, b);
+        /* GSL's continued fraction fails (NaN) within ~1e-4 of the mean when a, b ~ 5e6; the
+         * Beta is normal to many digits there */
+        if (isnan(F)) F = gsl_cdf_ugaussian_P((x - mu) / sd);
+        if (F < q) lo = mid;
         else hi = mid;
     }
     return exp(0.5 * (lo + hi));
