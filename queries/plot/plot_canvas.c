@@ -173,3 +173,18 @@ void plot_hline_dashed(plot_canvas_t *c, double y, double r, double g, double b)
     cairo_stroke(c->cr);
     cairo_restore(c->cr);
 }
+
+void plot_dot(plot_canvas_t *c, double x, double y)
+{
+    cairo_move_to(c->cr, x, y);
+    cairo_rel_line_to(c->cr, 0, 0); /* "M x y l 0 0" with a round cap: a dot in cairo and in browsers */
+}
+
+void plot_dots_end(plot_canvas_t *c, double radius)
+{
+    cairo_save(c->cr);
+    cairo_set_line_cap(c->cr, CAIRO_LINE_CAP_ROUND);
+    cairo_set_line_width(c->cr, 2 * radius);
+    cairo_stroke(c->cr);
+    cairo_restore(c->cr);
+}

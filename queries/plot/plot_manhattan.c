@@ -97,11 +97,10 @@ static int64_t draw_points(plot_canvas_t *c, const plot_data_t *d, const mh_layo
                 if (seen[b >> 3] & (1u << (b & 7))) continue;
                 seen[b >> 3] |= (uint8_t)(1u << (b & 7));
             }
-            cairo_new_sub_path(c->cr);
-            cairo_arc(c->cr, px, py, MH_RADIUS, 0, 2 * M_PI);
+            plot_dot(c, px, py);
             drawn++;
         }
-        cairo_fill(c->cr);
+        plot_dots_end(c, MH_RADIUS);
     }
     free(seen);
     return drawn;

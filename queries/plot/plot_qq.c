@@ -110,11 +110,10 @@ static uint64_t draw_points(plot_canvas_t *c, const float *y, uint64_t n)
         long ix = lround(px), iy = lround(py);
         if (ix == lx && iy == ly) continue;
         lx = ix, ly = iy;
-        cairo_new_sub_path(c->cr);
-        cairo_arc(c->cr, px, py, 2.0, 0, 2 * M_PI);
+        plot_dot(c, px, py);
         drawn++;
     }
-    cairo_fill(c->cr);
+    plot_dots_end(c, 2.0);
     return drawn;
 }
 
