@@ -1,6 +1,7 @@
 /* plot.c: bcms_plot, the entry of the plot module (plot.h): read the table, draw the chosen plot. */
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "err.h"
 #include "plot_internal.h"
@@ -18,6 +19,9 @@ void bcms_plot_opts_init(bcms_plot_opts_t *o)
 static int check_opts(const bcms_plot_opts_t *o)
 {
     if (!o->in || !o->out) return bcms_err(BCMS_EINVAL, "an input table and an output image are required");
+    size_t l = strlen(o->out);
+    if (l < 5 || (strcasecmp(o->out + l - 4, ".png") && strcasecmp(o->out + l - 4, ".svg")))
+        return bcms_err(BCMS_EINVAL, "%s: the output name must end in .png or .svg (it chooses the format)", o->out);
     if (!(o->sig >= 0 && o->sig < 1) || !(o->sugg >= 0 && o->sugg < 1))
         return bcms_err(BCMS_EINVAL, "--sig and --sugg are p-values in [0, 1) (0: no line)");
     if (o->hits < 0 || o->hits > 64) return bcms_err(BCMS_EINVAL, "--hits %d: give 0 to 64 loci", o->hits);

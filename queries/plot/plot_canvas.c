@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <cairo-svg.h>
 
@@ -28,7 +30,9 @@ int plot_canvas_open(plot_canvas_t *c, const char *path, int w, int h)
         return bcms_err(BCMS_EINVAL, "%s: the output name must end in .png or .svg (it chooses the format)", path);
     if (w < 200 || h < 200 || w > 20000 || h > 20000)
         return bcms_err(BCMS_EINVAL, "image size %dx%d: each side must be in [200, 20000]", w, h);
-    c->surf = c->svg ? cairo_svg_surface_create(path, w, h) : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    if (!(c->tmp = malloc(strlen(path) + 6))) return BCMS_ENOMEM;
+    sprintf(c->tmp, "%s.part", path);
+    c->surf = c->svg ? cairo_svg_surface_create(c->tmp, w, h) : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(c->surf) != CAIRO_STATUS_SUCCESS) {
         int rc = bcms_err(BCMS_EIO, "%s: cannot create the image: %s", path,
                           cairo_status_to_string(cairo_surface_status(c->surf)));
@@ -46,20 +50,24 @@ void plot_canvas_free(plot_canvas_t *c)
 {
     if (c->cr) cairo_destroy(c->cr);
     if (c->surf) cairo_surface_destroy(c->surf);
-    c->cr = NULL, c->surf = NULL;
+    if (c->tmp) unlink(c->tmp);
+    free(c->tmp);
+    c->cr = NULL, c->surf = NULL, c->tmp = NULL;
 }
 
 int plot_canvas_close(plot_canvas_t *c)
 {
     cairo_status_t s = cairo_status(c->cr);
     int rc = 0;
-    if (s == CAIRO_STATUS_SUCCESS && !c->svg) s = cairo_surface_write_to_png(c->surf, c->path);
+    if (s == CAIRO_STATUS_SUCCESS && !c->svg) s = cairo_surface_write_to_png(c->surf, c->tmp);
     if (s == CAIRO_STATUS_SUCCESS) {
         cairo_surface_finish(c->surf);
         s = cairo_surface_status(c->surf);
     }
     if (s != CAIRO_STATUS_SUCCESS)
         rc = bcms_err(BCMS_EIO, "%s: cannot write the image: %s", c->path, cairo_status_to_string(s));
+    else if (rename(c->tmp, c->path) != 0)
+        rc = bcms_err(BCMS_EIO, "%s: cannot write the image: %s", c->path, strerror(errno));
     plot_canvas_free(c);
     return rc;
 }

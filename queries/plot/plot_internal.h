@@ -63,6 +63,7 @@ typedef struct {
     cairo_surface_t *surf;
     cairo_t *cr;
     const char *path;
+    char *tmp;                         /* path.part, renamed onto path when complete */
     int svg, w, h;
     double left, right, top, bottom;   /* data rectangle in device units */
     double x0, x1, y0, y1;             /* data range mapped onto it */
@@ -73,9 +74,12 @@ typedef struct {
 #define PLOT_RGB_CHROM_LABEL 0.2, 0.2, 0.2
 #define PLOT_RGB_HIT_LABEL 0.6, 0.0, 0.0
 
-/* Open path for writing as PNG or SVG of w x h; 0 or BCMS_EINVAL (extension) / BCMS_EIO. */
+/* Open path for writing as PNG or SVG of w x h; 0 or BCMS_EINVAL (extension) / BCMS_EIO / BCMS_ENOMEM.
+ * The image is written to path.part and renamed onto path by plot_canvas_close, so a failed or
+ * killed run leaves no partial image. */
 int plot_canvas_open(plot_canvas_t *c, const char *path, int w, int h);
-/* Finish and write the file; 0 or BCMS_EIO. Always releases the canvas. */
+/* Finish and write the file; 0 or BCMS_EIO. Always releases the canvas. plot_canvas_free alone
+ * discards the image (removes path.part). */
 int plot_canvas_close(plot_canvas_t *c);
 void plot_canvas_free(plot_canvas_t *c);
 

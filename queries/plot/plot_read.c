@@ -304,6 +304,11 @@ int plot_read(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t *st)
     r.line = 1;
     chomp(&ks);
     if ((rc = detect_columns(o->in, &ks, &cols, st))) goto done;
+    if (o->pheno && cols.pheno < 0) {
+        rc = bcms_err(BCMS_EINVAL, "%s: --pheno %s, but the table has no PHENO column (one phenotype only)", o->in,
+                      o->pheno);
+        goto done;
+    }
     int got;
     while ((got = bgzf_getline(fp, '\n', &ks)) >= 0) {
         r.line++;

@@ -76,11 +76,21 @@ check "SVG: $hits hit labels = $loci loci below 1e-5 (at most 5)" [ "$hits" = "$
 "$BCMS" plot manhattan lin.tsv -o lin0.svg --hits 0 2> /dev/null
 check "no hit label with --hits 0" [ "$(grep -c 'fill:rgb(60%,0%,0%)' lin0.svg || true)" = 0 ]
 
-# QQ: lambda GC as the scan's log, for every model; gzip and BGZF input alike
+# QQ: lambda GC as the scan's log, for every model; gzip and BGZF input alike. The table's P has 6
+# significant digits where the scan's median was unrounded, so the two may differ by one in the 4th
+# decimal on a rounding edge; from the table's own P, R must give exactly the same.
+rlam() { # file column: lambda GC of the ADD rows by R, from P or from -log10 P
+    Rscript -e "d <- read.table('$1', header=TRUE, comment.char='', sep='', na.strings='NA', check.names=FALSE)
+        if ('TEST' %in% names(d)) d <- d[d\$TEST == 'ADD', ]
+        p <- d[['$2']]; p <- p[!is.na(p)]; if ('$2' != 'P') p <- 10^-p
+        cat(sprintf('%.4f', qchisq(median(p), 1, lower.tail=FALSE) / qchisq(0.5, 1)))"
+}
+near() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; exit !(a != "" && (d < 0 ? -d : d) <= 0.000101)}'; }
 for m in lin log cox; do
     "$BCMS" plot qq $m.tsv -o $m.qq.png 2> q.err
     l=$(said q.err 'lambda GC = [0-9.]*' | sed 's/.*= //')
-    check "QQ lambda GC $l of $m equals the scan's .log $(loglam $m.tsv)" [ "$l" = "$(loglam $m.tsv)" ]
+    check "QQ lambda GC $l of $m equals the scan's .log $(loglam $m.tsv)" near "$l" "$(loglam $m.tsv)"
+    check "QQ lambda GC $l of $m equals R's from its P $(rlam $m.tsv P)" [ "$l" = "$(rlam $m.tsv P)" ]
 done
 check "QQ PNG is a valid 640x640 PNG" png_ok cox.qq.png 640 640
 gzip -c lin.tsv > lin.tsv.gz && bgzip -c lin.tsv > lin.bgz.tsv.gz
@@ -89,6 +99,14 @@ for f in lin.tsv.gz lin.bgz.tsv.gz; do
     check "QQ of $f: lambda GC $(loglam lin.tsv)" grep -q "lambda GC = $(loglam lin.tsv)" q.err
 done
 
+# a multi-phenotype table: one phenotype chosen with --pheno, refused without
+"$BCMS" assoc s.bcms --model linear --pheno severity,age_onset --pheno-file "$d/sardinia.pheno.tsv" \
+    --covar-file "$d/sardinia.covar.tsv" --covar sex,PC1 -o multi.tsv 2> /dev/null
+check "several phenotypes without --pheno are refused" bash -c "! '$BCMS' plot qq multi.tsv -o x.png 2> e.err && grep -q 'choose one with --pheno' e.err"
+"$BCMS" plot qq multi.tsv -o multi.png --pheno age_onset 2> q.err
+l=$(awk -F'\t' '$1=="pheno" && $2=="age_onset" {for (i=3;i<=NF;i++) if ($i ~ /^lambda_gc=/) {sub("lambda_gc=","",$i); print $i}}' multi.tsv.log)
+check "--pheno age_onset: lambda GC of its .log line $l" near "$(said q.err 'lambda GC = [0-9.]*' | sed 's/.*= //')" "$l"
+
 # PLINK 2 on the same genotypes: covariate rows skipped (TEST), P and LOG10_P forms
 bcftools norm -m- "$d/sardinia.vcf.gz" 2>/dev/null | bcftools annotate -I '%CHROM:%POS:%REF:%ALT' -Oz -o split.vcf.gz 2>/dev/null
 plink2 --vcf split.vcf.gz --pheno "$d/sardinia.pheno.tsv" --pheno-name severity --covar "$d/sardinia.covar.tsv" \
@@ -96,12 +114,6 @@ plink2 --vcf split.vcf.gz --pheno "$d/sardinia.pheno.tsv" --pheno-name severity 
 plink2 --vcf split.vcf.gz --pheno "$d/sardinia.pheno.tsv" --pheno-name binary_trait --covar "$d/sardinia.covar.tsv" \
     --covar-name sex,age_onset,PC1,PC2 --covar-variance-standardize --glm hide-covar firth-fallback log10 --maf 0.01 --out pl --threads 2 \
     > /dev/null 2>&1
-rlam() { # file column: lambda GC of the ADD rows by R, from P or from -log10 P
-    Rscript -e "d <- read.table('$1', header=TRUE, comment.char='', sep='', na.strings='NA', check.names=FALSE)
-        if ('TEST' %in% names(d)) d <- d[d\$TEST == 'ADD', ]
-        p <- d[['$2']]; p <- p[!is.na(p)]; if ('$2' != 'P') p <- 10^-p
-        cat(sprintf('%.4f', qchisq(median(p), 1, lower.tail=FALSE) / qchisq(0.5, 1)))"
-}
 f=pl.severity.glm.linear
 "$BCMS" plot qq $f -o pl.qq.svg 2> q.err
 col() { awk -F'\t' -v n="$2" 'NR==1 {for (i=1;i<=NF;i++) if ($i==n) print i}' "$1"; } # file name
