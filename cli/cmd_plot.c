@@ -81,7 +81,9 @@ int cmd_plot(int argc, char **argv)
     else return cli_usage_error("plot", "unknown plot '%s': manhattan or qq", argv[optind]);
     o.in = argv[optind + 1];
     if (!o.out) return cli_usage_error("plot", "-o OUT.png or OUT.svg is required");
-    if ((rc = bcms_plot(&o, &st))) return cli_fail("plot", rc);
+    rc = bcms_plot(&o, &st);
+    bcms_plot_cleanup();
+    if (rc) return cli_fail("plot", rc);
     if (o.kind == BCMS_PLOT_QQ)
         fprintf(stderr, "bcms plot: qq of %llu p-values (%s table), lambda GC = %.4f, %llu points drawn -> %s\n",
                 (unsigned long long)st.used, st.format, st.lambda_gc, (unsigned long long)st.drawn, o.out);

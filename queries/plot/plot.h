@@ -57,4 +57,8 @@ void bcms_plot_opts_init(bcms_plot_opts_t *o);
  * st (may be NULL) receives the counts. The library logs one info line with the NA count. */
 int bcms_plot(const bcms_plot_opts_t *o, bcms_plot_stats_t *st);
 
+/* Release the process-wide caches of cairo and fontconfig (fonts, glyphs), so that a leak checker
+ * sees a clean exit. Call once, after the last plot, before the process ends; not thread-safe. */
+void bcms_plot_cleanup(void);
+
 #endif

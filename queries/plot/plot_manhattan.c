@@ -147,7 +147,7 @@ static int draw_hits(plot_canvas_t *c, const bcms_plot_opts_t *o, plot_data_t *d
     mh_box_t placed[64];
     int np = 0, nlab = 0, cap = o->hits < 64 ? o->hits : 64;
     size_t nsel = 0;
-    qsort(d->hits, d->nhits, sizeof *d->hits, cmp_hit_desc);
+    if (d->nhits > 1) qsort(d->hits, d->nhits, sizeof *d->hits, cmp_hit_desc);
     for (size_t i = 0; i < d->nhits && (int)nsel < cap; i++) {
         plot_hit_t *h = &d->hits[i];
         int same = 0;

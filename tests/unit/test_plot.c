@@ -177,6 +177,7 @@ int main(void)
     test_chrom_naming();
     test_tiny_p();
     test_lambda();
+    bcms_plot_cleanup();
     if (fails) fprintf(stderr, "%d check(s) failed\n", fails);
     else printf("all plot checks passed\n");
     return fails != 0;
