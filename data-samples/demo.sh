@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the sample cohorts, from a fresh Debian machine: install what is missing, build,
-# import both cohorts into one store, summarise it, and run the scans, printing their top hits.
+# import both cohorts into one store, summarise it, and run the scans, printing their top hits and
+# writing a Manhattan and a QQ plot of each scan beside its table (WORKDIR/*.manhattan.png, *.qq.png).
 # Usage: bash data-samples/demo.sh [WORKDIR]   (default: build/demo)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,9 @@ top_hits() { # file title
     { head -1 "$1"; awk -F'\t' 'NR > 1 && $13 != "NA"' "$1" | sort -t$'\t' -k13,13g | awk 'NR <= 8'; } |
         cut -f1-5,7,8,10-13 | column -t
     grep -E '^pheno' "$1.log" | sed 's/^/   /'
+    local base=${1%.tsv}
+    "$bcms" plot manhattan "$1" -o "$base.manhattan.png" --title "$2" 2>&1 | grep -v '^\[bcms info\]' | sed 's/^/   /'
+    "$bcms" plot qq "$1" -o "$base.qq.png" --title "$2" 2>&1 | grep -v '^\[bcms info\]' | sed 's/^/   /'
 }
 cat "$data/sardinia.pheno.tsv" <(tail -n +2 "$data/progemus.pheno.tsv") > "$work/pooled.pheno.tsv"
 cat "$data/sardinia.covar.tsv" <(tail -n +2 "$data/progemus.covar.tsv") > "$work/pooled.covar.tsv"
