@@ -10,6 +10,7 @@
 #include "err.h"
 #include "bcms_version.h"
 #include "cluster.h"
+#include "store.h"
 
 typedef struct {
     const char *name;
@@ -119,13 +120,31 @@ char *cli_command_line(void)
     return s;
 }
 
+/* --no-lock is one rule for every command that reads a store (a read-only shared filesystem, or a
+ * copy nothing writes): taken out of the command's own options and applied to every store open. */
+static void strip_no_lock(int *argc, char **argv)
+{
+    int j = 2;
+    for (int i = 2; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) { /* the rest are operands */
+            while (i < *argc) argv[j++] = argv[i++];
+            break;
+        }
+        if (!strcmp(argv[i], "--no-lock")) bcms_store_default_nolock(1);
+        else argv[j++] = argv[i];
+    }
+    argv[j] = NULL;
+    *argc = j;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "bcms %s: genotype store and association engine of BARCODING MS\n\n"
                 "Usage: bcms <command> [options]\n\nCommands:\n", BCMS_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(fp, "\nRun a command without arguments for its options.\n");
+    fprintf(fp, "\nRun a command without arguments for its options. Every command that only reads a store accepts\n"
+                "--no-lock: open it without LMDB's lock file (a read-only shared filesystem; no import may run).\n");
 }
 
 int main(int argc, char **argv)
@@ -151,6 +170,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bcms: %s\n", bcms_err_detail());
             return 1;
         }
+        strip_no_lock(&argc, argv);
         saved_argc = argc;
         saved_argv = argv;
         return run_command(&commands[i], argc - 1, argv + 1);

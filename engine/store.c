@@ -195,6 +195,10 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
     return 0;
 }
 
+static int default_nolock;
+
+void bcms_store_default_nolock(int on) { default_nolock = on != 0; }
+
 int bcms_store_open(const char *path, int flags, bcms_store_t **out)
 {
     bcms_store_t *st;
@@ -206,6 +210,12 @@ int bcms_store_open(const char *path, int flags, bcms_store_t **out)
 
     *out = NULL;
     if (!path || !*path) return bcms_err(BCMS_EINVAL, "no store path given");
+    if (default_nolock) {
+        if (!rdonly)
+            return bcms_err(BCMS_EINVAL, "--no-lock is for commands that only read a store; this one writes %s "
+                            "(run it without --no-lock, on a store no other process writes)", path);
+        flags |= BCMS_STORE_NOLOCK;
+    }
     if (snprintf(datafile, sizeof datafile, "%s/data.mdb", path) >= (int)sizeof datafile)
         return bcms_err(BCMS_EINVAL, "store path is too long");
     if (stat(path, &sb) != 0) {

@@ -28,6 +28,10 @@ typedef struct bcms_store_t bcms_store_t;
 int bcms_store_open(const char *path, int flags, bcms_store_t **out);
 void bcms_store_close(bcms_store_t *st);
 
+/* Make every later read-only open use BCMS_STORE_NOLOCK, and refuse opens that would write (the
+ * CLI's --no-lock, accepted by every command). Not thread-safe: call it once at start. */
+void bcms_store_default_nolock(int on);
+
 const char *bcms_store_path(const bcms_store_t *st);
 
 /* The named databases (see FORMAT.md). */
