@@ -33,6 +33,7 @@ static void usage(FILE *fp)
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
+            "  --ci                  95%% confidence interval of BETA (L95 U95; OR/HR bounds for logistic/cox)\n"
             "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
             "                        where no import runs at the same time)\n");
@@ -48,7 +49,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_CI };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -61,7 +62,7 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
-        {"no-lock", no_argument, 0, O_NOLOCK},
+        {"no-lock", no_argument, 0, O_NOLOCK},       {"ci", no_argument, 0, O_CI},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -125,6 +126,7 @@ int cmd_assoc(int argc, char **argv)
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("assoc", "bad --threads");
             break;
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
+        case O_CI: o.ci = 1; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -145,6 +145,15 @@ static void put_num(kstring_t *s, double x)
     else ksprintf(s, "%.8g", x);
 }
 
+/* -log10 p from its log10, NA when p does not exist */
+static void put_log10p(kstring_t *s, double log10p)
+{
+    if (isnan(log10p)) kputs("NA", s);
+    else ksprintf(s, "%.6g", log10p == 0 ? 0.0 : -log10p);
+}
+
+#define Z975 1.959963984540054 /* the normal 0.975 quantile: 95% Wald intervals */
+
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
 {
     if (o->format == BCMS_OUT_GWAS_SSF) {
@@ -152,61 +161,92 @@ static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
               "effect_allele_frequency\tp_value\tvariant_id\trsid\tn", s);
         if (o->model == BCMS_MODEL_COX) kputs("\thazard_ratio\tn_events", s);
     } else {
-        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP", s);
+        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE", s);
+        if (o->ci) {
+            kputs("\tL95\tU95", s);
+            if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tOR_L95\tOR_U95", s);
+            if (o->model == BCMS_MODEL_COX) kputs("\tHR_L95\tHR_U95", s);
+        }
+        kputs("\tSTAT\tP\tLOG10P", s);
         if (o->model == BCMS_MODEL_LINEAR) kputs("\tERRCODE", s);
         else if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tFIRTH\tERRCODE", s);
-        else kputs("\tHR\tN_EVENT\tP_SCORE\tMETHOD\tERRCODE", s);
+        else kputs("\tHR\tN_EVENT\tSE_WALD\tP_LRT\tMETHOD\tERRCODE", s);
     }
     if (multi) kputs("\tPHENO", s);
     kputc('\n', s);
+}
+
+/* the numbers of one row, whatever the model */
+typedef struct {
+    double beta, se, stat, p, lp, af;
+    int n;
+    const char *err;
+} row_t;
+
+static void row_glm(row_t *r, const glm_result_t *g)
+{
+    *r = (row_t){g->beta, g->se, g->stat, g->p, g->log10p, g->a1_freq, g->n, glm_errcode_str(g->err)};
+    if (g->err && g->err != GLM_ERR_UNFINISHED) r->beta = r->se = r->stat = r->p = r->lp = NAN;
+}
+
+static const char *cox_errcode(const cox_result_t *c)
+{
+    if (c->score_status) return "CONST_OMITTED_ALLELE";
+    if (!c->fitted || !c->fit_status) return ".";
+    return c->fit_flags & COX_FIT_INFINITE ? "INFINITE_BETA" : c->fit_flags & COX_FIT_SINGULAR ? "SINGULAR"
+                                                                                             : "COX_CONVERGE_FAIL";
+}
+
+/* P is the score p (SPA in the tails) on every row, refitted or not: see cox_report */
+static void row_cox(row_t *r, const cox_result_t *c, const model_t *m)
+{
+    *r = (row_t){c->est, c->est_se, c->est_stat, c->p, c->log10p, c->af, (int)m->n - c->n_miss, cox_errcode(c)};
+    if (c->fitted && !c->fit_status) r->n = c->n_fit;
+    if (c->score_status) r->p = r->lp = NAN;
+}
+
+static void cox_extras(kstring_t *s, const cox_result_t *c, const model_t *m)
+{
+    int fit_ok = c->fitted && c->fit_status == 0;
+    kputc('\t', s), put_num(s, exp(c->est));
+    ksprintf(s, "\t%d\t", fit_ok ? c->events_fit : m->n_event);
+    put_num(s, fit_ok ? c->se : NAN), kputc('\t', s);
+    if (fit_ok) put_p(s, c->lrt_p, c->lrt_log10p);
+    else kputs("NA", s);
+    ksprintf(s, "\t%s+%s\t%s", c->est_kind == COX_EST_FIT ? "FIT" : c->est_kind == COX_EST_ONESTEP ? "ONESTEP" : "NA",
+             c->score_status ? "NA" : c->spa_used ? "SPA" : "SCORE", cox_errcode(c));
 }
 
 /* Format one result row. */
 static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant_t *v, const model_t *m, int multi,
                      const glm_result_t *g, const cox_result_t *c)
 {
-    double beta, se, stat, p, lp, af;
-    int n;
-    const char *err = ".";
-    if (g) {
-        beta = g->beta, se = g->se, stat = g->stat, p = g->p, lp = g->log10p, af = g->a1_freq, n = g->n;
-        err = glm_errcode_str(g->err);
-        if (g->err && g->err != GLM_ERR_UNFINISHED) beta = se = stat = p = NAN;
-    } else {
-        af = c->af;
-        if (c->fitted && c->fit_status == 0) {
-            beta = c->beta, se = c->se, stat = c->wald_z, p = c->lrt_p, lp = c->lrt_log10p, n = c->n_fit;
-        } else {
-            beta = c->v > 0 ? c->u / c->v : NAN;
-            se = c->v > 0 ? 1 / sqrt(c->v) : NAN;
-            stat = c->z, p = c->p, lp = c->log10p, n = (int)m->n - c->n_miss;
-        }
-        if (c->score_status) err = "CONST_OMITTED_ALLELE", beta = se = stat = p = NAN;
-        else if (c->fitted && c->fit_status)
-            err = c->fit_flags & COX_FIT_INFINITE ? "INFINITE_BETA" : c->fit_flags & COX_FIT_SINGULAR ? "SINGULAR"
-                                                                                                   : "COX_CONVERGE_FAIL";
-    }
+    row_t r;
+    if (g) row_glm(&r, g);
+    else row_cox(&r, c, m);
     if (o->format == BCMS_OUT_GWAS_SSF) {
         ksprintf(s, "%s\t%lld\t%s\t%s\t", v->chrom, (long long)v->pos, v->alt, v->ref);
-        put_num(s, beta), kputc('\t', s), put_num(s, se), kputc('\t', s), put_num(s, af), kputc('\t', s);
-        put_p(s, p, lp);
+        put_num(s, r.beta), kputc('\t', s), put_num(s, r.se), kputc('\t', s), put_num(s, r.af), kputc('\t', s);
+        put_p(s, r.p, r.lp);
         ksprintf(s, "\t%s:%lld:%s:%s\t%s\t%d", v->chrom, (long long)v->pos, v->ref, v->alt,
-                 !strncmp(v->id, "rs", 2) ? v->id : "#NA", n);
-        if (c) kputc('\t', s), put_num(s, exp(beta)), ksprintf(s, "\t%d", m->n_event);
+                 !strncmp(v->id, "rs", 2) ? v->id : "#NA", r.n);
+        if (c) kputc('\t', s), put_num(s, exp(r.beta)), ksprintf(s, "\t%d", m->n_event);
     } else {
         ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt);
-        put_num(s, af);
-        ksprintf(s, "\t%d\tADD\t", n);
-        put_num(s, beta), kputc('\t', s), put_num(s, se), kputc('\t', s), put_num(s, stat), kputc('\t', s);
-        put_p(s, p, lp);
-        if (g && o->model == BCMS_MODEL_LINEAR) ksprintf(s, "\t%s", err);
-        else if (g) ksprintf(s, "\t%s\t%s", g->firth ? "Y" : "N", err);
-        else {
-            kputc('\t', s), put_num(s, exp(beta));
-            ksprintf(s, "\t%d\t", c->fitted && c->fit_status == 0 ? c->events_fit : m->n_event);
-            put_p(s, c->p, c->log10p);
-            ksprintf(s, "\t%s\t%s", c->fitted && c->fit_status == 0 ? "NEWTON" : c->spa_used ? "SPA" : "SCORE", err);
+        put_num(s, r.af);
+        ksprintf(s, "\t%d\tADD\t", r.n);
+        put_num(s, r.beta), kputc('\t', s), put_num(s, r.se);
+        if (o->ci) {
+            double lo = r.beta - Z975 * r.se, hi = r.beta + Z975 * r.se;
+            kputc('\t', s), put_num(s, lo), kputc('\t', s), put_num(s, hi);
+            if (o->model != BCMS_MODEL_LINEAR) kputc('\t', s), put_num(s, exp(lo)), kputc('\t', s), put_num(s, exp(hi));
         }
+        kputc('\t', s), put_num(s, r.stat), kputc('\t', s);
+        put_p(s, r.p, r.lp);
+        kputc('\t', s), put_log10p(s, r.lp);
+        if (g && o->model == BCMS_MODEL_LINEAR) ksprintf(s, "\t%s", r.err);
+        else if (g) ksprintf(s, "\t%s\t%s", g->firth ? "Y" : "N", r.err);
+        else cox_extras(s, c, m);
     }
     if (multi) ksprintf(s, "\t%s", m->pheno);
     kputc('\n', s);
@@ -419,8 +459,8 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 failed = g->err && g->err != GLM_ERR_UNFINISHED;
                 p = g->p;
             } else {
-                failed = c->score_status != 0 || (c->fitted && c->fit_status);
-                p = c->fitted && !c->fit_status ? c->lrt_p : c->p;
+                failed = c->score_status != 0; /* a failed refit keeps its score P */
+                p = c->p;
             }
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
             row_line(out, o, bcms_reader_variant(rd, first + v), m, nm > 1, g, c);

@@ -34,6 +34,7 @@ typedef struct {
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */
     double cox_fit_p;         /* full Newton fit below this score p (default 1e-4) */
     int format;
+    int ci;                   /* --ci: 95% confidence interval of BETA (and OR/HR) */
     const char *out;
     const char *command;      /* for the summary */
 } bcms_assoc_opts_t;
