@@ -44,6 +44,12 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
+    if (o->format == BCMS_OUT_GWAS_SSF) {
+        int rc = bcms_ssf_check_meta(o);
+        if (rc) return rc;
+    } else if (o->n_ssf_meta) {
+        return bcms_err(BCMS_EINVAL, "--ssf-meta is for --format gwas-ssf");
+    }
     return bcms_reader_opts_check(&o->sel);
 }
 
@@ -53,6 +59,7 @@ typedef struct {
     uint32_t n;          /* model samples */
     uint32_t *idx;       /* model sample -> reader sample column (of the chosen samples) */
     int n_event;
+    int n_case;          /* logistic: cases (1) */
     glm_linear_t *lin;
     glm_logistic_t *log;
     cox_null_t *cox;
@@ -156,11 +163,7 @@ static void put_log10p(kstring_t *s, double log10p)
 
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
 {
-    if (o->format == BCMS_OUT_GWAS_SSF) {
-        kputs("chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\t"
-              "effect_allele_frequency\tp_value\tvariant_id\trsid\tn", s);
-        if (o->model == BCMS_MODEL_COX) kputs("\thazard_ratio\tn_events", s);
-    } else {
+    {
         kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE", s);
         if (o->ci) {
             kputs("\tL95\tU95", s);
@@ -224,14 +227,7 @@ static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_varian
     row_t r;
     if (g) row_glm(&r, g);
     else row_cox(&r, c, m);
-    if (o->format == BCMS_OUT_GWAS_SSF) {
-        ksprintf(s, "%s\t%lld\t%s\t%s\t", v->chrom, (long long)v->pos, v->alt, v->ref);
-        put_num(s, r.beta), kputc('\t', s), put_num(s, r.se), kputc('\t', s), put_num(s, r.af), kputc('\t', s);
-        put_p(s, r.p, r.lp);
-        ksprintf(s, "\t%s:%lld:%s:%s\t%s\t%d", v->chrom, (long long)v->pos, v->ref, v->alt,
-                 !strncmp(v->id, "rs", 2) ? v->id : "#NA", r.n);
-        if (c) kputc('\t', s), put_num(s, exp(r.beta)), ksprintf(s, "\t%d", m->n_event);
-    } else {
+    {
         ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt);
         put_num(s, r.af);
         ksprintf(s, "\t%d\tADD\t", r.n);
@@ -297,7 +293,7 @@ static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t 
             rc = BCMS_ENOMEM;
             goto done;
         }
-        for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]];
+        for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]], m->n_case += y[i] == 1;
         if (o->model == BCMS_MODEL_LINEAR) {
             rc = glm_linear_init(&m->lin, &d, y, 1, &go);
         } else {
@@ -396,8 +392,8 @@ static void thread_free(thread_t *t, int nm)
 }
 
 /* Decode batch b and run every model on it, formatting rows into out. */
-static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, thread_t *t,
-                     uint32_t b, int use_ds, kstring_t *out)
+static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
+                     thread_t *t, uint32_t b, int use_ds, kstring_t *out)
 {
     const uint8_t *codes;
     const float *ds = NULL;
@@ -463,7 +459,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 p = c->p;
             }
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
-            row_line(out, o, bcms_reader_variant(rd, first + v), m, nm > 1, g, c);
+            row_line(out, o, bcms_reader_variant(rd, first + v), m, multi, g, c);
         }
     }
     return 0;
@@ -485,6 +481,10 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
+    /* GWAS-SSF: the ordinary table (every column, PHENO on every row) into OUT.tmp, converted at the end */
+    bcms_assoc_opts_t oi = *o;
+    int ssf = o->format == BCMS_OUT_GWAS_SSF, multi;
+    if (ssf) oi.format = BCMS_OUT_TSV, oi.ci = 1;
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
     if ((rc = bcms_colsrc_open(st, rd, o->pheno_file, o->covar_file, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
@@ -525,15 +525,16 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
 
     /* output: OUT.tmp, renamed when complete */
-    if (asprintf(&tmp, "%s.tmp", o->out) < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
+    if (asprintf(&tmp, "%s%s.tmp", o->out, ssf ? ".scan" : "") < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
+    if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) && !ssf ? "wg" : "wu"))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
         goto done;
     }
-    header_line(&line, o, nph > 1);
+    multi = nph > 1 || ssf;
+    header_line(&line, &oi, multi);
     if (bgzf_write(out, line.s, line.l) < 0) goto werr;
 
     if (!(th = calloc(o->threads, sizeof *th))) {
@@ -578,7 +579,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                 if (stop) break;
                 kstring_t *buf = &bufs[b % ring];
                 buf->l = 0;
-                int r = run_batch(rd, o, models, nm, me, b, use_ds, buf);
+                int r = run_batch(rd, &oi, models, nm, multi, me, b, use_ds, buf);
 #pragma omp critical(assoc_out)
                 {
                     if (r && !err) {
@@ -649,6 +650,22 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(BCMS_EIO, "%s: write failed", logpath);
             goto done;
         }
+    }
+    if (ssf) {
+        bcms_ssf_pheno_t *sp = calloc(nm, sizeof *sp);
+        if (!sp) {
+            rc = BCMS_ENOMEM;
+            goto done;
+        }
+        for (int p = 0; p < nm; p++) {
+            int bin = models[p].log != NULL;
+            sp[p] = (bcms_ssf_pheno_t){models[p].pheno, models[p].n, bin ? models[p].n_case : -1,
+                                       bin ? (int)models[p].n - models[p].n_case : -1};
+        }
+        rc = bcms_ssf_write(tmp, o, sp, nm);
+        free(sp);
+        remove(tmp);
+        goto done;
     }
     if (rename(tmp, o->out) != 0) {
         rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));

@@ -35,6 +35,8 @@ typedef struct {
     double cox_fit_p;         /* full Newton fit below this score p (default 1e-4) */
     int format;
     int ci;                   /* --ci: 95% confidence interval of BETA (and OR/HR) */
+    const char *const *ssf_meta; /* --ssf-meta KEY=VALUE entries (GWAS-SSF metadata) */
+    int n_ssf_meta;
     const char *out;
     const char *command;      /* for the summary */
 } bcms_assoc_opts_t;
@@ -52,6 +54,18 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 /* Concatenate chunk outputs (in k order) into out, checking from their summaries that they are chunks
  * 1..n of the same scan, all complete. */
 int bcms_assoc_merge(const char *const *chunks, int n, const char *out);
+
+/* ---- GWAS-SSF output (queries/assoc/assoc_ssf.c) ---- */
+typedef struct {
+    const char *pheno;
+    uint32_t n;               /* samples of the model */
+    int n_case, n_control;    /* logistic; -1 otherwise */
+} bcms_ssf_pheno_t;
+/* 0, or BCMS_EINVAL naming a bad or missing --ssf-meta entry or output name (before the scan). */
+int bcms_ssf_check_meta(const bcms_assoc_opts_t *o);
+/* Convert the scan's table tsv (every column, PHENO on every row) into one GWAS-SSF file per
+ * phenotype (OUT itself for one; OUT with .PHENO before .tsv for several) and its -meta.yaml. */
+int bcms_ssf_write(const char *tsv, const bcms_assoc_opts_t *o, const bcms_ssf_pheno_t *ph, int nph);
 
 /* ---- phenotype/covariate columns as the scans see them (queries/assoc/assoc_columns.c) ---- */
 enum bcms_col_type { BCMS_COL_QUANT = 1, BCMS_COL_BINARY = 2, BCMS_COL_CATEG = 3 };
