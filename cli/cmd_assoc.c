@@ -74,6 +74,7 @@ int cmd_assoc(int argc, char **argv)
     int c, rc, open_flags = BCMS_STORE_RDONLY;
     double x;
     const char *meta[64];
+    int consumed = 0;
     bcms_assoc_opts_init(&o);
     o.threads = cli_parse_threads(NULL);
     if (argc == 1) {
@@ -116,8 +117,8 @@ int cmd_assoc(int argc, char **argv)
             if (parse_double(optarg, &o.sel.hwe_min)) return cli_usage_error("assoc", "bad --hwe '%s'", optarg);
             break;
         case O_CHUNK:
-            if (sscanf(optarg, "%d/%d", &o.sel.chunk_k, &o.sel.chunk_n) != 2 || o.sel.chunk_k < 1 ||
-                o.sel.chunk_k > o.sel.chunk_n)
+            if (sscanf(optarg, "%d/%d%n", &o.sel.chunk_k, &o.sel.chunk_n, &consumed) != 2 || optarg[consumed] ||
+                strspn(optarg, "0123456789/") != strlen(optarg) || o.sel.chunk_k < 1 || o.sel.chunk_k > o.sel.chunk_n)
                 return cli_usage_error("assoc", "--chunk needs k/n with 1 <= k <= n, not '%s'", optarg);
             break;
         case 'o': o.out = optarg; break;

@@ -248,20 +248,6 @@ static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_varian
     kputc('\n', s);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double lambda_gc(double *p, uint64_t n)
-{
-    if (!n) return NAN;
-    qsort(p, n, sizeof *p, cmp_double);
-    double med = n & 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
-    return gsl_cdf_chisq_Qinv(med, 1) / gsl_cdf_chisq_Qinv(0.5, 1);
-}
-
 static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
                        const bcms_col_t *cx, uint32_t nsamp)
 {
@@ -402,22 +388,25 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
     int rc;
     bcms_reader_batch_range(rd, b, &first, &nv);
     if ((rc = bcms_reader_batch(rd, t->rws, b, &codes, use_ds ? &ds : NULL))) return rc;
+    size_t nres = (size_t)nv * nm;
+    if (t->cap_res < nres) {
+        glm_result_t *g = realloc(t->gres, sizeof *g * nres);
+        cox_result_t *c = realloc(t->cres, sizeof *c * nres);
+        if (g) t->gres = g;
+        if (c) t->cres = c;
+        if (!g || !c) return BCMS_ENOMEM;
+        t->cap_res = nres;
+    }
     for (int mi = 0; mi < nm; mi++) {
         model_t *m = &models[mi];
         size_t cells = (size_t)nv * m->n;
-        if (t->cap_res < nv) {
-            glm_result_t *g = realloc(t->gres, sizeof *g * nv);
-            cox_result_t *c = realloc(t->cres, sizeof *c * nv);
-            if (g) t->gres = g;
-            if (c) t->cres = c;
-            if (!g || !c) return BCMS_ENOMEM;
-            t->cap_res = nv;
-        }
+        glm_result_t *gres = t->gres + (size_t)mi * nv;
+        cox_result_t *cres = t->cres + (size_t)mi * nv;
         if (m->cox) {
             /* Cox reads the reader's matrix directly: its null model maps model samples to columns
              * (geno_index), so no gather */
-            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, t->cres)
-                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, t->cres);
+            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, cres)
+                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, cres);
         } else {
             if (t->cap_cells < cells) {
                 uint8_t *c = realloc(t->codes, cells);
@@ -439,16 +428,21 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 }
             }
             if (m->lin)
-                rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, t->gres)
-                            : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, t->gres);
+                rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, gres)
+                            : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, gres);
             else
-                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, t->gres)
-                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, t->gres);
+                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, gres)
+                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, gres);
         }
         if (rc) return rc;
-        for (uint32_t v = 0; v < nv; v++) {
-            const glm_result_t *g = m->cox ? NULL : &t->gres[v];
-            const cox_result_t *c = m->cox ? &t->cres[v] : NULL;
+    }
+    /* variant-major: a variant's rows for every phenotype together, so chunk boundaries (which move
+     * batch boundaries) never change the row order */
+    for (uint32_t v = 0; v < nv; v++)
+        for (int mi = 0; mi < nm; mi++) {
+            model_t *m = &models[mi];
+            const glm_result_t *g = m->cox ? NULL : &t->gres[(size_t)mi * nv + v];
+            const cox_result_t *c = m->cox ? &t->cres[(size_t)mi * nv + v] : NULL;
             double p;
             int failed;
             if (g) {
@@ -461,7 +455,6 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
             row_line(out, o, bcms_reader_variant(rd, first + v), m, multi, g, c);
         }
-    }
     return 0;
 }
 
@@ -475,7 +468,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     model_t *models = NULL;
     thread_t *th = NULL;
     BGZF *out = NULL;
-    kstring_t *bufs = NULL, line = {0, 0, NULL};
+    kstring_t *bufs = NULL, line = {0, 0, NULL}, fpdesc = {0, 0, NULL};
+    char fphex[33] = "";
     uint32_t nb, ring = 0;
     uint8_t *ready = NULL;
 
@@ -486,6 +480,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     int ssf = o->format == BCMS_OUT_GWAS_SSF, multi;
     if (ssf) oi.format = BCMS_OUT_TSV, oi.ci = 1;
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
+    /* the snapshot the reader sees: taken before any batch is read */
+    if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
     if ((rc = bcms_colsrc_open(st, rd, o->pheno_file, o->covar_file, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
 
@@ -616,8 +612,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", logpath, strerror(errno));
             goto done;
         }
-        fprintf(lf, "tool\tbcms %s\ncommand\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\nfiltered\t%llu\n", BCMS_VERSION,
-                o->command ? o->command : "", o->model == BCMS_MODEL_LINEAR ? "linear"
+        fprintf(lf, "tool\tbcms %s\ncommand\t%s\nscan\t%s\nfingerprint\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\n"
+                "filtered\t%llu\n", BCMS_VERSION, o->command ? o->command : "", fpdesc.s, fphex,
+                o->model == BCMS_MODEL_LINEAR ? "linear"
                 : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : "cox", o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
@@ -628,7 +625,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                 if (!isnan(m->pvals[i])) m->pvals[k++] = m->pvals[i];
             m->tested = k;
             m->failed = nv - k;
-            double lam = lambda_gc(m->pvals, k);
+            double lam = bcms_lambda_gc(m->pvals, k);
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
             if (m->cox) fprintf(lf, "\tevents=%d", m->n_event);
@@ -686,6 +683,7 @@ done:
     free(bufs);
     free(ready);
     free(line.s);
+    free(fpdesc.s);
     for (int p = 0; p < nm; p++) model_free(&models[p]);
     free(models);
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);

@@ -16,6 +16,8 @@
 #ifndef BCMS_ASSOC_H
 #define BCMS_ASSOC_H
 
+#include <htslib/kstring.h>
+
 #include "reader.h"
 #include "store.h"
 
@@ -54,6 +56,14 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 /* Concatenate chunk outputs (in k order) into out, checking from their summaries that they are chunks
  * 1..n of the same scan, all complete. */
 int bcms_assoc_merge(const char *const *chunks, int n, const char *out);
+
+/* The scan's description (store snapshot, model, phenotypes, covariates, their files' md5, filters,
+ * chunk count, options that change numbers) appended to desc, and its md5 in hex: written in
+ * OUT.log so that `bcms merge` refuses chunks of different scans. */
+int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring_t *desc, char hex[33]);
+int bcms_file_md5(const char *path, char hex[33]);
+/* Genomic inflation factor of n p-values (sorts p). */
+double bcms_lambda_gc(double *p, uint64_t n);
 
 /* ---- GWAS-SSF output (queries/assoc/assoc_ssf.c) ---- */
 typedef struct {

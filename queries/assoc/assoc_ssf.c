@@ -281,25 +281,6 @@ done:
     return rc;
 }
 
-static int file_md5(const char *path, char hex[33])
-{
-    FILE *fp = fopen(path, "rb");
-    hts_md5_context *md5 = hts_md5_init();
-    unsigned char buf[65536], dig[16];
-    size_t n;
-    if (!fp || !md5) {
-        if (fp) fclose(fp);
-        if (md5) hts_md5_destroy(md5);
-        return bcms_err(BCMS_EIO, "%s: cannot read back for its md5sum", path);
-    }
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) hts_md5_update(md5, buf, (unsigned long)n);
-    fclose(fp);
-    hts_md5_final(dig, md5);
-    hts_md5_destroy(md5);
-    hts_md5_hex(hex, dig);
-    return 0;
-}
-
 static void yaml_value(kstring_t *s, const char *key, const char *v, const char *indent)
 {
     if (in_list(ssf_lists, key, strlen(key))) {
@@ -322,7 +303,7 @@ static int write_meta(const char *data, const bcms_assoc_opts_t *o, const bcms_s
     const char *base = strrchr(data, '/') ? strrchr(data, '/') + 1 : data;
     time_t now = time(NULL);
     struct tm tm;
-    int rc = file_md5(data, md5);
+    int rc = bcms_file_md5(data, md5);
     if (rc) return rc;
     gmtime_r(&now, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
