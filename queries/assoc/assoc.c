@@ -15,6 +15,7 @@
 #include <htslib/kstring.h>
 
 #include "assoc.h"
+#include "assoc_internal.h"
 #include "cox.h"
 #include "covar.h"
 #include "err.h"
@@ -53,26 +54,15 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
     return bcms_reader_opts_check(&o->sel);
 }
 
-/* ---- one model per phenotype ---- */
-typedef struct {
-    char *pheno;
-    uint32_t n;          /* model samples */
-    uint32_t *idx;       /* model sample -> reader sample column (of the chosen samples) */
-    int n_event;
-    int n_case;          /* logistic: cases (1) */
-    glm_linear_t *lin;
-    glm_logistic_t *log;
-    cox_null_t *cox;
-    cox_opts_t cox_opts;
-    double *pvals;       /* per variant, for lambda GC */
-    uint64_t tested, failed;
-} model_t;
-
 typedef struct {
     uint8_t *codes;
     double *dos;
     glm_result_t *gres;
     cox_result_t *cres;
+    const char **drop;   /* per result: COVAR_DROPPED, or NULL (".") */
+    uint8_t *subfail;    /* per result: 1 when the variant's subset model failed */
+    const model_t **used; /* per result: the model that gave its numbers */
+    assoc_sub_t **sub;   /* per model: models over subsets of the datasets */
     size_t cap_cells, cap_res;
     glm_linear_ws_t **lin_ws;
     glm_logistic_ws_t **log_ws;
@@ -99,38 +89,6 @@ static void free_list(char **v, int n)
 {
     for (int i = 0; i < n; i++) free(v[i]);
     free(v);
-}
-
-/* Build the design over the model samples from the covariate columns. */
-static int build_design(covar_design_t *d, const bcms_col_t *cov, int ncov, const uint32_t *idx, uint32_t n)
-{
-    int rc = covar_design_init(d, (int)n);
-    double *v = malloc(sizeof *v * (n + 1));
-    const char **lev = malloc(sizeof *lev * (n + 1));
-    if (rc || !v || !lev) {
-        free(v);
-        free(lev);
-        return rc ? rc : BCMS_ENOMEM;
-    }
-    for (int c = 0; c < ncov && !rc; c++) {
-        if (cov[c].type == BCMS_COL_CATEG) {
-            for (uint32_t i = 0; i < n; i++) lev[i] = cov[c].levels[(int)cov[c].v[idx[i]]];
-            rc = covar_design_add_categorical(d, cov[c].name, lev);
-        } else {
-            for (uint32_t i = 0; i < n; i++) v[i] = cov[c].v[idx[i]];
-            rc = covar_design_add_numeric(d, cov[c].name, v);
-        }
-    }
-    free(v);
-    free(lev);
-    return rc;
-}
-
-static int sample_complete(const bcms_col_t *cols, int n, uint32_t s)
-{
-    for (int c = 0; c < n; c++)
-        if (isnan(cols[c].v[s])) return 0;
-    return 1;
 }
 
 static void put_p(kstring_t *s, double p, double log10p)
@@ -174,6 +132,7 @@ static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
         if (o->model == BCMS_MODEL_LINEAR) kputs("\tERRCODE", s);
         else if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tFIRTH\tERRCODE", s);
         else kputs("\tHR\tN_EVENT\tSE_WALD\tP_LRT\tMETHOD\tERRCODE", s);
+        kputs("\tCOVAR_DROPPED", s);
     }
     if (multi) kputs("\tPHENO", s);
     kputc('\n', s);
@@ -208,7 +167,7 @@ static void row_cox(row_t *r, const cox_result_t *c, const model_t *m)
     if (c->score_status) r->p = r->lp = NAN;
 }
 
-static void cox_extras(kstring_t *s, const cox_result_t *c, const model_t *m)
+static void cox_extras(kstring_t *s, const cox_result_t *c, const model_t *m, const char *err)
 {
     int fit_ok = c->fitted && c->fit_status == 0;
     kputc('\t', s), put_num(s, exp(c->est));
@@ -217,16 +176,17 @@ static void cox_extras(kstring_t *s, const cox_result_t *c, const model_t *m)
     if (fit_ok) put_p(s, c->lrt_p, c->lrt_log10p);
     else kputs("NA", s);
     ksprintf(s, "\t%s+%s\t%s", c->est_kind == COX_EST_FIT ? "FIT" : c->est_kind == COX_EST_ONESTEP ? "ONESTEP" : "NA",
-             c->score_status ? "NA" : c->spa_used ? "SPA" : "SCORE", cox_errcode(c));
+             c->score_status ? "NA" : c->spa_used ? "SPA" : "SCORE", err);
 }
 
 /* Format one result row. */
 static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant_t *v, const model_t *m, int multi,
-                     const glm_result_t *g, const cox_result_t *c)
+                     const glm_result_t *g, const cox_result_t *c, const char *errov, const char *drop)
 {
     row_t r;
     if (g) row_glm(&r, g);
     else row_cox(&r, c, m);
+    if (errov) r.err = errov;
     {
         ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt);
         put_num(s, r.af);
@@ -242,111 +202,11 @@ static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_varian
         kputc('\t', s), put_log10p(s, r.lp);
         if (g && o->model == BCMS_MODEL_LINEAR) ksprintf(s, "\t%s", r.err);
         else if (g) ksprintf(s, "\t%s\t%s", g->firth ? "Y" : "N", r.err);
-        else cox_extras(s, c, m);
+        else cox_extras(s, c, m, r.err);
+        ksprintf(s, "\t%s", drop ? drop : ".");
     }
     if (multi) ksprintf(s, "\t%s", m->pheno);
     kputc('\n', s);
-}
-
-static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
-                       const bcms_col_t *cx, uint32_t nsamp)
-{
-    /* cx: for Cox: time, event, entry (or name NULL), strata (or name NULL) */
-    covar_design_t d = {0};
-    glm_opts_t go;
-    double *y = NULL;
-    int rc;
-    if (!(m->idx = malloc(sizeof *m->idx * (nsamp + 1)))) return BCMS_ENOMEM;
-    for (uint32_t s = 0; s < nsamp; s++) {
-        if (!sample_complete(cov, ncov, s)) continue;
-        if (o->model == BCMS_MODEL_COX) {
-            int ok = !isnan(cx[0].v[s]) && !isnan(cx[1].v[s]);
-            if (cx[2].name && isnan(cx[2].v[s])) ok = 0;
-            if (cx[3].name && isnan(cx[3].v[s])) ok = 0;
-            if (!ok) continue;
-        } else if (isnan(ph->v[s])) {
-            continue;
-        }
-        m->idx[m->n++] = s;
-    }
-    if (m->n < 3)
-        return bcms_err(BCMS_EINPUT, "%s: only %u samples have the phenotype and every covariate; check the names "
-                        "and the sample IDs of the phenotype file", m->pheno, m->n);
-    if ((rc = build_design(&d, cov, ncov, m->idx, m->n))) goto done;
-    glm_opts_init(&go);
-    if (o->model != BCMS_MODEL_COX) {
-        if (!(y = malloc(sizeof *y * m->n))) {
-            rc = BCMS_ENOMEM;
-            goto done;
-        }
-        for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]], m->n_case += y[i] == 1;
-        if (o->model == BCMS_MODEL_LINEAR) {
-            rc = glm_linear_init(&m->lin, &d, y, 1, &go);
-        } else {
-            if (ph->type != BCMS_COL_BINARY) {
-                rc = bcms_err(BCMS_EINPUT, "phenotype %s is not a case/control column (1/2 or 0/1): logistic "
-                              "regression needs one", m->pheno);
-                goto done;
-            }
-            rc = glm_logistic_init(&m->log, &d, y, &go);
-        }
-        if (rc) rc = bcms_err(rc, "phenotype %s: %s", m->pheno, bcms_err_detail());
-    } else {
-        /* Cox: covariates without the intercept (the design's column 0); a constant or collinear
-         * covariate is named here, as for the other models, not left to a singular null fit */
-        int k = d.k - 1;
-        {
-            double *q = malloc(sizeof *q * (size_t)m->n * d.k), *r = malloc(sizeof *r * (size_t)d.k * d.k);
-            rc = q && r ? covar_design_qr(&d, q, r) : BCMS_ENOMEM;
-            free(q), free(r);
-            if (rc) {
-                rc = bcms_err(rc, "endpoint %s: %s", cx[0].name, bcms_err_detail());
-                goto done;
-            }
-        }
-        double *cov_rm = malloc(sizeof *cov_rm * ((size_t)m->n * (k > 0 ? k : 1)));
-        double *t = malloc(sizeof *t * m->n), *en = cx[2].name ? malloc(sizeof *en * m->n) : NULL;
-        int *ev = malloc(sizeof *ev * m->n), *st = cx[3].name ? malloc(sizeof *st * m->n) : NULL;
-        int *gi = malloc(sizeof *gi * m->n);
-        if (!cov_rm || !t || !ev || !gi || (cx[2].name && !en) || (cx[3].name && !st)) rc = BCMS_ENOMEM;
-        for (uint32_t i = 0; i < m->n && !rc; i++) {
-            uint32_t s = m->idx[i];
-            t[i] = cx[0].v[s];
-            double e = cx[1].v[s];
-            if (e != 0 && e != 1) {
-                rc = bcms_err(BCMS_EINPUT, "event column %s must be 0/1 (censored/event); found %g", cx[1].name, e);
-                break;
-            }
-            ev[i] = (int)e;
-            m->n_event += ev[i];
-            if (en) en[i] = cx[2].v[s];
-            if (st) st[i] = (int)cx[3].v[s];
-            gi[i] = (int)m->idx[i];
-            for (int c = 0; c < k; c++) cov_rm[(size_t)i * k + c] = d.x[(size_t)(c + 1) * m->n + i];
-        }
-        if (!rc) {
-            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, (int)nsamp, gi};
-            cox_opts_init(&m->cox_opts);
-            m->cox_opts.fit_pmax = o->cox_fit_p;
-            rc = cox_null_fit(&cd, &m->cox_opts, &m->cox);
-            if (rc) rc = bcms_err(rc, "Cox null model of %s: %s", cx[0].name, bcms_err_detail());
-        }
-        free(cov_rm), free(t), free(en), free(ev), free(st), free(gi);
-    }
-done:
-    free(y);
-    covar_design_free(&d);
-    return rc;
-}
-
-static void model_free(model_t *m)
-{
-    free(m->pheno);
-    free(m->idx);
-    if (m->lin) glm_linear_free(m->lin);
-    if (m->log) glm_logistic_free(m->log);
-    if (m->cox) cox_null_free(m->cox);
-    free(m->pvals);
 }
 
 static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, int nm)
@@ -356,7 +216,8 @@ static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, in
     t->lin_ws = calloc(nm, sizeof *t->lin_ws);
     t->log_ws = calloc(nm, sizeof *t->log_ws);
     t->cox_ws = calloc(nm, sizeof *t->cox_ws);
-    if (!t->lin_ws || !t->log_ws || !t->cox_ws) return BCMS_ENOMEM;
+    t->sub = calloc(nm, sizeof *t->sub);
+    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->sub) return BCMS_ENOMEM;
     for (int i = 0; i < nm; i++) {
         if (models[i].lin && !(t->lin_ws[i] = glm_linear_ws_new(models[i].lin))) return BCMS_ENOMEM;
         if (models[i].log && !(t->log_ws[i] = glm_logistic_ws_new(models[i].log))) return BCMS_ENOMEM;
@@ -371,13 +232,36 @@ static void thread_free(thread_t *t, int nm)
         if (t->lin_ws && t->lin_ws[i]) glm_linear_ws_free(t->lin_ws[i]);
         if (t->log_ws && t->log_ws[i]) glm_logistic_ws_free(t->log_ws[i]);
         if (t->cox_ws && t->cox_ws[i]) cox_ws_free(t->cox_ws[i]);
+        if (t->sub) assoc_sub_free(t->sub[i]);
     }
+    free(t->sub), free(t->drop), free(t->subfail), free(t->used);
     free(t->lin_ws), free(t->log_ws), free(t->cox_ws);
     free(t->codes), free(t->dos), free(t->gres), free(t->cres);
     bcms_reader_ws_free(t->rws);
 }
 
 /* Decode batch b and run every model on it, formatting rows into out. */
+/* the variants of the batch that some of the model's datasets lack: on those datasets' samples */
+static int subset_pass(const bcms_reader_t *rd, const model_t *m, thread_t *t, int mi, uint64_t first, uint32_t nv,
+                       const uint8_t *codes, const float *ds)
+{
+    uint32_t nsel = bcms_reader_nsamples(rd);
+    int nds = bcms_reader_ndatasets(rd);
+    for (uint32_t v = 0; v < nv; v++) {
+        size_t r = (size_t)mi * nv + v;
+        int handled = 0, rc = 0;
+        t->drop[r] = NULL;
+        t->subfail[r] = 0;
+        t->used[r] = m;
+        if ((int)bcms_reader_variant(rd, first + v)->ndatasets >= nds) continue;
+        rc = assoc_sub_variant(m, &t->sub[mi], codes + (size_t)v * nsel, ds ? ds + (size_t)v * nsel : NULL, nsel,
+                               &t->gres[r], &t->cres[r], &t->drop[r], &t->used[r], &handled);
+        if (rc) return rc;
+        t->subfail[r] = handled == 2;
+    }
+    return 0;
+}
+
 static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
                      thread_t *t, uint32_t b, int use_ds, kstring_t *out)
 {
@@ -392,9 +276,15 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
     if (t->cap_res < nres) {
         glm_result_t *g = realloc(t->gres, sizeof *g * nres);
         cox_result_t *c = realloc(t->cres, sizeof *c * nres);
+        const char **dr = realloc(t->drop, sizeof *dr * nres);
+        uint8_t *sf = realloc(t->subfail, nres);
+        const model_t **um = realloc(t->used, sizeof *um * nres);
+        if (um) t->used = um;
         if (g) t->gres = g;
         if (c) t->cres = c;
-        if (!g || !c) return BCMS_ENOMEM;
+        if (dr) t->drop = dr;
+        if (sf) t->subfail = sf;
+        if (!g || !c || !dr || !sf || !um) return BCMS_ENOMEM;
         t->cap_res = nres;
     }
     for (int mi = 0; mi < nm; mi++) {
@@ -435,16 +325,26 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                             : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, gres);
         }
         if (rc) return rc;
+        if ((rc = subset_pass(rd, m, t, mi, first, nv, codes, ds))) return rc;
     }
     /* variant-major: a variant's rows for every phenotype together, so chunk boundaries (which move
      * batch boundaries) never change the row order */
     for (uint32_t v = 0; v < nv; v++)
         for (int mi = 0; mi < nm; mi++) {
             model_t *m = &models[mi];
-            const glm_result_t *g = m->cox ? NULL : &t->gres[(size_t)mi * nv + v];
-            const cox_result_t *c = m->cox ? &t->cres[(size_t)mi * nv + v] : NULL;
+            size_t r = (size_t)mi * nv + v;
+            const glm_result_t *g = m->cox ? NULL : &t->gres[r];
+            const cox_result_t *c = m->cox ? &t->cres[r] : NULL;
+            const char *errov = NULL;
+            glm_result_t gf;
+            cox_result_t cf;
             double p;
             int failed;
+            if (t->subfail[r]) { /* no model on the samples of the datasets that have the variant */
+                errov = "SUBSET_MODEL_FAIL";
+                if (g) gf = *g, gf.err = GLM_ERR_CONST_ALLELE, g = &gf;
+                else cf = *c, cf.score_status = BCMS_ENUMERIC, cf.fitted = 0, cox_report(&m->cox_opts, &cf), c = &cf;
+            }
             if (g) {
                 failed = g->err && g->err != GLM_ERR_UNFINISHED;
                 p = g->p;
@@ -453,7 +353,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 p = c->p;
             }
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
-            row_line(out, o, bcms_reader_variant(rd, first + v), m, multi, g, c);
+            row_line(out, o, bcms_reader_variant(rd, first + v), t->used[r], multi, g, c, errov, t->drop[r]);
         }
     return 0;
 }
@@ -513,7 +413,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get(cs, phn[p], &ph[p]))) goto done;
         models[p].pheno = strdup(phn[p]);
         nm++;
-        if ((rc = model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
+        if ((rc = assoc_model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
+                                    bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
+            goto done;
         if (!(models[p].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
@@ -684,7 +586,7 @@ done:
     free(ready);
     free(line.s);
     free(fpdesc.s);
-    for (int p = 0; p < nm; p++) model_free(&models[p]);
+    for (int p = 0; p < nm; p++) assoc_model_free(&models[p]);
     free(models);
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);
