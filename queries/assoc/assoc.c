@@ -46,6 +46,9 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
     if (o->format == BCMS_OUT_GWAS_SSF) {
+        if (o->sel.chunk_n)
+            return bcms_err(BCMS_EINVAL, "--format gwas-ssf describes a whole scan (metadata, md5sum, is_sorted): "
+                            "run the chunks as TSV and merge them");
         int rc = bcms_ssf_check_meta(o);
         if (rc) return rc;
     } else if (o->n_ssf_meta) {

@@ -4,13 +4,13 @@
  *
  * Output (TSV, gzip when the name ends in .gz; written to OUT.tmp and renamed at the end so a
  * killed run leaves no partial file):
- *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE STAT P, then model extras:
- *   linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT P_SCORE METHOD ERRCODE
- *   (+ PHENO when several phenotypes are scanned at once).
- * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard). For Cox, rows whose score
- * p-value is below the refit threshold carry the full Newton fit (Wald BETA/SE/STAT, LRT P,
- * METHOD=NEWTON); the others carry the score test (BETA = U/V, SE = 1/sqrt(V), STAT = z,
- * P = score p, METHOD=SCORE, or SPA where the saddlepoint approximation was used).
+ *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE [L95 U95 [OR|HR_L95 OR|HR_U95]] STAT P LOG10P,
+ *   then model extras: linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT SE_WALD P_LRT METHOD
+ *   ERRCODE; then COVAR_DROPPED (+ PHENO when several phenotypes are scanned at once).
+ * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard); LOG10P = -log10 P from the
+ * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
+ * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
+ * --format gwas-ssf: GWAS-SSF v1.0 files instead (assoc_ssf.c).
  * A summary (OUT.log) records the command, the chunk, counts and lambda GC; `bcms merge` uses it to
  * check that every chunk is present and complete. Output bytes do not depend on --threads. */
 #ifndef BCMS_ASSOC_H
