@@ -25,7 +25,7 @@
  *    anti-conservative in the upper tail (see cox_spa.c). p from Lugannani-Rice, both tails, on the
  *    log scale (log10p stays finite when p underflows). p may jump at |z| = spa_zmin, as in SPACox.
  *  - full Newton-Raphson fit of (x, C) from (0, null beta) when the score p < fit_pmax, or when the
- *    one-step estimate U/V is beyond onestep_max (see cox_report): beta, SE
+ *    one-step estimate U/V is beyond onestep_max and p < onestep_fit_pmax (see cox_report): beta, SE
  *    (inverse information), Wald z/p, likelihood-ratio test. Non-convergence, an infinite
  *    coefficient (coxph's "Loglik converged before variable ...; coefficient may be infinite" rule)
  *    or a singular information matrix set fit_status = BCMS_ENUMERIC and fit_flags; the numbers are
@@ -52,8 +52,11 @@ typedef struct cox_opts_t {
     int iter_max;     /* Newton iterations, as coxph.control iter.max (20) */
     double toler_inf; /* infinite-coefficient check, as coxph.control toler.inf (sqrt(eps)) */
     double fit_pmax;  /* full fit when score p < fit_pmax (1e-4); 0 = never, > 1 = always */
-    double onestep_max; /* also refit when |U/V| > onestep_max (1.0; only when fit_pmax > 0): the
-                           one-step estimate is then too far from the null to stand for the MLE */
+    double onestep_max; /* the one-step estimate U/V stands for the MLE only when |U/V| <= onestep_max
+                           (1.0); beyond, the variant is refitted when its p < onestep_fit_pmax */
+    double onestep_fit_pmax; /* 0.05 (only when fit_pmax > 0); above it such a row has BETA NA: these
+                           are rare variants whose MLE is often infinite, and refitting them all
+                           made a scan ~10x slower */
     int spa;          /* 1: saddlepoint approximation in the tails (default), 0: normal only */
     double spa_zmin;  /* SPA when |z| >= spa_zmin (2.0) */
 } cox_opts_t;

@@ -287,8 +287,8 @@ int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_mi
  * calibrated where the LRT and the Wald p of a refit are not (few events, heavy ties, rare
  * variants). BETA is the MLE where the fit succeeded; elsewhere the one-step (score) estimate U/V,
  * the first Newton step from 0, whose error is second order in beta: it stands for the MLE only
- * near the null, so beyond onestep_max the variant is refitted instead (cox_test_*), and when it
- * was not refitted (fit_pmax = 0) BETA is NA. SE = |BETA| / z(P) makes BETA/SE reproduce P
+ * near the null, so beyond onestep_max the variant is refitted instead when p < onestep_fit_pmax
+ * (cox_test_*), and BETA is NA when it was not refitted (p above it, or fit_pmax = 0). SE = |BETA| / z(P) makes BETA/SE reproduce P
  * downstream (REGENIE's convention for SPA and Firth rows); for an unrefitted normal-score row it
  * is exactly 1/sqrt(V). A failed fit (infinite or singular) has no BETA, but its score P stands. */
 void cox_report(const cox_opts_t *o, cox_result_t *r)

@@ -24,6 +24,7 @@ void cox_opts_init(cox_opts_t *o)
     o->toler_inf = sqrt(1e-9);
     o->fit_pmax = 1e-4;
     o->onestep_max = 1.0;
+    o->onestep_fit_pmax = 0.05;
     o->spa = 1;
     o->spa_zmin = 2.0;
 }
@@ -39,6 +40,8 @@ int cox_opts_check(const cox_opts_t *o)
         return bcms_err(BCMS_EINVAL, "cox: toler_inf must be > 0, got %g", o->toler_inf);
     if (!(o->fit_pmax >= 0))
         return bcms_err(BCMS_EINVAL, "cox: fit p threshold must be >= 0, got %g", o->fit_pmax);
+    if (!(o->onestep_fit_pmax >= 0 && o->onestep_fit_pmax <= 1))
+        return bcms_err(BCMS_EINVAL, "cox: onestep_fit_pmax must be in [0, 1], got %g", o->onestep_fit_pmax);
     if (!(o->onestep_max > 0))
         return bcms_err(BCMS_EINVAL, "cox: onestep_max must be > 0, got %g", o->onestep_max);
     if (!(o->spa_zmin >= 0))

@@ -249,7 +249,8 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     if (logp > 0) logp = 0;
     res->p = exp(logp);
     res->log10p = logp / M_LN10;
-    if (o->fit_pmax > 1 || (o->fit_pmax > 0 && (logp < log(o->fit_pmax) || fabs(U / V) > o->onestep_max))) {
+    int implausible = fabs(U / V) > o->onestep_max && logp < log(o->onestep_fit_pmax);
+    if (o->fit_pmax > 1 || (o->fit_pmax > 0 && (logp < log(o->fit_pmax) || implausible))) {
         if (!have_x) gather_kind(nm, ws, graw, gkind, &nm_, &m_);
         cox_fit_ws(nm, ws, o, n_miss, res);
         if (flip && res->fit_status == 0) {
