@@ -35,7 +35,10 @@ static void usage(FILE *fp)
             "  --resume              resumable run: checkpoints in OUT.partial*; rerun the same command to continue\n"
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
-            "  --format tsv|gwas-ssf\n"
+            "  --format tsv|gwas-ssf  gwas-ssf: the GWAS Catalog standard v1.0, one FILE per phenotype + FILE-meta.yaml\n"
+            "  --ssf-meta KEY=VALUE  GWAS-SSF metadata bcms cannot know (genome_assembly, genotyping_technology,\n"
+            "                        sample_ancestry_category are required; lists separated by ';'); repeatable\n"
+            "  --ci                  95%% confidence interval of BETA (L95 U95; OR/HR bounds for logistic/cox)\n"
             "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
             "                        where no import runs at the same time)\n");
@@ -51,7 +54,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -67,6 +70,8 @@ int cmd_assoc(int argc, char **argv)
         {"no-lock", no_argument, 0, O_NOLOCK},         {"resume", no_argument, 0, O_RESUME},
         {"pheno-name", required_argument, 0, O_PHENO}, {"covar-name", required_argument, 0, O_COVAR},
         {"decimal-comma", no_argument, 0, O_DCOMMA},
+        {"ci", no_argument, 0, O_CI},
+        {"ssf-meta", required_argument, 0, O_SSFMETA},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -74,6 +79,8 @@ int cmd_assoc(int argc, char **argv)
     char *cmd;
     int c, rc, open_flags = BCMS_STORE_RDONLY;
     double x;
+    const char *meta[64];
+    int consumed = 0;
     bcms_assoc_opts_init(&o);
     o.threads = cli_parse_threads(NULL);
     if (argc == 1) {
@@ -116,8 +123,8 @@ int cmd_assoc(int argc, char **argv)
             if (parse_double(optarg, &o.sel.hwe_min)) return cli_usage_error("assoc", "bad --hwe '%s'", optarg);
             break;
         case O_CHUNK:
-            if (sscanf(optarg, "%d/%d", &o.sel.chunk_k, &o.sel.chunk_n) != 2 || o.sel.chunk_k < 1 ||
-                o.sel.chunk_k > o.sel.chunk_n)
+            if (sscanf(optarg, "%d/%d%n", &o.sel.chunk_k, &o.sel.chunk_n, &consumed) != 2 || optarg[consumed] ||
+                strspn(optarg, "0123456789/") != strlen(optarg) || o.sel.chunk_k < 1 || o.sel.chunk_k > o.sel.chunk_n)
                 return cli_usage_error("assoc", "--chunk needs k/n with 1 <= k <= n, not '%s'", optarg);
             break;
         case 'o': o.out = optarg; break;
@@ -132,6 +139,13 @@ int cmd_assoc(int argc, char **argv)
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
         case O_RESUME: o.resume = 1; break;
         case O_DCOMMA: o.decimal_comma = 1; break;
+        case O_CI: o.ci = 1; break;
+        case O_SSFMETA:
+            if (o.n_ssf_meta == (int)(sizeof meta / sizeof *meta))
+                return cli_usage_error("assoc", "more than %d --ssf-meta entries", o.n_ssf_meta);
+            meta[o.n_ssf_meta++] = optarg;
+            o.ssf_meta = meta;
+            break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

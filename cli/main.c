@@ -103,20 +103,32 @@ int cli_parse_threads(const char *s)
     return v == 0 ? default_threads() : (int)v;
 }
 
+/* The command line as a shell would take it back: an argument with a space, a quote or another
+ * shell character is single-quoted (' as '\''), so OUT.log can be pasted to rerun the scan. */
 char *cli_command_line(void)
 {
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:@%^";
     size_t len = 1;
     char *s, *p;
-    for (int i = 0; i < saved_argc; i++) len += strlen(saved_argv[i]) + 1;
+    for (int i = 0; i < saved_argc; i++) len += 4 * strlen(saved_argv[i]) + 3;
     if (!(s = malloc(len))) return NULL;
     p = s;
     for (int i = 0; i < saved_argc; i++) {
-        size_t l = strlen(saved_argv[i]);
-        memcpy(p, saved_argv[i], l);
-        p += l;
-        *p++ = i + 1 < saved_argc ? ' ' : 0;
+        const char *a = saved_argv[i];
+        int quote = !*a || strspn(a, safe) != strlen(a);
+        if (i) *p++ = ' ';
+        if (quote) *p++ = '\'';
+        for (; *a; a++) {
+            if (quote && *a == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *a;
+            }
+        }
+        if (quote) *p++ = '\'';
     }
-    if (p == s) *p = 0;
+    *p = 0;
     return s;
 }
 

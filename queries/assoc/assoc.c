@@ -15,6 +15,7 @@
 #include <htslib/kstring.h>
 
 #include "assoc.h"
+#include "assoc_internal.h"
 #include "cox.h"
 #include "covar.h"
 #include "err.h"
@@ -37,6 +38,8 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
 {
     if (o->model < BCMS_MODEL_LINEAR || o->model > BCMS_MODEL_COX)
         return bcms_err(BCMS_EINVAL, "--model must be linear, logistic or cox");
+    if (o->resume && o->format == BCMS_OUT_GWAS_SSF)
+        return bcms_err(BCMS_EINVAL, "--resume writes the TSV table; run it without --format gwas-ssf");
     if (o->model == BCMS_MODEL_COX) {
         if (!o->time || !o->event) return bcms_err(BCMS_EINVAL, "--model cox needs --time and --event");
     } else if (!o->pheno || !*o->pheno) {
@@ -46,28 +49,27 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
+    if (o->format == BCMS_OUT_GWAS_SSF) {
+        if (o->sel.chunk_n)
+            return bcms_err(BCMS_EINVAL, "--format gwas-ssf describes a whole scan (metadata, md5sum, is_sorted): "
+                            "run the chunks as TSV and merge them");
+        int rc = bcms_ssf_check_meta(o);
+        if (rc) return rc;
+    } else if (o->n_ssf_meta) {
+        return bcms_err(BCMS_EINVAL, "--ssf-meta is for --format gwas-ssf");
+    }
     return bcms_reader_opts_check(&o->sel);
 }
-
-/* ---- one model per phenotype ---- */
-typedef struct {
-    char *pheno;
-    uint32_t n;          /* model samples */
-    uint32_t *idx;       /* model sample -> reader sample column (of the chosen samples) */
-    int n_event;
-    glm_linear_t *lin;
-    glm_logistic_t *log;
-    cox_null_t *cox;
-    cox_opts_t cox_opts;
-    double *pvals;       /* per variant, for lambda GC */
-    uint64_t tested, failed;
-} model_t;
 
 typedef struct {
     uint8_t *codes;
     double *dos;
     glm_result_t *gres;
     cox_result_t *cres;
+    const char **drop;   /* per result: COVAR_DROPPED, or NULL (".") */
+    uint8_t *subfail;    /* per result: 1 when the variant's subset model failed */
+    const model_t **used; /* per result: the model that gave its numbers */
+    assoc_sub_t **sub;   /* per model: models over subsets of the datasets */
     size_t cap_cells, cap_res;
     glm_linear_ws_t **lin_ws;
     glm_logistic_ws_t **log_ws;
@@ -96,38 +98,6 @@ static void free_list(char **v, int n)
     free(v);
 }
 
-/* Build the design over the model samples from the covariate columns. */
-static int build_design(covar_design_t *d, const bcms_col_t *cov, int ncov, const uint32_t *idx, uint32_t n)
-{
-    int rc = covar_design_init(d, (int)n);
-    double *v = malloc(sizeof *v * (n + 1));
-    const char **lev = malloc(sizeof *lev * (n + 1));
-    if (rc || !v || !lev) {
-        free(v);
-        free(lev);
-        return rc ? rc : BCMS_ENOMEM;
-    }
-    for (int c = 0; c < ncov && !rc; c++) {
-        if (cov[c].type == BCMS_COL_CATEG) {
-            for (uint32_t i = 0; i < n; i++) lev[i] = cov[c].levels[(int)cov[c].v[idx[i]]];
-            rc = covar_design_add_categorical(d, cov[c].name, lev);
-        } else {
-            for (uint32_t i = 0; i < n; i++) v[i] = cov[c].v[idx[i]];
-            rc = covar_design_add_numeric(d, cov[c].name, v);
-        }
-    }
-    free(v);
-    free(lev);
-    return rc;
-}
-
-static int sample_complete(const bcms_col_t *cols, int n, uint32_t s)
-{
-    for (int c = 0; c < n; c++)
-        if (isnan(cols[c].v[s])) return 0;
-    return 1;
-}
-
 static void put_p(kstring_t *s, double p, double log10p)
 {
     if (isnan(p)) {
@@ -147,186 +117,103 @@ static void put_num(kstring_t *s, double x)
     else ksprintf(s, "%.8g", x);
 }
 
+/* -log10 p from its log10, NA when p does not exist */
+static void put_log10p(kstring_t *s, double log10p)
+{
+    if (isnan(log10p)) kputs("NA", s);
+    else ksprintf(s, "%.6g", log10p == 0 ? 0.0 : -log10p);
+}
+
+#define Z975 1.959963984540054 /* the normal 0.975 quantile: 95% Wald intervals */
+
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
 {
-    if (o->format == BCMS_OUT_GWAS_SSF) {
-        kputs("chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\t"
-              "effect_allele_frequency\tp_value\tvariant_id\trsid\tn", s);
-        if (o->model == BCMS_MODEL_COX) kputs("\thazard_ratio\tn_events", s);
-    } else {
-        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP", s);
+    {
+        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE", s);
+        if (o->ci) {
+            kputs("\tL95\tU95", s);
+            if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tOR_L95\tOR_U95", s);
+            if (o->model == BCMS_MODEL_COX) kputs("\tHR_L95\tHR_U95", s);
+        }
+        kputs("\tSTAT\tP\tLOG10P", s);
         if (o->model == BCMS_MODEL_LINEAR) kputs("\tERRCODE", s);
         else if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tFIRTH\tERRCODE", s);
-        else kputs("\tHR\tN_EVENT\tP_SCORE\tMETHOD\tERRCODE", s);
+        else kputs("\tHR\tN_EVENT\tSE_WALD\tP_LRT\tMETHOD\tERRCODE", s);
+        kputs("\tCOVAR_DROPPED", s);
     }
     if (multi) kputs("\tPHENO", s);
     kputc('\n', s);
 }
 
-/* Format one result row. */
-static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant_t *v, const model_t *m, int multi,
-                     const glm_result_t *g, const cox_result_t *c)
-{
+/* the numbers of one row, whatever the model */
+typedef struct {
     double beta, se, stat, p, lp, af;
     int n;
-    const char *err = ".";
-    if (g) {
-        beta = g->beta, se = g->se, stat = g->stat, p = g->p, lp = g->log10p, af = g->a1_freq, n = g->n;
-        err = glm_errcode_str(g->err);
-        if (g->err && g->err != GLM_ERR_UNFINISHED) beta = se = stat = p = NAN;
-    } else {
-        af = c->af;
-        if (c->fitted && c->fit_status == 0) {
-            beta = c->beta, se = c->se, stat = c->wald_z, p = c->lrt_p, lp = c->lrt_log10p, n = c->n_fit;
-        } else {
-            beta = c->v > 0 ? c->u / c->v : NAN;
-            se = c->v > 0 ? 1 / sqrt(c->v) : NAN;
-            stat = c->z, p = c->p, lp = c->log10p, n = (int)m->n - c->n_miss;
-        }
-        if (c->score_status) err = "CONST_OMITTED_ALLELE", beta = se = stat = p = NAN;
-        else if (c->fitted && c->fit_status)
-            err = c->fit_flags & COX_FIT_INFINITE ? "INFINITE_BETA" : c->fit_flags & COX_FIT_SINGULAR ? "SINGULAR"
-                                                                                                   : "COX_CONVERGE_FAIL";
-    }
-    if (o->format == BCMS_OUT_GWAS_SSF) {
-        ksprintf(s, "%s\t%lld\t%s\t%s\t", v->chrom, (long long)v->pos, v->alt, v->ref);
-        put_num(s, beta), kputc('\t', s), put_num(s, se), kputc('\t', s), put_num(s, af), kputc('\t', s);
-        put_p(s, p, lp);
-        ksprintf(s, "\t%s:%lld:%s:%s\t%s\t%d", v->chrom, (long long)v->pos, v->ref, v->alt,
-                 !strncmp(v->id, "rs", 2) ? v->id : "#NA", n);
-        if (c) kputc('\t', s), put_num(s, exp(beta)), ksprintf(s, "\t%d", m->n_event);
-    } else {
+    const char *err;
+} row_t;
+
+static void row_glm(row_t *r, const glm_result_t *g)
+{
+    *r = (row_t){g->beta, g->se, g->stat, g->p, g->log10p, g->a1_freq, g->n, glm_errcode_str(g->err)};
+    if (g->err && g->err != GLM_ERR_UNFINISHED) r->beta = r->se = r->stat = r->p = r->lp = NAN;
+}
+
+static const char *cox_errcode(const cox_result_t *c)
+{
+    if (c->score_status) return "CONST_OMITTED_ALLELE";
+    if (!c->fitted || !c->fit_status) return ".";
+    return c->fit_flags & COX_FIT_INFINITE ? "INFINITE_BETA" : c->fit_flags & COX_FIT_SINGULAR ? "SINGULAR"
+                                                                                             : "COX_CONVERGE_FAIL";
+}
+
+/* P is the score p (SPA in the tails) on every row, refitted or not: see cox_report */
+static void row_cox(row_t *r, const cox_result_t *c, const model_t *m)
+{
+    *r = (row_t){c->est, c->est_se, c->est_stat, c->p, c->log10p, c->af, (int)m->n - c->n_miss, cox_errcode(c)};
+    if (c->fitted && !c->fit_status) r->n = c->n_fit;
+    if (c->score_status) r->p = r->lp = NAN;
+}
+
+static void cox_extras(kstring_t *s, const cox_result_t *c, const model_t *m, const char *err)
+{
+    int fit_ok = c->fitted && c->fit_status == 0;
+    kputc('\t', s), put_num(s, exp(c->est));
+    ksprintf(s, "\t%d\t", fit_ok ? c->events_fit : m->n_event);
+    put_num(s, fit_ok ? c->se : NAN), kputc('\t', s);
+    if (fit_ok) put_p(s, c->lrt_p, c->lrt_log10p);
+    else kputs("NA", s);
+    ksprintf(s, "\t%s+%s\t%s", c->est_kind == COX_EST_FIT ? "FIT" : c->est_kind == COX_EST_ONESTEP ? "ONESTEP" : "NA",
+             c->score_status ? "NA" : c->spa_used ? "SPA" : "SCORE", err);
+}
+
+/* Format one result row. */
+static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant_t *v, const model_t *m, int multi,
+                     const glm_result_t *g, const cox_result_t *c, const char *errov, const char *drop)
+{
+    row_t r;
+    if (g) row_glm(&r, g);
+    else row_cox(&r, c, m);
+    if (errov) r.err = errov;
+    {
         ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt);
-        put_num(s, af);
-        ksprintf(s, "\t%d\tADD\t", n);
-        put_num(s, beta), kputc('\t', s), put_num(s, se), kputc('\t', s), put_num(s, stat), kputc('\t', s);
-        put_p(s, p, lp);
-        if (g && o->model == BCMS_MODEL_LINEAR) ksprintf(s, "\t%s", err);
-        else if (g) ksprintf(s, "\t%s\t%s", g->firth ? "Y" : "N", err);
-        else {
-            kputc('\t', s), put_num(s, exp(beta));
-            ksprintf(s, "\t%d\t", c->fitted && c->fit_status == 0 ? c->events_fit : m->n_event);
-            put_p(s, c->p, c->log10p);
-            ksprintf(s, "\t%s\t%s", c->fitted && c->fit_status == 0 ? "NEWTON" : c->spa_used ? "SPA" : "SCORE", err);
+        put_num(s, r.af);
+        ksprintf(s, "\t%d\tADD\t", r.n);
+        put_num(s, r.beta), kputc('\t', s), put_num(s, r.se);
+        if (o->ci) {
+            double lo = r.beta - Z975 * r.se, hi = r.beta + Z975 * r.se;
+            kputc('\t', s), put_num(s, lo), kputc('\t', s), put_num(s, hi);
+            if (o->model != BCMS_MODEL_LINEAR) kputc('\t', s), put_num(s, exp(lo)), kputc('\t', s), put_num(s, exp(hi));
         }
+        kputc('\t', s), put_num(s, r.stat), kputc('\t', s);
+        put_p(s, r.p, r.lp);
+        kputc('\t', s), put_log10p(s, r.lp);
+        if (g && o->model == BCMS_MODEL_LINEAR) ksprintf(s, "\t%s", r.err);
+        else if (g) ksprintf(s, "\t%s\t%s", g->firth ? "Y" : "N", r.err);
+        else cox_extras(s, c, m, r.err);
+        ksprintf(s, "\t%s", drop ? drop : ".");
     }
     if (multi) ksprintf(s, "\t%s", m->pheno);
     kputc('\n', s);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double lambda_gc(double *p, uint64_t n)
-{
-    if (!n) return NAN;
-    qsort(p, n, sizeof *p, cmp_double);
-    double med = n & 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
-    return gsl_cdf_chisq_Qinv(med, 1) / gsl_cdf_chisq_Qinv(0.5, 1);
-}
-
-static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
-                       const bcms_col_t *cx, uint32_t nsamp)
-{
-    /* cx: for Cox: time, event, entry (or name NULL), strata (or name NULL) */
-    covar_design_t d = {0};
-    glm_opts_t go;
-    double *y = NULL;
-    int rc;
-    if (!(m->idx = malloc(sizeof *m->idx * (nsamp + 1)))) return BCMS_ENOMEM;
-    for (uint32_t s = 0; s < nsamp; s++) {
-        if (!sample_complete(cov, ncov, s)) continue;
-        if (o->model == BCMS_MODEL_COX) {
-            int ok = !isnan(cx[0].v[s]) && !isnan(cx[1].v[s]);
-            if (cx[2].name && isnan(cx[2].v[s])) ok = 0;
-            if (cx[3].name && isnan(cx[3].v[s])) ok = 0;
-            if (!ok) continue;
-        } else if (isnan(ph->v[s])) {
-            continue;
-        }
-        m->idx[m->n++] = s;
-    }
-    if (m->n < 3)
-        return bcms_err(BCMS_EINPUT, "%s: only %u samples have the phenotype and every covariate; check the names "
-                        "and the sample IDs of the phenotype file", m->pheno, m->n);
-    if ((rc = build_design(&d, cov, ncov, m->idx, m->n))) goto done;
-    glm_opts_init(&go);
-    if (o->model != BCMS_MODEL_COX) {
-        if (!(y = malloc(sizeof *y * m->n))) {
-            rc = BCMS_ENOMEM;
-            goto done;
-        }
-        for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]];
-        if (o->model == BCMS_MODEL_LINEAR) {
-            rc = glm_linear_init(&m->lin, &d, y, 1, &go);
-        } else {
-            if (ph->type != BCMS_COL_BINARY) {
-                rc = bcms_err(BCMS_EINPUT, "phenotype %s is not a case/control column (1/2 or 0/1): logistic "
-                              "regression needs one", m->pheno);
-                goto done;
-            }
-            rc = glm_logistic_init(&m->log, &d, y, &go);
-        }
-        if (rc) rc = bcms_err(rc, "phenotype %s: %s", m->pheno, bcms_err_detail());
-    } else {
-        /* Cox: covariates without the intercept (the design's column 0); a constant or collinear
-         * covariate is named here, as for the other models, not left to a singular null fit */
-        int k = d.k - 1;
-        {
-            double *q = malloc(sizeof *q * (size_t)m->n * d.k), *r = malloc(sizeof *r * (size_t)d.k * d.k);
-            rc = q && r ? covar_design_qr(&d, q, r) : BCMS_ENOMEM;
-            free(q), free(r);
-            if (rc) {
-                rc = bcms_err(rc, "endpoint %s: %s", cx[0].name, bcms_err_detail());
-                goto done;
-            }
-        }
-        double *cov_rm = malloc(sizeof *cov_rm * ((size_t)m->n * (k > 0 ? k : 1)));
-        double *t = malloc(sizeof *t * m->n), *en = cx[2].name ? malloc(sizeof *en * m->n) : NULL;
-        int *ev = malloc(sizeof *ev * m->n), *st = cx[3].name ? malloc(sizeof *st * m->n) : NULL;
-        int *gi = malloc(sizeof *gi * m->n);
-        if (!cov_rm || !t || !ev || !gi || (cx[2].name && !en) || (cx[3].name && !st)) rc = BCMS_ENOMEM;
-        for (uint32_t i = 0; i < m->n && !rc; i++) {
-            uint32_t s = m->idx[i];
-            t[i] = cx[0].v[s];
-            double e = cx[1].v[s];
-            if (e != 0 && e != 1) {
-                rc = bcms_err(BCMS_EINPUT, "event column %s must be 0/1 (censored/event); found %g", cx[1].name, e);
-                break;
-            }
-            ev[i] = (int)e;
-            m->n_event += ev[i];
-            if (en) en[i] = cx[2].v[s];
-            if (st) st[i] = (int)cx[3].v[s];
-            gi[i] = (int)m->idx[i];
-            for (int c = 0; c < k; c++) cov_rm[(size_t)i * k + c] = d.x[(size_t)(c + 1) * m->n + i];
-        }
-        if (!rc) {
-            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, (int)nsamp, gi};
-            cox_opts_init(&m->cox_opts);
-            m->cox_opts.fit_pmax = o->cox_fit_p;
-            rc = cox_null_fit(&cd, &m->cox_opts, &m->cox);
-            if (rc) rc = bcms_err(rc, "Cox null model of %s: %s", cx[0].name, bcms_err_detail());
-        }
-        free(cov_rm), free(t), free(en), free(ev), free(st), free(gi);
-    }
-done:
-    free(y);
-    covar_design_free(&d);
-    return rc;
-}
-
-static void model_free(model_t *m)
-{
-    free(m->pheno);
-    free(m->idx);
-    if (m->lin) glm_linear_free(m->lin);
-    if (m->log) glm_logistic_free(m->log);
-    if (m->cox) cox_null_free(m->cox);
-    free(m->pvals);
 }
 
 static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, int nm)
@@ -336,7 +223,8 @@ static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, in
     t->lin_ws = calloc(nm, sizeof *t->lin_ws);
     t->log_ws = calloc(nm, sizeof *t->log_ws);
     t->cox_ws = calloc(nm, sizeof *t->cox_ws);
-    if (!t->lin_ws || !t->log_ws || !t->cox_ws) return BCMS_ENOMEM;
+    t->sub = calloc(nm, sizeof *t->sub);
+    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->sub) return BCMS_ENOMEM;
     for (int i = 0; i < nm; i++) {
         if (models[i].lin && !(t->lin_ws[i] = glm_linear_ws_new(models[i].lin))) return BCMS_ENOMEM;
         if (models[i].log && !(t->log_ws[i] = glm_logistic_ws_new(models[i].log))) return BCMS_ENOMEM;
@@ -351,15 +239,38 @@ static void thread_free(thread_t *t, int nm)
         if (t->lin_ws && t->lin_ws[i]) glm_linear_ws_free(t->lin_ws[i]);
         if (t->log_ws && t->log_ws[i]) glm_logistic_ws_free(t->log_ws[i]);
         if (t->cox_ws && t->cox_ws[i]) cox_ws_free(t->cox_ws[i]);
+        if (t->sub) assoc_sub_free(t->sub[i]);
     }
+    free(t->sub), free(t->drop), free(t->subfail), free(t->used);
     free(t->lin_ws), free(t->log_ws), free(t->cox_ws);
     free(t->codes), free(t->dos), free(t->gres), free(t->cres);
     bcms_reader_ws_free(t->rws);
 }
 
 /* Decode batch b and run every model on it, formatting rows into out. */
-static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, thread_t *t,
-                     uint32_t b, int use_ds, kstring_t *out)
+/* the variants of the batch that some of the model's datasets lack: on those datasets' samples */
+static int subset_pass(const bcms_reader_t *rd, const model_t *m, thread_t *t, int mi, uint64_t first, uint32_t nv,
+                       const uint8_t *codes, const float *ds)
+{
+    uint32_t nsel = bcms_reader_nsamples(rd);
+    int nds = bcms_reader_ndatasets(rd);
+    for (uint32_t v = 0; v < nv; v++) {
+        size_t r = (size_t)mi * nv + v;
+        int handled = 0, rc = 0;
+        t->drop[r] = NULL;
+        t->subfail[r] = 0;
+        t->used[r] = m;
+        if ((int)bcms_reader_variant(rd, first + v)->ndatasets >= nds) continue;
+        rc = assoc_sub_variant(m, &t->sub[mi], codes + (size_t)v * nsel, ds ? ds + (size_t)v * nsel : NULL, nsel,
+                               &t->gres[r], &t->cres[r], &t->drop[r], &t->used[r], &handled);
+        if (rc) return rc;
+        t->subfail[r] = handled == 2;
+    }
+    return 0;
+}
+
+static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
+                     thread_t *t, uint32_t b, int use_ds, kstring_t *out)
 {
     const uint8_t *codes;
     const float *ds = NULL;
@@ -368,22 +279,31 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
     int rc;
     bcms_reader_batch_range(rd, b, &first, &nv);
     if ((rc = bcms_reader_batch(rd, t->rws, b, &codes, use_ds ? &ds : NULL))) return rc;
+    size_t nres = (size_t)nv * nm;
+    if (t->cap_res < nres) {
+        glm_result_t *g = realloc(t->gres, sizeof *g * nres);
+        cox_result_t *c = realloc(t->cres, sizeof *c * nres);
+        const char **dr = realloc(t->drop, sizeof *dr * nres);
+        uint8_t *sf = realloc(t->subfail, nres);
+        const model_t **um = realloc(t->used, sizeof *um * nres);
+        if (um) t->used = um;
+        if (g) t->gres = g;
+        if (c) t->cres = c;
+        if (dr) t->drop = dr;
+        if (sf) t->subfail = sf;
+        if (!g || !c || !dr || !sf || !um) return BCMS_ENOMEM;
+        t->cap_res = nres;
+    }
     for (int mi = 0; mi < nm; mi++) {
         model_t *m = &models[mi];
         size_t cells = (size_t)nv * m->n;
-        if (t->cap_res < nv) {
-            glm_result_t *g = realloc(t->gres, sizeof *g * nv);
-            cox_result_t *c = realloc(t->cres, sizeof *c * nv);
-            if (g) t->gres = g;
-            if (c) t->cres = c;
-            if (!g || !c) return BCMS_ENOMEM;
-            t->cap_res = nv;
-        }
+        glm_result_t *gres = t->gres + (size_t)mi * nv;
+        cox_result_t *cres = t->cres + (size_t)mi * nv;
         if (m->cox) {
             /* Cox reads the reader's matrix directly: its null model maps model samples to columns
              * (geno_index), so no gather */
-            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, t->cres)
-                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, t->cres);
+            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, cres)
+                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, cres);
         } else {
             if (t->cap_cells < cells) {
                 uint8_t *c = realloc(t->codes, cells);
@@ -405,29 +325,43 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 }
             }
             if (m->lin)
-                rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, t->gres)
-                            : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, t->gres);
+                rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, gres)
+                            : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, gres);
             else
-                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, t->gres)
-                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, t->gres);
+                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, gres)
+                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, gres);
         }
         if (rc) return rc;
-        for (uint32_t v = 0; v < nv; v++) {
-            const glm_result_t *g = m->cox ? NULL : &t->gres[v];
-            const cox_result_t *c = m->cox ? &t->cres[v] : NULL;
+        if ((rc = subset_pass(rd, m, t, mi, first, nv, codes, ds))) return rc;
+    }
+    /* variant-major: a variant's rows for every phenotype together, so chunk boundaries (which move
+     * batch boundaries) never change the row order */
+    for (uint32_t v = 0; v < nv; v++)
+        for (int mi = 0; mi < nm; mi++) {
+            model_t *m = &models[mi];
+            size_t r = (size_t)mi * nv + v;
+            const glm_result_t *g = m->cox ? NULL : &t->gres[r];
+            const cox_result_t *c = m->cox ? &t->cres[r] : NULL;
+            const char *errov = NULL;
+            glm_result_t gf;
+            cox_result_t cf;
             double p;
             int failed;
+            if (t->subfail[r]) { /* no model on the samples of the datasets that have the variant */
+                errov = "SUBSET_MODEL_FAIL";
+                if (g) gf = *g, gf.err = GLM_ERR_CONST_ALLELE, g = &gf;
+                else cf = *c, cf.score_status = BCMS_ENUMERIC, cf.fitted = 0, cox_report(&m->cox_opts, &cf), c = &cf;
+            }
             if (g) {
                 failed = g->err && g->err != GLM_ERR_UNFINISHED;
                 p = g->p;
             } else {
-                failed = c->score_status != 0 || (c->fitted && c->fit_status);
-                p = c->fitted && !c->fit_status ? c->lrt_p : c->p;
+                failed = c->score_status != 0; /* a failed refit keeps its score P */
+                p = c->p;
             }
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
-            row_line(out, o, bcms_reader_variant(rd, first + v), m, nm > 1, g, c);
+            row_line(out, o, bcms_reader_variant(rd, first + v), t->used[r], multi, g, c, errov, t->drop[r]);
         }
-    }
     return 0;
 }
 
@@ -440,7 +374,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
 typedef struct {
     const bcms_reader_t *rd;
     model_t *models;
-    int nm, rank, size;
+    int nm, multi, rank, size;
     BGZF *out;                /* rank 0 */
     const char *outname;
     uint32_t nb, nlocal, ring;
@@ -558,7 +492,7 @@ static void sched_worker(sched_t *s, const bcms_assoc_opts_t *o, thread_t *me, i
         if (stop) break;
         kstring_t *buf = &s->bufs[i % s->ring];
         buf->l = 0;
-        int r = run_batch(s->rd, o, s->models, s->nm, me, sched_batch(s, i), use_ds, buf);
+        int r = run_batch(s->rd, o, s->models, s->nm, s->multi, me, sched_batch(s, i), use_ds, buf);
 #pragma omp critical(assoc_out)
         {
             s->ready[i % s->ring] = 1;
@@ -578,14 +512,14 @@ static uint32_t own_below(uint32_t g, int rank, int size)
 }
 
 /* Run batches start..nb-1 (the earlier ones are in out already: --resume). */
-static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, thread_t *th,
-                        int use_ds, BGZF *out, const char *outname, uint32_t start, assoc_resume_t *rs)
+static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
+                        thread_t *th, int use_ds, BGZF *out, const char *outname, uint32_t start, assoc_resume_t *rs)
 {
     sched_t s;
     uint32_t next;
     int rc = 0;
     memset(&s, 0, sizeof s);
-    s.rd = rd, s.models = models, s.nm = nm, s.out = out, s.outname = outname, s.rs = rs;
+    s.rd = rd, s.models = models, s.nm = nm, s.multi = multi, s.out = out, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
     s.nb = bcms_reader_nbatches(rd);
     s.nlocal = own_below(s.nb, s.rank, s.size);
@@ -667,10 +601,18 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     assoc_resume_t *rs = NULL;
     double **pvs = NULL;
     uint32_t start = 0;
+    kstring_t fpdesc = {0, 0, NULL};
+    char fphex[33] = "";
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
+    /* GWAS-SSF: the ordinary table (every column, PHENO on every row) into OUT.tmp, converted at the end */
+    bcms_assoc_opts_t oi = *o;
+    int ssf = o->format == BCMS_OUT_GWAS_SSF, multi;
+    if (ssf) oi.format = BCMS_OUT_TSV, oi.ci = 1;
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
+    /* the snapshot the reader sees: taken before any batch is read */
+    if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
     if ((rc = bcms_colsrc_open_opts(st, rd, o, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
 
@@ -709,7 +651,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         }
         models[nm].pheno = strdup(phn[p]);
         nm++;
-        if ((rc = model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
+        if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
+                                    bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
+            goto done;
         if (!(models[nm - 1].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
@@ -722,10 +666,11 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
 
     /* output: OUT.tmp, renamed when complete */
-    if (asprintf(&tmp, "%s.tmp", o->out) < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
+    if (asprintf(&tmp, "%s%s.tmp", o->out, ssf ? ".scan" : "") < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
         rc = BCMS_ENOMEM;
         goto done;
     }
+    multi = nm > 1 || ssf;
     if (bcms_cluster_rank() == 0 && o->resume) {
         char *key = resume_key(st, o->command);
         if (key && (pvs = malloc(sizeof *pvs * nm)))
@@ -735,17 +680,17 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = BCMS_ENOMEM;
             goto done;
         }
-        header_line(&line, o, nm > 1);
+        header_line(&line, &oi, multi);
         rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd,
                                bcms_reader_nbatches(rd), line.s, line.l, &out, &start, &rs);
         free(key);
         if (rc) goto done;
     } else if (bcms_cluster_rank() == 0) {
-        if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
+        if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) && !ssf ? "wg" : "wu"))) {
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
             goto done;
         }
-        header_line(&line, o, nm > 1);
+        header_line(&line, &oi, multi);
         if (bgzf_write(out, line.s, line.l) < 0) goto werr;
     }
     if ((rc = bcms_cluster_bcast_u32(&start))) goto done;
@@ -756,7 +701,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int t = 0; t < o->threads; t++)
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
-    if ((rc = scan_batches(rd, o, models, nm, th, use_ds, out, rs ? o->out : tmp, start, rs))) goto done;
+    if ((rc = scan_batches(rd, &oi, models, nm, multi, th, use_ds, out, rs ? o->out : tmp, start, rs))) goto done;
     if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
         rc = 0;
         goto done;
@@ -775,8 +720,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", logpath, strerror(errno));
             goto done;
         }
-        fprintf(lf, "tool\tbcms %s\ncommand\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\nfiltered\t%llu\n", BCMS_VERSION,
-                o->command ? o->command : "", o->model == BCMS_MODEL_LINEAR ? "linear"
+        fprintf(lf, "tool\tbcms %s\ncommand\t%s\nscan\t%s\nfingerprint\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\n"
+                "filtered\t%llu\n", BCMS_VERSION, o->command ? o->command : "", fpdesc.s, fphex,
+                o->model == BCMS_MODEL_LINEAR ? "linear"
                 : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : "cox", o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
@@ -787,7 +733,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                 if (!isnan(m->pvals[i])) m->pvals[k++] = m->pvals[i];
             m->tested = k;
             m->failed = nv - k;
-            double lam = lambda_gc(m->pvals, k);
+            double lam = bcms_lambda_gc(m->pvals, k);
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
             if (m->cox) fprintf(lf, "\tevents=%d", m->n_event);
@@ -810,6 +756,22 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             goto done;
         }
     }
+    if (ssf) {
+        bcms_ssf_pheno_t *sp = calloc(nm, sizeof *sp);
+        if (!sp) {
+            rc = BCMS_ENOMEM;
+            goto done;
+        }
+        for (int p = 0; p < nm; p++) {
+            int bin = models[p].log != NULL;
+            sp[p] = (bcms_ssf_pheno_t){models[p].pheno, models[p].n, bin ? models[p].n_case : -1,
+                                       bin ? (int)models[p].n - models[p].n_case : -1};
+        }
+        rc = bcms_ssf_write(tmp, o, sp, nm);
+        free(sp);
+        remove(tmp);
+        goto done;
+    }
     if (rs) {
         if ((rc = assoc_resume_finish(rs))) goto done;
     } else if (rename(tmp, o->out) != 0) {
@@ -829,7 +791,8 @@ done:
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);
     free(line.s);
-    for (int p = 0; p < nm; p++) model_free(&models[p]);
+    free(fpdesc.s);
+    for (int p = 0; p < nm; p++) assoc_model_free(&models[p]);
     free(models);
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);

@@ -4,17 +4,19 @@
  *
  * Output (TSV, gzip when the name ends in .gz; written to OUT.tmp and renamed at the end so a
  * killed run leaves no partial file):
- *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE STAT P, then model extras:
- *   linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT P_SCORE METHOD ERRCODE
- *   (+ PHENO when several phenotypes are scanned at once).
- * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard). For Cox, rows whose score
- * p-value is below the refit threshold carry the full Newton fit (Wald BETA/SE/STAT, LRT P,
- * METHOD=NEWTON); the others carry the score test (BETA = U/V, SE = 1/sqrt(V), STAT = z,
- * P = score p, METHOD=SCORE, or SPA where the saddlepoint approximation was used).
+ *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE [L95 U95 [OR|HR_L95 OR|HR_U95]] STAT P LOG10P,
+ *   then model extras: linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT SE_WALD P_LRT METHOD
+ *   ERRCODE; then COVAR_DROPPED (+ PHENO when several phenotypes are scanned at once).
+ * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard); LOG10P = -log10 P from the
+ * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
+ * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
+ * --format gwas-ssf: GWAS-SSF v1.0 files instead (assoc_ssf.c).
  * A summary (OUT.log) records the command, the chunk, counts and lambda GC; `bcms merge` uses it to
  * check that every chunk is present and complete. Output bytes do not depend on --threads. */
 #ifndef BCMS_ASSOC_H
 #define BCMS_ASSOC_H
+
+#include <htslib/kstring.h>
 
 #include "reader.h"
 #include "store.h"
@@ -35,6 +37,9 @@ typedef struct {
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */
     double cox_fit_p;         /* full Newton fit below this score p (default 1e-4) */
     int format;
+    int ci;                   /* --ci: 95% confidence interval of BETA (and OR/HR) */
+    const char *const *ssf_meta; /* --ssf-meta KEY=VALUE entries (GWAS-SSF metadata) */
+    int n_ssf_meta;
     const char *out;
     const char *command;      /* for the summary */
     int resume;               /* resumable output: continue a killed run of the same scan (assoc_resume.h) */
@@ -53,6 +58,26 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 /* Concatenate chunk outputs (in k order) into out, checking from their summaries that they are chunks
  * 1..n of the same scan, all complete. */
 int bcms_assoc_merge(const char *const *chunks, int n, const char *out);
+
+/* The scan's description (store snapshot, model, phenotypes, covariates, their files' md5, filters,
+ * chunk count, options that change numbers) appended to desc, and its md5 in hex: written in
+ * OUT.log so that `bcms merge` refuses chunks of different scans. */
+int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring_t *desc, char hex[33]);
+int bcms_file_md5(const char *path, char hex[33]);
+/* Genomic inflation factor of n p-values (sorts p). */
+double bcms_lambda_gc(double *p, uint64_t n);
+
+/* ---- GWAS-SSF output (queries/assoc/assoc_ssf.c) ---- */
+typedef struct {
+    const char *pheno;
+    uint32_t n;               /* samples of the model */
+    int n_case, n_control;    /* logistic; -1 otherwise */
+} bcms_ssf_pheno_t;
+/* 0, or BCMS_EINVAL naming a bad or missing --ssf-meta entry or output name (before the scan). */
+int bcms_ssf_check_meta(const bcms_assoc_opts_t *o);
+/* Convert the scan's table tsv (every column, PHENO on every row) into one GWAS-SSF file per
+ * phenotype (OUT itself for one; OUT with .PHENO before .tsv for several) and its -meta.yaml. */
+int bcms_ssf_write(const char *tsv, const bcms_assoc_opts_t *o, const bcms_ssf_pheno_t *ph, int nph);
 
 /* ---- phenotype/covariate columns as the scans see them (queries/assoc/assoc_columns.c) ---- */
 enum bcms_col_type { BCMS_COL_QUANT = 1, BCMS_COL_BINARY = 2, BCMS_COL_CATEG = 3 };

@@ -24,7 +24,8 @@
  *    than V: with rare variants V depends on which samples carry the allele and U/sqrt(V) is
  *    anti-conservative in the upper tail (see cox_spa.c). p from Lugannani-Rice, both tails, on the
  *    log scale (log10p stays finite when p underflows). p may jump at |z| = spa_zmin, as in SPACox.
- *  - full Newton-Raphson fit of (x, C) from (0, null beta) when the score p < fit_pmax: beta, SE
+ *  - full Newton-Raphson fit of (x, C) from (0, null beta) when the score p < fit_pmax, or when the
+ *    one-step estimate U/V is beyond onestep_max and p < onestep_fit_pmax (see cox_report): beta, SE
  *    (inverse information), Wald z/p, likelihood-ratio test. Non-convergence, an infinite
  *    coefficient (coxph's "Loglik converged before variable ...; coefficient may be infinite" rule)
  *    or a singular information matrix set fit_status = BCMS_ENUMERIC and fit_flags; the numbers are
@@ -51,6 +52,11 @@ typedef struct cox_opts_t {
     int iter_max;     /* Newton iterations, as coxph.control iter.max (20) */
     double toler_inf; /* infinite-coefficient check, as coxph.control toler.inf (sqrt(eps)) */
     double fit_pmax;  /* full fit when score p < fit_pmax (1e-4); 0 = never, > 1 = always */
+    double onestep_max; /* the one-step estimate U/V stands for the MLE only when |U/V| <= onestep_max
+                           (1.0); beyond, the variant is refitted when its p < onestep_fit_pmax */
+    double onestep_fit_pmax; /* 0.05 (only when fit_pmax > 0); above it such a row has BETA NA: these
+                           are rare variants whose MLE is often infinite, and refitting them all
+                           made a scan ~10x slower */
     int spa;          /* 1: saddlepoint approximation in the tails (default), 0: normal only */
     double spa_zmin;  /* SPA when |z| >= spa_zmin (2.0) */
 } cox_opts_t;
@@ -121,7 +127,14 @@ typedef struct cox_result_t {
     int n_fit, events_fit; /* samples and events used by the full fit (missing genotypes dropped) */
     double beta, se, hr, wald_z, wald_p, wald_log10p;
     double lrt, lrt_p, lrt_log10p; /* 2 (loglik full - loglik null on the same samples), chi2 1 df */
+    /* what a scan reports (cox_report): P = the score p (SPA in the tails), the calibrated one;
+     * BETA = the full fit's log HR where fitted, else the one-step U/V when |U/V| <= onestep_max,
+     * else NAN; SE = |BETA| / z(P), so that (BETA/SE)^2 is the chi-square(1) quantile of P */
+    int est_kind;        /* COX_EST_* */
+    double est, est_se, est_stat; /* BETA, SE, BETA/SE (NAN where they do not exist) */
 } cox_result_t;
+
+enum cox_est_kind { COX_EST_NONE = 0, COX_EST_FIT = 1, COX_EST_ONESTEP = 2 };
 
 /* One variant. gt: n_geno hard-call codes 0/1/2 (ALT count), 3 = missing. ds: n_geno dosages, NaN =
  * missing. x: n_geno doubles, NaN = missing. Returns 0 when *res is filled (a monomorphic variant or
@@ -141,6 +154,10 @@ int cox_test_dosage(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, con
                     cox_result_t *res);
 int cox_test_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,
                cox_result_t *res);
+
+/* Fill est_kind, est, est_se, est_stat from the score and fit fields (the cox_test_* calls do it;
+ * call again after cox_fit_x). */
+void cox_report(const cox_opts_t *o, cox_result_t *res);
 
 /* Full fit regardless of fit_pmax (fills the fit fields of res and leaves the score fields alone). */
 int cox_fit_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const double *x,

@@ -6,6 +6,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "cox_internal.h"
+#include "dist.h"
 #include "err.h"
 
 #define PK(a, b) ((a) * ((a) + 1) / 2 + (b)) /* packed lower triangle, b <= a */
@@ -280,4 +281,36 @@ int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_mi
     r->lrt_log10p = cox_norm_logp2(sqrt(lrt)) / M_LN10;
     if (r->lrt_p == 0) r->lrt_p = pow(10, r->lrt_log10p);
     return 0;
+}
+
+/* BETA and SE as a scan reports them. P is the score p (SPA in the tails): under the null it is
+ * calibrated where the LRT and the Wald p of a refit are not (few events, heavy ties, rare
+ * variants). BETA is the MLE where the fit succeeded; elsewhere the one-step (score) estimate U/V,
+ * the first Newton step from 0, whose error is second order in beta: it stands for the MLE only
+ * near the null, so beyond onestep_max the variant is refitted instead when p < onestep_fit_pmax
+ * (cox_test_*), and BETA is NA when it was not refitted (p above it, or fit_pmax = 0). SE = |BETA| / z(P) makes BETA/SE reproduce P
+ * downstream (REGENIE's convention for SPA and Firth rows); for an unrefitted normal-score row it
+ * is exactly 1/sqrt(V). A failed fit (infinite or singular) has no BETA, but its score P stands. */
+void cox_report(const cox_opts_t *o, cox_result_t *r)
+{
+    r->est_kind = COX_EST_NONE;
+    r->est = r->est_se = r->est_stat = NAN;
+    if (r->score_status || !(r->v > 0)) return;
+    double onestep = r->u / r->v;
+    if (r->fitted) {
+        if (r->fit_status) return;
+        r->est_kind = COX_EST_FIT;
+        r->est = r->beta;
+    } else if (fabs(onestep) <= o->onestep_max) {
+        r->est_kind = COX_EST_ONESTEP;
+        r->est = onestep;
+    } else {
+        return;
+    }
+    double zp = r->spa_used || r->fitted ? dist_z_from_logp2(r->log10p * M_LN10) : fabs(r->z);
+    if (!r->spa_used && !r->fitted) r->est_se = 1 / sqrt(r->v);
+    else if (zp > 0) r->est_se = fabs(r->est) / zp;
+    else r->est_se = r->fitted ? r->se : 1 / sqrt(r->v); /* P = 1: BETA/SE = 0 either way */
+    r->est_stat = r->est_se > 0 ? r->est / r->est_se : NAN;
+    if (r->est == 0) r->est_stat = 0;
 }

@@ -38,8 +38,11 @@ struct cox_null_t {
     int *lo, *hi, *ev, *strat; /* n */
     uint8_t *event;            /* n */
     int *sofs;                 /* ns + 1 */
-    double *cc, *cmean;        /* n*k centered covariates, k means */
-    double *beta, *var;        /* k, k*k */
+    double *cc, *cmean, *csd;  /* n*k covariates centred and scaled to unit SD (the fit's coordinates,
+                                  well conditioned whatever the units: age in seconds, a Unix-time
+                                  date), k means, k SDs */
+    double *beta, *var;        /* k, k*k, in the scaled coordinates */
+    double *beta_raw, *var_raw; /* k, k*k, on the covariates' own scale (cox_null_coef/var) */
     double loglik;
     /* per-variant precomputation */
     double *w, *m, *e, *ht;    /* n: exp(eta), martingale residual, expected, n*k: L^-1 H_i */

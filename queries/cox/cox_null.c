@@ -23,6 +23,8 @@ void cox_opts_init(cox_opts_t *o)
     o->iter_max = 20;
     o->toler_inf = sqrt(1e-9);
     o->fit_pmax = 1e-4;
+    o->onestep_max = 1.0;
+    o->onestep_fit_pmax = 0.05;
     o->spa = 1;
     o->spa_zmin = 2.0;
 }
@@ -38,6 +40,10 @@ int cox_opts_check(const cox_opts_t *o)
         return bcms_err(BCMS_EINVAL, "cox: toler_inf must be > 0, got %g", o->toler_inf);
     if (!(o->fit_pmax >= 0))
         return bcms_err(BCMS_EINVAL, "cox: fit p threshold must be >= 0, got %g", o->fit_pmax);
+    if (!(o->onestep_fit_pmax >= 0 && o->onestep_fit_pmax <= 1))
+        return bcms_err(BCMS_EINVAL, "cox: onestep_fit_pmax must be in [0, 1], got %g", o->onestep_fit_pmax);
+    if (!(o->onestep_max > 0))
+        return bcms_err(BCMS_EINVAL, "cox: onestep_max must be > 0, got %g", o->onestep_max);
     if (!(o->spa_zmin >= 0))
         return bcms_err(BCMS_EINVAL, "cox: spa_zmin must be >= 0, got %g", o->spa_zmin);
     return 0;
@@ -47,7 +53,8 @@ void cox_null_free(cox_null_t *nm)
 {
     if (!nm) return;
     free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
-    free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->beta); free(nm->var);
+    free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->csd); free(nm->beta); free(nm->var);
+    free(nm->beta_raw); free(nm->var_raw);
     free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
     free(nm->gk); free(nm->gks); free(nm->gex); free(nm->qap); free(nm->jstrat);
     free(nm->cell); free(nm->zzinv);
@@ -59,8 +66,8 @@ int cox_null_k(const cox_null_t *nm) { return nm->k; }
 int cox_null_n_events(const cox_null_t *nm) { return nm->n_event; }
 int cox_null_iter(const cox_null_t *nm) { return nm->iter; }
 double cox_null_loglik(const cox_null_t *nm) { return nm->loglik; }
-const double *cox_null_coef(const cox_null_t *nm) { return nm->beta; }
-const double *cox_null_var(const cox_null_t *nm) { return nm->var; }
+const double *cox_null_coef(const cox_null_t *nm) { return nm->beta_raw; }
+const double *cox_null_var(const cox_null_t *nm) { return nm->var_raw; }
 const double *cox_null_resid(const cox_null_t *nm) { return nm->m; }
 
 static int cmp_int(const void *a, const void *b)
@@ -247,6 +254,30 @@ fail:
     return rc;
 }
 
+/* Centre and scale each covariate to unit SD: the likelihood is invariant (beta_c scales by the
+ * SD), and the information matrix is then well conditioned whatever the units, so a birth date in
+ * seconds beside a PC times 1e-4 is neither "singular" nor slow. A constant covariate is refused. */
+static int scale_covariates(cox_null_t *nm, const cox_data_t *d)
+{
+    const int n = nm->n, k = nm->k;
+    for (int c = 0; c < k; c++) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < n; i++) s += d->cov[(size_t)i * k + c];
+        double mean = s / n;
+        for (int i = 0; i < n; i++) {
+            double t = d->cov[(size_t)i * k + c] - mean;
+            ss += t * t;
+        }
+        double sd = sqrt(ss / n);
+        if (!(sd > 0) || !(sd > 1e-12 * fabs(mean)))
+            return bcms_err(BCMS_EINVAL, "cox null model: covariate %d is constant over the %d samples", c + 1, n);
+        nm->cmean[c] = mean;
+        nm->csd[c] = sd;
+        for (int i = 0; i < n; i++) nm->cc[(size_t)i * k + c] = (d->cov[(size_t)i * k + c] - mean) / sd;
+    }
+    return 0;
+}
+
 int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
 {
     *out = NULL;
@@ -293,8 +324,11 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
     nm->event = xcalloc(n, 1, &bad);
     nm->cc = xcalloc((size_t)n * k, sizeof(double), &bad);
     nm->cmean = xcalloc(k, sizeof(double), &bad);
+    nm->csd = xcalloc(k, sizeof(double), &bad);
     nm->beta = xcalloc(k, sizeof(double), &bad);
     nm->var = xcalloc((size_t)k * k, sizeof(double), &bad);
+    nm->beta_raw = xcalloc(k, sizeof(double), &bad);
+    nm->var_raw = xcalloc((size_t)k * k, sizeof(double), &bad);
     nm->w = xcalloc(n, sizeof(double), &bad);
     nm->m = xcalloc(n, sizeof(double), &bad);
     nm->e = xcalloc(n, sizeof(double), &bad);
@@ -311,14 +345,7 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
     nm->qa = xcalloc(J, sizeof(double), &bad);
     nm->qb = xcalloc(J, sizeof(double), &bad);
     nm->qc = xcalloc(J, sizeof(double), &bad);
-    /* centered covariates: numerics only, the model is invariant to the shift */
-    for (int c = 0; c < k; c++) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += d->cov[(size_t)i * k + c];
-        nm->cmean[c] = s / n;
-    }
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < k; c++) nm->cc[(size_t)i * k + c] = d->cov[(size_t)i * k + c] - nm->cmean[c];
+    if ((rc = scale_covariates(nm, d))) goto fail;
     int m = cox_eval_width(k);
     rbuf = xcalloc((size_t)J * m, sizeof(double), &bad);
     dbuf = xcalloc((size_t)J * (m + 1), sizeof(double), &bad);
@@ -337,6 +364,11 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
                       info.flags & COX_FIT_SINGULAR ? "singular information " : "",
                       info.flags & COX_FIT_NONFINITE ? "non-finite likelihood" : "");
         goto fail;
+    }
+    for (int a = 0; a < k; a++) {
+        nm->beta_raw[a] = nm->beta[a] / nm->csd[a];
+        for (int b = 0; b < k; b++)
+            nm->var_raw[a * k + b] = nm->var[a * k + b] / (nm->csd[a] * nm->csd[b]);
     }
     if ((rc = precompute(nm, rbuf, dbuf))) goto fail;
     if ((rc = cox_gk_init(nm))) goto fail;

@@ -26,6 +26,7 @@ static void result_reset(cox_result_t *r)
     r->u = r->v = r->z = r->p = r->log10p = NAN;
     r->beta = r->se = r->hr = r->wald_z = r->wald_p = r->wald_log10p = NAN;
     r->lrt = r->lrt_p = r->lrt_log10p = NAN;
+    r->est = r->est_se = r->est_stat = NAN;
 }
 
 /* ws->x (flipped to 2 - x when the mean is above 1), ws->mask; returns the flip flag. */
@@ -248,7 +249,8 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
     if (logp > 0) logp = 0;
     res->p = exp(logp);
     res->log10p = logp / M_LN10;
-    if (o->fit_pmax > 1 || (o->fit_pmax > 0 && logp < log(o->fit_pmax))) {
+    int implausible = fabs(U / V) > o->onestep_max && logp < log(o->onestep_fit_pmax);
+    if (o->fit_pmax > 1 || (o->fit_pmax > 0 && (logp < log(o->fit_pmax) || implausible))) {
         if (!have_x) gather_kind(nm, ws, graw, gkind, &nm_, &m_);
         cox_fit_ws(nm, ws, o, n_miss, res);
         if (flip && res->fit_status == 0) {
@@ -257,6 +259,7 @@ static void finish_test(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o,
             res->wald_z = -res->wald_z;
         }
     }
+    cox_report(o, res);
 }
 
 int cox_gk_init(cox_null_t *nm)
@@ -632,5 +635,6 @@ int cox_fit_x(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const dou
         res->hr = exp(res->beta);
         res->wald_z = -res->wald_z;
     }
+    cox_report(o, res);
     return 0;
 }

@@ -110,3 +110,26 @@ double dist_chisq_logp(double x, double df)
     if (p > 1e-250 || 0.5 * x <= 0.5 * df + 1.0) return log(p);
     return log_gamma_q_cf(0.5 * df, 0.5 * x);
 }
+
+double dist_z_from_logp2(double logp)
+{
+    if (isnan(logp) || logp > 0) return NAN;
+    if (logp == 0) return 0;
+    double z;
+    if (logp > -700) {
+        z = gsl_cdf_ugaussian_Qinv(0.5 * exp(logp));
+    } else {
+        /* 2Q(z) ~ sqrt(2/pi) exp(-z^2/2) / z: the leading terms of the asymptotic inverse */
+        double l = -2 * logp;
+        z = sqrt(l - log(l) - log(M_PI / 2));
+    }
+    /* Newton on ln 2Q(z) = logp; d/dz ln erfc(z/sqrt2) = -sqrt(2/pi) exp(-z^2/2 - ln erfc(z/sqrt2)) */
+    for (int it = 0; it < 50 && z > 0; it++) {
+        double le = gsl_sf_log_erfc(z / M_SQRT2);
+        double d = -sqrt(2 / M_PI) * exp(-0.5 * z * z - le);
+        double step = (le - logp) / d;
+        z -= step;
+        if (fabs(step) <= 1e-15 * z) break;
+    }
+    return z > 0 ? z : 0;
+}

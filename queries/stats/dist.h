@@ -16,6 +16,10 @@ double dist_t_logp2(double t, double df);
 double dist_z_p2(double z);
 double dist_z_logp2(double z);
 
+/* |z| such that P(|Z| >= |z|) = exp(logp): the z (and z^2, the chi-square(1) quantile) that a
+ * p-value stands for, accurate where p underflows (logp < -708). NaN for logp NaN or > 0. */
+double dist_z_from_logp2(double logp);
+
 /* P(X >= x) for chi-square with df degrees of freedom, and its natural log. */
 double dist_chisq_p(double x, double df);
 double dist_chisq_logp(double x, double df);

@@ -1,0 +1,57 @@
+/* assoc_internal.h: what the scan driver (assoc.c) and the model builder (assoc_model.c) share.
+ * bcms, GPL-3.0-or-later. */
+#ifndef BCMS_ASSOC_INTERNAL_H
+#define BCMS_ASSOC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "assoc.h"
+#include "cox.h"
+#include "glm.h"
+
+typedef struct assoc_sub_t assoc_sub_t;
+
+/* one model per phenotype (or endpoint) */
+typedef struct {
+    char *pheno;
+    uint32_t n;          /* model samples */
+    uint32_t *idx;       /* model sample -> reader sample column (of the chosen samples) */
+    int n_event;
+    int n_case;          /* logistic: cases (1) */
+    glm_linear_t *lin;
+    glm_logistic_t *log;
+    cox_null_t *cox;
+    cox_opts_t cox_opts;
+    double *pvals;       /* per variant, for lambda GC */
+    uint64_t tested, failed;
+    /* what a model over a subset of the samples needs (assoc_sub_variant); the columns belong to
+     * the scan and outlive the model */
+    const bcms_assoc_opts_t *o;
+    const bcms_col_t *ph, *cov, *cx;
+    int ncov;
+    uint32_t nsamp;
+    const uint32_t *sdata; /* reader sample -> dataset */
+    uint64_t dsmask;       /* datasets among the model's samples (0: more than 64 datasets) */
+} model_t;
+
+/* Select the samples with the phenotype (endpoint) and every covariate, build and fit the model.
+ * cx: for Cox: time, event, entry (or name NULL), strata (or name NULL). sdata: dataset of each
+ * reader sample (for the per-variant subsets). */
+int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
+                      const bcms_col_t *cx, uint32_t nsamp, const uint32_t *sdata, int ndatasets);
+void assoc_model_free(model_t *m);
+
+/* A variant that some datasets of the model do not have (all their calls missing) is analysed on
+ * the samples of the datasets that have it, by a model fitted on those samples alone; a covariate
+ * constant among them (a cohort indicator) is left out and named in *dropped. The models are kept
+ * in *cache (one per thread and model, keyed by the set of datasets). Returns 0 with *handled = 0
+ * when the variant is in every dataset of the model (the caller's result stands), with *handled = 1
+ * and g (linear/logistic) or c (Cox) filled, or with *handled = 2 when no model could be fitted on
+ * those samples (the row gets ERRCODE SUBSET_MODEL_FAIL); *used: the model that gave the numbers
+ * (its samples and events are the row's N and N_EVENT); BCMS_ENOMEM. row: the variant's codes
+ * (and dosages, or NULL) over the reader's nsel samples. */
+int assoc_sub_variant(const model_t *m, assoc_sub_t **cache, const uint8_t *row, const float *dsrow, uint32_t nsel,
+                      glm_result_t *g, cox_result_t *c, const char **dropped, const model_t **used, int *handled);
+void assoc_sub_free(assoc_sub_t *cache);
+
+#endif
