@@ -26,6 +26,7 @@ static const cli_cmd_t commands[] = {
     {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},
     {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
+    {"meta", cmd_meta, "meta-analysis of per-cohort summary statistics (bcms, PLINK 2, REGENIE, GWAS-SSF)"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 
