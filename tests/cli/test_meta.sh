@@ -11,9 +11,9 @@ cd "$BCMS_TMP"
 # compare bcms output ($1) with expected.tsv on the listed expected:bcms column pairs; s = flip with A1
 compare() { # out scheme
     awk -F'\t' -v scheme="$2" '
-    function rel(a, b) { if (a == "NA" || b == "NA") return (a == b) ? 0 : 1; a += 0; b += 0
+    function rel(a, b) { if (a == "NA" || b == "NA") { if (a != b) bad_now = 1; return 0 }; a += 0; b += 0
         d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); if ((b < 0 ? -b : b) > m) m = (b < 0 ? -b : b)
-        return d <= 1e-8 * m + 1e-13 ? 0 : d / (m > 0 ? m : 1) }
+        if (d > 1e-8 * m + 1e-13) bad_now = 1; return m > 0 ? d / m : 0 }
     FNR == 1 { for (i = 1; i <= NF; i++) col[FILENAME == ARGV[1] ? "e" : "b", $i] = i; next }
     FILENAME == ARGV[1] { k = $1 ":" $2 ":" ($3 < $4 ? $3 ":" $4 : $4 ":" $3); exp_[k] = $0; nexp++; next }
     { k = $1 ":" $2 ":" ($4 < $5 ? $4 ":" $5 : $5 ":" $4)
@@ -25,8 +25,8 @@ compare() { # out scheme
       else n = split("Z_SS:STAT:1 P_SS:P:0", pr, " ")
       for (i = 1; i <= n; i++) { split(pr[i], q, ":"); ev = e[col["e", q[1]]]; bv = $(col["b", q[2]])
         if (q[3] == 1 && ev != "NA") ev = s * ev
-        r = rel(ev, bv); if (r > worst) worst = r
-        if (r) { if (bad < 10) print k ": " q[2] " bcms " bv " R " ev; bad++ } } }
+        bad_now = 0; r = rel(ev, bv); if (r > worst) worst = r
+        if (bad_now) { if (bad < 10) print k ": " q[2] " bcms " bv " R " ev; bad++ } } }
     END { printf "%d variants compared (of %d expected), %d mismatches, worst relative difference %.2g\n", seen, nexp, bad, worst
           exit (bad > 0 || seen != nexp) }' "$F/expected.tsv" "$1"
 }
