@@ -25,6 +25,7 @@ static void usage(FILE *fp)
             "  --strata C            Cox: stratify the baseline hazard by this column\n"
             "  --cox-fit-p P         Cox: full Newton fit below this score p (default 1e-4)\n"
             "  --hard-calls          ignore stored dosages\n"
+            "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
             "Selection:\n"
             "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
@@ -48,7 +49,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
+           O_COHORTS, O_BYCOH, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -61,7 +62,7 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
-        {"no-lock", no_argument, 0, O_NOLOCK},
+        {"no-lock", no_argument, 0, O_NOLOCK},        {"by-cohort", no_argument, 0, O_BYCOH},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -95,6 +96,7 @@ int cmd_assoc(int argc, char **argv)
             if (parse_double(optarg, &o.cox_fit_p)) return cli_usage_error("assoc", "bad --cox-fit-p '%s'", optarg);
             break;
         case O_HARD: o.use_dosages = 0; break;
+        case O_BYCOH: o.by_cohort = 1; break;
         case O_COHORTS: o.sel.cohorts = optarg; break;
         case 'r': o.sel.regions = optarg; break;
         case O_MAF:

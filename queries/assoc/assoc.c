@@ -59,6 +59,9 @@ typedef struct {
     cox_opts_t cox_opts;
     double *pvals;       /* per variant, for lambda GC */
     uint64_t tested, failed;
+    const char *cohort;  /* --by-cohort: the cohort of the model's samples (scoh[s] == coh) */
+    const int *scoh;
+    int coh, multi;      /* multi: several phenotypes (a PHENO column) */
 } model_t;
 
 typedef struct {
@@ -209,7 +212,33 @@ static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_varian
         }
     }
     if (multi) ksprintf(s, "\t%s", m->pheno);
+    if (m->cohort) ksprintf(s, "\t%s", m->cohort); /* routed to its file, and removed, at the end */
     kputc('\n', s);
+}
+
+/* --by-cohort: the cohort of each reader sample (datasets sharing a cohort name are one cohort). */
+static int cohorts_of_samples(const bcms_reader_t *rd, int **scoh, const char ***names, int *ncoh)
+{
+    int nd = bcms_reader_ndatasets(rd), *dcoh = malloc(sizeof(int) * (nd + 1));
+    uint32_t ns = bcms_reader_nsamples(rd);
+    const uint32_t *sd = bcms_reader_sample_dataset(rd);
+    *ncoh = 0;
+    *scoh = malloc(sizeof **scoh * (ns + 1));
+    *names = malloc(sizeof **names * (nd + 1));
+    if (!dcoh || !*scoh || !*names) {
+        free(dcoh);
+        return BCMS_ENOMEM;
+    }
+    for (int d = 0; d < nd; d++) {
+        const char *nm = bcms_reader_dataset_name(rd, d);
+        int c = 0;
+        while (c < *ncoh && strcmp((*names)[c], nm)) c++;
+        if (c == *ncoh) (*names)[(*ncoh)++] = nm;
+        dcoh[d] = c;
+    }
+    for (uint32_t s = 0; s < ns; s++) (*scoh)[s] = dcoh[sd[s]];
+    free(dcoh);
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -236,7 +265,7 @@ static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t 
     int rc;
     if (!(m->idx = malloc(sizeof *m->idx * (nsamp + 1)))) return BCMS_ENOMEM;
     for (uint32_t s = 0; s < nsamp; s++) {
-        if (!sample_complete(cov, ncov, s)) continue;
+        if (!sample_complete(cov, ncov, s) || (m->scoh && m->scoh[s] != m->coh)) continue;
         if (o->model == BCMS_MODEL_COX) {
             int ok = !isnan(cx[0].v[s]) && !isnan(cx[1].v[s]);
             if (cx[2].name && isnan(cx[2].v[s])) ok = 0;
@@ -423,7 +452,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 p = c->fitted && !c->fit_status ? c->lrt_p : c->p;
             }
             m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
-            row_line(out, o, bcms_reader_variant(rd, first + v), m, nm > 1, g, c);
+            row_line(out, o, bcms_reader_variant(rd, first + v), m, m->multi, g, c);
         }
     }
     return 0;
@@ -434,7 +463,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_reader_t *rd = NULL;
     bcms_colsrc_t *cs = NULL;
     char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
-    int nph = 0, ncv = 0, nm = 0, rc, use_ds;
+    int nph = 0, ncv = 0, nm = 0, rc, use_ds, ncoh = 1, *scoh = NULL;
+    const char **cnames = NULL;
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
     thread_t *th = NULL;
@@ -448,6 +478,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
     if ((rc = bcms_colsrc_open(st, rd, o->pheno_file, o->covar_file, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
+    if (o->by_cohort && (rc = cohorts_of_samples(rd, &scoh, &cnames, &ncoh))) goto done;
 
     phn = split_list(o->model == BCMS_MODEL_COX ? o->time : o->pheno, &nph);
     cvn = split_list(o->covar, &ncv);
@@ -461,7 +492,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     ph = calloc(nph, sizeof *ph);
     cov = calloc(ncv + 1, sizeof *cov);
-    models = calloc(nph, sizeof *models);
+    models = calloc((size_t)nph * ncoh, sizeof *models);
     if (!ph || !cov || !models) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -473,12 +504,15 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         for (int k = 0; k < 4; k++)
             if (names[k] && (rc = bcms_colsrc_get(cs, names[k], &cx[k]))) goto done;
     }
-    for (int p = 0; p < nph; p++) {
-        if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get(cs, phn[p], &ph[p]))) goto done;
-        models[p].pheno = strdup(phn[p]);
+    for (int mi = 0; mi < nph * ncoh; mi++) {
+        int p = mi % nph;
+        if (mi < nph && o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get(cs, phn[p], &ph[p]))) goto done;
+        models[mi].pheno = strdup(phn[p]);
+        models[mi].multi = nph > 1;
+        models[mi].scoh = scoh, models[mi].coh = mi / nph, models[mi].cohort = scoh ? cnames[mi / nph] : NULL;
         nm++;
-        if ((rc = model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
-        if (!(models[p].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
+        if ((rc = model_setup(&models[mi], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
+        if (!(models[mi].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
         }
@@ -591,6 +625,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
             if (m->cox) fprintf(lf, "\tevents=%d", m->n_event);
+            if (m->cohort) fprintf(lf, "\tcohort=%s", m->cohort);
             fputc('\n', lf);
             bcms_log(BCMS_LOG_INFO, "%s: %u samples%s, %llu variants tested, %llu with an error code, %llu removed by "
                      "filters; lambda GC = %.4f", m->pheno, m->n, m->cox ? " (Cox)" : "",
@@ -610,7 +645,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             goto done;
         }
     }
-    if (rename(tmp, o->out) != 0) {
+    if (scoh) {
+        if ((rc = bcms_assoc_split_cohorts(tmp, o->out, cnames, ncoh, bcms_out_is_gz(o->out)))) goto done;
+    } else if (rename(tmp, o->out) != 0) {
         rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));
         goto done;
     }
@@ -640,6 +677,8 @@ done:
     free_list(cvn, ncv);
     free(tmp);
     free(logpath);
+    free(scoh);
+    free(cnames);
     bcms_colsrc_close(cs);
     bcms_reader_close(rd);
     return rc;
