@@ -66,6 +66,12 @@ lam=$(awk -F'\t' 'NR>1 {print ($10/$11)^2}' "$F/s1.tsv" | sort -g | awk '{v[NR]=
 check "lambda GC $lam in the log" grep -q "lambda_gc=$lam" gc.tsv.log
 check "--gc multiplies SE by sqrt(lambda) (lambda $lam > 1)" awk -F'\t' -v l="$lam" 'NR==FNR {if (FNR>1) se[$2":"$5]=$11; next}
     FNR>1 {r=$11/(se[$2":"$5]*sqrt(l)); if (r<0.9999 || r>1.0001) exit 1}' "$F/s1.tsv" gc.tsv
+"$BCMS" meta -o gcs.tsv --gc --scheme samplesize "$F/s1.tsv" 2> /dev/null
+lams=$(awk -F'\t' '$1=="input" {for (i=1;i<=NF;i++) if ($i ~ /^lambda_gc=/) {sub("lambda_gc=","",$i); print $i}}' gcs.tsv.log)
+check "samplesize --gc lambda from the p-values ($lams) close to the one from BETA/SE ($lam)" \
+    awk -v a="$lams" -v b="$lam" 'BEGIN{d=a-b; exit !(d < 0.01 && d > -0.01)}'
+check "samplesize --gc divides z by sqrt(lambda)" awk -F'\t' -v l="$lams" 'NR==FNR {if (FNR>1) z[$2":"$5]=$12; next}
+    FNR>1 {r=$12*sqrt(l)/z[$2":"$5]; if (r<0.999 || r>1.001) exit 1}' "$F/s1.tsv" gcs.tsv
 check "lambda > 1 on these inflated inputs" awk -v l="$lam" 'BEGIN{exit !(l > 1)}'
 
 # a meta output reads back as a bcms input (meta of meta)

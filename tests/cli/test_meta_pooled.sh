@@ -57,4 +57,11 @@ done
 check "meta of --by-cohort outputs equals meta of one-cohort scans" awk -F'\t' 'NR==FNR {if (FNR>1) b[$1":"$2":"$4":"$5]=$10; next}
     FNR>1 {k=$1":"$2":"$4":"$5; if (!(k in b)) next; n++; d=b[k]-$10; if (d<0) d=-d; if (d>1e-6*(b[k]<0?-b[k]:b[k])+1e-12) bad++}
     END {exit !(n > 3000 && !bad)}' lin.meta.tsv bc.meta.tsv
+# a GWAS-SSF input (bcms assoc --format gwas-ssf) meta-analyses like the TSV one
+"$BCMS" assoc pool.bcms "${lin[@]}" "${a[@]}" --covar sex,age_onset --cohorts progemus --format gwas-ssf \
+    -o lin.progemus.ssf.tsv 2> /dev/null
+"$BCMS" meta -o ssf.meta.tsv lin.sardinia.tsv lin.progemus.ssf.tsv 2> /dev/null
+check "GWAS-SSF input gives the same meta BETA as the TSV input" awk -F'\t' 'NR==FNR {if (FNR>1) b[$1":"$2":"$4":"$5]=$10; next}
+    FNR>1 {k=$1":"$2":"$4":"$5; if (!(k in b)) {bad++; next}; n++; d=b[k]-$10; if (d<0) d=-d; if (d>1e-6*(b[k]<0?-b[k]:b[k])+1e-12) bad++}
+    END {exit !(n > 3000 && !bad)}' lin.meta.tsv ssf.meta.tsv
 finish
