@@ -44,8 +44,28 @@ void bcms_meta_opts_init(bcms_meta_opts_t *o)
     o->threads = 1;
 }
 
+/* A bcms assoc chunk (its summary says chunk k/n, n > 1) holds part of a study: merge the chunks first. */
+static int check_not_chunk(const char *path)
+{
+    char *lp, line[1024];
+    int k = 0, n = 0;
+    FILE *fp;
+    if (asprintf(&lp, "%s.log", path) < 0) return BCMS_ENOMEM;
+    fp = fopen(lp, "r");
+    free(lp);
+    if (!fp) return 0;
+    while (fgets(line, sizeof line, fp))
+        if (!strncmp(line, "chunk\t", 6)) sscanf(line + 6, "%d/%d", &k, &n);
+    fclose(fp);
+    if (n > 1)
+        return bcms_err(BCMS_EINVAL, "%s is chunk %d/%d of a scan (its .log says so): join the chunks with bcms merge "
+                        "and give the merged file", path, k, n);
+    return 0;
+}
+
 int bcms_meta_opts_check(const bcms_meta_opts_t *o)
 {
+    int rc;
     struct stat si, sj;
     if (!o->out) return bcms_err(BCMS_EINVAL, "no output file (-o OUT)");
     if (o->ninputs < 1) return bcms_err(BCMS_EINVAL, "no input files");
@@ -53,6 +73,7 @@ int bcms_meta_opts_check(const bcms_meta_opts_t *o)
     for (int i = 0; i < o->ninputs; i++) {
         if (stat(o->inputs[i], &si))
             return bcms_err(BCMS_EIO, "%s: cannot open (%s)", o->inputs[i], strerror(errno));
+        if ((rc = check_not_chunk(o->inputs[i]))) return rc;
         for (int j = 0; j < i; j++)
             if (!stat(o->inputs[j], &sj) && si.st_dev == sj.st_dev && si.st_ino == sj.st_ino)
                 return bcms_err(BCMS_EINVAL, "%s and %s are the same file: the same study given twice", o->inputs[j],

@@ -57,6 +57,17 @@ done
 check "meta of --by-cohort outputs equals meta of one-cohort scans" awk -F'\t' 'NR==FNR {if (FNR>1) b[$1":"$2":"$4":"$5]=$10; next}
     FNR>1 {k=$1":"$2":"$4":"$5; if (!(k in b)) next; n++; d=b[k]-$10; if (d<0) d=-d; if (d>1e-6*(b[k]<0?-b[k]:b[k])+1e-12) bad++}
     END {exit !(n > 3000 && !bad)}' lin.meta.tsv bc.meta.tsv
+# chunked scans: a chunk is refused (merge first); the merged chunks give the same meta-analysis
+for k in 1 2; do
+    "$BCMS" assoc pool.bcms "${lin[@]}" "${a[@]}" --covar sex,age_onset --cohorts progemus --chunk $k/2 \
+        -o lin.progemus.part$k.tsv 2> /dev/null
+done
+if "$BCMS" meta -o x.tsv lin.sardinia.tsv lin.progemus.part1.tsv 2> err.txt; then fail "a chunk as input is refused"
+else check "a chunk as input is refused: $(cat err.txt)" grep -q "chunk 1/2 of a scan" err.txt; fi
+"$BCMS" merge -o lin.progemus.merged.tsv lin.progemus.part1.tsv lin.progemus.part2.tsv 2> /dev/null
+"$BCMS" meta -o merged.meta.tsv lin.sardinia.tsv lin.progemus.merged.tsv 2> /dev/null
+check "merged chunks give the same meta-analysis" cmp merged.meta.tsv lin.meta.tsv
+
 # a GWAS-SSF input (bcms assoc --format gwas-ssf) meta-analyses like the TSV one
 "$BCMS" assoc pool.bcms "${lin[@]}" "${a[@]}" --covar sex,age_onset --cohorts progemus --format gwas-ssf \
     -o lin.progemus.ssf.tsv 2> /dev/null
