@@ -283,8 +283,8 @@ static int put_strings(bcms_ss_reader_t *r, bcms_ss_row_t *row)
         row->off[i] = (int)row->str.l;
         if (kputsn(s[i], strlen(s[i]), &row->str) < 0 || kputc(0, &row->str) < 0) return BCMS_ENOMEM;
     }
-    for (char *p = row->str.s + row->off[3]; *p; p++) *p = toupper((unsigned char)*p);
-    for (char *p = row->str.s + row->off[4]; *p; p++) *p = toupper((unsigned char)*p);
+    for (int i = 1; i < 5; i++) /* alleles compare case-insensitively (soft-masked REF in some pipelines) */
+        for (char *p = row->str.s + row->off[i]; *p; p++) *p = (char)toupper((unsigned char)*p);
     return 0;
 }
 
