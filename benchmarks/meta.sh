@@ -42,8 +42,8 @@ for s in 1 2 3; do
     [ -s small$s.tsv ] || head -n $((ROWS / 10 + 1)) in$s.tsv > small$s.tsv
 done
 printf 'in1.gwama\nin2.gwama\nin3.gwama\n' > gwama.in
-run_bcms() { /usr/bin/time -f '%e %M' -o "$1" "$BCMS" meta -o "$2" "${@:3}" 2> /dev/null; }
-run_gwama() { /usr/bin/time -f '%e %M' -o "$1" GWAMA -i gwama.in -qt -r -o gwama.out > /dev/null 2>&1; }
+run_bcms() { /usr/bin/time -f '%e %M %U %S' -o "$1" "$BCMS" meta -o "$2" "${@:3}" 2> /dev/null; }
+run_gwama() { /usr/bin/time -f '%e %M %U %S' -o "$1" GWAMA -i gwama.in -qt -r -o gwama.out > /dev/null 2>&1; }
 : > times.txt
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$REPS"); do
@@ -54,12 +54,17 @@ for r in $(seq "$REPS"); do
     run_bcms t bcms.small.tsv small1.tsv small2.tsv small3.tsv; echo "bcms_small $(cat t)" >> times.txt
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-med() { awk -v k="$1" -v c="$2" '$1==k {print $c}' times.txt | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+med() { awk -v k="$1" -v c="$2" '$1==k {print (c == "cpu") ? $4 + $5 : $c}' times.txt | sort -g |
+    awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 tb=$(med bcms 2) tg=$(med gwama 2) mb=$(med bcms 3) mg=$(med gwama 3) ts=$(med bcms_small 2) ms=$(med bcms_small 3)
+cb=$(med bcms cpu) cg=$(med gwama cpu) cs=$(med bcms_small cpu)
+# the ratio of each repetition (the two tools ran back to back), then their median
+ratio=$(awk '$1=="bcms" {b[++nb]=$2} $1=="gwama" {g[++ng]=$2} END {for (i=1;i<=nb;i++) print g[i]/b[i]}' times.txt |
+    sort -g | awk '{v[NR]=$1} END{printf "%.2f", v[int((NR+1)/2)]}')
 nb=$(($(wc -l < bcms.out.tsv) - 1)); ng=$(($(wc -l < gwama.out.out) - 1))
 echo "bcms meta vs GWAMA: 3 inputs x $ROWS rows, $REPS repetitions (medians), load $load0 -> $load1"
-printf '| tool | rows/input | wall s | peak RSS MB | variants out |\n|---|---|---|---|---|\n'
-printf '| bcms meta | %d | %s | %.1f | %d |\n' "$ROWS" "$tb" "$(echo "$mb/1024" | bc -l)" "$nb"
-printf '| GWAMA -qt -r | %d | %s | %.1f | %d |\n' "$ROWS" "$tg" "$(echo "$mg/1024" | bc -l)" "$ng"
-printf '| bcms meta | %d | %s | %.1f | |\n' "$((ROWS / 10))" "$ts" "$(echo "$ms/1024" | bc -l)"
-echo "time ratio GWAMA/bcms: $(echo "scale=2; $tg/$tb" | bc -l); every run in $WORK/times.txt"
+printf '| tool | rows/input | wall s | CPU s (user+sys) | peak RSS MB | variants out |\n|---|---|---|---|---|---|\n'
+printf '| bcms meta | %d | %s | %s | %.1f | %d |\n' "$ROWS" "$tb" "$cb" "$(echo "$mb/1024" | bc -l)" "$nb"
+printf '| GWAMA -qt -r | %d | %s | %s | %.1f | %d |\n' "$ROWS" "$tg" "$cg" "$(echo "$mg/1024" | bc -l)" "$ng"
+printf '| bcms meta | %d | %s | %s | %.1f | |\n' "$((ROWS / 10))" "$ts" "$cs" "$(echo "$ms/1024" | bc -l)"
+echo "GWAMA/bcms wall-time ratio, median over repetitions: $ratio; every run in $WORK/times.txt"
