@@ -3,7 +3,7 @@
 # Usage: benchmarks/meta.sh [-n ROWS] [-r REPS] [-w WORKDIR] [-b BCMS]
 # Inputs are synthetic (awk, fixed seeds): bcms assoc TSV for bcms, GWAMA's MARKERNAME EA NEA BETA SE N
 # EAF for GWAMA (the same numbers; about 5% of each file's variants are absent from the others and 10%
-# have their alleles swapped). Both run fixed + random effects (bcms: IVW, Q, I2, DL; GWAMA -qt -r).
+# have their alleles swapped; P is a placeholder, the inverse-variance scheme does not read it). Both run fixed + random effects (bcms: IVW, Q, I2, DL; GWAMA -qt -r).
 # Each run is one process under /usr/bin/time (wall s, peak RSS KB); the tools alternate which goes
 # first; the table shows medians. bcms is also run on a tenth of the rows to show that its memory does
 # not grow with the row count. Not a test: it prints numbers.
