@@ -17,6 +17,7 @@ int cmd_clinical(int argc, char **argv);
 int cmd_pheno(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_meta(int argc, char **argv);
 
 /* Print "bcms CMD: <words for code>: <detail>" to stderr and return 1. */
 int cli_fail(const char *cmd, int code);

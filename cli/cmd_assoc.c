@@ -27,6 +27,7 @@ static void usage(FILE *fp)
             "  --strata C            Cox: stratify the baseline hazard by this column\n"
             "  --cox-fit-p P         Cox: full Newton fit below this score p (default 1e-4)\n"
             "  --hard-calls          ignore stored dosages\n"
+            "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
             "Selection:\n"
             "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
@@ -54,7 +55,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -72,6 +73,7 @@ int cmd_assoc(int argc, char **argv)
         {"decimal-comma", no_argument, 0, O_DCOMMA},
         {"ci", no_argument, 0, O_CI},
         {"ssf-meta", required_argument, 0, O_SSFMETA},
+        {"by-cohort", no_argument, 0, O_BYCOH},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -107,6 +109,7 @@ int cmd_assoc(int argc, char **argv)
             if (parse_double(optarg, &o.cox_fit_p)) return cli_usage_error("assoc", "bad --cox-fit-p '%s'", optarg);
             break;
         case O_HARD: o.use_dosages = 0; break;
+        case O_BYCOH: o.by_cohort = 1; break;
         case O_COHORTS: o.sel.cohorts = optarg; break;
         case 'r': o.sel.regions = optarg; break;
         case O_MAF:

@@ -29,6 +29,7 @@ static const cli_cmd_t commands[] = {
     {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"copy", cmd_copy, "write a consistent (optionally compacted) snapshot of a store to a new directory"},
+    {"meta", cmd_meta, "meta-analysis of per-cohort summary statistics (bcms, PLINK 2, REGENIE, GWAS-SSF)"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
     {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results"},
 };

@@ -40,6 +40,8 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--model must be linear, logistic or cox");
     if (o->resume && o->format == BCMS_OUT_GWAS_SSF)
         return bcms_err(BCMS_EINVAL, "--resume writes the TSV table; run it without --format gwas-ssf");
+    if (o->by_cohort && (o->resume || o->format == BCMS_OUT_GWAS_SSF))
+        return bcms_err(BCMS_EINVAL, "--by-cohort writes one TSV per cohort: run it without --resume and --format gwas-ssf");
     if (o->model == BCMS_MODEL_COX) {
         if (!o->time || !o->event) return bcms_err(BCMS_EINVAL, "--model cox needs --time and --event");
     } else if (!o->pheno || !*o->pheno) {
@@ -213,7 +215,33 @@ static void row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_varian
         ksprintf(s, "\t%s", drop ? drop : ".");
     }
     if (multi) ksprintf(s, "\t%s", m->pheno);
+    if (m->cohort) ksprintf(s, "\t%s", m->cohort); /* routed to its file, and removed, at the end */
     kputc('\n', s);
+}
+
+/* --by-cohort: the cohort of each reader sample (datasets sharing a cohort name are one cohort). */
+static int cohorts_of_samples(const bcms_reader_t *rd, int **scoh, const char ***names, int *ncoh)
+{
+    int nd = bcms_reader_ndatasets(rd), *dcoh = malloc(sizeof(int) * (nd + 1));
+    uint32_t ns = bcms_reader_nsamples(rd);
+    const uint32_t *sd = bcms_reader_sample_dataset(rd);
+    *ncoh = 0;
+    *scoh = malloc(sizeof **scoh * (ns + 1));
+    *names = malloc(sizeof **names * (nd + 1));
+    if (!dcoh || !*scoh || !*names) {
+        free(dcoh);
+        return BCMS_ENOMEM;
+    }
+    for (int d = 0; d < nd; d++) {
+        const char *nm = bcms_reader_dataset_name(rd, d);
+        int c = 0;
+        while (c < *ncoh && strcmp((*names)[c], nm)) c++;
+        if (c == *ncoh) (*names)[(*ncoh)++] = nm;
+        dcoh[d] = c;
+    }
+    for (uint32_t s = 0; s < ns; s++) (*scoh)[s] = dcoh[sd[s]];
+    free(dcoh);
+    return 0;
 }
 
 static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, int nm)
@@ -592,7 +620,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_reader_t *rd = NULL;
     bcms_colsrc_t *cs = NULL;
     char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
-    int nph = 0, ncv = 0, nm = 0, rc, use_ds;
+    int nph = 0, ncv = 0, nm = 0, rc, use_ds, ncoh = 1, *scoh = NULL;
+    const char **cnames = NULL;
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
     thread_t *th = NULL;
@@ -615,6 +644,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
     if ((rc = bcms_colsrc_open_opts(st, rd, o, &cs))) goto done;
     use_ds = o->use_dosages && bcms_reader_has_ds(rd);
+    if (o->by_cohort && (rc = cohorts_of_samples(rd, &scoh, &cnames, &ncoh))) goto done;
 
     phn = split_list(o->model == BCMS_MODEL_COX ? o->time : o->pheno, &nph);
     cvn = split_list(o->covar, &ncv);
@@ -628,7 +658,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     ph = calloc(nph, sizeof *ph);
     cov = calloc(ncv + 1, sizeof *cov);
-    models = calloc(nph, sizeof *models);
+    models = calloc((size_t)nph * ncoh, sizeof *models);
     if (!ph || !cov || !models) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -642,14 +672,15 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             if (names[k] && (rc = bcms_colsrc_get_as(cs, names[k], roles[k], &cx[k]))) goto done;
         if ((rc = bcms_colsrc_check_cox(cs, cx, cov, ncv))) goto done;
     }
-    for (int p = 0; p < nph; p++) {
-        int role = o->model == BCMS_MODEL_LINEAR ? BCMS_ROLE_LINEAR : BCMS_ROLE_LOGISTIC;
-        if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get_as(cs, phn[p], role, &ph[p]))) goto done;
+    for (int mi = 0; mi < nph * ncoh; mi++) {
+        int p = mi % nph, role = o->model == BCMS_MODEL_LINEAR ? BCMS_ROLE_LINEAR : BCMS_ROLE_LOGISTIC;
+        if (mi < nph && o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get_as(cs, phn[p], role, &ph[p]))) goto done;
         if (o->model != BCMS_MODEL_COX && nph > 1 && !bcms_col_count_present(&ph[p], bcms_reader_nsamples(rd))) {
-            bcms_log(BCMS_LOG_WARN, "phenotype %s has no value for any sample of the scan: skipped", phn[p]);
+            if (mi < nph) bcms_log(BCMS_LOG_WARN, "phenotype %s has no value for any sample of the scan: skipped", phn[p]);
             continue;
         }
         models[nm].pheno = strdup(phn[p]);
+        models[nm].scoh = scoh, models[nm].coh = mi / nph, models[nm].cohort = scoh ? cnames[mi / nph] : NULL;
         nm++;
         if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
                                     bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
@@ -670,7 +701,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         rc = BCMS_ENOMEM;
         goto done;
     }
-    multi = nm > 1 || ssf;
+    multi = nm / ncoh > 1 || ssf; /* phenotypes kept (every cohort has the same ones) */
     if (bcms_cluster_rank() == 0 && o->resume) {
         char *key = resume_key(st, o->command);
         if (key && (pvs = malloc(sizeof *pvs * nm)))
@@ -737,6 +768,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
             if (m->cox) fprintf(lf, "\tevents=%d", m->n_event);
+            if (m->cohort) fprintf(lf, "\tcohort=%s", m->cohort);
             fputc('\n', lf);
             bcms_log(BCMS_LOG_INFO, "%s: %u samples%s, %llu variants tested, %llu with an error code, %llu removed by "
                      "filters; lambda GC = %.4f", m->pheno, m->n, m->cox ? " (Cox)" : "",
@@ -774,6 +806,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     if (rs) {
         if ((rc = assoc_resume_finish(rs))) goto done;
+    } else if (scoh) {
+        if ((rc = bcms_assoc_split_cohorts(tmp, o->out, cnames, ncoh, bcms_out_is_gz(o->out)))) goto done;
     } else if (rename(tmp, o->out) != 0) {
         rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));
         goto done;
@@ -803,6 +837,8 @@ done:
     free_list(cvn, ncv);
     free(tmp);
     free(logpath);
+    free(scoh);
+    free(cnames);
     bcms_colsrc_close(cs);
     bcms_reader_close(rd);
     return rc;

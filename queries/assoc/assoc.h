@@ -12,7 +12,10 @@
  * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
  * --format gwas-ssf: GWAS-SSF v1.0 files instead (assoc_ssf.c).
  * A summary (OUT.log) records the command, the chunk, counts and lambda GC; `bcms merge` uses it to
- * check that every chunk is present and complete. Output bytes do not depend on --threads. */
+ * check that every chunk is present and complete. Output bytes do not depend on --threads.
+ * With by_cohort, every model is fitted within each cohort (datasets of one cohort name) in the same pass
+ * over the genotypes, and OUT becomes one file per cohort, OUT with ".COHORT" before its extension
+ * (scan.tsv -> scan.sardinia.tsv), each with its summary; inputs for `bcms meta`. */
 #ifndef BCMS_ASSOC_H
 #define BCMS_ASSOC_H
 
@@ -40,6 +43,7 @@ typedef struct {
     int ci;                   /* --ci: 95% confidence interval of BETA (and OR/HR) */
     const char *const *ssf_meta; /* --ssf-meta KEY=VALUE entries (GWAS-SSF metadata) */
     int n_ssf_meta;
+    int by_cohort;            /* one scan per cohort, one output per cohort (see above) */
     const char *out;
     const char *command;      /* for the summary */
     int resume;               /* resumable output: continue a killed run of the same scan (assoc_resume.h) */
@@ -54,6 +58,11 @@ typedef struct {
 void bcms_assoc_opts_init(bcms_assoc_opts_t *o);
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o);
 int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stats_t *stats);
+
+/* The output path of cohort in a by_cohort scan (caller frees; NULL when out of memory). */
+char *bcms_assoc_cohort_path(const char *out, const char *cohort);
+/* Split the combined output tmp (last column: cohort) into the per-cohort outputs of out. */
+int bcms_assoc_split_cohorts(const char *tmp, const char *out, const char *const *cohorts, int ncoh, int gz);
 
 /* Concatenate chunk outputs (in k order) into out, checking from their summaries that they are chunks
  * 1..n of the same scan, all complete. */

@@ -32,6 +32,9 @@ typedef struct {
     uint32_t nsamp;
     const uint32_t *sdata; /* reader sample -> dataset */
     uint64_t dsmask;       /* datasets among the model's samples (0: more than 64 datasets) */
+    const char *cohort;    /* --by-cohort: the cohort of the model's samples (scoh[s] == coh) */
+    const int *scoh;
+    int coh;
 } model_t;
 
 /* Select the samples with the phenotype (endpoint) and every covariate, build and fit the model.

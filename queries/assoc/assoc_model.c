@@ -134,7 +134,7 @@ int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *
     m->o = o, m->ph = ph, m->cov = cov, m->ncov = ncov, m->cx = cx, m->nsamp = nsamp, m->sdata = sdata;
     if (!(m->idx = malloc(sizeof *m->idx * (nsamp + 1)))) return BCMS_ENOMEM;
     for (uint32_t s = 0; s < nsamp; s++) {
-        if (!sample_complete(cov, ncov, s)) continue;
+        if (!sample_complete(cov, ncov, s) || (m->scoh && m->scoh[s] != m->coh)) continue;
         if (o->model == BCMS_MODEL_COX) {
             int ok = !isnan(cx[0].v[s]) && !isnan(cx[1].v[s]);
             if (cx[2].name && isnan(cx[2].v[s])) ok = 0;
@@ -198,6 +198,7 @@ static int sub_build(const model_t *m, uint64_t mask, sub_entry_t *e)
     e->mask = mask;
     e->m = (model_t){0};
     e->m.o = m->o, e->m.ph = m->ph, e->m.cx = m->cx, e->m.nsamp = m->nsamp, e->m.sdata = m->sdata;
+    e->m.cohort = m->cohort, e->m.scoh = m->scoh, e->m.coh = m->coh;
     if (!(e->m.pheno = strdup(m->pheno)) || !(e->m.idx = malloc(sizeof *e->m.idx * (m->n + 1))) ||
         !(e->kept = calloc(m->ncov + 1, sizeof *e->kept)))
         return BCMS_ENOMEM;

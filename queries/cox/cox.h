@@ -129,7 +129,9 @@ typedef struct cox_result_t {
     double lrt, lrt_p, lrt_log10p; /* 2 (loglik full - loglik null on the same samples), chi2 1 df */
     /* what a scan reports (cox_report): P = the score p (SPA in the tails), the calibrated one;
      * BETA = the full fit's log HR where fitted, else the one-step U/V when |U/V| <= onestep_max,
-     * else NAN; SE = |BETA| / z(P), so that (BETA/SE)^2 is the chi-square(1) quantile of P */
+     * else NAN; SE = |BETA| / z(P), so that (BETA/SE)^2 is the chi-square(1) quantile of P, where
+     * |z(P)| >= 1; nearer the null the Wald SE of the fit (1/sqrt(V) of the one-step), as the ratio of two
+     * numbers near 0 is unstable there */
     int est_kind;        /* COX_EST_* */
     double est, est_se, est_stat; /* BETA, SE, BETA/SE (NAN where they do not exist) */
 } cox_result_t;

@@ -291,6 +291,8 @@ int cox_fit_ws(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int n_mi
  * (cox_test_*), and BETA is NA when it was not refitted (p above it, or fit_pmax = 0). SE = |BETA| / z(P) makes BETA/SE reproduce P
  * downstream (REGENIE's convention for SPA and Firth rows); for an unrefitted normal-score row it
  * is exactly 1/sqrt(V). A failed fit (infinite or singular) has no BETA, but its score P stands. */
+#define COX_SE_FROM_P_ZMIN 1.0
+
 void cox_report(const cox_opts_t *o, cox_result_t *r)
 {
     r->est_kind = COX_EST_NONE;
@@ -307,10 +309,14 @@ void cox_report(const cox_opts_t *o, cox_result_t *r)
     } else {
         return;
     }
+    /* (BETA/SE)^2 is the chi-square quantile of P wherever |z(P)| >= 1 (P < 0.317). Nearer the null,
+     * BETA and z(P) both tend to 0 and their ratio is unstable (a fitted BETA of 6e-6 beside a score z
+     * of 0.012 gave an SE 400 times below the Wald SE, and an inverse-variance meta-analysis a weight
+     * 160,000 times too large): there SE is the fit's Wald SE, or the one-step's 1/sqrt(V). */
     double zp = r->spa_used || r->fitted ? dist_z_from_logp2(r->log10p * M_LN10) : fabs(r->z);
     if (!r->spa_used && !r->fitted) r->est_se = 1 / sqrt(r->v);
-    else if (zp > 0) r->est_se = fabs(r->est) / zp;
-    else r->est_se = r->fitted ? r->se : 1 / sqrt(r->v); /* P = 1: BETA/SE = 0 either way */
+    else if (zp >= COX_SE_FROM_P_ZMIN) r->est_se = fabs(r->est) / zp;
+    else r->est_se = r->fitted ? r->se : 1 / sqrt(r->v);
     r->est_stat = r->est_se > 0 ? r->est / r->est_se : NAN;
     if (r->est == 0) r->est_stat = 0;
 }
