@@ -526,6 +526,21 @@ done:
     return rc;
 }
 
+/* The first input's header as text; with --iid-prefix its #CHROM line names the samples as the
+ * registry does, so that view selects them by their stored names. */
+static int header_text(const imp_t *im, kstring_t *out)
+{
+    const bcf_hdr_t *h = im->in[0].hdr;
+    char *chrom;
+    if (bcf_hdr_format(h, 0, out) < 0) return BCMS_ENOMEM;
+    if (!im->o->iid_prefix) return 0;
+    if (!(chrom = strstr(out->s, "\n#CHROM\t")) || !(chrom = strstr(chrom, "\tFORMAT"))) return BCMS_ENOMEM;
+    out->l = (size_t)(chrom + 7 - out->s);
+    for (int i = 0; i < bcf_hdr_nsamples(h); i++)
+        if (ksprintf(out, "\t%s%s", im->o->iid_prefix, h->samples[i]) < 0) return BCMS_ENOMEM;
+    return kputc('\n', out) < 0 ? BCMS_ENOMEM : 0;
+}
+
 /* The dataset record, its provenance and the history line. */
 static int put_dataset(imp_t *im)
 {
@@ -546,7 +561,7 @@ static int put_dataset(imp_t *im)
             ksprintf(&fps, "%s%s", f ? "," : "", im->in[f].fingerprint) < 0)
             goto done;
     }
-    if (bcf_hdr_format(im->in[0].hdr, 0, &htxt) < 0) goto done;
+    if (header_text(im, &htxt)) goto done;
     ds->header_text = htxt.s;
     htxt.s = NULL;
     ds->nrecords = im->nrec;

@@ -359,8 +359,8 @@ int vcf_samples_register(bcms_store_t *st, MDB_txn *txn, const vcf_input_t *in, 
     if (overlap) {
         int same = overlap == n ? same_cohort_list(existing, nexisting, ds->cohort, ds->samples, n) : -1;
         if (!o->same_samples && same < 0) {
-            rc = bcms_err(BCMS_EEXIST, "%s: %u of its %u sample names are already in dataset %u (cohort %s): %s%s. "
-                          "If they are the same people (e.g. another chromosome of that cohort), add --same-samples; "
+            rc = bcms_err(BCMS_EEXIST, "%s: %u of its %u sample names are already in dataset %u (cohort %s): %s%s; "
+                          "if they are the same people (e.g. another chromosome of that cohort), add --same-samples; "
                           "if they are different people with the same IDs, add --iid-prefix PREFIX", in->path,
                           overlap, n, existing[first_ds].id, existing[first_ds].cohort, few,
                           overlap > nfew ? ", ..." : "");
