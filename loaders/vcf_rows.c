@@ -423,7 +423,7 @@ static const char *errcode_words(int e)
     if (e & BCF_ERR_CHAR) return "invalid character";
     if (e & BCF_ERR_CTG_UNDEF) return "CHROM not defined in the header";
     if (e & BCF_ERR_TAG_UNDEF) return "tag not defined in the header";
-    return "malformed record (check it with `bcftools view`)";
+    return "a value that is not valid VCF (e.g. a GT that is not allele/allele with numbers or '.'; `bcftools view` shows which)";
 }
 
 int bcms_vcf_full_record(bcf_hdr_t *hdr, bcf1_t *rec, char *line, size_t len, uint32_t nsamp)
