@@ -150,8 +150,11 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
     bcf_unpack(rec, BCF_UN_ALL);
     *nrows = 0;
 
+    int checked = 0;
     if (rb->prefilled) {
-        /* filled by bcms_vcf_fast_samples from the text */
+        /* filled by the fast path from the text, which took only diploid calls of alleles within
+         * REF + ALTs: nothing for gt_check to find */
+        checked = 1;
         mp = rb->pre_mp;
         nds_per = rb->pre_nds;
         rb->prefilled = 0;
@@ -171,7 +174,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             }
         }
     }
-    if (mp && (rc = gt_check(rb, rec, mp))) return rc;
+    if (mp && !checked && (rc = gt_check(rb, rec, mp))) return rc;
     if (rb->r2_tag) {
         bcf_info_t *inf = bcf_get_info(h, rec, rb->r2_tag);
         if (inf && !numeric_type(inf->type))
