@@ -142,27 +142,24 @@ static int fmt_readable(const bcf_hdr_t *h, bcf1_t *rec, const char *tag)
                     "declared with a ##FORMAT line?)", tag);
 }
 
-int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gtraw[3],
-                          uint32_t *nrows, int *any_phase, int *any_ds)
+/* The record's per-sample values into rb: GT (*mp values per sample, 0 without GT) and DS (*nds_per
+ * per sample), checked; its imputation quality (*nr2 values) and FILTER string. */
+static int record_load(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, int *mp, int *nds_per, int *nr2)
 {
     const uint32_t n = rb->nsamp;
-    int ngt, mp = 0, nds_per = 0, nalt, rc, nr2 = 0;
-    bcf_unpack(rec, BCF_UN_ALL);
-    *nrows = 0;
-
-    int checked = 0;
+    int ngt, rc;
+    *mp = *nds_per = *nr2 = 0;
     if (rb->prefilled) {
-        /* filled by the fast path from the text, which took only diploid calls of alleles within
+        /* filled by the fast path from the text, which takes only diploid calls of alleles within
          * REF + ALTs: nothing for gt_check to find */
-        checked = 1;
-        mp = rb->pre_mp;
-        nds_per = rb->pre_nds;
+        *mp = rb->pre_mp;
+        *nds_per = rb->pre_nds;
         rb->prefilled = 0;
     } else {
         if ((rc = fmt_readable(h, rec, "GT")) || (rb->has_ds_tag && (rc = fmt_readable(h, rec, "DS")))) return rc;
         if ((ngt = bcf_get_genotypes(h, rec, &rb->gt, &rb->mgt)) > 0) {
             if (ngt % n) return bcms_err(BCMS_EINPUT, "GT has %d values for %u samples", ngt, n);
-            mp = ngt / n;
+            *mp = ngt / n;
         } else if (ngt == -2) {
             return bcms_err(BCMS_EINPUT, "FORMAT/GT is not declared as Type=String in the header");
         }
@@ -170,16 +167,16 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             int nds = bcf_get_format_float(h, rec, "DS", &rb->ds, &rb->mds);
             if (nds > 0) {
                 if (nds % n) return bcms_err(BCMS_EINPUT, "DS has %d values for %u samples", nds, n);
-                nds_per = nds / n;
+                *nds_per = nds / n;
             }
         }
+        if (*mp && (rc = gt_check(rb, rec, *mp))) return rc;
     }
-    if (mp && !checked && (rc = gt_check(rb, rec, mp))) return rc;
     if (rb->r2_tag) {
         bcf_info_t *inf = bcf_get_info(h, rec, rb->r2_tag);
         if (inf && !numeric_type(inf->type))
             return bcms_err(BCMS_EINPUT, "INFO/%s is not a number in this record", rb->r2_tag);
-        nr2 = bcf_get_info_float(h, rec, rb->r2_tag, &rb->r2, &rb->mr2);
+        *nr2 = bcf_get_info_float(h, rec, rb->r2_tag, &rb->r2, &rb->mr2);
     }
     /* FILTER, ";"-joined; "" when missing (".") */
     rb->filter.l = 0;
@@ -190,6 +187,40 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
     }
     if (ks_resize(&rb->filter, rb->filter.l + 1) < 0) return BCMS_ENOMEM;
     rb->filter.s[rb->filter.l] = 0;
+    return 0;
+}
+
+/* A hard call from a dosage where it is unambiguous (within 0.1 of 0, 1 or 2, PLINK 2's default
+ * hard-call threshold), otherwise missing (3). */
+static uint8_t ds_hard_call(float d)
+{
+    if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) return 3;
+    float r = rintf(d);
+    return fabsf(d - r) <= 0.1f && r >= 0 && r <= 2 ? (uint8_t)r : 3;
+}
+
+/* The dosages of the row of ALT a into rb->dsrow (NaN missing); a DS outside [0,2] is an error. */
+static int ds_row(bcms_rowbuf_t *rb, int a, int nds_per)
+{
+    for (uint32_t i = 0; i < rb->nsamp; i++) {
+        float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
+        if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) d = NAN;
+        else if (d < -0.001f || d > 2.001f)
+            return bcms_err(BCMS_EINPUT, "sample %.40s: DS %g is outside [0,2]",
+                            rb->sample_names ? rb->sample_names[i] : "?", d);
+        rb->dsrow[i] = d;
+    }
+    return 0;
+}
+
+int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gtraw[3],
+                          uint32_t *nrows, int *any_phase, int *any_ds)
+{
+    const uint32_t n = rb->nsamp;
+    int mp, nds_per, nalt, rc, nr2;
+    bcf_unpack(rec, BCF_UN_ALL);
+    *nrows = 0;
+    if ((rc = record_load(rb, h, rec, &mp, &nds_per, &nr2))) return rc;
 
     nalt = rec->n_allele > 1 ? rec->n_allele - 1 : 1;
     for (int a = 1; a <= nalt; a++) {
@@ -202,13 +233,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             if (mp == 0) {
                 /* no GT: a hard call from DS where it is unambiguous (within 0.1 of an integer, as
                  * PLINK 2's default hard-call threshold), otherwise missing */
-                if (nds_per) {
-                    float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
-                    if (!bcf_float_is_missing(d) && !bcf_float_is_vector_end(d) && !isnan(d)) {
-                        float r = rintf(d);
-                        if (fabsf(d - r) <= 0.1f && r >= 0 && r <= 2) code = (uint8_t)r;
-                    }
-                }
+                if (nds_per) code = ds_hard_call(rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)]);
                 site.nmiss += code == 3;
                 site.nhet += code == 1;
                 site.nhom += code == 2;
@@ -268,14 +293,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         }
         const float *dsrow = NULL;
         if (nds_per) {
-            for (uint32_t i = 0; i < n; i++) {
-                float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
-                if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) d = NAN;
-                else if (d < -0.001f || d > 2.001f)
-                    return bcms_err(BCMS_EINPUT, "sample %s: DS %g is outside [0,2]",
-                                    rb->sample_names ? rb->sample_names[i] : "?", d);
-                rb->dsrow[i] = d;
-            }
+            if ((rc = ds_row(rb, a, nds_per))) return rc;
             dsrow = rb->dsrow;
             *any_ds = 1;
         }
