@@ -238,6 +238,10 @@ static int workers_use_input(imp_t *im, int fi)
     int has_ds = id >= 0 && bcf_hdr_idinfo_exists(hdr, BCF_HL_FMT, id);
     const char *r2 = bcms_vcf_r2_tag(hdr);
     workers_free_headers(im);
+    /* BGZF decompression threads for the file being read only: one pool per open file would be
+     * threads x files (22 chromosome files on a 64-core node) */
+    if (im->nthreads > 1 && hts_set_threads(im->in[fi].fp, im->nthreads) < 0)
+        return bcms_err(BCMS_ENOMEM, "%s: cannot start decompression threads", im->in[fi].path);
     /* the text fast path: -1 off (BCF, or DS not Float), 0 on without DS, 1 on with DS */
     im->fast_ds = im->in[fi].is_bcf ? -1 : !has_ds ? 0 : bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? 1 : -1;
     for (int t = 0; t < im->nthreads; t++) {

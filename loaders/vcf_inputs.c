@@ -141,7 +141,7 @@ int vcf_input_open(vcf_input_t *in, const char *path, int nthreads)
     if (in->fp->format.compression == bgzf && bgzf_check_EOF(in->fp->fp.bgzf) == 0)
         return bcms_err(BCMS_EINPUT, "%s: the BGZF end-of-file marker is missing: the file is truncated; copy or "
                         "compress it again (bgzip) and re-import", path);
-    if (nthreads > 1) hts_set_threads(in->fp, nthreads);
+    (void)nthreads; /* the import gives the file its BGZF threads when it becomes current */
     if (!(in->hdr = bcf_hdr_read(in->fp)))
         return bcms_err(BCMS_EINPUT, "%s: cannot read the VCF header (missing #CHROM line, malformed meta line "
                         "or duplicate sample name); check it with `bcftools view -h %s`", path, path);
