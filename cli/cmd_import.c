@@ -1,8 +1,11 @@
-/* cmd_import.c: bcms import STORE FILE [--cohort NAME] [--threads N] [--force] */
+/* cmd_import.c: bcms import STORE FILE... [--cohort NAME] [--threads N] [--force] [--same-samples]
+ * [--iid-prefix P] */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <htslib/hts.h>
 
@@ -13,11 +16,15 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "Usage: bcms import STORE FILE.vcf[.gz]|FILE.bcf [options]\n"
-                "Import a VCF/BCF into STORE (created if absent) as one new dataset. All or nothing:\n"
-                "a bad record leaves the store exactly as it was.\n\n"
+    fprintf(fp, "Usage: bcms import STORE FILE.vcf[.gz]|FILE.bcf... [options]\n"
+                "Import VCF/BCF files into STORE (created if absent) as one new dataset. All or nothing:\n"
+                "a bad record leaves the store exactly as it was. Several files (e.g. one per chromosome)\n"
+                "must have the same samples in the same order, and a contig's records must be in one file.\n\n"
                 "Options:\n"
-                "  --cohort NAME     dataset name (default: file name without extensions)\n"
+                "  --cohort NAME     dataset name (default: first file name without extensions)\n"
+                "  --same-samples    sample names already in another dataset are the same people\n"
+                "                    (implied for the same cohort name with exactly the same sample list)\n"
+                "  --iid-prefix P    prefix every sample name with P (different people, same IDs)\n"
                 "  --threads N       worker threads (default: OMP_NUM_THREADS if set, else all cores)\n"
                 "  --force           import even if this file was imported before\n"
                 "  --level N         DEFLATE level of blocks, 1..12 (default 4)\n"
@@ -39,17 +46,31 @@ static void progress(const bcms_import_progress_t *p, int final, void *ud)
                 (unsigned long long)p->records, (unsigned long long)p->rows, rate, 100 * frac, p->seconds);
 }
 
+/* Remove the files a failed first import created (only LMDB's two files, then the directory if
+ * this command made it and it is empty). */
+static void remove_new_store(const char *dir, int made_dir)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/lock.mdb", dir);
+    unlink(p);
+    if (made_dir) rmdir(dir);
+}
+
 int cmd_import(int argc, char **argv)
 {
     static const struct option lo[] = {{"cohort", required_argument, 0, 'c'}, {"threads", required_argument, 0, 't'},
                                        {"force", no_argument, 0, 'f'},        {"level", required_argument, 0, 'l'},
                                        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+                                       {"same-samples", no_argument, 0, 'S'}, {"iid-prefix", required_argument, 0, 'P'},
                                        {0, 0, 0, 0}};
     bcms_import_opts_t o;
     bcms_import_stats_t stats;
     bcms_store_t *st = NULL;
     char *cmdline;
-    int c, rc, quiet = 0, tty = isatty(2);
+    struct stat sb;
+    int c, rc, quiet = 0, tty = isatty(2), store_existed;
 
     bcms_import_opts_init(&o);
     o.threads = cli_parse_threads(NULL);
@@ -66,11 +87,18 @@ int cmd_import(int argc, char **argv)
         case 'f': o.force = 1; break;
         case 'l': o.level = atoi(optarg); break;
         case 'q': quiet = 1; break;
+        case 'S': o.same_samples = 1; break;
+        case 'P':
+            if (!*optarg || strpbrk(optarg, " \t\n")) return cli_usage_error("import", "bad --iid-prefix '%s'", optarg);
+            o.iid_prefix = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (argc - optind != 2) return cli_usage_error("import", "expected STORE and FILE (see bcms import --help)");
+    if (argc - optind < 2) return cli_usage_error("import", "expected STORE and FILE... (see bcms import --help)");
+    if (o.same_samples && o.iid_prefix)
+        return cli_usage_error("import", "--same-samples and --iid-prefix exclude each other");
     if ((rc = bcms_import_opts_check(&o))) return cli_fail("import", rc);
     if (!quiet) {
         o.progress = progress;
@@ -79,17 +107,30 @@ int cmd_import(int argc, char **argv)
     cmdline = cli_command_line();
     o.command = cmdline;
     hts_set_log_level(getenv("BCMS_DEBUG") ? HTS_LOG_WARNING : HTS_LOG_OFF);
+    {
+        char df[4096];
+        snprintf(df, sizeof df, "%s/data.mdb", argv[optind]);
+        store_existed = stat(argv[optind], &sb) == 0 ? (stat(df, &sb) == 0 ? 2 : 1) : 0;
+    }
     if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) {
         free(cmdline);
         return cli_fail("import", rc);
     }
-    rc = bcms_import(st, argv[optind + 1], &o, &stats);
+    rc = bcms_import(st, (const char *const *)argv + optind + 1, argc - optind - 1, &o, &stats);
     bcms_store_close(st);
     free(cmdline);
-    if (rc) return cli_fail("import", rc);
-    fprintf(stderr, "[bcms import] dataset %u: %u samples (%u new), %llu records -> %llu biallelic rows "
+    if (rc) {
+        /* a failed first import leaves no empty store behind */
+        if (store_existed < 2) remove_new_store(argv[optind], store_existed == 0);
+        return cli_fail("import", rc);
+    }
+    if (stats.shared_with >= 0)
+        fprintf(stderr, "[bcms import] dataset %u has the samples of dataset %lld (the same people)\n", stats.dataset_id,
+                (long long)stats.shared_with);
+    fprintf(stderr, "[bcms import] dataset %u: %u file%s, %u samples (%u new), %llu records -> %llu biallelic rows "
                     "(%llu multi-allelic records split), %.1f MB stored, %.2fs\n",
-            stats.dataset_id, stats.nsamples, stats.new_samples, (unsigned long long)stats.records,
+            stats.dataset_id, stats.nfiles, stats.nfiles == 1 ? "" : "s", stats.nsamples, stats.new_samples,
+            (unsigned long long)stats.records,
             (unsigned long long)stats.rows, (unsigned long long)stats.split_records, stats.stored_bytes / 1e6,
             stats.seconds);
     return 0;

@@ -29,6 +29,30 @@ static uint64_t dir_bytes(const char *path)
     return n;
 }
 
+/* Datasets holding some of the same samples (the same people: a cohort imported per chromosome,
+ * or --same-samples): one line per pair. Readers combine them; nothing is ever merged silently. */
+static void print_shared(const bcms_dataset_t *ds, int n)
+{
+    uint32_t maxs = 0;
+    for (int i = 0; i < n; i++)
+        for (uint32_t k = 0; k < ds[i].nsamples; k++)
+            if (ds[i].samples[k] + 1 > maxs) maxs = ds[i].samples[k] + 1;
+    uint8_t *mark = calloc(maxs + 1, 1);
+    if (!mark) return;
+    for (int i = 0; i < n; i++) {
+        for (uint32_t k = 0; k < ds[i].nsamples; k++) mark[ds[i].samples[k]] = 1;
+        for (int j = i + 1; j < n; j++) {
+            uint32_t common = 0;
+            for (uint32_t k = 0; k < ds[j].nsamples; k++) common += mark[ds[j].samples[k]];
+            if (common)
+                printf("shared_samples\t%u\t%u\t%u\t(%s, %s)\n", ds[i].id, ds[j].id, common, ds[i].cohort,
+                       ds[j].cohort);
+        }
+        for (uint32_t k = 0; k < ds[i].nsamples; k++) mark[ds[i].samples[k]] = 0;
+    }
+    free(mark);
+}
+
 int cmd_info(int argc, char **argv)
 {
     bcms_store_t *st;
@@ -85,14 +109,17 @@ int cmd_info(int argc, char **argv)
                 if (d->blocks[k].contig == c) nv += d->blocks[k].nvar;
             if (!nv) continue;
             printf("%s%s:%llu", first ? "" : ",", d->contigs[c].name, (unsigned long long)nv);
+            if (strcmp(d->contigs[c].name, d->contigs[c].input_name)) printf("(as %s)", d->contigs[c].input_name);
             first = 0;
         }
         printf("\tphased=%s\tdosages=%s\tgenotype_bytes=%llu\tbits_per_genotype=%.3f\n",
                d->flags & BCMS_DS_HAS_PHASE ? "yes" : "no", d->flags & BCMS_DS_HAS_DS ? "yes" : "no",
                (unsigned long long)b, d->nrows && d->nsamples ? 8.0 * b / ((double)d->nrows * d->nsamples) : 0.0);
-        printf("source\t%u\t%s\tsize=%llu\tfingerprint=%s\timported=%s\t%s\n", d->id, d->source,
-               (unsigned long long)d->source_size, d->fingerprint, d->imported_at, d->tool);
+        for (uint32_t f = 0; f < d->nsources; f++)
+            printf("source\t%u\t%s\tsize=%llu\tfingerprint=%s\timported=%s\t%s\n", d->id, d->sources[f].path,
+                   (unsigned long long)d->sources[f].size, d->sources[f].fingerprint, d->imported_at, d->tool);
     }
+    print_shared(ds, n);
     {
         MDB_stat ps;
         if (!mdb_stat(txn, bcms_store_dbi(st, DBI_PHENO), &ps))

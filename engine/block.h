@@ -23,6 +23,8 @@ typedef struct {
     uint32_t ac, an, nhet, nhom, nmiss;  /* ALT allele count, called alleles, het / hom-alt / missing calls */
     float qual;                          /* bcf_float_missing bit pattern when "." */
     uint16_t alt_idx, n_allele;          /* this row is ALT #alt_idx of a record with n_allele alleles */
+    float r2;                            /* imputation quality from INFO/R2, DR2 or INFO (stored at import,
+                                          * for --minr2); NaN when the input had none for this row */
     uint32_t id, ref, alt, filter;       /* offsets of NUL-terminated strings in bcms_sites_t.str */
 } bcms_site_t;
 

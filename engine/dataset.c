@@ -1,12 +1,14 @@
 /* dataset.c: the dataset record (see FORMAT.md, table "datasets"). */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "bytes.h"
+#include "contig.h"
 #include "dataset.h"
 #include "err.h"
 
-#define DATASET_RECORD_VERSION 1
+#define DATASET_RECORD_VERSION 2
 
 int bcms_dataset_put(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds)
 {
@@ -25,6 +27,7 @@ int bcms_dataset_put(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds)
     e |= buf_u32(&b, ds->ncontigs);
     for (uint32_t i = 0; i < ds->ncontigs; i++) {
         e |= buf_str(&b, ds->contigs[i].name);
+        e |= buf_str(&b, ds->contigs[i].input_name ? ds->contigs[i].input_name : ds->contigs[i].name);
         e |= buf_u64(&b, (uint64_t)ds->contigs[i].length);
     }
     e |= buf_u32(&b, ds->nblocks);
@@ -37,13 +40,17 @@ int bcms_dataset_put(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds)
         e |= buf_varint(&b, bi->first_row);
         e |= buf_varint(&b, bi->gt_bytes);
     }
-    e |= buf_str(&b, ds->source);
-    e |= buf_u64(&b, ds->source_size);
-    e |= buf_str(&b, ds->fingerprint);
+    e |= buf_u32(&b, ds->nsources);
+    for (uint32_t i = 0; i < ds->nsources; i++) {
+        e |= buf_str(&b, ds->sources[i].path);
+        e |= buf_u64(&b, ds->sources[i].size);
+        e |= buf_str(&b, ds->sources[i].fingerprint);
+    }
     e |= buf_str(&b, ds->imported_at);
     e |= buf_str(&b, ds->command);
     e |= buf_str(&b, ds->tool);
     e |= buf_str(&b, ds->header_text);
+    if (!e) e |= buf_u32(&b, (uint32_t)crc32(0L, (const Bytef *)b.s, (uInt)b.l));
     if (e) {
         free(b.s);
         return BCMS_ENOMEM;
@@ -59,11 +66,17 @@ void bcms_dataset_clear(bcms_dataset_t *ds)
 {
     free(ds->cohort);
     free(ds->samples);
-    for (uint32_t i = 0; i < ds->ncontigs && ds->contigs; i++) free(ds->contigs[i].name);
+    for (uint32_t i = 0; i < ds->ncontigs && ds->contigs; i++) {
+        free(ds->contigs[i].name);
+        free(ds->contigs[i].input_name);
+    }
     free(ds->contigs);
     free(ds->blocks);
-    free(ds->source);
-    free(ds->fingerprint);
+    for (uint32_t i = 0; i < ds->nsources && ds->sources; i++) {
+        free(ds->sources[i].path);
+        free(ds->sources[i].fingerprint);
+    }
+    free(ds->sources);
     free(ds->imported_at);
     free(ds->command);
     free(ds->tool);
@@ -75,7 +88,9 @@ int bcms_dataset_parse(const void *p, size_t n, bcms_dataset_t *ds)
 {
     rd_t r;
     memset(ds, 0, sizeof *ds);
-    rd_init(&r, p, n);
+    /* the checksum first: a damaged record must not be read field by field */
+    if (n < 8 || be32_get((const uint8_t *)p + n - 4) != (uint32_t)crc32(0L, p, (uInt)(n - 4))) goto bad;
+    rd_init(&r, p, n - 4);
     if (rd_u32(&r) != DATASET_RECORD_VERSION) goto bad;
     ds->cohort = rd_strdup(&r);
     ds->flags = rd_u32(&r);
@@ -90,7 +105,9 @@ int bcms_dataset_parse(const void *p, size_t n, bcms_dataset_t *ds)
     if (!(ds->contigs = calloc(ds->ncontigs + 1, sizeof *ds->contigs))) goto nomem;
     for (uint32_t i = 0; i < ds->ncontigs; i++) {
         ds->contigs[i].name = rd_strdup(&r);
+        ds->contigs[i].input_name = rd_strdup(&r);
         ds->contigs[i].length = (int64_t)rd_u64(&r);
+        if (r.err) goto bad;
     }
     ds->nblocks = rd_u32(&r);
     if (r.err || ds->nblocks > (uint64_t)(r.end - r.p)) goto bad;
@@ -105,14 +122,20 @@ int bcms_dataset_parse(const void *p, size_t n, bcms_dataset_t *ds)
         bi->gt_bytes = rd_varint(&r);
         if (bi->contig >= ds->ncontigs) goto bad;
     }
-    ds->source = rd_strdup(&r);
-    ds->source_size = rd_u64(&r);
-    ds->fingerprint = rd_strdup(&r);
+    ds->nsources = rd_u32(&r);
+    if (r.err || ds->nsources == 0 || ds->nsources > (uint64_t)(r.end - r.p)) goto bad;
+    if (!(ds->sources = calloc(ds->nsources, sizeof *ds->sources))) goto nomem;
+    for (uint32_t i = 0; i < ds->nsources; i++) {
+        ds->sources[i].path = rd_strdup(&r);
+        ds->sources[i].size = rd_u64(&r);
+        ds->sources[i].fingerprint = rd_strdup(&r);
+        if (r.err) goto bad;
+    }
     ds->imported_at = rd_strdup(&r);
     ds->command = rd_strdup(&r);
     ds->tool = rd_strdup(&r);
     ds->header_text = rd_strdup(&r);
-    if (r.err) goto bad;
+    if (r.err || r.p != r.end) goto bad;
     return 0;
 bad:
     bcms_dataset_clear(ds);
@@ -136,8 +159,14 @@ int bcms_dataset_list(bcms_store_t *st, MDB_txn *txn, bcms_dataset_t **out, int 
         op = MDB_NEXT;
         if (!nv) { rc = BCMS_ENOMEM; goto fail; }
         v = nv;
-        if ((rc = bcms_dataset_parse(val.mv_data, val.mv_size, &v[m]))) goto fail;
-        if (key.mv_size != 4) { m++; rc = bcms_err(BCMS_ECORRUPT, "a dataset key is damaged"); goto fail; }
+        if (key.mv_size != 4) { rc = bcms_err(BCMS_ECORRUPT, "%s: a dataset key is damaged; restore the store "
+                                              "from a backup", bcms_store_path(st)); goto fail; }
+        if ((rc = bcms_dataset_parse(val.mv_data, val.mv_size, &v[m]))) {
+            if (rc == BCMS_ECORRUPT)
+                rc = bcms_err(BCMS_ECORRUPT, "%s: dataset record %u is damaged (checksum or layout); restore the "
+                              "store from a backup", bcms_store_path(st), be32_get(key.mv_data));
+            goto fail;
+        }
         v[m++].id = be32_get(key.mv_data);
     }
     mdb_cursor_close(cur);
@@ -162,8 +191,14 @@ void bcms_dataset_list_free(bcms_dataset_t *ds, int n)
 
 int bcms_dataset_contig(const bcms_dataset_t *ds, const char *name)
 {
+    /* whichever spelling the caller uses (chr1, 1, 23, chrM): the record holds canonical names */
+    char canon[256];
+    if (bcms_contig_canon(name, -1, canon, sizeof canon) < 0) {
+        bcms_err_clear();
+        return -1;
+    }
     for (uint32_t i = 0; i < ds->ncontigs; i++)
-        if (!strcmp(ds->contigs[i].name, name)) return (int)i;
+        if (!strcmp(ds->contigs[i].name, canon)) return (int)i;
     return -1;
 }
 

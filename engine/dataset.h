@@ -19,9 +19,17 @@ typedef struct {
 } bcms_block_info_t;
 
 typedef struct {
-    char *name;
+    char *name;           /* canonical (engine/contig.h: 1..22, X, Y, MT, others as written) */
+    char *input_name;     /* the input's spelling (chr1, 23, M ...), for export */
     int64_t length;       /* 0 if the header did not say */
 } bcms_contig_t;
+
+/* One input file of a dataset (a dataset is one import of one or more files). */
+typedef struct {
+    char *path;           /* as given on the command line */
+    uint64_t size;
+    char *fingerprint;    /* hex MD5 over size + first and last MiB of the file (see FORMAT.md) */
+} bcms_source_t;
 
 enum { BCMS_DS_HAS_PHASE = 1, BCMS_DS_HAS_DS = 2 };
 
@@ -38,16 +46,16 @@ typedef struct {
     uint64_t nrecords;    /* VCF records read */
     uint32_t flags;       /* BCMS_DS_HAS_* */
     /* provenance */
-    char *source;         /* input path as given */
-    uint64_t source_size;
-    char *fingerprint;    /* hex MD5 over size + first and last MiB of the input (see FORMAT.md) */
+    uint32_t nsources;
+    bcms_source_t *sources; /* the input files, in import order (contigs never repeat across them) */
     char *imported_at;
     char *command;
     char *tool;
-    char *header_text;    /* the input's VCF header (for view) */
+    char *header_text;    /* the first input's VCF header (for view) */
 } bcms_dataset_t;
 
-/* Serialise/parse the record stored under datasets/<id>. */
+/* Serialise/parse the record stored under datasets/<id>. The record ends with a CRC-32 of its bytes;
+ * parse returns BCMS_ECORRUPT ("dataset record N is damaged") when it does not match. */
 int bcms_dataset_put(bcms_store_t *st, MDB_txn *txn, const bcms_dataset_t *ds);
 int bcms_dataset_parse(const void *p, size_t n, bcms_dataset_t *ds);
 
@@ -57,7 +65,7 @@ int bcms_dataset_list(bcms_store_t *st, MDB_txn *txn, bcms_dataset_t **out, int 
 void bcms_dataset_list_free(bcms_dataset_t *ds, int n);
 void bcms_dataset_clear(bcms_dataset_t *ds);
 
-/* Find a contig by name (-1 if absent). */
+/* Find a contig by canonical name (-1 if absent). */
 int bcms_dataset_contig(const bcms_dataset_t *ds, const char *name);
 
 #endif

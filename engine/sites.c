@@ -4,7 +4,9 @@
  *   counts  varints ac, an, nhet, nhom, nmiss per row
  *   origin  varints alt_idx, n_allele per row
  *   qual    f32 per row (big-endian bit pattern; "." is htslib's missing-float pattern)
- *   id, ref, alt, filter   NUL-terminated strings, one per row, concatenated */
+ *   id, ref, alt, filter   NUL-terminated strings, one per row, concatenated
+ *   r2      f32 per row (NaN: none), or an empty column when no row of the block has one */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,9 +65,9 @@ static int col_put(kstring_t *out, const kstring_t *col)
 
 int bcms_sites_encode(const bcms_sites_t *s, kstring_t *out)
 {
-    kstring_t col[5] = {{0, 0, NULL}};
+    kstring_t col[6] = {{0, 0, NULL}};
     int64_t prev = 0;
-    int e = 0, rc = 0;
+    int e = 0, rc = 0, any_r2 = 0;
     out->l = 0;
     e |= buf_u32(out, s->nvar);
     for (uint32_t i = 0; i < s->nvar && !e; i++) {
@@ -76,7 +78,9 @@ int bcms_sites_encode(const bcms_sites_t *s, kstring_t *out)
              buf_varint(&col[1], v->nhom) | buf_varint(&col[1], v->nmiss);
         e |= buf_varint(&col[2], v->alt_idx) | buf_varint(&col[2], v->n_allele);
         e |= buf_f32(&col[3], v->qual);
+        any_r2 |= !isnan(v->r2);
     }
+    for (uint32_t i = 0; i < s->nvar && !e && any_r2; i++) e |= buf_f32(&col[5], s->v[i].r2);
     /* string columns, in the order id, ref, alt, filter */
     for (int c = 0; c < 4 && !e; c++)
         for (uint32_t i = 0; i < s->nvar && !e; i++) {
@@ -85,26 +89,28 @@ int bcms_sites_encode(const bcms_sites_t *s, kstring_t *out)
             const char *p = s->str.s + off;
             e |= buf_put(&col[4], p, strlen(p) + 1);
         }
-    for (int c = 0; c < 5 && !e; c++) e |= col_put(out, &col[c]);
+    for (int c = 0; c < 6 && !e; c++) e |= col_put(out, &col[c]);
     if (e) rc = BCMS_ENOMEM;
-    for (int c = 0; c < 5; c++) free(col[c].s);
+    for (int c = 0; c < 6; c++) free(col[c].s);
     return rc;
 }
 
 int bcms_sites_decode(const void *raw, size_t n, bcms_sites_t *s)
 {
-    rd_t r, col[5];
+    rd_t r, col[6];
     uint32_t nvar;
     int64_t pos = 0;
     bcms_sites_reset(s);
     rd_init(&r, raw, n);
     nvar = rd_u32(&r);
-    for (int c = 0; c < 5; c++) {
+    for (int c = 0; c < 6; c++) {
         size_t len;
         const char *p = rd_str(&r, &len);
         rd_init(&col[c], p, len);
     }
-    if (r.err) goto bad;
+    if (r.err || r.p != r.end) goto bad;
+    int has_r2 = col[5].end != col[5].p;
+    if (has_r2 && (uint64_t)(col[5].end - col[5].p) != (uint64_t)nvar * 4) goto bad;
     if (nvar > s->mvar) {
         bcms_site_t *v = realloc(s->v, sizeof *v * nvar);
         if (!v) return BCMS_ENOMEM;
@@ -139,8 +145,9 @@ int bcms_sites_decode(const void *raw, size_t n, bcms_sites_t *s)
         v->alt_idx = (uint16_t)rd_varint(&col[2]);
         v->n_allele = (uint16_t)rd_varint(&col[2]);
         v->qual = rd_f32(&col[3]);
+        v->r2 = has_r2 ? rd_f32(&col[5]) : NAN;
     }
-    for (int c = 0; c < 4; c++)
+    for (int c = 0; c < 6; c++)
         if (col[c].err) goto bad;
     s->nvar = nvar;
     return 0;

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "bytes.h"
 #include "err.h"
@@ -33,8 +35,13 @@ int bcms_lmdb_err(int rc, const char *what)
         return bcms_err(BCMS_ECORRUPT, "%s: %s; restore the store from a backup", what, mdb_strerror(rc));
     if (rc == EACCES || rc == EROFS)
         return bcms_err(BCMS_ESTORE, "%s: permission denied (%s)", what, mdb_strerror(rc));
+    /* every write of bcms is inside one transaction that is then aborted: nothing reached the store */
+    if (rc == ENOSPC || rc == EDQUOT)
+        return bcms_err(BCMS_ESTORE, "%s: no space left on device; the store is unchanged: free some space (or use "
+                        "a store on a larger disk) and run the command again", what);
     return bcms_err(BCMS_ESTORE, "%s: %s", what, mdb_strerror(rc));
 }
+
 
 MDB_env *bcms_store_env(bcms_store_t *st) { return st->env; }
 MDB_dbi bcms_store_dbi(bcms_store_t *st, int which) { return st->dbi[which]; }
@@ -48,8 +55,17 @@ int bcms_txn_begin(bcms_store_t *st, int rdonly, MDB_txn **txn)
 
 int bcms_txn_commit(MDB_txn *txn)
 {
+    MDB_env *env = mdb_txn_env(txn);
+    const char *dir = NULL;
+    struct statvfs vs;
     int rc = mdb_txn_commit(txn);
-    return rc ? bcms_lmdb_err(rc, "commit") : 0;
+    if (!rc) return 0;
+    /* a failed write-back of the data file is reported as EIO: name the likely cause when the store's
+     * filesystem is (nearly) full; the transaction is gone either way, so the store is unchanged */
+    if (rc == EIO && !mdb_env_get_path(env, &dir) && dir && !statvfs(dir, &vs) &&
+        (uint64_t)vs.f_bavail * vs.f_frsize < ((uint64_t)64 << 20))
+        rc = ENOSPC;
+    return bcms_lmdb_err(rc, "commit");
 }
 
 static int meta_put(bcms_store_t *st, MDB_txn *txn, const char *k, const void *v, size_t n)
@@ -93,32 +109,70 @@ int bcms_meta_add_history(bcms_store_t *st, MDB_txn *txn, const char *line)
     return meta_put(st, txn, key, line, strlen(line));
 }
 
+/* CRC-32 of a registry entry: the IID bytes, then the sample number as a big-endian u32. Both
+ * tables store it, so a changed byte in either the IID or the number is detected. */
+static uint32_t sample_crc(const void *iid, size_t len, uint32_t num)
+{
+    uint8_t b[4];
+    uLong c = crc32(0L, (const Bytef *)iid, (uInt)len);
+    be32_put(b, num);
+    return (uint32_t)crc32(c, b, 4);
+}
+
+static int iid_check(const char *iid)
+{
+    size_t n = strlen(iid);
+    if (n == 0) return bcms_err(BCMS_EINPUT, "an empty sample name (IID); every sample needs a name");
+    if (n > BCMS_IID_MAX)
+        return bcms_err(BCMS_EINPUT, "sample name '%.40s...' is %zu bytes long; bcms keeps IIDs of at most %d bytes: "
+                        "rename the sample (bcftools reheader -s)", iid, n, BCMS_IID_MAX);
+    return 0;
+}
+
 int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num)
 {
     MDB_val key = {strlen(iid), (void *)iid}, val;
-    int rc = mdb_get(txn, st->dbi[DBI_SAMPLES], &key, &val);
+    int rc;
+    if (key.mv_size == 0 || key.mv_size > BCMS_IID_MAX) return BCMS_ENOTFOUND;
+    rc = mdb_get(txn, st->dbi[DBI_SAMPLES], &key, &val);
     if (rc == MDB_NOTFOUND) return BCMS_ENOTFOUND;
     if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
-    if (val.mv_size != 4) return bcms_err(BCMS_ECORRUPT, "sample registry entry for '%s' is damaged", iid);
+    if (val.mv_size != 8 ||
+        be32_get((const uint8_t *)val.mv_data + 4) != sample_crc(iid, key.mv_size, be32_get(val.mv_data)))
+        return bcms_err(BCMS_ECORRUPT, "%s: the sample registry entry of '%.40s' is damaged (checksum); restore the "
+                        "store from a backup", st->path, iid);
     *num = be32_get(val.mv_data);
     return 0;
 }
 
 int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num, int *added)
 {
-    uint8_t b[4];
+    uint8_t b[8], *named = NULL;
     MDB_val key, val;
-    int rc = bcms_sample_lookup(st, txn, iid, num);
+    size_t len = strlen(iid);
+    int rc;
     if (added) *added = 0;
+    if ((rc = iid_check(iid))) return rc;
+    rc = bcms_sample_lookup(st, txn, iid, num);
     if (rc != BCMS_ENOTFOUND) return rc;
     if ((rc = bcms_meta_next_id(st, txn, "next_sample", num))) return rc;
     be32_put(b, *num);
-    key.mv_size = strlen(iid), key.mv_data = (void *)iid;
-    val.mv_size = 4, val.mv_data = b;
-    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLES], &key, &val, 0))) return bcms_lmdb_err(rc, "adding a sample");
-    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLE_IDS], &val, &key, 0))) return bcms_lmdb_err(rc, "adding a sample");
+    be32_put(b + 4, sample_crc(iid, len, *num));
+    if (!(named = malloc(len + 4))) return BCMS_ENOMEM;
+    memcpy(named, iid, len);
+    memcpy(named + len, b + 4, 4);
+    key.mv_size = len, key.mv_data = (void *)iid;
+    val.mv_size = 8, val.mv_data = b;
+    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLES], &key, &val, 0))) goto lmdb;
+    key.mv_size = 4, key.mv_data = b;
+    val.mv_size = len + 4, val.mv_data = named;
+    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val, 0))) goto lmdb;
+    free(named);
     if (added) *added = 1;
     return 0;
+lmdb:
+    free(named);
+    return bcms_lmdb_err(rc, "adding a sample");
 }
 
 int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **iid, size_t *len)
@@ -130,8 +184,12 @@ int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **
     rc = mdb_get(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val);
     if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "sample number %u is not in the registry", num);
     if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
+    if (val.mv_size < 5 || val.mv_size - 4 > BCMS_IID_MAX ||
+        be32_get((const uint8_t *)val.mv_data + val.mv_size - 4) != sample_crc(val.mv_data, val.mv_size - 4, num))
+        return bcms_err(BCMS_ECORRUPT, "%s: the sample registry entry of sample number %u is damaged (checksum); "
+                        "restore the store from a backup", st->path, num);
     *iid = val.mv_data;
-    *len = val.mv_size;
+    *len = val.mv_size - 4;
     return 0;
 }
 
@@ -189,6 +247,10 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
         return bcms_err(BCMS_ECORRUPT, "%s: format version record is missing or damaged", st->path);
     major = be32_get(val.mv_data);
     minor = be32_get((uint8_t *)val.mv_data + 4);
+    if (major < BCMS_FORMAT_MAJOR)
+        return bcms_err(BCMS_EVERSION, "%s has store format %u.%u: it was made by an older bcms; this bcms %s reads "
+                        "format %d.x only: re-import the VCF/BCF files into a new store (or use the older bcms)",
+                        st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_MAJOR);
     if (major != BCMS_FORMAT_MAJOR)
         return bcms_err(BCMS_EVERSION, "%s has store format %u.%u; this bcms %s reads format %d.x only: "
                         "use a matching bcms version", st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_MAJOR);

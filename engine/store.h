@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-#define BCMS_FORMAT_MAJOR 1
+#define BCMS_FORMAT_MAJOR 2
 #define BCMS_FORMAT_MINOR 0
 
 enum {
@@ -61,7 +61,12 @@ int bcms_meta_add_history(bcms_store_t *st, MDB_txn *txn, const char *line);
 /* Meta text value (NULL if absent); copied, caller frees. */
 char *bcms_meta_get_str(bcms_store_t *st, MDB_txn *txn, const char *key);
 
-/* Sample registry: look up or add an IID; returns its global sample number in *num. */
+/* LMDB's key limit: an IID is a key of the sample registry. */
+#define BCMS_IID_MAX 511
+
+/* Sample registry: look up or add an IID; returns its global sample number in *num. Every entry of
+ * `samples` and `sample_ids` carries a CRC-32 checked on read (BCMS_ECORRUPT "damaged" naming it).
+ * An IID that is empty or longer than BCMS_IID_MAX bytes is BCMS_EINPUT. */
 int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num, int *added);
 int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t *num);
 /* IIDs of n sample numbers, copied: *out is an array of n strings the caller frees with
@@ -69,7 +74,8 @@ int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t
 int bcms_sample_names(bcms_store_t *st, MDB_txn *txn, const uint32_t *nums, uint32_t n, char ***out);
 void bcms_sample_names_free(char **names, uint32_t n);
 
-/* IID of a sample number; points into the map (valid while txn lives), not NUL-terminated. */
+/* IID of a sample number; points into the map (valid while txn lives), not NUL-terminated; its
+ * checksum is verified. */
 int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **iid, size_t *len);
 
 #endif

@@ -1,4 +1,8 @@
-/* vcf_import.h: VCF / VCF.gz / BCF -> one new dataset of a store, through htslib.
+/* vcf_import.h: VCF / VCF.gz / BCF files -> one new dataset of a store, through htslib.
+ *
+ * A dataset is one import of one or more files (e.g. one per chromosome): they must have the same
+ * samples in the same order, and a contig's records must all be in one file. The result is the
+ * same as importing the files concatenated in the order given.
  *
  * The whole import is one LMDB write transaction: the dataset, its blocks, its new samples and the
  * history line become visible together at commit, or not at all. A malformed record, an unsorted
@@ -23,6 +27,8 @@ typedef struct {
     int threads;                /* worker threads for parsing/encoding and BGZF decompression (>=1) */
     int force;                  /* import even if the same file was imported before */
     const char *command;        /* command line, for provenance */
+    int same_samples;           /* IIDs already in another dataset are the same people */
+    const char *iid_prefix;     /* prefix every IID of the input with this (NULL: none) */
     int level;                  /* DEFLATE level of blocks (1..12) */
     uint32_t block_bytes;       /* target raw genotype bytes per block (2-bit dense) */
     bcms_progress_fn progress;  /* called about once a second, and once at the end */
@@ -35,13 +41,17 @@ int bcms_import_opts_check(const bcms_import_opts_t *o);
 typedef struct {
     uint32_t dataset_id;
     uint32_t nsamples, new_samples;
+    int64_t shared_with;        /* a dataset sharing this one's samples, or -1 */
+    uint32_t nfiles;
     uint64_t records, rows, split_records;
     uint64_t stored_bytes;      /* compressed bytes of the dataset's sites + genotype frames */
     double seconds;
 } bcms_import_stats_t;
 
-/* Import path into st (opened read-write). Returns 0 or a BCMS_E* code with a detail message that
- * names the file and line (or record number for BCF). stats may be NULL. */
-int bcms_import(bcms_store_t *st, const char *path, const bcms_import_opts_t *o, bcms_import_stats_t *stats);
+/* Import paths[0..npaths) into st (opened read-write) as one dataset, all or nothing. Returns 0 or
+ * a BCMS_E* code with a detail message that names the file and line (or record number for BCF).
+ * stats may be NULL. */
+int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bcms_import_opts_t *o,
+                bcms_import_stats_t *stats);
 
 #endif

@@ -34,6 +34,7 @@ void bcms_rowbuf_free(bcms_rowbuf_t *rb)
     free(rb->exc);
     free(rb->exc_al);
     free(rb->filter.s);
+    free(rb->r2);
     memset(rb, 0, sizeof *rb);
 }
 
@@ -68,31 +69,114 @@ static int exc_add(bcms_rowbuf_t *rb, uint32_t sample, const int32_t *al, int pl
     return 0;
 }
 
-int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gtraw[3],
-                          uint32_t *nrows, int *any_phase, int *any_ds)
+/* Every GT value must be one bcms can store and give back: an allele index within REF + ALTs, a
+ * ploidy the reader accepts, nothing after a vector end. A BCF int32 "missing" is read as ".". */
+#define ROWS_MAX_PLOIDY 64
+static int gt_check(bcms_rowbuf_t *rb, const bcf1_t *rec, int mp)
+{
+    for (uint32_t i = 0; i < rb->nsamp; i++) {
+        int32_t *p = rb->gt + (size_t)i * mp;
+        const char *nm = rb->sample_names ? rb->sample_names[i] : "?", *what = NULL;
+        char why[160];
+        int k = 0;
+        while (k < mp && p[k] != bcf_int32_vector_end) k++;
+        for (int j = k; j < mp && !what; j++)
+            if (p[j] != bcf_int32_vector_end) what = "GT values after the end of the call (malformed ploidy)";
+        if (!what && k > ROWS_MAX_PLOIDY) {
+            snprintf(why, sizeof why, "a GT of %d alleles; bcms stores calls of at most %d alleles", k,
+                     ROWS_MAX_PLOIDY);
+            what = why;
+        }
+        for (int j = 0; j < k && !what; j++) {
+            if (p[j] == bcf_int32_missing) p[j] = bcf_gt_missing;
+            if (bcf_gt_is_missing(p[j])) continue;
+            int al = bcf_gt_allele(p[j]);
+            if (p[j] < 0 || al < 0) {
+                what = "a negative allele index in GT";
+            } else if (al >= rec->n_allele) {
+                snprintf(why, sizeof why, "GT allele index %d, but the record has %d ALT allele%s (valid indices "
+                         "0..%d); fix the call or the ALT column", al, rec->n_allele - 1, rec->n_allele == 2 ? "" : "s",
+                         rec->n_allele - 1);
+                what = why;
+            }
+        }
+        if (what)
+            return bcms_err(BCMS_EINPUT, "sample %.40s%s: %s", nm, strlen(nm) > 40 ? "..." : "", what);
+    }
+    return 0;
+}
+
+const char *bcms_vcf_r2_tag(const bcf_hdr_t *h)
+{
+    static const char *tags[] = {"R2", "DR2", "INFO"};
+    for (int t = 0; t < 3; t++) {
+        int id = bcf_hdr_id2int(h, BCF_DT_ID, tags[t]);
+        if (id >= 0 && bcf_hdr_idinfo_exists(h, BCF_HL_INFO, id) && bcf_hdr_id2type(h, BCF_HL_INFO, id) == BCF_HT_REAL)
+            return tags[t];
+    }
+    return NULL;
+}
+
+/* The imputation quality of the row of ALT a: Number=A lists give each ALT its own value,
+ * a single value serves every row. NaN when the record has none. */
+static float row_r2(const bcms_rowbuf_t *rb, int nr2, int a)
+{
+    float v;
+    if (nr2 <= 0) return NAN;
+    v = rb->r2[nr2 > 1 && a - 1 < nr2 ? a - 1 : 0];
+    return bcf_float_is_missing(v) || bcf_float_is_vector_end(v) ? NAN : v;
+}
+
+/* htslib's bcf_get_*_values exit() the process on a value type they do not convert (e.g. after an
+ * undeclared FORMAT tag): only numeric types may reach them. */
+static int numeric_type(int t)
+{
+    return t == BCF_BT_INT8 || t == BCF_BT_INT16 || t == BCF_BT_INT32 || t == BCF_BT_FLOAT;
+}
+
+static int fmt_readable(const bcf_hdr_t *h, bcf1_t *rec, const char *tag)
+{
+    bcf_fmt_t *f = bcf_get_fmt(h, rec, tag);
+    if (!f || numeric_type(f->type)) return 0;
+    return bcms_err(BCMS_EINPUT, "FORMAT/%s is not stored as numbers in this record (is every FORMAT tag of the record "
+                    "declared with a ##FORMAT line?)", tag);
+}
+
+/* The record's per-sample values into rb: GT (*mp values per sample, 0 without GT) and DS (*nds_per
+ * per sample), checked; its imputation quality (*nr2 values) and FILTER string. */
+static int record_load(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, int *mp, int *nds_per, int *nr2)
 {
     const uint32_t n = rb->nsamp;
-    int ngt, mp = 0, nds_per = 0, nalt, rc;
-    bcf_unpack(rec, BCF_UN_ALL);
-    *nrows = 0;
-
+    int ngt, rc;
+    *mp = *nds_per = *nr2 = 0;
     if (rb->prefilled) {
-        /* filled by bcms_vcf_fast_samples from the text */
-        mp = rb->pre_mp;
-        nds_per = rb->pre_nds;
+        /* filled by the fast path from the text, which takes only diploid calls of alleles within
+         * REF + ALTs: nothing for gt_check to find */
+        *mp = rb->pre_mp;
+        *nds_per = rb->pre_nds;
         rb->prefilled = 0;
     } else {
+        if ((rc = fmt_readable(h, rec, "GT")) || (rb->has_ds_tag && (rc = fmt_readable(h, rec, "DS")))) return rc;
         if ((ngt = bcf_get_genotypes(h, rec, &rb->gt, &rb->mgt)) > 0) {
             if (ngt % n) return bcms_err(BCMS_EINPUT, "GT has %d values for %u samples", ngt, n);
-            mp = ngt / n;
+            *mp = ngt / n;
+        } else if (ngt == -2) {
+            return bcms_err(BCMS_EINPUT, "FORMAT/GT is not declared as Type=String in the header");
         }
         if (rb->has_ds_tag) {
             int nds = bcf_get_format_float(h, rec, "DS", &rb->ds, &rb->mds);
             if (nds > 0) {
                 if (nds % n) return bcms_err(BCMS_EINPUT, "DS has %d values for %u samples", nds, n);
-                nds_per = nds / n;
+                *nds_per = nds / n;
             }
         }
+        if (*mp && (rc = gt_check(rb, rec, *mp))) return rc;
+    }
+    if (rb->r2_tag) {
+        bcf_info_t *inf = bcf_get_info(h, rec, rb->r2_tag);
+        if (inf && !numeric_type(inf->type))
+            return bcms_err(BCMS_EINPUT, "INFO/%s is not a number in this record", rb->r2_tag);
+        *nr2 = bcf_get_info_float(h, rec, rb->r2_tag, &rb->r2, &rb->mr2);
     }
     /* FILTER, ";"-joined; "" when missing (".") */
     rb->filter.l = 0;
@@ -103,6 +187,40 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
     }
     if (ks_resize(&rb->filter, rb->filter.l + 1) < 0) return BCMS_ENOMEM;
     rb->filter.s[rb->filter.l] = 0;
+    return 0;
+}
+
+/* A hard call from a dosage where it is unambiguous (within 0.1 of 0, 1 or 2, PLINK 2's default
+ * hard-call threshold), otherwise missing (3). */
+static uint8_t ds_hard_call(float d)
+{
+    if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) return 3;
+    float r = rintf(d);
+    return fabsf(d - r) <= 0.1f && r >= 0 && r <= 2 ? (uint8_t)r : 3;
+}
+
+/* The dosages of the row of ALT a into rb->dsrow (NaN missing); a DS outside [0,2] is an error. */
+static int ds_row(bcms_rowbuf_t *rb, int a, int nds_per)
+{
+    for (uint32_t i = 0; i < rb->nsamp; i++) {
+        float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
+        if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) d = NAN;
+        else if (d < -0.001f || d > 2.001f)
+            return bcms_err(BCMS_EINPUT, "sample %.40s: DS %g is outside [0,2]",
+                            rb->sample_names ? rb->sample_names[i] : "?", d);
+        rb->dsrow[i] = d;
+    }
+    return 0;
+}
+
+int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gtraw[3],
+                          uint32_t *nrows, int *any_phase, int *any_ds)
+{
+    const uint32_t n = rb->nsamp;
+    int mp, nds_per, nalt, rc, nr2;
+    bcf_unpack(rec, BCF_UN_ALL);
+    *nrows = 0;
+    if ((rc = record_load(rb, h, rec, &mp, &nds_per, &nr2))) return rc;
 
     nalt = rec->n_allele > 1 ? rec->n_allele - 1 : 1;
     for (int a = 1; a <= nalt; a++) {
@@ -115,13 +233,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
             if (mp == 0) {
                 /* no GT: a hard call from DS where it is unambiguous (within 0.1 of an integer, as
                  * PLINK 2's default hard-call threshold), otherwise missing */
-                if (nds_per) {
-                    float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
-                    if (!bcf_float_is_missing(d) && !bcf_float_is_vector_end(d) && !isnan(d)) {
-                        float r = rintf(d);
-                        if (fabsf(d - r) <= 0.1f && r >= 0 && r <= 2) code = (uint8_t)r;
-                    }
-                }
+                if (nds_per) code = ds_hard_call(rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)]);
                 site.nmiss += code == 3;
                 site.nhet += code == 1;
                 site.nhom += code == 2;
@@ -181,14 +293,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         }
         const float *dsrow = NULL;
         if (nds_per) {
-            for (uint32_t i = 0; i < n; i++) {
-                float d = rb->ds[(size_t)i * nds_per + (a - 1 < nds_per ? a - 1 : 0)];
-                if (bcf_float_is_missing(d) || bcf_float_is_vector_end(d) || isnan(d)) d = NAN;
-                else if (d < -0.001f || d > 2.001f)
-                    return bcms_err(BCMS_EINPUT, "sample %s: DS %g is outside [0,2]",
-                                    rb->sample_names ? rb->sample_names[i] : "?", d);
-                rb->dsrow[i] = d;
-            }
+            if ((rc = ds_row(rb, a, nds_per))) return rc;
             dsrow = rb->dsrow;
             *any_ds = 1;
         }
@@ -207,6 +312,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         site.qual = rec->qual;
         site.alt_idx = (uint16_t)(rec->n_allele > 1 ? a : 0);
         site.n_allele = (uint16_t)rec->n_allele;
+        site.r2 = row_r2(rb, nr2, a);
         if ((rc = bcms_sites_add(sites, &site, rec->d.id ? rec->d.id : ".", rec->d.allele[0],
                                  rec->n_allele > 1 ? rec->d.allele[a] : ".", rb->filter.s)))
             return rc;
@@ -253,7 +359,8 @@ static inline int fast_allele(const char **pp, int32_t *a)
     return 0;
 }
 
-int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx)
+/* The sample columns of a record whose FORMAT is GT (ds_idx 0) or GT:DS (ds_idx 1). */
+static int fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx)
 {
     const uint32_t n = rb->nsamp;
     if (ds_idx > 0 && n_allele > 2) return -1; /* Number=A lists: htslib */
@@ -281,21 +388,15 @@ int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int
         rb->gt[2 * i + 1] = (a1 < 0 ? bcf_gt_missing : bcf_gt_unphased(a1)) | phased;
         if (ds_idx > 0) bcf_float_set_missing(rb->ds[i]);
         if (*p == ':') {
-            int field = 0;
-            while (*p == ':') {
-                p++;
-                field++;
-                if (field == ds_idx) {
-                    if (*p == '.' && (p[1] == ':' || p[1] == '\t' || p + 1 == end)) p++;
-                    else if (fast_decimal(&p, &rb->ds[i])) return -1;
-                    if (*p != ':' && *p != '\t' && p != end) return -1;
-                } else {
-                    while (p < end && *p != ':' && *p != '\t') p++;
-                }
-            }
+            /* at most the FORMAT's subfields (htslib refuses more), and only DS after GT */
+            if (ds_idx != 1) return -1;
+            p++;
+            if (*p == '.' && (p + 1 == end || p[1] == '\t')) p++;
+            else if (fast_decimal(&p, &rb->ds[i])) return -1;
+            if (*p != '\t' && p != end) return -1;
         }
         if (i + 1 < n) {
-            if (*p != '\t') return -1;
+            if (p == end || *p != '\t') return -1;
             p++;
         } else if (p != end) {
             return -1;
@@ -304,5 +405,60 @@ int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int
     rb->pre_mp = 2;
     rb->pre_nds = ds_idx > 0 ? 1 : 0;
     rb->prefilled = 1;
+    return 0;
+}
+
+int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ds_ok,
+                         kstring_t *save)
+{
+    char *end = line + len, *fmt = line, *samp;
+    int k = 0, ds_idx, ok;
+    while (k < 8 && (fmt = memchr(fmt, '\t', end - fmt))) k++, fmt++;
+    if (k < 8 || !fmt) return -1;
+    if (!(samp = memchr(fmt, '\t', end - fmt))) return -1;
+    if (samp - fmt == 2 && !memcmp(fmt, "GT", 2)) ds_idx = 0;
+    else if (ds_ok && samp - fmt == 5 && !memcmp(fmt, "GT:DS", 5)) ds_idx = 1;
+    else return -1;
+    /* vcf_parse tokenises in place: keep the site columns to restore them for the full parser */
+    kstring_t site = {(size_t)(fmt - 1 - line), (size_t)(fmt - line), line};
+    char saved = fmt[-1];
+    save->l = 0;
+    if (kputsn(line, site.l, save) < 0) return -1;
+    fmt[-1] = 0;
+    ok = vcf_parse(&site, hdr_sites, rec) == 0 && rec->n_allele >= 1 &&
+         fast_samples(rb, samp + 1, end, rec->n_allele, ds_idx) == 0;
+    fmt[-1] = saved;
+    if (ok) return 0;
+    rb->prefilled = 0;
+    bcf_clear(rec);
+    memcpy(line, save->s, site.l);
+    return -1;
+}
+
+static const char *errcode_words(int e)
+{
+    if (e & BCF_ERR_NCOLS) return "wrong number of columns for the samples in the header";
+    if (e & BCF_ERR_CTG_INVALID) return "invalid CHROM";
+    if (e & BCF_ERR_TAG_INVALID) return "invalid INFO/FORMAT tag";
+    if (e & BCF_ERR_LIMITS) return "a value exceeds htslib's limits";
+    if (e & BCF_ERR_CHAR) return "invalid character";
+    if (e & BCF_ERR_CTG_UNDEF) return "CHROM not defined in the header";
+    if (e & BCF_ERR_TAG_UNDEF) return "tag not defined in the header";
+    return "a value that is not valid VCF (e.g. a GT that is not allele/allele with numbers or '.'; `bcftools view` shows which)";
+}
+
+int bcms_vcf_full_record(bcf_hdr_t *hdr, bcf1_t *rec, char *line, size_t len, uint32_t nsamp)
+{
+    kstring_t ks = {len, len + 1, line};
+    uint32_t ncol = 1;
+    const char *p = line, *end = line + len;
+    while ((p = memchr(p, '\t', end - p))) ncol++, p++;
+    if (ncol != 9 + nsamp && !(nsamp == 0 && ncol == 8))
+        return bcms_err(BCMS_EINPUT, "wrong number of columns: %u columns, the header has %u samples (%u columns "
+                        "expected)", ncol, nsamp, 9 + nsamp);
+    /* htslib stops at a NUL byte without saying so: refuse it here */
+    if (memchr(line, 0, len)) return bcms_err(BCMS_EINPUT, "a NUL byte inside the record (a binary or damaged file)");
+    if (vcf_parse(&ks, hdr, rec) < 0)
+        return bcms_err(BCMS_EINPUT, "cannot parse the record: %s", errcode_words(rec->errcode));
     return 0;
 }

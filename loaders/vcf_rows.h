@@ -20,6 +20,8 @@ typedef struct {
     int32_t *exc_al; uint32_t nexc_al, mexc_al;
     kstring_t filter;
     char **sample_names;         /* for messages (the full header's) */
+    const char *r2_tag;          /* INFO tag of the imputation quality (R2, DR2 or INFO), or NULL */
+    float *r2; int mr2;
     int prefilled;               /* gt/ds already filled by bcms_vcf_fast_parse */
     int pre_mp, pre_nds;
 } bcms_rowbuf_t;
@@ -33,11 +35,23 @@ void bcms_rowbuf_free(bcms_rowbuf_t *rb);
 int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bcms_sites_t *sites, kstring_t gt[3],
                           uint32_t *nrows, int *any_phase, int *any_ds);
 
-/* Fast path for the common text record: FORMAT starting with GT, every call diploid ("a/b" or
- * "a|b", alleles a number or "."), DS (when ds_idx > 0, the DS subfield's index in FORMAT) a plain
- * decimal. Fills rb->gt / rb->ds as htslib would and sets rb->prefilled. line points at the first
- * sample column. Returns 0, or -1 when the record needs htslib's full parser (anything unusual,
- * including every malformed case, so errors stay htslib's). */
-int bcms_vcf_fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx);
+/* The INFO tag a header offers for imputation quality: the first of R2 (minimac), DR2 (Beagle),
+ * INFO (IMPUTE) declared with Type=Float; NULL when none. */
+const char *bcms_vcf_r2_tag(const bcf_hdr_t *h);
+
+/* Fast path for the common text record: FORMAT exactly GT or GT:DS (ds_ok: DS declared Float),
+ * every call diploid ("a/b" or "a|b", alleles a number or "."), DS a plain decimal or ".", no more
+ * subfields than FORMAT keys. htslib parses the 8 site columns into rec with hdr_sites (a
+ * sample-less copy of the header); bcms fills rb->gt / rb->ds as htslib would and sets
+ * rb->prefilled. Returns 0, or -1 when the record needs htslib's full parser: anything else,
+ * including every malformed case, so that the fast path accepts nothing htslib refuses (tested by
+ * tests/unit/test_vcf_fast.c). line[0..len) is one record without its newline; it is restored
+ * when -1 is returned. save is a scratch buffer. */
+int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ds_ok,
+                         kstring_t *save);
+
+/* The full parser: the column count against nsamp, then htslib's vcf_parse. Returns 0 or
+ * BCMS_EINPUT with a detail message (without file/line). line is tokenised in place. */
+int bcms_vcf_full_record(bcf_hdr_t *hdr, bcf1_t *rec, char *line, size_t len, uint32_t nsamp);
 
 #endif

@@ -121,9 +121,9 @@ static bcf_hdr_t *view_header(const bcms_dataset_t *ds, char **names, uint32_t *
         return NULL;
     }
     for (uint32_t c = 0; c < ds->ncontigs; c++)
-        if (bcf_hdr_name2id(h0, ds->contigs[c].name) < 0) {
+        if (bcf_hdr_name2id(h0, ds->contigs[c].input_name) < 0) {
             s.l = 0;
-            ksprintf(&s, "##contig=<ID=%s>", ds->contigs[c].name);
+            ksprintf(&s, "##contig=<ID=%s>", ds->contigs[c].input_name);
             bcf_hdr_append(h0, s.s);
         }
     if (bcf_hdr_id2int(h0, BCF_DT_ID, "GT") < 0 ||
@@ -243,7 +243,8 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     }
     for (uint32_t i = 0; i < ds->nsamples; i++) outcol[i] = -1;
     for (uint32_t i = 0; i < nsel; i++) outcol[sel[i]] = (int)i;
-    for (uint32_t c = 0; c < ds->ncontigs; c++) ctg_rid[c] = bcf_hdr_name2id(h, ds->contigs[c].name);
+    /* the input's spelling: view gives the file back as it came */
+    for (uint32_t c = 0; c < ds->ncontigs; c++) ctg_rid[c] = bcf_hdr_name2id(h, ds->contigs[c].input_name);
     for (uint32_t b = 0; b < ds->nblocks; b++) {
         const bcms_block_info_t *bi = &ds->blocks[b];
         if (!bcms_regions_block(&rg, bi)) continue;

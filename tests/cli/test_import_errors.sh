@@ -18,7 +18,7 @@ check "store files are owner-only (600)" [ "$(stat -c %a s.bcms/data.mdb)" = 600
 expect_reject() { # name file pattern
     local name=$1 f=$2 pat=$3 before after rc=0
     before=$(md5sum < s.bcms/data.mdb)
-    "$BCMS" import -q s.bcms "$f" > log 2>&1 || rc=$?
+    "$BCMS" import -q --same-samples s.bcms "$f" > log 2>&1 || rc=$?
     after=$(md5sum < s.bcms/data.mdb)
     if [ $rc -eq 1 ] && [ "$before" = "$after" ] && grep -q -- "$pat" log; then pass "$name: $(cat log)"
     else fail "$name (exit $rc, store $([ "$before" = "$after" ] && echo unchanged || echo CHANGED)): $(cat log)"; fi
@@ -57,21 +57,26 @@ PY
 rc=0; "$BCMS" view crc.bcms -d 0 > /dev/null 2> log || rc=$?
 check "corrupted block: clear error ($(cat log))" grep -q -E "CRC32 mismatch|does not decompress" log
 check "corrupted block: exit 1" [ $rc -eq 1 ]
-# a store from a future format version is refused
-cp -r s.bcms future.bcms
-python3 - future.bcms/data.mdb <<'PY'
+# a store from a future format version is refused; one from an older bcms says to re-import
+set_format() { # store major
+    python3 - "$1/data.mdb" "$2" <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
-key = b'format\x00\x00\x00\x01\x00\x00\x00\x00'
+key = b'format\x00\x00\x00\x02\x00\x00\x00\x00'
 i = b.find(key); n = 0
 while i >= 0:
-    b[i + 9] = 9; n += 1
+    b[i + 9] = int(sys.argv[2]); n += 1
     i = b.find(key, i + 1)
 assert n > 0
 open(p, 'wb').write(b)
 PY
+}
+cp -r s.bcms future.bcms && set_format future.bcms 9
 rc=0; "$BCMS" info future.bcms > /dev/null 2> log || rc=$?
 check "future format refused ($(cat log))" grep -q "store format 9.0" log
+cp -r s.bcms old.bcms && set_format old.bcms 1
+rc=0; "$BCMS" info old.bcms > /dev/null 2> log || rc=$?
+check "format 1 store: made by an older bcms, re-import ($(cat log))" grep -q "made by an older bcms.*re-import" log
 # foreign stores
 mkdir foreign.bcms && head -c 100000 /dev/urandom > foreign.bcms/data.mdb
 rc=0; "$BCMS" info foreign.bcms > /dev/null 2> log || rc=$?

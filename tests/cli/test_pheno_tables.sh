@@ -158,7 +158,9 @@ rc=0; "$BCMS" pheno "$dm" --export population > /dev/null 2> "$T/err" || rc=$?
 check "export of the damaged column: exit 1, 'damaged' naming it" \
     bash -c "[ $rc -eq 1 ] && grep -q \"damaged: pheno column 'population' fails its checksum\" '$T/err'"
 rc=0; "$BCMS" assoc "$dm" --model linear --pheno PC1 --covar population -r 1 -o "$T/x.tsv" 2> "$T/err" || rc=$?
-check "scan with the damaged covariate: exit 1, 'damaged'" bash -c "[ $rc -eq 1 ] && grep -q 'damaged: pheno column .population.' '$T/err'"
+# (the level name is also in the stored VCF header, whose dataset record has its own checksum: the scan
+# may meet that damage first)
+check "scan with the damaged covariate: exit 1, 'damaged'" bash -c "[ $rc -eq 1 ] && grep -q -E 'damaged: pheno column .population.|dataset record 0 is damaged' '$T/err'"
 rc=0; "$BCMS" pheno "$dm" --list > /dev/null 2> "$T/err" || rc=$?
 check "--list reports it too" bash -c "[ $rc -eq 1 ] && grep -q 'damaged' '$T/err'"
 check "an intact column still reads" bash -c "'$BCMS' pheno '$dm' --export PC1 > /dev/null"
