@@ -28,14 +28,16 @@ static void usage(FILE *fp)
             "Selection:\n"
             "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
-            "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
+            "  --maf X --mac N --geno X --hwe P   site filters, in each cohort that has the variant\n"
             "  --chunk k/n           part k of n equal parts of the variant list (for schedulers)\n"
+            "%s"
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
             "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
-            "                        where no import runs at the same time)\n");
+            "                        where no import runs at the same time)\n",
+            cli_select_help);
 }
 
 static int parse_double(const char *s, double *v)
@@ -61,13 +63,13 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
-        {"no-lock", no_argument, 0, O_NOLOCK},
+        {"no-lock", no_argument, 0, O_NOLOCK},        CLI_SELECT_LISTS,
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
     bcms_store_t *st;
     char *cmd;
-    int c, rc, open_flags = BCMS_STORE_RDONLY;
+    int c, rc, so, open_flags = BCMS_STORE_RDONLY;
     double x;
     bcms_assoc_opts_init(&o);
     o.threads = cli_parse_threads(NULL);
@@ -126,7 +128,11 @@ int cmd_assoc(int argc, char **argv)
             break;
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
         case O_HELP: usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;
+            if (so < 0) return 2;
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1) return cli_usage_error("assoc", "expected one STORE (see bcms assoc --help)");
