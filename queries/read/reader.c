@@ -354,6 +354,13 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     for (int d = 0; d < rd->nds; d++)
         if (rd->ds[d]->flags & BCMS_DS_HAS_DS) rd->has_ds = 1;
     if ((rc = rd_samples_load(rd, o)) || (rc = rd_samples_build(rd))) goto fail;
+    if (o->keep || o->remove)
+        bcms_log(BCMS_LOG_INFO, "%u samples removed by --keep/--remove, %u remain", rd->nremoved, rd->nsamp);
+    if (!rd->nsamp) {
+        rc = bcms_err(BCMS_EINPUT, "no sample left in the selected datasets%s", o->keep || o->remove ?
+                      " after --keep/--remove; check that the files name IIDs of the store" : "");
+        goto fail;
+    }
     if ((rc = contigs_build(rd, ctg, &map))) goto fail;
     if ((rc = bcms_regions_check(&rg, (const bcms_dataset_t *const *)rd->ds, rd->nds))) goto fail;
     if ((rc = entries_collect(rd, &rg, map, &e, &ne))) goto fail;
