@@ -82,6 +82,8 @@ struct bcms_reader_ws_t {
 };
 
 /* reader_lists.c */
+/* Global sample numbers of a sample file's IIDs into set (IIDs not in the store counted in *unknown). */
+int rd_iid_file_read(bcms_store_t *st, MDB_txn *txn, const char *path, khash_t(rdset) *set, uint32_t *unknown);
 int rd_samples_load(bcms_reader_t *rd, const bcms_reader_opts_t *o);
 int rd_samples_build(bcms_reader_t *rd);
 int rd_varlist_load(const char *path, rd_varlist_t *out);

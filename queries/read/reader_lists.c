@@ -56,7 +56,7 @@ static int iid_column(char **tok, int n, int *header, int *sexcol)
 
 /* Global sample numbers of the IIDs of a sample file into set; IIDs the store does not know are
  * counted in *unknown (PLINK 2 ignores them too). */
-static int iid_file_read(bcms_reader_t *rd, const char *path, khash_t(rdset) *set, uint32_t *unknown)
+int rd_iid_file_read(bcms_store_t *st, MDB_txn *txn, const char *path, khash_t(rdset) *set, uint32_t *unknown)
 {
     FILE *fp = fopen(path, "r");
     char line[8192], *tok[MAX_TOK];
@@ -80,7 +80,7 @@ static int iid_file_read(bcms_reader_t *rd, const char *path, khash_t(rdset) *se
             goto done;
         }
         uint32_t num;
-        int r = bcms_sample_lookup(rd->st, rd->txn, tok[col], &num), absent;
+        int r = bcms_sample_lookup(st, txn, tok[col], &num), absent;
         if (r == BCMS_ENOTFOUND) {
             (*unknown)++;
             continue;
@@ -191,9 +191,9 @@ int rd_samples_load(bcms_reader_t *rd, const bcms_reader_opts_t *o)
     if (!(rd->sex_by_num = calloc(rd->n_num + 1, 1)) || !(rd->remove = kh_init(rdset))) return BCMS_ENOMEM;
     if (o->keep) {
         if (!(rd->keep = kh_init(rdset))) return BCMS_ENOMEM;
-        if ((rc = iid_file_read(rd, o->keep, rd->keep, &unknown))) return rc;
+        if ((rc = rd_iid_file_read(rd->st, rd->txn, o->keep, rd->keep, &unknown))) return rc;
     }
-    if (o->remove && (rc = iid_file_read(rd, o->remove, rd->remove, &unknown))) return rc;
+    if (o->remove && (rc = rd_iid_file_read(rd->st, rd->txn, o->remove, rd->remove, &unknown))) return rc;
     if (unknown) bcms_log(BCMS_LOG_WARN, "--keep/--remove: %u IIDs are not in the store (ignored)", unknown);
     return o->sex_file ? sex_file_read(rd, o->sex_file) : sex_stored(rd);
 }

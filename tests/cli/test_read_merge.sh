@@ -31,6 +31,22 @@ check "--cohorts NAME selects every dataset of the cohort" cmp one.tsv two_s.tsv
 "$BCMS" freq one.bcms -o one.freq
 "$BCMS" freq two.bcms -o two.freq
 check "per-chromosome imports: freq identical" cmp one.freq two.freq
+"$BCMS" view one.bcms | grep -v '^##' > one.vcf
+"$BCMS" view two.bcms -d sardinia | grep -v '^##' > two.vcf
+check "per-chromosome imports: view -d COHORT writes one VCF, the same records" cmp one.vcf two.vcf
+"$BCMS" view named.bcms | grep -v '^##' > named.vcf
+check "  ... and without -d when every dataset holds the same samples" cmp one.vcf named.vcf
+# view --keep/--remove/--extract/--exclude = bcftools with the same lists
+awk 'NR>1 && NR%3{print "0", $1, 0, 0, 0, -9}' "$D/sardinia.covar.tsv" > keep.fam
+{ echo "#IID"; awk 'NR>1 && NR%5==0{print $1}' "$D/sardinia.covar.tsv"; } > remove.txt
+comm -23 <(awk '{print $2}' keep.fam | sort) <(tail -n +2 remove.txt | sort) > kept.txt
+bcftools norm -m- "$D/sardinia.vcf.gz" 2>/dev/null | bcftools query -f '%CHROM:%POS:%REF:%ALT\n' | awk 'NR%4==0' > ext.txt
+"$BCMS" view one.bcms --keep keep.fam --remove remove.txt --extract ext.txt |
+    bcftools query -f '%CHROM:%POS:%REF:%ALT[\t%GT]\n' > v_ours.tsv
+"$BCMS" view one.bcms | bcftools view -S <(bcftools query -l "$D/sardinia.vcf.gz" | grep -xFf kept.txt) 2>/dev/null |
+    bcftools query -f '%CHROM:%POS:%REF:%ALT[\t%GT]\n' | grep -Ff <(sed 's/$/\t/' ext.txt) > v_bcf.tsv
+check "view --keep .fam --remove --extract CHR:POS:REF:ALT = bcftools view -S on the same lists ($(wc -l < v_ours.tsv) rows)" \
+    bash -c "[ $(wc -l < v_ours.tsv) -gt 500 ] && cmp v_ours.tsv v_bcf.tsv"
 
 # the same samples and variants twice: an error naming both datasets, or the first with --dup-rule
 "$BCMS" import -q dup.bcms "$D/sardinia.vcf.gz" --cohort sardinia
@@ -42,6 +58,8 @@ check "same sample and variant in two datasets: exit 1 ($(tail -1 run.log | cut 
 check "  ... no output, store unchanged" bash -c "[ ! -e dup.tsv ] && [ '$before' = '$(store_digest dup.bcms)' ]"
 rc=0; "$BCMS" freq dup.bcms -o dup.freq 2> run.log || rc=$?
 check "  ... freq refuses too" bash -c "[ $rc -eq 1 ] && grep -q 'hold the same samples' run.log"
+rc=0; "$BCMS" view dup.bcms -o dup.vcf 2> run.log || rc=$?
+check "  ... view refuses too, naming both datasets" bash -c "[ $rc -eq 1 ] && grep -q 'datasets 0 and 1' run.log"
 lin dup.bcms dup.tsv --dup-rule first
 check "--dup-rule first: the first dataset's calls (= the single import)" cmp one.tsv dup.tsv
 "$BCMS" freq dup.bcms --dup-rule first -o dupf.freq
@@ -71,6 +89,12 @@ rc=0; "$BCMS" freq one.bcms -r chrZ -o z.tsv 2> run.log || rc=$?
 check "-r chrZ: exit 1 listing the store's contigs" bash -c "[ $rc -eq 1 ] && grep -q \"region contig 'Z'\" run.log && grep -q '1, 2, 3' run.log"
 rc=0; lin one.bcms z.tsv -r chrZ || rc=$?
 check "  ... assoc too" bash -c "[ $rc -eq 1 ] && grep -q 'its contigs are' run.log"
+rc=0; "$BCMS" view one.bcms -r chrZ -o z.vcf 2> run.log || rc=$?
+check "  ... view too" bash -c "[ $rc -eq 1 ] && grep -q 'its contigs are' run.log"
+"$BCMS" view chr.bcms -r 2:1-50,000,000 | grep -v '^#' | cut -f1-5 > v2.txt
+bcftools view -t chr2:1-50000000 progemus.chr.vcf.gz 2>/dev/null | bcftools norm -m- 2>/dev/null | grep -v '^#' | cut -f1-5 > b2.txt
+check "view -r 2:1-50,000,000 on a chr-named store = bcftools -t chr2:1-50000000 ($(wc -l < v2.txt) rows)" \
+    bash -c "[ $(wc -l < v2.txt) -gt 10 ] && cmp v2.txt b2.txt"
 
 # per-cohort site filters: a variant is kept when it passes --geno in each cohort that has it
 "$BCMS" freq pool.bcms -d sardinia -o sar.freq
