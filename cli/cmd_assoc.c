@@ -136,6 +136,7 @@ int cmd_assoc(int argc, char **argv)
         }
     }
     if (argc - optind != 1) return cli_usage_error("assoc", "expected one STORE (see bcms assoc --help)");
+    o.sel.threads = o.threads;
     if ((rc = bcms_assoc_opts_check(&o))) return cli_fail("assoc", rc);
     if ((rc = bcms_store_open(argv[optind], open_flags, &st))) return cli_fail("assoc", rc);
     cmd = cli_command_line();

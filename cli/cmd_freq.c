@@ -17,6 +17,7 @@ static void usage(FILE *fp)
                 "  -d, --dataset LIST       datasets or cohorts to pool (default: all)\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
                 "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n"
+                "      --threads N          threads decoding genotypes where counts need it (default 1)\n"
                 "%s%s",
             cli_select_help, cli_filter_help);
 }
@@ -25,7 +26,8 @@ int cmd_freq(int argc, char **argv)
 {
     static const struct option lo[] = {{"dataset", required_argument, 0, 'd'}, {"cohorts", required_argument, 0, 'd'},
                                        {"regions", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
-                                       {"help", no_argument, 0, 'h'},          CLI_SELECT_LISTS,
+                                       {"help", no_argument, 0, 'h'},          {"threads", required_argument, 0, 't'},
+                                       CLI_SELECT_LISTS,
                                        CLI_SELECT_FILTERS,                     {0, 0, 0, 0}};
     bcms_freq_opts_t o;
     bcms_store_t *st;
@@ -40,6 +42,9 @@ int cmd_freq(int argc, char **argv)
         case 'd': o.sel.cohorts = optarg; break;
         case 'r': o.sel.regions = optarg; break;
         case 'o': o.out = optarg; break;
+        case 't':
+            if ((o.sel.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("freq", "bad --threads");
+            break;
         case 'h': usage(stdout); return 0;
         default:
             if ((so = cli_select_option("freq", c, optarg, &o.sel)) > 0) break;

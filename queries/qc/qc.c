@@ -111,8 +111,11 @@ static int qc_run(bcms_store_t *st, const bcms_qc_opts_t *o, const bcms_reader_o
     BGZF *out = NULL;
     kstring_t line = {0, 0, NULL};
     uint32_t n = 0;
+    bcms_reader_opts_t ro = *sel;
     int rc;
-    if ((rc = bcms_reader_open(st, sel, &rd))) return rc;
+    ro.need_counts = 1; /* F needs every variant's allele frequency */
+    ro.threads = o->threads;
+    if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     n = bcms_reader_nsamples(rd);
     if (!(a.miss = calloc(n + 1, 4)) || !(a.obs = calloc(n + 1, 4)) || !(a.hom = calloc(n + 1, 4)) ||
         !(a.n = calloc(n + 1, 4)) || !(a.ehom = calloc(n + 1, sizeof *a.ehom))) {

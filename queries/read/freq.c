@@ -43,8 +43,10 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     bcms_reader_t *rd = NULL;
     BGZF *out = NULL;
     kstring_t line = {0, 0, NULL};
+    bcms_reader_opts_t sel = o->sel;
     int rc;
-    if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
+    sel.need_counts = 1;
+    if ((rc = bcms_reader_open(st, &sel, &rd))) return rc;
     if (!(out = bgzf_open(o->out, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
         goto done;

@@ -30,6 +30,7 @@ void bcms_reader_opts_init(bcms_reader_opts_t *o)
     o->geno_max = 1.0;
     o->mind_max = 1.0;
     o->par_build = BCMS_BUILD_B38;
+    o->threads = 1;
 }
 
 int bcms_reader_opts_check(const bcms_reader_opts_t *o)
@@ -42,6 +43,7 @@ int bcms_reader_opts_check(const bcms_reader_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--chunk k/n needs 1 <= k <= n");
     if (o->par_build != BCMS_BUILD_B37 && o->par_build != BCMS_BUILD_B38)
         return bcms_err(BCMS_EINVAL, "--par must be b37 or b38");
+    if (o->threads < 1) return bcms_err(BCMS_EINVAL, "the reader needs at least one thread");
     if (o->dup_rule != BCMS_DUP_ERROR && o->dup_rule != BCMS_DUP_FIRST)
         return bcms_err(BCMS_EINVAL, "--dup-rule must be first or error");
     return 0;
@@ -460,4 +462,5 @@ int bcms_reader_has_ds(const bcms_reader_t *rd) { return rd->has_ds; }
 uint64_t bcms_reader_nvariants(const bcms_reader_t *rd) { return rd->nvar; }
 const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i) { return &rd->v[i]; }
 uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd) { return rd->nfiltered; }
+int bcms_reader_has_counts(const bcms_reader_t *rd) { return rd->has_counts; }
 uint32_t bcms_reader_nbatches(const bcms_reader_t *rd) { return rd->nbatch; }

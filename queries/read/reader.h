@@ -18,7 +18,9 @@
  * Site filters (maf, geno, hwe) apply in each cohort that has the variant: it must pass in every one
  * (a cohort-private variant is not judged on the other cohorts' samples). mac applies to the pooled
  * count. Counts come from the ones stored at import where they are exact for the selection
- * (autosomes, every sample of the dataset selected), else from the decoded genotypes.
+ * (autosomes, every sample of the dataset selected), else from the decoded genotypes. They are
+ * computed only when a site filter needs them or need_counts is set: otherwise every count field of
+ * bcms_variant_t is 0 and bcms_reader_has_counts() returns 0 (a scan computes its own from the batch).
  *
  * Threads: open, set_samples and close run on one thread. bcms_reader_batch may run on many threads
  * at once, each with its own bcms_reader_ws_t: the reader fetched every block it needs under its one
@@ -45,6 +47,8 @@ typedef struct {
     int par_build;           /* bcms_build_t of the chrX PAR bounds (default b38) */
     int dup_rule;            /* BCMS_DUP_ERROR (default) or BCMS_DUP_FIRST */
     double mind_max;         /* maximum per-sample missing-call rate (1: no filter), as plink2 --mind */
+    int need_counts;         /* fill the variants' counts even without a site filter (freq, qc) */
+    int threads;             /* threads for counting at open (>= 1; results do not depend on it) */
 } bcms_reader_opts_t;
 
 enum { BCMS_DUP_ERROR = 0, BCMS_DUP_FIRST = 1 };
@@ -105,6 +109,7 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n);
 uint64_t bcms_reader_nvariants(const bcms_reader_t *rd);
 const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i);
 uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd);
+int bcms_reader_has_counts(const bcms_reader_t *rd);
 uint32_t bcms_reader_nbatches(const bcms_reader_t *rd);
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar);
 

@@ -5,6 +5,7 @@
  * the PARs and on chrY (where nobody else is counted), everyone haploid on chrM. A heterozygous
  * haploid call counts as half an ALT allele of one observed allele (as plink2 --freq), in nhh. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,13 @@ static void counts_decoded(const bcms_reader_t *rd, uint64_t i, const uint8_t *r
 {
     int hap = rd->v[i].hap;
     for (int c = 0; c < rd->ncohort; c++) memset(&k[c], 0, sizeof k[c]);
+    if (hap == BCMS_HAP_NONE && rd->ncohort == 1) { /* diploid, one cohort: a histogram of the codes */
+        uint32_t h[4] = {0, 0, 0, 0};
+        for (uint32_t s = 0; s < rd->nsamp; s++) h[row[s] & 3]++;
+        k->nsamp = rd->nsamp, k->nmiss = h[3], k->nhet = h[1], k->nhom = h[2];
+        k->an = 2 * (h[0] + h[1] + h[2]), k->ac = h[1] + 2 * h[2];
+        return;
+    }
     for (uint32_t s = 0; s < rd->nsamp; s++) count_call(&k[rd->sample_cohort[s]], hap, rd->sample_sex[s], row[s]);
 }
 
@@ -180,33 +188,54 @@ static int select_all(bcms_reader_t *rd)
 }
 
 /* --mind: per-sample missing rate over every variant (chrY: males only), as plink2 --mind, applied
- * before the variant filters; the samples above it are removed. */
-static int mind_apply(bcms_reader_t *rd, double mind_max)
+ * before the variant filters; the samples above it are removed. Threads count batches into their
+ * own tallies, summed after (integers: the same at any thread count). */
+static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
 {
-    uint32_t *miss = calloc(rd->nsamp + 1, sizeof *miss), *obs = calloc(rd->nsamp + 1, sizeof *obs);
-    bcms_reader_ws_t *ws = NULL;
-    int rc = 0;
-    if (!miss || !obs || (rc = rd_batches_build(rd)) || (rc = select_all(rd)) || !(ws = bcms_reader_ws_new(rd))) {
+    uint32_t n = rd->nsamp, *miss = calloc((size_t)(n + 1) * threads, sizeof *miss),
+             *obs = calloc((size_t)(n + 1) * threads, sizeof *obs);
+    int rc = 0, err = 0;
+    if (!miss || !obs || (rc = rd_batches_build(rd)) || (rc = select_all(rd))) {
         rc = rc ? rc : BCMS_ENOMEM;
         goto done;
     }
-    for (uint32_t b = 0; b < rd->nbatch; b++) {
-        const uint8_t *codes;
-        uint64_t first;
-        uint32_t nv;
-        bcms_reader_batch_range(rd, b, &first, &nv);
-        if ((rc = bcms_reader_batch(rd, ws, b, &codes, NULL))) goto done;
-        for (uint32_t j = 0; j < nv; j++) {
-            int y = rd->v[first + j].hap == BCMS_HAP_Y;
-            const uint8_t *row = codes + (size_t)j * rd->nsamp;
-            for (uint32_t s = 0; s < rd->nsamp; s++) {
-                if (y && rd->sample_sex[s] != 1) continue;
-                obs[s]++;
-                miss[s] += row[s] == 3;
+#pragma omp parallel num_threads(threads)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
+        int t = omp_get_thread_num(), e;
+        uint32_t *tm = miss + (size_t)t * (n + 1), *to = obs + (size_t)t * (n + 1);
+        if (!ws) {
+#pragma omp atomic write
+            err = BCMS_ENOMEM;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t b = 0; b < rd->nbatch; b++) {
+            const uint8_t *codes;
+            uint64_t first;
+            uint32_t nv;
+            if (err) continue;
+            bcms_reader_batch_range(rd, b, &first, &nv);
+            if ((e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+#pragma omp atomic write
+                err = e;
+                continue;
+            }
+            for (uint32_t j = 0; j < nv; j++) {
+                int y = rd->v[first + j].hap == BCMS_HAP_Y;
+                const uint8_t *row = codes + (size_t)j * n;
+                for (uint32_t s = 0; s < n; s++) {
+                    if (y && rd->sample_sex[s] != 1) continue;
+                    to[s]++;
+                    tm[s] += row[s] == 3;
+                }
             }
         }
+        bcms_reader_ws_free(ws);
     }
-    for (uint32_t s = 0; s < rd->nsamp; s++)
+    if ((rc = err)) goto done;
+    for (int t = 1; t < threads; t++)
+        for (uint32_t s = 0; s < n; s++) miss[s] += miss[(size_t)t * (n + 1) + s], obs[s] += obs[(size_t)t * (n + 1) + s];
+    for (uint32_t s = 0; s < n; s++)
         if (obs[s] && (double)miss[s] / obs[s] > mind_max) {
             int absent;
             kh_put(rdset, rd->remove, rd->sample_ids[s], &absent);
@@ -221,21 +250,19 @@ static int mind_apply(bcms_reader_t *rd, double mind_max)
         rc = rd_samples_build(rd);
     }
 done:
-    bcms_reader_ws_free(ws);
     free(miss);
     free(obs);
     return rc;
 }
 
-/* Counts of every variant (from the stored counts or decoded batches), judged by the filters. */
+/* Counts of every variant (from the stored counts or decoded batches), judged by the filters. Batches
+ * are spread over threads; each variant's counts depend on its own calls only. */
 static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *keep)
 {
     uint32_t *cohort_n = calloc(rd->ncohort + 1, sizeof *cohort_n);
     uint8_t *pure = calloc(rd->nds + 1, 1);
-    cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
-    bcms_reader_ws_t *ws = NULL;
-    int rc = 0;
-    if (!cohort_n || !pure || !k) {
+    int rc = 0, err = 0;
+    if (!cohort_n || !pure) {
         rc = BCMS_ENOMEM;
         goto done;
     }
@@ -248,31 +275,42 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
         }
     }
     if ((rc = rd_batches_build(rd)) || (rc = select_all(rd))) goto done;
-    for (uint32_t b = 0; b < rd->nbatch; b++) {
-        uint64_t first;
-        uint32_t nv, need = 0;
-        const uint8_t *codes = NULL;
-        bcms_reader_batch_range(rd, b, &first, &nv);
-        for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
-        if (need) {
-            if (!ws && !(ws = bcms_reader_ws_new(rd))) {
-                rc = BCMS_ENOMEM;
-                goto done;
+#pragma omp parallel num_threads(o->threads)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
+        cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
+        if (!ws || !k) {
+#pragma omp atomic write
+            err = BCMS_ENOMEM;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t b = 0; b < rd->nbatch; b++) {
+            uint64_t first;
+            uint32_t nv, need = 0;
+            const uint8_t *codes = NULL;
+            int e;
+            if (err) continue;
+            bcms_reader_batch_range(rd, b, &first, &nv);
+            for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
+            if (need && (e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+#pragma omp atomic write
+                err = e;
+                continue;
             }
-            if ((rc = bcms_reader_batch(rd, ws, b, &codes, NULL))) goto done;
+            for (uint32_t j = 0; j < nv; j++) {
+                uint64_t i = first + j;
+                if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
+                else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
+                keep[i] = (uint8_t)counts_judge(rd, i, k, o);
+            }
         }
-        for (uint32_t j = 0; j < nv; j++) {
-            uint64_t i = first + j;
-            if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
-            else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
-            keep[i] = (uint8_t)counts_judge(rd, i, k, o);
-        }
+        bcms_reader_ws_free(ws);
+        free(k);
     }
+    rc = err;
 done:
-    bcms_reader_ws_free(ws);
     free(cohort_n);
     free(pure);
-    free(k);
     return rc;
 }
 
@@ -280,9 +318,15 @@ int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o)
 {
     uint8_t *keep = NULL;
     int rc;
-    if (o->mind_max < 1 && (rc = mind_apply(rd, o->mind_max))) return rc;
+    if (o->mind_max < 1 && (rc = mind_apply(rd, o->mind_max, o->threads))) return rc;
     if (!(keep = malloc(rd->nvar + 1))) return BCMS_ENOMEM;
-    if ((rc = counts_all(rd, o, keep))) goto done;
+    int filters = o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
+    if (filters || o->need_counts) {
+        if ((rc = counts_all(rd, o, keep))) goto done;
+        rd->has_counts = 1;
+    } else {
+        memset(keep, 1, rd->nvar + 1);
+    }
     uint64_t before = rd->nvar;
     rd_variants_compact(rd, keep);
     rd->nfiltered = before - rd->nvar;

@@ -67,6 +67,7 @@ struct bcms_reader_t {
     size_t **frame_n;
     int has_ds;
     int dup_first;                /* BCMS_DUP_FIRST chosen */
+    int has_counts;               /* the variants' counts were computed */
 };
 
 struct bcms_reader_ws_t {

@@ -59,4 +59,11 @@ check "  ... the log says how many samples the lists removed" grep -q "removed b
 plink2 --vcf split.vcf.gz --pheno "$D/sardinia.pheno.tsv" --pheno-name severity --covar "$D/sardinia.covar.tsv" \
     --covar-name sex,age_onset --covar-variance-standardize --glm hide-covar --mind 0.03 --out plm --threads 2 > /dev/null 2>&1
 check "assoc --mind 0.03 equals plink2 --glm --mind 0.03" compare mind.tsv plm.severity.glm.linear
+"$BCMS" assoc s.bcms --model linear --pheno severity --pheno-file "$D/sardinia.pheno.tsv" \
+    --covar-file "$D/sardinia.covar.tsv" --covar sex,age_onset --mind 0.03 --keep keep.fam --maf 0.02 --geno 0.05 \
+    --threads 1 -o t1.tsv 2> /dev/null
+"$BCMS" assoc s.bcms --model linear --pheno severity --pheno-file "$D/sardinia.pheno.tsv" \
+    --covar-file "$D/sardinia.covar.tsv" --covar sex,age_onset --mind 0.03 --keep keep.fam --maf 0.02 --geno 0.05 \
+    --threads 2 -o t2.tsv 2> /dev/null
+check "assoc with lists, --mind and filters: same bytes at 1 and 2 threads" cmp t1.tsv t2.tsv
 finish

@@ -61,6 +61,9 @@ awk -F'\t' -v OFS='\t' 'NR>1{print $2, $5, $6}' k.afreq | sort > pk.tsv
 check "--keep (FID IID) --remove (#IID) --extract (IDs): the variants plink2 keeps ($(wc -l < pk.tsv))" \
     cmp <(cut -f1 ours.tsv) <(cut -f1 pk.tsv)
 check "  ... with its ALT_FREQ and OBS_CT" cmpcol pk.tsv '($2-$7)^2 > 1e-11 || $3 != $8' 300
+"$BCMS" freq s.bcms --sex-file sex.txt --keep keep.txt --hwe 1e-3 --mind 0.04 --threads 1 -o t1.tsv
+"$BCMS" freq s.bcms --sex-file sex.txt --keep keep.txt --hwe 1e-3 --mind 0.04 --threads 2 -o t2.tsv
+check "freq with decoded counts and --mind: same bytes at 1 and 2 threads" cmp t1.tsv t2.tsv
 printf '1\t0\t60000000\nX\t0\t2781479\n3\t100000000\t200000000\n' > r.bed
 plink2 --vcf split.vcf.gz --extract bed0 r.bed --exclude ext.txt --write-snplist --out kb > /dev/null 2>&1
 "$BCMS" freq s.bcms --extract r.bed --exclude ext.txt | awk 'NR>1{print $1":"$2":"$4":"$5}' | sort > a.txt
