@@ -395,10 +395,14 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     rc = 0;
     goto done;
 fail:
+    if (map)
+        for (int d = 0; d < rd->nds; d++) free(map[d]);
+    free(map);
+    map = NULL;
     bcms_reader_close(rd);
 done:
     free(e);
-    if (map && rd)
+    if (map)
         for (int d = 0; d < rd->nds; d++) free(map[d]);
     free(map);
     bcms_regions_free(&rg);
