@@ -6,6 +6,7 @@
  * haploid call counts as half an ALT allele of one observed allele (as plink2 --freq), in nhh. */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,23 @@ void rd_variants_compact(bcms_reader_t *rd, const uint8_t *keep)
     rd->nvar = kept;
 }
 
+/* An error on a worker thread: its detail message is thread-local, so keep a copy for the caller. */
+static void worker_error(int *err, char *msg, size_t n, int e)
+{
+#pragma omp critical(rd_worker_error)
+    {
+        if (!*err) {
+            *err = e;
+            snprintf(msg, n, "%s", bcms_err_detail());
+        }
+    }
+}
+
+static int worker_rc(int err, const char *msg)
+{
+    return err && *msg ? bcms_err(err, "%s", msg) : err;
+}
+
 static int select_all(bcms_reader_t *rd)
 {
     uint32_t *all = malloc(sizeof *all * (rd->nsamp + 1));
@@ -195,6 +213,7 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
     uint32_t n = rd->nsamp, *miss = calloc((size_t)(n + 1) * threads, sizeof *miss),
              *obs = calloc((size_t)(n + 1) * threads, sizeof *obs);
     int rc = 0, err = 0;
+    char msg[1024] = "";
     if (!miss || !obs || (rc = rd_batches_build(rd)) || (rc = select_all(rd))) {
         rc = rc ? rc : BCMS_ENOMEM;
         goto done;
@@ -204,10 +223,7 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
         bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
         int t = omp_get_thread_num(), e;
         uint32_t *tm = miss + (size_t)t * (n + 1), *to = obs + (size_t)t * (n + 1);
-        if (!ws) {
-#pragma omp atomic write
-            err = BCMS_ENOMEM;
-        }
+        if (!ws) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
 #pragma omp for schedule(dynamic, 1)
         for (uint32_t b = 0; b < rd->nbatch; b++) {
             const uint8_t *codes;
@@ -216,8 +232,7 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
             if (err) continue;
             bcms_reader_batch_range(rd, b, &first, &nv);
             if ((e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
-#pragma omp atomic write
-                err = e;
+                worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
             for (uint32_t j = 0; j < nv; j++) {
@@ -232,7 +247,7 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
         }
         bcms_reader_ws_free(ws);
     }
-    if ((rc = err)) goto done;
+    if ((rc = worker_rc(err, msg))) goto done;
     for (int t = 1; t < threads; t++)
         for (uint32_t s = 0; s < n; s++) miss[s] += miss[(size_t)t * (n + 1) + s], obs[s] += obs[(size_t)t * (n + 1) + s];
     for (uint32_t s = 0; s < n; s++)
@@ -262,6 +277,7 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
     uint32_t *cohort_n = calloc(rd->ncohort + 1, sizeof *cohort_n);
     uint8_t *pure = calloc(rd->nds + 1, 1);
     int rc = 0, err = 0;
+    char msg[1024] = "";
     if (!cohort_n || !pure) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -279,10 +295,7 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
     {
         bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
         cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
-        if (!ws || !k) {
-#pragma omp atomic write
-            err = BCMS_ENOMEM;
-        }
+        if (!ws || !k) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
 #pragma omp for schedule(dynamic, 1)
         for (uint32_t b = 0; b < rd->nbatch; b++) {
             uint64_t first;
@@ -293,8 +306,7 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
             bcms_reader_batch_range(rd, b, &first, &nv);
             for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
             if (need && (e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
-#pragma omp atomic write
-                err = e;
+                worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
             for (uint32_t j = 0; j < nv; j++) {
@@ -307,7 +319,7 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
         bcms_reader_ws_free(ws);
         free(k);
     }
-    rc = err;
+    rc = worker_rc(err, msg);
 done:
     free(cohort_n);
     free(pure);

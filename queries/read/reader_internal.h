@@ -33,7 +33,7 @@ struct bcms_reader_t {
     bcms_dataset_t *all;
     int nall, nds;
     bcms_dataset_t **ds;          /* selected datasets */
-    int *ds_cohort;               /* per dataset: cohort index */
+    int *ds_cohort;               /* per dataset: cohort index (one name, or shared samples: one cohort) */
     int ncohort;
     char **contig_names;          /* by global rank: the first dataset's spelling */
     char **contig_canon;          /* by global rank: canonical name (owned) */

@@ -222,6 +222,35 @@ static int overlap_build(bcms_reader_t *rd)
     return 0;
 }
 
+/* Cohorts for the per-cohort filters: datasets of one cohort name, and datasets that share samples
+ * (one cohort imported per chromosome under several names), are one cohort. */
+static int cohorts_unify(bcms_reader_t *rd)
+{
+    int *root = malloc(sizeof *root * (rd->nds + 1)), *idx = malloc(sizeof *idx * (rd->nds + 1));
+    if (!root || !idx) {
+        free(root), free(idx);
+        return BCMS_ENOMEM;
+    }
+    for (int d = 0; d < rd->nds; d++) {
+        root[d] = d;
+        for (int e = 0; e < d; e++)
+            if (!strcmp(rd->ds[e]->cohort, rd->ds[d]->cohort) || rd->overlap[e * rd->nds + d]) {
+                int a = root[e], b = root[d], lo = a < b ? a : b, hi = a < b ? b : a;
+                for (int f = 0; f <= d; f++)
+                    if (root[f] == hi) root[f] = lo;
+            }
+    }
+    rd->ncohort = 0;
+    for (int d = 0; d < rd->nds; d++) idx[d] = -1;
+    for (int d = 0; d < rd->nds; d++) {
+        if (idx[root[d]] < 0) idx[root[d]] = rd->ncohort++;
+        rd->ds_cohort[d] = idx[root[d]];
+    }
+    for (uint32_t s = 0; s < rd->nsamp; s++) rd->sample_cohort[s] = rd->ds_cohort[rd->sample_ds[s]];
+    free(root), free(idx);
+    return 0;
+}
+
 int rd_samples_build(bcms_reader_t *rd)
 {
     khash_t(rdset) *seen = kh_init(rdset);
@@ -284,7 +313,7 @@ int rd_samples_build(bcms_reader_t *rd)
         free(idx_of);
     }
     rd->nremoved = total - rd->nsamp - rd->nmind;
-    rc = overlap_build(rd);
+    if (!(rc = overlap_build(rd))) rc = cohorts_unify(rd);
     kh_destroy(rdset, seen);
     return rc;
 nomem:

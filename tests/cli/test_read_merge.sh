@@ -31,6 +31,9 @@ check "--cohorts NAME selects every dataset of the cohort" cmp one.tsv two_s.tsv
 "$BCMS" freq one.bcms -o one.freq
 "$BCMS" freq two.bcms -o two.freq
 check "per-chromosome imports: freq identical" cmp one.freq two.freq
+"$BCMS" freq one.bcms --geno 0.05 --hwe 1e-3 --maf 0.01 -o one.f.freq
+"$BCMS" freq named.bcms --geno 0.05 --hwe 1e-3 --maf 0.01 -o named.f.freq
+check "  ... and with site filters, under two cohort names (one cohort: shared samples)" cmp one.f.freq named.f.freq
 "$BCMS" view one.bcms | grep -v '^##' > one.vcf
 "$BCMS" view two.bcms -d sardinia | grep -v '^##' > two.vcf
 check "per-chromosome imports: view -d COHORT writes one VCF, the same records" cmp one.vcf two.vcf
