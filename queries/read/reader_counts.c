@@ -3,7 +3,8 @@
  * autosomal variant whose datasets have every sample selected, each dataset's samples all of its
  * cohort), else from the decoded genotypes, with PLINK 2's ploidy: males haploid on chrX outside
  * the PARs and on chrY (where nobody else is counted), everyone haploid on chrM. A heterozygous
- * haploid call counts as half an ALT allele of one observed allele (as plink2 --freq), in nhh. */
+ * haploid call counts as half an ALT allele of one observed allele (as plink2 --freq), in nhh; a
+ * haploid call where the sample is diploid counts as homozygous, a partly missing one as missing. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -73,6 +74,10 @@ static int stored_ok(const bcms_reader_t *rd, const uint8_t *ds_pure, uint64_t i
     for (int d = 0; d < rd->nds; d++) {
         if (lb[d] < 0) continue;
         if (!rd->ds_full[d] || !ds_pure[d]) return 0;
+        /* a haploid or partly missing call in the row (an is not two per called sample): PLINK 2
+         * reads a haploid call as homozygous where the region is diploid, and "./1" as missing */
+        const uint32_t *vc = rd->v_cnt + (i * rd->nds + d) * 5;
+        if (vc[1] != 2 * (rd->ds[d]->nsamples - vc[4])) return 0;
         if (rd->dup_first)
             for (int e = 0; e < d; e++)
                 if (lb[e] >= 0 && rd->overlap[e * rd->nds + d]) return 0;

@@ -50,6 +50,22 @@ for f in "--hwe 0.05" "--geno 0.04" "--maf 0.05" "--hwe 0.01 --geno 0.05 --maf 0
     check "freq $f keeps what plink2 keeps ($(wc -l < b.txt) variants)" cmp a.txt b.txt
 done
 
+# --par b37: chrX sites moved so that 20 of them lie in PAR1 of GRCh38 but not of GRCh37
+bcftools view -h s.vcf.gz > par.vcf
+bcftools view -H -t X s.vcf.gz | awk -F'\t' -v OFS='\t' \
+    '{n++; $2 = n <= 10 ? 10001 + n * 1000 : n <= 30 ? 2700000 + n * 1000 : 3000000 + n * 10000; $3 = "X:" $2; print}' >> par.vcf
+bgzip -f par.vcf
+"$BCMS" import -q par.bcms par.vcf.gz
+for b in b37 b38; do
+    plink2 --vcf par.vcf.gz --split-par $b --update-sex sex.txt --freq --hardy --out par$b > /dev/null 2>&1
+    "$BCMS" freq par.bcms --sex-file sex.txt --par $b | awk -F'\t' -v OFS='\t' 'NR>1{print $3, $6, $8, $13}' | sort > o$b.tsv
+    join -t$'\t' o$b.tsv <(awk -F'\t' -v OFS='\t' 'NR>1{print $2, $5, $6}' par$b.afreq | sort) > j$b.tsv
+    check "--par $b: ALT_FREQ and OBS_CT equal plink2 --split-par $b ($(wc -l < j$b.tsv) chrX sites)" \
+        awk -F'\t' '{if (($2-$5)^2 > 1e-11 || $3 != $6) {bad++; print}} END{exit (bad || NR != 100)}' j$b.tsv
+done
+check "  ... and the two builds differ on the 20 sites between them" \
+    bash -c "[ \$(comm -3 <(cut -f1,3 ob37.tsv) <(cut -f1,3 ob38.tsv) | wc -l) -eq 40 ]"
+
 # sample and variant lists
 awk 'NR>1 && NR%3==0{print "0\t"$1}' s.covar.tsv > keep.txt  # FID IID (FID 0: a VCF's samples in plink2)
 { echo "#IID"; awk 'NR>1 && NR%7==0{print $1}' s.covar.tsv; } > rem.txt   # #IID header
