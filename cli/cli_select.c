@@ -10,8 +10,8 @@
 const char *const cli_select_help =
     "  --keep F --remove F   samples to keep / drop: IID per line, #IID or #FID IID header, PLINK .fam\n"
     "  --extract F --exclude F  variants to keep / drop: ID or CHR:POS:REF:ALT per line, or BED ranges\n"
-    "  --sex-file F          sample sex (#IID SEX: 1 male, 2 female, 0/NA unknown); default: the\n"
-    "                        stored phenotype column 'sex'\n"
+    "  --sex-file F          sample sex (#IID SEX, FID IID SEX or .fam: 1 male, 2 female, 0/NA\n"
+    "                        unknown); default: the stored phenotype column 'sex'\n"
     "  --par b37|b38         chrX pseudo-autosomal bounds (default b38)\n"
     "  --mind X              drop samples missing more than this fraction of calls\n"
     "  --dup-rule error|first  a sample with the same variant in two datasets: error (default) or\n"

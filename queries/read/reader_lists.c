@@ -50,7 +50,7 @@ static int iid_column(char **tok, int n, int *header, int *sexcol)
             return iid;
         }
     }
-    if (sexcol) *sexcol = n >= 3 ? 2 : 1;
+    if (sexcol) *sexcol = n == 6 ? 4 : n >= 3 ? 2 : 1; /* .fam: FID IID PAT MAT SEX PHENO */
     return n == 1 ? 0 : 1;
 }
 

@@ -92,6 +92,9 @@ check "--extract chrN:POS:REF:ALT lines match N (canonical contigs)" [ "$(wc -l 
 "$BCMS" pheno s.bcms s.covar.tsv --columns sex 2> /dev/null
 "$BCMS" freq s.bcms -o fs.tsv
 check "stored phenotype column 'sex' = --sex-file" cmp f.tsv fs.tsv
+awk 'NR>1{print "0", $1, 0, 0, $2, -9}' s.covar.tsv > sex.fam
+"$BCMS" freq s.bcms --sex-file sex.fam -o ff.tsv
+check "--sex-file a PLINK .fam (sex in column 5)" cmp f.tsv ff.tsv
 printf '#IID\tSEX\nS0001\t3\n' > badsex.txt
 rc=0; "$BCMS" freq s.bcms --sex-file badsex.txt -o x.tsv 2> run.log || rc=$?
 check "a sex code that is not 1/2/0/NA: exit 1 naming file and line" bash -c "[ $rc -eq 1 ] && grep -q 'badsex.txt:2' run.log"
