@@ -18,6 +18,8 @@ int cmd_pheno(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_meta(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
+int cmd_sexcheck(int argc, char **argv);
 
 /* Print "bcms CMD: <words for code>: <detail>" to stderr and return 1. */
 int cli_fail(const char *cmd, int code);
@@ -30,5 +32,24 @@ int cli_parse_threads(const char *s);
 
 /* The full command line, space-joined, for provenance records. Caller frees. */
 char *cli_command_line(void);
+
+/* Options of the read path every read command shares (cli_select.c): add CLI_SELECT_LISTS (and
+ * CLI_SELECT_FILTERS where the command has no filters of its own) to the getopt_long table, pass
+ * unknown option values to cli_select_option, print cli_select_help in the usage. */
+#include "reader.h"
+enum { CLI_O_KEEP = 400, CLI_O_REMOVE, CLI_O_EXTRACT, CLI_O_EXCLUDE, CLI_O_SEXFILE, CLI_O_PAR, CLI_O_DUPRULE,
+       CLI_O_MIND, CLI_O_MAF, CLI_O_MAC, CLI_O_GENO, CLI_O_HWE };
+#define CLI_SELECT_LISTS                                                                                              \
+    {"keep", required_argument, 0, CLI_O_KEEP}, {"remove", required_argument, 0, CLI_O_REMOVE},                      \
+        {"extract", required_argument, 0, CLI_O_EXTRACT}, {"exclude", required_argument, 0, CLI_O_EXCLUDE},          \
+        {"sex-file", required_argument, 0, CLI_O_SEXFILE}, {"par", required_argument, 0, CLI_O_PAR},                 \
+        {"dup-rule", required_argument, 0, CLI_O_DUPRULE}, {"mind", required_argument, 0, CLI_O_MIND}
+#define CLI_SELECT_FILTERS                                                                                            \
+    {"maf", required_argument, 0, CLI_O_MAF}, {"mac", required_argument, 0, CLI_O_MAC},                              \
+        {"geno", required_argument, 0, CLI_O_GENO}, {"hwe", required_argument, 0, CLI_O_HWE}
+extern const char *const cli_select_help, *const cli_filter_help;
+/* 1: c was one of these options (stored in o); 0: not one of them; -1: bad value (message printed,
+ * exit with 2). */
+int cli_select_option(const char *cmd, int c, const char *arg, bcms_reader_opts_t *o);
 
 #endif

@@ -31,9 +31,10 @@ static void usage(FILE *fp)
             "Selection:\n"
             "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
-            "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
+            "  --maf X --mac N --geno X --hwe P   site filters, in each cohort that has the variant\n"
             "  --chunk k/n           part k of n equal parts of the variant list (for schedulers)\n"
             "  --resume              resumable run: checkpoints in OUT.partial*; rerun the same command to continue\n"
+            "%s"
             "Output:\n"
             "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
             "  --format tsv|gwas-ssf  gwas-ssf: the GWAS Catalog standard v1.0, one FILE per phenotype + FILE-meta.yaml\n"
@@ -42,7 +43,8 @@ static void usage(FILE *fp)
             "  --ci                  95%% confidence interval of BETA (L95 U95; OR/HR bounds for logistic/cox)\n"
             "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"
-            "                        where no import runs at the same time)\n");
+            "                        where no import runs at the same time)\n",
+            cli_select_help);
 }
 
 static int parse_double(const char *s, double *v)
@@ -74,12 +76,13 @@ int cmd_assoc(int argc, char **argv)
         {"ci", no_argument, 0, O_CI},
         {"ssf-meta", required_argument, 0, O_SSFMETA},
         {"by-cohort", no_argument, 0, O_BYCOH},
+        CLI_SELECT_LISTS,
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
     bcms_store_t *st;
     char *cmd;
-    int c, rc, open_flags = BCMS_STORE_RDONLY;
+    int c, rc, so, open_flags = BCMS_STORE_RDONLY;
     double x;
     const char *meta[64];
     int consumed = 0;
@@ -150,10 +153,15 @@ int cmd_assoc(int argc, char **argv)
             o.ssf_meta = meta;
             break;
         case O_HELP: usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;
+            if (so < 0) return 2;
+            usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1) return cli_usage_error("assoc", "expected one STORE (see bcms assoc --help)");
+    o.sel.threads = o.threads;
     if ((rc = bcms_assoc_opts_check(&o))) return cli_fail("assoc", rc);
     if ((rc = bcms_store_open(argv[optind], open_flags, &st))) return cli_fail("assoc", rc);
     cmd = cli_command_line();

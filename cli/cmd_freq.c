@@ -1,4 +1,4 @@
-/* cmd_freq.c: bcms freq STORE [-d DATASET] [-r REGION] [-o OUT] */
+/* cmd_freq.c: bcms freq STORE [-d DATASETS] [-r REGION] [selection] [-o OUT] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,22 +11,27 @@
 static void usage(FILE *fp)
 {
     fprintf(fp, "Usage: bcms freq STORE [options]\n"
-                "ALT frequency, allele counts, call rate and HWE exact p per variant, from the counts stored at\n"
-                "import (no genotype decoding).\n\n"
+                "ALT frequency, allele counts, call rate and HWE exact p per variant over the selected samples\n"
+                "(PLINK 2 --freq/--hardy/--missing conventions, haploid males on chrX/chrY, chrM haploid).\n\n"
                 "Options:\n"
-                "  -d, --dataset ID|COHORT  one dataset (default: all, one after the other)\n"
+                "  -d, --dataset LIST       datasets or cohorts to pool (default: all)\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
-                "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n");
+                "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n"
+                "      --threads N          threads decoding genotypes where counts need it (default 1)\n"
+                "%s%s",
+            cli_select_help, cli_filter_help);
 }
 
 int cmd_freq(int argc, char **argv)
 {
-    static const struct option lo[] = {{"dataset", required_argument, 0, 'd'}, {"regions", required_argument, 0, 'r'},
-                                       {"output", required_argument, 0, 'o'},  {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"dataset", required_argument, 0, 'd'}, {"cohorts", required_argument, 0, 'd'},
+                                       {"regions", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
+                                       {"help", no_argument, 0, 'h'},          {"threads", required_argument, 0, 't'},
+                                       CLI_SELECT_LISTS,
+                                       CLI_SELECT_FILTERS,                     {0, 0, 0, 0}};
     bcms_freq_opts_t o;
     bcms_store_t *st;
-    int c, rc;
+    int c, rc, so;
     bcms_freq_opts_init(&o);
     if (argc == 1) {
         usage(stderr);
@@ -34,11 +39,17 @@ int cmd_freq(int argc, char **argv)
     }
     while ((c = getopt_long(argc, argv, "d:r:o:h", lo, NULL)) != -1) {
         switch (c) {
-        case 'd': o.dataset = optarg; break;
-        case 'r': o.regions = optarg; break;
+        case 'd': o.sel.cohorts = optarg; break;
+        case 'r': o.sel.regions = optarg; break;
         case 'o': o.out = optarg; break;
+        case 't':
+            if ((o.sel.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("freq", "bad --threads");
+            break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if ((so = cli_select_option("freq", c, optarg, &o.sel)) > 0) break;
+            if (so == 0) usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1) return cli_usage_error("freq", "expected one STORE");

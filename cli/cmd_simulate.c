@@ -37,6 +37,8 @@ static void usage(FILE *fp)
             "                          diagnosis_date entry_date); needs --visits\n"
             "      --prefix STR        sample ID prefix [S]\n"
             "      --contigs K         chromosomes 1..K, GRCh38 lengths, K <= 22 [22]\n"
+            "      --sex-chromosomes   also chrX (PARs of GRCh38 included), chrY and chrM: males haploid\n"
+            "                          outside the PARs and on chrY, chrM haploid; sexes of --covar's 'sex'\n"
             "      --ds                also write FORMAT/DS (imputation-like dosages)\n"
             "      --missing RATE      mean share of missing calls [0.02]\n"
             "      --isolate-frac F    share of samples from the isolate population [0.5]\n"
@@ -87,7 +89,8 @@ int cmd_simulate(int argc, char **argv)
         {"missing", required_argument, NULL, 8},    {"isolate-frac", required_argument, NULL, 9},
         {"null", no_argument, NULL, 10},            {"threads", required_argument, NULL, 11},
         {"visits", required_argument, NULL, 12},    {"patients", required_argument, NULL, 13},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"sex-chromosomes", no_argument, NULL, 14}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "simulate";
     simulate_opts_t o;
     simulate_stats_t st;
@@ -136,6 +139,7 @@ int cmd_simulate(int argc, char **argv)
                 return cli_usage_error(cmd, "--isolate-frac: not a number: '%s'", optarg);
             break;
         case 10: o.null_model = 1; break;
+        case 14: o.sex_chromosomes = 1; break;
         case 11:
             if ((o.threads = cli_parse_threads(optarg)) < 0)
                 return cli_usage_error(cmd, "--threads: expected a count (0: all cores), got '%s'", optarg);

@@ -15,10 +15,13 @@ static void usage(FILE *fp)
     fprintf(fp, "Usage: bcms view STORE [options]\n"
                 "Write a dataset back out as VCF/BCF (multi-allelic records come out split into biallelic rows).\n\n"
                 "Options:\n"
-                "  -d, --dataset ID|COHORT  dataset to write (required when the store has several)\n"
+                "  -d, --dataset ID|COHORT  dataset to write (required when the store has several sample sets); a\n"
+                "                           cohort imported per chromosome is written as one VCF\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
                 "  -s, --samples LIST       comma-separated IIDs; ^LIST excludes\n"
                 "  -S, --samples-file FILE  one IID per line\n"
+                "  --keep F --remove F      samples to keep / drop (IID per line, #IID header, .fam, FID IID)\n"
+                "  --extract F --exclude F  variants to keep / drop (ID or CHR:POS:REF:ALT per line, or BED)\n"
                 "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF (default v)\n"
                 "  -o, --output FILE        output file (default: stdout)\n"
                 "  -h, --header-only        only the header\n"
@@ -31,7 +34,12 @@ int cmd_view(int argc, char **argv)
                                        {"samples", required_argument, 0, 's'},  {"samples-file", required_argument, 0, 'S'},
                                        {"output-type", required_argument, 0, 'O'}, {"output", required_argument, 0, 'o'},
                                        {"header-only", no_argument, 0, 'h'},     {"threads", required_argument, 0, 't'},
-                                       {"help", no_argument, 0, 1},              {0, 0, 0, 0}};
+                                       {"help", no_argument, 0, 1},
+                                       {"keep", required_argument, 0, CLI_O_KEEP},
+                                       {"remove", required_argument, 0, CLI_O_REMOVE},
+                                       {"extract", required_argument, 0, CLI_O_EXTRACT},
+                                       {"exclude", required_argument, 0, CLI_O_EXCLUDE},
+                                       {0, 0, 0, 0}};
     bcms_view_opts_t o;
     bcms_store_t *st;
     int c, rc;
@@ -57,6 +65,10 @@ int cmd_view(int argc, char **argv)
         case 't':
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("view", "bad --threads");
             break;
+        case CLI_O_KEEP: o.keep = optarg; break;
+        case CLI_O_REMOVE: o.remove = optarg; break;
+        case CLI_O_EXTRACT: o.extract = optarg; break;
+        case CLI_O_EXCLUDE: o.exclude = optarg; break;
         case 1: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

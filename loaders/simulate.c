@@ -502,6 +502,7 @@ static bcf_hdr_t *make_header(const simulate_opts_t *o, char *const *iids)
                  grch38_len[c]);
         if (bcf_hdr_append(h, line) < 0) goto fail;
     }
+    if (sim_sexchr_header(o, h) < 0) goto fail;
     if (bcf_hdr_append(h, "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">") < 0) goto fail;
     if (o->write_ds &&
         bcf_hdr_append(h, "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"Genotype dosage of each ALT "
@@ -669,6 +670,7 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
         }
         b0 = b1;
     }
+    if ((ret = sim_sexchr_write(o, hdr, bg, isolate, &st.n_records, &st.n_missing))) goto out;
     st.n_calls = st.n_records * n;
     if (hts_close(fp) < 0) {
         fp = NULL;

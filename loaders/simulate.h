@@ -43,6 +43,7 @@ typedef struct {
     double missing;     /* mean share of missing calls, 0 <= missing < 0.5 */
     double isolate_frac; /* share of samples from the isolate population, 0..1 */
     int null_model;     /* no planted genetic effects on the phenotypes */
+    int sex_chromosomes; /* also chrX (with PARs, b38), chrY and chrM: haploid males, haploid chrM */
     int threads;        /* >= 1: generation/formatting threads and BGZF compression threads */
 } simulate_opts_t;
 

@@ -24,6 +24,7 @@ enum {
     SIM_TAG_COVAR = 20,  /* cohort seed: covariates */
     SIM_TAG_PHENO = 21,  /* cohort seed: phenotypes */
     SIM_TAG_VISITS = 22, /* cohort seed: clinical courses and visits */
+    SIM_TAG_SEXCHR = 23, /* cohort seed, per site: chrX/chrY/chrM sites and calls (--sex-chromosomes) */
 };
 
 typedef struct {
@@ -132,6 +133,19 @@ typedef struct {
  * the number of visit records written (0 without --visits). Returns 0 or BCMS_EIO/BCMS_ENOMEM. */
 int sim_write_tables(const simulate_opts_t *opts, int64_t n, char *const *iids, const uint8_t *isolate,
                      const sim_causal_t *causal, int n_causal, int64_t *n_visit_records);
+
+/* The covariates of the tables (simulate_pheno.c): sex[i] 1/2, age[i], pc[4 i .. 4 i + 3]. */
+void sim_draw_covars(const simulate_opts_t *opts, int64_t n, const uint8_t *isolate, uint8_t *sex, double *age,
+                     double *pc);
+
+/* chrX (PARs included), chrY and chrM records after the autosomes (simulate_sexchr.c): males haploid
+ * outside the PARs and on chrY (females '.' there), everyone haploid on chrM, sexes as in the
+ * covariate table. The header lines come from sim_sexchr_header. Adds to *n_records and
+ * *n_missing. Returns 0, BCMS_ENOMEM or BCMS_EIO. */
+struct bcf_hdr_t;
+int sim_sexchr_header(const simulate_opts_t *opts, struct bcf_hdr_t *h);
+int sim_sexchr_write(const simulate_opts_t *opts, struct bcf_hdr_t *h, void *bgzf, const uint8_t *isolate,
+                     int64_t *n_records, int64_t *n_missing);
 
 /* Write the patients and visits tables (simulate_courses.c): sex[i] (1/2) and age[i] (age at onset)
  * from the covariate table; causal may include SIM_TRAIT_PROGRESSION variants that shift the rate.

@@ -65,6 +65,23 @@ out:
     return ret;
 }
 
+void sim_draw_covars(const simulate_opts_t *o, int64_t n, const uint8_t *iso, uint8_t *sex, double *age, double *pc)
+{
+    /* Covariates: MS is ~70% female; onset around 30. */
+    sim_rng_t r;
+    sim_rng_init(&r, o->seed, SIM_TAG_COVAR, 0);
+    for (int64_t i = 0; i < n; i++) {
+        sex[i] = sim_u01(&r) < 0.7 ? 2 : 1;
+        double a = 30 + 9 * sim_normal(&r);
+        age[i] = round(fmin(65, fmax(10, a)) * 10) / 10;
+        double p1 = iso[i] ? 0.030 : -0.012, p2 = iso[i] ? -0.004 : 0.006;
+        pc[4 * i + 0] = p1 + 0.006 * sim_normal(&r);
+        pc[4 * i + 1] = p2 + 0.008 * sim_normal(&r);
+        pc[4 * i + 2] = 0.01 * sim_normal(&r);
+        pc[4 * i + 3] = 0.01 * sim_normal(&r);
+    }
+}
+
 int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, const uint8_t *iso,
                      const sim_causal_t *causal0, int nc0, int64_t *n_visit_records)
 {
@@ -95,18 +112,7 @@ int sim_write_tables(const simulate_opts_t *o, int64_t n, char *const *iids, con
         ret = bcms_err(BCMS_ENOMEM, "phenotype tables for %" PRId64 " samples", n);
         goto out;
     }
-    /* Covariates: MS is ~70% female; onset around 30. */
-    sim_rng_init(&r, o->seed, SIM_TAG_COVAR, 0);
-    for (int64_t i = 0; i < n; i++) {
-        sex[i] = sim_u01(&r) < 0.7 ? 2 : 1;
-        double a = 30 + 9 * sim_normal(&r);
-        age[i] = round(fmin(65, fmax(10, a)) * 10) / 10;
-        double p1 = iso[i] ? 0.030 : -0.012, p2 = iso[i] ? -0.004 : 0.006;
-        pc[4 * i + 0] = p1 + 0.006 * sim_normal(&r);
-        pc[4 * i + 1] = p2 + 0.008 * sim_normal(&r);
-        pc[4 * i + 2] = 0.01 * sim_normal(&r);
-        pc[4 * i + 3] = 0.01 * sim_normal(&r);
-    }
+    sim_draw_covars(o, n, iso, sex, age, pc);
     if (o->out_covar) {
         if (!(f = fopen(o->out_covar, "w"))) {
             ret = bcms_err(BCMS_EIO, "%s: cannot open for writing: %s", o->out_covar, strerror(errno));

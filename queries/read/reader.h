@@ -1,7 +1,26 @@
-/* reader.h: the read path shared by scans. One reader selects datasets (cohorts), regions and site
- * filters, merges the selected datasets' variants into one genomic-order list (matched on chrom, pos,
- * ref, alt; a variant whose REF/ALT are swapped in a cohort is flipped), and hands out fixed batches
- * of decoded genotypes over a caller-chosen list of samples.
+/* reader.h: the read path shared by scans, freq, qc and sexcheck. One reader selects datasets
+ * (cohorts), regions, samples (--keep/--remove, --mind), variants (--extract/--exclude) and site
+ * filters, merges the selected datasets' variants into one genomic-order list (matched on canonical
+ * chrom, pos, ref, alt; a variant whose REF/ALT are swapped in a cohort is flipped), and hands out
+ * fixed batches of decoded genotypes over a caller-chosen list of samples.
+ *
+ * Datasets combine along both axes: datasets with different samples pool, datasets with the same
+ * samples and different variants (one import per chromosome) concatenate. A sample's genotype at a
+ * variant comes from the one dataset that holds both; when two datasets hold the same sample and the
+ * same variant, open fails naming both (BCMS_EINPUT) unless dup_rule is BCMS_DUP_FIRST (the dataset
+ * imported first wins).
+ *
+ * Sex chromosomes follow PLINK 2: sample sex comes from sex_file or the stored phenotype column
+ * `sex` (1 male, 2 female, 0/NA unknown). Males are haploid on chrX outside the PARs of par_build,
+ * on chrY (where females are not counted) and everyone is haploid on chrM: a haploid call counts one
+ * allele; a heterozygous haploid call counts as missing. Counts, call rates and HWE follow that.
+ *
+ * Site filters (maf, geno, hwe) apply in each cohort that has the variant: it must pass in every one
+ * (a cohort-private variant is not judged on the other cohorts' samples). mac applies to the pooled
+ * count. Counts come from the ones stored at import where they are exact for the selection
+ * (autosomes, every sample of the dataset selected), else from the decoded genotypes. They are
+ * computed only when a site filter needs them or need_counts is set: otherwise every count field of
+ * bcms_variant_t is 0 and bcms_reader_has_counts() returns 0 (a scan computes its own from the batch).
  *
  * Threads: open, set_samples and close run on one thread. bcms_reader_batch may run on many threads
  * at once, each with its own bcms_reader_ws_t: the reader fetched every block it needs under its one
@@ -22,7 +41,21 @@ typedef struct {
     double geno_max;         /* maximum missing-call rate (1: no filter) */
     double hwe_min;          /* minimum HWE exact p (0: no filter) */
     int chunk_k, chunk_n;    /* process part k (1-based) of n equal parts of the variant list; n 0: all */
+    const char *keep, *remove;    /* sample files: IID per line, #IID/#FID IID header, .fam or FID IID */
+    const char *extract, *exclude; /* variant files: IDs or CHR:POS:REF:ALT per line, or BED ranges */
+    const char *sex_file;    /* #IID SEX (1 male, 2 female, 0/NA unknown); NULL: stored column `sex` */
+    int par_build;           /* bcms_build_t of the chrX PAR bounds (default b38) */
+    int dup_rule;            /* BCMS_DUP_ERROR (default) or BCMS_DUP_FIRST */
+    double mind_max;         /* maximum per-sample missing-call rate (1: no filter), as plink2 --mind */
+    int need_counts;         /* fill the variants' counts even without a site filter (freq, qc) */
+    int threads;             /* threads for counting at open (>= 1; results do not depend on it) */
 } bcms_reader_opts_t;
+
+enum { BCMS_DUP_ERROR = 0, BCMS_DUP_FIRST = 1 };
+
+/* Ploidy class of a variant: diploid everywhere, or haploid in males (chrX outside the PARs), on
+ * chrY (males only) or haploid for everyone (chrM). */
+enum { BCMS_HAP_NONE = 0, BCMS_HAP_X = 1, BCMS_HAP_Y = 2, BCMS_HAP_MT = 3 };
 
 void bcms_reader_opts_init(bcms_reader_opts_t *o);
 int bcms_reader_opts_check(const bcms_reader_opts_t *o);
@@ -30,9 +63,22 @@ int bcms_reader_opts_check(const bcms_reader_opts_t *o);
 typedef struct {
     const char *chrom, *id, *ref, *alt;  /* owned by the reader */
     int64_t pos;
-    uint32_t ac, an, nhet, nhom, nmiss, nsamp; /* pooled over the selected datasets, in this REF/ALT */
+    uint32_t ac, an, nhet, nhom, nmiss, nsamp; /* pooled over the selected samples, in this REF/ALT:
+                                          * ALT alleles, called alleles, diploid hets, ALT calls
+                                          * (hom-alt or haploid ALT), missing calls, samples counted
+                                          * (males only on chrY) */
     uint32_t ndatasets;                  /* datasets that have the variant */
+    uint32_t nhh;                        /* heterozygous haploid calls: half an ALT allele each, in
+                                          * neither ac nor an (ALT freq (ac + nhh/2) / (an + nhh)) */
+    int hap;                             /* BCMS_HAP_* */
+    uint32_t f_homref, f_het, f_homalt;  /* BCMS_HAP_X: females' calls ... */
+    uint32_t m_ref, m_alt;               /* ... and males' haploid calls (unknown sex in neither) */
 } bcms_variant_t;
+
+/* HWE exact p of a variant as PLINK 2 --hardy reports it: autosomes and PARs over every sample;
+ * chrX outside the PARs over females and males (Graffelman & Weir's test), with *female_p the
+ * females-only test; NAN on chrY and chrM (and *female_p NAN outside chrX). */
+double bcms_variant_hwe(const bcms_variant_t *v, double *female_p);
 
 typedef struct bcms_reader_t bcms_reader_t;
 typedef struct bcms_reader_ws_t bcms_reader_ws_t;
@@ -42,11 +88,16 @@ typedef struct bcms_reader_ws_t bcms_reader_ws_t;
 int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_t **out);
 void bcms_reader_close(bcms_reader_t *rd);
 
-/* The selected datasets' samples, first occurrence wins when an IID is in several datasets:
- * global sample numbers (see store.h) and each one's dataset index into names. Pointers owned. */
+/* The selected samples (each once, in the order of the datasets that first hold them): global sample
+ * numbers (see store.h), the first dataset holding each (index into names) and the sex (0 unknown,
+ * 1 male, 2 female). Pointers owned. */
 uint32_t bcms_reader_nsamples(const bcms_reader_t *rd);
 const uint32_t *bcms_reader_sample_ids(const bcms_reader_t *rd);
 const uint32_t *bcms_reader_sample_dataset(const bcms_reader_t *rd);
+const uint8_t *bcms_reader_sample_sex(const bcms_reader_t *rd);
+/* Samples dropped by keep/remove and by mind at open. */
+uint32_t bcms_reader_nremoved(const bcms_reader_t *rd);
+uint32_t bcms_reader_nmind(const bcms_reader_t *rd);
 int bcms_reader_ndatasets(const bcms_reader_t *rd);
 const char *bcms_reader_dataset_name(const bcms_reader_t *rd, int d);
 int bcms_reader_has_ds(const bcms_reader_t *rd);
@@ -58,6 +109,7 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n);
 uint64_t bcms_reader_nvariants(const bcms_reader_t *rd);
 const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i);
 uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd);
+int bcms_reader_has_counts(const bcms_reader_t *rd);
 uint32_t bcms_reader_nbatches(const bcms_reader_t *rd);
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar);
 

@@ -1,4 +1,4 @@
-/* view.h: write a dataset (or a region / sample subset of it) back out as VCF or BCF through
+/* view.h: write a dataset (or a region / sample / variant subset of it) back out as VCF or BCF through
  * htslib: sites, GT with phase and missingness exactly as imported (multi-allelic records come
  * out split into biallelic rows, as after `bcftools norm -m-`), and FORMAT/DS when imported. */
 #ifndef BCMS_VIEW_H
@@ -8,10 +8,14 @@
 #include "dataset.h"
 
 typedef struct {
-    const char *dataset;   /* id or cohort name; NULL: the only dataset */
+    const char *dataset;   /* id, or a cohort name: all its datasets when they hold the same samples
+                            * (per-chromosome imports, concatenated in contig order); NULL: the only
+                            * dataset, or all when they all hold the same samples */
     const char *regions;   /* "chr:beg-end,..." or NULL */
     const char *samples;   /* comma-separated IIDs, "^" prefix to exclude; NULL: all */
     const char *samples_file; /* one IID per line */
+    const char *keep, *remove;     /* sample files as for the reader (reader.h) */
+    const char *extract, *exclude; /* variant lists as for the reader */
     const char *out;       /* path or "-" */
     char format;           /* 'v' VCF, 'z' bgzipped VCF, 'b' BCF, 'u' uncompressed BCF */
     int threads;

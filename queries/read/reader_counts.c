@@ -1,0 +1,360 @@
+/* reader_counts.c: per-variant counts over the reader's samples, --mind, the per-cohort site filters
+ * and the chunk. Counts come from those stored at import when they are exact for the selection (an
+ * autosomal variant whose datasets have every sample selected, each dataset's samples all of its
+ * cohort), else from the decoded genotypes, with PLINK 2's ploidy: males haploid on chrX outside
+ * the PARs and on chrY (where nobody else is counted), everyone haploid on chrM. A heterozygous
+ * haploid call counts as half an ALT allele of one observed allele (as plink2 --freq), in nhh; a
+ * haploid call where the sample is diploid counts as homozygous, a partly missing one as missing. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "hwe.h"
+#include "reader_internal.h"
+
+typedef struct {
+    uint32_t ac, an, nhet, nhom, nmiss, nsamp, nhh;
+    uint32_t f_homref, f_het, f_homalt, m_ref, m_alt;
+} cnt_t;
+
+double bcms_variant_hwe(const bcms_variant_t *v, double *female_p)
+{
+    if (female_p) *female_p = NAN;
+    if (v->hap == BCMS_HAP_Y || v->hap == BCMS_HAP_MT) return NAN;
+    if (v->hap == BCMS_HAP_X) {
+        if (female_p) *female_p = bcms_hwe_exact(v->f_het, v->f_homref, v->f_homalt, 0);
+        return bcms_hwe_exact_x(v->f_het, v->f_homref, v->f_homalt, v->m_ref, v->m_alt);
+    }
+    uint32_t called = v->nsamp - v->nmiss, homref = called >= v->nhet + v->nhom ? called - v->nhet - v->nhom : 0;
+    return bcms_hwe_exact(v->nhet, homref, v->nhom, 0);
+}
+
+/* One sample's call c (0..3) at a variant of ploidy class hap into k. */
+static inline void count_call(cnt_t *k, int hap, int sex, uint8_t c)
+{
+    int haploid = hap == BCMS_HAP_MT || (sex == 1 && (hap == BCMS_HAP_X || hap == BCMS_HAP_Y));
+    if (hap == BCMS_HAP_Y && sex != 1) return; /* only males are counted on chrY */
+    k->nsamp++;
+    if (c == 3) {
+        k->nmiss++;
+        return;
+    }
+    if (haploid) {
+        if (c == 1) {
+            k->nhh++;
+            return;
+        }
+        k->an++;
+        if (c == 2) k->ac++, k->nhom++;
+        if (hap == BCMS_HAP_X) {
+            if (c == 2) k->m_alt++;
+            else k->m_ref++;
+        }
+        return;
+    }
+    k->an += 2;
+    k->ac += c;
+    if (c == 1) k->nhet++;
+    if (c == 2) k->nhom++;
+    if (hap == BCMS_HAP_X && sex == 2) {
+        if (c == 0) k->f_homref++;
+        else if (c == 1) k->f_het++;
+        else k->f_homalt++;
+    }
+}
+
+/* Can variant i use the stored counts? */
+static int stored_ok(const bcms_reader_t *rd, const uint8_t *ds_pure, uint64_t i)
+{
+    if (rd->v[i].hap != BCMS_HAP_NONE) return 0;
+    const int32_t *lb = rd->loc_block + i * rd->nds;
+    for (int d = 0; d < rd->nds; d++) {
+        if (lb[d] < 0) continue;
+        if (!rd->ds_full[d] || !ds_pure[d]) return 0;
+        /* a haploid or partly missing call in the row (an is not two per called sample): PLINK 2
+         * reads a haploid call as homozygous where the region is diploid, and "./1" as missing */
+        const uint32_t *vc = rd->v_cnt + (i * rd->nds + d) * 5;
+        if (vc[1] != 2 * (rd->ds[d]->nsamples - vc[4])) return 0;
+        if (rd->dup_first)
+            for (int e = 0; e < d; e++)
+                if (lb[e] >= 0 && rd->overlap[e * rd->nds + d]) return 0;
+    }
+    return 1;
+}
+
+static void counts_stored(const bcms_reader_t *rd, uint64_t i, const uint32_t *cohort_n, cnt_t *k)
+{
+    const int32_t *lb = rd->loc_block + i * rd->nds;
+    const uint8_t *fl = rd->flip + i * rd->nds;
+    for (int c = 0; c < rd->ncohort; c++) memset(&k[c], 0, sizeof k[c]), k[c].nsamp = cohort_n[c];
+    for (int d = 0; d < rd->nds; d++) {
+        if (lb[d] < 0) continue;
+        const uint32_t *s = rd->v_cnt + (i * rd->nds + d) * 5; /* ac an nhet nhom nmiss */
+        cnt_t *x = &k[rd->ds_cohort[d]];
+        uint32_t ns = rd->ds[d]->nsamples, homref = ns - s[4] - s[2] - s[3];
+        x->ac += fl[d] ? s[1] - s[0] : s[0];
+        x->an += s[1];
+        x->nhet += s[2];
+        x->nhom += fl[d] ? homref : s[3];
+        x->nmiss += s[4];  /* those of the cohort's samples not in d are added below */
+        x->f_homref += ns; /* scratch: samples of the cohort covered by a dataset with the variant */
+    }
+    for (int c = 0; c < rd->ncohort; c++) {
+        k[c].nmiss += k[c].nsamp - k[c].f_homref;
+        k[c].f_homref = 0;
+    }
+}
+
+static void counts_decoded(const bcms_reader_t *rd, uint64_t i, const uint8_t *row, cnt_t *k)
+{
+    int hap = rd->v[i].hap;
+    for (int c = 0; c < rd->ncohort; c++) memset(&k[c], 0, sizeof k[c]);
+    if (hap == BCMS_HAP_NONE && rd->ncohort == 1) { /* diploid, one cohort: a histogram of the codes */
+        uint32_t h[4] = {0, 0, 0, 0};
+        for (uint32_t s = 0; s < rd->nsamp; s++) h[row[s] & 3]++;
+        k->nsamp = rd->nsamp, k->nmiss = h[3], k->nhet = h[1], k->nhom = h[2];
+        k->an = 2 * (h[0] + h[1] + h[2]), k->ac = h[1] + 2 * h[2];
+        return;
+    }
+    for (uint32_t s = 0; s < rd->nsamp; s++) count_call(&k[rd->sample_cohort[s]], hap, rd->sample_sex[s], row[s]);
+}
+
+static double cnt_maf(const cnt_t *k)
+{
+    double an = k->an + k->nhh, af = an > 0 ? (k->ac + 0.5 * k->nhh) / an : 0;
+    return af < 0.5 ? af : 1 - af;
+}
+
+static double cnt_hwe(const cnt_t *k, int hap)
+{
+    bcms_variant_t v = {0};
+    v.hap = hap, v.nsamp = k->nsamp, v.nmiss = k->nmiss, v.nhet = k->nhet, v.nhom = k->nhom;
+    v.f_homref = k->f_homref, v.f_het = k->f_het, v.f_homalt = k->f_homalt, v.m_ref = k->m_ref, v.m_alt = k->m_alt;
+    if (hap == BCMS_HAP_X) return bcms_hwe_exact_x(v.f_het, v.f_homref, v.f_homalt, v.m_ref, v.m_alt);
+    return bcms_variant_hwe(&v, NULL);
+}
+
+/* Does the variant pass maf/geno/hwe in every cohort that has it? The pooled counts go into v. */
+static int counts_judge(bcms_reader_t *rd, uint64_t i, const cnt_t *k, const bcms_reader_opts_t *o)
+{
+    bcms_variant_t *v = &rd->v[i];
+    const int32_t *lb = rd->loc_block + i * rd->nds;
+    int pass = 1;
+    cnt_t t = {0};
+    for (int c = 0; c < rd->ncohort; c++) {
+        int has = 0;
+        for (int d = 0; d < rd->nds && !has; d++) has = lb[d] >= 0 && rd->ds_cohort[d] == c;
+        t.ac += k[c].ac, t.an += k[c].an, t.nhet += k[c].nhet, t.nhom += k[c].nhom, t.nmiss += k[c].nmiss;
+        t.nsamp += k[c].nsamp, t.nhh += k[c].nhh;
+        t.f_homref += k[c].f_homref, t.f_het += k[c].f_het, t.f_homalt += k[c].f_homalt;
+        t.m_ref += k[c].m_ref, t.m_alt += k[c].m_alt;
+        if (!has || !pass) continue;
+        if (cnt_maf(&k[c]) < o->maf_min) pass = 0;
+        if ((k[c].nsamp ? (double)k[c].nmiss / k[c].nsamp : 1) > o->geno_max) pass = 0;
+        if (o->hwe_min > 0 && v->hap != BCMS_HAP_Y && v->hap != BCMS_HAP_MT && cnt_hwe(&k[c], v->hap) < o->hwe_min)
+            pass = 0;
+    }
+    v->ac = t.ac, v->an = t.an, v->nhet = t.nhet, v->nhom = t.nhom, v->nmiss = t.nmiss, v->nsamp = t.nsamp;
+    v->nhh = t.nhh;
+    v->f_homref = t.f_homref, v->f_het = t.f_het, v->f_homalt = t.f_homalt, v->m_ref = t.m_ref, v->m_alt = t.m_alt;
+    uint32_t mac = t.ac < t.an - t.ac ? t.ac : t.an - t.ac;
+    return pass && mac >= o->mac_min;
+}
+
+void rd_variants_compact(bcms_reader_t *rd, const uint8_t *keep)
+{
+    uint64_t kept = 0;
+    int nd = rd->nds;
+    for (uint64_t i = 0; i < rd->nvar; i++) {
+        if (!keep[i]) continue;
+        if (kept != i) {
+            rd->v[kept] = rd->v[i];
+            memcpy(rd->loc_block + kept * nd, rd->loc_block + i * nd, sizeof *rd->loc_block * nd);
+            memcpy(rd->loc_row + kept * nd, rd->loc_row + i * nd, sizeof *rd->loc_row * nd);
+            memcpy(rd->flip + kept * nd, rd->flip + i * nd, nd);
+            memcpy(rd->v_str + kept * 4, rd->v_str + i * 4, sizeof *rd->v_str * 4);
+            if (rd->v_cnt) memcpy(rd->v_cnt + kept * nd * 5, rd->v_cnt + i * nd * 5, sizeof *rd->v_cnt * nd * 5);
+        }
+        kept++;
+    }
+    rd->nvar = kept;
+}
+
+/* An error on a worker thread: its detail message is thread-local, so keep a copy for the caller. */
+static void worker_error(int *err, char *msg, size_t n, int e)
+{
+#pragma omp critical(rd_worker_error)
+    {
+        if (!*err) {
+            *err = e;
+            snprintf(msg, n, "%s", bcms_err_detail());
+        }
+    }
+}
+
+static int worker_rc(int err, const char *msg)
+{
+    return err && *msg ? bcms_err(err, "%s", msg) : err;
+}
+
+static int select_all(bcms_reader_t *rd)
+{
+    uint32_t *all = malloc(sizeof *all * (rd->nsamp + 1));
+    if (!all) return BCMS_ENOMEM;
+    for (uint32_t s = 0; s < rd->nsamp; s++) all[s] = s;
+    int rc = bcms_reader_set_samples(rd, all, rd->nsamp);
+    free(all);
+    return rc;
+}
+
+/* --mind: per-sample missing rate over every variant (chrY: males only), as plink2 --mind, applied
+ * before the variant filters; the samples above it are removed. Threads count batches into their
+ * own tallies, summed after (integers: the same at any thread count). */
+static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
+{
+    uint32_t n = rd->nsamp, *miss = calloc((size_t)(n + 1) * threads, sizeof *miss),
+             *obs = calloc((size_t)(n + 1) * threads, sizeof *obs);
+    int rc = 0, err = 0;
+    char msg[1024] = "";
+    if (!miss || !obs || (rc = rd_batches_build(rd)) || (rc = select_all(rd))) {
+        rc = rc ? rc : BCMS_ENOMEM;
+        goto done;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
+        int t = omp_get_thread_num(), e;
+        uint32_t *tm = miss + (size_t)t * (n + 1), *to = obs + (size_t)t * (n + 1);
+        if (!ws) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t b = 0; b < rd->nbatch; b++) {
+            const uint8_t *codes;
+            uint64_t first;
+            uint32_t nv;
+            if (err) continue;
+            bcms_reader_batch_range(rd, b, &first, &nv);
+            if ((e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+                worker_error(&err, msg, sizeof msg, e);
+                continue;
+            }
+            for (uint32_t j = 0; j < nv; j++) {
+                int y = rd->v[first + j].hap == BCMS_HAP_Y;
+                const uint8_t *row = codes + (size_t)j * n;
+                for (uint32_t s = 0; s < n; s++) {
+                    if (y && rd->sample_sex[s] != 1) continue;
+                    to[s]++;
+                    tm[s] += row[s] == 3;
+                }
+            }
+        }
+        bcms_reader_ws_free(ws);
+    }
+    if ((rc = worker_rc(err, msg))) goto done;
+    for (int t = 1; t < threads; t++)
+        for (uint32_t s = 0; s < n; s++) miss[s] += miss[(size_t)t * (n + 1) + s], obs[s] += obs[(size_t)t * (n + 1) + s];
+    for (uint32_t s = 0; s < n; s++)
+        if (obs[s] && (double)miss[s] / obs[s] > mind_max) {
+            int absent;
+            kh_put(rdset, rd->remove, rd->sample_ids[s], &absent);
+            if (absent < 0) {
+                rc = BCMS_ENOMEM;
+                goto done;
+            }
+            rd->nmind++;
+        }
+    if (rd->nmind) {
+        bcms_log(BCMS_LOG_INFO, "--mind %g: %u samples removed", mind_max, rd->nmind);
+        rc = rd_samples_build(rd);
+    }
+done:
+    free(miss);
+    free(obs);
+    return rc;
+}
+
+/* Counts of every variant (from the stored counts or decoded batches), judged by the filters. Batches
+ * are spread over threads; each variant's counts depend on its own calls only. */
+static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *keep)
+{
+    uint32_t *cohort_n = calloc(rd->ncohort + 1, sizeof *cohort_n);
+    uint8_t *pure = calloc(rd->nds + 1, 1);
+    int rc = 0, err = 0;
+    char msg[1024] = "";
+    if (!cohort_n || !pure) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    for (uint32_t s = 0; s < rd->nsamp; s++) cohort_n[rd->sample_cohort[s]]++;
+    for (int d = 0; d < rd->nds; d++) {
+        pure[d] = 1;
+        for (uint32_t c = 0; c < rd->ds[d]->nsamples && pure[d]; c++) {
+            uint32_t s = rd->col_samp[d][c];
+            pure[d] = s != RD_NONE && rd->sample_cohort[s] == rd->ds_cohort[d];
+        }
+    }
+    if ((rc = rd_batches_build(rd)) || (rc = select_all(rd))) goto done;
+#pragma omp parallel num_threads(o->threads)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
+        cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
+        if (!ws || !k) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t b = 0; b < rd->nbatch; b++) {
+            uint64_t first;
+            uint32_t nv, need = 0;
+            const uint8_t *codes = NULL;
+            int e;
+            if (err) continue;
+            bcms_reader_batch_range(rd, b, &first, &nv);
+            for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
+            if (need && (e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+                worker_error(&err, msg, sizeof msg, e);
+                continue;
+            }
+            for (uint32_t j = 0; j < nv; j++) {
+                uint64_t i = first + j;
+                if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
+                else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
+                keep[i] = (uint8_t)counts_judge(rd, i, k, o);
+            }
+        }
+        bcms_reader_ws_free(ws);
+        free(k);
+    }
+    rc = worker_rc(err, msg);
+done:
+    free(cohort_n);
+    free(pure);
+    return rc;
+}
+
+int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o)
+{
+    uint8_t *keep = NULL;
+    int rc;
+    if (o->mind_max < 1 && (rc = mind_apply(rd, o->mind_max, o->threads))) return rc;
+    if (!(keep = malloc(rd->nvar + 1))) return BCMS_ENOMEM;
+    int filters = o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
+    if (filters || o->need_counts) {
+        if ((rc = counts_all(rd, o, keep))) goto done;
+        rd->has_counts = 1;
+    } else {
+        memset(keep, 1, rd->nvar + 1);
+    }
+    uint64_t before = rd->nvar;
+    rd_variants_compact(rd, keep);
+    rd->nfiltered = before - rd->nvar;
+    uint64_t lo = 0, hi = rd->nvar;
+    if (o->chunk_n) {
+        lo = rd->nvar * (uint64_t)(o->chunk_k - 1) / o->chunk_n;
+        hi = rd->nvar * (uint64_t)o->chunk_k / o->chunk_n;
+    }
+    for (uint64_t i = 0; i < rd->nvar; i++) keep[i] = i >= lo && i < hi;
+    rd_variants_compact(rd, keep);
+done:
+    free(keep);
+    return rc;
+}
