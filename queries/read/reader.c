@@ -208,7 +208,7 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
             if (!bcms_regions_block(&rg, bi)) continue;
             if ((rc = bcms_block_read_sites(st, rd->txn, ds, b, codec, &raw, &sites))) goto fail;
             bcms_block_key(key, ds->id, b);
-            if ((rc = mdb_get(rd->txn, bcms_store_dbi(st, DBI_GT), &k, &val))) {
+            if ((rc = bcms_mdb_get(st, rd->txn, DBI_GT, &k, &val))) {
                 rc = rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; "
                                                    "the store is damaged", bcms_store_path(st), ds->id, b)
                                         : bcms_lmdb_err(rc, "reading a genotype block");

@@ -158,6 +158,27 @@ static bcf_hdr_t *view_header(const bcms_dataset_t *ds, char **names, uint32_t *
     return h;
 }
 
+/* The output header must carry exactly the selected samples, in order, and every contig: htslib
+ * drops a sample column it cannot name (an empty IID) or a header line it cannot parse, and a
+ * record written against such a header would be garbled or abort inside htslib. */
+static int view_header_check(const bcf_hdr_t *h, const bcms_dataset_t *ds, char **names, const uint32_t *sel,
+                             uint32_t nsel)
+{
+    if ((uint32_t)bcf_hdr_nsamples(h) != nsel)
+        return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): %u samples selected but the VCF header names %d; a sample "
+                        "name cannot be written as VCF (empty or repeated IID?): re-import the dataset with valid "
+                        "sample names", ds->id, ds->cohort, nsel, bcf_hdr_nsamples(h));
+    for (uint32_t i = 0; i < nsel; i++)
+        if (strcmp(h->samples[i], names[sel[i]]))
+            return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): sample %u ('%.40s') cannot be written as VCF; "
+                            "re-import the dataset with valid sample names", ds->id, ds->cohort, sel[i], names[sel[i]]);
+    for (uint32_t c = 0; c < ds->ncontigs; c++)
+        if (bcf_hdr_name2id(h, ds->contigs[c].name) < 0)
+            return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): contig '%.40s' cannot be written as VCF; the store is "
+                            "damaged", ds->id, ds->cohort, ds->contigs[c].name);
+    return 0;
+}
+
 static int ensure_filter(bcf_hdr_t *h, const char *name)
 {
     kstring_t s = {0, 0, NULL};
@@ -208,6 +229,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
         rc = bcms_err(BCMS_ECORRUPT, "dataset %u: the stored VCF header does not parse", ds->id);
         goto done;
     }
+    if ((rc = view_header_check(h, ds, names, sel, nsel))) goto done;
     snprintf(mode, sizeof mode, "w%s", o->format == 'z' ? "z" : o->format == 'b' ? "b" : o->format == 'u' ? "bu" : "");
     if (!(out = hts_open(o->out, mode))) {
         rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
@@ -313,14 +335,22 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
                 for (; k < maxp; k++) p[k] = bcf_int32_vector_end;
                 if (g.exc[e].ploidy == 0) p[0] = bcf_gt_missing;
             }
-            bcf_update_genotypes(h, rec, gt, (int)nsel * maxp);
+            if (nsel && bcf_update_genotypes(h, rec, gt, (int)nsel * maxp) < 0) {
+                rc = bcms_err(BCMS_ENOMEM, "%s: cannot format the genotypes of %s:%lld", o->out,
+                              ds->contigs[bi->contig].name, (long long)s->pos);
+                goto done;
+            }
             if (g.row_has_ds[v]) {
                 const float *d = g.ds + (size_t)v * g.nsamp;
                 for (uint32_t i = 0; i < nsel; i++) {
                     if (isnan(d[sel[i]])) bcf_float_set_missing(dsv[i]);
                     else dsv[i] = d[sel[i]];
                 }
-                bcf_update_format_float(h, rec, "DS", dsv, (int)nsel);
+                if (nsel && bcf_update_format_float(h, rec, "DS", dsv, (int)nsel) < 0) {
+                    rc = bcms_err(BCMS_ENOMEM, "%s: cannot format the dosages of %s:%lld", o->out,
+                                  ds->contigs[bi->contig].name, (long long)s->pos);
+                    goto done;
+                }
             }
             if (bcf_write(out, h, rec) < 0) {
                 rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", o->out);
