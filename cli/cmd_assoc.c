@@ -31,7 +31,7 @@ static void usage(FILE *fp)
             "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
             "  --chunk k/n           part k of n equal parts of the variant list (for schedulers)\n"
             "Output:\n"
-            "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
+            "  -o, --out FILE        output TSV (BGZF when it ends in .gz; - for stdout); summary in FILE.log\n"
             "  --format tsv|gwas-ssf\n"
             "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
             "  --no-lock             open the store without LMDB's lock file (read-only shared filesystems\n"

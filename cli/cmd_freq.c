@@ -16,7 +16,7 @@ static void usage(FILE *fp)
                 "Options:\n"
                 "  -d, --dataset ID|COHORT  one dataset (default: all, one after the other)\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
-                "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n");
+                "  -o, --output FILE        output TSV (default stdout; BGZF, tabix-ready, when it ends in .gz)\n");
 }
 
 int cmd_freq(int argc, char **argv)

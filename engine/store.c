@@ -261,11 +261,17 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
     return 0;
 }
 
+static int dbi_open_guarded(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+    int r;
+    BCMS_GUARD(r, mdb_dbi_open(txn, name, flags, dbi));
+    return r;
+}
+
 static int store_open_tables(bcms_store_t *st, MDB_txn *txn, int creating)
 {
     for (int i = 0; i < DBI_N; i++) {
-        int r;
-        BCMS_GUARD(r, mdb_dbi_open(txn, dbi_names[i], creating ? MDB_CREATE : 0, &st->dbi[i]));
+        int r = dbi_open_guarded(txn, dbi_names[i], creating ? MDB_CREATE : 0, &st->dbi[i]);
         if (r == MDB_NOTFOUND && !creating)
             return bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no '%s' table)",
                             st->path, dbi_names[i]);

@@ -433,7 +433,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 {
     bcms_reader_t *rd = NULL;
     bcms_colsrc_t *cs = NULL;
-    char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
+    char **phn = NULL, **cvn = NULL, *logpath = NULL, *logbuf = NULL;
+    size_t loglen = 0;
+    bcms_outfile_t *of = NULL, *lof = NULL;
     int nph = 0, ncv = 0, nm = 0, rc, use_ds;
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
@@ -484,16 +486,17 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         }
     }
 
-    /* output: OUT.tmp, renamed when complete */
-    if (asprintf(&tmp, "%s.tmp", o->out) < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
+    /* output and OUT.log: exclusive temporary files, renamed when complete (outfile.h) */
+    if (asprintf(&logpath, "%s.log", o->out) < 0) {
         rc = BCMS_ENOMEM;
         goto done;
     }
-    if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+    if ((rc = bcms_outfile_open(o->out, 0, &of)) ||
+        (strcmp(o->out, "-") && (rc = bcms_outfile_open(logpath, 0, &lof)))) /* "-": stdout, no OUT.log */
         goto done;
-    }
+    out = bcms_outfile_bgzf(of);
     header_line(&line, o, nph > 1);
+    errno = 0;
     if (bgzf_write(out, line.s, line.l) < 0) goto werr;
 
     if (!(th = calloc(o->threads, sizeof *th))) {
@@ -548,7 +551,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                     ready[b % ring] = 1;
                     while (!err && !werr && written < nb && ready[written % ring]) {
                         kstring_t *w = &bufs[written % ring];
-                        if (w->l && bgzf_write(out, w->s, w->l) < 0) werr = 1;
+                        errno = 0;
+                        if (w->l && bgzf_write(out, w->s, w->l) < 0) werr = errno ? errno : EIO; /* for the message */
                         ready[written % ring] = 0;
                         written++;
                     }
@@ -559,17 +563,15 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(err, "%s", errmsg);
             goto done;
         }
-        if (werr) goto werr;
+        if (werr) {
+            errno = werr;
+            goto werr;
+        }
     }
-    if (bgzf_close(out) < 0) {
-        out = NULL;
-        goto werr;
-    }
-    out = NULL;
 
     /* counts, lambda GC, summary */
     {
-        FILE *lf = fopen(logpath, "w");
+        FILE *lf = open_memstream(&logbuf, &loglen);
         uint64_t nv = bcms_reader_nvariants(rd);
         if (!lf) {
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", logpath, strerror(errno));
@@ -606,21 +608,24 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         }
         fprintf(lf, "status\tcomplete\n");
         if (fclose(lf) != 0) {
-            rc = bcms_err(BCMS_EIO, "%s: write failed", logpath);
+            rc = BCMS_ENOMEM;
             goto done;
         }
     }
-    if (rename(tmp, o->out) != 0) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));
-        goto done;
-    }
-    rc = 0;
+    /* the table first: a complete OUT.log promises a complete OUT (bcms merge checks it) */
+    if (lof && (rc = bcms_outfile_write(lof, logbuf, loglen))) goto done;
+    rc = bcms_outfile_commit(of);
+    of = NULL;
+    if (rc || !lof) goto done;
+    rc = bcms_outfile_commit(lof);
+    lof = NULL;
     goto done;
 werr:
-    rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", tmp);
+    rc = bcms_outfile_err(of, "writing");
 done:
-    if (out) bgzf_close(out);
-    if (rc && tmp) remove(tmp);
+    bcms_outfile_abort(of);
+    bcms_outfile_abort(lof);
+    free(logbuf);
     if (th)
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);
@@ -638,7 +643,6 @@ done:
     free(cov);
     free_list(phn, nph);
     free_list(cvn, ncv);
-    free(tmp);
     free(logpath);
     bcms_colsrc_close(cs);
     bcms_reader_close(rd);

@@ -47,9 +47,8 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
 {
     chunk_info_t *ci = calloc(n + 1, sizeof *ci);
     int *order = calloc(n + 1, sizeof *order), rc = 0;
-    BGZF *fo = NULL;
+    bcms_outfile_t *fo = NULL;
     kstring_t line = {0, 0, NULL}, hdr = {0, 0, NULL};
-    char *tmp = NULL;
     if (!ci || !order) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -82,14 +81,7 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
         free(miss.s);
         goto done;
     }
-    if (asprintf(&tmp, "%s.tmp", out) < 0) {
-        rc = BCMS_ENOMEM;
-        goto done;
-    }
-    if (!(fo = bgzf_open(tmp, bcms_out_is_gz(out) ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        goto done;
-    }
+    if ((rc = bcms_outfile_open(out, 0, &fo))) goto done; /* renamed into place when complete */
     for (int k = 0; k < n; k++) {
         const char *path = chunks[order[k] - 1];
         BGZF *fi = bgzf_open(path, "r");
@@ -112,25 +104,17 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
                 }
             }
             kputc('\n', &line);
-            if (bgzf_write(fo, line.s, line.l) < 0) {
+            if ((rc = bcms_outfile_write(fo, line.s, line.l))) {
                 bgzf_close(fi);
-                rc = bcms_err(BCMS_EIO, "%s: write failed", tmp);
                 goto done;
             }
         }
         bgzf_close(fi);
     }
-    if (bgzf_close(fo) < 0) {
-        fo = NULL;
-        rc = bcms_err(BCMS_EIO, "%s: write failed", tmp);
-        goto done;
-    }
+    rc = bcms_outfile_commit(fo);
     fo = NULL;
-    if (rename(tmp, out) != 0) rc = bcms_err(BCMS_EIO, "%s: cannot rename: %s", out, strerror(errno));
 done:
-    if (fo) bgzf_close(fo);
-    if (rc && tmp) remove(tmp);
-    free(tmp);
+    bcms_outfile_abort(fo);
     free(ci);
     free(order);
     free(line.s);

@@ -22,9 +22,9 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
 {
     MDB_txn *txn = NULL;
     bcms_dataset_t *list = NULL;
-    int nds = 0, rc, gz;
+    int nds = 0, rc;
     bcms_regions_t rg = {0, NULL};
-    BGZF *out = NULL;
+    bcms_outfile_t *out = NULL;
     bcms_codec_t *codec = bcms_codec_new(1);
     kstring_t raw = {0, 0, NULL}, line = {0, 0, NULL};
     bcms_sites_t sites = {0};
@@ -47,11 +47,7 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
         rc = bcms_err(BCMS_ENOTFOUND, "the store has no datasets yet; import a VCF first");
         goto done;
     }
-    gz = bcms_out_is_gz(o->out);
-    if (!(out = bgzf_open(o->out, gz ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
-        goto done;
-    }
+    if ((rc = bcms_outfile_open(o->out, 0, &out))) goto done;
     kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE\tHWE_P", &line);
     if (nds > 1 && !o->dataset) kputs("\tDATASET", &line);
     kputc('\n', &line);
@@ -77,19 +73,17 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
                 if (nds > 1 && !o->dataset) ksprintf(&line, "\t%s", ds->cohort);
                 kputc('\n', &line);
                 if (line.l > (1 << 16)) {
-                    if (bgzf_write(out, line.s, line.l) < 0) goto werr;
+                    if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
                     line.l = 0;
                 }
             }
         }
     }
-    if (line.l && bgzf_write(out, line.s, line.l) < 0) goto werr;
-    rc = 0;
-    goto done;
-werr:
-    rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", o->out);
+    if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
+    rc = bcms_outfile_commit(out); /* the output appears only now, whole */
+    out = NULL;
 done:
-    if (out && bgzf_close(out) < 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: closing the output failed", o->out);
+    bcms_outfile_abort(out);
     if (txn) mdb_txn_abort(txn);
     bcms_dataset_list_free(list, nds);
     bcms_regions_free(&rg);

@@ -1,14 +1,18 @@
 /* view.c: dataset -> VCF/BCF. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 #include <htslib/vcf.h>
 
 #include "dataset.h"
 #include "err.h"
+#include "outfile.h"
 #include "region.h"
 #include "view.h"
 #include "bcms_version.h"
@@ -201,6 +205,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     char **names = NULL, mode[8];
     bcf_hdr_t *h = NULL;
     htsFile *out = NULL;
+    bcms_outfile_t *of = NULL;
     bcf1_t *rec = bcf_init();
     bcms_codec_t *codec = bcms_codec_new(1);
     kstring_t raw = {0, 0, NULL}, als = {0, 0, NULL};
@@ -231,9 +236,16 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     }
     if ((rc = view_header_check(h, ds, names, sel, nsel))) goto done;
     snprintf(mode, sizeof mode, "w%s", o->format == 'z' ? "z" : o->format == 'b' ? "b" : o->format == 'u' ? "bu" : "");
-    if (!(out = hts_open(o->out, mode))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
-        goto done;
+    if ((rc = bcms_outfile_open(o->out, BCMS_OUT_RAW, &of))) goto done;
+    {
+        int fd = bcms_outfile_dup_fd(of);
+        hFILE *hf = fd >= 0 ? hdopen(fd, "w") : NULL;
+        if (!hf && fd >= 0) close(fd);
+        if (!hf || !(out = hts_hopen(hf, o->out, mode))) {
+            if (hf) hclose_abruptly(hf);
+            rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
+            goto done;
+        }
     }
     if (o->threads > 1) hts_set_threads(out, o->threads);
     /* FILTERs used by the data must be declared before the header is written: scan the site frames
@@ -249,8 +261,9 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
             free(copy);
         }
     }
+    errno = 0;
     if (bcf_hdr_write(out, h) < 0) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write the header", o->out);
+        rc = bcms_outfile_err(of, "writing the header");
         goto done;
     }
     if (o->header_only) goto done;
@@ -352,14 +365,19 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
                     goto done;
                 }
             }
+            errno = 0;
             if (bcf_write(out, h, rec) < 0) {
-                rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", o->out);
+                rc = bcms_outfile_err(of, "writing");
                 goto done;
             }
         }
     }
 done:
-    if (out && hts_close(out) < 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: closing the output failed", o->out);
+    errno = 0;
+    if (out && hts_close(out) < 0 && !rc) rc = bcms_outfile_err(of, "writing");
+    /* the output appears only when complete */
+    if (of && !rc) rc = bcms_outfile_commit(of);
+    else bcms_outfile_abort(of);
     if (h) bcf_hdr_destroy(h);
     if (names) bcms_sample_names_free(names, list[di].nsamples);
     if (txn) mdb_txn_abort(txn);

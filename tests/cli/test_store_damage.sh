@@ -7,9 +7,9 @@ cd "$BCMS_TMP"
 "$BCMS" simulate -o c.vcf.gz --samples 60 --variants 400 --seed 3 --pheno p.tsv --ds > /dev/null 2>&1
 "$BCMS" import -q s.bcms c.vcf.gz
 "$BCMS" pheno s.bcms p.tsv > /dev/null 2>&1
-nflips=${BCMS_DAMAGE_FLIPS:-1500}
+nflips=${BCMS_DAMAGE_FLIPS:-800}
 # a sanitizer build starts ~10x slower: fewer offsets keep the ASan pass quick
-if ldd "$BCMS" 2> /dev/null | grep -q libasan; then nflips=${BCMS_DAMAGE_FLIPS:-300}; fi
+if ldd "$BCMS" 2> /dev/null | grep -q libasan; then nflips=${BCMS_DAMAGE_FLIPS:-150}; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 check "no crash, and a clear error or the undamaged output, at $nflips offsets and every page" \
     python3 "$BCMS_SRC/tests/lib/store_damage.py" "$BCMS" s.bcms work "$nflips" 13 \
