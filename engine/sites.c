@@ -104,7 +104,9 @@ int bcms_sites_decode(const void *raw, size_t n, bcms_sites_t *s)
         const char *p = rd_str(&r, &len);
         rd_init(&col[c], p, len);
     }
-    if (r.err) goto bad;
+    /* every row takes at least one byte of the pos column: a larger count is damage, not a reason to
+     * allocate gigabytes */
+    if (r.err || nvar > (size_t)(col[0].end - col[0].p)) goto bad;
     if (nvar > s->mvar) {
         bcms_site_t *v = realloc(s->v, sizeof *v * nvar);
         if (!v) return BCMS_ENOMEM;
