@@ -440,7 +440,6 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
     thread_t *th = NULL;
-    BGZF *out = NULL;
     kstring_t *bufs = NULL, line = {0, 0, NULL};
     uint32_t nb, ring = 0;
     uint8_t *ready = NULL;
@@ -494,10 +493,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     if ((rc = bcms_outfile_open(o->out, 0, &of)) ||
         (strcmp(o->out, "-") && (rc = bcms_outfile_open(logpath, 0, &lof)))) /* "-": stdout, no OUT.log */
         goto done;
-    out = bcms_outfile_bgzf(of);
     header_line(&line, o, nph > 1);
-    errno = 0;
-    if (bgzf_write(out, line.s, line.l) < 0) goto werr;
+    if (bcms_outfile_write(of, line.s, line.l)) goto werr;
 
     if (!(th = calloc(o->threads, sizeof *th))) {
         rc = BCMS_ENOMEM;
@@ -551,8 +548,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                     ready[b % ring] = 1;
                     while (!err && !werr && written < nb && ready[written % ring]) {
                         kstring_t *w = &bufs[written % ring];
-                        errno = 0;
-                        if (w->l && bgzf_write(out, w->s, w->l) < 0) werr = errno ? errno : EIO; /* for the message */
+                        if (bcms_outfile_write(of, w->s, w->l)) werr = 1;
                         ready[written % ring] = 0;
                         written++;
                     }
@@ -563,10 +559,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = bcms_err(err, "%s", errmsg);
             goto done;
         }
-        if (werr) {
-            errno = werr;
-            goto werr;
-        }
+        if (werr) goto werr;
     }
 
     /* counts, lambda GC, summary */

@@ -1,6 +1,7 @@
 /* outfile.c: outputs written to an exclusive temporary file beside them, renamed on success,
  * removed on failure and on a terminating signal (see outfile.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,11 +15,19 @@
 #include "err.h"
 #include "outfile.h"
 
+/* The writer is bcms's own (not htslib's BGZF handle, which leaks itself when closing fails on a
+ * full disk, and crashes flushing a plain one): blocks of up to BLOCK_RAW bytes, each compressed
+ * by htslib's bgzf_compress for ".gz", written with write(2); the first failure is kept in err. */
+#define BLOCK_RAW 0xff00 /* htslib's BGZF_BLOCK_SIZE */
+#define PLAIN_BUF (1 << 20)
+
 struct bcms_outfile_t {
     char *path, *tmp;   /* tmp NULL: written in place (stdout, a device) */
     int fd;             /* our descriptor of the file */
     int slot;           /* in the signal registry, -1 none */
-    BGZF *bgzf;
+    int gz, raw, err;   /* BGZF; no writer (BCMS_OUT_RAW); the first errno of a failed write */
+    uint8_t *buf, *zbuf;
+    size_t len, cap;
 };
 
 /* ---- temporary paths to remove on a terminating signal ---- */
@@ -129,13 +138,12 @@ int bcms_outfile_open(const char *path, int flags, bcms_outfile_t **out)
         if ((rc = create_tmp(f, (flags & BCMS_OUT_PRIVATE) ? 0600 : 0666))) goto fail;
         f->slot = reg_add(f->tmp);
     }
-    if (!(flags & BCMS_OUT_RAW)) {
-        int fd2 = dup(f->fd);
-        if (fd2 < 0 || !(f->bgzf = bgzf_dopen(fd2, bcms_out_is_gz(f->path) ? "w6" : "wu"))) {
-            if (fd2 >= 0) close(fd2);
-            rc = bcms_err(BCMS_EIO, "%s: cannot start the writer: %s", f->path, strerror(errno));
-            goto fail;
-        }
+    f->raw = (flags & BCMS_OUT_RAW) != 0;
+    f->gz = !f->raw && bcms_out_is_gz(f->path);
+    f->cap = f->gz ? BLOCK_RAW : PLAIN_BUF;
+    if (!f->raw && (!(f->buf = malloc(f->cap)) || (f->gz && !(f->zbuf = malloc(BGZF_MAX_BLOCK_SIZE))))) {
+        rc = BCMS_ENOMEM;
+        goto fail;
     }
     *out = f;
     return 0;
@@ -144,22 +152,59 @@ fail:
     return rc;
 }
 
-BGZF *bcms_outfile_bgzf(bcms_outfile_t *f) { return f->bgzf; }
 const char *bcms_outfile_path(const bcms_outfile_t *f) { return f->path; }
 int bcms_outfile_dup_fd(bcms_outfile_t *f) { return fcntl(f->fd, F_DUPFD_CLOEXEC, 0); }
 
 int bcms_outfile_err(const bcms_outfile_t *f, const char *doing)
 {
-    int e = errno ? errno : EIO;
+    int e = f->err ? f->err : errno ? errno : EIO;
     return bcms_err(BCMS_EIO, "%s: %s failed: %s%s", f->path, doing, strerror(e),
                     e == ENOSPC ? "; free some space and run again (no output was left)" : "");
 }
 
+static int write_all(bcms_outfile_t *f, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            f->err = w < 0 ? errno : EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The buffered bytes out: as one BGZF block, or as they are. */
+static int flush_buf(bcms_outfile_t *f)
+{
+    size_t zl = BGZF_MAX_BLOCK_SIZE;
+    if (!f->len) return 0;
+    if (f->gz) {
+        if (bgzf_compress(f->zbuf, &zl, f->buf, f->len, 6) < 0) {
+            f->err = ENOMEM;
+            return -1;
+        }
+        if (write_all(f, f->zbuf, zl)) return -1;
+    } else if (write_all(f, f->buf, f->len)) {
+        return -1;
+    }
+    f->len = 0;
+    return 0;
+}
+
 int bcms_outfile_write(bcms_outfile_t *f, const void *p, size_t n)
 {
-    errno = 0;
-    if (!n) return 0;
-    if (bgzf_write(f->bgzf, p, n) < 0) return bcms_outfile_err(f, "writing");
+    const uint8_t *s = p;
+    if (f->err || f->raw) return bcms_outfile_err(f, "writing");
+    while (n) {
+        size_t k = f->cap - f->len < n ? f->cap - f->len : n;
+        memcpy(f->buf + f->len, s, k);
+        f->len += k, s += k, n -= k;
+        if (f->len == f->cap && flush_buf(f)) return bcms_outfile_err(f, "writing");
+    }
     return 0;
 }
 
@@ -169,18 +214,20 @@ static void outfile_free(bcms_outfile_t *f)
     if (f->fd >= 0) close(f->fd);
     free(f->path);
     free(f->tmp);
+    free(f->buf);
+    free(f->zbuf);
     free(f);
 }
 
 int bcms_outfile_commit(bcms_outfile_t *f)
 {
+    /* the empty block that ends a BGZF file (the SAM/BAM specification's EOF marker) */
+    static const uint8_t bgzf_eof[28] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 0x42, 0x43,
+                                         2, 0, 0x1b, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     int rc = 0;
     errno = 0;
-    if (f->bgzf) {
-        BGZF *b = f->bgzf;
-        f->bgzf = NULL;
-        if (bgzf_close(b) < 0) rc = bcms_outfile_err(f, "writing");
-    }
+    if (!f->raw && (flush_buf(f) || (f->gz && write_all(f, bgzf_eof, sizeof bgzf_eof))))
+        rc = bcms_outfile_err(f, "writing");
     if (!rc && f->tmp && fsync(f->fd)) rc = bcms_outfile_err(f, "writing");
     if (!rc && f->fd >= 0) {
         int fd = f->fd;
@@ -200,8 +247,6 @@ int bcms_outfile_commit(bcms_outfile_t *f)
 void bcms_outfile_abort(bcms_outfile_t *f)
 {
     if (!f) return;
-    if (f->bgzf) bgzf_close(f->bgzf);
-    f->bgzf = NULL;
     if (f->tmp) unlink(f->tmp);
     outfile_free(f);
 }

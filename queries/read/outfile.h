@@ -40,10 +40,8 @@ enum {
  * BCMS_ENOMEM. *out must end in bcms_outfile_commit or bcms_outfile_abort. */
 int bcms_outfile_open(const char *path, int flags, bcms_outfile_t **out);
 
-/* The BGZF writer (compressed for ".gz", plain otherwise); NULL with BCMS_OUT_RAW. */
-BGZF *bcms_outfile_bgzf(bcms_outfile_t *f);
-
-/* Write n bytes through the BGZF writer. Returns 0 or BCMS_EIO with the reason. */
+/* Write n bytes (BGZF-compressed for ".gz", as they are otherwise; not with BCMS_OUT_RAW). Returns
+ * 0 or BCMS_EIO with the reason; after a failure every later write fails the same way. */
 int bcms_outfile_write(bcms_outfile_t *f, const void *p, size_t n);
 
 /* A new descriptor of the file (the caller closes it, e.g. through hdopen + hts_close), for
@@ -60,8 +58,8 @@ int bcms_outfile_commit(bcms_outfile_t *f);
 /* Give up: close and remove the temporary file; f is freed. NULL is allowed. */
 void bcms_outfile_abort(bcms_outfile_t *f);
 
-/* An I/O error on f's file: BCMS_EIO with "PATH: DOING failed: REASON" from errno (call it right
- * after the failing call). */
+/* An I/O error on f's file: BCMS_EIO with "PATH: DOING failed: REASON", the reason being the first
+ * failed write's, else errno (for a caller's own writes through bcms_outfile_dup_fd). */
 int bcms_outfile_err(const bcms_outfile_t *f, const char *doing);
 
 #endif
