@@ -326,7 +326,9 @@ static int convert_column(const char *path, const cells_t *cs, size_t nrows, siz
     if (type == BCMS_PHENO_CATEGORICAL) {
         char **lv = NULL;
         size_t nl = 0;
-        if (n_present && !(lv = malloc(n_present * sizeof *lv))) return BCMS_ENOMEM;
+        /* room for every row: n_present leaves out numeric -9 cells ("\r-9", "-9.0"), which are not
+         * missing tokens and are collected below */
+        if (nrows && !(lv = malloc(nrows * sizeof *lv))) return BCMS_ENOMEM;
         for (size_t i = 0; i < nrows; i++) {
             char *s = CELL(cs, i, c, nsel);
             if (!is_missing_token(s)) lv[nl++] = s;
