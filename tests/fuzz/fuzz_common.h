@@ -64,6 +64,28 @@ static inline void fuzz_rm_store(const char *path)
 }
 
 static unsigned long fuzz_silent_count;
+static const uint8_t *fuzz_cur;
+static size_t fuzz_cur_n;
+
+/* The input being run (for fuzz_silent to save it). */
+static inline void fuzz_begin(const uint8_t *data, size_t size)
+{
+    fuzz_cur = data;
+    fuzz_cur_n = size;
+}
+
+/* With BCMS_FUZZ_SAVE_DIR set, a silently accepted input is kept there as silent-HASH (one file per
+ * distinct input), so a campaign can count and show them. */
+static inline void fuzz_save_silent(void)
+{
+    const char *dir = getenv("BCMS_FUZZ_SAVE_DIR");
+    char path[4200];
+    uint64_t h = 1469598103934665603ull;
+    if (!dir || !*dir || !fuzz_cur) return;
+    for (size_t i = 0; i < fuzz_cur_n; i++) h = (h ^ fuzz_cur[i]) * 1099511628211ull;
+    snprintf(path, sizeof path, "%s/silent-%016llx", dir, (unsigned long long)h);
+    fuzz_write(path, fuzz_cur, fuzz_cur_n);
+}
 
 static void fuzz_silent_total(void)
 {
@@ -75,6 +97,7 @@ static inline void fuzz_silent(const char *what, const char *detail)
 {
     if (!fuzz_silent_count++) atexit(fuzz_silent_total);
     if (fuzz_silent_count <= 20) fprintf(stderr, "bcms-fuzz: SILENT %s: %s\n", what, detail);
+    fuzz_save_silent();
     if (getenv("BCMS_FUZZ_STRICT") && !strcmp(getenv("BCMS_FUZZ_STRICT"), "1")) abort();
 }
 

@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bcms_pheno_table_t *t = NULL;
     visits_data_t *v = NULL;
     const uint8_t *sep = NULL;
+    fuzz_begin(data, size);
     fuzz_path(pheno, sizeof pheno, "pheno.tsv");
     fuzz_path(patients, sizeof patients, "patients.tsv");
     fuzz_path(visits, sizeof visits, "visits.tsv");

@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bcms_store_t *st = NULL;
     bcms_import_opts_t o;
     bcms_import_stats_t stats;
+    fuzz_begin(data, size);
     fuzz_path(in, sizeof in, "input.vcf");
     fuzz_path(store, sizeof store, "s.bcms");
     fuzz_write(in, data, size);

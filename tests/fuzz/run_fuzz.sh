@@ -4,7 +4,8 @@
 # each one from its seed corpus with a fixed seed (-seed=1, or $BCMS_FUZZ_SEED). "short" is the
 # time-boxed run of the test suite (30 s per harness); "campaign" is for benchmarks/fuzz.sh.
 # Exits 77 (ctest: skipped) when clang or its fuzzer runtime is missing, 1 on a crash, a hang
-# (an input running > 10 s), a leak or an out-of-memory; findings are in $BCMS_FUZZ_BUILD/run/*/artifacts/.
+# (an input running > 10 s), a leak or an out-of-memory; findings are in $BCMS_FUZZ_BUILD/run/*/artifacts/,
+# silently accepted inputs (fuzz_common.h) in $BCMS_FUZZ_BUILD/run/*/silent/ (counted, not failing).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${BCMS_SRC:-$(cd "$here/../.." && pwd)}
@@ -44,7 +45,8 @@ for h in $harnesses; do
     case $h in vcf_import) maxlen=16384 ;; gtblock) maxlen=4096 ;; *) maxlen=8192 ;; esac
     extra=()
     [ -f "$here/$h.dict" ] && extra+=(-dict="$here/$h.dict")
-    TMPDIR=$tmp "$build/tests/fuzz/fuzz_$h" -seed="$seed" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2560 \
+    mkdir -p "$run/silent"
+    TMPDIR=$tmp BCMS_FUZZ_SAVE_DIR=$run/silent "$build/tests/fuzz/fuzz_$h" -seed="$seed" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2560 \
         -max_len=$maxlen -print_final_stats=1 -artifact_prefix="$run/artifacts/" "${extra[@]}" \
         "$run/corpus" "$here/corpus/$h" > "$run/log.txt" 2>&1
     st=$?
@@ -53,10 +55,9 @@ for h in $harnesses; do
     cov=$(grep -o 'cov: [0-9]*' "$run/log.txt" | tail -1 | grep -o '[0-9]*')
     crashes=$(ls "$run/artifacts" | grep -c -E '^(crash|leak|oom|slow-unit)-' || true)
     hangs=$(ls "$run/artifacts" | grep -c '^timeout-' || true)
-    silent=$(grep -h -o '[0-9]* silent acceptances in all' "$run/log.txt" | tail -1 | grep -o '^[0-9]*')
-    [ -z "$silent" ] && silent=$(grep -c '^bcms-fuzz: SILENT' "$run/log.txt")
+    silent=$(ls "$run/silent" | wc -l)
     echo "fuzz_$h: ${secs}s seed $seed: ${execs:-0} inputs run, coverage ${cov:-?}, corpus $(ls "$run/corpus" | wc -l)," \
-         "crashes $crashes, hangs $hangs, silent acceptances seen ${silent:-0} (exit $st)"
+         "crashes $crashes, hangs $hangs, silent acceptances $silent distinct inputs (exit $st)"
     if [ "$st" -ne 0 ] || [ "$crashes" -gt 0 ] || [ "$hangs" -gt 0 ]; then
         grep -A25 -m1 -E 'ERROR|Sanitizer|runtime error|deadly signal|timeout' "$run/log.txt" | head -40
         fails=$((fails + 1))
