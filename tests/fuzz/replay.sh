@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# replay.sh BINDIR CASES: the seed corpora (one process per harness) and every file of the
-# reliability cases (one process per file and harness: vcf_import for VCF/BCF, tables for tables)
+# replay.sh BINDIR CASES: the seed corpora (one process per harness), every file of the reliability
+# cases and of findings/ (one process per file and harness: vcf_import for VCF/BCF, tables for tables)
 # through the replay drivers. A crash or sanitizer report fails, except for a file listed in
 # known_crashes.txt (reported as XFAIL; XPASS when it no longer crashes: remove it from the list).
 # Silent acceptances are counted and printed (they fail only with BCMS_FUZZ_STRICT=1).
@@ -27,7 +27,7 @@ for h in vcf_import gtblock tables; do
     else echo "FAIL corpus $h"; fails=$((fails + 1)); fi
 done
 if [ -d "$cases" ]; then
-    for f in "$cases"/*; do
+    for f in "$cases"/* "$here"/findings/*; do
         n=$(basename "$f")
         case $n in README.md) continue ;; *.vcf | *.bcf | *.vcf.gz) h=vcf_import ;; *) h=tables ;; esac
         known=$(grep -E "^$n[[:space:]]" "$here/known_crashes.txt" 2> /dev/null | cut -f2-)
