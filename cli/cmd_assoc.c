@@ -36,7 +36,7 @@ static void usage(FILE *fp)
             "  --resume              resumable run: checkpoints in OUT.partial*; rerun the same command to continue\n"
             "%s"
             "Output:\n"
-            "  -o, --out FILE        output TSV (gzip when it ends in .gz); summary in FILE.log\n"
+            "  -o, --out FILE        output TSV (BGZF when it ends in .gz; - for stdout); summary in FILE.log\n"
             "  --format tsv|gwas-ssf  gwas-ssf: the GWAS Catalog standard v1.0, one FILE per phenotype + FILE-meta.yaml\n"
             "  --ssf-meta KEY=VALUE  GWAS-SSF metadata bcms cannot know (genome_assembly, genotyping_technology,\n"
             "                        sample_ancestry_category are required; lists separated by ';'); repeatable\n"

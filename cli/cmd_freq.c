@@ -16,7 +16,7 @@ static void usage(FILE *fp)
                 "Options:\n"
                 "  -d, --dataset LIST       datasets or cohorts to pool (default: all)\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
-                "  -o, --output FILE        output TSV (default stdout; gzip when it ends in .gz)\n"
+                "  -o, --output FILE        output TSV (default stdout; BGZF, tabix-ready, when it ends in .gz)\n"
                 "      --threads N          threads decoding genotypes where counts need it (default 1)\n"
                 "%s%s",
             cli_select_help, cli_filter_help);

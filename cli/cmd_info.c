@@ -82,7 +82,7 @@ int cmd_info(int argc, char **argv)
         /* the version the store says it has (open already refused an unknown major) */
         MDB_val k = {6, "format"}, v;
         unsigned maj = 0, mnr = 0;
-        if (!mdb_get(txn, bcms_store_dbi(st, DBI_META), &k, &v) && v.mv_size == 8) {
+        if (!bcms_mdb_get(st, txn, DBI_META, &k, &v) && v.mv_size == 8) {
             const unsigned char *b = v.mv_data;
             maj = (unsigned)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
             mnr = (unsigned)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7];

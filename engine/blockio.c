@@ -14,7 +14,7 @@ static int block_fetch(bcms_store_t *st, MDB_txn *txn, int dbi, const bcms_datas
              kind == BCMS_FRAME_GT ? "genotypes" : "sites");
     if (block >= ds->nblocks) return bcms_err(BCMS_EINVAL, "%s does not exist", what);
     bcms_block_key(key, ds->id, block);
-    rc = mdb_get(txn, bcms_store_dbi(st, dbi), &k, &v);
+    rc = bcms_mdb_get(st, txn, dbi, &k, &v);
     if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "%s is missing; the store is damaged", what);
     if (rc) return bcms_lmdb_err(rc, what);
     return bcms_frame_unpack(codec, kind, v.mv_data, v.mv_size, raw, what);

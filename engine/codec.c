@@ -68,6 +68,11 @@ int bcms_frame_unpack(bcms_codec_t *c, int kind, const void *frame, size_t n, ks
                                        "or restore the store from a backup", what);
     raw_len = be32_get(h + 8);
     crc = be32_get(h + 12);
+    /* DEFLATE expands at most ~1032:1: a larger stated length is a damaged header (not covered by
+     * the CRC), refused before allocating it */
+    if ((uint64_t)raw_len > (uint64_t)(n - BCMS_FRAME_HDR) * 1040 + 64)
+        return bcms_err(BCMS_ECORRUPT, "%s: bad block header (length); the store is damaged, re-import the "
+                                       "dataset or restore the store from a backup", what);
     if (ks_resize(out, (size_t)raw_len + 1) < 0) return BCMS_ENOMEM;
     if (libdeflate_deflate_decompress(c->dec, h + BCMS_FRAME_HDR, n - BCMS_FRAME_HDR, out->s, raw_len,
                                       &got) != LIBDEFLATE_SUCCESS || got != raw_len)

@@ -154,7 +154,7 @@ int bcms_dataset_list(bcms_store_t *st, MDB_txn *txn, bcms_dataset_t **out, int 
     *out = NULL;
     *n = 0;
     if ((rc = mdb_cursor_open(txn, bcms_store_dbi(st, DBI_DATASETS), &cur))) return bcms_lmdb_err(rc, "datasets");
-    while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
+    while ((rc = bcms_mdb_cursor_get(st, cur, &key, &val, op)) == 0) {
         bcms_dataset_t *nv = realloc(v, sizeof *v * (m + 1));
         op = MDB_NEXT;
         if (!nv) { rc = BCMS_ENOMEM; goto fail; }

@@ -300,6 +300,8 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
     g->nvar = nvar;
     g->nsamp = nsamp;
     g->nexc = g->nexc_al = 0;
+    /* every row takes at least its flag byte: check before allocating nvar * nsamp cells */
+    if (nvar > n) goto bad;
     if (grow((void **)&g->codes, &g->m_codes, cells + 4, 1)) return BCMS_ENOMEM;
     m_rows_dummy = g->m_rows;
     if (grow((void **)&g->exc_start, &g->m_rows, nvar + 1, sizeof *g->exc_start)) return BCMS_ENOMEM;

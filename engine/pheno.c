@@ -231,7 +231,7 @@ int bcms_pheno_exists(bcms_store_t *st, MDB_txn *txn, const char *name)
     MDB_val key = {strlen(name), (void *)name}, val;
     int rc;
     if (!key.mv_size || key.mv_size > BCMS_PHENO_NAME_MAX) return 0;
-    rc = mdb_get(txn, bcms_store_dbi(st, DBI_PHENO), &key, &val);
+    rc = bcms_mdb_get(st, txn, DBI_PHENO, &key, &val);
     if (rc == MDB_NOTFOUND) return 0;
     return rc ? bcms_lmdb_err(rc, "reading the pheno table") : 1;
 }
@@ -277,7 +277,7 @@ static char *stored_names(bcms_store_t *st, MDB_txn *txn)
     MDB_val k, v;
     int n = 0;
     if (mdb_cursor_open(txn, bcms_store_dbi(st, DBI_PHENO), &cur)) return NULL;
-    for (int op = MDB_FIRST; !mdb_cursor_get(cur, &k, &v, op) && n < 50; op = MDB_NEXT, n++)
+    for (int op = MDB_FIRST; !bcms_mdb_cursor_get(st, cur, &k, &v, op) && n < 50; op = MDB_NEXT, n++)
         ksprintf(&s, "%s%.*s", n ? ", " : "", (int)k.mv_size, (char *)k.mv_data);
     mdb_cursor_close(cur);
     return s.s;
@@ -290,7 +290,7 @@ int bcms_pheno_load(bcms_store_t *st, MDB_txn *txn, const char *name, bcms_pheno
     int rc;
     memset(col, 0, sizeof *col);
     if (!key.mv_size || key.mv_size > BCMS_PHENO_NAME_MAX) rc = MDB_NOTFOUND;
-    else rc = mdb_get(txn, bcms_store_dbi(st, DBI_PHENO), &key, &val);
+    else rc = bcms_mdb_get(st, txn, DBI_PHENO, &key, &val);
     if (rc == MDB_NOTFOUND) {
         char *names = stored_names(st, txn);
         rc = bcms_err(BCMS_ENOTFOUND, "no phenotype column '%s' in %s (stored: %s); store it with bcms pheno STORE "
@@ -329,7 +329,7 @@ int bcms_pheno_list(bcms_store_t *st, MDB_txn *txn, bcms_pheno_col_t **out, size
         rc = bcms_lmdb_err(rc, "reading the pheno table");
         goto fail;
     }
-    for (int op = MDB_FIRST; n < ms.ms_entries && !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+    for (int op = MDB_FIRST; n < ms.ms_entries && !(rc = bcms_mdb_cursor_get(st, cur, &k, &v, op)); op = MDB_NEXT) {
         if (k.mv_size > BCMS_PHENO_NAME_MAX || memchr(k.mv_data, 0, k.mv_size)) {
             rc = bcms_err(BCMS_ECORRUPT, "pheno table: a column key is damaged; restore the store from a backup");
             goto fail;

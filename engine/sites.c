@@ -108,7 +108,9 @@ int bcms_sites_decode(const void *raw, size_t n, bcms_sites_t *s)
         const char *p = rd_str(&r, &len);
         rd_init(&col[c], p, len);
     }
-    if (r.err || r.p != r.end) goto bad;
+    /* every row takes at least one byte of the pos column: a larger count is damage, not a reason to
+     * allocate gigabytes */
+    if (r.err || r.p != r.end || nvar > (size_t)(col[0].end - col[0].p)) goto bad;
     int has_r2 = col[5].end != col[5].p;
     if (has_r2 && (uint64_t)(col[5].end - col[5].p) != (uint64_t)nvar * 4) goto bad;
     if (nvar > s->mvar) {

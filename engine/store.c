@@ -5,12 +5,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "bytes.h"
 #include "err.h"
+#include "guard.h"
 #include "store.h"
 #include "bcms_version.h"
 
@@ -23,6 +25,9 @@ struct bcms_store_t {
     MDB_dbi dbi[DBI_N];
     char *path;
     int rdonly;
+    const char *map;           /* LMDB's map of data.mdb */
+    size_t map_size;
+    size_t file_size;          /* data.mdb's size when the last transaction began (it only grows) */
 };
 
 static const char *dbi_names[DBI_N] = {"meta", "samples", "sample_ids", "datasets", "sites", "gt", "pheno"};
@@ -32,7 +37,8 @@ int bcms_lmdb_err(int rc, const char *what)
     if (rc == MDB_MAP_FULL)
         return bcms_err(BCMS_ESTORE, "%s: the store map is full (%s)", what, mdb_strerror(rc));
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
-        return bcms_err(BCMS_ECORRUPT, "%s: %s; restore the store from a backup", what, mdb_strerror(rc));
+        return bcms_err(BCMS_ECORRUPT, "%s: the store is damaged (%s); restore the store from a backup", what,
+                        rc == MDB_CORRUPTED ? "a damaged page" : mdb_strerror(rc));
     if (rc == EACCES || rc == EROFS)
         return bcms_err(BCMS_ESTORE, "%s: permission denied (%s)", what, mdb_strerror(rc));
     /* every write of bcms is inside one transaction that is then aborted: nothing reached the store */
@@ -47,9 +53,69 @@ MDB_env *bcms_store_env(bcms_store_t *st) { return st->env; }
 MDB_dbi bcms_store_dbi(bcms_store_t *st, int which) { return st->dbi[which]; }
 const char *bcms_store_path(const bcms_store_t *st) { return st->path; }
 
+/* The map and the file's size, for bcms_store_val_ok: a committed snapshot lies inside the file, so
+ * a value reaching past its end comes from a damaged page. */
+static void store_map_refresh(bcms_store_t *st)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    if (!mdb_env_get_fd(st->env, &fd) && !fstat(fd, &sb) && (size_t)sb.st_size > st->file_size)
+        __atomic_store_n(&st->file_size, (size_t)sb.st_size, __ATOMIC_RELAXED);
+}
+
+/* Where LMDB mapped data.mdb: LMDB does not say (mdb_env_info's me_mapaddr is only the fixed-map
+ * hint), so find the mapping of the file's inode in /proc/self/maps (Linux). Without it the value
+ * range check is skipped; the fault guard still holds. */
+static void store_map_find(bcms_store_t *st)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    char line[4352];
+    FILE *fp;
+    if (mdb_env_get_fd(st->env, &fd) || fstat(fd, &sb) || !(fp = fopen("/proc/self/maps", "r"))) return;
+    while (fgets(line, sizeof line, fp)) {
+        unsigned long lo, hi, off, ino;
+        unsigned dmaj, dmin;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &dmaj, &dmin, &ino) == 6 && off == 0 &&
+            ino == (unsigned long)sb.st_ino && makedev(dmaj, dmin) == sb.st_dev) {
+            st->map = (const char *)lo;
+            st->map_size = hi - lo;
+            break;
+        }
+    }
+    fclose(fp);
+    store_map_refresh(st);
+}
+
+int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v)
+{
+    const char *p = v->mv_data;
+    size_t lim = __atomic_load_n(&st->file_size, __ATOMIC_RELAXED);
+    if (!st->map || !p || p < st->map || p >= st->map + st->map_size) return 1; /* not in the map (a write's dirty page) */
+    return (size_t)(p - st->map) <= lim && v->mv_size <= lim - (size_t)(p - st->map);
+}
+
+int bcms_mdb_get(bcms_store_t *st, MDB_txn *txn, int which, MDB_val *key, MDB_val *val)
+{
+    int rc;
+    BCMS_GUARD(rc, mdb_get(txn, st->dbi[which], key, val));
+    if (!rc && !bcms_store_val_ok(st, val)) rc = MDB_CORRUPTED;
+    return rc;
+}
+
+int bcms_mdb_cursor_get(bcms_store_t *st, MDB_cursor *cur, MDB_val *key, MDB_val *val, MDB_cursor_op op)
+{
+    int rc;
+    BCMS_GUARD(rc, mdb_cursor_get(cur, key, val, op));
+    if (!rc && (!bcms_store_val_ok(st, key) || !bcms_store_val_ok(st, val))) rc = MDB_CORRUPTED;
+    return rc;
+}
+
 int bcms_txn_begin(bcms_store_t *st, int rdonly, MDB_txn **txn)
 {
-    int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+    int rc;
+    rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+    store_map_refresh(st);
     return rc ? bcms_lmdb_err(rc, st->path) : 0;
 }
 
@@ -79,7 +145,7 @@ char *bcms_meta_get_str(bcms_store_t *st, MDB_txn *txn, const char *k)
 {
     MDB_val key = {strlen(k), (void *)k}, val;
     char *s;
-    if (mdb_get(txn, st->dbi[DBI_META], &key, &val)) return NULL;
+    if (bcms_mdb_get(st, txn, DBI_META, &key, &val)) return NULL;
     if (!(s = malloc(val.mv_size + 1))) return NULL;
     memcpy(s, val.mv_data, val.mv_size);
     s[val.mv_size] = 0;
@@ -91,7 +157,7 @@ int bcms_meta_next_id(bcms_store_t *st, MDB_txn *txn, const char *counter, uint3
     MDB_val key = {strlen(counter), (void *)counter}, val;
     uint8_t b[4];
     uint32_t v = 0;
-    int rc = mdb_get(txn, st->dbi[DBI_META], &key, &val);
+    int rc = bcms_mdb_get(st, txn, DBI_META, &key, &val);
     if (rc == 0 && val.mv_size == 4) v = be32_get(val.mv_data);
     else if (rc != MDB_NOTFOUND && rc) return bcms_lmdb_err(rc, "reading a store counter");
     *id = v;
@@ -134,7 +200,7 @@ int bcms_sample_lookup(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t
     MDB_val key = {strlen(iid), (void *)iid}, val;
     int rc;
     if (key.mv_size == 0 || key.mv_size > BCMS_IID_MAX) return BCMS_ENOTFOUND;
-    rc = mdb_get(txn, st->dbi[DBI_SAMPLES], &key, &val);
+    rc = bcms_mdb_get(st, txn, DBI_SAMPLES, &key, &val);
     if (rc == MDB_NOTFOUND) return BCMS_ENOTFOUND;
     if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
     if (val.mv_size != 8 ||
@@ -181,7 +247,7 @@ int bcms_sample_name(bcms_store_t *st, MDB_txn *txn, uint32_t num, const char **
     MDB_val key = {4, b}, val;
     int rc;
     be32_put(b, num);
-    rc = mdb_get(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val);
+    rc = bcms_mdb_get(st, txn, DBI_SAMPLE_IDS, &key, &val);
     if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "sample number %u is not in the registry", num);
     if (rc) return bcms_lmdb_err(rc, "reading the sample registry");
     if (val.mv_size < 5 || val.mv_size - 4 > BCMS_IID_MAX ||
@@ -239,11 +305,11 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
 {
     MDB_val key = {5, "magic"}, val;
     uint32_t major, minor;
-    if (mdb_get(txn, st->dbi[DBI_META], &key, &val) || val.mv_size != strlen(STORE_MAGIC) ||
+    if (bcms_mdb_get(st, txn, DBI_META, &key, &val) || val.mv_size != strlen(STORE_MAGIC) ||
         memcmp(val.mv_data, STORE_MAGIC, val.mv_size))
         return bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no bcms magic)", st->path);
     key.mv_size = 6, key.mv_data = "format";
-    if (mdb_get(txn, st->dbi[DBI_META], &key, &val) || val.mv_size != 8)
+    if (bcms_mdb_get(st, txn, DBI_META, &key, &val) || val.mv_size != 8)
         return bcms_err(BCMS_ECORRUPT, "%s: format version record is missing or damaged", st->path);
     major = be32_get(val.mv_data);
     minor = be32_get((uint8_t *)val.mv_data + 4);
@@ -260,6 +326,25 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
 static int default_nolock;
 
 void bcms_store_default_nolock(int on) { default_nolock = on != 0; }
+
+static int dbi_open_guarded(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+    int r;
+    BCMS_GUARD(r, mdb_dbi_open(txn, name, flags, dbi));
+    return r;
+}
+
+static int store_open_tables(bcms_store_t *st, MDB_txn *txn, int creating)
+{
+    for (int i = 0; i < DBI_N; i++) {
+        int r = dbi_open_guarded(txn, dbi_names[i], creating ? MDB_CREATE : 0, &st->dbi[i]);
+        if (r == MDB_NOTFOUND && !creating)
+            return bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no '%s' table)",
+                            st->path, dbi_names[i]);
+        if (r) return bcms_lmdb_err(r, st->path);
+    }
+    return 0;
+}
 
 int bcms_store_open(const char *path, int flags, bcms_store_t **out)
 {
@@ -315,19 +400,9 @@ int bcms_store_open(const char *path, int flags, bcms_store_t **out)
             rc = bcms_lmdb_err(rc, path);
         goto fail;
     }
+    store_map_find(st);
     if ((rc = bcms_txn_begin(st, rdonly, &txn))) goto fail;
-    for (int i = 0; i < DBI_N; i++) {
-        int r = mdb_dbi_open(txn, dbi_names[i], creating ? MDB_CREATE : 0, &st->dbi[i]);
-        if (r == MDB_NOTFOUND && !creating) {
-            rc = bcms_err(BCMS_EFOREIGN, "%s is an LMDB environment but not a bcms store (no '%s' table)",
-                          path, dbi_names[i]);
-            goto fail;
-        }
-        if (r) {
-            rc = bcms_lmdb_err(r, path);
-            goto fail;
-        }
-    }
+    if ((rc = store_open_tables(st, txn, creating))) goto fail;
     if (creating) {
         if ((rc = store_init_meta(st, txn))) goto fail;
     } else if ((rc = store_check_meta(st, txn))) {

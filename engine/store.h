@@ -45,6 +45,14 @@ MDB_dbi bcms_store_dbi(bcms_store_t *st, int which);
 int bcms_txn_begin(bcms_store_t *st, int rdonly, MDB_txn **txn);
 int bcms_txn_commit(MDB_txn *txn);
 
+/* Reads of the store under the memory-fault guard (guard.h), with the value (and, for cursors, the
+ * key) checked to lie inside the data file: they return LMDB's codes, MDB_CORRUPTED for a damaged
+ * page, so callers translate them with bcms_lmdb_err as before. */
+int bcms_mdb_get(bcms_store_t *st, MDB_txn *txn, int which, MDB_val *key, MDB_val *val);
+int bcms_mdb_cursor_get(bcms_store_t *st, MDB_cursor *cur, MDB_val *key, MDB_val *val, MDB_cursor_op op);
+/* 1 when a value LMDB returned lies inside the data file (or outside the map: a write's own page). */
+int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v);
+
 /* Translate an LMDB return code into a BCMS code with a detail message naming what was done. */
 int bcms_lmdb_err(int rc, const char *what);
 

@@ -156,7 +156,10 @@ static int convert_categorical(const char *path, const pheno_cells_t *cs, size_t
     char **lv = NULL;
     size_t nl = 0, u = 0;
     int rc = 0;
-    if (n_present && !(lv = malloc(n_present * sizeof *lv))) return BCMS_ENOMEM;
+    /* room for every row: n_present leaves out numeric -9 cells ("\r-9", "-9.0"), which are not missing
+     * tokens and are collected below (a fuzzer found the overflow) */
+    (void)n_present;
+    if (nrows && !(lv = malloc(nrows * sizeof *lv))) return BCMS_ENOMEM;
     for (size_t i = 0; i < nrows; i++) {
         char *s = PHENO_CELL(cs, i, c, nsel);
         if (!pheno_is_missing_token(s)) lv[nl++] = s;

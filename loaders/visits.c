@@ -524,7 +524,7 @@ int visits_load(const char *patients_path, const char *visits_path, visits_data_
     if (!d) return BCMS_ENOMEM;
     if (patients_path && (ret = load_patients(patients_path, d, &cap, &h, &r))) goto fail;
     if ((ret = load_visits(visits_path, patients_path != NULL, d, &cap, &h, &r, &rv, &nrv))) goto fail;
-    qsort(rv, nrv, sizeof *rv, cmp_raw);
+    if (nrv) qsort(rv, nrv, sizeof *rv, cmp_raw); /* qsort(NULL, 0) is undefined */
     if ((ret = check_courses(visits_path, rv, nrv, d))) goto fail;
     if (nrv && !(d->visits = malloc(nrv * sizeof *d->visits))) {
         ret = BCMS_ENOMEM;

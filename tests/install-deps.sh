@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake gcc make pkg-config libhts-dev liblmdb-dev zlib1g-dev libgsl-dev libopenblas-dev libdeflate-dev
       bcftools tabix plink2 plink1.9 gemma gwama r-base-core r-cran-survival r-cran-metafor python3 time bsdextrautils
-      libcairo2-dev libfontconfig-dev fonts-dejavu-core libopenmpi-dev openmpi-bin clang libclang-rt-14-dev lmdb-utils python3-yaml)
+      libcairo2-dev libfontconfig-dev fonts-dejavu-core libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev lmdb-utils python3-yaml)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" > /dev/null 2>&1 || missing+=("$p")

@@ -403,7 +403,8 @@ typedef struct {
     const bcms_reader_t *rd;
     model_t *models;
     int nm, multi, rank, size;
-    BGZF *out;                /* rank 0 */
+    BGZF *out;                /* rank 0: --resume, or a table converted at the end */
+    bcms_outfile_t *of;       /* rank 0: otherwise */
     const char *outname;
     uint32_t nb, nlocal, ring;
     kstring_t *bufs, msg;
@@ -417,6 +418,14 @@ typedef struct {
     int err;
     char errmsg[1024];
 } sched_t;
+
+/* Rank 0's output: the outfile (outfile.h) or, for --resume and the tables converted at the end, a BGZF. */
+static int sched_write(sched_t *s, const char *p, size_t n)
+{
+    if (!n) return 0;
+    if (s->of) return bcms_outfile_write(s->of, p, n);
+    return bgzf_write(s->out, p, n) < 0 ? bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname) : 0;
+}
 
 static uint32_t sched_batch(const sched_t *s, uint32_t i) { return (uint32_t)s->rank + i * (uint32_t)s->size; }
 
@@ -457,8 +466,7 @@ static int sched_recv_write(sched_t *s, uint32_t g, int wait)
     size_t pv = sizeof(double) * nv * (size_t)s->nm;
     if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", g % s->size, g);
     for (int mi = 0; mi < s->nm; mi++) memcpy(s->models[mi].pvals + first, s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
-    if (s->msg.l > pv && bgzf_write(s->out, s->msg.s + pv, s->msg.l - pv) < 0)
-        return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname);
+    if (s->msg.l > pv) return sched_write(s, s->msg.s + pv, s->msg.l - pv);
     return 0;
 }
 
@@ -479,8 +487,7 @@ static int sched_deliver(sched_t *s, int wait)
             uint32_t i = g / (uint32_t)s->size;
             if (!s->ready[i % s->ring]) break;
             kstring_t *w = &s->bufs[i % s->ring];
-            if (w->l && bgzf_write(s->out, w->s, w->l) < 0)
-                return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname);
+            if ((r = sched_write(s, w->s, w->l))) return r;
             s->ready[i % s->ring] = 0;
             s->delivered++, s->freed++;
         } else if ((r = sched_recv_write(s, g, wait)) != 0) {
@@ -541,13 +548,14 @@ static uint32_t own_below(uint32_t g, int rank, int size)
 
 /* Run batches start..nb-1 (the earlier ones are in out already: --resume). */
 static int scan_batches(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
-                        thread_t *th, int use_ds, BGZF *out, const char *outname, uint32_t start, assoc_resume_t *rs)
+                        thread_t *th, int use_ds, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start,
+                        assoc_resume_t *rs)
 {
     sched_t s;
     uint32_t next;
     int rc = 0;
     memset(&s, 0, sizeof s);
-    s.rd = rd, s.models = models, s.nm = nm, s.multi = multi, s.out = out, s.outname = outname, s.rs = rs;
+    s.rd = rd, s.models = models, s.nm = nm, s.multi = multi, s.out = out, s.of = of, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
     s.nb = bcms_reader_nbatches(rd);
     s.nlocal = own_below(s.nb, s.rank, s.size);
@@ -632,6 +640,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     uint32_t start = 0;
     kstring_t fpdesc = {0, 0, NULL};
     char fphex[33] = "";
+    char *logbuf = NULL;
+    size_t loglen = 0;
+    bcms_outfile_t *of = NULL, *lof = NULL;
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
@@ -696,12 +707,16 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         goto done;
     }
 
-    /* output: OUT.tmp, renamed when complete */
+    /* output and OUT.log: exclusive temporary files, renamed when complete (outfile.h); GWAS-SSF and
+     * --by-cohort write the table to OUT.tmp first and convert or split it at the end; --resume writes
+     * OUT.partial with its checkpoints (assoc_resume.h) */
     if (asprintf(&tmp, "%s%s.tmp", o->out, ssf ? ".scan" : "") < 0 || asprintf(&logpath, "%s.log", o->out) < 0) {
         rc = BCMS_ENOMEM;
         goto done;
     }
     multi = nm / ncoh > 1 || ssf; /* phenotypes kept (every cohort has the same ones) */
+    header_line(&line, &oi, multi);
+    if (bcms_cluster_rank() == 0 && strcmp(o->out, "-") && (rc = bcms_outfile_open(logpath, 0, &lof))) goto done;
     if (bcms_cluster_rank() == 0 && o->resume) {
         char *key = resume_key(st, o->command);
         if (key && (pvs = malloc(sizeof *pvs * nm)))
@@ -711,18 +726,19 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = BCMS_ENOMEM;
             goto done;
         }
-        header_line(&line, &oi, multi);
         rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd,
                                bcms_reader_nbatches(rd), line.s, line.l, &out, &start, &rs);
         free(key);
         if (rc) goto done;
-    } else if (bcms_cluster_rank() == 0) {
-        if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) && !ssf ? "wg" : "wu"))) {
+    } else if (bcms_cluster_rank() == 0 && (ssf || scoh)) {
+        if (!(out = bgzf_open(tmp, bcms_out_is_gz(o->out) && !ssf ? "w" : "wu"))) {
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
             goto done;
         }
-        header_line(&line, &oi, multi);
         if (bgzf_write(out, line.s, line.l) < 0) goto werr;
+    } else if (bcms_cluster_rank() == 0) {
+        if ((rc = bcms_outfile_open(o->out, 0, &of))) goto done;
+        if ((rc = bcms_outfile_write(of, line.s, line.l))) goto done;
     }
     if ((rc = bcms_cluster_bcast_u32(&start))) goto done;
 
@@ -732,12 +748,12 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int t = 0; t < o->threads; t++)
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
-    if ((rc = scan_batches(rd, &oi, models, nm, multi, th, use_ds, out, rs ? o->out : tmp, start, rs))) goto done;
+    if ((rc = scan_batches(rd, &oi, models, nm, multi, th, use_ds, out, of, rs ? o->out : tmp, start, rs))) goto done;
     if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
         rc = 0;
         goto done;
     }
-    if (bgzf_close(out) < 0) {
+    if (out && bgzf_close(out) < 0) {
         out = NULL;
         goto werr;
     }
@@ -745,7 +761,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
 
     /* counts, lambda GC, summary */
     {
-        FILE *lf = fopen(logpath, "w");
+        FILE *lf = open_memstream(&logbuf, &loglen);
         uint64_t nv = bcms_reader_nvariants(rd);
         if (!lf) {
             rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", logpath, strerror(errno));
@@ -784,9 +800,19 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         }
         fprintf(lf, "status\tcomplete\n");
         if (fclose(lf) != 0) {
-            rc = bcms_err(BCMS_EIO, "%s: write failed", logpath);
+            rc = BCMS_ENOMEM;
             goto done;
         }
+    }
+    /* the table first: a complete OUT.log promises a complete OUT (bcms merge checks it); a split or
+     * converted table reads the log */
+    if (lof && (rc = bcms_outfile_write(lof, logbuf, loglen))) goto done;
+    if (ssf || scoh) {
+        if (lof && (rc = bcms_outfile_commit(lof))) {
+            lof = NULL;
+            goto done;
+        }
+        lof = NULL;
     }
     if (ssf) {
         bcms_ssf_pheno_t *sp = calloc(nm, sizeof *sp);
@@ -804,23 +830,27 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         remove(tmp);
         goto done;
     }
-    if (rs) {
-        if ((rc = assoc_resume_finish(rs))) goto done;
-    } else if (scoh) {
-        if ((rc = bcms_assoc_split_cohorts(tmp, o->out, cnames, ncoh, bcms_out_is_gz(o->out)))) goto done;
-    } else if (rename(tmp, o->out) != 0) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot rename to %s: %s", tmp, o->out, strerror(errno));
+    if (scoh) {
+        rc = bcms_assoc_split_cohorts(tmp, o->out, cnames, ncoh, bcms_out_is_gz(o->out));
         goto done;
     }
-    rc = 0;
+    if (rs) rc = assoc_resume_finish(rs);
+    else rc = bcms_outfile_commit(of);
+    of = NULL;
+    if (rc || !lof) goto done;
+    rc = bcms_outfile_commit(lof);
+    lof = NULL;
     goto done;
 werr:
-    rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", tmp);
+    rc = of ? bcms_outfile_err(of, "writing") : bcms_err(BCMS_EIO, "%s: write failed (disk full?)", tmp);
 done:
     if (out) bgzf_close(out);
     if (rc && tmp && !rs) remove(tmp);
     assoc_resume_free(rs);
     free(pvs);
+    bcms_outfile_abort(of);
+    bcms_outfile_abort(lof);
+    free(logbuf);
     if (th)
         for (int t = 0; t < o->threads; t++) thread_free(&th[t], nm);
     free(th);
@@ -835,7 +865,6 @@ done:
     free(cov);
     free_list(phn, nph);
     free_list(cvn, ncv);
-    free(tmp);
     free(logpath);
     free(scoh);
     free(cnames);

@@ -279,7 +279,7 @@ static int write_merged_log(const char *out, const char *const *chunks, int n, c
 }
 
 /* chunk files in k order into fo: one header, rows as they are */
-static int concat(const char *const *chunks, int n, const int *order, const chunk_info_t *ci, BGZF *fo,
+static int concat(const char *const *chunks, int n, const int *order, const chunk_info_t *ci, bcms_outfile_t *fo,
                   const char *tmp, lam_t *lm)
 {
     kstring_t line = {0, 0, NULL}, hdr = {0, 0, NULL};
@@ -308,7 +308,7 @@ static int concat(const char *const *chunks, int n, const int *order, const chun
                 break;
             }
             kputc('\n', &line);
-            if (bgzf_write(fo, line.s, line.l) < 0) rc = bcms_err(BCMS_EIO, "%s: write failed", tmp);
+            rc = bcms_outfile_write(fo, line.s, line.l);
         }
         bgzf_close(fi);
     }
@@ -322,7 +322,7 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
     chunk_info_t *ci = calloc(n + 1, sizeof *ci);
     int *order = calloc(n + 1, sizeof *order), rc = 0;
     lam_t *lm = calloc(1, sizeof *lm);
-    BGZF *fo = NULL;
+    bcms_outfile_t *fo = NULL;
     char *tmp = NULL, *command = NULL;
     if (!ci || !order || !lm) {
         rc = BCMS_ENOMEM;
@@ -331,26 +331,13 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
     for (int i = 0; i < n; i++)
         if ((rc = read_summary(chunks[i], &ci[i], &command))) goto done;
     if ((rc = check_chunks(chunks, n, ci, order))) goto done;
-    if (asprintf(&tmp, "%s.tmp", out) < 0) {
-        rc = BCMS_ENOMEM;
-        goto done;
-    }
-    if (!(fo = bgzf_open(tmp, bcms_out_is_gz(out) ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if ((rc = concat(chunks, n, order, ci, fo, tmp, lm))) goto done;
-    if (bgzf_close(fo) < 0) {
-        fo = NULL;
-        rc = bcms_err(BCMS_EIO, "%s: write failed", tmp);
-        goto done;
-    }
-    fo = NULL;
+    if ((rc = bcms_outfile_open(out, 0, &fo))) goto done; /* renamed into place when complete */
+    if ((rc = concat(chunks, n, order, ci, fo, out, lm))) goto done;
     if ((rc = write_merged_log(out, chunks, n, ci, lm, command))) goto done;
-    if (rename(tmp, out) != 0) rc = bcms_err(BCMS_EIO, "%s: cannot rename: %s", out, strerror(errno));
+    rc = bcms_outfile_commit(fo);
+    fo = NULL;
 done:
-    if (fo) bgzf_close(fo);
-    if (rc && tmp) remove(tmp);
+    bcms_outfile_abort(fo);
     if (lm)
         for (int k = 0; k < 64; k++) free(lm->pv[k].p);
     free(lm);

@@ -41,32 +41,27 @@ static void freq_line(kstring_t *line, const bcms_variant_t *v)
 int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
 {
     bcms_reader_t *rd = NULL;
-    BGZF *out = NULL;
+    bcms_outfile_t *out = NULL;
     kstring_t line = {0, 0, NULL};
     bcms_reader_opts_t sel = o->sel;
     int rc;
     sel.need_counts = 1;
     if ((rc = bcms_reader_open(st, &sel, &rd))) return rc;
-    if (!(out = bgzf_open(o->out, bcms_out_is_gz(o->out) ? "wg" : "wu"))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
-        goto done;
-    }
+    if ((rc = bcms_outfile_open(o->out, 0, &out))) goto done;
     kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE\tHWE_P"
           "\tFEMALE_HWE_P\n", &line);
     for (uint64_t i = 0; i < bcms_reader_nvariants(rd); i++) {
         freq_line(&line, bcms_reader_variant(rd, i));
         if (line.l > (1 << 16)) {
-            if (bgzf_write(out, line.s, line.l) < 0) goto werr;
+            if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
             line.l = 0;
         }
     }
-    if (line.l && bgzf_write(out, line.s, line.l) < 0) goto werr;
-    rc = 0;
-    goto done;
-werr:
-    rc = bcms_err(BCMS_EIO, "%s: write failed (disk full?)", o->out);
+    if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
+    rc = bcms_outfile_commit(out); /* the output appears only now, whole */
+    out = NULL;
 done:
-    if (out && bgzf_close(out) < 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: closing the output failed", o->out);
+    bcms_outfile_abort(out);
     bcms_reader_close(rd);
     free(line.s);
     return rc;

@@ -177,7 +177,7 @@ static int entries_collect(bcms_reader_t *rd, bcms_regions_t *rg, uint32_t **map
             if (!bcms_regions_block(rg, bi)) continue;
             if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, codec, &raw, &sites))) goto done;
             bcms_block_key(key, ds->id, b);
-            if ((rc = mdb_get(rd->txn, bcms_store_dbi(rd->st, DBI_GT), &k, &val))) {
+            if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val))) {
                 rc = rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; "
                                                    "the store is damaged", bcms_store_path(rd->st), ds->id, b)
                                         : bcms_lmdb_err(rc, "reading a genotype block");

@@ -1,8 +1,11 @@
 /* view.c: dataset -> VCF/BCF. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 #include <htslib/vcf.h>
@@ -11,6 +14,7 @@
 #include "dataset.h"
 #include "err.h"
 #include "reader_internal.h"
+#include "outfile.h"
 #include "region.h"
 #include "view.h"
 #include "bcms_version.h"
@@ -165,6 +169,27 @@ static bcf_hdr_t *view_header(bcms_dataset_t *const *dsv, int nds, char **names,
     return h;
 }
 
+/* The output header must carry exactly the selected samples, in order, and every contig: htslib
+ * drops a sample column it cannot name (an empty IID) or a header line it cannot parse, and a
+ * record written against such a header would be garbled or abort inside htslib. */
+static int view_header_check(const bcf_hdr_t *h, const bcms_dataset_t *ds, char **names, const uint32_t *sel,
+                             uint32_t nsel)
+{
+    if ((uint32_t)bcf_hdr_nsamples(h) != nsel)
+        return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): %u samples selected but the VCF header names %d; a sample "
+                        "name cannot be written as VCF (empty or repeated IID?): re-import the dataset with valid "
+                        "sample names", ds->id, ds->cohort, nsel, bcf_hdr_nsamples(h));
+    for (uint32_t i = 0; i < nsel; i++)
+        if (strcmp(h->samples[i], names[sel[i]]))
+            return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): sample %u ('%.40s') cannot be written as VCF; "
+                            "re-import the dataset with valid sample names", ds->id, ds->cohort, sel[i], names[sel[i]]);
+    for (uint32_t c = 0; c < ds->ncontigs; c++)
+        if (bcf_hdr_name2id(h, ds->contigs[c].input_name) < 0)
+            return bcms_err(BCMS_ECORRUPT, "dataset %u (%s): contig '%.40s' cannot be written as VCF; the store is "
+                            "damaged", ds->id, ds->cohort, ds->contigs[c].input_name);
+    return 0;
+}
+
 static int ensure_filter(bcf_hdr_t *h, const char *name)
 {
     kstring_t s = {0, 0, NULL};
@@ -267,6 +292,7 @@ typedef struct { /* what writing records needs */
     MDB_txn *txn;
     bcf_hdr_t *h;
     htsFile *out;
+    bcms_outfile_t *of;       /* the file behind out (outfile.h) */
     const bcms_view_opts_t *o;
     bcms_regions_t *rg;
     const rd_varlist_t *ex, *xx;
@@ -389,7 +415,8 @@ static int view_record(view_ctx_t *vc, const bcms_dataset_t *ds, int rid, uint32
         }
         bcf_update_format_float(h, rec, "DS", vc->dsv, (int)vc->nsel);
     }
-    if (bcf_write(vc->out, h, rec) < 0) return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", vc->o->out);
+    errno = 0;
+    if (bcf_write(vc->out, h, rec) < 0) return bcms_outfile_err(vc->of, "writing");
     return 0;
 }
 
@@ -433,6 +460,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     rd_varlist_t ex = {0}, xx = {0};
     uint32_t *sel = NULL, nsel = 0;
     char **names = NULL, mode[8];
+    bcms_outfile_t *of = NULL;
     view_ctx_t vc;
     memset(&vc, 0, sizeof vc);
     vc.st = st, vc.o = o, vc.rg = &rg;
@@ -458,15 +486,25 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
         rc = bcms_err(BCMS_ECORRUPT, "dataset %u: the stored VCF header does not parse", dsv[0]->id);
         goto done;
     }
+    if ((rc = view_header_check(vc.h, dsv[0], names, sel, nsel))) goto done;
     snprintf(mode, sizeof mode, "w%s", o->format == 'z' ? "z" : o->format == 'b' ? "b" : o->format == 'u' ? "bu" : "");
-    if (!(vc.out = hts_open(o->out, mode))) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
-        goto done;
+    if ((rc = bcms_outfile_open(o->out, BCMS_OUT_RAW, &of))) goto done;
+    vc.of = of;
+    {
+        int fd = bcms_outfile_dup_fd(of);
+        hFILE *hf = fd >= 0 ? hdopen(fd, "w") : NULL;
+        if (!hf && fd >= 0) close(fd);
+        if (!hf || !(vc.out = hts_hopen(hf, o->out, mode))) {
+            if (hf) hclose_abruptly(hf);
+            rc = bcms_err(BCMS_EIO, "%s: cannot open for writing", o->out);
+            goto done;
+        }
     }
     if (o->threads > 1) hts_set_threads(vc.out, o->threads);
     if (!o->header_only && (rc = view_declare_filters(&vc, dsv, nsel_ds))) goto done;
+    errno = 0;
     if (bcf_hdr_write(vc.out, vc.h) < 0) {
-        rc = bcms_err(BCMS_EIO, "%s: cannot write the header", o->out);
+        rc = bcms_outfile_err(of, "writing the header");
         goto done;
     }
     if (o->header_only) goto done;
@@ -477,7 +515,11 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     }
     for (int d = 0; d < nsel_ds && !rc; d++) rc = view_records(&vc, dsv[d]);
 done:
-    if (vc.out && hts_close(vc.out) < 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: closing the output failed", o->out);
+    errno = 0;
+    if (vc.out && hts_close(vc.out) < 0 && !rc) rc = bcms_outfile_err(of, "writing");
+    /* the output appears only when complete */
+    if (of && !rc) rc = bcms_outfile_commit(of);
+    else bcms_outfile_abort(of);
     if (vc.h) bcf_hdr_destroy(vc.h);
     if (names) bcms_sample_names_free(names, dsv[0]->nsamples);
     if (vc.txn) mdb_txn_abort(vc.txn);
