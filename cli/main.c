@@ -26,6 +26,7 @@ static const cli_cmd_t commands[] = {
     {"freq", cmd_freq, "allele frequencies, call rates and HWE p-values from the stored counts"},
     {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
+    {"kinship", cmd_kinship, "KING-robust kinship of every pair of samples; degrees; a maximal unrelated set"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 

@@ -177,7 +177,7 @@ int sim_ped_build(const simulate_opts_t *o, const uint8_t *isolate, const int64_
     int ret = BCMS_ENOMEM;
     *out = NULL;
     if (!nf && !nr) return 0;
-    if (!(p = calloc(1, sizeof *p)) || !(p->ghost_pop = malloc((size_t)(2 * nr + 1))) ||
+    if (!(p = calloc(1, sizeof *p)) || !(p->ghost_pop = malloc((size_t)(4 * nr + 1))) ||
         !(p->node = malloc((size_t)(2 * nf + 4 * nr + 1) * sizeof *p->node)) ||
         !(list[0] = malloc((size_t)n * sizeof(int64_t))) || !(list[1] = malloc((size_t)n * sizeof(int64_t))))
         goto fail;

@@ -1,0 +1,58 @@
+/* structure.h: population structure and relatedness: KING-robust kinship, principal components,
+ * LD pruning, genetic relationship matrices and the linear mixed model's pieces. GPL-3.0-or-later.
+ *
+ * Every command reads hard calls (0/1/2, 3 missing) through the shared reader (queries/read/reader.h)
+ * over a selection: datasets, regions and site filters (bcms_reader_opts_t), a --keep file of IIDs
+ * (first column; a header line starting with '#' is skipped; order is the store's) and an --extract
+ * file of variant IDs (first column). Only autosomes (1..22) are used, as PLINK 2 does for these
+ * computations. Samples are in the reader's order (the selected datasets', first occurrence wins).
+ *
+ * Results are byte-identical at any thread count: batches are the reader's, counts are integers, and
+ * floating-point sums run in an order fixed by the data (tiles of fixed size), never by the threads.
+ * Library functions log through bcms_log and return 0 or a negative BCMS code with a detail. */
+#ifndef BCMS_STRUCTURE_H
+#define BCMS_STRUCTURE_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "store.h"
+
+typedef struct {
+    bcms_reader_opts_t sel; /* datasets, regions, MAF/MAC/missingness/HWE filters */
+    const char *keep;       /* file of IIDs to use, or NULL: all */
+    const char *extract;    /* file of variant IDs to use, or NULL: all */
+    int threads;            /* >= 1 */
+} bcms_structure_sel_t;
+
+void bcms_structure_sel_init(bcms_structure_sel_t *s);
+
+/* ---- KING-robust kinship (kinship.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    const char *out;        /* table: #IID1 IID2 NSNP HETHET IBS0 HET1_HOM2 HET2_HOM1 KINSHIP [DEGREE] */
+    double min_kinship;     /* write only pairs with KINSHIP >= this (-INFINITY: every pair) */
+    int degree;             /* add the DEGREE column (KING's thresholds) */
+    const char *unrelated;  /* write a maximal set of samples without a pair above cutoff, or NULL */
+    double cutoff;          /* for unrelated: pairs with KINSHIP > cutoff are related [0.0884] */
+} bcms_kinship_opts_t;
+
+void bcms_kinship_opts_init(bcms_kinship_opts_t *o);
+
+/* Counts per pair over the variants where both have a call; KINSHIP = 1/2 - (4 IBS0 + HET1_HOM2 +
+ * HET2_HOM1) / (4 (HETHET + min(HET1_HOM2, HET2_HOM1))), as `plink2 --make-king-table counts`.
+ * Rows (IID of sample r, IID of sample c) for r = 1..n-1, c = 0..r-1 in the reader's order; as in
+ * PLINK 2, HET1_HOM2 counts sample c heterozygous and r homozygous (the "1" is the earlier sample).
+ * stats (may be NULL): [0] samples, [1] variants, [2] pairs written, [3] samples kept by unrelated. */
+int bcms_kinship_run(bcms_store_t *st, const bcms_kinship_opts_t *o, uint64_t stats[4]);
+
+/* KING degree of a kinship coefficient: "dup" (> 0.354), "1st" (> 0.177), "2nd" (> 0.0884), "3rd"
+ * (> 0.0442), else "unrel". */
+const char *bcms_kinship_degree(double kinship);
+
+/* The samples kept by PLINK 2's --king-cutoff rule on a graph of n vertices with edges (a[k], b[k]),
+ * k < n_edges: while edges remain, drop the partner of the first vertex of degree 1, else the first
+ * vertex of largest degree. keep[i] receives 1 or 0. Returns 0 or BCMS_ENOMEM. */
+int bcms_kinship_prune(uint32_t n, const uint32_t *a, const uint32_t *b, uint64_t n_edges, uint8_t *keep);
+
+#endif
