@@ -27,8 +27,13 @@ static const cli_cmd_t commands[] = {
     {"assoc", cmd_assoc, "association scan: linear, logistic or Cox (prognosis) over one or more cohorts"},
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"kinship", cmd_kinship, "KING-robust kinship of every pair of samples; degrees; a maximal unrelated set"},
+    {"pca", cmd_pca, "principal components (exact, or randomized with --approx); optionally stored as covariates"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
+
+/* OpenBLAS (when it is the BLAS) runs single-threaded: bcms parallelises with OpenMP over its own
+ * fixed tiles and batches, and BLAS threads inside them would oversubscribe the cores. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static int saved_argc;
 static char **saved_argv;
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
     saved_argc = argc;
     saved_argv = argv;
     bcms_log_set(log_to_stderr, NULL, getenv("BCMS_DEBUG") ? BCMS_LOG_DEBUG : BCMS_LOG_INFO);
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return 2;

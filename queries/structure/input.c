@@ -89,11 +89,13 @@ static int select_samples(bcms_store_t *st, const char *keep, st_input_t *in)
     if (keep && (rc = read_ids(keep, &ids, &nid))) goto out;
     if (ids) qsort(ids, nid, sizeof *ids, cmp_str);
     rc = BCMS_ENOMEM;
-    if (!(idx = malloc(((size_t)ns + 1) * sizeof *idx)) || !(in->iids = calloc((size_t)ns + 1, sizeof *in->iids)))
+    if (!(idx = malloc(((size_t)ns + 1) * sizeof *idx)) || !(in->iids = calloc((size_t)ns + 1, sizeof *in->iids)) ||
+        !(in->snum = malloc(((size_t)ns + 1) * sizeof *in->snum)))
         goto out;
     for (uint32_t i = 0; i < ns; i++) {
         if (ids && !has_id(ids, nid, all[i])) continue;
         idx[k] = i;
+        in->snum[k] = bcms_reader_sample_ids(in->rd)[i];
         in->iids[k++] = all[i];
         all[i] = NULL;
     }
@@ -154,6 +156,7 @@ void st_input_close(st_input_t *in)
     if (in->iids)
         for (uint32_t i = 0; i < in->n; i++) free(in->iids[i]);
     free(in->iids);
+    free(in->snum);
     free(in->use);
     if (in->rd) bcms_reader_close(in->rd);
     memset(in, 0, sizeof *in);

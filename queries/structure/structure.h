@@ -55,4 +55,24 @@ const char *bcms_kinship_degree(double kinship);
  * vertex of largest degree. keep[i] receives 1 or 0. Returns 0 or BCMS_ENOMEM. */
 int bcms_kinship_prune(uint32_t n, const uint32_t *a, const uint32_t *b, uint64_t n_edges, uint8_t *keep);
 
+/* ---- principal components (pca.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    uint32_t pcs;           /* number of components [10] */
+    int approx;             /* randomized subspace iteration without the n x n matrix */
+    const char *out;        /* prefix: PREFIX.eigenvec (#IID PC1..PCk), PREFIX.eigenval */
+    int store;              /* also store PC1..PCk as quantitative columns of the pheno table
+                             * (replacing stored columns of those names); the store must be writable */
+    const char *command;    /* command line for the columns' provenance (may be NULL) */
+} bcms_pca_opts_t;
+
+void bcms_pca_opts_init(bcms_pca_opts_t *o);
+
+/* PCs of the variance-standardised GRM (Z^T Z / m, z = (g - 2p) / sqrt(2p(1-p)), missing calls at
+ * the mean), as plink2 --pca meanimpute: exact with LAPACK dsyevr (the n x n matrix in memory), or
+ * with approx a randomized block subspace iteration (Halko et al.) streaming the genotypes, run until
+ * the Ritz residuals of the k components are below 1e-6 of their eigenvalue (at most 60 passes).
+ * Eigenvectors have unit length. stats (may be NULL): [0] samples, [1] variants, [2] passes. */
+int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[3]);
+
 #endif
