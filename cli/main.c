@@ -28,6 +28,7 @@ static const cli_cmd_t commands[] = {
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"kinship", cmd_kinship, "KING-robust kinship of every pair of samples; degrees; a maximal unrelated set"},
     {"pca", cmd_pca, "principal components (exact, or randomized with --approx); optionally stored as covariates"},
+    {"prune", cmd_prune, "LD pruning by pairwise r^2 in sliding windows (as plink2 --indep-pairwise)"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 

@@ -55,6 +55,26 @@ const char *bcms_kinship_degree(double kinship);
  * vertex of largest degree. keep[i] receives 1 or 0. Returns 0 or BCMS_ENOMEM. */
 int bcms_kinship_prune(uint32_t n, const uint32_t *a, const uint32_t *b, uint64_t n_edges, uint8_t *keep);
 
+/* ---- LD pruning (prune.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    uint32_t window;        /* variants per window (W) */
+    uint32_t step;          /* variants the window moves by (S), 1..W */
+    double r2;              /* prune pairs with r^2 above this (R), 0 <= R < 1 */
+    const char *out;        /* kept IDs (PLINK's .prune.in); the removed ones go beside it: OUT with its
+                             * ".in" suffix replaced by ".out", or OUT.out */
+} bcms_prune_opts_t;
+
+void bcms_prune_opts_init(bcms_prune_opts_t *o);
+
+/* plink2 --indep-pairwise W S R on the selected variants: per chromosome, windows of W variants moved
+ * by S; r^2 over the samples called at both (genotype correlation); a pair above R (strictly, with
+ * PLINK 2's 1 + 2^-44 slack) loses its variant of higher major-allele frequency (the later one on a
+ * tie). Variants without variance are removed first. Pairs are visited in PLINK 1's order (that of
+ * plink2 up to 2.00a3, the Debian package; later plink2 needs its 'plink1-order' modifier for it).
+ * stats (may be NULL): [0] variants, [1] kept. */
+int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2]);
+
 /* ---- principal components (pca.c) ---- */
 typedef struct {
     bcms_structure_sel_t in;
