@@ -29,6 +29,7 @@ static const cli_cmd_t commands[] = {
     {"kinship", cmd_kinship, "KING-robust kinship of every pair of samples; degrees; a maximal unrelated set"},
     {"pca", cmd_pca, "principal components (exact, or randomized with --approx); optionally stored as covariates"},
     {"prune", cmd_prune, "LD pruning by pairwise r^2 in sliding windows (as plink2 --indep-pairwise)"},
+    {"grm", cmd_grm, "genetic relationship matrix (centred as GEMMA -gk 1, or standardised), kept in the store"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
 };
 

@@ -75,6 +75,38 @@ void bcms_prune_opts_init(bcms_prune_opts_t *o);
  * stats (may be NULL): [0] variants, [1] kept. */
 int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2]);
 
+/* ---- genetic relationship matrices stored in the store (grm_store.c; FORMAT.md "Table grm") ---- */
+enum { BCMS_GRM_STANDARDISED = 1, BCMS_GRM_CENTRED = 2 };
+
+typedef struct {
+    bcms_structure_sel_t in;
+    int kind;               /* BCMS_GRM_CENTRED (GEMMA -gk 1) or BCMS_GRM_STANDARDISED (GCTA/PLINK) */
+    const char *name;       /* record name ["default"] */
+    const char *out;        /* also write the matrix as text (n lines of n tab-separated values), or NULL */
+    const char *command;    /* provenance */
+} bcms_grm_opts_t;
+
+void bcms_grm_opts_init(bcms_grm_opts_t *o);
+
+/* Build K = Z^T Z / m (z centred: g - 2p; standardised: (g - 2p) / sqrt(2p(1-p)); missing calls at
+ * the mean) and store it under o->name (replacing a record of that name) with its samples and
+ * provenance; the store must be writable. stats (may be NULL): [0] samples, [1] variants. */
+int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2]);
+
+typedef struct {
+    int kind;
+    uint32_t n;
+    uint64_t m;             /* variants it was built from */
+    uint32_t *snum;         /* n global sample numbers, in the matrix's order */
+    double *K;              /* n x n, row-major, full */
+    char *created_at, *command, *tool, *selection;
+} bcms_grm_t;
+
+/* Load the GRM stored under name. Returns 0, BCMS_ENOTFOUND (none of that name: the detail lists the
+ * stored ones), BCMS_ECORRUPT (bad CRC or length), BCMS_ENOMEM. The caller clears g. */
+int bcms_grm_load(bcms_store_t *st, const char *name, bcms_grm_t *g);
+void bcms_grm_clear(bcms_grm_t *g);
+
 /* ---- principal components (pca.c) ---- */
 typedef struct {
     bcms_structure_sel_t in;
