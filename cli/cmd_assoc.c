@@ -15,7 +15,9 @@ static void usage(FILE *fp)
             "Usage: bcms assoc STORE --model linear|logistic|cox [options] -o OUT\n"
             "Scan every selected variant against phenotypes (or a time-to-event endpoint) with covariates.\n\n"
             "Model:\n"
-            "  --model M             linear, logistic (Wald, Firth fallback) or cox (prognosis)\n"
+            "  --model M             linear, logistic (Wald, Firth fallback), cox (prognosis) or lmm (exact\n"
+            "                        mixed model as GEMMA -lmm 4: Wald, LRT, score; needs a stored GRM)\n"
+            "  --grm NAME            lmm: the GRM stored by bcms grm [default]\n"
             "  --pheno A[,B...]      phenotype column(s) (linear, logistic)\n"
             "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset\n"
             "  --pheno-file F        PLINK 2 style table (#IID or #FID IID header) read directly\n"
@@ -48,7 +50,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_GRM };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -61,7 +63,7 @@ int cmd_assoc(int argc, char **argv)
         {"hwe", required_argument, 0, O_HWE},         {"chunk", required_argument, 0, O_CHUNK},
         {"out", required_argument, 0, 'o'},           {"format", required_argument, 0, O_FORMAT},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
-        {"no-lock", no_argument, 0, O_NOLOCK},
+        {"no-lock", no_argument, 0, O_NOLOCK},        {"grm", required_argument, 0, O_GRM},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -81,7 +83,8 @@ int cmd_assoc(int argc, char **argv)
             if (!strcmp(optarg, "linear")) o.model = BCMS_MODEL_LINEAR;
             else if (!strcmp(optarg, "logistic")) o.model = BCMS_MODEL_LOGISTIC;
             else if (!strcmp(optarg, "cox")) o.model = BCMS_MODEL_COX;
-            else return cli_usage_error("assoc", "--model must be linear, logistic or cox, not '%s'", optarg);
+            else if (!strcmp(optarg, "lmm")) o.model = BCMS_MODEL_LMM;
+            else return cli_usage_error("assoc", "--model must be linear, logistic, cox or lmm, not '%s'", optarg);
             break;
         case O_PHENO: o.pheno = optarg; break;
         case O_COVAR: o.covar = optarg; break;
@@ -125,6 +128,7 @@ int cmd_assoc(int argc, char **argv)
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("assoc", "bad --threads");
             break;
         case O_NOLOCK: open_flags |= BCMS_STORE_NOLOCK; break;
+        case O_GRM: o.grm = optarg; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -19,6 +19,7 @@
 #include "covar.h"
 #include "err.h"
 #include "glm.h"
+#include "lmm.h"
 #include "outfile.h"
 #include "bcms_version.h"
 
@@ -33,13 +34,13 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
 {
-    if (o->model < BCMS_MODEL_LINEAR || o->model > BCMS_MODEL_COX)
-        return bcms_err(BCMS_EINVAL, "--model must be linear, logistic or cox");
+    if (o->model < BCMS_MODEL_LINEAR || o->model > BCMS_MODEL_LMM)
+        return bcms_err(BCMS_EINVAL, "--model must be linear, logistic, cox or lmm");
     if (o->model == BCMS_MODEL_COX) {
         if (!o->time || !o->event) return bcms_err(BCMS_EINVAL, "--model cox needs --time and --event");
     } else if (!o->pheno || !*o->pheno) {
         return bcms_err(BCMS_EINVAL, "--pheno NAME is required for --model %s",
-                        o->model == BCMS_MODEL_LINEAR ? "linear" : "logistic");
+                        o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LMM ? "lmm" : "logistic");
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
@@ -57,6 +58,7 @@ typedef struct {
     glm_logistic_t *log;
     cox_null_t *cox;
     cox_opts_t cox_opts;
+    lmm_model_t *lmm;
     double *pvals;       /* per variant, for lambda GC */
     uint64_t tested, failed;
 } model_t;
@@ -70,6 +72,8 @@ typedef struct {
     glm_linear_ws_t **lin_ws;
     glm_logistic_ws_t **log_ws;
     cox_ws_t **cox_ws;
+    lmm_ws_t **lmm_ws;
+    lmm_result_t *lres;
     bcms_reader_ws_t *rws;
 } thread_t;
 
@@ -155,6 +159,7 @@ static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
         kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP", s);
         if (o->model == BCMS_MODEL_LINEAR) kputs("\tERRCODE", s);
         else if (o->model == BCMS_MODEL_LOGISTIC) kputs("\tFIRTH\tERRCODE", s);
+        else if (o->model == BCMS_MODEL_LMM) kputs("\tP_LRT\tP_SCORE\tLAMBDA_REML\tLAMBDA_ML\tERRCODE", s);
         else kputs("\tHR\tN_EVENT\tP_SCORE\tMETHOD\tERRCODE", s);
     }
     if (multi) kputs("\tPHENO", s);
@@ -227,7 +232,7 @@ static double lambda_gc(double *p, uint64_t n)
 }
 
 static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
-                       const bcms_col_t *cx, uint32_t nsamp)
+                       const bcms_col_t *cx, uint32_t nsamp, const bcms_grm_t *grm, const uint32_t *sample_ids)
 {
     /* cx: for Cox: time, event, entry (or name NULL), strata (or name NULL) */
     covar_design_t d = {0};
@@ -258,7 +263,13 @@ static int model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t 
             goto done;
         }
         for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]];
-        if (o->model == BCMS_MODEL_LINEAR) {
+        if (o->model == BCMS_MODEL_LMM) { /* queries/structure/lmm.c: the GRM's rows of the model samples */
+            uint32_t *sn = malloc(sizeof *sn * m->n);
+            if (!sn) rc = BCMS_ENOMEM;
+            for (uint32_t i = 0; sn && i < m->n; i++) sn[i] = sample_ids[m->idx[i]];
+            if (sn) rc = lmm_model_init(&m->lmm, grm, sn, m->n, y, d.x, d.k);
+            free(sn);
+        } else if (o->model == BCMS_MODEL_LINEAR) {
             rc = glm_linear_init(&m->lin, &d, y, 1, &go);
         } else {
             if (ph->type != BCMS_COL_BINARY) {
@@ -324,6 +335,7 @@ static void model_free(model_t *m)
     if (m->lin) glm_linear_free(m->lin);
     if (m->log) glm_logistic_free(m->log);
     if (m->cox) cox_null_free(m->cox);
+    lmm_model_free(m->lmm);
     free(m->pvals);
 }
 
@@ -334,11 +346,13 @@ static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, in
     t->lin_ws = calloc(nm, sizeof *t->lin_ws);
     t->log_ws = calloc(nm, sizeof *t->log_ws);
     t->cox_ws = calloc(nm, sizeof *t->cox_ws);
-    if (!t->lin_ws || !t->log_ws || !t->cox_ws) return BCMS_ENOMEM;
+    t->lmm_ws = calloc(nm, sizeof *t->lmm_ws);
+    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->lmm_ws) return BCMS_ENOMEM;
     for (int i = 0; i < nm; i++) {
         if (models[i].lin && !(t->lin_ws[i] = glm_linear_ws_new(models[i].lin))) return BCMS_ENOMEM;
         if (models[i].log && !(t->log_ws[i] = glm_logistic_ws_new(models[i].log))) return BCMS_ENOMEM;
         if (models[i].cox && cox_ws_alloc(models[i].cox, &t->cox_ws[i])) return BCMS_ENOMEM;
+        if (models[i].lmm && !(t->lmm_ws[i] = lmm_ws_new(models[i].lmm))) return BCMS_ENOMEM;
     }
     return 0;
 }
@@ -349,9 +363,10 @@ static void thread_free(thread_t *t, int nm)
         if (t->lin_ws && t->lin_ws[i]) glm_linear_ws_free(t->lin_ws[i]);
         if (t->log_ws && t->log_ws[i]) glm_logistic_ws_free(t->log_ws[i]);
         if (t->cox_ws && t->cox_ws[i]) cox_ws_free(t->cox_ws[i]);
+        if (t->lmm_ws && t->lmm_ws[i]) lmm_ws_free(t->lmm_ws[i]);
     }
-    free(t->lin_ws), free(t->log_ws), free(t->cox_ws);
-    free(t->codes), free(t->dos), free(t->gres), free(t->cres);
+    free(t->lin_ws), free(t->log_ws), free(t->cox_ws), free(t->lmm_ws);
+    free(t->codes), free(t->dos), free(t->gres), free(t->cres), free(t->lres);
     bcms_reader_ws_free(t->rws);
 }
 
@@ -372,9 +387,11 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         if (t->cap_res < nv) {
             glm_result_t *g = realloc(t->gres, sizeof *g * nv);
             cox_result_t *c = realloc(t->cres, sizeof *c * nv);
+            lmm_result_t *l = realloc(t->lres, sizeof *l * nv);
             if (g) t->gres = g;
             if (c) t->cres = c;
-            if (!g || !c) return BCMS_ENOMEM;
+            if (l) t->lres = l;
+            if (!g || !c || !l) return BCMS_ENOMEM;
             t->cap_res = nv;
         }
         if (m->cox) {
@@ -401,6 +418,15 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                     double *dd = t->dos + (size_t)v * m->n;
                     for (uint32_t i = 0; i < m->n; i++) dd[i] = fs[m->idx[i]];
                 }
+            }
+            if (m->lmm) { /* hard calls, missing at the mean, as GEMMA */
+                if ((rc = lmm_test_codes(m->lmm, t->lmm_ws[mi], t->codes, nv, t->lres))) return rc;
+                for (uint32_t v = 0; v < nv; v++) {
+                    const lmm_result_t *r = &t->lres[v];
+                    m->pvals[first + v] = isnan(r->p_wald) ? NAN : r->p_wald < 1e-300 ? 1e-300 : r->p_wald;
+                    lmm_format_row(out, bcms_reader_variant(rd, first + v), m->n, r, nm > 1 ? m->pheno : NULL);
+                }
+                continue;
             }
             if (m->lin)
                 rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, t->gres)
@@ -442,12 +468,14 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     kstring_t *bufs = NULL, line = {0, 0, NULL};
     uint32_t nb, ring = 0;
     uint8_t *ready = NULL;
+    bcms_grm_t grm = {0};
 
     memset(cx, 0, sizeof cx);
     if ((rc = bcms_assoc_opts_check(o))) return rc;
     if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
     if ((rc = bcms_colsrc_open(st, rd, o->pheno_file, o->covar_file, &cs))) goto done;
-    use_ds = o->use_dosages && bcms_reader_has_ds(rd);
+    use_ds = o->use_dosages && bcms_reader_has_ds(rd) && o->model != BCMS_MODEL_LMM;
+    if (o->model == BCMS_MODEL_LMM && (rc = bcms_grm_load(st, o->grm ? o->grm : "default", &grm))) goto done;
 
     phn = split_list(o->model == BCMS_MODEL_COX ? o->time : o->pheno, &nph);
     cvn = split_list(o->covar, &ncv);
@@ -477,7 +505,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         if (o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get(cs, phn[p], &ph[p]))) goto done;
         models[p].pheno = strdup(phn[p]);
         nm++;
-        if ((rc = model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd)))) goto done;
+        if ((rc = model_setup(&models[p], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd), &grm,
+                              bcms_reader_sample_ids(rd))))
+            goto done;
         if (!(models[p].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
@@ -577,7 +607,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         }
         fprintf(lf, "tool\tbcms %s\ncommand\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\nfiltered\t%llu\n", BCMS_VERSION,
                 o->command ? o->command : "", o->model == BCMS_MODEL_LINEAR ? "linear"
-                : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : "cox", o->sel.chunk_n ? o->sel.chunk_k : 1,
+                : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : o->model == BCMS_MODEL_LMM ? "lmm" : "cox", o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
         for (int p = 0; p < nm; p++) {
@@ -642,5 +672,6 @@ done:
     free(logpath);
     bcms_colsrc_close(cs);
     bcms_reader_close(rd);
+    bcms_grm_clear(&grm);
     return rc;
 }

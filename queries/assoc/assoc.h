@@ -5,7 +5,8 @@
  * Output (TSV, gzip when the name ends in .gz; written to OUT.tmp and renamed at the end so a
  * killed run leaves no partial file):
  *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE STAT P, then model extras:
- *   linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT P_SCORE METHOD ERRCODE
+ *   linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT P_SCORE METHOD ERRCODE;
+ *   lmm: P_LRT P_SCORE LAMBDA_REML LAMBDA_ML ERRCODE (P = Wald; hard calls, missing at the mean)
  *   (+ PHENO when several phenotypes are scanned at once).
  * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard). For Cox, rows whose score
  * p-value is below the refit threshold carry the full Newton fit (Wald BETA/SE/STAT, LRT P,
@@ -19,7 +20,7 @@
 #include "reader.h"
 #include "store.h"
 
-enum bcms_model { BCMS_MODEL_LINEAR = 1, BCMS_MODEL_LOGISTIC = 2, BCMS_MODEL_COX = 3 };
+enum bcms_model { BCMS_MODEL_LINEAR = 1, BCMS_MODEL_LOGISTIC = 2, BCMS_MODEL_COX = 3, BCMS_MODEL_LMM = 4 };
 enum bcms_out_format { BCMS_OUT_TSV = 0, BCMS_OUT_GWAS_SSF = 1 };
 
 typedef struct {
@@ -29,6 +30,7 @@ typedef struct {
     const char *pheno_file;   /* PLINK 2 style tables read directly instead of (or before) the store */
     const char *covar_file;
     const char *time, *event, *entry, *strata; /* Cox endpoint columns */
+    const char *grm;          /* lmm: the stored GRM's name (NULL: "default"; queries/structure/lmm.h) */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */
