@@ -26,29 +26,29 @@ struct lmm_model_t {
 };
 
 struct lmm_ws_t {
-    double *x, *ux, *uab;
+    double *x, *ux, *uab, *hbuf;
     lmm_solvers_t sv;
 };
 
 /* uab rows of the variables (covariates, x, y) at each eigen index; x = NULL: the null model. */
 static void fill_uab(const lmm_model_t *m, const double *ux, double *uab)
 {
-    const int c = m->c, V = c + 2, NI = V * (V + 1) / 2;
+    const int c = m->c, V = c + 2;
     double v[LMM_MAXV];
     for (uint32_t i = 0; i < m->n; i++) {
         for (int k = 0; k < c; k++) v[k] = m->uw[(size_t)i * c + k];
         v[c] = ux ? ux[i] : 0;
         v[c + 1] = m->uy[i];
-        double *u = uab + (size_t)i * NI;
         for (int a = 0; a < V; a++)
-            for (int b = a; b < V; b++) u[lmm_idx(V, a, b)] = v[a] * v[b];
+            for (int b = a; b < V; b++) uab[(size_t)lmm_idx(V, a, b) * m->n + i] = v[a] * v[b];
     }
 }
 
-static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, int null)
+static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double *hbuf, int null)
 {
     f->n = m->n, f->c = m->c, f->V = m->c + 2, f->NI = f->V * (f->V + 1) / 2, f->null = null;
     f->uab = uab;
+    f->hbuf = hbuf;
     f->eval = m->eval;
     lmm_lik_P(f, 0.0, f->I); /* I = P at h = 1: lambda 0 gives h = 1 whatever the eigenvalues */
 }
@@ -119,7 +119,7 @@ int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum,
                    const double *W, int c)
 {
     lmm_model_t *m = calloc(1, sizeof *m);
-    double *uab = NULL, *Wr = NULL;
+    double *uab = NULL, *Wr = NULL, *hbuf = NULL;
     lmm_solvers_t sv = {0};
     int rc;
     *out = NULL;
@@ -141,13 +141,14 @@ int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum,
     const int V = c + 2, NI = V * (V + 1) / 2;
     lmm_fn_t f;
     double lr;
-    if (!(uab = malloc((size_t)n * NI * sizeof *uab)) || solvers_new(&sv)) {
+    if (!(uab = malloc((size_t)n * NI * sizeof *uab)) || !(hbuf = malloc(3 * (size_t)n * sizeof *hbuf)) ||
+        solvers_new(&sv)) {
         rc = bcms_err(BCMS_ENOMEM, "lmm");
         goto fail;
     }
     gsl_set_error_handler_off(); /* GSL reports through status codes, never aborts */
     fill_uab(m, NULL, uab);
-    fn_init(&f, m, uab, 1);
+    fn_init(&f, m, uab, hbuf, 1);
     if (lmm_lik_max(&f, &sv, 0, &m->l_mle0, &m->logl_mle0) || lmm_lik_max(&f, &sv, 1, &m->l_remle0, &lr) ||
         isnan(m->l_mle0)) {
         rc = bcms_err(BCMS_EINPUT, "lmm: the null model's variance components could not be estimated");
@@ -155,11 +156,11 @@ int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum,
     }
     bcms_log(BCMS_LOG_INFO, "lmm: %u samples, %d covariates; null model: lambda %.6g (REML, logL %.6f), %.6g (ML, logL "
              "%.6f)", n, c - 1, m->l_remle0, lr, m->l_mle0, m->logl_mle0);
-    free(uab), free(Wr), solvers_free(&sv);
+    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
     *out = m;
     return 0;
 fail:
-    free(uab), free(Wr), solvers_free(&sv);
+    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
     lmm_model_free(m);
     return rc;
 }
@@ -181,7 +182,8 @@ lmm_ws_t *lmm_ws_new(const lmm_model_t *m)
     lmm_ws_t *ws = calloc(1, sizeof *ws);
     if (!ws || !(ws->x = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->x)) ||
         !(ws->ux = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->ux)) ||
-        !(ws->uab = malloc((size_t)m->n * NI * sizeof *ws->uab)) || solvers_new(&ws->sv)) {
+        !(ws->uab = malloc((size_t)m->n * NI * sizeof *ws->uab)) ||
+        !(ws->hbuf = malloc(3 * (size_t)m->n * sizeof *ws->hbuf)) || solvers_new(&ws->sv)) {
         lmm_ws_free(ws);
         return NULL;
     }
@@ -191,7 +193,7 @@ lmm_ws_t *lmm_ws_new(const lmm_model_t *m)
 void lmm_ws_free(lmm_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->x), free(ws->ux), free(ws->uab);
+    free(ws->x), free(ws->ux), free(ws->uab), free(ws->hbuf);
     solvers_free(&ws->sv);
     free(ws);
 }
@@ -219,7 +221,7 @@ static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_r
     const double df = (double)m->n - m->c - 1;
     double beta, se, Fw, Fs, l, logl;
     fill_uab(m, ux, ws->uab);
-    fn_init(&f, m, ws->uab, 0);
+    fn_init(&f, m, ws->uab, ws->hbuf, 0);
     wald_at(&f, m->l_mle0, &beta, &se, &Fw, &Fs); /* the score test at the null ML lambda */
     r->p_score = gsl_cdf_fdist_Q(Fs, 1.0, df);
     r->beta = beta, r->se = se;

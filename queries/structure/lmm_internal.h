@@ -23,12 +23,14 @@ static inline int lmm_idx(int V, int a, int b)
 }
 
 /* The likelihood of one variant (or of the null model): n eigenvalues, the products of the rotated
- * variables per eigen index (uab: n x NI), and I = P at h = 1 (for the REML determinant). */
+ * variables (uab: NI x n, pair k's products at every eigen index contiguous), 3n doubles of scratch
+ * (hbuf), and I = P at h = 1 (for the REML determinant). */
 typedef struct {
     uint32_t n;
     int c, V, NI, null;
     const double *eval;
     const double *uab;
+    double *hbuf;
     double I[LMM_MAXV * LMM_MAXNI];
 } lmm_fn_t;
 

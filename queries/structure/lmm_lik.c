@@ -26,18 +26,37 @@ static void lik_sums(const lmm_fn_t *f, double l, int order, double *P, double *
                      double *tr2)
 {
     const int V = f->V, NI = f->NI;
+    const uint32_t n = f->n;
+    const double *e = f->eval;
     double s1[LMM_MAXNI], s2[LMM_MAXNI], s3[LMM_MAXNI], t1 = 0, t2 = 0;
-    memset(s1, 0, sizeof s1), memset(s2, 0, sizeof s2), memset(s3, 0, sizeof s3);
-    for (uint32_t i = 0; i < f->n; i++) {
-        const double h = 1.0 / (l * f->eval[i] + 1.0), *u = f->uab + (size_t)i * NI;
-        t1 += h;
-        if (order >= 2) t2 += h * h;
-        for (int k = 0; k < NI; k++) s1[k] += h * u[k];
+    double *h = f->hbuf, *hh = h + n, *hhh = hh + n;
+    /* structure of arrays and omp simd reductions: vector code without -ffast-math, in a summation
+     * order fixed by the build, whatever the thread count */
+#pragma omp simd reduction(+ : t1)
+    for (uint32_t i = 0; i < n; i++) h[i] = 1.0 / (l * e[i] + 1.0), t1 += h[i];
+    if (order >= 2) {
+#pragma omp simd reduction(+ : t2)
+        for (uint32_t i = 0; i < n; i++) hh[i] = h[i] * h[i], t2 += hh[i];
+    }
+    if (order >= 3) {
+#pragma omp simd
+        for (uint32_t i = 0; i < n; i++) hhh[i] = hh[i] * h[i];
+    }
+    for (int k = 0; k < NI; k++) {
+        const double *u = f->uab + (size_t)k * n;
+        double a = 0, b = 0, c = 0;
+#pragma omp simd reduction(+ : a)
+        for (uint32_t i = 0; i < n; i++) a += h[i] * u[i];
+        s1[k] = a;
         if (order >= 2) {
-            const double hh = h * h;
-            for (int k = 0; k < NI; k++) s2[k] += hh * u[k];
-            if (order >= 3)
-                for (int k = 0; k < NI; k++) s3[k] += hh * h * u[k];
+#pragma omp simd reduction(+ : b)
+            for (uint32_t i = 0; i < n; i++) b += hh[i] * u[i];
+            s2[k] = b;
+        }
+        if (order >= 3) {
+#pragma omp simd reduction(+ : c)
+            for (uint32_t i = 0; i < n; i++) c += hhh[i] * u[i];
+            s3[k] = c;
         }
     }
     *tr1 = t1, *tr2 = t2;
