@@ -20,6 +20,10 @@ int cmd_plot(int argc, char **argv);
 int cmd_meta(int argc, char **argv);
 int cmd_qc(int argc, char **argv);
 int cmd_sexcheck(int argc, char **argv);
+int cmd_kinship(int argc, char **argv);
+int cmd_pca(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_grm(int argc, char **argv);
 
 /* Print "bcms CMD: <words for code>: <detail>" to stderr and return 1. */
 int cli_fail(const char *cmd, int code);

@@ -15,7 +15,9 @@ static void usage(FILE *fp)
             "Usage: bcms assoc STORE --model linear|logistic|cox [options] -o OUT\n"
             "Scan every selected variant against phenotypes (or a time-to-event endpoint) with covariates.\n\n"
             "Model:\n"
-            "  --model M             linear, logistic (Wald, Firth fallback) or cox (prognosis)\n"
+            "  --model M             linear, logistic (Wald, Firth fallback), cox (prognosis) or lmm (exact\n"
+            "                        mixed model as GEMMA -lmm 4: Wald, LRT, score; needs a stored GRM)\n"
+            "  --grm NAME            lmm: the GRM stored by bcms grm [default]\n"
             "  --pheno A[,B...]      phenotype column(s) (linear, logistic); also --pheno-name (PLINK 2)\n"
             "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset;\n"
             "                        also --covar-name (PLINK 2)\n"
@@ -57,7 +59,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -77,6 +79,7 @@ int cmd_assoc(int argc, char **argv)
         {"ssf-meta", required_argument, 0, O_SSFMETA},
         {"by-cohort", no_argument, 0, O_BYCOH},
         CLI_SELECT_LISTS,
+        {"grm", required_argument, 0, O_GRM},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -98,7 +101,8 @@ int cmd_assoc(int argc, char **argv)
             if (!strcmp(optarg, "linear")) o.model = BCMS_MODEL_LINEAR;
             else if (!strcmp(optarg, "logistic")) o.model = BCMS_MODEL_LOGISTIC;
             else if (!strcmp(optarg, "cox")) o.model = BCMS_MODEL_COX;
-            else return cli_usage_error("assoc", "--model must be linear, logistic or cox, not '%s'", optarg);
+            else if (!strcmp(optarg, "lmm")) o.model = BCMS_MODEL_LMM;
+            else return cli_usage_error("assoc", "--model must be linear, logistic, cox or lmm, not '%s'", optarg);
             break;
         case O_PHENO: o.pheno = optarg; break;
         case O_COVAR: o.covar = optarg; break;
@@ -152,6 +156,7 @@ int cmd_assoc(int argc, char **argv)
             meta[o.n_ssf_meta++] = optarg;
             o.ssf_meta = meta;
             break;
+        case O_GRM: o.grm = optarg; break;
         case O_HELP: usage(stdout); return 0;
         default:
             if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;

@@ -43,6 +43,10 @@ static void usage(FILE *fp)
             "      --missing RATE      mean share of missing calls [0.02]\n"
             "      --isolate-frac F    share of samples from the isolate population [0.5]\n"
             "      --null              no planted genetic effects (for null calibration)\n"
+            "      --fst F             founder drift of the isolate (Balding-Nichols F, 0 < F < 1) [~0.077]\n"
+            "      --families N        N nuclear families: 2 sampled parents + 2 sampled children [0]\n"
+            "      --relatives N       N cryptic pairs, alternately half-sibs (2nd degree) and first cousins\n"
+            "                          (3rd degree) through unsampled ancestors [0]\n"
             "      --threads N         threads for generation and compression (0: all cores) [1]\n"
             "The output bytes depend on the options only, never on --threads.\n");
 }
@@ -89,7 +93,9 @@ int cmd_simulate(int argc, char **argv)
         {"missing", required_argument, NULL, 8},    {"isolate-frac", required_argument, NULL, 9},
         {"null", no_argument, NULL, 10},            {"threads", required_argument, NULL, 11},
         {"visits", required_argument, NULL, 12},    {"patients", required_argument, NULL, 13},
-        {"sex-chromosomes", no_argument, NULL, 14}, {"help", no_argument, NULL, 'h'},
+        {"sex-chromosomes", no_argument, NULL, 17},
+        {"fst", required_argument, NULL, 14},       {"families", required_argument, NULL, 15},
+        {"relatives", required_argument, NULL, 16}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *cmd = "simulate";
     simulate_opts_t o;
@@ -139,13 +145,25 @@ int cmd_simulate(int argc, char **argv)
                 return cli_usage_error(cmd, "--isolate-frac: not a number: '%s'", optarg);
             break;
         case 10: o.null_model = 1; break;
-        case 14: o.sex_chromosomes = 1; break;
+        case 17: o.sex_chromosomes = 1; break;
         case 11:
             if ((o.threads = cli_parse_threads(optarg)) < 0)
                 return cli_usage_error(cmd, "--threads: expected a count (0: all cores), got '%s'", optarg);
             break;
         case 12: o.out_visits = optarg; break;
         case 13: o.out_patients = optarg; break;
+        case 14:
+            if (parse_double(optarg, &o.fst) || !(o.fst > 0 && o.fst < 1))
+                return cli_usage_error(cmd, "--fst: expected a number in (0, 1), got '%s'", optarg);
+            break;
+        case 15:
+            if (parse_i64(optarg, &o.n_families) || o.n_families < 0)
+                return cli_usage_error(cmd, "--families: expected a count, got '%s'", optarg);
+            break;
+        case 16:
+            if (parse_i64(optarg, &o.n_relatives) || o.n_relatives < 0)
+                return cli_usage_error(cmd, "--relatives: expected a count, got '%s'", optarg);
+            break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value (run 'bcms simulate' for usage)", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s' (run 'bcms simulate' for usage)", argv[optind - 1]);

@@ -32,9 +32,17 @@ static const cli_cmd_t commands[] = {
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"copy", cmd_copy, "write a consistent (optionally compacted) snapshot of a store to a new directory"},
     {"meta", cmd_meta, "meta-analysis of per-cohort summary statistics (bcms, PLINK 2, REGENIE, GWAS-SSF)"},
+    {"kinship", cmd_kinship, "KING-robust kinship of every pair of samples; degrees; a maximal unrelated set"},
+    {"pca", cmd_pca, "principal components (exact, or randomized with --approx); optionally stored as covariates"},
+    {"prune", cmd_prune, "LD pruning by pairwise r^2 in sliding windows (as plink2 --indep-pairwise)"},
+    {"grm", cmd_grm, "genetic relationship matrix (centred as GEMMA -gk 1, or standardised), kept in the store"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
     {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results"},
 };
+
+/* OpenBLAS (when it is the BLAS) runs single-threaded: bcms parallelises with OpenMP over its own
+ * fixed tiles and batches, and BLAS threads inside them would oversubscribe the cores. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static int saved_argc;
 static char **saved_argv;
@@ -167,6 +175,7 @@ int main(int argc, char **argv)
     saved_argc = argc;
     saved_argv = argv;
     bcms_log_set(log_to_stderr, NULL, getenv("BCMS_DEBUG") ? BCMS_LOG_DEBUG : BCMS_LOG_INFO);
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -12,7 +12,7 @@
 #include <lmdb.h>
 
 #define BCMS_FORMAT_MAJOR 2
-#define BCMS_FORMAT_MINOR 0
+#define BCMS_FORMAT_MINOR 1 /* 2.1: the optional grm table */
 
 enum {
     BCMS_STORE_RDONLY = 1,  /* open read-only */

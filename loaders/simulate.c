@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "simulate_internal.h"
+#include "simulate_structure.h"
 
 #define SIM_K 8               /* founder haplotypes per block */
 #define SIM_MAX_BLOCK 64      /* sites per block at most (switch points fit in a byte) */
@@ -122,6 +123,9 @@ int simulate_opts_check(const simulate_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--contigs must be between 1 and 22 (got %d)", o->n_contigs);
     if (!(o->missing >= 0 && o->missing < 0.5))
         return bcms_err(BCMS_EINVAL, "--missing must be in [0, 0.5) (got %g)", o->missing);
+    if (!(o->fst >= 0 && o->fst < 1)) return bcms_err(BCMS_EINVAL, "--fst must be in (0, 1) (got %g)", o->fst);
+    if (o->n_families < 0 || o->n_relatives < 0 || 4 * o->n_families + 2 * o->n_relatives > o->n_samples)
+        return bcms_err(BCMS_EINVAL, "--families x 4 + --relatives x 2 must not exceed --samples");
     if (!(o->isolate_frac >= 0 && o->isolate_frac <= 1))
         return bcms_err(BCMS_EINVAL, "--isolate-frac must be in [0, 1] (got %g)", o->isolate_frac);
     if (o->threads < 1 || o->threads > 4096)
@@ -215,7 +219,8 @@ static void pool_free(sim_pool_t *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-static int pool_build(sim_pool_t *pl, int64_t n_sites, int n_contigs, uint64_t site_seed, int64_t n_variants)
+static int pool_build(sim_pool_t *pl, int64_t n_sites, int n_contigs, uint64_t site_seed, int64_t n_variants,
+                      double iso_conc)
 {
     memset(pl, 0, sizeof *pl);
     pl->n_sites = n_sites;
@@ -278,7 +283,7 @@ static int pool_build(sim_pool_t *pl, int64_t n_sites, int n_contigs, uint64_t s
         double w[2][SIM_K];
         sim_rng_init(&r, site_seed, SIM_TAG_BLOCK, (uint64_t)bi);
         founder_weights(&r, w[0], 0.8, NULL);
-        founder_weights(&r, w[1], SIM_ISO_CONC, w[0]);
+        founder_weights(&r, w[1], iso_conc, w[0]);
         for (int pop = 0; pop < 2; pop++) {
             double c = 0;
             for (int k = 0; k < SIM_K; k++) b->cdf[pop][k] = (c += w[pop][k]);
@@ -321,6 +326,7 @@ typedef struct {
     const uint8_t *isolate, *unphased_sample;
     uint8_t **causal_dosage;
     int filter_pass, filter_lowqual;
+    const sim_ped_t *ped; /* relatives, or NULL */
 } sim_ctx_t;
 
 static int make_record(const sim_ctx_t *cx, int64_t u, const sim_hap_t *hp, sim_work_t *w, sim_slot_t *slot)
@@ -368,6 +374,7 @@ static int make_record(const sim_ctx_t *cx, int64_t u, const sim_hap_t *hp, sim_
                 if (s->n_alt == 3 && x < 0.1) al[h] = 3;
                 else if (x < 0.3) al[h] = 2;
             }
+    if (cx->ped) sim_ped_site(cx->ped, o->seed, u, s->contig, s->pos, s->block, b->cdf, q, al);
     if (s->causal >= 0) {
         uint8_t *d = cx->causal_dosage[s->causal];
         for (int64_t i = 0; i < n; i++) d[i] = al[2 * i] + al[2 * i + 1];
@@ -494,6 +501,9 @@ static bcf_hdr_t *make_header(const simulate_opts_t *o, char *const *iids)
              ",contigs=%d,missing=%g,isolate_frac=%g,ds=%d,null=%d>",
              o->n_samples, o->n_variants, o->seed, o->site_seed_set ? o->site_seed : o->seed, o->n_contigs,
              o->missing, o->isolate_frac, o->write_ds, o->null_model);
+    if (o->fst > 0 || o->n_families || o->n_relatives) /* only then: the default header is unchanged */
+        snprintf(line + strlen(line) - 1, sizeof line - strlen(line) + 1,
+                 ",fst=%g,families=%" PRId64 ",relatives=%" PRId64 ">", o->fst, o->n_families, o->n_relatives);
     if (bcf_hdr_append(h, "##source=bcms simulate (synthetic data)") < 0 || bcf_hdr_append(h, line) < 0 ||
         bcf_hdr_append(h, "##FILTER=<ID=LowQual,Description=\"Low quality call set (synthetic)\">") < 0)
         goto fail;
@@ -525,6 +535,7 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
     const uint64_t site_seed = o->site_seed_set ? o->site_seed : o->seed;
     const int nt = o->threads;
     sim_pool_t pl = {0};
+    sim_ped_t *ped = NULL;
     char **iids = NULL;
     uint8_t *isolate = NULL, *unph = NULL, *selected = NULL, **cdos = NULL;
     int64_t *order = NULL;
@@ -540,7 +551,8 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
 
     /* The pool has ~10% more sites than a cohort keeps, so two cohorts share most but not all. */
     const int64_t n_pool = m + (m + 9) / 10;
-    if ((ret = pool_build(&pl, n_pool, o->n_contigs, site_seed, m))) goto out;
+    if ((ret = pool_build(&pl, n_pool, o->n_contigs, site_seed, m, o->fst > 0 ? (1 - o->fst) / o->fst : SIM_ISO_CONC)))
+        goto out;
 
     /* Samples. */
     ret = BCMS_ENOMEM;
@@ -585,6 +597,8 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
             selected[order[i]] = 1;
         }
     }
+    if ((ret = sim_ped_build(o, isolate, grch38_len, &ped))) goto out;
+    ret = BCMS_ENOMEM;
     if (pl.n_causal && !(cdos = calloc((size_t)pl.n_causal, sizeof *cdos))) goto nomem;
     for (int c = 0; c < pl.n_causal; c++)
         if (!(cdos[c] = calloc((size_t)n, 1))) goto nomem;
@@ -620,13 +634,13 @@ int simulate_run(const simulate_opts_t *o, simulate_stats_t *stats)
         haps[i].sw = haps[i].f2 + nh;
     }
     for (int i = 0; i < nt; i++) {
-        if (!(work[i].rec = bcf_init()) || !(work[i].al = malloc((size_t)nh)) ||
+        if (!(work[i].rec = bcf_init()) || !(work[i].al = malloc((size_t)(nh + sim_ped_ghost_haps(ped)))) ||
             !(work[i].gt = malloc((size_t)nh * sizeof(int32_t))) ||
             !(work[i].ds = malloc((size_t)n * 3 * sizeof(float))))
             goto nomem;
     }
     sim_ctx_t cx = {o, &pl, hdr, isolate, unph, cdos, bcf_hdr_id2int(hdr, BCF_DT_ID, "PASS"),
-                    bcf_hdr_id2int(hdr, BCF_DT_ID, "LowQual")};
+                    bcf_hdr_id2int(hdr, BCF_DT_ID, "LowQual"), ped};
     BGZF *bg = hts_get_bgzfp(fp);
     int64_t next_log = 0;
     for (int64_t b0 = 0; b0 < pl.n_blocks;) {
@@ -736,5 +750,6 @@ out:
     free(selected);
     free(order);
     pool_free(&pl);
+    sim_ped_free(ped);
     return ret;
 }

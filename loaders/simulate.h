@@ -45,6 +45,11 @@ typedef struct {
     int null_model;     /* no planted genetic effects on the phenotypes */
     int sex_chromosomes; /* also chrX (with PARs, b38), chrY and chrM: haploid males, haploid chrM */
     int threads;        /* >= 1: generation/formatting threads and BGZF compression threads */
+    /* structure and relatedness (loaders/simulate_structure.h); all 0: the default cohort, unchanged */
+    double fst;          /* isolate founder drift: founder weights ~ Dirichlet((1 - fst) / fst x mainland);
+                          * 0: the default concentration 12 (fst ~ 0.077) */
+    int64_t n_families;  /* nuclear families: 2 sampled parents + 2 sampled children */
+    int64_t n_relatives; /* cryptic pairs, alternately half-sibs (2nd degree) and first cousins (3rd) */
 } simulate_opts_t;
 
 typedef struct {

@@ -25,6 +25,10 @@ enum {
     SIM_TAG_PHENO = 21,  /* cohort seed: phenotypes */
     SIM_TAG_VISITS = 22, /* cohort seed: clinical courses and visits */
     SIM_TAG_SEXCHR = 23, /* cohort seed, per site: chrX/chrY/chrM sites and calls (--sex-chromosomes) */
+    SIM_TAG_PED = 30,      /* cohort seed: who is related to whom (simulate_structure.c) */
+    SIM_TAG_MEIOSIS = 31,  /* cohort seed, per meiosis: crossovers */
+    SIM_TAG_GHOSTHAP = 32, /* cohort seed, per block: founders copied by unsampled ancestors */
+    SIM_TAG_GHOSTAL = 33,  /* cohort seed, per site: alleles of unsampled ancestors */
 };
 
 typedef struct {

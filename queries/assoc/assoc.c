@@ -20,6 +20,7 @@
 #include "covar.h"
 #include "err.h"
 #include "glm.h"
+#include "lmm.h"
 #include "outfile.h"
 #include "cluster.h"
 #include "assoc_resume.h"
@@ -36,8 +37,10 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
 {
-    if (o->model < BCMS_MODEL_LINEAR || o->model > BCMS_MODEL_COX)
-        return bcms_err(BCMS_EINVAL, "--model must be linear, logistic or cox");
+    if (o->model < BCMS_MODEL_LINEAR || o->model > BCMS_MODEL_LMM)
+        return bcms_err(BCMS_EINVAL, "--model must be linear, logistic, cox or lmm");
+    if (o->model == BCMS_MODEL_LMM && (o->by_cohort || o->format == BCMS_OUT_GWAS_SSF))
+        return bcms_err(BCMS_EINVAL, "--model lmm writes its own TSV: run it without --by-cohort and --format gwas-ssf");
     if (o->resume && o->format == BCMS_OUT_GWAS_SSF)
         return bcms_err(BCMS_EINVAL, "--resume writes the TSV table; run it without --format gwas-ssf");
     if (o->by_cohort && (o->resume || o->format == BCMS_OUT_GWAS_SSF))
@@ -46,7 +49,7 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
         if (!o->time || !o->event) return bcms_err(BCMS_EINVAL, "--model cox needs --time and --event");
     } else if (!o->pheno || !*o->pheno) {
         return bcms_err(BCMS_EINVAL, "--pheno NAME is required for --model %s",
-                        o->model == BCMS_MODEL_LINEAR ? "linear" : "logistic");
+                        o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LMM ? "lmm" : "logistic");
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
@@ -76,6 +79,8 @@ typedef struct {
     glm_linear_ws_t **lin_ws;
     glm_logistic_ws_t **log_ws;
     cox_ws_t **cox_ws;
+    lmm_ws_t **lmm_ws;
+    lmm_result_t *lres;
     bcms_reader_ws_t *rws;
 } thread_t;
 
@@ -130,7 +135,10 @@ static void put_log10p(kstring_t *s, double log10p)
 
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
 {
-    {
+    if (o->model == BCMS_MODEL_LMM) { /* queries/structure/lmm.c writes these rows (lmm_format_row) */
+        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP\tP_LRT\tP_SCORE\tLAMBDA_REML"
+              "\tLAMBDA_ML\tERRCODE", s);
+    } else {
         kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE", s);
         if (o->ci) {
             kputs("\tL95\tU95", s);
@@ -251,12 +259,14 @@ static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, in
     t->lin_ws = calloc(nm, sizeof *t->lin_ws);
     t->log_ws = calloc(nm, sizeof *t->log_ws);
     t->cox_ws = calloc(nm, sizeof *t->cox_ws);
+    t->lmm_ws = calloc(nm, sizeof *t->lmm_ws);
     t->sub = calloc(nm, sizeof *t->sub);
-    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->sub) return BCMS_ENOMEM;
+    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->lmm_ws || !t->sub) return BCMS_ENOMEM;
     for (int i = 0; i < nm; i++) {
         if (models[i].lin && !(t->lin_ws[i] = glm_linear_ws_new(models[i].lin))) return BCMS_ENOMEM;
         if (models[i].log && !(t->log_ws[i] = glm_logistic_ws_new(models[i].log))) return BCMS_ENOMEM;
         if (models[i].cox && cox_ws_alloc(models[i].cox, &t->cox_ws[i])) return BCMS_ENOMEM;
+        if (models[i].lmm && !(t->lmm_ws[i] = lmm_ws_new(models[i].lmm))) return BCMS_ENOMEM;
     }
     return 0;
 }
@@ -267,11 +277,12 @@ static void thread_free(thread_t *t, int nm)
         if (t->lin_ws && t->lin_ws[i]) glm_linear_ws_free(t->lin_ws[i]);
         if (t->log_ws && t->log_ws[i]) glm_logistic_ws_free(t->log_ws[i]);
         if (t->cox_ws && t->cox_ws[i]) cox_ws_free(t->cox_ws[i]);
+        if (t->lmm_ws && t->lmm_ws[i]) lmm_ws_free(t->lmm_ws[i]);
         if (t->sub) assoc_sub_free(t->sub[i]);
     }
     free(t->sub), free(t->drop), free(t->subfail), free(t->used);
-    free(t->lin_ws), free(t->log_ws), free(t->cox_ws);
-    free(t->codes), free(t->dos), free(t->gres), free(t->cres);
+    free(t->lin_ws), free(t->log_ws), free(t->cox_ws), free(t->lmm_ws);
+    free(t->codes), free(t->dos), free(t->gres), free(t->cres), free(t->lres);
     bcms_reader_ws_free(t->rws);
 }
 
@@ -314,6 +325,9 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         const char **dr = realloc(t->drop, sizeof *dr * nres);
         uint8_t *sf = realloc(t->subfail, nres);
         const model_t **um = realloc(t->used, sizeof *um * nres);
+        lmm_result_t *l = realloc(t->lres, sizeof *l * nv);
+        if (l) t->lres = l;
+        if (!l) return BCMS_ENOMEM;
         if (um) t->used = um;
         if (g) t->gres = g;
         if (c) t->cres = c;
@@ -352,6 +366,15 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                     for (uint32_t i = 0; i < m->n; i++) dd[i] = fs[m->idx[i]];
                 }
             }
+            if (m->lmm) { /* hard calls, missing at the mean, as GEMMA */
+                if ((rc = lmm_test_codes(m->lmm, t->lmm_ws[mi], t->codes, nv, t->lres))) return rc;
+                for (uint32_t v = 0; v < nv; v++) {
+                    const lmm_result_t *r = &t->lres[v];
+                    m->pvals[first + v] = isnan(r->p_wald) ? NAN : r->p_wald < 1e-300 ? 1e-300 : r->p_wald;
+                    lmm_format_row(out, bcms_reader_variant(rd, first + v), m->n, r, multi ? m->pheno : NULL);
+                }
+                continue;
+            }
             if (m->lin)
                 rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, gres)
                             : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, gres);
@@ -368,6 +391,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         for (int mi = 0; mi < nm; mi++) {
             model_t *m = &models[mi];
             size_t r = (size_t)mi * nv + v;
+            if (m->lmm) continue; /* written by the model itself above */
             const glm_result_t *g = m->cox ? NULL : &t->gres[r];
             const cox_result_t *c = m->cox ? &t->cres[r] : NULL;
             const char *errov = NULL;
@@ -639,6 +663,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     double **pvs = NULL;
     uint32_t start = 0;
     kstring_t fpdesc = {0, 0, NULL};
+    bcms_grm_t grm = {0};
     char fphex[33] = "";
     char *logbuf = NULL;
     size_t loglen = 0;
@@ -654,7 +679,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     /* the snapshot the reader sees: taken before any batch is read */
     if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
     if ((rc = bcms_colsrc_open_opts(st, rd, o, &cs))) goto done;
-    use_ds = o->use_dosages && bcms_reader_has_ds(rd);
+    use_ds = o->use_dosages && bcms_reader_has_ds(rd) && o->model != BCMS_MODEL_LMM;
+    if (o->model == BCMS_MODEL_LMM && (rc = bcms_grm_load(st, o->grm ? o->grm : "default", &grm))) goto done;
     if (o->by_cohort && (rc = cohorts_of_samples(rd, &scoh, &cnames, &ncoh))) goto done;
 
     phn = split_list(o->model == BCMS_MODEL_COX ? o->time : o->pheno, &nph);
@@ -693,6 +719,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         models[nm].pheno = strdup(phn[p]);
         models[nm].scoh = scoh, models[nm].coh = mi / nph, models[nm].cohort = scoh ? cnames[mi / nph] : NULL;
         nm++;
+        models[nm - 1].grm = &grm, models[nm - 1].sample_ids = bcms_reader_sample_ids(rd);
         if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
                                     bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
             goto done;
@@ -770,7 +797,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         fprintf(lf, "tool\tbcms %s\ncommand\t%s\nscan\t%s\nfingerprint\t%s\nmodel\t%s\nchunk\t%d/%d\nvariants\t%llu\n"
                 "filtered\t%llu\n", BCMS_VERSION, o->command ? o->command : "", fpdesc.s, fphex,
                 o->model == BCMS_MODEL_LINEAR ? "linear"
-                : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : "cox", o->sel.chunk_n ? o->sel.chunk_k : 1,
+                : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : o->model == BCMS_MODEL_LMM ? "lmm" : "cox",
+                o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
         for (int p = 0; p < nm; p++) {
@@ -870,5 +898,6 @@ done:
     free(cnames);
     bcms_colsrc_close(cs);
     bcms_reader_close(rd);
+    bcms_grm_clear(&grm);
     return rc;
 }

@@ -6,7 +6,8 @@
  * killed run leaves no partial file):
  *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE [L95 U95 [OR|HR_L95 OR|HR_U95]] STAT P LOG10P,
  *   then model extras: linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT SE_WALD P_LRT METHOD
- *   ERRCODE; then COVAR_DROPPED (+ PHENO when several phenotypes are scanned at once).
+ *   ERRCODE; then COVAR_DROPPED lmm: P_LRT P_SCORE LAMBDA_REML LAMBDA_ML ERRCODE (P = Wald; hard calls, missing at the
+ *   mean); (+ PHENO when several phenotypes are scanned at once).
  * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard); LOG10P = -log10 P from the
  * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
  * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
@@ -24,7 +25,7 @@
 #include "reader.h"
 #include "store.h"
 
-enum bcms_model { BCMS_MODEL_LINEAR = 1, BCMS_MODEL_LOGISTIC = 2, BCMS_MODEL_COX = 3 };
+enum bcms_model { BCMS_MODEL_LINEAR = 1, BCMS_MODEL_LOGISTIC = 2, BCMS_MODEL_COX = 3, BCMS_MODEL_LMM = 4 };
 enum bcms_out_format { BCMS_OUT_TSV = 0, BCMS_OUT_GWAS_SSF = 1 };
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
     const char *covar_file;
     int decimal_comma;        /* their numbers are written with a decimal comma (6,14) */
     const char *time, *event, *entry, *strata; /* Cox endpoint columns */
+    const char *grm;          /* lmm: the stored GRM's name (NULL: "default"; queries/structure/lmm.h) */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */

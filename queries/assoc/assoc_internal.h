@@ -8,6 +8,7 @@
 #include "assoc.h"
 #include "cox.h"
 #include "glm.h"
+#include "lmm.h"
 
 typedef struct assoc_sub_t assoc_sub_t;
 
@@ -22,6 +23,9 @@ typedef struct {
     glm_logistic_t *log;
     cox_null_t *cox;
     cox_opts_t cox_opts;
+    lmm_model_t *lmm;      /* --model lmm (queries/structure/lmm.h) */
+    const bcms_grm_t *grm; /* lmm: the GRM, and each reader sample's global number (its GRM row) */
+    const uint32_t *sample_ids;
     double *pvals;       /* per variant, for lambda GC */
     uint64_t tested, failed;
     /* what a model over a subset of the samples needs (assoc_sub_variant); the columns belong to

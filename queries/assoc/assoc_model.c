@@ -68,7 +68,13 @@ static int model_fit(model_t *m)
             goto done;
         }
         for (uint32_t i = 0; i < m->n; i++) y[i] = ph->v[m->idx[i]], m->n_case += y[i] == 1;
-        if (o->model == BCMS_MODEL_LINEAR) {
+        if (o->model == BCMS_MODEL_LMM) { /* queries/structure/lmm.c: the GRM's rows of the model samples */
+            uint32_t *sn = malloc(sizeof *sn * m->n);
+            if (!sn) rc = BCMS_ENOMEM;
+            for (uint32_t i = 0; sn && i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
+            if (sn) rc = lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k);
+            free(sn);
+        } else if (o->model == BCMS_MODEL_LINEAR) {
             rc = glm_linear_init(&m->lin, &d, y, 1, &go);
         } else {
             if (ph->type != BCMS_COL_BINARY) {
@@ -161,6 +167,7 @@ void assoc_model_free(model_t *m)
     if (m->lin) glm_linear_free(m->lin);
     if (m->log) glm_logistic_free(m->log);
     if (m->cox) cox_null_free(m->cox);
+    lmm_model_free(m->lmm);
     free(m->pvals);
 }
 

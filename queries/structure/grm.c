@@ -1,0 +1,111 @@
+/* grm.c: standardised genotypes streamed in sub-blocks, and the genetic relationship matrix built
+ * from them by blocked matrix products. GPL-3.0-or-later.
+ *
+ * Determinism: a sub-block is a fixed run of used variants (never crossing a reader batch), the GRM
+ * is cut into fixed GRM_TILE x GRM_TILE tiles and each tile's product is one single-threaded dgemm,
+ * whichever thread runs it; sub-blocks are added in variant order. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+#include <omp.h>
+
+#include "err.h"
+#include "structure_internal.h"
+
+#define GRM_TILE 512
+
+void st_standardise(const uint8_t *g, uint32_t n, int kind, double *z)
+{
+    uint64_t ac = 0, called = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (g[i] < 3) ac += g[i], called++;
+    double p = called ? (double)ac / (2.0 * (double)called) : 0, var = 2 * p * (1 - p);
+    if (!called || !(var > 1e-12)) {
+        memset(z, 0, (size_t)n * sizeof *z);
+        return;
+    }
+    double scale = kind == ST_STANDARDISED ? 1 / sqrt(var) : 1, shift = -2 * p * scale;
+    double lut[4] = {shift, scale + shift, 2 * scale + shift, 0};
+    for (uint32_t i = 0; i < n; i++) z[i] = lut[g[i] & 3];
+}
+
+int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
+              void *ud)
+{
+    const uint32_t n = in->n;
+    bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
+    double *Z = malloc((size_t)ST_SUBBLOCK * n * sizeof *Z);
+    uint32_t *rows = malloc(ST_SUBBLOCK * sizeof *rows);
+    int rc = 0;
+    if (!ws || !Z || !rows) {
+        rc = bcms_err(BCMS_ENOMEM, "standardised genotypes of %u samples", n);
+        goto out;
+    }
+    for (uint32_t b = 0; b < in->nbatch && !rc; b++) {
+        const uint8_t *codes;
+        uint64_t first;
+        uint32_t nv, k = 0;
+        bcms_reader_batch_range(in->rd, b, &first, &nv);
+        if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
+        while (k < nv && !rc) {
+            uint32_t nr = 0;
+            for (; k < nv && nr < ST_SUBBLOCK; k++)
+                if (in->use[first + k]) rows[nr++] = k;
+            if (!nr) break;
+#pragma omp parallel for num_threads(threads) schedule(static)
+            for (uint32_t j = 0; j < nr; j++) st_standardise(codes + (size_t)rows[j] * n, n, kind, Z + (size_t)j * n);
+            rc = fn(ud, Z, nr);
+        }
+    }
+out:
+    bcms_reader_ws_free(ws);
+    free(Z);
+    free(rows);
+    return rc;
+}
+
+typedef struct {
+    uint32_t n, nt; /* samples, tiles per side */
+    int threads;
+    double *G;
+    uint64_t m;
+} grm_acc_t;
+
+static int grm_add(void *ud, const double *Z, uint32_t rows)
+{
+    grm_acc_t *a = ud;
+    const uint32_t n = a->n, nt = a->nt, ntask = nt * (nt + 1) / 2;
+#pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
+    for (uint32_t t = 0; t < ntask; t++) {
+        uint32_t I = 0, rem = t;
+        while (rem >= nt - I) rem -= nt - I, I++;
+        uint32_t J = I + rem, i0 = I * GRM_TILE, j0 = J * GRM_TILE;
+        uint32_t ni = n - i0 < GRM_TILE ? n - i0 : GRM_TILE, nj = n - j0 < GRM_TILE ? n - j0 : GRM_TILE;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)nj, (int)rows, 1.0, Z + i0, (int)n, Z + j0,
+                    (int)n, 1.0, a->G + (size_t)i0 * n + j0, (int)n);
+    }
+    a->m += rows;
+    return 0;
+}
+
+int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m)
+{
+    const uint32_t n = in->n;
+    grm_acc_t a = {n, (n + GRM_TILE - 1) / GRM_TILE, threads, G, 0};
+    int rc;
+    st_blas_serial();
+    memset(G, 0, (size_t)n * n * sizeof *G);
+    if ((rc = st_stream(in, kind, threads, grm_add, &a))) return rc;
+    if (!a.m) return bcms_err(BCMS_EINVAL, "no variant for the relationship matrix");
+    /* tiles filled the upper triangle (and the diagonal tiles whole): mirror it, divide by m */
+    const double inv = 1.0 / (double)a.m;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t j = i; j < n; j++) G[(size_t)i * n + j] *= inv;
+        for (uint32_t j = 0; j < i; j++) G[(size_t)i * n + j] = G[(size_t)j * n + i];
+    }
+    *m = a.m;
+    return 0;
+}

@@ -1,0 +1,290 @@
+/* lmm.c: the exact LMM scan: one eigendecomposition of the GRM, the null model, then each variant
+ * rotated (blocked dgemm) and tested (contract in lmm.h). GPL-3.0-or-later. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+
+#include "err.h"
+#include <htslib/kstring.h>
+#include "lmm_internal.h"
+#include "structure_internal.h"
+
+#define LMM_BLOCK 128 /* variants rotated per dgemm */
+
+struct lmm_model_t {
+    uint32_t n;
+    int c;
+    double *eval; /* eigenvalues of K (GEMMA zeroes those below 1e-10) */
+    double *Ut;   /* n x n: row j is eigenvector j */
+    double *uw;   /* n x c: U'W */
+    double *uy;   /* n: U'y */
+    double l_mle0, logl_mle0, l_remle0;
+};
+
+struct lmm_ws_t {
+    double *x, *ux, *uab, *hbuf;
+    lmm_solvers_t sv;
+};
+
+/* uab rows of the variables (covariates, x, y) at each eigen index; x = NULL: the null model. */
+static void fill_uab(const lmm_model_t *m, const double *ux, double *uab)
+{
+    const int c = m->c, V = c + 2;
+    double v[LMM_MAXV];
+    for (uint32_t i = 0; i < m->n; i++) {
+        for (int k = 0; k < c; k++) v[k] = m->uw[(size_t)i * c + k];
+        v[c] = ux ? ux[i] : 0;
+        v[c + 1] = m->uy[i];
+        for (int a = 0; a < V; a++)
+            for (int b = a; b < V; b++) uab[(size_t)lmm_idx(V, a, b) * m->n + i] = v[a] * v[b];
+    }
+}
+
+static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double *hbuf, int null)
+{
+    f->n = m->n, f->c = m->c, f->V = m->c + 2, f->NI = f->V * (f->V + 1) / 2, f->null = null;
+    f->uab = uab;
+    f->hbuf = hbuf;
+    f->eval = m->eval;
+    lmm_lik_P(f, 0.0, f->I); /* I = P at h = 1: lambda 0 gives h = 1 whatever the eigenvalues */
+}
+
+static int solvers_new(lmm_solvers_t *sv)
+{
+    sv->brent = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    sv->newton = gsl_root_fdfsolver_alloc(gsl_root_fdfsolver_newton);
+    return sv->brent && sv->newton ? 0 : BCMS_ENOMEM;
+}
+
+static void solvers_free(lmm_solvers_t *sv)
+{
+    if (sv->brent) gsl_root_fsolver_free(sv->brent);
+    if (sv->newton) gsl_root_fdfsolver_free(sv->newton);
+}
+
+/* K <- P K P with P = I - 11'/n, as GEMMA does to every kinship it reads: over a subset of the GRM's
+ * samples (those with the phenotype) the matrix is no longer centred. REML does not change (the
+ * intercept is projected out); ML, the LRT and the score test do. r: n doubles of workspace. */
+static void centre(double *K, uint32_t n, double *r)
+{
+    double g = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double s = 0;
+        for (uint32_t j = 0; j < n; j++) s += K[(size_t)i * n + j];
+        r[i] = s / n, g += s;
+    }
+    g /= (double)n * n;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < n; j++) K[(size_t)i * n + j] += g - r[i] - r[j];
+}
+
+/* K restricted to the model's samples, centred, eigendecomposed. */
+static int model_eigen(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum)
+{
+    const uint32_t n = m->n;
+    uint32_t *row = malloc((size_t)n * sizeof *row), maxs = 0;
+    int32_t *pos = NULL;
+    int rc = 0;
+    for (uint32_t i = 0; i < K->n; i++) maxs = K->snum[i] > maxs ? K->snum[i] : maxs;
+    for (uint32_t i = 0; i < n; i++) maxs = snum[i] > maxs ? snum[i] : maxs;
+    if (!row || !(pos = malloc(((size_t)maxs + 1) * sizeof *pos))) {
+        free(row);
+        return bcms_err(BCMS_ENOMEM, "lmm");
+    }
+    for (uint32_t i = 0; i <= maxs; i++) pos[i] = -1;
+    for (uint32_t i = 0; i < K->n; i++) pos[K->snum[i]] = (int32_t)i;
+    for (uint32_t i = 0; i < n && !rc; i++)
+        if (pos[snum[i]] < 0) rc = bcms_err(BCMS_EINPUT, "a scanned sample (number %u) is not in the GRM: build the "
+                                            "GRM over the scan's samples (bcms grm) or --keep them", snum[i]);
+        else row[i] = (uint32_t)pos[snum[i]];
+    free(pos);
+    if (rc) goto out;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < n; j++) m->Ut[(size_t)i * n + j] = K->K[(size_t)row[i] * K->n + row[j]];
+    centre(m->Ut, n, m->eval);
+    st_blas_serial();
+    if ((rc = st_eig_all(n, m->Ut, m->eval))) goto out; /* column-major eigenvectors = rows of Ut */
+    for (uint32_t i = 0; i < n; i++)
+        if (m->eval[i] < 1e-10) m->eval[i] = 0;
+out:
+    free(row);
+    return rc;
+}
+
+int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
+                   const double *W, int c)
+{
+    lmm_model_t *m = calloc(1, sizeof *m);
+    double *uab = NULL, *Wr = NULL, *hbuf = NULL;
+    lmm_solvers_t sv = {0};
+    int rc;
+    *out = NULL;
+    if (c < 1 || c > LMM_MAXC) return bcms_err(BCMS_EINVAL, "lmm: %d covariates (at most %d)", c, LMM_MAXC - 1);
+    if (!m || !(m->eval = malloc((size_t)n * sizeof *m->eval)) || !(m->Ut = malloc((size_t)n * n * sizeof *m->Ut)) ||
+        !(m->uw = malloc((size_t)n * c * sizeof *m->uw)) || !(m->uy = malloc((size_t)n * sizeof *m->uy)) ||
+        !(Wr = malloc((size_t)n * c * sizeof *Wr))) {
+        rc = bcms_err(BCMS_ENOMEM, "lmm: %u samples", n);
+        goto fail;
+    }
+    m->n = n, m->c = c;
+    if ((rc = model_eigen(m, K, snum))) goto fail;
+    /* U'W and U'y: W column-major -> row-major n x c first */
+    for (uint32_t i = 0; i < n; i++)
+        for (int k = 0; k < c; k++) Wr[(size_t)i * c + k] = W[(size_t)k * n + i];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, c, (int)n, 1.0, m->Ut, (int)n, Wr, c, 0.0, m->uw, c);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)n, 1.0, m->Ut, (int)n, y, 1, 0.0, m->uy, 1);
+    /* the null model: ML (for the LRT and the score test) and REML */
+    const int V = c + 2, NI = V * (V + 1) / 2;
+    lmm_fn_t f;
+    double lr;
+    if (!(uab = malloc((size_t)n * NI * sizeof *uab)) || !(hbuf = malloc(3 * (size_t)n * sizeof *hbuf)) ||
+        solvers_new(&sv)) {
+        rc = bcms_err(BCMS_ENOMEM, "lmm");
+        goto fail;
+    }
+    gsl_set_error_handler_off(); /* GSL reports through status codes, never aborts */
+    fill_uab(m, NULL, uab);
+    fn_init(&f, m, uab, hbuf, 1);
+    if (lmm_lik_max(&f, &sv, 0, &m->l_mle0, &m->logl_mle0) || lmm_lik_max(&f, &sv, 1, &m->l_remle0, &lr) ||
+        isnan(m->l_mle0)) {
+        rc = bcms_err(BCMS_EINPUT, "lmm: the null model's variance components could not be estimated");
+        goto fail;
+    }
+    bcms_log(BCMS_LOG_INFO, "lmm: %u samples, %d covariates; null model: lambda %.6g (REML, logL %.6f), %.6g (ML, logL "
+             "%.6f)", n, c - 1, m->l_remle0, lr, m->l_mle0, m->logl_mle0);
+    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
+    *out = m;
+    return 0;
+fail:
+    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
+    lmm_model_free(m);
+    return rc;
+}
+
+void lmm_model_free(lmm_model_t *m)
+{
+    if (!m) return;
+    free(m->eval), free(m->Ut), free(m->uw), free(m->uy), free(m);
+}
+
+void lmm_model_null(const lmm_model_t *m, double *l_mle, double *l_remle)
+{
+    *l_mle = m->l_mle0, *l_remle = m->l_remle0;
+}
+
+lmm_ws_t *lmm_ws_new(const lmm_model_t *m)
+{
+    const int V = m->c + 2, NI = V * (V + 1) / 2;
+    lmm_ws_t *ws = calloc(1, sizeof *ws);
+    if (!ws || !(ws->x = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->x)) ||
+        !(ws->ux = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->ux)) ||
+        !(ws->uab = malloc((size_t)m->n * NI * sizeof *ws->uab)) ||
+        !(ws->hbuf = malloc(3 * (size_t)m->n * sizeof *ws->hbuf)) || solvers_new(&ws->sv)) {
+        lmm_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void lmm_ws_free(lmm_ws_t *ws)
+{
+    if (!ws) return;
+    free(ws->x), free(ws->ux), free(ws->uab), free(ws->hbuf);
+    solvers_free(&ws->sv);
+    free(ws);
+}
+
+/* Wald/score pieces at lambda: P at level c (covariates out) and c + 1 (x out too). */
+static void wald_at(const lmm_fn_t *f, double l, double *beta, double *se, double *Fw, double *Fs)
+{
+    double P[LMM_MAXV * LMM_MAXNI];
+    const int c = f->c, V = f->V, NI = f->NI;
+    const double df = (double)f->n - c - 1;
+    lmm_lik_P(f, l, P);
+    const double Pyy = P[(size_t)c * NI + lmm_idx(V, c + 1, c + 1)], Pxx = P[(size_t)c * NI + lmm_idx(V, c, c)];
+    const double Pxy = P[(size_t)c * NI + lmm_idx(V, c, c + 1)], Pxyy = P[(size_t)(c + 1) * NI + lmm_idx(V, c + 1, c + 1)];
+    const double tau = df / Pxyy;
+    *beta = Pxy / Pxx;
+    *se = sqrt(1.0 / (tau * Pxx));
+    *Fw = (Pyy - Pxyy) * tau;
+    *Fs = (double)f->n * Pxy * Pxy / (Pyy * Pxx);
+}
+
+/* One variant: x (mean-imputed) already rotated into ux. */
+static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_result_t *r)
+{
+    lmm_fn_t f;
+    const double df = (double)m->n - m->c - 1;
+    double beta, se, Fw, Fs, l, logl;
+    fill_uab(m, ux, ws->uab);
+    fn_init(&f, m, ws->uab, ws->hbuf, 0);
+    wald_at(&f, m->l_mle0, &beta, &se, &Fw, &Fs); /* the score test at the null ML lambda */
+    r->p_score = gsl_cdf_fdist_Q(Fs, 1.0, df);
+    r->beta = beta, r->se = se;
+    int bad = lmm_lik_max(&f, &ws->sv, 1, &l, &logl);
+    r->l_remle = l;
+    if (!bad && !isnan(logl)) {
+        wald_at(&f, l, &beta, &se, &Fw, &Fs);
+        r->beta = beta, r->se = se, r->p_wald = gsl_cdf_fdist_Q(Fw, 1.0, df);
+    } else {
+        r->p_wald = NAN;
+    }
+    bad = lmm_lik_max(&f, &ws->sv, 0, &l, &logl);
+    r->l_mle = l;
+    r->p_lrt = gsl_cdf_chisq_Q(2.0 * (logl - m->logl_mle0), 1);
+    if (bad || isnan(logl)) r->p_wald = r->p_lrt = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
+}
+
+int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res)
+{
+    const uint32_t n = m->n;
+    for (uint32_t v0 = 0; v0 < nv; v0 += LMM_BLOCK) {
+        const uint32_t nb = nv - v0 < LMM_BLOCK ? nv - v0 : LMM_BLOCK;
+        for (uint32_t k = 0; k < nb; k++) {
+            const uint8_t *g = codes + (size_t)(v0 + k) * n;
+            double *x = ws->x + (size_t)k * n, sum = 0;
+            uint32_t miss = 0;
+            for (uint32_t i = 0; i < n; i++)
+                if (g[i] < 3) sum += g[i];
+                else miss++;
+            const double mean = miss < n ? sum / (double)(n - miss) : 0;
+            for (uint32_t i = 0; i < n; i++) x[i] = g[i] < 3 ? g[i] : mean;
+            memset(&res[v0 + k], 0, sizeof *res);
+            res[v0 + k].af = mean / 2, res[v0 + k].n_miss = (int)miss;
+        }
+        /* U'x for the block: rows of X times Ut' */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n, (int)n, 1.0, ws->x, (int)n, m->Ut, (int)n,
+                    0.0, ws->ux, (int)n);
+        for (uint32_t k = 0; k < nb; k++) {
+            lmm_result_t *r = &res[v0 + k];
+            const double *x = ws->x + (size_t)k * n;
+            int var = 0;
+            for (uint32_t i = 1; i < n && !var; i++) var = x[i] != x[0];
+            if (!var) {
+                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = NAN, r->err = 2;
+                continue;
+            }
+            test_one(m, ws, ws->ux + (size_t)k * n, r);
+        }
+    }
+    return 0;
+}
+
+void lmm_format_row(kstring_t *s, const bcms_variant_t *v, uint32_t n, const lmm_result_t *r, const char *pheno)
+{
+    const double stat = r->beta / r->se;
+    ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t%.8g\t%u\tADD\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt,
+             r->af, n);
+    if (r->err == 2) kputs("NA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tCONST_OMITTED_ALLELE", s);
+    else {
+        ksprintf(s, isnan(r->p_wald) ? "%.8g\t%.8g\tNA\tNA\t" : "%.8g\t%.8g\t%.8g\t%.6g\t", r->beta, r->se, stat, r->p_wald);
+        ksprintf(s, isnan(r->p_lrt) ? "NA\t" : "%.6g\t", r->p_lrt);
+        ksprintf(s, "%.6g\t%.8g\t%.8g\t%s", r->p_score, r->l_remle, r->l_mle, r->err ? "LAMBDA_SEARCH_FAILED" : ".");
+    }
+    if (pheno) ksprintf(s, "\t%s", pheno);
+    kputc('\n', s);
+}

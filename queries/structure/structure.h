@@ -1,0 +1,130 @@
+/* structure.h: population structure and relatedness: KING-robust kinship, principal components,
+ * LD pruning, genetic relationship matrices and the linear mixed model's pieces. GPL-3.0-or-later.
+ *
+ * Every command reads hard calls (0/1/2, 3 missing) through the shared reader (queries/read/reader.h)
+ * over a selection: datasets, regions and site filters (bcms_reader_opts_t), a --keep file of IIDs
+ * (first column; a header line starting with '#' is skipped; order is the store's) and an --extract
+ * file of variant IDs (first column). Only autosomes (1..22) are used, as PLINK 2 does for these
+ * computations. Samples are in the reader's order (the selected datasets', first occurrence wins).
+ *
+ * Results are byte-identical at any thread count: batches are the reader's, counts are integers, and
+ * floating-point sums run in an order fixed by the data (tiles of fixed size), never by the threads.
+ * Library functions log through bcms_log and return 0 or a negative BCMS code with a detail. */
+#ifndef BCMS_STRUCTURE_H
+#define BCMS_STRUCTURE_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "store.h"
+
+typedef struct {
+    bcms_reader_opts_t sel; /* datasets, regions, MAF/MAC/missingness/HWE filters */
+    const char *keep;       /* file of IIDs to use, or NULL: all */
+    const char *extract;    /* file of variant IDs to use, or NULL: all */
+    int threads;            /* >= 1 */
+} bcms_structure_sel_t;
+
+void bcms_structure_sel_init(bcms_structure_sel_t *s);
+
+/* ---- KING-robust kinship (kinship.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    const char *out;        /* table: #IID1 IID2 NSNP HETHET IBS0 HET1_HOM2 HET2_HOM1 KINSHIP [DEGREE] */
+    double min_kinship;     /* write only pairs with KINSHIP >= this (-INFINITY: every pair) */
+    int degree;             /* add the DEGREE column (KING's thresholds) */
+    const char *unrelated;  /* write a maximal set of samples without a pair above cutoff, or NULL */
+    double cutoff;          /* for unrelated: pairs with KINSHIP > cutoff are related [0.0884] */
+} bcms_kinship_opts_t;
+
+void bcms_kinship_opts_init(bcms_kinship_opts_t *o);
+
+/* Counts per pair over the variants where both have a call; KINSHIP = 1/2 - (4 IBS0 + HET1_HOM2 +
+ * HET2_HOM1) / (4 (HETHET + min(HET1_HOM2, HET2_HOM1))), as `plink2 --make-king-table counts`.
+ * Rows (IID of sample r, IID of sample c) for r = 1..n-1, c = 0..r-1 in the reader's order; as in
+ * PLINK 2, HET1_HOM2 counts sample c heterozygous and r homozygous (the "1" is the earlier sample).
+ * stats (may be NULL): [0] samples, [1] variants, [2] pairs written, [3] samples kept by unrelated. */
+int bcms_kinship_run(bcms_store_t *st, const bcms_kinship_opts_t *o, uint64_t stats[4]);
+
+/* KING degree of a kinship coefficient: "dup" (> 0.354), "1st" (> 0.177), "2nd" (> 0.0884), "3rd"
+ * (> 0.0442), else "unrel". */
+const char *bcms_kinship_degree(double kinship);
+
+/* The samples kept by PLINK 2's --king-cutoff rule on a graph of n vertices with edges (a[k], b[k]),
+ * k < n_edges: while edges remain, drop the partner of the first vertex of degree 1, else the first
+ * vertex of largest degree. keep[i] receives 1 or 0. Returns 0 or BCMS_ENOMEM. */
+int bcms_kinship_prune(uint32_t n, const uint32_t *a, const uint32_t *b, uint64_t n_edges, uint8_t *keep);
+
+/* ---- LD pruning (prune.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    uint32_t window;        /* variants per window (W) */
+    uint32_t step;          /* variants the window moves by (S), 1..W */
+    double r2;              /* prune pairs with r^2 above this (R), 0 <= R < 1 */
+    const char *out;        /* kept IDs (PLINK's .prune.in); the removed ones go beside it: OUT with its
+                             * ".in" suffix replaced by ".out", or OUT.out */
+} bcms_prune_opts_t;
+
+void bcms_prune_opts_init(bcms_prune_opts_t *o);
+
+/* plink2 --indep-pairwise W S R on the selected variants: per chromosome, windows of W variants moved
+ * by S; r^2 over the samples called at both (genotype correlation); a pair above R (strictly, with
+ * PLINK 2's 1 + 2^-44 slack) loses its variant of higher major-allele frequency (the later one on a
+ * tie). Variants without variance are removed first. Pairs are visited in PLINK 1's order (that of
+ * plink2 up to 2.00a3, the Debian package; later plink2 needs its 'plink1-order' modifier for it).
+ * stats (may be NULL): [0] variants, [1] kept. */
+int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2]);
+
+/* ---- genetic relationship matrices stored in the store (grm_store.c; FORMAT.md "Table grm") ---- */
+enum { BCMS_GRM_STANDARDISED = 1, BCMS_GRM_CENTRED = 2 };
+
+typedef struct {
+    bcms_structure_sel_t in;
+    int kind;               /* BCMS_GRM_CENTRED (GEMMA -gk 1) or BCMS_GRM_STANDARDISED (GCTA/PLINK) */
+    const char *name;       /* record name ["default"] */
+    const char *out;        /* also write the matrix as text (n lines of n tab-separated values), or NULL */
+    const char *command;    /* provenance */
+} bcms_grm_opts_t;
+
+void bcms_grm_opts_init(bcms_grm_opts_t *o);
+
+/* Build K = Z^T Z / m (z centred: g - 2p; standardised: (g - 2p) / sqrt(2p(1-p)); missing calls at
+ * the mean) and store it under o->name (replacing a record of that name) with its samples and
+ * provenance; the store must be writable. stats (may be NULL): [0] samples, [1] variants. */
+int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2]);
+
+typedef struct {
+    int kind;
+    uint32_t n;
+    uint64_t m;             /* variants it was built from */
+    uint32_t *snum;         /* n global sample numbers, in the matrix's order */
+    double *K;              /* n x n, row-major, full */
+    char *created_at, *command, *tool, *selection;
+} bcms_grm_t;
+
+/* Load the GRM stored under name. Returns 0, BCMS_ENOTFOUND (none of that name: the detail lists the
+ * stored ones), BCMS_ECORRUPT (bad CRC or length), BCMS_ENOMEM. The caller clears g. */
+int bcms_grm_load(bcms_store_t *st, const char *name, bcms_grm_t *g);
+void bcms_grm_clear(bcms_grm_t *g);
+
+/* ---- principal components (pca.c) ---- */
+typedef struct {
+    bcms_structure_sel_t in;
+    uint32_t pcs;           /* number of components [10] */
+    int approx;             /* randomized subspace iteration without the n x n matrix */
+    const char *out;        /* prefix: PREFIX.eigenvec (#IID PC1..PCk), PREFIX.eigenval */
+    int store;              /* also store PC1..PCk as quantitative columns of the pheno table
+                             * (replacing stored columns of those names); the store must be writable */
+    const char *command;    /* command line for the columns' provenance (may be NULL) */
+} bcms_pca_opts_t;
+
+void bcms_pca_opts_init(bcms_pca_opts_t *o);
+
+/* PCs of the variance-standardised GRM (Z^T Z / m, z = (g - 2p) / sqrt(2p(1-p)), missing calls at
+ * the mean), as plink2 --pca meanimpute: exact with LAPACK dsyevr (the n x n matrix in memory), or
+ * with approx a randomized block subspace iteration (Halko et al.) streaming the genotypes, run until
+ * the Ritz residuals of the k components are below 1e-6 of their eigenvalue (at most 60 passes).
+ * Eigenvectors have unit length. stats (may be NULL): [0] samples, [1] variants, [2] passes. */
+int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[3]);
+
+#endif

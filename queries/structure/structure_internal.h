@@ -1,0 +1,68 @@
+/* structure_internal.h: what the files of queries/structure/ share (not part of the contract):
+ * the selection of samples and variants over the reader, and the output rule. GPL-3.0-or-later. */
+#ifndef BCMS_STRUCTURE_INTERNAL_H
+#define BCMS_STRUCTURE_INTERNAL_H
+
+#include <stdint.h>
+#include <htslib/bgzf.h>
+
+#include "structure.h"
+
+/* An open selection. Everything is owned by it; iids[i] is the IID of column i of a batch. */
+typedef struct {
+    bcms_reader_t *rd;
+    uint32_t n;     /* samples in a batch */
+    char **iids;
+    uint32_t *snum; /* global sample number of column i */
+    uint8_t *use;   /* per reader variant: 1 autosomal and extracted */
+    uint64_t nvar;  /* reader variants */
+    uint64_t nuse;  /* of them used */
+    uint32_t nbatch;
+} st_input_t;
+
+/* Open the reader over s (keep, extract, autosomes). Returns 0 or a BCMS code; on failure in is
+ * cleared. No samples or no used variants is BCMS_EINVAL with a message saying which. */
+int st_input_open(bcms_store_t *st, const bcms_structure_sel_t *s, st_input_t *in);
+void st_input_close(st_input_t *in);
+
+/* ---- genotype standardisation and the GRM (grm.c) ---- */
+enum { ST_STANDARDISED = 1, ST_CENTRED = 2 };
+
+/* Row of n codes -> z: (g - 2p) / sqrt(2p(1-p)) (standardised) or g - 2p (centred), p the ALT
+ * frequency of the called genotypes, missing calls 0 (the mean). A variant without variance is all 0. */
+void st_standardise(const uint8_t *codes, uint32_t n, int kind, double *z);
+
+/* Stream every used variant into G (n x n, row-major, caller-allocated, zeroed here): G = Z^T Z / m
+ * with Z the standardised (or centred) m x n matrix; *m receives the variant count. Tiles of fixed
+ * size, one thread each: the same bits at any thread count. */
+int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m);
+
+/* Sub-blocks of standardised rows handed to a consumer, one after the other, in variant order:
+ * fn(ud, Z, rows) with Z rows x n (row-major); the rows of a sub-block are standardised in parallel. */
+#define ST_SUBBLOCK 512
+int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
+              void *ud);
+
+/* ---- linear algebra (linalg.c) ---- */
+/* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
+void st_blas_serial(void);
+/* The k largest eigenvalues of the symmetric n x n matrix A (destroyed), descending, into val, and their
+ * unit eigenvectors into vec (n x k, row-major: vec[i * k + j]). LAPACK dsyevr. 0 or BCMS_ENOMEM/EINVAL. */
+int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec);
+/* Every eigenvalue (ascending) and eigenvector (columns of A on return, column-major = row-major
+ * transposed) of the symmetric n x n matrix A. */
+int st_eig_all(uint32_t n, double *A, double *val);
+/* Orthonormalise the l columns of Q (n x l row-major) in place: modified Gram-Schmidt, twice. */
+void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
+
+/* Output file: ".gz" -> gzip, "-" stdout. */
+int st_out_open(const char *path, BGZF **out);
+/* Close; returns rc, or BCMS_EIO when rc was 0 and closing failed. */
+int st_out_close(BGZF *out, const char *path, int rc);
+/* Write the kstring-like buffer s (l bytes); BCMS_EIO on failure. */
+int st_out_write(BGZF *out, const char *path, const char *s, size_t l);
+
+/* A %.*g number that round-trips at 'digits' significant digits into buf (32 bytes). */
+const char *st_fmt_g(char *buf, double x, int digits);
+
+#endif
