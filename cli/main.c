@@ -29,7 +29,7 @@ static const cli_cmd_t commands[] = {
     {"merge", cmd_merge, "concatenate the chunk outputs of a scan, checking that none is missing"},
     {"copy", cmd_copy, "write a consistent (optionally compacted) snapshot of a store to a new directory"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
-    {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results"},
+    {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results; xy curves"},
 };
 
 static int saved_argc;
