@@ -1,7 +1,7 @@
 /* plot_xy.c: lines with markers of y against x, one per series, from a table `series x y`
  * (tab-separated; a series name may hold spaces). Made for benchmark curves (time or memory against
  * cohort size), so the axes may be logarithmic, with ticks at decades (1,000 10k 100k 1M) and, when a
- * range spans less than ~2 decades, at 2 and 5 times them too.
+ * range spans less than ~2 decades, at 2, 3 and 5 times them too.
  *
  * The table is small (one row a measurement): it is held whole. Series keep the order of their first
  * row; within a series the line joins the points in x order. Values "NA" or empty are skipped and
@@ -189,12 +189,12 @@ static void axis_range(xy_axis_t *a, double lo, double hi, double *t0, double *t
     *t1 = v + pad;
 }
 
-/* Log ticks: decades inside [t0, t1]; with fewer than 3 of them also 2 and 5 times each, and with
- * fewer than 3 still every integer multiple. */
+/* Log ticks: decades inside [t0, t1]; with fewer than 3 of them also 2, 3 and 5 times each (the
+ * benchmark sizes 1,000 3,000 10k), and with fewer than 3 still every integer multiple. */
 static void log_ticks(xy_axis_t *a, double t0, double t1)
 {
-    static const double sets[3][10] = {{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
-    static const int nset[3] = {1, 3, 9};
+    static const double sets[3][10] = {{1}, {1, 2, 3, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
+    static const int nset[3] = {1, 4, 9};
     int k0 = (int)floor(t0), k1 = (int)ceil(t1);
     for (int s = 0; s < 3; s++) {
         a->nmajor = a->nminor = 0;
