@@ -37,9 +37,12 @@ for model in linear logistic cox; do
                 echo "$model thr $(cat t.txt)" >> times.txt
             else
                 s=$(date +%s.%N)
-                mpirun --oversubscribe --bind-to none -np 2 /usr/bin/time -f "%M" -o "rank.%q{OMPI_COMM_WORLD_RANK}.txt" \
+                # one file per rank: GNU time does not expand %q{...}, so both ranks wrote one file and the
+                # "sum" was one rank's; the rank's own environment names its file
+                mpirun --oversubscribe --bind-to none -np 2 bash -c '/usr/bin/time -f "%M" -o "rank.$OMPI_COMM_WORLD_RANK.txt" "$@"' _ \
                     "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 1 -o mpi.tsv 2> /dev/null
                 e=$(date +%s.%N)
+                [ -s rank.0.txt ] && [ -s rank.1.txt ] || { echo "no peak RSS from both ranks" >&2; exit 1; }
                 echo "$model mpi $(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e - s}') $(cat rank.*.txt | awk '{s+=$1} END{print s}')" >> times.txt
                 rm -f rank.*.txt
             fi
