@@ -16,25 +16,30 @@
 #
 # The full run (to 100,000 samples and 1,000,000 variants on 2 threads) takes over an hour, most
 # of it simulating and importing the largest cohorts: --quick runs a small grid in a few minutes.
+# --replot redraws the table and the plots from WORK/raw.txt of an earlier run, measuring nothing.
 # Usage: benchmarks/scaling.sh [--quick] [--threads T] [--work DIR] [--samples "N1 N2 ..."]
-#        [--variants "M1 M2 ..."] [--fixed-samples N] [--fixed-variants M]
+#        [--variants "M1 M2 ..."] [--fixed-samples N] [--fixed-variants M] [--replot]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 T=2 WORK=$top/build/scaling
-SAMPLES="1000 3000 10000 30000 100000" VARIANTS="10000 100000 1000000" FIXN=1000 FIXM=10000
+SAMPLES="1000 3000 10000 30000 100000" VARIANTS="10000 100000 1000000" FIXN=1000 FIXM=10000 REPLOT=0
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) SAMPLES="500 1000 2000 4000" VARIANTS="5000 10000 20000 40000" FIXN=500 FIXM=5000; shift ;;
     --threads) T=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
     --samples) SAMPLES=$2; shift 2 ;; --variants) VARIANTS=$2; shift 2 ;;
     --fixed-samples) FIXN=$2; shift 2 ;; --fixed-variants) FIXM=$2; shift 2 ;;
+    --replot) REPLOT=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 BCMS=${BCMS:-$top/build/bcms}
-command -v plink2 > /dev/null || { echo "plink2 not found (apt-get install plink2)" >&2; exit 1; }
+[ $REPLOT = 1 ] || command -v plink2 > /dev/null || { echo "plink2 not found (apt-get install plink2)" >&2; exit 1; }
 mkdir -p "$WORK" && cd "$WORK"
-has_cmd() { "$BCMS" 2>&1 | grep -q "^  $1 "; }
+[ $REPLOT = 0 ] || [ -s raw.txt ] || { echo "--replot: no $WORK/raw.txt of an earlier run" >&2; exit 1; }
+# the usage exits 2, which pipefail would make the pipeline's status: read it first
+has_cmd() { local u; u=$("$BCMS" 2>&1 || true); grep -q "^  $1 " <<< "$u"; }
+has_xy() { local u; u=$("$BCMS" plot 2>&1 || true); grep -q "plot xy" <<< "$u"; }
 
 # timeit AXIS SIZE_N SIZE_M TOOL STEP command... : one row "axis n m tool step seconds peakKB"
 timeit() {
@@ -95,16 +100,19 @@ run_cohort() { # axis n m
     rm -f "$c.p.pgen" # the largest pgens are not needed again
 }
 
-: > raw.txt
-for n in $SAMPLES; do run_cohort samples "$n" "$FIXM"; done
-for m in $VARIANTS; do
-    if grep -q "^samples $FIXN $m " raw.txt; then # that cohort was timed on the samples axis: reuse it
-        awk -v n="$FIXN" -v m="$m" '$1 == "samples" && $2 == n && $3 == m {$1 = "variants"; print}' raw.txt >> raw.txt.add
-        cat raw.txt.add >> raw.txt && rm -f raw.txt.add
-    else
-        run_cohort variants "$FIXN" "$m"
-    fi
-done
+measure() {
+    : > raw.txt
+    for n in $SAMPLES; do run_cohort samples "$n" "$FIXM"; done
+    for m in $VARIANTS; do
+        if grep -q "^samples $FIXN $m " raw.txt; then # that cohort was timed on the samples axis: reuse it
+            awk -v n="$FIXN" -v m="$m" '$1 == "samples" && $2 == n && $3 == m {$1 = "variants"; print}' raw.txt > raw.txt.add
+            cat raw.txt.add >> raw.txt && rm -f raw.txt.add
+        else
+            run_cohort variants "$FIXN" "$m"
+        fi
+    done
+}
+[ $REPLOT = 1 ] || measure
 
 # table: one row per (axis, size, step) with bcms and plink2 side by side; exponents per axis
 awk 'BEGIN{OFS="\t"; print "axis","samples","variants","step","bcms_s","bcms_MB","plink2_s","plink2_MB","ratio"}
@@ -134,16 +142,22 @@ for st in $(awk -F'\t' 'NR>1{print $4}' scaling.tsv | sort -u); do
 done
 } | tee scaling.md
 
-if has_cmd plot && "$BCMS" plot 2>&1 | grep -q xy; then
+if has_cmd plot && has_xy; then
     for ax in samples variants; do
         col=$([ $ax = samples ] && echo 2 || echo 3)
+        other=$([ $ax = samples ] && echo variants || echo samples)
+        fixed=$(awk -F'\t' -v ax="$ax" -v c=$((5 - col)) 'NR>1 && $1==ax {v=$c; s=""; while (length(v) > 3) {s="," substr(v, length(v) - 2) s; v=substr(v, 1, length(v) - 3)}; print v s; exit}' scaling.tsv)
         for what in time memory; do
             vc=$([ $what = time ] && echo 5 || echo 6)
+            # a step faster than /usr/bin/time's 0.01 s reads 0.00, which has no place on a log axis
             awk -F'\t' -v ax="$ax" -v c="$col" -v v="$vc" 'BEGIN{OFS="\t"; print "series","x","y"}
-                NR>1 && $1==ax && $v!="NA" {print "bcms " $4, $c, $v; if ($(v+2)!="NA") print "plink2 " $4, $c, $(v+2)}' \
+                NR>1 && $1==ax {for (k=0; k<=2; k+=2) if ($(v+k)!="NA") {
+                    if ($(v+k) > 0) print (k ? "plink2 " : "bcms ") $4, $c, $(v+k); else zero++}}
+                END{if (zero) printf "%d zero value(s) (below the 0.01 s resolution) left out of the log plot\n", zero > "/dev/stderr"}' \
                 scaling.tsv > "xy_${ax}_${what}.tsv"
             "$BCMS" plot xy "xy_${ax}_${what}.tsv" --log-x --log-y --xlabel "$ax" \
-                --ylabel "$([ $what = time ] && echo 'wall seconds' || echo 'peak MB')" \
+                --ylabel "$([ $what = time ] && echo 'wall seconds' || echo 'peak RSS, MB')" \
+                --title "$what vs $ax ($fixed $other, $T threads)" \
                 -o "scaling_${ax}_${what}.png" 2> /dev/null || echo "plot of $ax/$what failed" >&2
         done
     done

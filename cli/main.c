@@ -37,7 +37,7 @@ static const cli_cmd_t commands[] = {
     {"prune", cmd_prune, "LD pruning by pairwise r^2 in sliding windows (as plink2 --indep-pairwise)"},
     {"grm", cmd_grm, "genetic relationship matrix (centred as GEMMA -gk 1, or standardised), kept in the store"},
     {"clinical", cmd_clinical, "derive MSSS, ARMSS, EDSS milestones and confirmed progression from visit tables"},
-    {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results"},
+    {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results; xy curves"},
 };
 
 /* OpenBLAS (when it is the BLAS) runs single-threaded: bcms parallelises with OpenMP over its own

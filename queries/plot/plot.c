@@ -40,6 +40,7 @@ int bcms_plot(const bcms_plot_opts_t *o, bcms_plot_stats_t *st)
     memset(st, 0, sizeof *st);
     st->lambda_gc = NAN;
     if ((rc = check_opts(o))) return rc;
+    if (o->kind == BCMS_PLOT_XY) return plot_xy(o, st);
     d.keep_pos = o->kind == BCMS_PLOT_MANHATTAN;
     /* labels go to loci below the suggestive line (the genome-wide one when there is none) */
     d.hit_min = !d.keep_pos || !o->hits ? INFINITY : o->sugg > 0 ? -log10(o->sugg) : o->sig > 0 ? -log10(o->sig)

@@ -1,4 +1,5 @@
-/* plot.h: Manhattan and QQ plots of association results, drawn with cairo (PNG or SVG).
+/* plot.h: Manhattan and QQ plots of association results, and xy line plots of a `series x y` table
+ * (benchmark curves, see plot_xy.c), drawn with cairo (PNG or SVG).
  *
  * Input: one table of per-variant results, plain or gzip/BGZF, whose format is detected from its
  * header line (tab-separated, or whitespace-separated when the header has no tab):
@@ -23,7 +24,7 @@
 
 #include <stdint.h>
 
-typedef enum { BCMS_PLOT_MANHATTAN = 0, BCMS_PLOT_QQ = 1 } bcms_plot_kind_t;
+typedef enum { BCMS_PLOT_MANHATTAN = 0, BCMS_PLOT_QQ = 1, BCMS_PLOT_XY = 2 } bcms_plot_kind_t;
 
 typedef struct {
     bcms_plot_kind_t kind;
@@ -35,6 +36,9 @@ typedef struct {
     int hits;           /* Manhattan: label at most this many loci below `sugg` (0: none; default 5) */
     double sig, sugg;   /* Manhattan: genome-wide (5e-8) and suggestive (1e-5) lines */
     int width, height;  /* image size in pixels (PNG) or points (SVG); 0: the kind's default */
+    /* xy only: IN is a tab-separated table with the header `series x y` (plain text, "-": stdin) */
+    const char *xlabel, *ylabel; /* axis titles; NULL: "x", "y" */
+    int log_x, log_y;   /* log10 axes (every value must then be > 0) */
 } bcms_plot_opts_t;
 
 typedef struct {
@@ -48,6 +52,7 @@ typedef struct {
     int nlabels;        /* Manhattan: loci labelled */
     double lambda_gc;   /* QQ: median chi-square (1 df) / 0.4549364, from p as the scans do; NaN if none */
     double max_log10p;  /* largest -log10 p plotted */
+    int nseries;        /* xy: series drawn (used: points drawn, na: rows with NA skipped) */
 } bcms_plot_stats_t;
 
 void bcms_plot_opts_init(bcms_plot_opts_t *o);

@@ -1,4 +1,5 @@
-/* plot_internal.h: what the reader hands to the two plots, and the cairo canvas they share. */
+/* plot_internal.h: what the reader hands to the Manhattan and QQ plots, and the cairo canvas they
+ * share with the xy plot. */
 #ifndef BCMS_PLOT_INTERNAL_H
 #define BCMS_PLOT_INTERNAL_H
 
@@ -54,6 +55,8 @@ void plot_data_free(plot_data_t *d);
 /* The two drawings; each opens, draws and closes o->out. */
 int plot_manhattan(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t *st);
 int plot_qq(const bcms_plot_opts_t *o, plot_data_t *d, bcms_plot_stats_t *st);
+/* The xy plot reads its own small table (see plot_xy.c) and draws it. */
+int plot_xy(const bcms_plot_opts_t *o, bcms_plot_stats_t *st);
 
 /* The q quantile of Beta(a, b), for the QQ band; NaN for arguments out of range. */
 double plot_beta_quantile(double q, double a, double b);
@@ -73,6 +76,7 @@ typedef struct {
  * chromosome labels alone use PLOT_RGB_CHROM_LABEL, the labels of hits alone PLOT_RGB_HIT_LABEL. */
 #define PLOT_RGB_CHROM_LABEL 0.2, 0.2, 0.2
 #define PLOT_RGB_HIT_LABEL 0.6, 0.0, 0.0
+#define PLOT_RGB_LEGEND_LABEL 0.1, 0.1, 0.1 /* xy: the legend's series names alone */
 
 /* Open path for writing as PNG or SVG of w x h; 0 or BCMS_EINVAL (extension) / BCMS_EIO / BCMS_ENOMEM.
  * The image is written to path.part and renamed onto path by plot_canvas_close, so a failed or

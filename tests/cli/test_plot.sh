@@ -5,7 +5,9 @@
 # blank); the SVG has one chromosome label per chromosome of the input, one dashed line per threshold,
 # and one hit label per locus below 1e-5 (clumped at 500 kb here in awk); the lambda GC printed equals
 # the scan's .log (bcms) or R's from the P column (PLINK 2, REGENIE); gzip input reads the same; clear
-# errors for a table without p-values, an unknown image extension and P = 0.
+# errors for a table without p-values, an unknown image extension and P = 0. xy plots: valid PNG, one
+# legend entry and colour per series, independent of row order, errors for a bad header, a non-number
+# and a value <= 0 on a log axis.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 d=$BCMS_SRC/data-samples
@@ -168,4 +170,31 @@ printf 'CHROM\tPOS\tID\tP\n1\t100\trsA\t0\n' > zero.tsv
 check "P = 0 is refused with its line" bash -c "! '$BCMS' plot qq zero.tsv -o x.png 2> e.err && grep -q 'zero.tsv:2: P is 0' e.err"
 printf 'CHROM\tPOS\tID\tP\n1\t100\trsA\t1.5\n' > bad.tsv
 check "P = 1.5 is refused with its line" bash -c "! '$BCMS' plot qq bad.tsv -o x.png 2> e.err && grep -q 'bad.tsv:2:' e.err"
+# xy: benchmark curves from a `series x y` table. Rows out of x order within a series draw the same
+# image (the line joins them in x order); one legend entry (text in 10% grey) and one colour per series.
+printf 'series\tx\ty\n' > xy.tsv
+awk 'BEGIN{OFS="\t"; split("bcms import|plink2 import|bcms linear", s, "|")
+    for (i=1;i<=3;i++) for (n=500;n<=64000;n*=2) print s[i], n, 0.002*i*n^(1+0.1*i)}' >> xy.tsv
+printf 'bcms linear\t1000\tNA\n' >> xy.tsv
+{ head -1 xy.tsv; awk 'NR>1 && !seen[$1]++' FS='\t' xy.tsv; awk 'NR>1 && seen[$1]++' FS='\t' xy.tsv | tac; } > xy.shuf.tsv
+"$BCMS" plot xy xy.tsv --log-x --log-y --xlabel samples --ylabel "wall seconds" --title "test" -o xy.png 2> x.err
+check "xy PNG is a valid 900x560 PNG" png_ok xy.png 900 560
+check "xy: 24 points in 3 series, the NA row counted" grep -q "xy of 24 points in 3 series (1 rows with NA skipped)" x.err
+"$BCMS" plot xy xy.shuf.tsv --log-x --log-y --xlabel samples --ylabel "wall seconds" --title "test" -o xy.shuf.png 2> /dev/null
+check "xy: rows out of x order draw the same image" cmp -s xy.png xy.shuf.png
+"$BCMS" plot xy xy.tsv --log-x --log-y -o xy.svg 2> /dev/null
+check "xy SVG: one legend entry per series (3)" [ "$(grep -c 'fill:rgb(10%,10%,10%)' xy.svg)" = 3 ]
+cols=$(grep -o 'stroke:rgb([0-9.]*%,[0-9.]*%,[0-9.]*%)' xy.svg | sort -u | grep -vc 'rgb(0%,0%,0%)\|rgb(90%,90%,90%)' || true)
+check "xy SVG: 3 distinct line colours ($cols)" [ "$cols" = 3 ]
+printf 'series\tx\ty\na\t1\t0\na\t2\t1\n' > xy0.tsv
+"$BCMS" plot xy xy0.tsv -o xy0.png 2> /dev/null
+check "xy: y = 0 is fine on a linear axis" png_ok xy0.png 900 560
+check "xy: y = 0 on a log axis is refused with its line" bash -c "! '$BCMS' plot xy xy0.tsv --log-y -o xy0l.png 2> e.err && grep -q 'xy0.tsv:2: y = 0 on a log axis' e.err"
+check "... and leaves no image" [ ! -e xy0l.png ] && [ ! -e xy0l.png.part ]
+printf 'name x y\na 1 2\n' > xyh.tsv
+check "xy: a bad header is refused" bash -c "! '$BCMS' plot xy xyh.tsv -o x.png 2> e.err && grep -q \"xyh.tsv:1: the header must be 'series<TAB>x<TAB>y'\" e.err"
+printf 'series\tx\ty\na\t1\tfast\n' > xyv.tsv
+check "xy: a non-number is refused with its line" bash -c "! '$BCMS' plot xy xyv.tsv -o x.png 2> e.err && grep -q \"xyv.tsv:2: y 'fast' is not a finite number\" e.err"
+check "--log-x is an option of xy only" bash -c "! '$BCMS' plot qq lin.tsv --log-x -o x.png 2> /dev/null"
+check "the usage lists xy" bash -c "'$BCMS' plot 2>&1 | grep -q 'bcms plot xy IN.tsv'"
 finish
