@@ -74,6 +74,16 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
         }
     }
     put_opt(desc, "cohorts", o->sel.cohorts), put_opt(desc, "regions", o->sel.regions);
+    /* the sample and variant lists and the sex source change the rows: their content counts */
+    const char *lists[5] = {o->sel.keep, o->sel.remove, o->sel.extract, o->sel.exclude, o->sel.sex_file};
+    static const char *lnames[5] = {"keep", "remove", "extract", "exclude", "sex_file"};
+    for (int f = 0; f < 5; f++) {
+        if (!lists[f]) continue;
+        if ((rc = bcms_file_md5(lists[f], md5))) return rc;
+        put_opt(desc, lnames[f], md5);
+    }
+    ksprintf(desc, " par=%d dup_rule=%d mind=%.17g decimal_comma=%d by_cohort=%d grm=%s", o->sel.par_build,
+             o->sel.dup_rule, o->sel.mind_max, o->decimal_comma, o->by_cohort, o->grm ? o->grm : "-");
     ksprintf(desc, " maf=%.17g mac=%u geno=%.17g hwe=%.17g chunks=%d dosages=%d cox_fit_p=%.17g format=%d ci=%d",
              o->sel.maf_min, o->sel.mac_min, o->sel.geno_max, o->sel.hwe_min, o->sel.chunk_n ? o->sel.chunk_n : 1,
              o->use_dosages, o->cox_fit_p, o->format, o->ci);
