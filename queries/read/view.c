@@ -47,7 +47,7 @@ static int select_by_names(char *const *names, const bcms_dataset_t *ds, const c
         }
         while (fgets(line, sizeof line, fp)) {
             line[strcspn(line, "\r\n\t ")] = 0;
-            if (!*line) continue;
+            if (!*line || *line == '#') continue; /* a PLINK-style #IID header, or a comment */
             if (ks.l) kputc(',', &ks);
             kputs(line, &ks);
         }
