@@ -894,6 +894,7 @@ done:
     free_list(phn, nph);
     free_list(cvn, ncv);
     free(logpath);
+    free(tmp);
     free(scoh);
     free(cnames);
     bcms_colsrc_close(cs);
