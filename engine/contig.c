@@ -91,3 +91,19 @@ int bcms_build_parse(const char *s, bcms_build_t *out)
     else return bcms_err(BCMS_EINVAL, "unknown genome build '%s' (use b37 or b38)", s);
     return 0;
 }
+
+/* VCF 4.3, 1.4.7: [0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]* */
+int bcms_contig_name_valid(const char *name)
+{
+    static const char punct[] = "!#$%&+./:;?@^_|~-";
+    const unsigned char *p = (const unsigned char *)name;
+    if (!*p) return 0;
+    for (size_t i = 0; p[i]; i++) {
+        int c = p[i];
+        if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) continue;
+        if (strchr(punct, c)) continue;
+        if (i > 0 && (c == '*' || c == '=')) continue;
+        return 0;
+    }
+    return 1;
+}

@@ -24,6 +24,11 @@ enum bcms_chr_kind {
  * NUL-terminated). Returns its kind, or a negative BCMS code when out is too small or name empty. */
 int bcms_contig_canon(const char *name, long len, char *out, size_t outsz);
 
+/* 1 when name is a contig ID a VCF can carry (VCF 4.3 grammar: letters, digits and !#$%&+./:;?@^_|~-,
+ * and also * and = after the first character), else 0. Import refuses other names: view could not
+ * write them back. */
+int bcms_contig_name_valid(const char *name);
+
 /* Kind of a canonical name. */
 int bcms_contig_kind(const char *canon);
 

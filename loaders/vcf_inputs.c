@@ -203,6 +203,12 @@ static int ctg_add(bcms_dataset_t *ds, vcf_ctgmap_t *m, const char *spelling, in
     uint8_t *nd;
     int *ns, absent;
     if (!canon) return BCMS_ENOMEM;
+    if (n && !bcms_contig_name_valid(spelling)) {
+        free(canon);
+        return bcms_err(BCMS_EINPUT, "%s: contig name '%s' has characters a VCF contig ID cannot have (VCF 4.3: "
+                        "letters, digits and !#$%%&+./:;?@^_|~-); rename it (bcftools annotate --rename-chrs)", path,
+                        short_name(spelling, b1));
+    }
     if (bcms_contig_canon(spelling, (long)n, canon, n + 1) < 0) {
         free(canon);
         return bcms_err(BCMS_EINPUT, "%s: an empty contig name", path);

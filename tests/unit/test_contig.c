@@ -46,6 +46,10 @@ int main(void)
     CHECK(bcms_contig_in_par(BCMS_BUILD_B38, 155701383) && !bcms_contig_in_par(BCMS_BUILD_B38, 155701382));
     CHECK(bcms_contig_in_par(BCMS_BUILD_B37, 2699520) && !bcms_contig_in_par(BCMS_BUILD_B37, 2699521));
     CHECK(bcms_contig_in_par(BCMS_BUILD_B37, 154931044) && !bcms_contig_in_par(BCMS_BUILD_B37, 3000000));
+    CHECK(bcms_contig_name_valid("chr1") && bcms_contig_name_valid("HLA-A*01:01") && bcms_contig_name_valid("chrUn_gl000220"));
+    CHECK(!bcms_contig_name_valid("") && !bcms_contig_name_valid("*1") && !bcms_contig_name_valid("=x"));
+    CHECK(!bcms_contig_name_valid("a<b") && !bcms_contig_name_valid("a,b") && !bcms_contig_name_valid("a b"));
+    CHECK(!bcms_contig_name_valid("\xff\xfe") && !bcms_contig_name_valid("x\"y"));
     bcms_build_t b;
     CHECK(!bcms_build_parse("GRCh37", &b) && b == BCMS_BUILD_B37);
     CHECK(!bcms_build_parse("hg38", &b) && b == BCMS_BUILD_B38);
