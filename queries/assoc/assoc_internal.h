@@ -8,6 +8,11 @@
 #include "assoc.h"
 #include "cox.h"
 #include "glm.h"
+#include "assoc_resume.h"
+#include "outfile.h"
+#include "reader.h"
+#include <htslib/kstring.h>
+#include <htslib/bgzf.h>
 #include "lmm.h"
 
 typedef struct assoc_sub_t assoc_sub_t;
@@ -60,5 +65,15 @@ void assoc_model_free(model_t *m);
 int assoc_sub_variant(const model_t *m, assoc_sub_t **cache, const uint8_t *row, const float *dsrow, uint32_t nsel,
                       glm_result_t *g, cox_result_t *c, const char **dropped, const model_t **used, int *handled);
 void assoc_sub_free(assoc_sub_t *cache);
+
+/* ---- scheduling (assoc_sched.c) ----
+ * Batch b belongs to MPI rank b % size (cluster.h); a rank's threads take its batches in order,
+ * batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch order: rank 0 writes
+ * its own batches and receives the other ranks' rows and p-values (pvals[m][variant], nm models)
+ * into out (BGZF: --resume or a table converted at the end) or of; batches before start are already in
+ * the output (--resume; rs checkpoints). Byte-identical output for any thread and rank count. */
+typedef int (*assoc_batch_fn)(void *ctx, int thread, uint32_t b, kstring_t *out);
+int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, int nm, assoc_batch_fn batch, void *ctx,
+                    BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs);
 
 #endif

@@ -1,0 +1,208 @@
+/* assoc_sched.c: batch scheduling of a scan over threads and MPI ranks (assoc_internal.h). */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "assoc_internal.h"
+#include "cluster.h"
+#include "err.h"
+
+/* ---- batch scheduling over threads and MPI ranks ----
+ * Batch b belongs to rank b % size (cluster.h); a rank's threads take its batches in order and
+ * format each into slot i % ring of a ring (i = the batch's index among the rank's own). Delivery
+ * is in batch order: rank 0 writes its own batches and receives the others' (rows and p-values),
+ * the other ranks send theirs to rank 0. No barrier between batches: a slow batch (many refits)
+ * holds back the delivery, not the other threads, unless they get a whole ring ahead. */
+typedef struct {
+    const bcms_reader_t *rd;
+    double *const *pvals;     /* per model, per variant (rank 0 receives the others' into them) */
+    int nm, rank, size;
+    assoc_batch_fn batch;
+    void *ctx;
+    BGZF *out;                /* rank 0: --resume, or a table converted at the end */
+    bcms_outfile_t *of;       /* rank 0: otherwise */
+    const char *outname;
+    uint32_t nb, nlocal, ring;
+    kstring_t *bufs, msg;
+    kstring_t *sendbufs;      /* ranks > 0: the message of each slot, kept until its send completes */
+    bcms_cluster_req_t **reqs;
+    uint8_t *ready;
+    uint32_t delivered;       /* own batches written (rank 0) or sent */
+    uint32_t freed;           /* ranks > 0: own batches whose send completed (their slot is free) */
+    uint32_t written;         /* rank 0: batches of every rank written */
+    assoc_resume_t *rs;       /* rank 0 of a --resume scan */
+    int err;
+    char errmsg[1024];
+} sched_t;
+
+/* Rank 0's output: the outfile (outfile.h) or, for --resume and the tables converted at the end, a BGZF. */
+static int sched_write(sched_t *s, const char *p, size_t n)
+{
+    if (!n) return 0;
+    if (s->of) return bcms_outfile_write(s->of, p, n);
+    return bgzf_write(s->out, p, n) < 0 ? bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname) : 0;
+}
+
+static uint32_t sched_batch(const sched_t *s, uint32_t i) { return (uint32_t)s->rank + i * (uint32_t)s->size; }
+
+/* A batch's message to rank 0: the p-values of every model, then the formatted rows. */
+static int sched_send(sched_t *s, uint32_t i)
+{
+    uint64_t first;
+    uint32_t nv;
+    kstring_t *w = &s->bufs[i % s->ring], *m = &s->sendbufs[i % s->ring];
+    bcms_reader_batch_range(s->rd, sched_batch(s, i), &first, &nv);
+    m->l = 0;
+    for (int mi = 0; mi < s->nm; mi++)
+        if (kputsn((const char *)(s->pvals[mi] + first), sizeof(double) * nv, m) < 0) return BCMS_ENOMEM;
+    if (w->l && kputsn(w->s, w->l, m) < 0) return BCMS_ENOMEM;
+    return bcms_cluster_isend0(m->s, m->l, &s->reqs[i % s->ring]);
+}
+
+/* Ranks > 0: slots whose send has completed, in order (wait: all of them). */
+static int sched_reap(sched_t *s, int wait)
+{
+    while (s->freed < s->delivered) {
+        int r = bcms_cluster_done(&s->reqs[s->freed % s->ring], wait);
+        if (r < 0) return r;
+        if (!r) break;
+        s->freed++;
+    }
+    return 0;
+}
+
+/* Rank 0: batch g from its owner (wait: block until it comes); 1 when not there yet. */
+static int sched_recv_write(sched_t *s, uint32_t g, int wait)
+{
+    uint64_t first;
+    uint32_t nv;
+    int r = bcms_cluster_recv((int)(g % (uint32_t)s->size), &s->msg, wait);
+    if (r) return r;
+    bcms_reader_batch_range(s->rd, g, &first, &nv);
+    size_t pv = sizeof(double) * nv * (size_t)s->nm;
+    if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", g % s->size, g);
+    for (int mi = 0; mi < s->nm; mi++) memcpy(s->pvals[mi] + first, s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
+    if (s->msg.l > pv) return sched_write(s, s->msg.s + pv, s->msg.l - pv);
+    return 0;
+}
+
+/* Deliver every batch that is due and ready (called under the output lock). */
+static int sched_deliver(sched_t *s, int wait)
+{
+    int r;
+    if (s->rank != 0) {
+        while (s->delivered < s->nlocal && s->ready[s->delivered % s->ring]) {
+            if ((r = sched_send(s, s->delivered))) return r;
+            s->ready[s->delivered++ % s->ring] = 0;
+        }
+        return sched_reap(s, wait);
+    }
+    while (s->written < s->nb) {
+        uint32_t g = s->written;
+        if (g % (uint32_t)s->size == 0) {
+            uint32_t i = g / (uint32_t)s->size;
+            if (!s->ready[i % s->ring]) break;
+            kstring_t *w = &s->bufs[i % s->ring];
+            if ((r = sched_write(s, w->s, w->l))) return r;
+            s->ready[i % s->ring] = 0;
+            s->delivered++, s->freed++;
+        } else if ((r = sched_recv_write(s, g, wait)) != 0) {
+            if (r == 1) break;
+            return r;
+        }
+        s->written++;
+    }
+    return assoc_resume_tick(s->rs, s->out, s->written, 0);
+}
+
+static void sched_worker(sched_t *s, int thread, uint32_t *next)
+{
+    for (;;) {
+        uint32_t i;
+        int stop, ok;
+#pragma omp atomic capture
+        i = (*next)++;
+        if (i >= s->nlocal) break;
+        for (;;) { /* the slot of batch i - ring must be delivered first */
+#pragma omp critical(assoc_out)
+            {
+                /* rank 0 may hold computed batches behind another rank's batch: keep receiving */
+                if (!s->err && s->freed + s->ring <= i) {
+                    int r = sched_deliver(s, 0);
+                    if (r && !s->err) {
+                        s->err = r;
+                        snprintf(s->errmsg, sizeof s->errmsg, "%s", bcms_err_detail());
+                    }
+                }
+                stop = s->err != 0;
+                ok = s->freed + s->ring > i;
+            }
+            if (ok || stop) break;
+            sched_yield();
+        }
+        if (stop) break;
+        kstring_t *buf = &s->bufs[i % s->ring];
+        buf->l = 0;
+        int r = s->batch(s->ctx, thread, sched_batch(s, i), buf);
+#pragma omp critical(assoc_out)
+        {
+            s->ready[i % s->ring] = 1;
+            if (!r && !s->err) r = sched_deliver(s, 0);
+            if (r && !s->err) {
+                s->err = r;
+                snprintf(s->errmsg, sizeof s->errmsg, "%s", bcms_err_detail());
+            }
+        }
+    }
+}
+
+/* Own batches (batch b % size == rank) among the first g. */
+static uint32_t own_below(uint32_t g, int rank, int size)
+{
+    return g > (uint32_t)rank ? (g - (uint32_t)rank + (uint32_t)size - 1) / (uint32_t)size : 0;
+}
+
+int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, int nm, assoc_batch_fn batch, void *ctx,
+                    BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs)
+{
+    sched_t s;
+    uint32_t next;
+    int rc = 0;
+    memset(&s, 0, sizeof s);
+    s.rd = rd, s.pvals = pvals, s.nm = nm, s.batch = batch, s.ctx = ctx;
+    s.out = out, s.of = of, s.outname = outname, s.rs = rs;
+    s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
+    s.nb = bcms_reader_nbatches(rd);
+    s.nlocal = own_below(s.nb, s.rank, s.size);
+    next = s.delivered = s.freed = own_below(start, s.rank, s.size);
+    s.written = start;
+    s.ring = (uint32_t)threads * 8;
+    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1)) ||
+        !(s.sendbufs = calloc(s.ring, sizeof *s.sendbufs)) || !(s.reqs = calloc(s.ring, sizeof *s.reqs))) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+#pragma omp parallel num_threads(threads)
+    sched_worker(&s, omp_get_thread_num(), &next);
+    if (s.err) {
+        rc = bcms_err(s.err, "%s", s.errmsg);
+        goto done;
+    }
+    /* every own batch is computed: rank 0 waits for the other ranks' remaining batches */
+    if ((rc = sched_deliver(&s, 1))) goto done;
+    if (s.rank == 0 && s.written != s.nb) rc = bcms_err(BCMS_EIO, "batches missing from the output (%u of %u)", s.written, s.nb);
+done:
+    for (uint32_t w = 0; w < s.ring; w++) {
+        if (s.reqs && s.reqs[w]) bcms_cluster_done(&s.reqs[w], 1);
+        if (s.bufs) free(s.bufs[w].s);
+        if (s.sendbufs) free(s.sendbufs[w].s);
+    }
+    free(s.bufs);
+    free(s.sendbufs);
+    free(s.reqs);
+    free(s.ready);
+    free(s.msg.s);
+    return rc;
+}
