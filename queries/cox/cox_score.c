@@ -569,14 +569,23 @@ static void score_ds(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, co
     finish_test(nm, ws, o, flip, (int)miss, mean, acc[0], V, g, GK_F32, res);
 }
 
-int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
-                          const float *ds, size_t stride, cox_result_t *res)
+/* The arguments of a block call, and its shape. */
+static int check_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, const void *x,
+                       cox_result_t *res, int nvar, size_t stride)
 {
-    int rc = check_args(nm, ws, o, ds, res);
+    int rc = check_args(nm, ws, o, x, res);
     if (rc) return rc;
     if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
         return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
                         nvar, stride, nm->n_geno);
+    return 0;
+}
+
+int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
+                          const float *ds, size_t stride, cox_result_t *res)
+{
+    int rc = check_block(nm, ws, o, ds, res, nvar, stride);
+    if (rc) return rc;
     for (int v = 0; v < nvar; v++) {
         result_reset(&res[v]);
         score_ds(nm, ws, o, ds + (size_t)v * stride, &res[v]);
@@ -587,11 +596,8 @@ int cox_test_dosage_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *
 int cox_test_gt_block(const cox_null_t *nm, cox_ws_t *ws, const cox_opts_t *o, int nvar,
                       const uint8_t *gt, size_t stride, cox_result_t *res)
 {
-    int rc = check_args(nm, ws, o, gt, res);
+    int rc = check_block(nm, ws, o, gt, res, nvar, stride);
     if (rc) return rc;
-    if (nvar < 0 || (nvar > 1 && stride < (size_t)nm->n_geno))
-        return bcms_err(BCMS_EINVAL, "cox test: bad block (%d variants, stride %zu < %d samples)",
-                        nvar, stride, nm->n_geno);
     for (int v = 0; v < nvar; v++) {
         result_reset(&res[v]);
         score_gt(nm, ws, o, gt + (size_t)v * stride, &res[v]);
