@@ -6,7 +6,9 @@
 # the data file's md5sum; the numbers equal the TSV output's.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
-V="python3 $BCMS_SRC/tests/lib/ssf_validate.py"
+# Debian's python3 has PyYAML from python3-yaml (tests/install-deps.sh); another python3 first on PATH may not
+PY=python3; /usr/bin/python3 -c 'import yaml' 2> /dev/null && PY=/usr/bin/python3
+V="$PY $BCMS_SRC/tests/lib/ssf_validate.py"
 # 200 samples; contigs 1, X, Y, MT and an unplaced scaffold; one variant drives q1 almost exactly
 awk 'BEGIN{srand(7); OFS="\t"; n=200
   print "##fileformat=VCFv4.2"; print "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">"
