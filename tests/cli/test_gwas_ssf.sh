@@ -54,7 +54,7 @@ check "beta, standard_error, p_value equal the TSV's BETA, SE, P" cmp -s \
 check "#NA for a missing rsid, never NA" bash -c \
     "zcat lin.q2.tsv.gz | awk -F'\t' 'NR > 1 && \$10 == \"#NA\"' | grep -q . && ! zcat lin.q2.tsv.gz | grep -qP '\tNA(\t|$)'"
 check "logistic metadata: a case-control study with its counts" \
-    python3 -c "import yaml; m = yaml.safe_load(open('log.tsv-meta.yaml')); s = m['samples'][0]; \
+    $PY -c "import yaml; m = yaml.safe_load(open('log.tsv-meta.yaml')); s = m['samples'][0]; \
 assert s['case_control_study'] is True and s['case_count'] > 0 and s['control_count'] > 0; \
 assert m['genome_assembly'] == 'GRCh38' and m['sex'] == 'combined' and m['trait_description'] == ['cc']"
 check "Cox file carries hazard_ratio and n_events" bash -c "zcat cox.tsv.gz | head -1 | grep -q 'hazard_ratio	n_events'"
