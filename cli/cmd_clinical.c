@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "clinical.h"
 #include "clinical_store.h"
-#include "patient_file.h"
 #include "pheno_table.h"
 #include "store.h"
 #include "err.h"
@@ -85,12 +84,10 @@ static int parse_list(const char *s, double *x, int max)
  * result. */
 static int derive_and_write(const clinical_args_t *a, const visits_data_t *d, const char *store, int mode)
 {
-    bcms_pfile_t outf = {.fd = -1, .slot = -1};
+    bcms_outfile_t *outf = NULL;
     int ret = 0;
-    bcms_pfile_cleanup_on_signals();
-    if (a->out && !(ret = bcms_pfile_open(&outf, a->out)) &&
-        (ret = clin_write_fd(&a->clin, d, outf.fd, bcms_out_is_gz(a->out))))
-        ret = bcms_err(ret, "%s: %s", a->out, bcms_err_detail());
+    if (a->out && !(ret = bcms_outfile_open(a->out, BCMS_OUT_PRIVATE, &outf)))
+        ret = clin_write_out(&a->clin, d, outf);
     if (!ret && store) {
         bcms_store_t *st;
         size_t ncols = 0;
@@ -104,9 +101,12 @@ static int derive_and_write(const clinical_args_t *a, const visits_data_t *d, co
             bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %zu columns stored in %s", d->n_patients,
                      d->n_visits, ncols, store);
     }
-    if (a->out && !ret && !(ret = bcms_pfile_commit(&outf)))
-        bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a->out);
-    if (ret) bcms_pfile_abort(&outf);
+    if (outf && !ret) {
+        ret = bcms_outfile_commit(outf);
+        outf = NULL;
+        if (!ret) bcms_log(BCMS_LOG_INFO, "clinical: %zu patients, %zu visits -> %s", d->n_patients, d->n_visits, a->out);
+    }
+    bcms_outfile_abort(outf);
     return ret;
 }
 

@@ -17,7 +17,7 @@
 
 #include "cli.h"
 #include "err.h"
-#include "patient_file.h"
+#include "outfile.h"
 #include "pheno.h"
 #include "pheno_table.h"
 #include "store.h"
@@ -118,19 +118,19 @@ done:
 /* --export to a file: owner-only (per-patient data), complete or absent. */
 static int export_to_file(bcms_store_t *st, const bcms_pheno_opts_t *names, const char *path)
 {
-    bcms_pfile_t f;
-    FILE *fp;
-    int rc, fd;
-    if ((rc = bcms_pfile_open(&f, path))) return rc;
-    if ((fd = dup(f.fd)) < 0 || !(fp = fdopen(fd, "w"))) {
-        if (fd >= 0) close(fd);
-        bcms_pfile_abort(&f);
-        return bcms_err(BCMS_EIO, "%s: cannot write: %s", path, strerror(errno));
+    bcms_outfile_t *f;
+    size_t len = 0;
+    char *buf = NULL;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc;
+    if (!mem) return bcms_err(BCMS_ENOMEM, "out of memory");
+    rc = export_columns(st, names, mem);
+    if (fclose(mem) && !rc) rc = bcms_err(BCMS_ENOMEM, "out of memory building the export");
+    if (!rc && !(rc = bcms_outfile_open(path, BCMS_OUT_PRIVATE, &f))) {
+        if ((rc = bcms_outfile_write(f, buf, len))) bcms_outfile_abort(f);
+        else rc = bcms_outfile_commit(f);
     }
-    rc = export_columns(st, names, fp);
-    if (fclose(fp) && !rc) rc = bcms_err(BCMS_EIO, "%s: writing failed: %s", path, strerror(errno));
-    if (rc) bcms_pfile_abort(&f);
-    else rc = bcms_pfile_commit(&f);
+    free(buf);
     return rc;
 }
 
@@ -247,7 +247,6 @@ int cmd_pheno(int argc, char **argv)
             goto out;
         }
         if ((rc = bcms_store_open(argv[optind], BCMS_STORE_RDONLY, &st))) goto fail;
-        if (out) bcms_pfile_cleanup_on_signals();
         if ((rc = list ? list_columns(st) : out ? export_to_file(st, &ex, out) : export_columns(st, &ex, stdout)))
             goto fail;
         goto out;

@@ -6,12 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "clinical.h"
-#include "outfile.h"
 #include "err.h"
-#include "patient_file.h"
+#include "outfile.h"
 
 void clin_opts_init(clin_opts_t *o)
 {
@@ -140,42 +138,50 @@ int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp)
     return ferror(fp) ? bcms_err(BCMS_EIO, "writing the clinical table failed") : 0;
 }
 
-int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd, int gz)
+/* The whole table in memory (a few hundred bytes per patient), so that a failure midway never
+ * leaves half a table behind. */
+static int table_bytes(const clin_opts_t *o, const visits_data_t *d, char **buf, size_t *len)
 {
-    int ret = 0, wfd;
-    size_t len = 0;
-    char *buf = NULL;
-    FILE *mem = open_memstream(&buf, &len);
+    int ret;
+    FILE *mem = open_memstream(buf, len);
     if (!mem) return bcms_err(BCMS_ENOMEM, "out of memory");
     ret = clin_write_table(o, d, mem);
     if (fclose(mem) && !ret) ret = bcms_err(BCMS_ENOMEM, "out of memory building the clinical table");
-    if (ret) goto done;
-    if (gz) {
-        gzFile g = (wfd = dup(fd)) >= 0 ? gzdopen(wfd, "wb6") : NULL;
-        if (!g && wfd >= 0) close(wfd);
-        if (!g || gzwrite(g, buf, (unsigned)len) != (int)len) ret = BCMS_EIO;
-        if (g && gzclose(g) != Z_OK) ret = BCMS_EIO;
-    } else {
-        for (size_t off = 0; off < len && !ret;) {
-            ssize_t w = write(fd, buf + off, len - off);
-            if (w < 0 && errno != EINTR) ret = BCMS_EIO;
-            else if (w > 0) off += (size_t)w;
-        }
+    return ret;
+}
+
+int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd)
+{
+    size_t len = 0;
+    char *buf = NULL;
+    int ret = table_bytes(o, d, &buf, &len);
+    for (size_t off = 0; off < len && !ret;) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno != EINTR) ret = bcms_err(BCMS_EIO, "writing the clinical table failed: %s", strerror(errno));
+        else if (w > 0) off += (size_t)w;
     }
-    if (ret) ret = bcms_err(BCMS_EIO, "writing the clinical table failed: %s", strerror(errno));
-done:
+    free(buf);
+    return ret;
+}
+
+int clin_write_out(const clin_opts_t *o, const visits_data_t *d, bcms_outfile_t *f)
+{
+    size_t len = 0;
+    char *buf = NULL;
+    int ret = table_bytes(o, d, &buf, &len);
+    if (!ret) ret = bcms_outfile_write(f, buf, len);
     free(buf);
     return ret;
 }
 
 int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path)
 {
-    bcms_pfile_t f;
-    int ret = bcms_pfile_open(&f, path);
+    bcms_outfile_t *f;
+    int ret = bcms_outfile_open(path, BCMS_OUT_PRIVATE, &f);
     if (ret) return ret;
-    if ((ret = clin_write_fd(o, d, f.fd, bcms_out_is_gz(path)))) {
-        bcms_pfile_abort(&f);
-        return bcms_err(ret, "%s: %s", path, bcms_err_detail());
+    if ((ret = clin_write_out(o, d, f))) {
+        bcms_outfile_abort(f);
+        return ret;
     }
-    return bcms_pfile_commit(&f);
+    return bcms_outfile_commit(f);
 }

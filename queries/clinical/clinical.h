@@ -146,12 +146,16 @@ void clin_derive(const clin_opts_t *o, const visits_data_t *d, size_t k, clin_re
  * after o->prefix), one row per patient in d's order. Returns 0 or BCMS_EIO. */
 int clin_write_table(const clin_opts_t *o, const visits_data_t *d, FILE *fp);
 
-/* The same into the open file descriptor fd (gzip-compressed when gz), which stays open. */
-int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd, int gz);
+/* The same into the open file descriptor fd (plain text), which stays open. */
+int clin_write_fd(const clin_opts_t *o, const visits_data_t *d, int fd);
 
-/* Same into path, atomically and owner-only (queries/clinical/patient_file.h): written to a
- * temporary file beside path, mode 0600, and renamed only on success; on failure nothing is left at
- * path (an existing file is kept untouched). */
+/* The same into an output opened by the caller (queries/read/outfile.h; BGZF for ".gz"). */
+struct bcms_outfile_t;
+int clin_write_out(const clin_opts_t *o, const visits_data_t *d, struct bcms_outfile_t *f);
+
+/* Same into path, atomically and owner-only (bcms_outfile_open with BCMS_OUT_PRIVATE): written to
+ * a temporary file beside path, mode 0600, and renamed only on success; on failure nothing is left
+ * at path (an existing file is kept untouched). */
 int clin_write_file(const clin_opts_t *o, const visits_data_t *d, const char *path);
 
 #endif

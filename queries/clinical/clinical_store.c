@@ -120,7 +120,7 @@ int clin_store(bcms_store_t *st, const clin_opts_t *o, const visits_data_t *d, c
     bcms_pheno_import_stats_t stats;
     int fd = -1, rc;
     if ((rc = bcms_pfile_scratch(bcms_store_path(st), &fd))) return rc;
-    if ((rc = clin_write_fd(o, d, fd, 0))) goto done;
+    if ((rc = clin_write_fd(o, d, fd))) goto done;
     if ((rc = read_typed(fd, visits_path, &t))) goto done;
     if ((rc = set_provenance(t, visits_path))) goto done;
     if (mode == BCMS_PHENO_REFUSE && (rc = check_clashes(st, t, o))) goto done;

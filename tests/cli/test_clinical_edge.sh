@@ -78,7 +78,7 @@ check "clinical STORE (no -o)" "$BCMS" clinical "$s" --visits "$D/sardinia.visit
     --prefix p2_ 2>/dev/null
 check "  ... no temporary table in /tmp" [ "$(ls /tmp | grep -c '^bcms-clinical' || true)" -eq "$before_tmp" ]
 check "  ... nothing but LMDB's files in the store" [ "$(ls -A "$s" | sort | tr '\n' ' ')" = "data.mdb lock.mdb " ]
-check "  ... nothing beside the outputs" [ -z "$(ls -A "$T" | grep '\.tmp\.')" ]
+check "  ... nothing beside the outputs" [ -z "$(ls -A "$T" | grep '\.tmp')" ]
 
 # killed while the store is busy: the temporary output is removed, nothing appears at OUT
 mkfifo hold.fifo
@@ -89,13 +89,13 @@ sleep 0.5
 b=$(md5)
 "$BCMS" clinical "$s" --visits "$D/sardinia.visits.tsv" --patients "$D/sardinia.patients.tsv" --prefix p3_ \
     -o killed.tsv 2>/dev/null & CP=$!
-for i in $(seq 50); do ls killed.tsv.tmp.* > /dev/null 2>&1 && break; sleep 0.1; done
-tmpf=$(ls killed.tsv.tmp.* 2>/dev/null || true)
+for i in $(seq 50); do ls .killed.tsv.tmp* > /dev/null 2>&1 && break; sleep 0.1; done
+tmpf=$(ls .killed.tsv.tmp* 2>/dev/null || true)
 check "while waiting for the store: a temporary output beside OUT ($tmpf)" [ -n "$tmpf" ]
 check "  ... owner-only" [ -n "$tmpf" ] && [ "$(stat -c %a "$tmpf")" = 600 ]
 kill -TERM $CP; rc=0; wait $CP || rc=$?
 check "SIGTERM ends clinical (status $rc)" [ "$rc" -eq 143 ]
-check "  ... and removes the temporary output" [ -z "$(ls killed.tsv.tmp.* 2>/dev/null || true)" ]
+check "  ... and removes the temporary output" [ -z "$(ls .killed.tsv.tmp* 2>/dev/null || true)" ]
 check "  ... no OUT" [ ! -e killed.tsv ]
 kill $SP $LP 2>/dev/null || true; wait $LP 2>/dev/null || true
 check "  ... store unchanged" [ "$b" = "$(md5)" ]
