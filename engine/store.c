@@ -158,8 +158,11 @@ int bcms_meta_next_id(bcms_store_t *st, MDB_txn *txn, const char *counter, uint3
     uint8_t b[4];
     uint32_t v = 0;
     int rc = bcms_mdb_get(st, txn, DBI_META, &key, &val);
-    if (rc == 0 && val.mv_size == 4) v = be32_get(val.mv_data);
-    else if (rc != MDB_NOTFOUND && rc) return bcms_lmdb_err(rc, "reading a store counter");
+    if (rc && rc != MDB_NOTFOUND) return bcms_lmdb_err(rc, "reading a store counter");
+    if (!rc && val.mv_size == 4) v = be32_get(val.mv_data);
+    if ((!rc && val.mv_size != 4) || v == UINT32_MAX) /* a counter is never anything else */
+        return bcms_err(BCMS_ECORRUPT, "%s: the store counter '%s' is damaged; restore the store from a backup",
+                        st->path, counter);
     *id = v;
     be32_put(b, v + 1);
     return meta_put(st, txn, counter, b, 4);
@@ -232,7 +235,13 @@ int bcms_sample_intern(bcms_store_t *st, MDB_txn *txn, const char *iid, uint32_t
     if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLES], &key, &val, 0))) goto lmdb;
     key.mv_size = 4, key.mv_data = b;
     val.mv_size = len + 4, val.mv_data = named;
-    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val, 0))) goto lmdb;
+    /* a number already taken means the counter went back (damage): never give one number two IIDs */
+    if ((rc = mdb_put(txn, st->dbi[DBI_SAMPLE_IDS], &key, &val, MDB_NOOVERWRITE)) == MDB_KEYEXIST) {
+        free(named);
+        return bcms_err(BCMS_ECORRUPT, "%s: the store counter 'next_sample' is damaged (sample number %u is taken); "
+                        "restore the store from a backup", st->path, *num);
+    }
+    if (rc) goto lmdb;
     free(named);
     if (added) *added = 1;
     return 0;

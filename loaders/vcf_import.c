@@ -524,6 +524,12 @@ static int start_dataset(imp_t *im)
                     goto done;
                 }
     if ((rc = bcms_meta_next_id(im->st, im->txn, "next_dataset", &im->ds.id))) goto done;
+    for (int i = 0; i < n; i++)
+        if (list[i].id >= im->ds.id) { /* ids only grow: a smaller counter is damage, never a reuse */
+            rc = bcms_err(BCMS_ECORRUPT, "%s: the store counter 'next_dataset' is damaged (dataset %u exists); "
+                          "restore the store from a backup", bcms_store_path(im->st), list[i].id);
+            goto done;
+        }
     rc = vcf_samples_register(im->st, im->txn, &im->in[0], im->o, list, n, &im->ds, &im->new_samples, &im->shared);
 done:
     bcms_dataset_list_free(list, n);

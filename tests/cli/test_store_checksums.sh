@@ -42,5 +42,20 @@ expect_damaged "a byte of the stored header changed" hdr.bcms "dataset record 0 
 expect_damaged "a byte of the stored header changed (info)" hdr.bcms "dataset record 0 is damaged" "$BCMS" info hdr.bcms
 cp -r s.bcms cohort.bcms && damage cohort.bcms "b'\\x00\\x00\\x00\\x02\\x01c'" 5
 expect_damaged "the cohort name changed in the dataset record" cohort.bcms "dataset record 0 is damaged" "$BCMS" info cohort.bcms
+# meta counters (no CRC: a u32 each): a wrong length or a counter gone back is refused, the store unchanged
+set_counter() { # store key hexvalue: rewrite one meta record with LMDB's own loader
+    printf 'VERSION=3\nformat=bytevalue\ndatabase=meta\ntype=btree\nHEADER=END\n %s\n %s\nDATA=END\n' \
+        "$(python3 -c 'import sys; print(sys.argv[1].encode().hex())' "$2")" "$3" | mdb_load -s meta "$1"
+}
+sed 's/S0008/X0008/' one.vcf > other.vcf
+for c in "next_sample 0005 restore the store" "next_sample 00000003 sample number 3 is taken" \
+         "next_dataset 00000000 dataset 0 exists" "next_dataset 00 restore the store"; do
+    read -r key val pat <<< "$c"
+    rm -rf ctr.bcms && cp -r s.bcms ctr.bcms && set_counter ctr.bcms "$key" "$val"
+    before=$(md5sum < ctr.bcms/data.mdb)
+    expect_damaged "meta $key set to $val" ctr.bcms "store counter '$key' is damaged.*$pat" \
+        "$BCMS" import -q --iid-prefix N_ ctr.bcms other.vcf
+    check "  ... store unchanged" [ "$before" = "$(md5sum < ctr.bcms/data.mdb)" ]
+done
 check "the undamaged store still gives the same view" cmp -s ref.vcf <("$BCMS" view s.bcms)
 finish
