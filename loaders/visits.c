@@ -232,6 +232,21 @@ static int add_patient(visits_data_t *d, size_t *cap, iid_hash_t *h, const char 
     return hash_put(h, d->patients, *idx, d->n_patients);
 }
 
+/* Every data line of both tables: the header's field count and a usable IID. */
+static int check_row(const reader_t *r, const char *path, size_t nh, int iid_col)
+{
+    if (r->nf != nh)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields where the header has %zu; separate fields with tabs", path,
+                        r->lineno, r->nf, nh);
+    const char *iid = r->f[iid_col];
+    if (is_na(iid)) return bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
+    if (strlen(iid) > VISITS_IID_MAX)
+        return bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
+                        "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
+                        strlen(iid), VISITS_IID_MAX);
+    return 0;
+}
+
 enum { P_IID, P_SEX, P_BIRTH, P_AAO, P_ONSET, P_DIAG, P_ENTRY, P_N };
 static const char *const pat_cols[P_N] = {"IID", "sex", "birth_date", "age_at_onset", "onset_date", "diagnosis_date",
                                           "entry_date"};
@@ -256,22 +271,8 @@ static int load_patients(const char *path, visits_data_t *d, size_t *cap, iid_ha
     }
     while ((ret = reader_next(r, fp)) == 1) {
         long k;
-        if (r->nf != nh) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields where the header has %zu; separate fields with tabs",
-                           path, r->lineno, r->nf, nh);
-            goto done;
-        }
+        if ((ret = check_row(r, path, nh, col[P_IID]))) goto done;
         const char *iid = r->f[col[P_IID]];
-        if (is_na(iid)) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
-            goto done;
-        }
-        if (strlen(iid) > VISITS_IID_MAX) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
-                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
-                           strlen(iid), VISITS_IID_MAX);
-            goto done;
-        }
         if (hash_get(h, d->patients, iid) >= 0) {
             ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient '%s' appears twice; keep one row per patient", path,
                            r->lineno, iid);
@@ -365,22 +366,8 @@ static int load_visits(const char *path, int have_patients, visits_data_t *d, si
     while ((ret = reader_next(r, fp)) == 1) {
         long k;
         raw_visit_t x;
-        if (r->nf != nh) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: %zu fields where the header has %zu; separate fields with tabs",
-                           path, r->lineno, r->nf, nh);
-            goto done;
-        }
+        if ((ret = check_row(r, path, nh, col[V_IID]))) goto done;
         const char *iid = r->f[col[V_IID]];
-        if (is_na(iid)) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: empty IID", path, r->lineno);
-            goto done;
-        }
-        if (strlen(iid) > VISITS_IID_MAX) {
-            ret = bcms_err(BCMS_EINPUT, "%s:%ld: patient ID '%.40s...' is %zu bytes long; a store keys samples by ID and "
-                           "takes at most %d bytes: shorten the IDs (the same way in every file)", path, r->lineno, iid,
-                           strlen(iid), VISITS_IID_MAX);
-            goto done;
-        }
         k = hash_get(h, d->patients, iid);
         if (k < 0) {
             if (have_patients) {
