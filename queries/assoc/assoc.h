@@ -49,6 +49,9 @@ typedef struct {
     const char *out;
     const char *command;      /* for the summary */
     int resume;               /* resumable output: continue a killed run of the same scan (assoc_resume.h) */
+    int xchr_model;           /* chrX outside the PARs as plink2 --xchr-model: 2 (default) males 0..2, 1 males
+                               * 0..1, both with sex as a covariate; 0 skips chrX (assoc_sexchr.c) */
+    int no_x_sex;             /* plink2 --glm no-x-sex: no sex covariate on chrX */
 } bcms_assoc_opts_t;
 
 typedef struct {
