@@ -85,13 +85,18 @@ static int hap_fit(hap_model_t *h, const model_t *m, const uint8_t *sex, int kee
         if (n && col_is_constant(&m->cov[c], idx, n)) ksprintf(&dr, "%s%s", dr.l ? "," : "", m->cov[c].name);
         else h->cov[ncov++] = m->cov[c];
     }
-    if (sexcol) h->cov[ncov++] = *sexcol;
+    if (sexcol && n && col_is_constant(sexcol, idx, n)) ksprintf(&dr, "%s%s", dr.l ? "," : "", sexcol->name);
+    else if (sexcol) h->cov[ncov++] = *sexcol;
     h->dropped = dr.s;
     h->m = &h->own;
     rc = assoc_model_fit_on(&h->own, m, idx, n, h->cov, ncov, ndatasets);
     free(idx);
     if (rc == BCMS_ENOMEM) return rc;
-    if (rc) {
+    if (rc && !keep_female && !n) {
+        h->failed = 1;
+        bcms_log(BCMS_LOG_WARN, "%s: no male among the samples: chrY variants get ERRCODE SEXCHR_MODEL_FAIL (give the "
+                 "sample sex with --sex-file or a stored column 'sex')", m->pheno);
+    } else if (rc) {
         h->failed = 1;
         bcms_log(BCMS_LOG_WARN, "%s: no model on the %u %s samples (%s); those variants get ERRCODE SEXCHR_MODEL_FAIL",
                  m->pheno, n, keep_female ? "chrX" : "chrY", bcms_err_detail());
@@ -110,7 +115,9 @@ int assoc_hap_setup(model_t *m, const bcms_assoc_opts_t *o, const uint8_t *sex, 
     hp->xmodel = o->xchr_model;
     hp->sex = sex;
     for (int k = 0; k < 3; k++) hp->h[k].m = m;
-    for (uint32_t s = 0; s < nsamp; s++) nmale += sex[s] == 1, nknown += sex[s] != 0;
+    /* over the scan's samples (--by-cohort: the cohort's), as plink2 over the samples of its run */
+    for (uint32_t s = 0; s < nsamp; s++)
+        if (!m->scoh || m->scoh[s] == m->coh) nmale += sex[s] == 1, nknown += sex[s] != 0;
     add_sex = has_x && o->xchr_model && !o->no_x_sex && nmale && nmale < nknown;
     for (int c = 0; c < m->ncov; c++)
         if (!strcasecmp(m->cov[c].name, "sex")) add_sex = 0; /* the user's own sex covariate already */

@@ -149,4 +149,19 @@ private_rows() { # model options...
 }
 check "pooled scan, chrX/chrY variants of one cohort: linear rows = that cohort's scan" private_rows --model linear --pheno severity
 check "  ... Cox rows too" private_rows --model cox --time time_to_edss6 --event edss6_event --cox-fit-p 2
+
+# dosages: chrX/chrY/chrM are tested on hard calls (a haploid DS has no agreed scale), the rest on DS
+"$BCMS" simulate -o d.vcf.gz --samples 200 --variants 600 --seed 4 --sex-chromosomes --ds --covar d.covar.tsv \
+    --pheno d.pheno.tsv 2> /dev/null
+"$BCMS" import -q d.bcms d.vcf.gz
+"$BCMS" pheno d.bcms d.pheno.tsv 2> /dev/null
+awk 'BEGIN{print "#IID\tSEX"} NR>1{print $1"\t"$2}' d.covar.tsv > dsex.txt
+"$BCMS" assoc d.bcms --model linear --pheno severity --sex-file dsex.txt -o dd.tsv 2> dd.log
+"$BCMS" assoc d.bcms --model linear --pheno severity --sex-file dsex.txt --hard-calls -o dh.tsv 2> /dev/null
+hapr() { awk -F'\t' '$1=="Y" || $1=="MT" || ($1=="X" && $2>2781479 && $2<155701383)' "$1"; }
+hapr dd.tsv > ddh.tsv
+hapr dh.tsv > dhh.tsv
+check "with DS stored: chrX/chrY/chrM rows = --hard-calls rows ($(wc -l < ddh.tsv)), and the log says so" \
+    bash -c "[ \$(wc -l < ddh.tsv) -gt 20 ] && cmp ddh.tsv dhh.tsv && grep -q 'tested on hard calls' dd.log"
+check "  ... the autosomes use the dosages" bash -c "! cmp -s <(grep -v -P '^(X|Y|MT)\t' dd.tsv) <(grep -v -P '^(X|Y|MT)\t' dh.tsv)"
 finish
