@@ -12,6 +12,8 @@
  * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
  * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
  * --format gwas-ssf: GWAS-SSF v1.0 files instead (assoc_ssf.c).
+ * chrX outside the PARs, chrY and chrM as plink2 --glm (sex covariate, haploid coding, --xchr-model):
+ * assoc_sexchr.c.
  * A summary (OUT.log) records the command, the chunk, counts and lambda GC; `bcms merge` uses it to
  * check that every chunk is present and complete. Output bytes do not depend on --threads.
  * With by_cohort, every model is fitted within each cohort (datasets of one cohort name) in the same pass
