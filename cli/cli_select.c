@@ -14,6 +14,8 @@ const char *const cli_select_help =
     "                        unknown); default: the stored phenotype column 'sex'\n"
     "  --par b37|b38         chrX pseudo-autosomal bounds (default b38)\n"
     "  --mind X              drop samples missing more than this fraction of calls\n"
+    "  --minr2 X             drop variants imputed with INFO/R2 (DR2, INFO) below X in a cohort that\n"
+    "                        has them; variants without one are kept (counted in a warning)\n"
     "  --dup-rule error|first  a sample with the same variant in two datasets: error (default) or\n"
     "                        the first dataset's call\n";
 
@@ -49,6 +51,10 @@ int cli_select_option(const char *cmd, int c, const char *arg, bcms_reader_opts_
     case CLI_O_MIND:
         if (parse_double(arg, &o->mind_max) || o->mind_max < 0 || o->mind_max > 1)
             return (cli_usage_error(cmd, "--mind needs a fraction in [0, 1], not '%s'", arg), -1);
+        return 1;
+    case CLI_O_MINR2:
+        if (parse_double(arg, &o->minr2) || !(o->minr2 >= 0))
+            return (cli_usage_error(cmd, "--minr2 needs a number >= 0, not '%s'", arg), -1);
         return 1;
     case CLI_O_MAF:
         if (parse_double(arg, &o->maf_min)) return (cli_usage_error(cmd, "bad --maf '%s'", arg), -1);

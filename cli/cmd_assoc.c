@@ -30,6 +30,9 @@ static void usage(FILE *fp)
             "  --cox-fit-p P         Cox: full Newton fit below this score p (default 1e-4)\n"
             "  --hard-calls          ignore stored dosages\n"
             "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
+            "  --xchr-model 0|1|2    chrX outside the PARs, as PLINK 2: 2 (default) males coded 0/2, 1 males\n"
+            "                        0/1, both with sex as a covariate (unknown sex left out); 0 skips chrX\n"
+            "  --no-x-sex            no sex covariate on chrX (samples of unknown sex stay in)\n"
             "Selection:\n"
             "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
             "  -r, --regions LIST    CHR, CHR:BEG-END, comma-separated\n"
@@ -59,7 +62,8 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM };
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM,
+           O_XCHR, O_NOXSEX };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -80,6 +84,7 @@ int cmd_assoc(int argc, char **argv)
         {"by-cohort", no_argument, 0, O_BYCOH},
         CLI_SELECT_LISTS,
         {"grm", required_argument, 0, O_GRM},
+        {"xchr-model", required_argument, 0, O_XCHR}, {"no-x-sex", no_argument, 0, O_NOXSEX},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -157,6 +162,12 @@ int cmd_assoc(int argc, char **argv)
             o.ssf_meta = meta;
             break;
         case O_GRM: o.grm = optarg; break;
+        case O_XCHR:
+            if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '2')
+                return cli_usage_error("assoc", "--xchr-model must be 0, 1 or 2, not '%s'", optarg);
+            o.xchr_model = optarg[0] - '0';
+            break;
+        case O_NOXSEX: o.no_x_sex = 1; break;
         case O_HELP: usage(stdout); return 0;
         default:
             if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;

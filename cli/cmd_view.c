@@ -22,6 +22,7 @@ static void usage(FILE *fp)
                 "  -S, --samples-file FILE  one IID per line\n"
                 "  --keep F --remove F      samples to keep / drop (IID per line, #IID header, .fam, FID IID)\n"
                 "  --extract F --exclude F  variants to keep / drop (ID or CHR:POS:REF:ALT per line, or BED)\n"
+                "  --minr2 X                drop rows imputed with INFO/R2 (DR2, INFO) below X (rows without one kept)\n"
                 "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF (default v)\n"
                 "  -o, --output FILE        output file (default: stdout)\n"
                 "  -h, --header-only        only the header\n"
@@ -39,6 +40,7 @@ int cmd_view(int argc, char **argv)
                                        {"remove", required_argument, 0, CLI_O_REMOVE},
                                        {"extract", required_argument, 0, CLI_O_EXTRACT},
                                        {"exclude", required_argument, 0, CLI_O_EXCLUDE},
+                                       {"minr2", required_argument, 0, CLI_O_MINR2},
                                        {0, 0, 0, 0}};
     bcms_view_opts_t o;
     bcms_store_t *st;
@@ -69,6 +71,13 @@ int cmd_view(int argc, char **argv)
         case CLI_O_REMOVE: o.remove = optarg; break;
         case CLI_O_EXTRACT: o.extract = optarg; break;
         case CLI_O_EXCLUDE: o.exclude = optarg; break;
+        case CLI_O_MINR2: {
+            char *end;
+            o.minr2 = strtod(optarg, &end);
+            if (*end || end == optarg || !(o.minr2 >= 0))
+                return cli_usage_error("view", "--minr2 needs a number >= 0, not '%s'", optarg);
+            break;
+        }
         case 1: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

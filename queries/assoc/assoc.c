@@ -33,6 +33,7 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
     o->threads = 1;
     o->use_dosages = 1;
     o->cox_fit_p = 1e-4;
+    o->xchr_model = 2;
 }
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
@@ -53,6 +54,7 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
+    if (o->xchr_model < 0 || o->xchr_model > 2) return bcms_err(BCMS_EINVAL, "--xchr-model must be 0, 1 or 2");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
     if (o->format == BCMS_OUT_GWAS_SSF) {
         if (o->sel.chunk_n)
@@ -72,7 +74,7 @@ typedef struct {
     glm_result_t *gres;
     cox_result_t *cres;
     const char **drop;   /* per result: COVAR_DROPPED, or NULL (".") */
-    uint8_t *subfail;    /* per result: 1 when the variant's subset model failed */
+    uint8_t *subfail;    /* per result: a SUB_* failure of the variant's subset or sex-chromosome model */
     const model_t **used; /* per result: the model that gave its numbers */
     assoc_sub_t **sub;   /* per model: models over subsets of the datasets */
     size_t cap_cells, cap_res;
@@ -80,6 +82,7 @@ typedef struct {
     glm_logistic_ws_t **log_ws;
     cox_ws_t **cox_ws;
     lmm_ws_t **lmm_ws;
+    assoc_hap_ws_t **hap_ws; /* per model: chrX/chrY/chrM (assoc_sexchr.c) */
     lmm_result_t *lres;
     bcms_reader_ws_t *rws;
 } thread_t;
@@ -261,8 +264,10 @@ static int thread_init(thread_t *t, const bcms_reader_t *rd, model_t *models, in
     t->cox_ws = calloc(nm, sizeof *t->cox_ws);
     t->lmm_ws = calloc(nm, sizeof *t->lmm_ws);
     t->sub = calloc(nm, sizeof *t->sub);
-    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->lmm_ws || !t->sub) return BCMS_ENOMEM;
+    t->hap_ws = calloc(nm, sizeof *t->hap_ws);
+    if (!t->lin_ws || !t->log_ws || !t->cox_ws || !t->lmm_ws || !t->sub || !t->hap_ws) return BCMS_ENOMEM;
     for (int i = 0; i < nm; i++) {
+        if (models[i].hap && !(t->hap_ws[i] = assoc_hap_ws_new(&models[i], bcms_reader_nsamples(rd)))) return BCMS_ENOMEM;
         if (models[i].lin && !(t->lin_ws[i] = glm_linear_ws_new(models[i].lin))) return BCMS_ENOMEM;
         if (models[i].log && !(t->log_ws[i] = glm_logistic_ws_new(models[i].log))) return BCMS_ENOMEM;
         if (models[i].cox && cox_ws_alloc(models[i].cox, &t->cox_ws[i])) return BCMS_ENOMEM;
@@ -279,14 +284,17 @@ static void thread_free(thread_t *t, int nm)
         if (t->cox_ws && t->cox_ws[i]) cox_ws_free(t->cox_ws[i]);
         if (t->lmm_ws && t->lmm_ws[i]) lmm_ws_free(t->lmm_ws[i]);
         if (t->sub) assoc_sub_free(t->sub[i]);
+        if (t->hap_ws) assoc_hap_ws_free(t->hap_ws[i]);
     }
+    free(t->hap_ws);
     free(t->sub), free(t->drop), free(t->subfail), free(t->used);
     free(t->lin_ws), free(t->log_ws), free(t->cox_ws), free(t->lmm_ws);
     free(t->codes), free(t->dos), free(t->gres), free(t->cres), free(t->lres);
     bcms_reader_ws_free(t->rws);
 }
 
-/* Decode batch b and run every model on it, formatting rows into out. */
+enum { SUB_FAIL = 1, SUB_SEXFAIL = 2, SUB_SKIP = 3 };
+
 /* the variants of the batch that some of the model's datasets lack: on those datasets' samples */
 static int subset_pass(const bcms_reader_t *rd, const model_t *m, thread_t *t, int mi, uint64_t first, uint32_t nv,
                        const uint8_t *codes, const float *ds)
@@ -299,15 +307,26 @@ static int subset_pass(const bcms_reader_t *rd, const model_t *m, thread_t *t, i
         t->drop[r] = NULL;
         t->subfail[r] = 0;
         t->used[r] = m;
+        int hap = bcms_reader_variant(rd, first + v)->hap;
+        if (hap != BCMS_HAP_NONE && m->hap) {
+            const char *err;
+            rc = assoc_hap_variant(m, t->hap_ws[mi], hap, codes + (size_t)v * nsel, nsel, &t->gres[r], &t->cres[r],
+                                   &t->drop[r], &t->used[r], &err);
+            if (rc) return rc;
+            t->subfail[r] = !err ? 0 : !strcmp(err, "SKIP") ? SUB_SKIP : !strcmp(err, "SUBSET_MODEL_FAIL") ? SUB_FAIL
+                                                                                                         : SUB_SEXFAIL;
+            continue;
+        }
         if ((int)bcms_reader_variant(rd, first + v)->ndatasets >= nds) continue;
         rc = assoc_sub_variant(m, &t->sub[mi], codes + (size_t)v * nsel, ds ? ds + (size_t)v * nsel : NULL, nsel,
                                &t->gres[r], &t->cres[r], &t->drop[r], &t->used[r], &handled);
         if (rc) return rc;
-        t->subfail[r] = handled == 2;
+        t->subfail[r] = handled == 2 ? SUB_FAIL : 0;
     }
     return 0;
 }
 
+/* Decode batch b and run every model on it, formatting rows into out. */
 static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
                      thread_t *t, uint32_t b, int use_ds, kstring_t *out)
 {
@@ -399,8 +418,12 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
             cox_result_t cf;
             double p;
             int failed;
-            if (t->subfail[r]) { /* no model on the samples of the datasets that have the variant */
-                errov = "SUBSET_MODEL_FAIL";
+            if (t->subfail[r] == SUB_SKIP) { /* --xchr-model 0: no row, as plink2 */
+                m->pvals[first + v] = NAN;
+                continue;
+            }
+            if (t->subfail[r]) { /* no model on the samples of the datasets (or the sex) that have the variant */
+                errov = t->subfail[r] == SUB_FAIL ? "SUBSET_MODEL_FAIL" : "SEXCHR_MODEL_FAIL";
                 if (g) gf = *g, gf.err = GLM_ERR_CONST_ALLELE, g = &gf;
                 else cf = *c, cf.score_status = BCMS_ENUMERIC, cf.fitted = 0, cox_report(&m->cox_opts, &cf), c = &cf;
             }
@@ -471,6 +494,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_colsrc_t *cs = NULL;
     char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
     int nph = 0, ncv = 0, nm = 0, rc, use_ds, ncoh = 1, *scoh = NULL;
+    uint64_t hapv[3] = {0, 0, 0}; /* variants on chrX outside the PARs, chrY, chrM */
     const char **cnames = NULL;
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
@@ -527,6 +551,14 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             if (names[k] && (rc = bcms_colsrc_get_as(cs, names[k], roles[k], &cx[k]))) goto done;
         if ((rc = bcms_colsrc_check_cox(cs, cx, cov, ncv))) goto done;
     }
+    /* the ploidy classes among the variants: chrX, chrY and chrM get their own models (assoc_sexchr.c) */
+    for (uint64_t i = 0; i < bcms_reader_nvariants(rd); i++) {
+        int h = bcms_reader_variant(rd, i)->hap;
+        if (h != BCMS_HAP_NONE) hapv[h - 1]++;
+    }
+    if (use_ds && o->model != BCMS_MODEL_LMM && (hapv[0] || hapv[1] || hapv[2]))
+        bcms_log(BCMS_LOG_INFO, "chrX (outside the PARs), chrY and chrM are tested on hard calls: a haploid sample's "
+                 "DS is on the 0..1 or the 0..2 scale depending on the imputation server");
     for (int mi = 0; mi < nph * ncoh; mi++) {
         int p = mi % nph, role = o->model == BCMS_MODEL_LINEAR ? BCMS_ROLE_LINEAR : BCMS_ROLE_LOGISTIC;
         if (mi < nph && o->model != BCMS_MODEL_COX && (rc = bcms_colsrc_get_as(cs, phn[p], role, &ph[p]))) goto done;
@@ -540,6 +572,10 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         models[nm - 1].grm = &grm, models[nm - 1].sample_ids = bcms_reader_sample_ids(rd);
         if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
                                     bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
+            goto done;
+        if (o->model != BCMS_MODEL_LMM && (hapv[0] || hapv[1] || hapv[2]) &&
+            (rc = assoc_hap_setup(&models[nm - 1], o, bcms_reader_sample_sex(rd), bcms_reader_nsamples(rd), hapv[0],
+                                  hapv[1], bcms_reader_ndatasets(rd))))
             goto done;
         if (!(models[nm - 1].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
@@ -628,13 +664,15 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                 o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
+        if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM && hapv[0])
+            fprintf(lf, "skipped\t%llu chrX variants (--xchr-model 0)\n", (unsigned long long)hapv[0]);
         for (int p = 0; p < nm; p++) {
             model_t *m = &models[p];
             uint64_t k = 0;
             for (uint64_t i = 0; i < nv; i++)
                 if (!isnan(m->pvals[i])) m->pvals[k++] = m->pvals[i];
             m->tested = k;
-            m->failed = nv - k;
+            m->failed = nv - k - (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM ? hapv[0] : 0);
             double lam = bcms_lambda_gc(m->pvals, k);
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
@@ -711,7 +749,7 @@ done:
     free(th);
     free(line.s);
     free(fpdesc.s);
-    for (int p = 0; p < nm; p++) assoc_model_free(&models[p]);
+    for (int p = 0; p < nm; p++) assoc_hap_free(&models[p]), assoc_model_free(&models[p]);
     free(models);
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);

@@ -12,6 +12,8 @@
  * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
  * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.
  * --format gwas-ssf: GWAS-SSF v1.0 files instead (assoc_ssf.c).
+ * chrX outside the PARs, chrY and chrM as plink2 --glm (sex covariate, haploid coding, --xchr-model):
+ * assoc_sexchr.c.
  * A summary (OUT.log) records the command, the chunk, counts and lambda GC; `bcms merge` uses it to
  * check that every chunk is present and complete. Output bytes do not depend on --threads.
  * With by_cohort, every model is fitted within each cohort (datasets of one cohort name) in the same pass
@@ -49,6 +51,9 @@ typedef struct {
     const char *out;
     const char *command;      /* for the summary */
     int resume;               /* resumable output: continue a killed run of the same scan (assoc_resume.h) */
+    int xchr_model;           /* chrX outside the PARs as plink2 --xchr-model: 2 (default) males 0..2, 1 males
+                               * 0..1, both with sex as a covariate; 0 skips chrX (assoc_sexchr.c) */
+    int no_x_sex;             /* plink2 --glm no-x-sex: no sex covariate on chrX */
 } bcms_assoc_opts_t;
 
 typedef struct {

@@ -16,6 +16,8 @@
 #include "lmm.h"
 
 typedef struct assoc_sub_t assoc_sub_t;
+typedef struct assoc_hap_t assoc_hap_t;
+typedef struct assoc_hap_ws_t assoc_hap_ws_t;
 
 /* one model per phenotype (or endpoint) */
 typedef struct {
@@ -44,6 +46,7 @@ typedef struct {
     const char *cohort;    /* --by-cohort: the cohort of the model's samples (scoh[s] == coh) */
     const int *scoh;
     int coh;
+    assoc_hap_t *hap;      /* the chrX/chrY/chrM models (assoc_sexchr.c), or NULL */
 } model_t;
 
 /* Select the samples with the phenotype (endpoint) and every covariate, build and fit the model.
@@ -52,6 +55,25 @@ typedef struct {
 int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
                       const bcms_col_t *cx, uint32_t nsamp, const uint32_t *sdata, int ndatasets);
 void assoc_model_free(model_t *m);
+/* Fit dst on base's phenotype (endpoint) over the n reader samples idx with the covariates cov
+ * (kept by reference: they must outlive dst). 0, BCMS_ENOMEM, or the fit's error (dst is then
+ * still freed by assoc_model_free). */
+int assoc_model_fit_on(model_t *dst, const model_t *base, const uint32_t *idx, uint32_t n, const bcms_col_t *cov,
+                       int ncov, int ndatasets);
+
+/* ---- chrX, chrY, chrM as PLINK 2 --glm (assoc_sexchr.c) ----
+ * setup: the models m's variants of each ploidy class use (has_x, has_y: the scan has such
+ * variants; sex: per reader sample); one workspace per thread and model. assoc_hap_variant tests
+ * one variant of class hap (BCMS_HAP_X/Y/MT; row: its codes over the reader's nsel samples), filling
+ * g (linear/logistic) or c (Cox), *used (the model whose samples gave the numbers) and *dropped
+ * (COVAR_DROPPED or NULL); *errov is NULL, "SKIP" (no row: --xchr-model 0) or the row's ERRCODE. */
+int assoc_hap_setup(model_t *m, const bcms_assoc_opts_t *o, const uint8_t *sex, uint32_t nsamp, int has_x, int has_y,
+                    int ndatasets);
+void assoc_hap_free(model_t *m);
+assoc_hap_ws_t *assoc_hap_ws_new(const model_t *m, uint32_t nsel);
+void assoc_hap_ws_free(assoc_hap_ws_t *ws);
+int assoc_hap_variant(const model_t *m, assoc_hap_ws_t *ws, int hap, const uint8_t *row, uint32_t nsel,
+                      glm_result_t *g, cox_result_t *c, const char **dropped, const model_t **used, const char **errov);
 
 /* A variant that some datasets of the model do not have (all their calls missing) is analysed on
  * the samples of the datasets that have it, by a model fitted on those samples alone; a covariate

@@ -84,6 +84,7 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
     }
     ksprintf(desc, " par=%d dup_rule=%d mind=%.17g decimal_comma=%d by_cohort=%d grm=%s", o->sel.par_build,
              o->sel.dup_rule, o->sel.mind_max, o->decimal_comma, o->by_cohort, o->grm ? o->grm : "-");
+    ksprintf(desc, " xchr_model=%d no_x_sex=%d minr2=%.17g", o->xchr_model, o->no_x_sex, o->sel.minr2);
     ksprintf(desc, " maf=%.17g mac=%u geno=%.17g hwe=%.17g chunks=%d dosages=%d cox_fit_p=%.17g format=%d ci=%d",
              o->sel.maf_min, o->sel.mac_min, o->sel.geno_max, o->sel.hwe_min, o->sel.chunk_n ? o->sel.chunk_n : 1,
              o->use_dosages, o->cox_fit_p, o->format, o->ci);

@@ -160,6 +160,23 @@ int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *
     return model_fit(m);
 }
 
+int assoc_model_fit_on(model_t *dst, const model_t *base, const uint32_t *idx, uint32_t n, const bcms_col_t *cov,
+                       int ncov, int ndatasets)
+{
+    *dst = (model_t){0};
+    dst->o = base->o, dst->ph = base->ph, dst->cx = base->cx, dst->nsamp = base->nsamp, dst->sdata = base->sdata;
+    dst->cohort = base->cohort, dst->scoh = base->scoh, dst->coh = base->coh;
+    dst->grm = base->grm, dst->sample_ids = base->sample_ids;
+    dst->cov = cov, dst->ncov = ncov;
+    if (!(dst->pheno = strdup(base->pheno)) || !(dst->idx = malloc(sizeof *dst->idx * (n + 1)))) return BCMS_ENOMEM;
+    memcpy(dst->idx, idx, sizeof *idx * n);
+    dst->n = n;
+    if (n < 3) return bcms_err(BCMS_EINPUT, "only %u samples", n);
+    if (ndatasets <= 64)
+        for (uint32_t i = 0; i < n; i++) dst->dsmask |= (uint64_t)1 << dst->sdata[idx[i]];
+    return model_fit(dst);
+}
+
 void assoc_model_free(model_t *m)
 {
     free(m->pheno);

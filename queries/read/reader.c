@@ -22,6 +22,7 @@ typedef struct { /* one row of one dataset, before merging */
     uint32_t d, block, row;
     uint32_t id, ref, alt; /* offsets in the string pool */
     uint32_t ac, an, nhet, nhom, nmiss;
+    float r2;       /* imputation quality (NaN: none), for --minr2 */
 } entry_t;
 
 void bcms_reader_opts_init(bcms_reader_opts_t *o)
@@ -39,6 +40,7 @@ int bcms_reader_opts_check(const bcms_reader_opts_t *o)
     if (o->geno_max < 0 || o->geno_max > 1) return bcms_err(BCMS_EINVAL, "--geno must be in [0, 1]");
     if (o->mind_max < 0 || o->mind_max > 1) return bcms_err(BCMS_EINVAL, "--mind must be in [0, 1]");
     if (o->hwe_min < 0 || o->hwe_min > 1) return bcms_err(BCMS_EINVAL, "--hwe must be in [0, 1]");
+    if (!(o->minr2 >= 0)) return bcms_err(BCMS_EINVAL, "--minr2 must be >= 0");
     if (o->chunk_n < 0 || (o->chunk_n && (o->chunk_k < 1 || o->chunk_k > o->chunk_n)))
         return bcms_err(BCMS_EINVAL, "--chunk k/n needs 1 <= k <= n");
     if (o->par_build != BCMS_BUILD_B37 && o->par_build != BCMS_BUILD_B38)
@@ -196,6 +198,7 @@ static int entries_collect(bcms_reader_t *rd, bcms_regions_t *rg, uint32_t **map
                 x->block = b;
                 x->row = r;
                 x->ac = s->ac, x->an = s->an, x->nhet = s->nhet, x->nhom = s->nhom, x->nmiss = s->nmiss;
+                x->r2 = s->r2;
                 if (pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->id), &x->id) ||
                     pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->ref), &x->ref) ||
                     pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->alt), &x->alt)) {
@@ -238,7 +241,8 @@ static int merge_entries(bcms_reader_t *rd, const entry_t *e, size_t ne)
     rd->flip = calloc(mv * rd->nds, 1);
     rd->v_str = malloc(sizeof *rd->v_str * mv * 4);
     rd->v_cnt = malloc(sizeof *rd->v_cnt * mv * rd->nds * 5);
-    if (!used || !rd->v || !rd->loc_block || !rd->loc_row || !rd->flip || !rd->v_str || !rd->v_cnt) {
+    rd->v_r2 = malloc(sizeof *rd->v_r2 * mv);
+    if (!used || !rd->v || !rd->loc_block || !rd->loc_row || !rd->flip || !rd->v_str || !rd->v_cnt || !rd->v_r2) {
         rc = BCMS_ENOMEM;
         goto done;
     }
@@ -255,6 +259,7 @@ static int merge_entries(bcms_reader_t *rd, const entry_t *e, size_t ne)
             uint8_t *fl = rd->flip + nv * rd->nds;
             for (int d = 0; d < rd->nds; d++) lb[d] = -1;
             memset(v, 0, sizeof *v);
+            rd->v_r2[nv] = NAN;
             v->pos = x->pos;
             rd->v_str[nv * 4] = x->id, rd->v_str[nv * 4 + 1] = x->ref, rd->v_str[nv * 4 + 2] = x->alt;
             rd->v_str[nv * 4 + 3] = x->rank;
@@ -279,6 +284,7 @@ static int merge_entries(bcms_reader_t *rd, const entry_t *e, size_t ne)
                 uint32_t *vc = rd->v_cnt + (nv * rd->nds + y->d) * 5;
                 vc[0] = y->ac, vc[1] = y->an, vc[2] = y->nhet, vc[3] = y->nhom, vc[4] = y->nmiss;
                 v->ndatasets++;
+                rd_r2_join(&rd->v_r2[nv], y->r2);
             }
             nv++;
         }
@@ -368,6 +374,7 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     if ((rc = entries_collect(rd, &rg, map, &e, &ne))) goto fail;
     if (ne) qsort(e, ne, sizeof *e, cmp_entry);
     if ((rc = merge_entries(rd, e, ne))) goto fail;
+    if ((rc = rd_r2_filter(rd, o))) goto fail;
     variants_classify(rd, o->par_build);
     if ((rc = variants_lists(rd, o))) goto fail;
     if ((rc = rd_counts_filter(rd, o))) goto fail;
@@ -414,6 +421,7 @@ void bcms_reader_close(bcms_reader_t *rd)
 {
     if (!rd) return;
     if (rd->txn) mdb_txn_abort(rd->txn);
+    free(rd->v_r2);
     for (int d = 0; d < rd->nds; d++) {
         if (rd->frame_p) free(rd->frame_p[d]);
         if (rd->frame_n) free(rd->frame_n[d]);

@@ -47,6 +47,9 @@ typedef struct {
     int par_build;           /* bcms_build_t of the chrX PAR bounds (default b38) */
     int dup_rule;            /* BCMS_DUP_ERROR (default) or BCMS_DUP_FIRST */
     double mind_max;         /* maximum per-sample missing-call rate (1: no filter), as plink2 --mind */
+    double minr2;            /* drop variants whose stored INFO/R2 (DR2, INFO) is below this in a dataset
+                              * that has them (0: no filter); variants without one are kept with a
+                              * warning, and an error when no selected variant has one (reader_r2.c) */
     int need_counts;         /* fill the variants' counts even without a site filter (freq, qc) */
     int threads;             /* threads for counting at open (>= 1; results do not depend on it) */
 } bcms_reader_opts_t;

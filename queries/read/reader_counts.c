@@ -346,7 +346,7 @@ int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o)
     }
     uint64_t before = rd->nvar;
     rd_variants_compact(rd, keep);
-    rd->nfiltered = before - rd->nvar;
+    rd->nfiltered += before - rd->nvar; /* after --minr2's (reader_r2.c) */
     uint64_t lo = 0, hi = rd->nvar;
     if (o->chunk_n) {
         lo = rd->nvar * (uint64_t)(o->chunk_k - 1) / o->chunk_n;

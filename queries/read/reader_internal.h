@@ -59,6 +59,7 @@ struct bcms_reader_t {
     uint8_t *flip;
     uint32_t *v_cnt;              /* while opening: nvar * nds * 5 stored counts (ac an nhet nhom nmiss) */
     uint32_t *v_str;              /* nvar * 4: id, ref, alt offsets in pool; contig rank */
+    float *v_r2;                  /* while opening: lowest stored r2 of each variant (NaN: none) */
     kstring_t pool;
     uint32_t nbatch;
     uint64_t *batch_first;        /* nbatch + 1 */
@@ -97,6 +98,12 @@ int rd_batches_build(bcms_reader_t *rd);
 
 /* reader_counts.c: counts of every variant (stored or decoded), --mind, site filters, chunk */
 int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o);
+/* reader_r2.c: --minr2 (reader.h). join: the lowest of the datasets' r2 (NaN: none) into *acc;
+ * filter: drop the variants below o->minr2 and free v_r2; report: the error when no variant had
+ * an r2, the warning for those without (view shares it). */
+void rd_r2_join(float *acc, float r2);
+int rd_r2_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o);
+int rd_r2_report(double minr2, uint64_t with, uint64_t without, uint64_t dropped);
 /* Keep the variants with keep[i] set, in order (arrays compacted). */
 void rd_variants_compact(bcms_reader_t *rd, const uint8_t *keep);
 

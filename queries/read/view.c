@@ -305,7 +305,19 @@ typedef struct { /* what writing records needs */
     bcms_gtblock_t g;
     int32_t *gt, *flt;
     float *dsv;
+    uint64_t r2_with, r2_without, r2_dropped; /* --minr2 */
 } view_ctx_t;
+
+/* --minr2 on row s (reader_r2.c has the rule) */
+static int view_r2_pass(view_ctx_t *vc, const bcms_site_t *s)
+{
+    if (!(vc->o->minr2 > 0)) return 1;
+    if (isnan(s->r2)) return ++vc->r2_without, 1;
+    vc->r2_with++;
+    if (s->r2 >= vc->o->minr2) return 1;
+    vc->r2_dropped++;
+    return 0;
+}
 
 /* Is row s of contig c of ds selected by --extract / --exclude? */
 static int view_listed(const view_ctx_t *vc, const bcms_dataset_t *ds, uint32_t c, const bcms_site_t *s)
@@ -443,6 +455,7 @@ static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
         for (uint32_t v = 0; v < vc->sites.nvar; v++) {
             if (!bcms_regions_pos(vc->rg, bi->contig, vc->sites.v[v].pos)) continue;
             if (!view_listed(vc, ds, bi->contig, &vc->sites.v[v])) continue;
+            if (!view_r2_pass(vc, &vc->sites.v[v])) continue;
             if ((rc = view_record(vc, ds, ctg_rid[bi->contig], v, outcol))) goto done;
         }
     }
@@ -514,6 +527,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
         goto done;
     }
     for (int d = 0; d < nsel_ds && !rc; d++) rc = view_records(&vc, dsv[d]);
+    if (!rc && o->minr2 > 0) rc = rd_r2_report(o->minr2, vc.r2_with, vc.r2_without, vc.r2_dropped);
 done:
     errno = 0;
     if (vc.out && hts_close(vc.out) < 0 && !rc) rc = bcms_outfile_err(of, "writing");

@@ -16,6 +16,8 @@ typedef struct {
     const char *samples_file; /* one IID per line */
     const char *keep, *remove;     /* sample files as for the reader (reader.h) */
     const char *extract, *exclude; /* variant lists as for the reader */
+    double minr2;          /* rows whose stored INFO/R2 (DR2, INFO) is below this are left out (0: all);
+                            * rows without one are kept; an error when no row written has one */
     const char *out;       /* path or "-" */
     char format;           /* 'v' VCF, 'z' bgzipped VCF, 'b' BCF, 'u' uncompressed BCF */
     int threads;

@@ -28,9 +28,11 @@ paste ids.txt x1.txt | awk 'BEGIN{srand(3); OFS="\t"; print "#IID","q1","q2","cc
   {u=rand(); print $1, 3*$2 + 1e-7*(rand()-0.5), rand(), (rand()<0.3)+1, -log(1-u)+0.01, (rand()<0.7)}' > ph.tsv
 meta=(--ssf-meta genome_assembly=GRCh38 --ssf-meta "genotyping_technology=Genome-wide genotyping array"
       --ssf-meta "sample_ancestry_category=European;Other" --ssf-meta sex=combined)
-"$BCMS" assoc t.bcms --model linear --pheno q1,q2 --pheno-file ph.tsv --format gwas-ssf "${meta[@]}" \
-    -o lin.tsv.gz 2> lin.log
-"$BCMS" assoc t.bcms --model linear --pheno q1,q2 --pheno-file ph.tsv -o lin_plain.tsv 2> /dev/null
+# half the samples male: chrY is tested on males (with no male there are no chrY rows, as plink2)
+awk 'BEGIN{print "#IID\tSEX"; for (i = 1; i <= 200; i++) print "S" i "\t" (i % 2 ? 1 : 2)}' > sex.txt
+"$BCMS" assoc t.bcms --model linear --pheno q1,q2 --pheno-file ph.tsv --sex-file sex.txt --format gwas-ssf \
+    "${meta[@]}" -o lin.tsv.gz 2> lin.log
+"$BCMS" assoc t.bcms --model linear --pheno q1,q2 --pheno-file ph.tsv --sex-file sex.txt -o lin_plain.tsv 2> /dev/null
 "$BCMS" assoc t.bcms --model logistic --pheno cc --pheno-file ph.tsv --format gwas-ssf "${meta[@]}" \
     -o log.tsv 2> log.log
 "$BCMS" assoc t.bcms --model cox --time t --event e --pheno-file ph.tsv --format gwas-ssf "${meta[@]}" \
