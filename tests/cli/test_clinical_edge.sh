@@ -82,14 +82,14 @@ check "  ... nothing beside the outputs" [ -z "$(ls -A "$T" | grep '\.tmp')" ]
 
 # killed while the store is busy: the temporary output is removed, nothing appears at OUT
 mkfifo hold.fifo
-sleep 30 > hold.fifo & SP=$!
+sleep 120 > hold.fifo & SP=$!
 printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n' > hold.fifo &
 mdb_load -s lockhold "$s" < hold.fifo & LP=$!   # holds the store's write lock
-sleep 0.5
+sleep 2   # let mdb_load take the lock first, even on a loaded machine
 b=$(md5)
 "$BCMS" clinical "$s" --visits "$D/sardinia.visits.tsv" --patients "$D/sardinia.patients.tsv" --prefix p3_ \
     -o killed.tsv 2>/dev/null & CP=$!
-for i in $(seq 50); do ls .killed.tsv.tmp* > /dev/null 2>&1 && break; sleep 0.1; done
+for i in $(seq 600); do ls .killed.tsv.tmp* > /dev/null 2>&1 && break; sleep 0.1; done
 tmpf=$(ls .killed.tsv.tmp* 2>/dev/null || true)
 check "while waiting for the store: a temporary output beside OUT ($tmpf)" [ -n "$tmpf" ]
 check "  ... owner-only" [ -n "$tmpf" ] && [ "$(stat -c %a "$tmpf")" = 600 ]
