@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 
+#include "dist.h"
 #include "err.h"
 #include <htslib/kstring.h>
 #include "lmm_internal.h"
@@ -242,13 +243,15 @@ static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_r
     if (!bad && !isnan(logl)) {
         wald_at(&f, l, &beta, &se, &Fw, &Fs);
         r->beta = beta, r->se = se, r->p_wald = gsl_cdf_fdist_Q(Fw, 1.0, df);
+        /* F(1, df) = t^2: the t tail's log where p underflows */
+        r->log10p = r->p_wald > 1e-300 ? log10(r->p_wald) : dist_t_logp2(sqrt(Fw), df) / M_LN10;
     } else {
-        r->p_wald = NAN;
+        r->p_wald = r->log10p = NAN;
     }
     bad = lmm_lik_max(&f, &g, &ws->sv, 0, &l, &logl);
     r->l_mle = l;
     r->p_lrt = gsl_cdf_chisq_Q(2.0 * (logl - m->logl_mle0), 1);
-    if (bad || isnan(logl)) r->p_wald = r->p_lrt = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
+    if (bad || isnan(logl)) r->p_wald = r->p_lrt = r->log10p = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
 }
 
 int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res)
@@ -277,7 +280,7 @@ int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uin
             int var = 0;
             for (uint32_t i = 1; i < n && !var; i++) var = x[i] != x[0];
             if (!var) {
-                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = NAN, r->err = 2;
+                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
                 continue;
             }
             test_one(m, ws, ws->ux + (size_t)k * n, r);
@@ -291,12 +294,19 @@ void lmm_format_row(kstring_t *s, const bcms_variant_t *v, uint32_t n, const lmm
     const double stat = r->beta / r->se;
     ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t%.8g\t%u\tADD\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt,
              r->af, n);
-    if (r->err == 2) kputs("NA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tCONST_OMITTED_ALLELE", s);
+    if (r->err == 2) kputs("NA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tCONST_OMITTED_ALLELE", s);
     else {
-        ksprintf(s, isnan(r->p_wald) ? "%.8g\t%.8g\tNA\tNA\t" : "%.8g\t%.8g\t%.8g\t%.6g\t", r->beta, r->se, stat, r->p_wald);
+        ksprintf(s, "%.8g\t%.8g\t", r->beta, r->se);
+        if (isnan(r->p_wald)) kputs("NA\tNA\tNA\t", s);
+        else if (r->p_wald > 0) ksprintf(s, "%.8g\t%.6g\t%.6g\t", stat, r->p_wald, r->log10p == 0 ? 0.0 : -r->log10p);
+        else { /* below the double range: P from its log10, as the other models */
+            const double e = floor(r->log10p), mant = pow(10, r->log10p - e);
+            ksprintf(s, "%.8g\t%.5fe%d\t%.6g\t", stat, mant, (int)e, -r->log10p);
+        }
         ksprintf(s, isnan(r->p_lrt) ? "NA\t" : "%.6g\t", r->p_lrt);
         ksprintf(s, "%.6g\t%.8g\t%.8g\t%s", r->p_score, r->l_remle, r->l_mle, r->err ? "LAMBDA_SEARCH_FAILED" : ".");
     }
+    kputs("\t.", s); /* COVAR_DROPPED: every variant is tested on all the model's samples */
     if (pheno) ksprintf(s, "\t%s", pheno);
     kputc('\n', s);
 }
