@@ -139,8 +139,8 @@ static void put_log10p(kstring_t *s, double log10p)
 static void header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi)
 {
     if (o->model == BCMS_MODEL_LMM) { /* queries/structure/lmm.c writes these rows (lmm_format_row) */
-        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP\tP_LRT\tP_SCORE\tLAMBDA_REML"
-              "\tLAMBDA_ML\tERRCODE", s);
+        kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE\tSTAT\tP\tLOG10P\tP_LRT\tP_SCORE"
+              "\tLAMBDA_REML\tLAMBDA_ML\tERRCODE\tCOVAR_DROPPED", s);
     } else {
         kputs("CHROM\tPOS\tID\tREF\tALT\tA1\tA1_FREQ\tN\tTEST\tBETA\tSE", s);
         if (o->ci) {

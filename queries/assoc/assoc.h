@@ -6,8 +6,8 @@
  * killed run leaves no partial file):
  *   CHROM POS ID REF ALT A1 A1_FREQ N TEST BETA SE [L95 U95 [OR|HR_L95 OR|HR_U95]] STAT P LOG10P,
  *   then model extras: linear: ERRCODE; logistic: FIRTH ERRCODE; cox: HR N_EVENT SE_WALD P_LRT METHOD
- *   ERRCODE; then COVAR_DROPPED lmm: P_LRT P_SCORE LAMBDA_REML LAMBDA_ML ERRCODE (P = Wald; hard calls, missing at the
- *   mean); (+ PHENO when several phenotypes are scanned at once).
+ *   ERRCODE; lmm: P_LRT P_SCORE LAMBDA_REML LAMBDA_ML ERRCODE (P = Wald; hard calls, missing at the
+ *   mean); then COVAR_DROPPED (lmm: always "."); (+ PHENO when several phenotypes are scanned at once).
  * A1 is the ALT allele; BETA is per ALT allele (log-odds, log-hazard); LOG10P = -log10 P from the
  * log p. Cox: P is the score p (SPA in the tails) on every row; BETA the full fit's log HR where
  * refitted, else the one-step U/V; SE = |BETA| / z(P) (cox.h: cox_report); METHOD says which.

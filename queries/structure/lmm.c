@@ -8,12 +8,13 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 
+#include "dist.h"
 #include "err.h"
 #include <htslib/kstring.h>
 #include "lmm_internal.h"
 #include "structure_internal.h"
 
-#define LMM_BLOCK 128 /* variants rotated per dgemm */
+#define LMM_BLOCK 256 /* variants rotated per dgemm */
 
 struct lmm_model_t {
     uint32_t n;
@@ -23,6 +24,7 @@ struct lmm_model_t {
     double *uw;   /* n x c: U'W */
     double *uy;   /* n: U'y */
     double l_mle0, logl_mle0, l_remle0;
+    lmm_pre_t *pre; /* the null model's part of every variant's grid */
 };
 
 struct lmm_ws_t {
@@ -50,6 +52,9 @@ static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double
     f->uab = uab;
     f->hbuf = hbuf;
     f->eval = m->eval;
+    f->pre = null ? NULL : m->pre;
+    memset(f->isx, 0, sizeof f->isx);
+    for (int a = 0; a < f->V; a++) f->isx[lmm_idx(f->V, a, f->c)] = 1;
     lmm_lik_P(f, 0.0, f->I); /* I = P at h = 1: lambda 0 gives h = 1 whatever the eigenvalues */
 }
 
@@ -140,16 +145,21 @@ int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum,
     /* the null model: ML (for the LRT and the score test) and REML */
     const int V = c + 2, NI = V * (V + 1) / 2;
     lmm_fn_t f;
+    lmm_grid_t g;
     double lr;
     if (!(uab = malloc((size_t)n * NI * sizeof *uab)) || !(hbuf = malloc(3 * (size_t)n * sizeof *hbuf)) ||
-        solvers_new(&sv)) {
+        solvers_new(&sv) || !(m->pre = calloc(1, sizeof *m->pre)) ||
+        !(m->pre->h = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->h)) ||
+        !(m->pre->hh = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->hh))) {
         rc = bcms_err(BCMS_ENOMEM, "lmm");
         goto fail;
     }
     gsl_set_error_handler_off(); /* GSL reports through status codes, never aborts */
     fill_uab(m, NULL, uab);
     fn_init(&f, m, uab, hbuf, 1);
-    if (lmm_lik_max(&f, &sv, 0, &m->l_mle0, &m->logl_mle0) || lmm_lik_max(&f, &sv, 1, &m->l_remle0, &lr) ||
+    lmm_pre_fill(&f, m->pre);
+    lmm_lik_grid(&f, &g);
+    if (lmm_lik_max(&f, &g, &sv, 0, &m->l_mle0, &m->logl_mle0) || lmm_lik_max(&f, &g, &sv, 1, &m->l_remle0, &lr) ||
         isnan(m->l_mle0)) {
         rc = bcms_err(BCMS_EINPUT, "lmm: the null model's variance components could not be estimated");
         goto fail;
@@ -168,6 +178,7 @@ fail:
 void lmm_model_free(lmm_model_t *m)
 {
     if (!m) return;
+    if (m->pre) free(m->pre->h), free(m->pre->hh), free(m->pre);
     free(m->eval), free(m->Ut), free(m->uw), free(m->uy), free(m);
 }
 
@@ -218,25 +229,29 @@ static void wald_at(const lmm_fn_t *f, double l, double *beta, double *se, doubl
 static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_result_t *r)
 {
     lmm_fn_t f;
+    lmm_grid_t g;
     const double df = (double)m->n - m->c - 1;
     double beta, se, Fw, Fs, l, logl;
     fill_uab(m, ux, ws->uab);
     fn_init(&f, m, ws->uab, ws->hbuf, 0);
+    lmm_lik_grid(&f, &g); /* shared by the REML and the ML search */
     wald_at(&f, m->l_mle0, &beta, &se, &Fw, &Fs); /* the score test at the null ML lambda */
     r->p_score = gsl_cdf_fdist_Q(Fs, 1.0, df);
     r->beta = beta, r->se = se;
-    int bad = lmm_lik_max(&f, &ws->sv, 1, &l, &logl);
+    int bad = lmm_lik_max(&f, &g, &ws->sv, 1, &l, &logl);
     r->l_remle = l;
     if (!bad && !isnan(logl)) {
         wald_at(&f, l, &beta, &se, &Fw, &Fs);
         r->beta = beta, r->se = se, r->p_wald = gsl_cdf_fdist_Q(Fw, 1.0, df);
+        /* F(1, df) = t^2: the t tail's log where p underflows */
+        r->log10p = r->p_wald > 1e-300 ? log10(r->p_wald) : dist_t_logp2(sqrt(Fw), df) / M_LN10;
     } else {
-        r->p_wald = NAN;
+        r->p_wald = r->log10p = NAN;
     }
-    bad = lmm_lik_max(&f, &ws->sv, 0, &l, &logl);
+    bad = lmm_lik_max(&f, &g, &ws->sv, 0, &l, &logl);
     r->l_mle = l;
     r->p_lrt = gsl_cdf_chisq_Q(2.0 * (logl - m->logl_mle0), 1);
-    if (bad || isnan(logl)) r->p_wald = r->p_lrt = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
+    if (bad || isnan(logl)) r->p_wald = r->p_lrt = r->log10p = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
 }
 
 int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res)
@@ -265,7 +280,7 @@ int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uin
             int var = 0;
             for (uint32_t i = 1; i < n && !var; i++) var = x[i] != x[0];
             if (!var) {
-                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = NAN, r->err = 2;
+                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
                 continue;
             }
             test_one(m, ws, ws->ux + (size_t)k * n, r);
@@ -279,12 +294,19 @@ void lmm_format_row(kstring_t *s, const bcms_variant_t *v, uint32_t n, const lmm
     const double stat = r->beta / r->se;
     ksprintf(s, "%s\t%lld\t%s\t%s\t%s\t%s\t%.8g\t%u\tADD\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt, v->alt,
              r->af, n);
-    if (r->err == 2) kputs("NA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tCONST_OMITTED_ALLELE", s);
+    if (r->err == 2) kputs("NA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tCONST_OMITTED_ALLELE", s);
     else {
-        ksprintf(s, isnan(r->p_wald) ? "%.8g\t%.8g\tNA\tNA\t" : "%.8g\t%.8g\t%.8g\t%.6g\t", r->beta, r->se, stat, r->p_wald);
+        ksprintf(s, "%.8g\t%.8g\t", r->beta, r->se);
+        if (isnan(r->p_wald)) kputs("NA\tNA\tNA\t", s);
+        else if (r->p_wald > 0) ksprintf(s, "%.8g\t%.6g\t%.6g\t", stat, r->p_wald, r->log10p == 0 ? 0.0 : -r->log10p);
+        else { /* below the double range: P from its log10, as the other models */
+            const double e = floor(r->log10p), mant = pow(10, r->log10p - e);
+            ksprintf(s, "%.8g\t%.5fe%d\t%.6g\t", stat, mant, (int)e, -r->log10p);
+        }
         ksprintf(s, isnan(r->p_lrt) ? "NA\t" : "%.6g\t", r->p_lrt);
         ksprintf(s, "%.6g\t%.8g\t%.8g\t%s", r->p_score, r->l_remle, r->l_mle, r->err ? "LAMBDA_SEARCH_FAILED" : ".");
     }
+    kputs("\t.", s); /* COVAR_DROPPED: every variant is tested on all the model's samples */
     if (pheno) ksprintf(s, "\t%s", pheno);
     kputc('\n', s);
 }

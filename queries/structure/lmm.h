@@ -21,6 +21,7 @@ typedef struct {
     double beta, se, p_wald, p_lrt, p_score, l_remle, l_mle, af;
     int n_miss;
     int err; /* 1: lambda search failed (GEMMA's NaN); 2: no variance */
+    double log10p; /* log10 of the Wald p, finite where p underflows (NaN with p_wald) */
 } lmm_result_t;
 
 /* Model over n samples with global sample numbers snum[i] (all in K), phenotype y, design W
@@ -38,8 +39,9 @@ void lmm_ws_free(lmm_ws_t *ws);
 /* Test nv variants: codes nv x n (0/1/2, 3 missing), contiguous over the model's samples. */
 int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res);
 
-/* One output row (the columns of `bcms assoc`, then P_LRT P_SCORE LAMBDA_REML LAMBDA_ML ERRCODE; P is
- * the Wald p; STAT is BETA/SE; pheno NULL unless several phenotypes). */
+/* One output row (the columns of `bcms assoc` up to LOG10P, then P_LRT P_SCORE LAMBDA_REML LAMBDA_ML
+ * ERRCODE COVAR_DROPPED; P is the Wald p; STAT is BETA/SE; COVAR_DROPPED is always "." (every variant
+ * is tested on all the model's samples); pheno NULL unless several phenotypes). */
 #include <htslib/kstring.h>
 #include "reader.h"
 void lmm_format_row(kstring_t *s, const bcms_variant_t *v, uint32_t n, const lmm_result_t *r, const char *pheno);

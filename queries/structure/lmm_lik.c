@@ -21,15 +21,13 @@
 #define L_MAX 1e5
 #define N_REGION 10
 
-/* Level-0 sums (with h, h^2, h^3 up to order) and the recursions. */
-static void lik_sums(const lmm_fn_t *f, double l, int order, double *P, double *PP, double *PPP, double *tr1,
-                     double *tr2)
+/* Level-0 sums of every pair: h, h^2 (order >= 2), h^3 (order 3). */
+static void level0(const lmm_fn_t *f, double l, int order, double *s1, double *s2, double *s3, double *tr1,
+                   double *tr2)
 {
-    const int V = f->V, NI = f->NI;
     const uint32_t n = f->n;
     const double *e = f->eval;
-    double s1[LMM_MAXNI], s2[LMM_MAXNI], s3[LMM_MAXNI], t1 = 0, t2 = 0;
-    double *h = f->hbuf, *hh = h + n, *hhh = hh + n;
+    double t1 = 0, t2 = 0, *h = f->hbuf, *hh = h + n, *hhh = hh + n;
     /* structure of arrays and omp simd reductions: vector code without -ffast-math, in a summation
      * order fixed by the build, whatever the thread count */
 #pragma omp simd reduction(+ : t1)
@@ -42,27 +40,50 @@ static void lik_sums(const lmm_fn_t *f, double l, int order, double *P, double *
 #pragma omp simd
         for (uint32_t i = 0; i < n; i++) hhh[i] = hh[i] * h[i];
     }
-    for (int k = 0; k < NI; k++) {
+    for (int k = 0; k < f->NI; k++) {
         const double *u = f->uab + (size_t)k * n;
         double a = 0, b = 0, c = 0;
+        if (order == 1) {
 #pragma omp simd reduction(+ : a)
-        for (uint32_t i = 0; i < n; i++) a += h[i] * u[i];
+            for (uint32_t i = 0; i < n; i++) a += h[i] * u[i];
+        } else if (order == 2) {
+#pragma omp simd reduction(+ : a, b)
+            for (uint32_t i = 0; i < n; i++) a += h[i] * u[i], b += hh[i] * u[i];
+        } else {
+#pragma omp simd reduction(+ : a, b, c)
+            for (uint32_t i = 0; i < n; i++) a += h[i] * u[i], b += hh[i] * u[i], c += hhh[i] * u[i];
+        }
         s1[k] = a;
-        if (order >= 2) {
-#pragma omp simd reduction(+ : b)
-            for (uint32_t i = 0; i < n; i++) b += hh[i] * u[i];
-            s2[k] = b;
-        }
-        if (order >= 3) {
-#pragma omp simd reduction(+ : c)
-            for (uint32_t i = 0; i < n; i++) c += hhh[i] * u[i];
-            s3[k] = c;
-        }
+        if (order >= 2) s2[k] = b;
+        if (order >= 3) s3[k] = c;
     }
     *tr1 = t1, *tr2 = t2;
-    memcpy(P, s1, NI * sizeof *P);
-    if (order >= 2) memcpy(PP, s2, NI * sizeof *PP);
-    if (order >= 3) memcpy(PPP, s3, NI * sizeof *PPP);
+}
+
+/* Level-0 sums at grid point gi from f->pre: only the variant's pairs are summed here. */
+static void level0_grid(const lmm_fn_t *f, int gi, double *s1, double *s2, double *tr1, double *tr2)
+{
+    const lmm_pre_t *pre = f->pre;
+    const uint32_t n = f->n;
+    const double *h = pre->h + (size_t)gi * n, *hh = pre->hh + (size_t)gi * n;
+    for (int k = 0; k < f->NI; k++) {
+        if (!f->isx[k]) {
+            s1[k] = pre->s1[gi][k], s2[k] = pre->s2[gi][k];
+            continue;
+        }
+        const double *u = f->uab + (size_t)k * n;
+        double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+        for (uint32_t i = 0; i < n; i++) a += h[i] * u[i], b += hh[i] * u[i];
+        s1[k] = a, s2[k] = b;
+    }
+    *tr1 = pre->t1[gi], *tr2 = pre->t2[gi];
+}
+
+/* The recursions from level 0 (in P, PP, PPP up to order) to levels 1..V-1. */
+static void levels(const lmm_fn_t *f, int order, double *P, double *PP, double *PPP)
+{
+    const int V = f->V, NI = f->NI;
     for (int p = 1; p < V; p++) {
         const int w = p - 1, ww = lmm_idx(V, w, w);
         const double *Q = P + (size_t)(p - 1) * NI, pw = Q[ww];
@@ -92,6 +113,16 @@ static void lik_sums(const lmm_fn_t *f, double l, int order, double *P, double *
     }
 }
 
+/* Level-0 sums (with h, h^2, h^3 up to order) and the recursions; gi >= 0: grid point gi from f->pre
+ * (order <= 2). */
+static void lik_sums(const lmm_fn_t *f, double l, int order, int gi, double *P, double *PP, double *PPP,
+                     double *tr1, double *tr2)
+{
+    if (gi >= 0 && f->pre) level0_grid(f, gi, P, PP, tr1, tr2);
+    else level0(f, l, order, P, PP, PPP, tr1, tr2);
+    levels(f, order, P, PP, PPP);
+}
+
 static double logdet_h(const lmm_fn_t *f, double l)
 {
     double s = 0;
@@ -99,30 +130,35 @@ static double logdet_h(const lmm_fn_t *f, double l)
     return s;
 }
 
-double lmm_lik_f(const lmm_fn_t *f, double l, int reml)
+/* The (restricted) log-likelihood from the sums P at lambda, logdet = log det(lambda D + I). */
+static double lik_from(const lmm_fn_t *f, const double *P, double logdet, int reml)
 {
-    double P[LMM_MAXV * LMM_MAXNI], t1, t2;
     const int nc = f->null ? f->c : f->c + 1, yy = lmm_idx(f->V, f->c + 1, f->c + 1);
     const double n = (double)f->n;
-    lik_sums(f, l, 1, P, NULL, NULL, &t1, &t2);
     double Pyy = P[(size_t)nc * f->NI + yy];
     if (Pyy == 0.0) Pyy = 1e-8; /* GEMMA's guard */
-    if (!reml) return 0.5 * n * (log(n) - log(2 * M_PI) - 1.0) - 0.5 * logdet_h(f, l) - 0.5 * n * log(Pyy);
+    if (!reml) return 0.5 * n * (log(n) - log(2 * M_PI) - 1.0) - 0.5 * logdet - 0.5 * n * log(Pyy);
     double df = n - nc, hiw = 0;
     for (int i = 0; i < nc; i++) {
         const int ww = lmm_idx(f->V, i, i);
         hiw += log(P[(size_t)i * f->NI + ww]) - log(f->I[(size_t)i * f->NI + ww]);
     }
-    return 0.5 * df * (log(df) - log(2 * M_PI) - 1.0) - 0.5 * logdet_h(f, l) - 0.5 * hiw - 0.5 * df * log(Pyy);
+    return 0.5 * df * (log(df) - log(2 * M_PI) - 1.0) - 0.5 * logdet - 0.5 * hiw - 0.5 * df * log(Pyy);
 }
 
-/* First and (with d2) second derivative in lambda. */
-static double lik_dev(const lmm_fn_t *f, double l, int reml, double *d2)
+double lmm_lik_f(const lmm_fn_t *f, double l, int reml)
 {
-    double P[LMM_MAXV * LMM_MAXNI], PP[LMM_MAXV * LMM_MAXNI], PPP[LMM_MAXV * LMM_MAXNI], t1, t2;
+    double P[LMM_MAXV * LMM_MAXNI], t1, t2;
+    lik_sums(f, l, 1, -1, P, NULL, NULL, &t1, &t2);
+    return lik_from(f, P, logdet_h(f, l), reml);
+}
+
+/* First and (with d2) second derivative in lambda from the sums. */
+static double dev_from(const lmm_fn_t *f, double l, int reml, const double *P, const double *PP, const double *PPP,
+                       double t1, double t2, double *d2)
+{
     const int nc = f->null ? f->c : f->c + 1, yy = lmm_idx(f->V, f->c + 1, f->c + 1), NI = f->NI;
     const double n = (double)f->n, df = reml ? n - nc : n;
-    lik_sums(f, l, d2 ? 3 : 2, P, PP, PPP, &t1, &t2);
     double trP = t1, trPP = t2;
     if (reml)
         for (int i = 0; i < nc; i++) {
@@ -139,6 +175,49 @@ static double lik_dev(const lmm_fn_t *f, double l, int reml, double *d2)
         *d2 = 0.5 * trPKPK - 0.5 * df * (2.0 * yPKPKPy * Pyy - yPKPy * yPKPy) / (Pyy * Pyy);
     }
     return -0.5 * trPK + 0.5 * df * yPKPy / Pyy;
+}
+
+static double lik_dev(const lmm_fn_t *f, double l, int reml, double *d2)
+{
+    double P[LMM_MAXV * LMM_MAXNI], PP[LMM_MAXV * LMM_MAXNI], PPP[LMM_MAXV * LMM_MAXNI], t1, t2;
+    lik_sums(f, l, d2 ? 3 : 2, -1, P, PP, PPP, &t1, &t2);
+    return dev_from(f, l, reml, P, PP, PPP, t1, t2, d2);
+}
+
+double lmm_grid_lambda(int i)
+{
+    return i >= LMM_NGRID ? L_MAX : L_MIN * exp(log(L_MAX / L_MIN) / (double)N_REGION * i);
+}
+
+void lmm_pre_fill(const lmm_fn_t *f, lmm_pre_t *pre)
+{
+    double P[LMM_MAXNI], PP[LMM_MAXNI];
+    for (int gi = 0; gi <= LMM_NGRID; gi++) {
+        const double l = lmm_grid_lambda(gi);
+        level0(f, l, 2, P, PP, NULL, &pre->t1[gi], &pre->t2[gi]);
+        memcpy(pre->s1[gi], P, f->NI * sizeof *P);
+        memcpy(pre->s2[gi], PP, f->NI * sizeof *PP);
+        memcpy(pre->h + (size_t)gi * f->n, f->hbuf, f->n * sizeof *f->hbuf);
+        memcpy(pre->hh + (size_t)gi * f->n, f->hbuf + f->n, f->n * sizeof *f->hbuf);
+        pre->logdet[gi] = logdet_h(f, l);
+    }
+}
+
+void lmm_lik_grid(const lmm_fn_t *f, lmm_grid_t *g)
+{
+    double P[LMM_MAXV * LMM_MAXNI], PP[LMM_MAXV * LMM_MAXNI], t1, t2;
+    for (int gi = 0; gi <= LMM_NGRID; gi++) {
+        const double l = lmm_grid_lambda(gi);
+        const int last = gi == LMM_NGRID, first = gi == 0;
+        lik_sums(f, l, last ? 1 : 2, f->pre ? gi : -1, P, PP, NULL, &t1, &t2);
+        /* the grid's last point is 1e5 up to rounding: GEMMA's likelihood is at exactly 1e5 */
+        if (!last)
+            for (int r = 0; r < 2; r++) g->dv[r][gi] = dev_from(f, l, r, P, PP, NULL, t1, t2, NULL);
+        if (first || last) {
+            const double ld = f->pre ? f->pre->logdet[gi] : logdet_h(f, l);
+            for (int r = 0; r < 2; r++) *(first ? &g->fl[r] : &g->fh[r]) = lik_from(f, P, ld, r);
+        }
+    }
 }
 
 typedef struct {
@@ -199,18 +278,17 @@ static int polish(lmm_solvers_t *sv, gsl_ud_t *u, double lo, double hi, double *
     return 0;
 }
 
-int lmm_lik_max(const lmm_fn_t *f, lmm_solvers_t *sv, int reml, double *lambda, double *logf)
+int lmm_lik_max(const lmm_fn_t *f, const lmm_grid_t *g, lmm_solvers_t *sv, int reml, double *lambda, double *logf)
 {
     gsl_ud_t u = {f, reml};
-    const double step = log(L_MAX / L_MIN) / (double)N_REGION;
-    double lo[N_REGION], hi[N_REGION], dv[N_REGION + 1];
+    double lo[N_REGION], hi[N_REGION];
+    const double *dv = g->dv[reml];
     int nint = 0;
     *lambda = *logf = NAN;
     /* GEMMA evaluates both ends of every interval; the values are the same, so once is enough */
-    for (int i = 0; i <= N_REGION; i++) dv[i] = lik_dev(f, L_MIN * exp(step * i), reml, NULL);
     for (int i = 0; i < N_REGION; i++)
-        if (dv[i] * dv[i + 1] <= 0) lo[nint] = L_MIN * exp(step * i), hi[nint++] = L_MIN * exp(step * (i + 1.0));
-    double fl = lmm_lik_f(f, L_MIN, reml), fh = lmm_lik_f(f, L_MAX, reml);
+        if (dv[i] * dv[i + 1] <= 0) lo[nint] = lmm_grid_lambda(i), hi[nint++] = lmm_grid_lambda(i + 1);
+    double fl = g->fl[reml], fh = g->fh[reml];
     if (!nint) {
         if (fl >= fh) *lambda = L_MIN, *logf = fl;
         else *lambda = L_MAX, *logf = fh;
@@ -238,5 +316,5 @@ int lmm_lik_max(const lmm_fn_t *f, lmm_solvers_t *sv, int reml, double *lambda, 
 void lmm_lik_P(const lmm_fn_t *f, double l, double *P)
 {
     double t1, t2;
-    lik_sums(f, l, 1, P, NULL, NULL, &t1, &t2);
+    lik_sums(f, l, 1, -1, P, NULL, NULL, &t1, &t2);
 }

@@ -35,6 +35,12 @@ check "no covariates: equals GEMMA -lmm 4" $CMP output/l0.assoc.txt b0.tsv 1e-5 
 check "three covariates: equals GEMMA -lmm 4" $CMP output/l3.assoc.txt b3.tsv 1e-5 1e-4
 check "1 and 2 threads: same bytes" cmp b3.tsv b3t1.tsv
 check "scan log names the model" grep -q "^model	lmm" b3.tsv.log
+# the columns every model has: LOG10P = -log10 P, COVAR_DROPPED (no per-variant drops in the LMM)
+check "LOG10P = -log10 P and COVAR_DROPPED on every row" awk -F'\t' 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i
+    if (!c["LOG10P"] || c["COVAR_DROPPED"] != NF) exit 1; next}
+    $c["COVAR_DROPPED"] != "." {exit 1}
+    $c["P"] != "NA" {d = -log($c["P"]) / log(10) - $c["LOG10P"]; if (d > 1e-5 * (1 + $c["LOG10P"]) || -d > 1e-5 * (1 + $c["LOG10P"])) exit 1; n++}
+    END {exit !(n > 1000)}' b3.tsv
 
 # Calibration: the isolate shifts severity, so a plain linear scan is inflated; the LMM is not.
 "$BCMS" assoc c.bcms --model linear --pheno severity --maf 0.01 --geno 0.05 -o lin.tsv 2>/dev/null

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The exact LMM beside GEMMA in one run: `bcms assoc --model lmm` at 1 and T threads against
+# GEMMA 0.98.5 -lmm 4 on the same GRM (made by bcms grm, handed to GEMMA as text with -k) and the
+# same variants (MAF >= 1%, missingness <= 5%: GEMMA's default filters), on a simulated structured
+# cohort (isolate + mainland, nuclear families, cryptic relatives). GEMMA's wall time includes
+# reading the text GRM, as it must to use the same matrix. The three runs alternate REPS times; the
+# table gives median seconds, median ratio (GEMMA / bcms of each round) and peak memory
+# (/usr/bin/time). The agreement (BETA/SE 1e-5, p 1e-4 relative) is checked on the last round.
+# Markdown goes to WORK/lmm.md.
+# Usage: benchmarks/lmm.sh [--samples N] [--variants M] [--threads T] [--reps R] [--work DIR]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+N=3000 M=30000 T=2 R=3 WORK=$top/build/bench_lmm
+while [ $# -gt 0 ]; do
+    case $1 in
+    --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
+    --reps) R=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+BCMS=${BCMS:-$top/build/bcms}
+mkdir -p "$WORK" && cd "$WORK"
+t=c$N.$M
+
+# cohort -> store with unique IDs (GEMMA matches on them) -> GEMMA's bed with the phenotype in the .fam
+if [ ! -d "$t.bcms" ]; then
+    "$BCMS" simulate -o "$t.vcf.gz" -n "$N" -m "$M" --seed 71 --fst 0.05 --families $((N / 40)) \
+        --relatives $((N / 40)) --pheno "$t.pheno.tsv" --threads "$T" 2>/dev/null
+    "$BCMS" import "$t.raw.bcms" "$t.vcf.gz" --threads "$T" 2>/dev/null
+    "$BCMS" view "$t.raw.bcms" -O v 2>/dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz \
+        -o "$t.u.vcf.gz" --threads "$T"
+    "$BCMS" import "$t.bcms" "$t.u.vcf.gz" --threads "$T" 2>/dev/null
+    "$BCMS" pheno "$t.bcms" "$t.pheno.tsv" 2>/dev/null
+    rm -rf "$t.raw.bcms"
+fi
+if [ ! -e "$t.bed" ]; then
+    plink2 --vcf "$t.u.vcf.gz" --make-bed --threads "$T" --out "$t" >/dev/null
+    awk 'NR == FNR {if (FNR > 1) p[$1] = ($2 == "NA" ? "-9" : $2); next} {$6 = ($2 in p) ? p[$2] : -9; print}' \
+        "$t.pheno.tsv" "$t.fam" >"$t.fam.t" && mv "$t.fam.t" "$t.fam"
+fi
+[ -e "$t.k.txt" ] || /usr/bin/time -f "grm %e %M" -o grm.time "$BCMS" grm "$t.bcms" --maf 0.01 --geno 0.05 \
+    --threads "$T" -o "$t.k.txt" 2>/dev/null
+
+timeit() { # label command...: appends "label round seconds peakKB" to times.txt
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o time.txt "$@" >/dev/null 2>cmd.err || { echo "FAILED: $label" >&2; cat cmd.err >&2; exit 1; }
+    echo "$label $r $(cat time.txt)" >>times.txt
+}
+: >times.txt
+for r in $(seq "$R"); do
+    timeit bcms_1t "$BCMS" assoc "$t.bcms" --model lmm --pheno severity --maf 0.01 --geno 0.05 --threads 1 -o l1.tsv
+    timeit gemma gemma -bfile "$t" -k "$t.k.txt" -lmm 4 -o g
+    timeit "bcms_${T}t" "$BCMS" assoc "$t.bcms" --model lmm --pheno severity --maf 0.01 --geno 0.05 --threads "$T" \
+        -o lT.tsv
+done
+agree=$(python3 "$top/tests/lib/lmmcmp.py" output/g.assoc.txt lT.tsv 1e-5 1e-4 && echo "(within tolerance)" || echo "(OUT OF TOLERANCE)")
+agree=$(echo "$agree" | tr '\n' ' ')
+same=$(cmp -s l1.tsv lT.tsv && echo "1 and $T threads: same bytes" || echo "1 and $T threads: DIFFERENT")
+
+med() { sort -g | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "NA"}'; }
+secs() { awk -v k="$1" '$1 == k {print $3}' times.txt | med; }
+mem() { awk -v k="$1" '$1 == k {if ($4 > m) m = $4} END {printf "%.0f", m / 1024}' times.txt; }
+ratio() { # per round GEMMA / bcms, then the median
+    awk -v k="$1" '$1 == k {b[$2] = $3} $1 == "gemma" {g[$2] = $3} END {for (r in b) print g[r] / b[r]}' times.txt | med
+}
+{
+    echo "lmm.sh: $N samples x $M variants, $R round(s), $(date -u +%F) (shared machine: $(uptime | sed 's/.*load/load/'))"
+    echo
+    echo "| run | seconds (median) | peak MB | GEMMA / bcms (median of rounds) |"
+    echo "|---|---|---|---|"
+    echo "| GEMMA -lmm 4 -k (1 process) | $(secs gemma) | $(mem gemma) | |"
+    echo "| bcms assoc --model lmm, 1 thread | $(secs bcms_1t) | $(mem bcms_1t) | $(ratio bcms_1t) |"
+    echo "| bcms assoc --model lmm, $T threads | $(secs "bcms_${T}t") | $(mem "bcms_${T}t") | $(ratio "bcms_${T}t") |"
+    echo
+    [ -e grm.time ] && echo "    bcms grm (not in the table): $(cut -d' ' -f2 grm.time) s, $(awk '{printf "%.0f", $3 / 1024}' grm.time) MB"
+    echo "    $agree"
+    echo "    $same"
+} | tee lmm.md
