@@ -209,6 +209,7 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     rd->o = *o;
     rd->stream = o->stream;
     rd->cap = window_cap(o, rd->nds);
+    rd->has_counts = o->need_counts || o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
     if ((o->extract && (rc = rd_varlist_load(o->extract, &rd->ex))) ||
         (o->exclude && (rc = rd_varlist_load(o->exclude, &rd->xx))))
         goto fail;

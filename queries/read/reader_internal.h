@@ -150,6 +150,9 @@ void rd_stream_free(bcms_reader_t *rd);
 void rd_stream_rewind(bcms_reader_t *rd);
 /* The next window (mode RD_FILL_*): after it, batches 0 .. nrel - 1 of the window are complete. */
 int rd_window_fill(bcms_reader_t *rd, int mode);
+/* Drop the pages of the store's map this process has read from its resident set (they stay in the
+ * page cache; a read-only map reads them again on demand). Between blocks, with no block in use. */
+void rd_map_release(bcms_store_t *st);
 
 /* reader_counts.c: counts of variants (stored or decoded), --mind, site filters */
 /* --mind over a whole pass of the stream (rewinds it after). */

@@ -17,16 +17,30 @@
 #include "err.h"
 #include "reader_internal.h"
 
-static const bcms_reader_t *sort_rd;
-static int sort_d;
-
-static int cmp_block(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    const bcms_dataset_t *ds = sort_rd->ds[sort_d];
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint32_t rx = sort_rd->ctg_map[sort_d][ds->blocks[x].contig], ry = sort_rd->ctg_map[sort_d][ds->blocks[y].contig];
-    if (rx != ry) return rx < ry ? -1 : 1;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Dataset d's blocks in the regions, in the global contig order (a dataset lists its contigs in its
+ * own order), each contig's blocks in their stored (position) order. */
+static int blocks_order(bcms_reader_t *rd, int d)
+{
+    const bcms_dataset_t *ds = rd->ds[d];
+    rd_cursor_t *c = &rd->cur[d];
+    uint64_t *key = malloc(sizeof *key * (ds->nblocks + 1));
+    if (!key || !(c->blk = malloc(sizeof *c->blk * (ds->nblocks + 1)))) {
+        free(key);
+        return BCMS_ENOMEM;
+    }
+    for (uint32_t b = 0; b < ds->nblocks; b++)
+        if (bcms_regions_block(&c->rg, &ds->blocks[b]))
+            key[c->nblk++] = (uint64_t)rd->ctg_map[d][ds->blocks[b].contig] << 32 | b;
+    qsort(key, c->nblk, sizeof *key, cmp_u64);
+    for (uint32_t i = 0; i < c->nblk; i++) c->blk[i] = (uint32_t)key[i];
+    free(key);
+    return 0;
 }
 
 int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
@@ -42,15 +56,11 @@ int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
         if (rg->n && !(c->rg.r = malloc(sizeof *c->rg.r * rg->n))) return BCMS_ENOMEM;
         if (rg->n) memcpy(c->rg.r, rg->r, sizeof *c->rg.r * rg->n);
         bcms_regions_resolve(&c->rg, ds);
-        if (!(c->blk = malloc(sizeof *c->blk * (ds->nblocks + 1))) ||
-            !(rd->frame_p[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_p)) ||
+        if (!(rd->frame_p[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_p)) ||
             !(rd->frame_n[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_n)))
             return BCMS_ENOMEM;
-        for (uint32_t b = 0; b < ds->nblocks; b++)
-            if (bcms_regions_block(&c->rg, &ds->blocks[b])) c->blk[c->nblk++] = b;
-        /* a dataset lists its contigs in its own order: walk them in the global one */
-        sort_rd = rd, sort_d = d;
-        qsort(c->blk, c->nblk, sizeof *c->blk, cmp_block);
+        int rc = blocks_order(rd, d);
+        if (rc) return rc;
     }
     rd_stream_rewind(rd);
     return 0;
@@ -83,7 +93,10 @@ void rd_stream_rewind(bcms_reader_t *rd)
     rd->pool.l = 0;
 }
 
-/* Load dataset d's next selected block (sites; its genotype frame's place in the map). 1 at the end. */
+static void map_release(bcms_reader_t *rd);
+
+/* Load dataset d's next selected block (sites; its genotype frame's place in the map). 1 at the end.
+ * The pages read so far leave the resident set first (a window spans several blocks). */
 static int cursor_load(bcms_reader_t *rd, int d)
 {
     rd_cursor_t *c = &rd->cur[d];
@@ -96,6 +109,7 @@ static int cursor_load(bcms_reader_t *rd, int d)
         return 1;
     }
     uint32_t b = c->blk[c->bi++];
+    map_release(rd);
     if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, rd->codec, &rd->raw, &c->sites))) return rc;
     bcms_block_key(key, ds->id, b);
     if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val)))
@@ -342,16 +356,21 @@ static int window_shift(bcms_reader_t *rd)
     return 0;
 }
 
-/* Pages of the map touched by the last window: out of this process's memory (see the top). */
-static void map_release(bcms_reader_t *rd)
+void rd_map_release(bcms_store_t *st)
 {
     size_t n;
-    const char *map = bcms_store_map(rd->st, &n);
+    const char *map = bcms_store_map(st, &n);
     long pg = sysconf(_SC_PAGESIZE);
-    if (!rd->stream || !map || pg <= 0) return;
+    if (!map || pg <= 0) return;
     uintptr_t a = (uintptr_t)map, lo = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
     uintptr_t hi = (a + n) & ~((uintptr_t)pg - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+/* Pages of the map touched so far: out of this process's memory (see the top). */
+static void map_release(bcms_reader_t *rd)
+{
+    if (rd->stream) rd_map_release(rd->st);
 }
 
 int rd_window_fill(bcms_reader_t *rd, int mode)
