@@ -42,13 +42,13 @@ char *cli_command_line(void);
  * unknown option values to cli_select_option, print cli_select_help in the usage. */
 #include "reader.h"
 enum { CLI_O_KEEP = 400, CLI_O_REMOVE, CLI_O_EXTRACT, CLI_O_EXCLUDE, CLI_O_SEXFILE, CLI_O_PAR, CLI_O_DUPRULE,
-       CLI_O_MIND, CLI_O_MAF, CLI_O_MAC, CLI_O_GENO, CLI_O_HWE, CLI_O_MINR2 };
+       CLI_O_MIND, CLI_O_MAF, CLI_O_MAC, CLI_O_GENO, CLI_O_HWE, CLI_O_MINR2, CLI_O_MEMORY };
 #define CLI_SELECT_LISTS                                                                                              \
     {"keep", required_argument, 0, CLI_O_KEEP}, {"remove", required_argument, 0, CLI_O_REMOVE},                      \
         {"extract", required_argument, 0, CLI_O_EXTRACT}, {"exclude", required_argument, 0, CLI_O_EXCLUDE},          \
         {"sex-file", required_argument, 0, CLI_O_SEXFILE}, {"par", required_argument, 0, CLI_O_PAR},                 \
-        {"dup-rule", required_argument, 0, CLI_O_DUPRULE}, {"mind", required_argument, 0, CLI_O_MIND},         \
-        {"minr2", required_argument, 0, CLI_O_MINR2}
+        {"dup-rule", required_argument, 0, CLI_O_DUPRULE}, {"mind", required_argument, 0, CLI_O_MIND},              \
+        {"minr2", required_argument, 0, CLI_O_MINR2}, {"memory", required_argument, 0, CLI_O_MEMORY}
 #define CLI_SELECT_FILTERS                                                                                            \
     {"maf", required_argument, 0, CLI_O_MAF}, {"mac", required_argument, 0, CLI_O_MAC},                              \
         {"geno", required_argument, 0, CLI_O_GENO}, {"hwe", required_argument, 0, CLI_O_HWE}

@@ -17,7 +17,9 @@ const char *const cli_select_help =
     "  --minr2 X             drop variants imputed with INFO/R2 (DR2, INFO) below X in a cohort that\n"
     "                        has them; variants without one are kept (counted in a warning)\n"
     "  --dup-rule error|first  a sample with the same variant in two datasets: error (default) or\n"
-    "                        the first dataset's call\n";
+    "                        the first dataset's call\n"
+    "  --memory MB           cap of the variant window the scan holds (as plink2 --memory; default\n"
+    "                        ~16 MB); the output does not depend on it\n";
 
 const char *const cli_filter_help =
     "  --maf X --mac N --geno X --hwe P   site filters, in each cohort that has the variant\n";
@@ -65,6 +67,10 @@ int cli_select_option(const char *cmd, int c, const char *arg, bcms_reader_opts_
         return 1;
     case CLI_O_GENO:
         if (parse_double(arg, &o->geno_max)) return (cli_usage_error(cmd, "bad --geno '%s'", arg), -1);
+        return 1;
+    case CLI_O_MEMORY:
+        if (parse_double(arg, &o->memory_mb) || !(o->memory_mb > 0) || o->memory_mb > 1e9)
+            return (cli_usage_error(cmd, "--memory needs a size in MB (> 0), not '%s'", arg), -1);
         return 1;
     case CLI_O_HWE:
         if (parse_double(arg, &o->hwe_min)) return (cli_usage_error(cmd, "bad --hwe '%s'", arg), -1);

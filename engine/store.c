@@ -87,6 +87,12 @@ static void store_map_find(bcms_store_t *st)
     store_map_refresh(st);
 }
 
+const void *bcms_store_map(const bcms_store_t *st, size_t *file_size)
+{
+    *file_size = __atomic_load_n(&st->file_size, __ATOMIC_RELAXED);
+    return st->map;
+}
+
 int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v)
 {
     const char *p = v->mv_data;

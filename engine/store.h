@@ -52,6 +52,9 @@ int bcms_mdb_get(bcms_store_t *st, MDB_txn *txn, int which, MDB_val *key, MDB_va
 int bcms_mdb_cursor_get(bcms_store_t *st, MDB_cursor *cur, MDB_val *key, MDB_val *val, MDB_cursor_op op);
 /* 1 when a value LMDB returned lies inside the data file (or outside the map: a write's own page). */
 int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v);
+/* Where data.mdb is mapped and the file's size (NULL when unknown): a streaming reader drops the
+ * pages it has read from its resident set (madvise) so memory does not grow with the store. */
+const void *bcms_store_map(const bcms_store_t *st, size_t *file_size);
 
 /* Translate an LMDB return code into a BCMS code with a detail message naming what was done. */
 int bcms_lmdb_err(int rc, const char *what);

@@ -328,7 +328,7 @@ static int subset_pass(const bcms_reader_t *rd, const model_t *m, thread_t *t, i
 
 /* Decode batch b and run every model on it, formatting rows into out. */
 static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_t *models, int nm, int multi,
-                     thread_t *t, uint32_t b, int use_ds, kstring_t *out)
+                     thread_t *t, uint32_t b, int use_ds, uint64_t pv0, kstring_t *out)
 {
     const uint8_t *codes;
     const float *ds = NULL;
@@ -389,7 +389,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 if ((rc = lmm_test_codes(m->lmm, t->lmm_ws[mi], t->codes, nv, t->lres))) return rc;
                 for (uint32_t v = 0; v < nv; v++) {
                     const lmm_result_t *r = &t->lres[v];
-                    m->pvals[first + v] = isnan(r->p_wald) ? NAN : r->p_wald < 1e-300 ? 1e-300 : r->p_wald;
+                    m->pvals[first - pv0 + v] = isnan(r->p_wald) ? NAN : r->p_wald < 1e-300 ? 1e-300 : r->p_wald;
                     lmm_format_row(out, bcms_reader_variant(rd, first + v), m->n, r, multi ? m->pheno : NULL);
                 }
                 continue;
@@ -419,7 +419,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
             double p;
             int failed;
             if (t->subfail[r] == SUB_SKIP) { /* --xchr-model 0: no row, as plink2 */
-                m->pvals[first + v] = NAN;
+                m->pvals[first - pv0 + v] = NAN;
                 continue;
             }
             if (t->subfail[r]) { /* no model on the samples of the datasets (or the sex) that have the variant */
@@ -434,7 +434,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 failed = c->score_status != 0; /* a failed refit keeps its score P */
                 p = c->p;
             }
-            m->pvals[first + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
+            m->pvals[first - pv0 + v] = failed || isnan(p) ? NAN : p < 1e-300 ? 1e-300 : p;
             row_line(out, o, bcms_reader_variant(rd, first + v), t->used[r], multi, g, c, errov, t->drop[r]);
         }
     return 0;
@@ -447,12 +447,13 @@ typedef struct {
     model_t *models;
     int nm, multi, use_ds;
     thread_t *th;
+    uint64_t pv0; /* the window's first variant: pvals[m][i - pv0] */
 } scan_ctx_t;
 
 static int scan_batch(void *ctx, int thread, uint32_t b, kstring_t *out)
 {
     scan_ctx_t *c = ctx;
-    return run_batch(c->rd, c->o, c->models, c->nm, c->multi, &c->th[thread], b, c->use_ds, out);
+    return run_batch(c->rd, c->o, c->models, c->nm, c->multi, &c->th[thread], b, c->use_ds, c->pv0, out);
 }
 
 static uint64_t batch_first_row(void *ctx, uint32_t b)
@@ -463,6 +464,40 @@ static uint64_t batch_first_row(void *ctx, uint32_t b)
     if (b >= bcms_reader_nbatches(rd)) return bcms_reader_nvariants(rd);
     bcms_reader_batch_range(rd, b, &first, &nv);
     return first;
+}
+
+/* Every window of the reader through the scheduler; rank 0 keeps the p-values tested (for lambda GC)
+ * in spill files, not memory. Streaming, the p-value arrays hold one window. */
+static int scan_windows(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms_assoc_opts_t *oi, model_t *models,
+                        int nm, int multi, int use_ds, thread_t *th, double **pvs, assoc_pvspill_t *spill, BGZF *out,
+                        bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs,
+                        uint64_t *xskip)
+{
+    for (;;) {
+        uint32_t b0, nb, n0;
+        uint64_t pv0, wn;
+        int rc;
+        if ((rc = bcms_reader_next(rd, &b0, &nb))) return rc;
+        if (!nb) return 0;
+        bcms_reader_batch_range(rd, b0, &pv0, &n0);
+        wn = bcms_reader_nvariants(rd) - pv0;
+        if (!o->resume) /* else the arrays hold every variant, as the checkpoints need */
+            for (int p = 0; p < nm; p++) {
+                double *a = realloc(models[p].pvals, sizeof *a * (wn + 1));
+                if (!a) return BCMS_ENOMEM;
+                models[p].pvals = pvs[p] = a;
+            }
+        scan_ctx_t sc = {rd, oi, models, nm, multi, use_ds, th, pv0};
+        /* a window of few batches needs no more threads than batches (the output never depends on them) */
+        int nt = (uint32_t)o->threads < nb ? o->threads : (int)nb;
+        if ((rc = assoc_sched_run(rd, nt, pvs, pv0, nm, scan_batch, &sc, out, of, outname, b0, start, rs)))
+            return rc;
+        if (bcms_cluster_rank() == 0)
+            for (int p = 0; p < nm; p++)
+                if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals, wn))) return rc;
+        if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM)
+            for (uint64_t i = pv0; i < pv0 + wn; i++) *xskip += bcms_reader_variant(rd, i)->hap == BCMS_HAP_X;
+    }
 }
 
 /* What makes two runs the same scan for --resume: the command without the options that do not
@@ -494,7 +529,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_colsrc_t *cs = NULL;
     char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
     int nph = 0, ncv = 0, nm = 0, rc, use_ds, ncoh = 1, *scoh = NULL;
-    uint64_t hapv[3] = {0, 0, 0}; /* variants on chrX outside the PARs, chrY, chrM */
+    uint64_t hapv[3] = {0, 0, 0}; /* whether the scan may meet chrX (outside the PARs), chrY, chrM */
+    uint64_t xskip = 0;           /* chrX variants not tested (--xchr-model 0) */
     const char **cnames = NULL;
     bcms_col_t *ph = NULL, *cov = NULL, cx[4];
     model_t *models = NULL;
@@ -503,6 +539,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     kstring_t line = {0, 0, NULL};
     assoc_resume_t *rs = NULL;
     double **pvs = NULL;
+    assoc_pvspill_t *spill = NULL;
     uint32_t start = 0;
     kstring_t fpdesc = {0, 0, NULL};
     bcms_grm_t grm = {0};
@@ -517,7 +554,11 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_assoc_opts_t oi = *o;
     int ssf = o->format == BCMS_OUT_GWAS_SSF, multi;
     if (ssf) oi.format = BCMS_OUT_TSV, oi.ci = 1;
-    if ((rc = bcms_reader_open(st, &o->sel, &rd))) return rc;
+    /* stream the variants window by window (memory flat in their count); --resume keeps the whole
+     * list, as its checkpoints index p-values by variant */
+    bcms_reader_opts_t ro = o->sel;
+    ro.stream = !o->resume;
+    if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     /* the snapshot the reader sees: taken before any batch is read */
     if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
     if ((rc = bcms_colsrc_open_opts(st, rd, o, &cs))) goto done;
@@ -538,7 +579,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     ph = calloc(nph, sizeof *ph);
     cov = calloc(ncv + 1, sizeof *cov);
     models = calloc((size_t)nph * ncoh, sizeof *models);
-    if (!ph || !cov || !models) {
+    spill = calloc((size_t)nph * ncoh, sizeof *spill);
+    if (!ph || !cov || !models || !spill) {
         rc = BCMS_ENOMEM;
         goto done;
     }
@@ -551,11 +593,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             if (names[k] && (rc = bcms_colsrc_get_as(cs, names[k], roles[k], &cx[k]))) goto done;
         if ((rc = bcms_colsrc_check_cox(cs, cx, cov, ncv))) goto done;
     }
-    /* the ploidy classes among the variants: chrX, chrY and chrM get their own models (assoc_sexchr.c) */
-    for (uint64_t i = 0; i < bcms_reader_nvariants(rd); i++) {
-        int h = bcms_reader_variant(rd, i)->hap;
-        if (h != BCMS_HAP_NONE) hapv[h - 1]++;
-    }
+    /* the ploidy classes the scan may meet: chrX, chrY and chrM get their own models (assoc_sexchr.c);
+     * streaming, the variants are not known yet, the datasets' contigs are */
+    for (int h = BCMS_HAP_X; h <= BCMS_HAP_MT; h++) hapv[h - 1] = (uint64_t)bcms_reader_has_ploidy(rd, h);
     if (use_ds && o->model != BCMS_MODEL_LMM && (hapv[0] || hapv[1] || hapv[2]))
         bcms_log(BCMS_LOG_INFO, "chrX (outside the PARs), chrY and chrM are tested on hard calls: a haploid sample's "
                  "DS is on the 0..1 or the 0..2 scale depending on the imputation server");
@@ -634,11 +674,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         goto done;
     }
     for (int p = 0; p < nm; p++) pvs[p] = models[p].pvals;
-    {
-        scan_ctx_t sc = {rd, &oi, models, nm, multi, use_ds, th};
-        rc = assoc_sched_run(rd, o->threads, pvs, nm, scan_batch, &sc, out, of, rs ? o->out : tmp, start, rs);
-        if (rc) goto done;
-    }
+    if ((rc = scan_windows(rd, o, &oi, models, nm, multi, use_ds, th, pvs, spill, out, of, rs ? o->out : tmp, start, rs, &xskip)))
+        goto done;
     if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
         rc = 0;
         goto done;
@@ -664,16 +701,18 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                 o->sel.chunk_n ? o->sel.chunk_k : 1,
                 o->sel.chunk_n ? o->sel.chunk_n : 1, (unsigned long long)nv,
                 (unsigned long long)bcms_reader_nfiltered(rd));
-        if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM && hapv[0])
-            fprintf(lf, "skipped\t%llu chrX variants (--xchr-model 0)\n", (unsigned long long)hapv[0]);
+        if (xskip) fprintf(lf, "skipped\t%llu chrX variants (--xchr-model 0)\n", (unsigned long long)xskip);
         for (int p = 0; p < nm; p++) {
             model_t *m = &models[p];
-            uint64_t k = 0;
-            for (uint64_t i = 0; i < nv; i++)
-                if (!isnan(m->pvals[i])) m->pvals[k++] = m->pvals[i];
-            m->tested = k;
-            m->failed = nv - k - (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM ? hapv[0] : 0);
-            double lam = bcms_lambda_gc(m->pvals, k);
+            int lerr;
+            m->tested = spill[p].n;
+            m->failed = nv - spill[p].n - xskip; /* --xchr-model 0 rows are not tests */
+            double lam = assoc_pvspill_lambda(&spill[p], &lerr);
+            if (lerr) {
+                fclose(lf);
+                rc = lerr;
+                goto done;
+            }
             fprintf(lf, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", m->pheno, m->n,
                     (unsigned long long)m->tested, (unsigned long long)m->failed, lam);
             if (m->cox) fprintf(lf, "\tevents=%d", m->n_event);
@@ -741,6 +780,8 @@ done:
     if (rc && tmp && !rs) remove(tmp);
     assoc_resume_free(rs);
     free(pvs);
+    for (int p = 0; spill && p < nm; p++) assoc_pvspill_close(&spill[p]);
+    free(spill);
     bcms_outfile_abort(of);
     bcms_outfile_abort(lof);
     free(logbuf);

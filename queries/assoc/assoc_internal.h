@@ -4,6 +4,7 @@
 #define BCMS_ASSOC_INTERNAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "assoc.h"
 #include "cox.h"
@@ -95,7 +96,22 @@ void assoc_sub_free(assoc_sub_t *cache);
  * into out (BGZF: --resume or a table converted at the end) or of; batches before start are already in
  * the output (--resume; rs checkpoints). Byte-identical output for any thread and rank count. */
 typedef int (*assoc_batch_fn)(void *ctx, int thread, uint32_t b, kstring_t *out);
-int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, int nm, assoc_batch_fn batch, void *ctx,
-                    BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs);
+/* One window of the reader (bcms_reader_next): batches b0 .. bcms_reader_nbatches - 1, pvals[m][i -
+ * pv0] for its variants i. */
+int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
+                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
+                    assoc_resume_t *rs);
+
+/* ---- lambda GC in bounded memory (assoc_lambda.c) ----
+ * The p-values a scan tested go to a temporary file (8 bytes each, not memory); the median is
+ * selected exactly from it (radix selection on the doubles' bits, four passes of 16 bits), so the
+ * lambda equals bcms_lambda_gc's on the same values. */
+typedef struct {
+    FILE *f;
+    uint64_t n;
+} assoc_pvspill_t;
+int assoc_pvspill_add(assoc_pvspill_t *sp, const double *p, uint64_t n); /* the non-NaN ones */
+double assoc_pvspill_lambda(assoc_pvspill_t *sp, int *err);               /* NAN when none */
+void assoc_pvspill_close(assoc_pvspill_t *sp);
 
 #endif

@@ -17,7 +17,8 @@
  * holds back the delivery, not the other threads, unless they get a whole ring ahead. */
 typedef struct {
     const bcms_reader_t *rd;
-    double *const *pvals;     /* per model, per variant (rank 0 receives the others' into them) */
+    double *const *pvals;     /* per model, per variant from pv0 (rank 0 receives the others' into them) */
+    uint64_t pv0;
     int nm, rank, size;
     assoc_batch_fn batch;
     void *ctx;
@@ -56,7 +57,7 @@ static int sched_send(sched_t *s, uint32_t i)
     bcms_reader_batch_range(s->rd, sched_batch(s, i), &first, &nv);
     m->l = 0;
     for (int mi = 0; mi < s->nm; mi++)
-        if (kputsn((const char *)(s->pvals[mi] + first), sizeof(double) * nv, m) < 0) return BCMS_ENOMEM;
+        if (kputsn((const char *)(s->pvals[mi] + (first - s->pv0)), sizeof(double) * nv, m) < 0) return BCMS_ENOMEM;
     if (w->l && kputsn(w->s, w->l, m) < 0) return BCMS_ENOMEM;
     return bcms_cluster_isend0(m->s, m->l, &s->reqs[i % s->ring]);
 }
@@ -83,7 +84,8 @@ static int sched_recv_write(sched_t *s, uint32_t g, int wait)
     bcms_reader_batch_range(s->rd, g, &first, &nv);
     size_t pv = sizeof(double) * nv * (size_t)s->nm;
     if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", g % s->size, g);
-    for (int mi = 0; mi < s->nm; mi++) memcpy(s->pvals[mi] + first, s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
+    for (int mi = 0; mi < s->nm; mi++)
+        memcpy(s->pvals[mi] + (first - s->pv0), s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
     if (s->msg.l > pv) return sched_write(s, s->msg.s + pv, s->msg.l - pv);
     return 0;
 }
@@ -164,14 +166,16 @@ static uint32_t own_below(uint32_t g, int rank, int size)
     return g > (uint32_t)rank ? (g - (uint32_t)rank + (uint32_t)size - 1) / (uint32_t)size : 0;
 }
 
-int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, int nm, assoc_batch_fn batch, void *ctx,
-                    BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs)
+int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
+                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
+                    assoc_resume_t *rs)
 {
     sched_t s;
     uint32_t next;
     int rc = 0;
     memset(&s, 0, sizeof s);
-    s.rd = rd, s.pvals = pvals, s.nm = nm, s.batch = batch, s.ctx = ctx;
+    s.rd = rd, s.pvals = pvals, s.pv0 = pv0, s.nm = nm, s.batch = batch, s.ctx = ctx;
+    if (start < b0) start = b0; /* the window's batches: b0 .. nbatches - 1 */
     s.out = out, s.of = of, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
     s.nb = bcms_reader_nbatches(rd);

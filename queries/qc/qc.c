@@ -47,17 +47,20 @@ static int f_variant(const bcms_variant_t *v, int what, double *e)
 }
 
 /* Accumulate every batch into acc; each sample sums its variants in order (thread-independent). */
-static int qc_scan(const bcms_reader_t *rd, int what, int threads, qc_acc_t *acc)
+static int qc_scan(bcms_reader_t *rd, int what, int threads, qc_acc_t *acc)
 {
-    uint32_t n = bcms_reader_nsamples(rd), nb = bcms_reader_nbatches(rd);
+    uint32_t n = bcms_reader_nsamples(rd), b0 = 0, nb = 0;
     const uint8_t *sex = bcms_reader_sample_sex(rd);
     bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
     double *ev = NULL;
     uint8_t *use = NULL;
     int rc = 0;
     if (!ws) return BCMS_ENOMEM;
-    for (uint32_t b = 0; b < nb && !rc; b++) {
+    for (uint32_t b = 0; !rc; b++) {
         const uint8_t *codes;
+        if (b == b0 + nb) { /* the next window (streaming) */
+            if ((rc = bcms_reader_next(rd, &b0, &nb)) || !nb) break;
+        }
         uint64_t first;
         uint32_t nv;
         bcms_reader_batch_range(rd, b, &first, &nv);
@@ -114,6 +117,7 @@ static int qc_run(bcms_store_t *st, const bcms_qc_opts_t *o, const bcms_reader_o
     bcms_reader_opts_t ro = *sel;
     int rc;
     ro.need_counts = 1; /* F needs every variant's allele frequency */
+    ro.stream = 1;      /* window by window: memory does not grow with the variant count */
     ro.threads = o->threads;
     if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     n = bcms_reader_nsamples(rd);

@@ -46,15 +46,24 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     bcms_reader_opts_t sel = o->sel;
     int rc;
     sel.need_counts = 1;
+    sel.stream = 1; /* window by window: memory does not grow with the variant count */
     if ((rc = bcms_reader_open(st, &sel, &rd))) return rc;
     if ((rc = bcms_outfile_open(o->out, 0, &out))) goto done;
     kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE\tHWE_P"
           "\tFEMALE_HWE_P\n", &line);
-    for (uint64_t i = 0; i < bcms_reader_nvariants(rd); i++) {
-        freq_line(&line, bcms_reader_variant(rd, i));
-        if (line.l > (1 << 16)) {
-            if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
-            line.l = 0;
+    for (;;) {
+        uint32_t b0, nb, n0;
+        uint64_t lo, hi;
+        if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
+        if (!nb) break;
+        bcms_reader_batch_range(rd, b0, &lo, &n0);
+        hi = bcms_reader_nvariants(rd);
+        for (uint64_t i = lo; i < hi; i++) {
+            freq_line(&line, bcms_reader_variant(rd, i));
+            if (line.l > (1 << 16)) {
+                if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
+                line.l = 0;
+            }
         }
     }
     if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;

@@ -16,15 +16,6 @@
 
 KHASH_MAP_INIT_STR(rctg, int)
 
-typedef struct { /* one row of one dataset, before merging */
-    uint32_t rank;  /* global contig rank */
-    int64_t pos;
-    uint32_t d, block, row;
-    uint32_t id, ref, alt; /* offsets in the string pool */
-    uint32_t ac, an, nhet, nhom, nmiss;
-    float r2;       /* imputation quality (NaN: none), for --minr2 */
-} entry_t;
-
 void bcms_reader_opts_init(bcms_reader_opts_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -50,22 +41,6 @@ int bcms_reader_opts_check(const bcms_reader_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--dup-rule must be first or error");
     return 0;
 }
-static int cmp_entry(const void *a, const void *b)
-{
-    const entry_t *x = a, *y = b;
-    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
-    if (x->pos != y->pos) return x->pos < y->pos ? -1 : 1;
-    if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    if (x->block != y->block) return x->block < y->block ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static int pool_add(kstring_t *pool, const char *s, uint32_t *off)
-{
-    *off = (uint32_t)pool->l;
-    return kputsn(s, strlen(s), pool) < 0 || kputc_(0, pool) < 0 ? BCMS_ENOMEM : 0;
-}
-
 /* Pick datasets from a comma-separated list of ids or cohort names (a name picks every dataset of
  * that cohort, e.g. its per-chromosome imports). */
 static int select_datasets(bcms_reader_t *rd, const char *list)
@@ -140,201 +115,64 @@ static int contigs_build(bcms_reader_t *rd, khash_t(rctg) *ctg, uint32_t ***map)
     return 0;
 }
 
-static int entries_grow(entry_t **e, size_t ne, size_t *me)
+/* Window size: candidate variants gathered per step, from --memory (what a window variant costs the
+ * reader and a scan's per-variant results, roughly) or a default that keeps the window near 16 MB. */
+static uint64_t window_cap(const bcms_reader_opts_t *o, int nds)
 {
-    if (ne < *me) return 0;
-    size_t m = *me ? *me * 2 : 4096;
-    entry_t *n = realloc(*e, sizeof *n * m);
-    if (!n) return BCMS_ENOMEM;
-    *e = n, *me = m;
+    uint64_t per = sizeof(bcms_variant_t) + (uint64_t)nds * 29 + 96;
+    if (!o->stream) return UINT64_MAX;
+    if (!o->memory_mb) return 1 << 16;
+    uint64_t cap = (uint64_t)(o->memory_mb * 1048576.0 / (double)per);
+    return cap ? cap : 1;
+}
+
+/* --chunk k/n: the chunk's range of the variants past the filters. Streaming, their number comes
+ * from a counting pass over the stream (lists and site filters, nothing kept), unless the store's
+ * own count is it (one dataset, no region, list, filter). Not streaming, from the list itself. */
+static int chunk_range(bcms_reader_t *rd)
+{
+    const bcms_reader_opts_t *o = &rd->o;
+    uint64_t total = 0, nfiltered;
+    int rc, filters = o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
+    if (!o->chunk_n) return 0;
+    if (!rd->stream) {
+        total = rd->nvar;
+    } else if (rd->nds == 1 && !o->regions && !o->extract && !o->exclude && !filters && !(o->minr2 > 0)) {
+        total = rd->ds[0]->nrows;
+    } else {
+        rd_stream_rewind(rd);
+        do
+            if ((rc = rd_window_fill(rd, RD_FILL_COUNT))) return rc;
+        while (!rd->at_end);
+        total = rd->seen;
+        nfiltered = rd->nfiltered;
+        rd_stream_rewind(rd);
+        rd->nfiltered_all = nfiltered; /* the stream stops at the chunk's end: the count of all is this */
+    }
+    rd->chunk_lo = total * (uint64_t)(o->chunk_k - 1) / o->chunk_n;
+    rd->chunk_hi = total * (uint64_t)o->chunk_k / o->chunk_n;
     return 0;
 }
 
-/* Every row of every selected dataset in the regions, as entries; block frames are fetched on the
- * way (they stay valid while the reader's transaction lives). */
-static int entries_collect(bcms_reader_t *rd, bcms_regions_t *rg, uint32_t **map, entry_t **e, size_t *ne)
+/* Not streaming: the whole list into one window, the chunk cut from it. */
+static int read_all(bcms_reader_t *rd)
 {
-    bcms_sites_t sites = {0};
-    bcms_codec_t *codec = bcms_codec_new(1);
-    kstring_t raw = {0, 0, NULL};
-    size_t me = 0;
-    int rc = 0;
-    if (!codec || !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) ||
-        !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n))) {
-        rc = BCMS_ENOMEM;
-        goto done;
-    }
-    for (int d = 0; d < rd->nds; d++) {
-        const bcms_dataset_t *ds = rd->ds[d];
-        bcms_regions_resolve(rg, ds);
-        if (!(rd->frame_p[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_p)) ||
-            !(rd->frame_n[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_n))) {
-            rc = BCMS_ENOMEM;
-            goto done;
-        }
-        for (uint32_t b = 0; b < ds->nblocks; b++) {
-            const bcms_block_info_t *bi = &ds->blocks[b];
-            uint8_t key[8];
-            MDB_val k = {8, key}, val;
-            if (!bcms_regions_block(rg, bi)) continue;
-            if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, codec, &raw, &sites))) goto done;
-            bcms_block_key(key, ds->id, b);
-            if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val))) {
-                rc = rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; "
-                                                   "the store is damaged", bcms_store_path(rd->st), ds->id, b)
-                                        : bcms_lmdb_err(rc, "reading a genotype block");
-                goto done;
-            }
-            rd->frame_p[d][b] = val.mv_data;
-            rd->frame_n[d][b] = val.mv_size;
-            for (uint32_t r = 0; r < sites.nvar; r++) {
-                const bcms_site_t *s = &sites.v[r];
-                if (!bcms_regions_pos(rg, bi->contig, s->pos)) continue;
-                if ((rc = entries_grow(e, *ne, &me))) goto done;
-                entry_t *x = &(*e)[(*ne)++];
-                x->rank = map[d][bi->contig];
-                x->pos = s->pos;
-                x->d = (uint32_t)d;
-                x->block = b;
-                x->row = r;
-                x->ac = s->ac, x->an = s->an, x->nhet = s->nhet, x->nhom = s->nhom, x->nmiss = s->nmiss;
-                x->r2 = s->r2;
-                if (pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->id), &x->id) ||
-                    pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->ref), &x->ref) ||
-                    pool_add(&rd->pool, BCMS_SITE_STR(&sites, s->alt), &x->alt)) {
-                    rc = BCMS_ENOMEM;
-                    goto done;
-                }
-            }
-        }
-    }
-done:
-    bcms_sites_free(&sites);
-    bcms_codec_free(codec);
-    free(raw.s);
-    return rc;
-}
-
-/* Two datasets sharing a selected sample both have the variant: which genotype is meant? */
-static int dup_error(const bcms_reader_t *rd, const bcms_variant_t *v, const char *ref, const char *alt, int d1,
-                     int d2)
-{
-    const bcms_dataset_t *a = rd->ds[d1], *b = rd->ds[d2];
-    return bcms_err(BCMS_EINPUT,
-                    "datasets %u (%s, %s) and %u (%s, %s) hold the same samples and the same variant %s:%lld:%s:%s; "
-                    "select one with --cohorts, drop the shared samples with --remove, or take the first "
-                    "dataset's genotypes with --dup-rule first",
-                    a->id, a->cohort, a->nsources ? a->sources[0].path : "?", b->id, b->cohort, b->nsources ? b->sources[0].path : "?",
-                    v->chrom, (long long)v->pos, ref, alt);
-}
-
-/* Group entries by (contig, pos), match alleles across datasets, flip swapped ones; a variant held
- * by two datasets that share samples is an error unless dup_rule first. Sets rd->v and locations. */
-static int merge_entries(bcms_reader_t *rd, const entry_t *e, size_t ne)
-{
-    uint8_t *used = calloc(ne + 1, 1);
-    uint64_t mv = ne + 1, nv = 0;
-    int rc = 0;
-    rd->v = calloc(mv, sizeof *rd->v);
-    rd->loc_block = malloc(sizeof *rd->loc_block * mv * rd->nds);
-    rd->loc_row = malloc(sizeof *rd->loc_row * mv * rd->nds);
-    rd->flip = calloc(mv * rd->nds, 1);
-    rd->v_str = malloc(sizeof *rd->v_str * mv * 4);
-    rd->v_cnt = malloc(sizeof *rd->v_cnt * mv * rd->nds * 5);
-    rd->v_r2 = malloc(sizeof *rd->v_r2 * mv);
-    if (!used || !rd->v || !rd->loc_block || !rd->loc_row || !rd->flip || !rd->v_str || !rd->v_cnt || !rd->v_r2) {
-        rc = BCMS_ENOMEM;
-        goto done;
-    }
-    for (size_t g0 = 0, g1; g0 < ne; g0 = g1) {
-        for (g1 = g0 + 1; g1 < ne && e[g1].rank == e[g0].rank && e[g1].pos == e[g0].pos; g1++)
-            ;
-        for (size_t i = g0; i < g1; i++) {
-            if (used[i]) continue;
-            const entry_t *x = &e[i];
-            const char *ref = rd->pool.s + x->ref, *alt = rd->pool.s + x->alt;
-            bcms_variant_t *v = &rd->v[nv];
-            int32_t *lb = rd->loc_block + nv * rd->nds;
-            uint32_t *lr = rd->loc_row + nv * rd->nds;
-            uint8_t *fl = rd->flip + nv * rd->nds;
-            for (int d = 0; d < rd->nds; d++) lb[d] = -1;
-            memset(v, 0, sizeof *v);
-            rd->v_r2[nv] = NAN;
-            v->pos = x->pos;
-            rd->v_str[nv * 4] = x->id, rd->v_str[nv * 4 + 1] = x->ref, rd->v_str[nv * 4 + 2] = x->alt;
-            rd->v_str[nv * 4 + 3] = x->rank;
-            v->chrom = rd->contig_names[x->rank];
-            for (size_t j = i; j < g1; j++) {
-                const entry_t *y = &e[j];
-                int swapped;
-                if (used[j] || lb[y->d] >= 0) continue;
-                const char *r2 = rd->pool.s + y->ref, *a2 = rd->pool.s + y->alt;
-                if (!strcmp(r2, ref) && !strcmp(a2, alt)) swapped = 0;
-                else if (!strcmp(r2, alt) && !strcmp(a2, ref)) swapped = 1;
-                else continue;
-                for (int d = 0; d < rd->nds; d++)
-                    if (lb[d] >= 0 && rd->overlap[d * rd->nds + y->d] && !rd->dup_first) {
-                        rc = dup_error(rd, v, ref, alt, d, (int)y->d);
-                        goto done;
-                    }
-                used[j] = 1;
-                lb[y->d] = (int32_t)y->block;
-                lr[y->d] = y->row;
-                fl[y->d] = (uint8_t)swapped;
-                uint32_t *vc = rd->v_cnt + (nv * rd->nds + y->d) * 5;
-                vc[0] = y->ac, vc[1] = y->an, vc[2] = y->nhet, vc[3] = y->nhom, vc[4] = y->nmiss;
-                v->ndatasets++;
-                rd_r2_join(&rd->v_r2[nv], y->r2);
-            }
-            nv++;
-        }
-    }
-    rd->nvar = nv;
-done:
-    free(used);
-    return rc;
-}
-
-/* Ploidy class of each variant from its canonical contig and position. */
-static void variants_classify(bcms_reader_t *rd, int build)
-{
+    int rc, chunk = rd->o.chunk_n;
+    rd->o.chunk_n = 0;
+    rc = rd_window_fill(rd, RD_FILL_SCAN);
+    rd->o.chunk_n = chunk;
+    if (rc || !chunk) return rc;
+    if ((rc = chunk_range(rd))) return rc;
+    for (uint64_t i = 0; i < rd->nvar; i++) rd->vkeep[i] = i >= rd->chunk_lo && i < rd->chunk_hi;
+    rd_variants_compact(rd, 0, rd->vkeep);
+    if ((rc = rd_batches_build(rd))) return rc;
+    rd->nrel = rd->nbatch;
     for (uint64_t i = 0; i < rd->nvar; i++) {
-        bcms_variant_t *v = &rd->v[i];
-        int kind = bcms_contig_kind(rd->contig_canon[rd->v_str[i * 4 + 3]]);
-        v->hap = kind == BCMS_CHR_X ? (bcms_contig_in_par((bcms_build_t)build, v->pos) ? BCMS_HAP_NONE : BCMS_HAP_X)
-                 : kind == BCMS_CHR_Y ? BCMS_HAP_Y
-                 : kind == BCMS_CHR_MT ? BCMS_HAP_MT
-                                       : BCMS_HAP_NONE;
+        rd->v[i].id = rd->pool.s + rd->v_str[i * 4];
+        rd->v[i].ref = rd->pool.s + rd->v_str[i * 4 + 1];
+        rd->v[i].alt = rd->pool.s + rd->v_str[i * 4 + 2];
     }
-}
-
-/* --extract / --exclude on the merged variants (ID, or CHR:POS:REF:ALT in either allele order, or a
- * BED range). */
-static int variants_lists(bcms_reader_t *rd, const bcms_reader_opts_t *o)
-{
-    rd_varlist_t ex = {0}, xx = {0};
-    uint8_t *keep = NULL;
-    int rc = 0;
-    if (!o->extract && !o->exclude) return 0;
-    if ((o->extract && (rc = rd_varlist_load(o->extract, &ex))) || (o->exclude && (rc = rd_varlist_load(o->exclude, &xx))))
-        goto done;
-    if (!(keep = malloc(rd->nvar + 1))) {
-        rc = BCMS_ENOMEM;
-        goto done;
-    }
-    for (uint64_t i = 0; i < rd->nvar; i++) {
-        const bcms_variant_t *v = &rd->v[i];
-        const char *id = rd->pool.s + rd->v_str[i * 4], *ref = rd->pool.s + rd->v_str[i * 4 + 1],
-                   *alt = rd->pool.s + rd->v_str[i * 4 + 2], *canon = rd->contig_canon[rd->v_str[i * 4 + 3]];
-        keep[i] = (!o->extract || rd_varlist_match(&ex, canon, v->pos, id, ref, alt)) &&
-                  (!o->exclude || !rd_varlist_match(&xx, canon, v->pos, id, ref, alt));
-    }
-    rd_variants_compact(rd, keep);
-done:
-    free(keep);
-    rd_varlist_free(&ex);
-    rd_varlist_free(&xx);
-    return rc;
+    return 0;
 }
 
 int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_t **out)
@@ -342,9 +180,6 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     bcms_reader_t *rd = calloc(1, sizeof *rd);
     bcms_regions_t rg = {0, NULL};
     khash_t(rctg) *ctg = kh_init(rctg);
-    uint32_t **map = NULL;
-    entry_t *e = NULL;
-    size_t ne = 0;
     int rc;
 
     *out = NULL;
@@ -353,6 +188,7 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
         goto fail;
     }
     rd->st = st;
+    rd->nfiltered_all = UINT64_MAX;
     rd->dup_first = o->dup_rule == BCMS_DUP_FIRST;
     if ((rc = bcms_reader_opts_check(o))) goto fail;
     if ((rc = bcms_regions_parse(o->regions, &rg))) goto fail;
@@ -369,23 +205,20 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
                       " after --keep/--remove; check that the files name IIDs of the store" : "");
         goto fail;
     }
-    if ((rc = contigs_build(rd, ctg, &map))) goto fail;
+    if ((rc = contigs_build(rd, ctg, &rd->ctg_map))) goto fail;
     if ((rc = bcms_regions_check(&rg, (const bcms_dataset_t *const *)rd->ds, rd->nds))) goto fail;
-    if ((rc = entries_collect(rd, &rg, map, &e, &ne))) goto fail;
-    if (ne) qsort(e, ne, sizeof *e, cmp_entry);
-    if ((rc = merge_entries(rd, e, ne))) goto fail;
-    if ((rc = rd_r2_filter(rd, o))) goto fail;
-    variants_classify(rd, o->par_build);
-    if ((rc = variants_lists(rd, o))) goto fail;
-    if ((rc = rd_counts_filter(rd, o))) goto fail;
-    free(rd->v_cnt);
-    rd->v_cnt = NULL;
-    for (uint64_t i = 0; i < rd->nvar; i++) {
-        rd->v[i].id = rd->pool.s + rd->v_str[i * 4];
-        rd->v[i].ref = rd->pool.s + rd->v_str[i * 4 + 1];
-        rd->v[i].alt = rd->pool.s + rd->v_str[i * 4 + 2];
-    }
-    if ((rc = rd_batches_build(rd))) goto fail;
+    rd->o = *o;
+    rd->stream = o->stream;
+    rd->cap = window_cap(o, rd->nds);
+    rd->has_counts = o->need_counts || o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
+    if ((o->extract && (rc = rd_varlist_load(o->extract, &rd->ex))) ||
+        (o->exclude && (rc = rd_varlist_load(o->exclude, &rd->xx))))
+        goto fail;
+    if ((rc = rd_stream_init(rd, &rg))) goto fail;
+    if (o->mind_max < 1 && (rc = rd_mind_apply(rd))) goto fail;
+    if (rd->stream) rc = chunk_range(rd);
+    else rc = read_all(rd);
+    if (rc) goto fail;
     {
         /* default sample choice: everyone */
         uint32_t *all = malloc(sizeof *all * (rd->nsamp + 1));
@@ -402,16 +235,8 @@ int bcms_reader_open(bcms_store_t *st, const bcms_reader_opts_t *o, bcms_reader_
     rc = 0;
     goto done;
 fail:
-    if (map)
-        for (int d = 0; d < rd->nds; d++) free(map[d]);
-    free(map);
-    map = NULL;
     bcms_reader_close(rd);
 done:
-    free(e);
-    if (map)
-        for (int d = 0; d < rd->nds; d++) free(map[d]);
-    free(map);
     bcms_regions_free(&rg);
     if (ctg) kh_destroy(rctg, ctg);
     return rc;
@@ -421,23 +246,22 @@ void bcms_reader_close(bcms_reader_t *rd)
 {
     if (!rd) return;
     if (rd->txn) mdb_txn_abort(rd->txn);
-    free(rd->v_r2);
+    rd_stream_free(rd);
+    rd_counting_ws_free(rd);
+    rd_varlist_free(&rd->ex);
+    rd_varlist_free(&rd->xx);
+    rd_sel_free(&rd->sel, rd->nds);
+    rd_sel_free(&rd->sel_all, rd->nds);
     for (int d = 0; d < rd->nds; d++) {
         if (rd->frame_p) free(rd->frame_p[d]);
         if (rd->frame_n) free(rd->frame_n[d]);
-        if (rd->sel_col) free(rd->sel_col[d]);
-        if (rd->sel_out) free(rd->sel_out[d]);
         if (rd->col_samp) free(rd->col_samp[d]);
     }
     for (int c = 0; c < rd->ncontig; c++) free(rd->contig_canon[c]);
     free(rd->contig_canon);
     free(rd->frame_p);
     free(rd->frame_n);
-    free(rd->sel_col);
-    free(rd->sel_out);
     free(rd->col_samp);
-    free(rd->nsel_d);
-    free(rd->sel_run);
     free(rd->ds_full);
     free(rd->overlap);
     free(rd->ds_cohort);
@@ -466,13 +290,30 @@ uint32_t bcms_reader_nsamples(const bcms_reader_t *rd) { return rd->nsamp; }
 const uint32_t *bcms_reader_sample_ids(const bcms_reader_t *rd) { return rd->sample_ids; }
 const uint32_t *bcms_reader_sample_dataset(const bcms_reader_t *rd) { return rd->sample_ds; }
 const uint8_t *bcms_reader_sample_sex(const bcms_reader_t *rd) { return rd->sample_sex; }
+
+int bcms_reader_has_ploidy(const bcms_reader_t *rd, int hap)
+{
+    int kind = hap == BCMS_HAP_X ? BCMS_CHR_X : hap == BCMS_HAP_Y ? BCMS_CHR_Y : hap == BCMS_HAP_MT ? BCMS_CHR_MT : -1;
+    for (int d = 0; kind >= 0 && d < rd->nds; d++) {
+        const bcms_dataset_t *ds = rd->ds[d];
+        for (uint32_t b = 0; b < ds->nblocks; b++)
+            if (bcms_contig_kind(rd->contig_canon[rd->ctg_map[d][ds->blocks[b].contig]]) == kind) return 1;
+    }
+    return 0;
+}
 uint32_t bcms_reader_nremoved(const bcms_reader_t *rd) { return rd->nremoved; }
 uint32_t bcms_reader_nmind(const bcms_reader_t *rd) { return rd->nmind; }
 int bcms_reader_ndatasets(const bcms_reader_t *rd) { return rd->nds; }
 const char *bcms_reader_dataset_name(const bcms_reader_t *rd, int d) { return rd->ds[d]->cohort; }
 int bcms_reader_has_ds(const bcms_reader_t *rd) { return rd->has_ds; }
-uint64_t bcms_reader_nvariants(const bcms_reader_t *rd) { return rd->nvar; }
-const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i) { return &rd->v[i]; }
-uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd) { return rd->nfiltered; }
+uint64_t bcms_reader_nvariants(const bcms_reader_t *rd)
+{
+    return rd->v0 + (rd->nrel ? rd->batch_first[rd->nrel] : 0);
+}
+const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i) { return &rd->v[i - rd->v0]; }
+uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd)
+{
+    return rd->nfiltered_all != UINT64_MAX ? rd->nfiltered_all : rd->nfiltered;
+}
 int bcms_reader_has_counts(const bcms_reader_t *rd) { return rd->has_counts; }
-uint32_t bcms_reader_nbatches(const bcms_reader_t *rd) { return rd->nbatch; }
+uint32_t bcms_reader_nbatches(const bcms_reader_t *rd) { return rd->b0 + rd->nrel; }

@@ -22,10 +22,10 @@
  * computed only when a site filter needs them or need_counts is set: otherwise every count field of
  * bcms_variant_t is 0 and bcms_reader_has_counts() returns 0 (a scan computes its own from the batch).
  *
- * Threads: open, set_samples and close run on one thread. bcms_reader_batch may run on many threads
- * at once, each with its own bcms_reader_ws_t: the reader fetched every block it needs under its one
- * read transaction at open (pointers into the LMDB map stay valid until close), so workers only
- * read memory. Batches never depend on the thread count, and a variant's genotypes never depend on
+ * Threads: open, set_samples, next and close run on one thread. bcms_reader_batch may run on many
+ * threads at once, each with its own bcms_reader_ws_t: the reader fetched the blocks of the window
+ * under its one read transaction (pointers into the LMDB map stay valid until close), so workers
+ * only read memory. Batches never depend on the thread count, and a variant's genotypes never depend on
  * which batch or chunk it falls in. */
 #ifndef BCMS_READER_H
 #define BCMS_READER_H
@@ -52,6 +52,8 @@ typedef struct {
                               * warning, and an error when no selected variant has one (reader_r2.c) */
     int need_counts;         /* fill the variants' counts even without a site filter (freq, qc) */
     int threads;             /* threads for counting at open (>= 1; results do not depend on it) */
+    int stream;              /* hold one window of variants at a time (bcms_reader_next), not all */
+    double memory_mb;        /* streaming: cap of the window (MB, as plink2 --memory; a fraction for tests); 0: default */
 } bcms_reader_opts_t;
 
 enum { BCMS_DUP_ERROR = 0, BCMS_DUP_FIRST = 1 };
@@ -98,6 +100,9 @@ uint32_t bcms_reader_nsamples(const bcms_reader_t *rd);
 const uint32_t *bcms_reader_sample_ids(const bcms_reader_t *rd);
 const uint32_t *bcms_reader_sample_dataset(const bcms_reader_t *rd);
 const uint8_t *bcms_reader_sample_sex(const bcms_reader_t *rd);
+/* Whether a selected dataset has variants on a contig of ploidy class hap (BCMS_HAP_X: chrX, PARs
+ * included; BCMS_HAP_Y; BCMS_HAP_MT), known at open even when streaming. */
+int bcms_reader_has_ploidy(const bcms_reader_t *rd, int hap);
 /* Samples dropped by keep/remove and by mind at open. */
 uint32_t bcms_reader_nremoved(const bcms_reader_t *rd);
 uint32_t bcms_reader_nmind(const bcms_reader_t *rd);
@@ -108,7 +113,16 @@ int bcms_reader_has_ds(const bcms_reader_t *rd);
 /* Choose the samples (indices into bcms_reader_sample_ids) and their order for batches. */
 int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n);
 
-/* Variants after filters and chunking, in genomic order, and how many were filtered out. */
+/* The next window of batches, b0 .. b0 + nb - 1 (nb 0: no more). Not streaming, the first call
+ * gives every batch; streaming (opts.stream), each call drops the previous window and reads the next
+ * (so a loop over windows serves both). Variant indices and batch numbers are global and do not
+ * depend on the window size, the memory cap or the thread count. Streaming, bcms_reader_variant,
+ * bcms_reader_batch_range and bcms_reader_batch take only the current window's variants and
+ * batches; open, next and close run on one thread, with no batch of the window still being read. */
+int bcms_reader_next(bcms_reader_t *rd, uint32_t *b0, uint32_t *nb);
+
+/* Variants after filters and chunking, in genomic order, and how many were filtered out (streaming:
+ * up to the end of the current window; the totals once bcms_reader_next has given nb 0). */
 uint64_t bcms_reader_nvariants(const bcms_reader_t *rd);
 const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i);
 uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd);

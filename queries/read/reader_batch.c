@@ -11,20 +11,23 @@
 
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar)
 {
-    *first = rd->batch_first[b];
-    *nvar = (uint32_t)(rd->batch_first[b + 1] - rd->batch_first[b]);
+    uint32_t l = b - rd->b0;
+    *first = rd->v0 + rd->batch_first[l];
+    *nvar = (uint32_t)(rd->batch_first[l + 1] - rd->batch_first[l]);
 }
 
 /* Batches: a new one where the first dataset having the variant moves to another block (so a block
- * is decoded once), or at BATCH_MAX variants. Never depends on the thread count. (A change of the
- * first dataset alone does not end a batch: cohort-private variants alternate.) */
+ * is decoded once), or at BATCH_MAX variants. Never depends on the thread count nor on the window:
+ * a window starts where a batch does, and the rule looks back to the batch's start only. (A change
+ * of the first dataset alone does not end a batch: cohort-private variants alternate.) */
 int rd_batches_build(bcms_reader_t *rd)
 {
     int64_t cur_d = -1, cur_b = -1;
     uint64_t start = 0;
-    free(rd->batch_first);
+    uint64_t *bf = realloc(rd->batch_first, sizeof *rd->batch_first * (rd->nvar + 2));
+    if (!bf) return BCMS_ENOMEM;
+    rd->batch_first = bf;
     rd->nbatch = 0;
-    if (!(rd->batch_first = malloc(sizeof *rd->batch_first * (rd->nvar + 2)))) return BCMS_ENOMEM;
     for (uint64_t i = 0; i < rd->nvar; i++) {
         int d = 0;
         while (d < rd->nds && rd->loc_block[i * rd->nds + d] < 0) d++;
@@ -42,12 +45,23 @@ int rd_batches_build(bcms_reader_t *rd)
     return 0;
 }
 
-int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n)
+void rd_sel_free(rd_sel_t *sel, int nds)
+{
+    for (int d = 0; d < nds; d++) {
+        if (sel->sel_col) free(sel->sel_col[d]);
+        if (sel->sel_out) free(sel->sel_out[d]);
+    }
+    free(sel->sel_col), free(sel->sel_out), free(sel->nsel_d), free(sel->sel_run);
+    memset(sel, 0, sizeof *sel);
+}
+
+int rd_sel_set(bcms_reader_t *rd, rd_sel_t *sel, const uint32_t *idx, uint32_t n)
 {
     int32_t *outpos = NULL;
-    if (!rd->nsel_d) {
-        if (!(rd->nsel_d = calloc(rd->nds, sizeof *rd->nsel_d)) || !(rd->sel_col = calloc(rd->nds, sizeof *rd->sel_col)) ||
-            !(rd->sel_out = calloc(rd->nds, sizeof *rd->sel_out)) || !(rd->sel_run = calloc(rd->nds, 1)))
+    if (!sel->nsel_d) {
+        if (!(sel->nsel_d = calloc(rd->nds, sizeof *sel->nsel_d)) ||
+            !(sel->sel_col = calloc(rd->nds, sizeof *sel->sel_col)) ||
+            !(sel->sel_out = calloc(rd->nds, sizeof *sel->sel_out)) || !(sel->sel_run = calloc(rd->nds, 1)))
             return BCMS_ENOMEM;
     }
     if (!(outpos = malloc(sizeof *outpos * (rd->nsamp + 1)))) return BCMS_ENOMEM;
@@ -63,30 +77,35 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n)
      * in each: a variant takes it from the one that has the variant) */
     for (int d = 0; d < rd->nds; d++) {
         const bcms_dataset_t *ds = rd->ds[d];
-        free(rd->sel_col[d]);
-        free(rd->sel_out[d]);
-        rd->nsel_d[d] = 0;
-        rd->sel_out[d] = NULL;
-        if (!(rd->sel_col[d] = malloc(sizeof(uint32_t) * (ds->nsamples + 1))) ||
-            !(rd->sel_out[d] = malloc(sizeof(uint32_t) * (ds->nsamples + 1)))) {
+        free(sel->sel_col[d]);
+        free(sel->sel_out[d]);
+        sel->nsel_d[d] = 0;
+        sel->sel_out[d] = NULL;
+        if (!(sel->sel_col[d] = malloc(sizeof(uint32_t) * (ds->nsamples + 1))) ||
+            !(sel->sel_out[d] = malloc(sizeof(uint32_t) * (ds->nsamples + 1)))) {
             free(outpos);
             return BCMS_ENOMEM;
         }
         for (uint32_t c = 0; c < ds->nsamples; c++) {
             uint32_t s = rd->col_samp[d][c];
             if (s == RD_NONE || outpos[s] < 0) continue;
-            rd->sel_col[d][rd->nsel_d[d]] = c;
-            rd->sel_out[d][rd->nsel_d[d]] = (uint32_t)outpos[s];
-            rd->nsel_d[d]++;
+            sel->sel_col[d][sel->nsel_d[d]] = c;
+            sel->sel_out[d][sel->nsel_d[d]] = (uint32_t)outpos[s];
+            sel->nsel_d[d]++;
         }
-        const uint32_t *col = rd->sel_col[d], *oi = rd->sel_out[d], m = rd->nsel_d[d];
+        const uint32_t *col = sel->sel_col[d], *oi = sel->sel_out[d], m = sel->nsel_d[d];
         uint32_t k = 0;
         while (k < m && col[k] == col[0] + k && oi[k] == oi[0] + k) k++;
-        rd->sel_run[d] = m > 0 && k == m;
+        sel->sel_run[d] = m > 0 && k == m;
     }
     free(outpos);
-    rd->nsel = n;
+    sel->nsel = n;
     return 0;
+}
+
+int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n)
+{
+    return rd_sel_set(rd, &rd->sel, idx, n);
 }
 
 bcms_reader_ws_t *bcms_reader_ws_new(const bcms_reader_t *rd)
@@ -144,11 +163,11 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
 /* Batch b as rows of one decoded block, without a copy: one dataset, every one of its samples
  * selected in their order, the batch's variants consecutive rows of one block, none flipped, and
  * dosages stored when asked for. Returns 1 (pointers set), 0 (not this case) or an error. */
-static int batch_in_place(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t first, uint32_t nv,
-                          const uint8_t **codes, const float **ds)
+static int batch_in_place(const bcms_reader_t *rd, const rd_sel_t *sel, bcms_reader_ws_t *ws, uint64_t first,
+                          uint32_t nv, const uint8_t **codes, const float **ds)
 {
-    if (rd->nds != 1 || !rd->sel_run || !rd->sel_run[0] || rd->nsel_d[0] != rd->nsel || rd->sel_col[0][0] != 0 ||
-        rd->sel_out[0][0] != 0 || rd->nsel != rd->ds[0]->nsamples || (ds && !(rd->ds[0]->flags & BCMS_DS_HAS_DS)))
+    if (rd->nds != 1 || !sel->sel_run || !sel->sel_run[0] || sel->nsel_d[0] != sel->nsel || sel->sel_col[0][0] != 0 ||
+        sel->sel_out[0][0] != 0 || sel->nsel != rd->ds[0]->nsamples || (ds && !(rd->ds[0]->flags & BCMS_DS_HAS_DS)))
         return 0;
     const int32_t blk = rd->loc_block[first];
     const uint32_t row0 = rd->loc_row[first];
@@ -164,11 +183,12 @@ static int batch_in_place(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_
 }
 
 /* Variant vi's calls from dataset d (when it has the variant) into its chosen samples' outputs. */
-static int batch_row(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t vi, int d, uint8_t *out, float *dout)
+static int batch_row(const bcms_reader_t *rd, const rd_sel_t *sel, bcms_reader_ws_t *ws, uint64_t vi, int d,
+                     uint8_t *out, float *dout)
 {
     int32_t blk = rd->loc_block[vi * rd->nds + d];
-    const uint32_t *col = rd->sel_col[d], *oi = rd->sel_out[d];
-    uint32_t m = rd->nsel_d[d];
+    const uint32_t *col = sel->sel_col[d], *oi = sel->sel_out[d];
+    uint32_t m = sel->nsel_d[d];
     int rc;
     if (!m || blk < 0) return 0;
     int want_ds = dout && (rd->ds[d]->flags & BCMS_DS_HAS_DS);
@@ -177,7 +197,7 @@ static int batch_row(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t vi,
     uint32_t row = rd->loc_row[vi * rd->nds + d];
     const uint8_t *src = g->codes + (size_t)row * g->nsamp;
     int flip = rd->flip[vi * rd->nds + d];
-    if (rd->sel_run[d]) { /* e.g. every sample of a single-cohort store: one run */
+    if (sel->sel_run[d]) { /* e.g. every sample of a single-cohort store: one run */
         uint8_t *o = out + oi[0];
         const uint8_t *s = src + col[0];
         if (flip)
@@ -189,7 +209,7 @@ static int batch_row(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t vi,
     else
         for (uint32_t k = 0; k < m; k++) out[oi[k]] = src[col[k]];
     if (!dout) return 0;
-    if (want_ds && rd->sel_run[d]) {
+    if (want_ds && sel->sel_run[d]) {
         const float *fs = g->ds + (size_t)row * g->nsamp + col[0];
         float *o = dout + oi[0];
         if (flip)
@@ -208,12 +228,20 @@ static int batch_row(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint64_t vi,
 int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **codes,
                       const float **ds)
 {
-    uint64_t first;
-    uint32_t nv, n = rd->nsel;
+    uint32_t l = b - rd->b0;
+    if (b < rd->b0 || l >= rd->nrel)
+        return bcms_err(BCMS_EINVAL, "batch %u is outside the reader's window (%u..%u)", b, rd->b0, rd->b0 + rd->nrel);
+    return rd_decode(rd, &rd->sel, ws, rd->batch_first[l], (uint32_t)(rd->batch_first[l + 1] - rd->batch_first[l]),
+                     codes, ds);
+}
+
+int rd_decode(const bcms_reader_t *rd, const rd_sel_t *sel, bcms_reader_ws_t *ws, uint64_t first, uint32_t nv,
+              const uint8_t **codes, const float **ds)
+{
+    uint32_t n = sel->nsel;
     size_t cells;
     int rc;
-    bcms_reader_batch_range(rd, b, &first, &nv);
-    if ((rc = batch_in_place(rd, ws, first, nv, codes, ds))) return rc < 0 ? rc : 0;
+    if ((rc = batch_in_place(rd, sel, ws, first, nv, codes, ds))) return rc < 0 ? rc : 0;
     cells = (size_t)nv * n;
     if (cells + 1 > ws->cap) {
         uint8_t *c = realloc(ws->codes, cells + 1);
@@ -235,7 +263,7 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
          * are written last to first so that the first one's call stays */
         int covered = 0;
         for (int d = 0; d < rd->nds; d++)
-            if (rd->loc_block[vi * rd->nds + d] >= 0) covered += rd->nsel_d[d];
+            if (rd->loc_block[vi * rd->nds + d] >= 0) covered += sel->nsel_d[d];
         if (covered != (int)n || rd->dup_first) {
             memset(out, 3, n);
             if (dout)
@@ -243,7 +271,7 @@ int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b,
         }
         for (int dd = rd->nds - 1; dd >= 0; dd--) {
             int d = rd->dup_first ? dd : rd->nds - 1 - dd;
-            if ((rc = batch_row(rd, ws, vi, d, out, dout))) return rc;
+            if ((rc = batch_row(rd, sel, ws, vi, d, out, dout))) return rc;
         }
     }
     *codes = ws->codes;

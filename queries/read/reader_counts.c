@@ -164,19 +164,19 @@ static int counts_judge(bcms_reader_t *rd, uint64_t i, const cnt_t *k, const bcm
     return pass && mac >= o->mac_min;
 }
 
-void rd_variants_compact(bcms_reader_t *rd, const uint8_t *keep)
+void rd_variants_compact(bcms_reader_t *rd, uint64_t from, const uint8_t *keep)
 {
-    uint64_t kept = 0;
+    uint64_t kept = from;
     int nd = rd->nds;
-    for (uint64_t i = 0; i < rd->nvar; i++) {
-        if (!keep[i]) continue;
+    for (uint64_t i = from; i < rd->nvar; i++) {
+        if (!keep[i - from]) continue;
         if (kept != i) {
             rd->v[kept] = rd->v[i];
             memcpy(rd->loc_block + kept * nd, rd->loc_block + i * nd, sizeof *rd->loc_block * nd);
             memcpy(rd->loc_row + kept * nd, rd->loc_row + i * nd, sizeof *rd->loc_row * nd);
             memcpy(rd->flip + kept * nd, rd->flip + i * nd, nd);
             memcpy(rd->v_str + kept * 4, rd->v_str + i * 4, sizeof *rd->v_str * 4);
-            if (rd->v_cnt) memcpy(rd->v_cnt + kept * nd * 5, rd->v_cnt + i * nd * 5, sizeof *rd->v_cnt * nd * 5);
+            memcpy(rd->v_cnt + kept * nd * 5, rd->v_cnt + i * nd * 5, sizeof *rd->v_cnt * nd * 5);
         }
         kept++;
     }
@@ -200,43 +200,54 @@ static int worker_rc(int err, const char *msg)
     return err && *msg ? bcms_err(err, "%s", msg) : err;
 }
 
+/* Groups of window variants decoded together by counts and --mind (any size gives the same counts:
+ * a variant's depend on its own calls only). */
+#define GROUP_MAX 4096
+
+static int counting_ws(bcms_reader_t *rd)
+{
+    if (!rd->cws && !(rd->cws = calloc(rd->o.threads, sizeof *rd->cws))) return BCMS_ENOMEM;
+    for (int t = 0; t < rd->o.threads; t++)
+        if (!rd->cws[t] && !(rd->cws[t] = bcms_reader_ws_new(rd))) return BCMS_ENOMEM;
+    return 0;
+}
+
+void rd_counting_ws_free(bcms_reader_t *rd)
+{
+    for (int t = 0; rd->cws && t < rd->o.threads; t++) bcms_reader_ws_free(rd->cws[t]);
+    free(rd->cws);
+    rd->cws = NULL;
+}
+
 static int select_all(bcms_reader_t *rd)
 {
     uint32_t *all = malloc(sizeof *all * (rd->nsamp + 1));
     if (!all) return BCMS_ENOMEM;
     for (uint32_t s = 0; s < rd->nsamp; s++) all[s] = s;
-    int rc = bcms_reader_set_samples(rd, all, rd->nsamp);
+    int rc = rd_sel_set(rd, &rd->sel_all, all, rd->nsamp);
     free(all);
     return rc;
 }
 
-/* --mind: per-sample missing rate over every variant (chrY: males only), as plink2 --mind, applied
- * before the variant filters; the samples above it are removed. Threads count batches into their
- * own tallies, summed after (integers: the same at any thread count). */
-static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
+/* Missing and observed calls of window variants into tm/to (one thread's tallies). */
+static int mind_window(bcms_reader_t *rd, uint32_t *miss, uint32_t *obs, int threads)
 {
-    uint32_t n = rd->nsamp, *miss = calloc((size_t)(n + 1) * threads, sizeof *miss),
-             *obs = calloc((size_t)(n + 1) * threads, sizeof *obs);
-    int rc = 0, err = 0;
+    uint32_t n = rd->nsamp, ng = (uint32_t)((rd->nvar + GROUP_MAX - 1) / GROUP_MAX);
+    int err = 0;
     char msg[1024] = "";
-    if (!miss || !obs || (rc = rd_batches_build(rd)) || (rc = select_all(rd))) {
-        rc = rc ? rc : BCMS_ENOMEM;
-        goto done;
-    }
-#pragma omp parallel num_threads(threads)
+    if ((err = counting_ws(rd))) return err;
+#pragma omp parallel num_threads(ng > 1 ? threads : 1) /* one group: no team to wake */
     {
-        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
         int t = omp_get_thread_num(), e;
+        bcms_reader_ws_t *ws = rd->cws[t];
         uint32_t *tm = miss + (size_t)t * (n + 1), *to = obs + (size_t)t * (n + 1);
-        if (!ws) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
 #pragma omp for schedule(dynamic, 1)
-        for (uint32_t b = 0; b < rd->nbatch; b++) {
+        for (uint32_t g = 0; g < ng; g++) {
             const uint8_t *codes;
-            uint64_t first;
-            uint32_t nv;
+            uint64_t first = (uint64_t)g * GROUP_MAX;
+            uint32_t nv = (uint32_t)(rd->nvar - first < GROUP_MAX ? rd->nvar - first : GROUP_MAX);
             if (err) continue;
-            bcms_reader_batch_range(rd, b, &first, &nv);
-            if ((e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+            if ((e = rd_decode(rd, &rd->sel_all, ws, first, nv, &codes, NULL))) {
                 worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
@@ -250,9 +261,29 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
                 }
             }
         }
-        bcms_reader_ws_free(ws);
     }
-    if ((rc = worker_rc(err, msg))) goto done;
+    return worker_rc(err, msg);
+}
+
+/* --mind: per-sample missing rate over every variant (chrY: males only), as plink2 --mind, applied
+ * before the variant filters; the samples above it are removed. One pass over the stream, window by
+ * window; threads count into their own tallies, summed after (integers: the same at any thread count). */
+int rd_mind_apply(bcms_reader_t *rd)
+{
+    int threads = rd->o.threads;
+    double mind_max = rd->o.mind_max;
+    uint32_t n = rd->nsamp, *miss = calloc((size_t)(n + 1) * threads, sizeof *miss),
+             *obs = calloc((size_t)(n + 1) * threads, sizeof *obs);
+    int rc = 0;
+    if (!miss || !obs || (rc = select_all(rd))) {
+        rc = rc ? rc : BCMS_ENOMEM;
+        goto done;
+    }
+    rd_stream_rewind(rd);
+    do {
+        if ((rc = rd_window_fill(rd, RD_FILL_MIND)) || (rc = mind_window(rd, miss, obs, threads))) goto done;
+    } while (!rd->at_end);
+    rd_stream_rewind(rd);
     for (int t = 1; t < threads; t++)
         for (uint32_t s = 0; s < n; s++) miss[s] += miss[(size_t)t * (n + 1) + s], obs[s] += obs[(size_t)t * (n + 1) + s];
     for (uint32_t s = 0; s < n; s++)
@@ -267,7 +298,7 @@ static int mind_apply(bcms_reader_t *rd, double mind_max, int threads)
         }
     if (rd->nmind) {
         bcms_log(BCMS_LOG_INFO, "--mind %g: %u samples removed", mind_max, rd->nmind);
-        rc = rd_samples_build(rd);
+        if (!(rc = rd_samples_build(rd))) rc = select_all(rd);
     }
 done:
     free(miss);
@@ -275,12 +306,14 @@ done:
     return rc;
 }
 
-/* Counts of every variant (from the stored counts or decoded batches), judged by the filters. Batches
- * are spread over threads; each variant's counts depend on its own calls only. */
-static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *keep)
+/* Counts of window variants from .. nvar - 1 (from the stored counts or decoded genotypes), judged by
+ * the filters. Groups are spread over threads; each variant's counts depend on its own calls only. */
+int rd_counts_range(bcms_reader_t *rd, uint64_t from, uint8_t *keep)
 {
+    const bcms_reader_opts_t *o = &rd->o;
     uint32_t *cohort_n = calloc(rd->ncohort + 1, sizeof *cohort_n);
     uint8_t *pure = calloc(rd->nds + 1, 1);
+    uint32_t ng = (uint32_t)((rd->nvar - from + GROUP_MAX - 1) / GROUP_MAX);
     int rc = 0, err = 0;
     char msg[1024] = "";
     if (!cohort_n || !pure) {
@@ -295,22 +328,21 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
             pure[d] = s != RD_NONE && rd->sample_cohort[s] == rd->ds_cohort[d];
         }
     }
-    if ((rc = rd_batches_build(rd)) || (rc = select_all(rd))) goto done;
-#pragma omp parallel num_threads(o->threads)
+    if ((rd->sel_all.nsel != rd->nsamp && (rc = select_all(rd))) || (rc = counting_ws(rd))) goto done;
+#pragma omp parallel num_threads(ng > 1 ? o->threads : 1)
     {
-        bcms_reader_ws_t *ws = bcms_reader_ws_new(rd);
+        bcms_reader_ws_t *ws = rd->cws[omp_get_thread_num()];
         cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
-        if (!ws || !k) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
+        if (!k) worker_error(&err, msg, sizeof msg, BCMS_ENOMEM);
 #pragma omp for schedule(dynamic, 1)
-        for (uint32_t b = 0; b < rd->nbatch; b++) {
-            uint64_t first;
-            uint32_t nv, need = 0;
+        for (uint32_t g = 0; g < ng; g++) {
+            uint64_t first = from + (uint64_t)g * GROUP_MAX;
+            uint32_t nv = (uint32_t)(rd->nvar - first < GROUP_MAX ? rd->nvar - first : GROUP_MAX), need = 0;
             const uint8_t *codes = NULL;
             int e;
             if (err) continue;
-            bcms_reader_batch_range(rd, b, &first, &nv);
             for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
-            if (need && (e = bcms_reader_batch(rd, ws, b, &codes, NULL))) {
+            if (need && (e = rd_decode(rd, &rd->sel_all, ws, first, nv, &codes, NULL))) {
                 worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
@@ -318,43 +350,14 @@ static int counts_all(bcms_reader_t *rd, const bcms_reader_opts_t *o, uint8_t *k
                 uint64_t i = first + j;
                 if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
                 else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
-                keep[i] = (uint8_t)counts_judge(rd, i, k, o);
+                keep[i - from] = (uint8_t)counts_judge(rd, i, k, o);
             }
         }
-        bcms_reader_ws_free(ws);
         free(k);
     }
     rc = worker_rc(err, msg);
 done:
     free(cohort_n);
     free(pure);
-    return rc;
-}
-
-int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o)
-{
-    uint8_t *keep = NULL;
-    int rc;
-    if (o->mind_max < 1 && (rc = mind_apply(rd, o->mind_max, o->threads))) return rc;
-    if (!(keep = malloc(rd->nvar + 1))) return BCMS_ENOMEM;
-    int filters = o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
-    if (filters || o->need_counts) {
-        if ((rc = counts_all(rd, o, keep))) goto done;
-        rd->has_counts = 1;
-    } else {
-        memset(keep, 1, rd->nvar + 1);
-    }
-    uint64_t before = rd->nvar;
-    rd_variants_compact(rd, keep);
-    rd->nfiltered += before - rd->nvar; /* after --minr2's (reader_r2.c) */
-    uint64_t lo = 0, hi = rd->nvar;
-    if (o->chunk_n) {
-        lo = rd->nvar * (uint64_t)(o->chunk_k - 1) / o->chunk_n;
-        hi = rd->nvar * (uint64_t)o->chunk_k / o->chunk_n;
-    }
-    for (uint64_t i = 0; i < rd->nvar; i++) keep[i] = i >= lo && i < hi;
-    rd_variants_compact(rd, keep);
-done:
-    free(keep);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "dataset.h"
 #include "reader.h"
+#include "region.h"
 
 KHASH_SET_INIT_INT(rdset)
 KHASH_SET_INIT_STR(rdstr)
@@ -26,6 +27,29 @@ typedef struct { /* a variant list (--extract / --exclude) */
     rd_range_t *r;
     int nr;
 } rd_varlist_t;
+
+typedef struct { /* the samples a decode writes, per dataset: dataset column and output index */
+    uint32_t nsel, *nsel_d, **sel_col, **sel_out;
+    uint8_t *sel_run; /* per dataset: 1 when its selected columns and outputs are both consecutive */
+} rd_sel_t;
+
+typedef struct { /* one dataset's walk through its selected blocks, in genomic order */
+    uint32_t *blk, nblk, bi;      /* selected blocks by (global contig rank, position); bi: next to load */
+    bcms_sites_t sites;           /* of block cur */
+    uint32_t cur, row, rank;      /* block loaded (RD_NONE: none), next row, its global contig rank */
+    uint32_t last_rank;           /* the last row handed out, to check the order */
+    int64_t last_pos;
+    bcms_regions_t rg;            /* the regions resolved on this dataset (r owned, chrom borrowed) */
+} rd_cursor_t;
+
+typedef struct { /* a row of one dataset at the merge's current position */
+    uint32_t d, block, row;
+    uint32_t id, ref, alt;        /* offsets in the group's string pool */
+    uint32_t ac, an, nhet, nhom, nmiss;
+    float r2;                     /* stored imputation quality (NaN: none), for --minr2 */
+} rd_entry_t;
+
+enum { RD_FILL_SCAN = 0, RD_FILL_COUNT = 1, RD_FILL_MIND = 2 };
 
 struct bcms_reader_t {
     bcms_store_t *st;
@@ -48,27 +72,46 @@ struct bcms_reader_t {
     khash_t(rdset) *keep, *remove; /* global sample numbers; keep NULL: everyone */
     uint8_t *sex_by_num;          /* sex by global sample number (n_num entries) */
     uint32_t n_num, nremoved, nmind;
-    /* chosen samples for batches, per dataset: dataset column and output index */
-    uint32_t nsel, *nsel_d, **sel_col, **sel_out;
-    uint8_t *sel_run; /* per dataset: 1 when its selected columns and outputs are both consecutive */
-    /* variants */
-    uint64_t nvar, nfiltered;
+    rd_sel_t sel;                 /* the caller's samples (bcms_reader_set_samples) */
+    rd_sel_t sel_all;             /* every selected sample in order: counts and --mind */
+    /* the window: variants v0 .. v0 + nvar - 1 of the stream (all of them unless streaming); batches
+     * b0 .. b0 + nrel - 1 are handed out, the variants after them wait for the next window */
+    uint64_t nvar, nfiltered, v0;
+    uint64_t nfiltered_all;       /* streaming with --chunk: filtered over the whole stream (else UINT64_MAX) */
+    uint32_t b0, nrel;
+    int stream, at_end, handed, fill_mode;
+    uint64_t cap;                 /* candidate variants gathered per fill step */
+    uint64_t seen, chunk_lo, chunk_hi; /* variants past the filters so far; the chunk's range of them */
+    /* the merge */
+    rd_cursor_t *cur;             /* per dataset */
+    uint32_t **ctg_map;           /* per dataset: contig index -> global rank */
+    bcms_codec_t *codec;
+    kstring_t raw, gpool;
+    rd_entry_t *grp;              /* rows at the merge position */
+    size_t ngrp, mgrp;
+    uint8_t *gused, *vkeep;          /* vkeep: mkeep per-variant flags of the filters */
+    size_t mkeep;
+    bcms_reader_opts_t o;         /* the options (strings borrowed from the caller) */
+    bcms_reader_ws_t **cws;       /* per thread of o.threads: counts' and --mind's workspaces, kept
+                                   * across windows (a block is decoded once, not once per window) */
+    rd_varlist_t ex, xx;
     bcms_variant_t *v;
     int32_t *loc_block;           /* nvar * nds, -1 when absent */
     uint32_t *loc_row;
     uint8_t *flip;
     uint32_t *v_cnt;              /* while opening: nvar * nds * 5 stored counts (ac an nhet nhom nmiss) */
     uint32_t *v_str;              /* nvar * 4: id, ref, alt offsets in pool; contig rank */
-    float *v_r2;                  /* while opening: lowest stored r2 of each variant (NaN: none) */
     kstring_t pool;
     uint32_t nbatch;
-    uint64_t *batch_first;        /* nbatch + 1 */
+    uint64_t *batch_first;        /* nbatch + 1, window-relative */
     /* frames of every block, per dataset */
     const void ***frame_p;
     size_t **frame_n;
     int has_ds;
     int dup_first;                /* BCMS_DUP_FIRST chosen */
     int has_counts;               /* the variants' counts were computed */
+    uint64_t r2_with, r2_without, r2_dropped; /* --minr2 over the current pass */
+    int r2_reported;              /* its warning (or error) was given */
 };
 
 struct bcms_reader_ws_t {
@@ -94,17 +137,40 @@ int rd_varlist_match(const rd_varlist_t *vl, const char *canon_chrom, int64_t po
                      const char *alt);
 
 /* reader_batch.c */
+/* Batches over the window's variants (window-relative). */
 int rd_batches_build(bcms_reader_t *rd);
+/* Choose samples idx[0..n) into sel. */
+int rd_sel_set(bcms_reader_t *rd, rd_sel_t *sel, const uint32_t *idx, uint32_t n);
+void rd_sel_free(rd_sel_t *sel, int nds);
+/* Decode window variants first .. first + nv - 1 over sel into ws (as bcms_reader_batch). */
+int rd_decode(const bcms_reader_t *rd, const rd_sel_t *sel, bcms_reader_ws_t *ws, uint64_t first, uint32_t nv,
+              const uint8_t **codes, const float **ds);
 
-/* reader_counts.c: counts of every variant (stored or decoded), --mind, site filters, chunk */
-int rd_counts_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o);
+/* reader_stream.c: the merge of the datasets and the window */
+int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg);
+void rd_stream_free(bcms_reader_t *rd);
+/* Back to the first variant (a new pass: --mind, the chunk's count). */
+void rd_stream_rewind(bcms_reader_t *rd);
+/* The next window (mode RD_FILL_*): after it, batches 0 .. nrel - 1 of the window are complete. */
+int rd_window_fill(bcms_reader_t *rd, int mode);
+/* Drop the pages of the store's map this process has read from its resident set (they stay in the
+ * page cache; a read-only map reads them again on demand). Between blocks, with no block in use. */
+void rd_map_release(bcms_store_t *st);
+
 /* reader_r2.c: --minr2 (reader.h). join: the lowest of the datasets' r2 (NaN: none) into *acc;
- * filter: drop the variants below o->minr2 and free v_r2; report: the error when no variant had
- * an r2, the warning for those without (view shares it). */
+ * keep: whether a merged variant of lowest r2 passes (counted for the report); report: the error
+ * when no variant had an r2, the warning for those without (view shares it). */
 void rd_r2_join(float *acc, float r2);
-int rd_r2_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o);
+int rd_r2_keep(bcms_reader_t *rd, float r2);
 int rd_r2_report(double minr2, uint64_t with, uint64_t without, uint64_t dropped);
-/* Keep the variants with keep[i] set, in order (arrays compacted). */
-void rd_variants_compact(bcms_reader_t *rd, const uint8_t *keep);
+
+/* reader_counts.c: counts of variants (stored or decoded), --mind, site filters */
+/* --mind over a whole pass of the stream (rewinds it after). */
+int rd_mind_apply(bcms_reader_t *rd);
+/* Counts of window variants from .. nvar - 1, judged by the site filters into keep[]. */
+int rd_counts_range(bcms_reader_t *rd, uint64_t from, uint8_t *keep);
+void rd_counting_ws_free(bcms_reader_t *rd);
+/* Keep the window variants from .. nvar - 1 with keep[i - from] set, in order (arrays compacted). */
+void rd_variants_compact(bcms_reader_t *rd, uint64_t from, const uint8_t *keep);
 
 #endif

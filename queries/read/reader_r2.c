@@ -30,28 +30,12 @@ int rd_r2_report(double minr2, uint64_t with, uint64_t without, uint64_t dropped
     return 0;
 }
 
-int rd_r2_filter(bcms_reader_t *rd, const bcms_reader_opts_t *o)
+int rd_r2_keep(bcms_reader_t *rd, float r2)
 {
-    uint64_t with = 0, without = 0, before = rd->nvar;
-    uint8_t *keep = NULL;
-    int rc = 0;
-    if (o->minr2 > 0) {
-        if (!(keep = calloc(rd->nvar + 1, 1))) {
-            rc = BCMS_ENOMEM;
-            goto done;
-        }
-        for (uint64_t i = 0; i < rd->nvar; i++) {
-            float r = rd->v_r2[i];
-            with += !isnan(r), without += isnan(r);
-            keep[i] = isnan(r) || r >= o->minr2;
-        }
-        rd_variants_compact(rd, keep);
-        rd->nfiltered += before - rd->nvar;
-        rc = rd_r2_report(o->minr2, with, without, before - rd->nvar);
-    }
-done:
-    free(keep);
-    free(rd->v_r2);
-    rd->v_r2 = NULL;
-    return rc;
+    if (!(rd->o.minr2 > 0)) return 1;
+    if (isnan(r2)) return ++rd->r2_without, 1;
+    rd->r2_with++;
+    if (r2 >= rd->o.minr2) return 1;
+    rd->r2_dropped++;
+    return 0;
 }

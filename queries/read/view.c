@@ -341,6 +341,7 @@ static int view_declare_filters(view_ctx_t *vc, bcms_dataset_t *const *dsv, int 
         bcms_regions_resolve(vc->rg, ds);
         for (uint32_t b = 0; b < ds->nblocks; b++) {
             if (!bcms_regions_block(vc->rg, &ds->blocks[b])) continue;
+            rd_map_release(vc->st);
             if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) return rc;
             for (uint32_t v = 0; v < vc->sites.nvar; v++) {
                 char *f = BCMS_SITE_STR(&vc->sites, vc->sites.v[v].filter), *save = NULL, *tok;
@@ -448,6 +449,7 @@ static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
     for (uint32_t b = 0; b < ds->nblocks; b++) {
         const bcms_block_info_t *bi = &ds->blocks[b];
         if (!bcms_regions_block(vc->rg, bi)) continue;
+        rd_map_release(vc->st); /* the blocks read so far leave memory: flat in the variant count */
         if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) goto done;
         if ((rc = bcms_block_read_gt(vc->st, vc->txn, ds, b, vc->codec, &vc->raw,
                                      BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &vc->g)))

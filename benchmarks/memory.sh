@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Peak memory of the read commands against the variant count, at a fixed sample count: the read path
+# streams the variants window by window, so peak RSS should stay flat (within 10%) from 100,000 to
+# millions of variants. For each size (default 100 samples x 100k, 1M, 3M variants) it simulates a
+# cohort, imports it, and runs assoc linear / logistic / cox, freq, view, qc under /usr/bin/time -v,
+# writing a Markdown table of peak RSS (MB) and wall time (s), and the ratio of each size's peak to the
+# smallest size's. The largest cohort takes a few minutes to simulate and import.
+# Usage: benchmarks/memory.sh [--samples N] [--sizes 100000,1000000,3000000] [--threads T] [--work DIR]
+#        [--memory MB]   (passed to every command: the window cap)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+N=100 SIZES=100000,1000000,3000000 T=2 WORK=$top/build/bench-memory MEM=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --samples) N=$2; shift 2 ;; --sizes) SIZES=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;; --memory) MEM="--memory $2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+BCMS=${BCMS:-$top/build/bcms}
+mkdir -p "$WORK" && cd "$WORK"
+IFS=, read -r -a sizes <<< "$SIZES"
+
+# peak RSS (MB) and wall seconds of one command
+peak() {
+    /usr/bin/time -v "$@" > /dev/null 2> time.log || { tail -5 time.log >&2; echo "command failed: $*" >&2; exit 1; }
+    awk -F': ' '/Maximum resident set size/{kb=$2} /Elapsed \(wall clock\)/{w=$2}
+        END{n=split(w, p, ":"); s=0; for (i=1; i<=n; i++) s=s*60+p[i]; printf "%.1f %.1f", kb/1024, s}' time.log
+}
+
+names=("assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc")
+declare -A rss wall
+for m in "${sizes[@]}"; do
+    c=c${N}x$m
+    [ -e $c.vcf.gz ] || "$BCMS" simulate -o $c.vcf.gz --samples "$N" --variants "$m" --seed 11 --pheno $c.pheno.tsv \
+        --threads "$T" 2> /dev/null
+    [ -d $c.bcms ] || { "$BCMS" import -q --threads "$T" $c.bcms $c.vcf.gz && "$BCMS" pheno $c.bcms $c.pheno.tsv; } \
+        2> /dev/null
+    S=$c.bcms
+    cmds=("$BCMS assoc $S --model linear --pheno severity --threads $T -o $c.lin.tsv $MEM"
+          "$BCMS assoc $S --model logistic --pheno binary_trait --threads $T -o $c.log.tsv $MEM"
+          "$BCMS assoc $S --model cox --time time_to_edss6 --event edss6_event --threads $T -o $c.cox.tsv $MEM"
+          "$BCMS freq $S -o $c.freq.tsv $MEM"
+          "$BCMS view $S -O b -o $c.view.bcf"
+          "$BCMS qc $S --threads $T -o $c.qc.tsv $MEM")
+    for i in "${!cmds[@]}"; do
+        read -r r w <<< "$(peak ${cmds[$i]})"
+        rss[$i,$m]=$r wall[$i,$m]=$w
+        echo "$m variants: ${names[$i]}: $r MB, $w s" >&2
+    done
+done
+
+{
+    echo "Peak RSS (MB) and wall time (s), $N samples, $T threads${MEM:+, $MEM}; ratio: peak / peak at ${sizes[0]} variants"
+    echo
+    printf "| command |"; for m in "${sizes[@]}"; do printf " %s variants |" "$m"; done; printf " max ratio |\n"
+    printf "|---|"; for m in "${sizes[@]}"; do printf -- "---|"; done; printf -- "---|\n"
+    for i in "${!names[@]}"; do
+        printf "| %s |" "${names[$i]}"
+        for m in "${sizes[@]}"; do printf " %s MB, %s s |" "${rss[$i,$m]}" "${wall[$i,$m]}"; done
+        base=${rss[$i,${sizes[0]}]}
+        printf " %s |\n" "$(for m in "${sizes[@]}"; do echo "${rss[$i,$m]}"; done | awk -v b="$base" '{r=$1/b; if (r>x) x=r} END{printf "%.2f", x}')"
+    done
+} | tee memory.md

@@ -1,0 +1,441 @@
+/* reader_stream.c: the merge of the selected datasets, walked block by block, and the window of
+ * variants the reader holds (reader.h). Each dataset is a cursor over its blocks in genomic order
+ * (global contig rank, then position); the merge takes the smallest (rank, pos) of the cursors and
+ * matches the rows there across datasets, in dataset then row order (so a streamed reader yields
+ * the variants, their order and their batches exactly as one that holds them all). A window gathers
+ * candidates, filters them (lists, counts, chunk) and builds batches; the last batch may still grow,
+ * so it waits for the next window unless the stream has ended. Between windows the pages of the
+ * LMDB map this process touched are dropped from its memory (the file's pages stay in the page
+ * cache): a read-only map is re-read on demand, so the resident set does not grow with the store. */
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "contig.h"
+#include "err.h"
+#include "reader_internal.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Dataset d's blocks in the regions, in the global contig order (a dataset lists its contigs in its
+ * own order), each contig's blocks in their stored (position) order. */
+static int blocks_order(bcms_reader_t *rd, int d)
+{
+    const bcms_dataset_t *ds = rd->ds[d];
+    rd_cursor_t *c = &rd->cur[d];
+    uint64_t *key = malloc(sizeof *key * (ds->nblocks + 1));
+    if (!key || !(c->blk = malloc(sizeof *c->blk * (ds->nblocks + 1)))) {
+        free(key);
+        return BCMS_ENOMEM;
+    }
+    for (uint32_t b = 0; b < ds->nblocks; b++)
+        if (bcms_regions_block(&c->rg, &ds->blocks[b]))
+            key[c->nblk++] = (uint64_t)rd->ctg_map[d][ds->blocks[b].contig] << 32 | b;
+    qsort(key, c->nblk, sizeof *key, cmp_u64);
+    for (uint32_t i = 0; i < c->nblk; i++) c->blk[i] = (uint32_t)key[i];
+    free(key);
+    return 0;
+}
+
+int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
+{
+    if (!(rd->cur = calloc(rd->nds, sizeof *rd->cur)) || !(rd->codec = bcms_codec_new(1)) ||
+        !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) || !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n)))
+        return BCMS_ENOMEM;
+    for (int d = 0; d < rd->nds; d++) {
+        const bcms_dataset_t *ds = rd->ds[d];
+        rd_cursor_t *c = &rd->cur[d];
+        c->cur = RD_NONE;
+        c->rg.n = rg->n;
+        if (rg->n && !(c->rg.r = malloc(sizeof *c->rg.r * rg->n))) return BCMS_ENOMEM;
+        if (rg->n) memcpy(c->rg.r, rg->r, sizeof *c->rg.r * rg->n);
+        bcms_regions_resolve(&c->rg, ds);
+        if (!(rd->frame_p[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_p)) ||
+            !(rd->frame_n[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_n)))
+            return BCMS_ENOMEM;
+        int rc = blocks_order(rd, d);
+        if (rc) return rc;
+    }
+    rd_stream_rewind(rd);
+    return 0;
+}
+
+void rd_stream_free(bcms_reader_t *rd)
+{
+    for (int d = 0; rd->cur && d < rd->nds; d++) {
+        bcms_sites_free(&rd->cur[d].sites);
+        free(rd->cur[d].blk);
+        free(rd->cur[d].rg.r);
+    }
+    free(rd->cur);
+    if (rd->ctg_map)
+        for (int d = 0; d < rd->nds; d++) free(rd->ctg_map[d]);
+    free(rd->ctg_map);
+    bcms_codec_free(rd->codec);
+    free(rd->raw.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
+}
+
+void rd_stream_rewind(bcms_reader_t *rd)
+{
+    for (int d = 0; d < rd->nds; d++) {
+        rd_cursor_t *c = &rd->cur[d];
+        c->bi = 0, c->cur = RD_NONE, c->row = 0, c->last_rank = 0, c->last_pos = INT64_MIN;
+    }
+    rd->nvar = rd->v0 = 0, rd->b0 = rd->nrel = rd->nbatch = 0;
+    rd->at_end = rd->handed = 0;
+    rd->seen = 0, rd->nfiltered = 0;
+    rd->r2_with = rd->r2_without = rd->r2_dropped = 0;
+    rd->pool.l = 0;
+}
+
+static void map_release(bcms_reader_t *rd);
+
+/* Load dataset d's next selected block (sites; its genotype frame's place in the map). 1 at the end.
+ * The pages read so far leave the resident set first (a window spans several blocks). */
+static int cursor_load(bcms_reader_t *rd, int d)
+{
+    rd_cursor_t *c = &rd->cur[d];
+    const bcms_dataset_t *ds = rd->ds[d];
+    uint8_t key[8];
+    MDB_val k = {8, key}, val;
+    int rc;
+    if (c->bi >= c->nblk) {
+        c->cur = RD_NONE;
+        return 1;
+    }
+    uint32_t b = c->blk[c->bi++];
+    map_release(rd);
+    if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, rd->codec, &rd->raw, &c->sites))) return rc;
+    bcms_block_key(key, ds->id, b);
+    if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val)))
+        return rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; the store "
+                                             "is damaged", bcms_store_path(rd->st), ds->id, b)
+                                  : bcms_lmdb_err(rc, "reading a genotype block");
+    rd->frame_p[d][b] = val.mv_data;
+    rd->frame_n[d][b] = val.mv_size;
+    c->cur = b, c->row = 0, c->rank = rd->ctg_map[d][ds->blocks[b].contig];
+    return 0;
+}
+
+/* Dataset d's next row in the regions: 0 (c->cur, c->row set), 1 at its end, or an error. */
+static int cursor_peek(bcms_reader_t *rd, int d)
+{
+    rd_cursor_t *c = &rd->cur[d];
+    for (;;) {
+        int rc;
+        if (c->cur == RD_NONE || c->row >= c->sites.nvar) {
+            if (c->cur == RD_NONE && c->bi > 0 && c->bi >= c->nblk) return 1;
+            if ((rc = cursor_load(rd, d))) return rc;
+            continue;
+        }
+        const bcms_site_t *s = &c->sites.v[c->row];
+        if (bcms_regions_pos(&c->rg, rd->ds[d]->blocks[c->cur].contig, s->pos)) return 0;
+        c->row++;
+    }
+}
+
+static int pool_add(kstring_t *pool, const char *s, uint32_t *off)
+{
+    *off = (uint32_t)pool->l;
+    return kputsn(s, strlen(s), pool) < 0 || kputc_(0, pool) < 0 ? BCMS_ENOMEM : 0;
+}
+
+/* Take dataset d's rows at (rank, pos) into the group. */
+static int group_take(bcms_reader_t *rd, int d, uint32_t rank, int64_t pos)
+{
+    rd_cursor_t *c = &rd->cur[d];
+    int rc;
+    while ((rc = cursor_peek(rd, d)) == 0) {
+        const bcms_site_t *s = &c->sites.v[c->row];
+        if (c->rank != rank || s->pos != pos) break;
+        if (rd->ngrp == rd->mgrp) {
+            size_t m = rd->mgrp ? rd->mgrp * 2 : 64;
+            rd_entry_t *g = realloc(rd->grp, sizeof *g * m);
+            uint8_t *u = g ? realloc(rd->gused, m) : NULL;
+            if (g) rd->grp = g;
+            if (!u) return BCMS_ENOMEM;
+            rd->gused = u, rd->mgrp = m;
+        }
+        rd_entry_t *x = &rd->grp[rd->ngrp++];
+        x->d = (uint32_t)d, x->block = c->cur, x->row = c->row;
+        x->ac = s->ac, x->an = s->an, x->nhet = s->nhet, x->nhom = s->nhom, x->nmiss = s->nmiss;
+        x->r2 = s->r2;
+        if (pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->id), &x->id) ||
+            pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->ref), &x->ref) ||
+            pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->alt), &x->alt))
+            return BCMS_ENOMEM;
+        c->row++;
+    }
+    return rc == 1 ? 0 : rc;
+}
+
+/* Room for one more window variant. */
+static int window_grow(bcms_reader_t *rd)
+{
+    static const uint64_t first = 1024;
+    uint64_t have = rd->mkeep, nd = (uint64_t)rd->nds;
+    if (rd->nvar < have) return 0;
+    uint64_t m = have ? have * 2 : first;
+    bcms_variant_t *v = realloc(rd->v, sizeof *v * m);
+    if (v) rd->v = v;
+    int32_t *lb = v ? realloc(rd->loc_block, sizeof *lb * m * nd) : NULL;
+    if (lb) rd->loc_block = lb;
+    uint32_t *lr = lb ? realloc(rd->loc_row, sizeof *lr * m * nd) : NULL;
+    if (lr) rd->loc_row = lr;
+    uint8_t *fl = lr ? realloc(rd->flip, m * nd) : NULL;
+    if (fl) rd->flip = fl;
+    uint32_t *vs = fl ? realloc(rd->v_str, sizeof *vs * m * 4) : NULL;
+    if (vs) rd->v_str = vs;
+    uint32_t *vc = vs ? realloc(rd->v_cnt, sizeof *vc * m * nd * 5) : NULL;
+    if (vc) rd->v_cnt = vc;
+    uint8_t *kp = vc ? realloc(rd->vkeep, m + 1) : NULL;
+    if (!kp) return BCMS_ENOMEM;
+    rd->vkeep = kp;
+    rd->mkeep = m;
+    return 0;
+}
+
+/* Two datasets sharing a selected sample both have the variant: which genotype is meant? */
+static int dup_error(const bcms_reader_t *rd, const bcms_variant_t *v, const char *ref, const char *alt, int d1,
+                     int d2)
+{
+    const bcms_dataset_t *a = rd->ds[d1], *b = rd->ds[d2];
+    return bcms_err(BCMS_EINPUT,
+                    "datasets %u (%s, %s) and %u (%s, %s) hold the same samples and the same variant %s:%lld:%s:%s; "
+                    "select one with --cohorts, drop the shared samples with --remove, or take the first "
+                    "dataset's genotypes with --dup-rule first",
+                    a->id, a->cohort, a->nsources ? a->sources[0].path : "?", b->id, b->cohort, b->nsources ? b->sources[0].path : "?",
+                    v->chrom, (long long)v->pos, ref, alt);
+}
+
+/* The group's rows as variants: match alleles across datasets, flip swapped ones; a variant held by
+ * two datasets that share samples is an error unless dup_rule first. */
+static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
+{
+    const rd_entry_t *e = rd->grp;
+    const char *gp = rd->gpool.s;
+    int nd = rd->nds, rc;
+    memset(rd->gused, 0, rd->ngrp);
+    for (size_t i = 0; i < rd->ngrp; i++) {
+        if (rd->gused[i]) continue;
+        if ((rc = window_grow(rd))) return rc;
+        const rd_entry_t *x = &e[i];
+        const char *ref = gp + x->ref, *alt = gp + x->alt;
+        uint64_t nv = rd->nvar;
+        bcms_variant_t *v = &rd->v[nv];
+        int32_t *lb = rd->loc_block + nv * nd;
+        uint32_t *lr = rd->loc_row + nv * nd;
+        uint8_t *fl = rd->flip + nv * nd;
+        for (int d = 0; d < nd; d++) lb[d] = -1, lr[d] = 0, fl[d] = 0;
+        memset(rd->v_cnt + nv * nd * 5, 0, sizeof *rd->v_cnt * nd * 5);
+        memset(v, 0, sizeof *v);
+        v->pos = pos;
+        v->chrom = rd->contig_names[rank];
+        if (pool_add(&rd->pool, gp + x->id, &rd->v_str[nv * 4]) || pool_add(&rd->pool, ref, &rd->v_str[nv * 4 + 1]) ||
+            pool_add(&rd->pool, alt, &rd->v_str[nv * 4 + 2]))
+            return BCMS_ENOMEM;
+        rd->v_str[nv * 4 + 3] = rank;
+        float minq = NAN; /* the lowest stored r2 among the datasets that have the variant */
+        for (size_t j = i; j < rd->ngrp; j++) {
+            const rd_entry_t *y = &e[j];
+            int swapped;
+            if (rd->gused[j] || lb[y->d] >= 0) continue;
+            const char *r2 = gp + y->ref, *a2 = gp + y->alt;
+            if (!strcmp(r2, ref) && !strcmp(a2, alt)) swapped = 0;
+            else if (!strcmp(r2, alt) && !strcmp(a2, ref)) swapped = 1;
+            else continue;
+            for (int d = 0; d < nd; d++)
+                if (lb[d] >= 0 && rd->overlap[d * nd + y->d] && !rd->dup_first)
+                    return dup_error(rd, v, ref, alt, d, (int)y->d);
+            rd->gused[j] = 1;
+            lb[y->d] = (int32_t)y->block;
+            lr[y->d] = y->row;
+            fl[y->d] = (uint8_t)swapped;
+            uint32_t *vc = rd->v_cnt + (nv * nd + y->d) * 5;
+            vc[0] = y->ac, vc[1] = y->an, vc[2] = y->nhet, vc[3] = y->nhom, vc[4] = y->nmiss;
+            v->ndatasets++;
+            rd_r2_join(&minq, y->r2);
+        }
+        if (!rd_r2_keep(rd, minq)) { /* below --minr2 in a dataset that has it: as the site filters, filtered */
+            rd->pool.l = rd->v_str[nv * 4];
+            if (rd->fill_mode != RD_FILL_MIND) rd->nfiltered++;
+            continue;
+        }
+        int kind = bcms_contig_kind(rd->contig_canon[rank]);
+        v->hap = kind == BCMS_CHR_X ? (bcms_contig_in_par((bcms_build_t)rd->o.par_build, pos) ? BCMS_HAP_NONE : BCMS_HAP_X)
+                 : kind == BCMS_CHR_Y ? BCMS_HAP_Y
+                 : kind == BCMS_CHR_MT ? BCMS_HAP_MT
+                                       : BCMS_HAP_NONE;
+        rd->nvar++;
+    }
+    return 0;
+}
+
+/* The next merge position into the window (every variant there); 1 when every dataset has ended. */
+static int merge_step(bcms_reader_t *rd)
+{
+    uint32_t rank = UINT32_MAX;
+    int64_t pos = INT64_MAX;
+    int any = 0, rc;
+    for (int d = 0; d < rd->nds; d++) {
+        rd_cursor_t *c = &rd->cur[d];
+        if ((rc = cursor_peek(rd, d)) == 1) continue;
+        if (rc) return rc;
+        int64_t p = c->sites.v[c->row].pos;
+        if (c->rank < c->last_rank || (c->rank == c->last_rank && p < c->last_pos))
+            return bcms_err(BCMS_ECORRUPT, "%s: dataset %u is not in genomic order at %s:%lld; the store is damaged",
+                            bcms_store_path(rd->st), rd->ds[d]->id, rd->contig_names[c->rank], (long long)p);
+        if (!any || c->rank < rank || (c->rank == rank && p < pos)) rank = c->rank, pos = p;
+        any = 1;
+    }
+    if (!any) return 1;
+    rd->ngrp = 0, rd->gpool.l = 0;
+    for (int d = 0; d < rd->nds; d++) {
+        rd_cursor_t *c = &rd->cur[d];
+        if (c->cur == RD_NONE || c->row >= c->sites.nvar || c->rank != rank || c->sites.v[c->row].pos != pos) continue;
+        c->last_rank = rank, c->last_pos = pos;
+        if ((rc = group_take(rd, d, rank, pos))) return rc;
+    }
+    return group_merge(rd, rank, pos);
+}
+
+/* --extract / --exclude on window variants from .. nvar - 1 (ID, or CHR:POS:REF:ALT in either
+ * allele order, or a BED range). */
+static void lists_apply(bcms_reader_t *rd, uint64_t from)
+{
+    if (!rd->o.extract && !rd->o.exclude) return;
+    for (uint64_t i = from; i < rd->nvar; i++) {
+        const bcms_variant_t *v = &rd->v[i];
+        const char *id = rd->pool.s + rd->v_str[i * 4], *ref = rd->pool.s + rd->v_str[i * 4 + 1],
+                   *alt = rd->pool.s + rd->v_str[i * 4 + 2], *canon = rd->contig_canon[rd->v_str[i * 4 + 3]];
+        rd->vkeep[i - from] = (!rd->o.extract || rd_varlist_match(&rd->ex, canon, v->pos, id, ref, alt)) &&
+                             (!rd->o.exclude || !rd_varlist_match(&rd->xx, canon, v->pos, id, ref, alt));
+    }
+    rd_variants_compact(rd, from, rd->vkeep);
+}
+
+/* Site filters and the chunk on window variants from .. nvar - 1. */
+static int filters_apply(bcms_reader_t *rd, uint64_t from, int mode)
+{
+    const bcms_reader_opts_t *o = &rd->o;
+    int rc, filters = o->maf_min > 0 || o->mac_min > 0 || o->geno_max < 1 || o->hwe_min > 0;
+    if (filters || o->need_counts) {
+        if ((rc = rd_counts_range(rd, from, rd->vkeep))) return rc;
+        rd->has_counts = 1;
+        uint64_t before = rd->nvar;
+        rd_variants_compact(rd, from, rd->vkeep);
+        rd->nfiltered += before - rd->nvar;
+    }
+    if (mode == RD_FILL_COUNT || !o->chunk_n) {
+        rd->seen += rd->nvar - from;
+        return 0;
+    }
+    for (uint64_t i = from; i < rd->nvar; i++, rd->seen++) rd->vkeep[i - from] = rd->seen >= rd->chunk_lo && rd->seen < rd->chunk_hi;
+    rd_variants_compact(rd, from, rd->vkeep);
+    if (rd->seen >= rd->chunk_hi) rd->at_end = 1; /* the rest of the stream is another chunk's */
+    return 0;
+}
+
+/* Drop the handed-out batches: the variants of the last, unfinished batch move to the front, their
+ * strings (the pool's tail: variants append theirs in order) too, in place. */
+static int window_shift(bcms_reader_t *rd)
+{
+    uint64_t k = rd->nrel ? rd->batch_first[rd->nrel] : 0, n = rd->nvar - k, nd = (uint64_t)rd->nds;
+    if (!k && n) return 0;
+    uint32_t off0 = n ? rd->v_str[k * 4] : (uint32_t)rd->pool.l;
+    for (uint64_t i = k; i < rd->nvar; i++)
+        for (int f = 0; f < 3; f++) rd->v_str[i * 4 + f] -= off0;
+    if (off0) memmove(rd->pool.s, rd->pool.s + off0, rd->pool.l - off0);
+    rd->pool.l -= off0;
+    if (k && n) {
+        memmove(rd->v, rd->v + k, sizeof *rd->v * n);
+        memmove(rd->loc_block, rd->loc_block + k * nd, sizeof *rd->loc_block * n * nd);
+        memmove(rd->loc_row, rd->loc_row + k * nd, sizeof *rd->loc_row * n * nd);
+        memmove(rd->flip, rd->flip + k * nd, n * nd);
+        memmove(rd->v_str, rd->v_str + k * 4, sizeof *rd->v_str * n * 4);
+        memmove(rd->v_cnt, rd->v_cnt + k * nd * 5, sizeof *rd->v_cnt * n * nd * 5);
+    }
+    rd->v0 += k, rd->b0 += rd->nrel, rd->nvar = n, rd->nrel = 0;
+    return 0;
+}
+
+void rd_map_release(bcms_store_t *st)
+{
+    size_t n;
+    const char *map = bcms_store_map(st, &n);
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!map || pg <= 0) return;
+    uintptr_t a = (uintptr_t)map, lo = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+    uintptr_t hi = (a + n) & ~((uintptr_t)pg - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+/* Pages of the map touched so far: out of this process's memory (see the top). */
+static void map_release(bcms_reader_t *rd)
+{
+    if (rd->stream) rd_map_release(rd->st);
+}
+
+int rd_window_fill(bcms_reader_t *rd, int mode)
+{
+    int rc;
+    rd->fill_mode = mode;
+    if (mode != RD_FILL_SCAN) rd->nvar = 0, rd->nrel = 0, rd->pool.l = 0; /* a pass that keeps nothing */
+    else if ((rc = window_shift(rd))) return rc;
+    map_release(rd);
+    for (;;) {
+        uint64_t from = rd->nvar;
+        while (!rd->at_end && rd->nvar - from < rd->cap) {
+            if ((rc = merge_step(rd)) == 1) rd->at_end = 1;
+            else if (rc) return rc;
+        }
+        lists_apply(rd, from);
+        if (mode == RD_FILL_MIND) break;
+        if ((rc = filters_apply(rd, from, mode))) return rc;
+        if (mode == RD_FILL_COUNT) {
+            rd->nvar = 0, rd->pool.l = 0;
+            if (rd->at_end) break;
+            continue;
+        }
+        if ((rc = rd_batches_build(rd))) return rc;
+        if (rd->at_end || rd->nbatch >= 2) break;
+    }
+    /* --minr2's report once the whole stream has passed (a counting pass, or a scan of it all) */
+    if (rd->at_end && rd->o.minr2 > 0 && !rd->r2_reported && (mode == RD_FILL_COUNT || (mode == RD_FILL_SCAN && !rd->o.chunk_n))) {
+        rd->r2_reported = 1;
+        if ((rc = rd_r2_report(rd->o.minr2, rd->r2_with, rd->r2_without, rd->r2_dropped))) return rc;
+    }
+    if (mode != RD_FILL_SCAN) return 0;
+    rd->nrel = rd->at_end ? rd->nbatch : rd->nbatch - 1;
+    for (uint64_t i = 0; i < rd->nvar; i++) {
+        rd->v[i].id = rd->pool.s + rd->v_str[i * 4];
+        rd->v[i].ref = rd->pool.s + rd->v_str[i * 4 + 1];
+        rd->v[i].alt = rd->pool.s + rd->v_str[i * 4 + 2];
+    }
+    return 0;
+}
+
+int bcms_reader_next(bcms_reader_t *rd, uint32_t *b0, uint32_t *nb)
+{
+    int rc;
+    *b0 = rd->b0 + rd->nrel, *nb = 0;
+    if (!rd->stream) { /* everything was read at open: one window */
+        if (!rd->handed) *b0 = 0, *nb = rd->nbatch;
+        rd->handed = 1;
+        return 0;
+    }
+    if (rd->at_end && rd->nrel == rd->nbatch) {
+        if (rd->nvar && (rc = window_shift(rd))) return rc;
+        return 0;
+    }
+    if ((rc = rd_window_fill(rd, RD_FILL_SCAN))) return rc;
+    *b0 = rd->b0, *nb = rd->nrel;
+    return 0;
+}
