@@ -26,6 +26,9 @@ void bcms_cluster_abort(int status);
 
 int bcms_cluster_rank(void);
 int bcms_cluster_size(void);
+/* Ranks of this job on this node, from the launcher's environment (1 outside an MPI job or when the
+ * launcher does not say). */
+int bcms_cluster_local_size(void);
 
 /* Start sending n bytes to rank 0 (messages from one rank arrive in the order sent); buf must stay
  * untouched until bcms_cluster_done says the send is complete. 0 or BCMS_EIO; *req is the handle. */

@@ -31,6 +31,9 @@ for model in linear logistic cox; do
             check "$model: mpirun -np $np, $t thread(s) per rank = single process" same ref_$model.tsv m_${model}_${np}_$t.tsv
         done
     done
+    # no --threads: unbound ranks split the node's cores (cluster.h); the output does not move
+    "${MPI[@]}" -np 2 "$BCMS" assoc s.bcms "${M[@]}" "${A[@]}" -o m_${model}_def.tsv 2> /dev/null
+    check "$model: mpirun -np 2, default threads per rank = single process" same ref_$model.tsv m_${model}_def.tsv
     "$BCMS" assoc s.bcms "${M[@]}" "${A[@]}" --chunk 2/3 -o ref_${model}_c2.tsv 2> /dev/null
     "${MPI[@]}" -np 2 "$BCMS" assoc s.bcms "${M[@]}" "${A[@]}" --chunk 2/3 -o m_${model}_c2.tsv 2> /dev/null
     check "$model: chunk 2/3 under mpirun -np 2 = single process chunk" same ref_${model}_c2.tsv m_${model}_c2.tsv
