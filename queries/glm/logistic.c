@@ -282,14 +282,31 @@ static inline void firth_row(const glm_logistic_t *lg, const glm_logistic_ws_t *
     if (P > lg->k) z[lg->k] = ws->x[i];
 }
 
-/* A += w z z' (lower triangle) for one sample: (w z_a) z_b, the product order of the loop it replaces. */
-static inline void firth_outer(double *restrict A, int P, double w, const double *restrict z)
+/* acc += w z z' for one sample, acc column a at acc + a S (S = P rounded up to 4, z zero-padded to S),
+ * rows from a rounded down to 4 in whole vectors: every lower-triangle entry gets (w z_a) z_b added, the
+ * product order of the scalar loop this replaced; the rest is never read. */
+static inline void firth_outer(double *restrict acc, int P, int S, double w, const double *restrict z)
 {
+    typedef double v4 __attribute__((vector_size(32)));
     for (int a = 0; a < P; a++) {
         const double wa = w * z[a];
-        double *restrict col = A + (size_t)a * P;
-        for (int b = a; b < P; b++) col[b] += wa * z[b];
+        const v4 wv = {wa, wa, wa, wa};
+        double *restrict col = acc + (size_t)a * S;
+        for (int b = a & ~3; b < S; b += 4) {
+            v4 zb, cb;
+            memcpy(&zb, z + b, sizeof zb);
+            memcpy(&cb, col + b, sizeof cb);
+            cb += wv * zb;
+            memcpy(col + b, &cb, sizeof cb);
+        }
     }
+}
+
+/* The lower triangle of acc (column stride S) into A (P x P). */
+static void firth_acc_store(const double *acc, int P, int S, double *A)
+{
+    for (int a = 0; a < P; a++)
+        for (int b = a; b < P; b++) A[b + a * P] = acc[(size_t)a * S + b];
 }
 
 /* Firth pass 1 at th: p_i, v_i (into ws->p, ws->v), the log-likelihood (into *ll) and I = Z'VZ
@@ -301,8 +318,9 @@ __attribute__((target_clones("avx2", "default")))
 static int firth_info(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, const double *th, double *ll)
 {
     const int n = lg->n, np = lg->np, k = lg->k;
-    double *H = ws->h, eta[FIRTH_CHUNK], z[LG_MAXP];
-    memset(H, 0, (size_t)P * P * sizeof(double));
+    const int S = (P + 3) & ~3;
+    double eta[FIRTH_CHUNK], z[LG_MAXP] = {0}, acc[LG_MAXP * LG_MAXP];
+    memset(acc, 0, (size_t)P * S * sizeof(double));
     for (int i0 = 0; i0 < n; i0 += FIRTH_CHUNK) {
         const int c = np - i0 < FIRTH_CHUNK ? np - i0 : FIRTH_CHUNK, ce = n - i0 < c ? n - i0 : c;
         for (int i = 0; i < c; i++) eta[i] = 0;
@@ -324,9 +342,10 @@ static int firth_info(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, co
             ws->v[s] = vi;
             *ll += lg->y[s] ? log(pi) : log1p(-pi);
             firth_row(lg, ws, P, s, z);
-            firth_outer(H, P, vi, z);
+            firth_outer(acc, P, S, vi, z);
         }
     }
+    firth_acc_store(acc, P, S, ws->h);
     return 0;
 }
 
@@ -340,9 +359,10 @@ static void firth_score(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, 
 {
     const int n = lg->n, np = lg->np, k = lg->k;
     const double *L = ws->h;
-    double *g = ws->g, t[LG_MAXP][FIRTH_CHUNK], hv[FIRTH_CHUNK], z[LG_MAXP];
+    const int S = (P + 3) & ~3;
+    double *g = ws->g, t[LG_MAXP][FIRTH_CHUNK], hv[FIRTH_CHUNK], z[LG_MAXP] = {0}, acc[LG_MAXP * LG_MAXP];
     memset(g, 0, P * sizeof(double));
-    memset(H2, 0, (size_t)P * P * sizeof(double));
+    memset(acc, 0, (size_t)P * S * sizeof(double));
     for (int i0 = 0; i0 < n; i0 += FIRTH_CHUNK) {
         const int c = np - i0 < FIRTH_CHUNK ? np - i0 : FIRTH_CHUNK, ce = n - i0 < c ? n - i0 : c;
         for (int j = 0; j < P; j++) {
@@ -366,9 +386,10 @@ static void firth_score(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, 
             const double w2 = (1.0 + hi) * ws->v[s];
             firth_row(lg, ws, P, s, z);
             for (int a = 0; a < P; a++) g[a] += u * z[a];
-            firth_outer(H2, P, w2, z);
+            firth_outer(acc, P, S, w2, z);
         }
     }
+    firth_acc_store(acc, P, S, H2);
 }
 
 /* Firth-penalised regression from th = 0, as PLINK 2's FirthRegression (its port of logistf with
