@@ -67,8 +67,8 @@ int assoc_sub_variant(const model_t *m, assoc_sub_t **cache, const uint8_t *row,
 void assoc_sub_free(assoc_sub_t *cache);
 
 /* ---- scheduling (assoc_sched.c) ----
- * Batch b belongs to MPI rank b % size (cluster.h); a rank's threads take its batches in order,
- * batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch order: rank 0 writes
+ * Batches go to MPI ranks by a fixed rule on their sizes (cluster.h); a rank's threads take its
+ * batches in order, batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch order: rank 0 writes
  * its own batches and receives the other ranks' rows and p-values (pvals[m][variant], nm models)
  * into out (BGZF: --resume or a table converted at the end) or of; batches before start are already in
  * the output (--resume; rs checkpoints). Byte-identical output for any thread and rank count. */
