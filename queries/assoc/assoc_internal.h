@@ -68,10 +68,11 @@ void assoc_sub_free(assoc_sub_t *cache);
 
 /* ---- scheduling (assoc_sched.c) ----
  * Batches go to MPI ranks by a fixed rule on their sizes (cluster.h); a rank's threads take its
- * batches in order, batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch order: rank 0 writes
- * its own batches and receives the other ranks' rows and p-values (pvals[m][variant], nm models)
- * into out (BGZF: --resume or a table converted at the end) or of; batches before start are already in
- * the output (--resume; rs checkpoints). Byte-identical output for any thread and rank count. */
+ * batches in order, batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch
+ * order: rank 0 writes its own batches and receives the other ranks' rows and p-values
+ * (pvals[m][variant], nm models) into out (BGZF: --resume or a table converted at the end) or of;
+ * batches before start are already in the output (--resume; rs checkpoints). Byte-identical output
+ * for any thread and rank count. */
 typedef int (*assoc_batch_fn)(void *ctx, int thread, uint32_t b, kstring_t *out);
 int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, int nm, assoc_batch_fn batch, void *ctx,
                     BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs);
