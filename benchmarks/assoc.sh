@@ -7,15 +7,17 @@
 #                                    and R survival::coxph over a sample of variants (per-variant time)
 # Each bcms scan at 1 and at N threads (speedup). Prints Markdown tables (also to WORK/assoc.md).
 # Usage: benchmarks/assoc.sh [--samples N] [--variants M] [--threads T] [--work DIR] [--vcf FILE --pheno F --covar F]
-#        [--r-variants K]
+#        [--r-variants K] [--logistic-pairs R]
+# --logistic-pairs R: only the logistic scan beside plink2 --glm firth-fallback, R pairs alternating which
+#   runs first; prints each pair's wall and CPU seconds and the median ratios (WORK/logistic_pairs.md).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=10000 M=100000 T=2 WORK=$top/build/bench VCF="" PHENO="" COVAR="" RK=200
+N=10000 M=100000 T=2 WORK=$top/build/bench VCF="" PHENO="" COVAR="" RK=200 LP=0
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;; --vcf) VCF=$2; shift 2 ;; --pheno) PHENO=$2; shift 2 ;; --covar) COVAR=$2; shift 2 ;;
-    --r-variants) RK=$2; shift 2 ;;
+    --r-variants) RK=$2; shift 2 ;; --logistic-pairs) LP=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -40,6 +42,33 @@ timeit() { # label command... ; appends "label seconds peakKB"
 A=(--pheno-file "$PHENO" --covar-file "$COVAR" --covar $COV)
 P=(--pfile "$pgen" --pheno "$PHENO" --covar "$COVAR" --covar-name sex,age_onset,PC1-PC3 --covar-variance-standardize
    --memory 8000)
+if [ "$LP" -gt 0 ]; then
+    : > pairs.txt
+    for r in $(seq "$LP"); do
+        for who in $( [ $((r % 2)) -eq 1 ] && echo "plink bcms" || echo "bcms plink"); do
+            if [ $who = plink ]; then
+                /usr/bin/time -f "%e %U %S" -o t.txt plink2 "${P[@]}" --pheno-name binary_trait --glm hide-covar firth-fallback \
+                    --threads "$T" --out pl_log > /dev/null
+            else
+                /usr/bin/time -f "%e %U %S" -o t.txt "$BCMS" assoc "$store" --model logistic --pheno binary_trait "${A[@]}" \
+                    --threads "$T" -o log.tsv 2> /dev/null
+            fi
+            echo "$r $who $(awk '{printf "%s %.2f", $1, $2 + $3}' t.txt)" >> pairs.txt
+        done
+    done
+    med() { sort -n | awk '{a[NR]=$1} END{print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+    pr() { awk -v f="$1" '{v[$1, $2] = $f} END{for (k = 1; (k, "bcms") in v; k++) printf "%.4f\n", v[k, "bcms"] / v[k, "plink"]}' pairs.txt | med; }
+    {
+    echo "## Logistic: bcms vs plink2 --glm firth-fallback, $N samples x $M variants, $T threads, $LP pairs"
+    echo
+    echo "| pair | bcms s | plink2 s | bcms CPU s | plink2 CPU s |"
+    echo "|---|---:|---:|---:|---:|"
+    awk '{w[$1, $2] = $3; c[$1, $2] = $4; n = $1} END{for (k = 1; k <= n; k++) printf "| %d | %s | %s | %s | %s |\n", k, w[k, "bcms"], w[k, "plink"], c[k, "bcms"], c[k, "plink"]}' pairs.txt
+    echo
+    echo "Median ratio bcms/plink2: wall $(pr 3 | awk '{printf "%.2f", $1}'), CPU $(pr 4 | awk '{printf "%.2f", $1}')"
+    } | tee logistic_pairs.md
+    exit 0
+fi
 timeit plink_linear plink2 "${P[@]}" --pheno-name severity --glm hide-covar --threads "$T" --out pl_lin
 timeit bcms_linear "$BCMS" assoc "$store" --model linear --pheno severity "${A[@]}" --threads "$T" -o lin.tsv
 timeit bcms_linear_1t "$BCMS" assoc "$store" --model linear --pheno severity "${A[@]}" --threads 1 -o lin1.tsv

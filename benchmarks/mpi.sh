@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # mpi.sh: `mpirun -np 2 bcms assoc --threads 1` against `bcms assoc --threads 2` (one process) on the
 # same cohort, for the linear, logistic and Cox scans, alternating which runs first, R repetitions;
-# prints the median wall time of each, the median of the paired ratios (MPI / threads of one repetition)
-# and peak memory per process
+# prints the median wall time of each, the median of the paired ratios (MPI / threads of one repetition),
+# the CPU seconds (user + sys; for MPI the sum over the ranks: on a shared machine this shows the cost of
+# MPI itself where wall times follow the other jobs' load) and peak memory per process
 # (/usr/bin/time -v of the rank processes is not available through mpirun: the MPI figure is the sum
 # of the ranks' peak RSS, read from each rank's own /usr/bin/time). Checks the outputs are identical.
-# Usage: benchmarks/mpi.sh [--samples N] [--variants M] [--reps R] [--work DIR]
+# Usage: benchmarks/mpi.sh [--samples N] [--variants M] [--reps R] [--models "linear logistic cox"] [--work DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=10000 M=100000 R=3 WORK=$top/build/bench_mpi
+N=10000 M=100000 R=3 WORK=$top/build/bench_mpi MODELS="linear logistic cox"
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --reps) R=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
+    --models) MODELS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -24,7 +26,7 @@ c=c_${N}x${M}
 [ -d "$c.bcms" ] || "$BCMS" import -q --threads 2 "$c.bcms" "$c.vcf.gz"
 A=(--pheno-file "$c.pheno.tsv" --covar-file "$c.covar.tsv" --covar sex,age_onset,PC1,PC2,PC3)
 : > times.txt
-for model in linear logistic cox; do
+for model in $MODELS; do
     case $model in
     linear) MOD=(--model linear --pheno severity) ;;
     logistic) MOD=(--model logistic --pheno binary_trait) ;;
@@ -33,17 +35,17 @@ for model in linear logistic cox; do
     for r in $(seq "$R"); do
         for who in $( [ $((r % 2)) -eq 1 ] && echo "thr mpi" || echo "mpi thr"); do
             if [ $who = thr ]; then
-                /usr/bin/time -f "%e %M" -o t.txt "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 2 -o thr.tsv 2> /dev/null
-                echo "$model thr $(cat t.txt)" >> times.txt
+                /usr/bin/time -f "%e %M %U %S" -o t.txt "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 2 -o thr.tsv 2> /dev/null
+                echo "$model thr $(awk '{printf "%s %s %.2f", $1, $2, $3 + $4}' t.txt)" >> times.txt
             else
                 s=$(date +%s.%N)
                 # one file per rank: GNU time does not expand %q{...}, so both ranks wrote one file and the
                 # "sum" was one rank's; the rank's own environment names its file
-                mpirun --oversubscribe --bind-to none -np 2 bash -c '/usr/bin/time -f "%M" -o "rank.$OMPI_COMM_WORLD_RANK.txt" "$@"' _ \
+                mpirun --oversubscribe --bind-to none -np 2 bash -c '/usr/bin/time -f "%M %U %S" -o "rank.$OMPI_COMM_WORLD_RANK.txt" "$@"' _ \
                     "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 1 -o mpi.tsv 2> /dev/null
                 e=$(date +%s.%N)
                 [ -s rank.0.txt ] && [ -s rank.1.txt ] || { echo "no peak RSS from both ranks" >&2; exit 1; }
-                echo "$model mpi $(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e - s}') $(cat rank.*.txt | awk '{s+=$1} END{print s}')" >> times.txt
+                echo "$model mpi $(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e - s}') $(cat rank.*.txt | awk '{s+=$1; c+=$2+$3} END{printf "%d %.2f", s, c}')" >> times.txt
                 rm -f rank.*.txt
             fi
         done
@@ -54,15 +56,17 @@ med() { sort -n | awk '{a[NR]=$1} END{print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + 
 {
 echo "## MPI: 2 ranks x 1 thread vs 1 process x 2 threads, $N samples x $M variants, $R reps, $(nproc) cores"
 echo
-echo "| scan | 2 threads s (median) | 2 ranks s (median) | ratio MPI/threads (median of pairs) | threads peak MB | ranks peak MB (sum) |"
-echo "|---|---:|---:|---:|---:|---:|"
-for model in linear logistic cox; do
+echo "| scan | 2 threads s (median) | 2 ranks s (median) | ratio MPI/threads (median of pairs) | threads CPU s | ranks CPU s (sum) | threads peak MB | ranks peak MB (sum) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for model in $MODELS; do
     t=$(awk -v m=$model '$1==m && $2=="thr"{print $3}' times.txt | med)
     p=$(awk -v m=$model '$1==m && $2=="mpi"{print $3}' times.txt | med)
     tm=$(awk -v m=$model '$1==m && $2=="thr"{print $4}' times.txt | med)
     pm=$(awk -v m=$model '$1==m && $2=="mpi"{print $4}' times.txt | med)
+    tc=$(awk -v m=$model '$1==m && $2=="thr"{print $5}' times.txt | med)
+    pc=$(awk -v m=$model '$1==m && $2=="mpi"{print $5}' times.txt | med)
     # the ratio of each repetition's pair (run back to back), then their median: drift hits both alike
     ratio=$(awk -v m=$model '$1==m {k[$2]++; v[$2, k[$2]]=$3} END{for (i=1; i<=k["thr"]; i++) printf "%.4f\n", v["mpi", i] / v["thr", i]}' times.txt | med)
-    echo "| $model | $t | $p | $(awk -v r="$ratio" 'BEGIN{printf "%.2f", r}') | $(awk -v k="$tm" 'BEGIN{printf "%.0f", k/1024}') | $(awk -v k="$pm" 'BEGIN{printf "%.0f", k/1024}') |"
+    echo "| $model | $t | $p | $(awk -v r="$ratio" 'BEGIN{printf "%.2f", r}') | $tc | $pc | $(awk -v k="$tm" 'BEGIN{printf "%.0f", k/1024}') | $(awk -v k="$pm" 'BEGIN{printf "%.0f", k/1024}') |"
 done
 } | tee mpi.md

@@ -96,11 +96,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* The default thread count: OMP_NUM_THREADS when set (what a cluster job script exports, e.g. from
- * SLURM_CPUS_PER_TASK), else every core this process may run on (its CPU affinity). */
+ * SLURM_CPUS_PER_TASK), else every core this process may run on (its CPU affinity). MPI ranks that
+ * share a node without being bound to their own cores (mpirun --bind-to none) split its cores, or
+ * each would start a thread per core and oversubscribe them. */
 static int default_threads(void)
 {
     const char *e = getenv("OMP_NUM_THREADS");
     int n = e && *e ? omp_get_max_threads() : omp_get_num_procs();
+    int local = bcms_cluster_local_size();
+    if (!(e && *e) && local > 1 && n >= sysconf(_SC_NPROCESSORS_ONLN)) n /= local;
     return n > 0 ? n : 1;
 }
 

@@ -466,38 +466,50 @@ static uint64_t batch_first_row(void *ctx, uint32_t b)
     return first;
 }
 
-/* Every window of the reader through the scheduler; rank 0 keeps the p-values tested (for lambda GC)
- * in spill files, not memory. Streaming, the p-value arrays hold one window. */
+/* One window of the reader through the scheduler (1: the stream has ended); rank 0 keeps the
+ * p-values tested (for lambda GC) in spill files, not memory. Streaming, the p-value arrays hold one
+ * window. load carries the MPI ranks' shares from window to window (assoc_sched.c). */
+static int scan_window(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms_assoc_opts_t *oi, model_t *models,
+                       int nm, int multi, int use_ds, thread_t *th, double **pvs, assoc_pvspill_t *spill, BGZF *out,
+                       bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs, uint64_t *xskip,
+                       uint64_t *load)
+{
+    uint32_t b0, nb, n0;
+    uint64_t pv0, wn;
+    int rc;
+    if ((rc = bcms_reader_next(rd, &b0, &nb))) return rc;
+    if (!nb) return 1;
+    bcms_reader_batch_range(rd, b0, &pv0, &n0);
+    wn = bcms_reader_nvariants(rd) - pv0;
+    if (!o->resume) /* else the arrays hold every variant, as the checkpoints need */
+        for (int p = 0; p < nm; p++) {
+            double *a = realloc(models[p].pvals, sizeof *a * (wn + 1));
+            if (!a) return BCMS_ENOMEM;
+            models[p].pvals = pvs[p] = a;
+        }
+    scan_ctx_t sc = {rd, oi, models, nm, multi, use_ds, th, pv0};
+    /* a window of few batches needs no more threads than batches (the output never depends on them) */
+    int nt = (uint32_t)o->threads < nb ? o->threads : (int)nb;
+    if ((rc = assoc_sched_run(rd, nt, pvs, pv0, nm, scan_batch, &sc, out, of, outname, b0, start, rs, load)))
+        return rc;
+    if (bcms_cluster_rank() == 0)
+        for (int p = 0; p < nm; p++)
+            if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals, wn))) return rc;
+    if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM)
+        for (uint64_t i = pv0; i < pv0 + wn; i++) *xskip += bcms_reader_variant(rd, i)->hap == BCMS_HAP_X;
+    return 0;
+}
+
 static int scan_windows(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms_assoc_opts_t *oi, model_t *models,
                         int nm, int multi, int use_ds, thread_t *th, double **pvs, assoc_pvspill_t *spill, BGZF *out,
                         bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs,
                         uint64_t *xskip)
 {
-    for (;;) {
-        uint32_t b0, nb, n0;
-        uint64_t pv0, wn;
-        int rc;
-        if ((rc = bcms_reader_next(rd, &b0, &nb))) return rc;
-        if (!nb) return 0;
-        bcms_reader_batch_range(rd, b0, &pv0, &n0);
-        wn = bcms_reader_nvariants(rd) - pv0;
-        if (!o->resume) /* else the arrays hold every variant, as the checkpoints need */
-            for (int p = 0; p < nm; p++) {
-                double *a = realloc(models[p].pvals, sizeof *a * (wn + 1));
-                if (!a) return BCMS_ENOMEM;
-                models[p].pvals = pvs[p] = a;
-            }
-        scan_ctx_t sc = {rd, oi, models, nm, multi, use_ds, th, pv0};
-        /* a window of few batches needs no more threads than batches (the output never depends on them) */
-        int nt = (uint32_t)o->threads < nb ? o->threads : (int)nb;
-        if ((rc = assoc_sched_run(rd, nt, pvs, pv0, nm, scan_batch, &sc, out, of, outname, b0, start, rs)))
-            return rc;
-        if (bcms_cluster_rank() == 0)
-            for (int p = 0; p < nm; p++)
-                if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals, wn))) return rc;
-        if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM)
-            for (uint64_t i = pv0; i < pv0 + wn; i++) *xskip += bcms_reader_variant(rd, i)->hap == BCMS_HAP_X;
-    }
+    uint64_t *load = calloc((size_t)bcms_cluster_size() + 1, sizeof *load);
+    int rc = load ? 0 : BCMS_ENOMEM;
+    while (!rc) rc = scan_window(rd, o, oi, models, nm, multi, use_ds, th, pvs, spill, out, of, outname, start, rs, xskip, load);
+    free(load);
+    return rc == 1 ? 0 : rc;
 }
 
 /* What makes two runs the same scan for --resume: the command without the options that do not

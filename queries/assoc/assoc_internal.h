@@ -90,17 +90,19 @@ int assoc_sub_variant(const model_t *m, assoc_sub_t **cache, const uint8_t *row,
 void assoc_sub_free(assoc_sub_t *cache);
 
 /* ---- scheduling (assoc_sched.c) ----
- * Batch b belongs to MPI rank b % size (cluster.h); a rank's threads take its batches in order,
- * batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch order: rank 0 writes
- * its own batches and receives the other ranks' rows and p-values (pvals[m][variant], nm models)
- * into out (BGZF: --resume or a table converted at the end) or of; batches before start are already in
- * the output (--resume; rs checkpoints). Byte-identical output for any thread and rank count. */
+ * Batches go to MPI ranks by a fixed rule on their sizes (cluster.h); a rank's threads take its
+ * batches in order, batch(ctx, thread, b, buf) formats batch b into buf, and delivery is in batch
+ * order: rank 0 writes its own batches and receives the other ranks' rows and p-values
+ * (pvals[m][variant], nm models) into out (BGZF: --resume or a table converted at the end) or of;
+ * batches before start are already in the output (--resume; rs checkpoints). Byte-identical output
+ * for any thread and rank count. */
 typedef int (*assoc_batch_fn)(void *ctx, int thread, uint32_t b, kstring_t *out);
 /* One window of the reader (bcms_reader_next): batches b0 .. bcms_reader_nbatches - 1, pvals[m][i -
- * pv0] for its variants i. */
+ * pv0] for its variants i. load: per MPI rank, the variants given it so far in this scan (zero at the
+ * start, carried from window to window so the shares stay even and the same on every rank). */
 int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
                     void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
-                    assoc_resume_t *rs);
+                    assoc_resume_t *rs, uint64_t *load);
 
 /* ---- lambda GC in bounded memory (assoc_lambda.c) ----
  * The p-values a scan tested go to a temporary file (8 bytes each, not memory); the median is

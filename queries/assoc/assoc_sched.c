@@ -1,8 +1,8 @@
 /* assoc_sched.c: batch scheduling of a scan over threads and MPI ranks (assoc_internal.h). */
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <omp.h>
 
 #include "assoc_internal.h"
@@ -10,11 +10,15 @@
 #include "err.h"
 
 /* ---- batch scheduling over threads and MPI ranks ----
- * Batch b belongs to rank b % size (cluster.h); a rank's threads take its batches in order and
- * format each into slot i % ring of a ring (i = the batch's index among the rank's own). Delivery
- * is in batch order: rank 0 writes its own batches and receives the others' (rows and p-values),
- * the other ranks send theirs to rank 0. No barrier between batches: a slow batch (many refits)
- * holds back the delivery, not the other threads, unless they get a whole ring ahead. */
+ * Batches go to ranks by a fixed greedy rule (sched_assign): in batch order, each to the rank with the
+ * fewest variants so far. Reader batches end at store blocks, so their sizes alternate (a full block,
+ * then a chromosome's remainder): `b % size` gave one rank every full block and left the other idle
+ * for a third of the scan. The rule reads only batch sizes, so every rank computes the same table.
+ * A rank's threads take its batches in order and format each into slot i % ring of a ring (i = the
+ * batch's index among the rank's own). Delivery is in batch order: rank 0 writes its own batches and
+ * receives the others' (rows and p-values), the other ranks send theirs to rank 0. No barrier between
+ * batches: a slow batch (many refits) holds back the delivery, not the other threads, unless they get
+ * a whole ring ahead. */
 typedef struct {
     const bcms_reader_t *rd;
     double *const *pvals;     /* per model, per variant from pv0 (rank 0 receives the others' into them) */
@@ -25,7 +29,10 @@ typedef struct {
     BGZF *out;                /* rank 0: --resume, or a table converted at the end */
     bcms_outfile_t *of;       /* rank 0: otherwise */
     const char *outname;
-    uint32_t nb, nlocal, ring;
+    uint32_t b0, nb, nlocal, ring; /* the window's batches: b0 .. nb - 1 */
+    uint64_t *load;           /* per rank: variants assigned so far in the scan (carried across windows) */
+    uint32_t *own;            /* the rank's batches, in order (nlocal) */
+    uint32_t *owner, *lidx;   /* per batch of the window (g - b0): its rank, its index among that rank's */
     kstring_t *bufs, msg;
     kstring_t *sendbufs;      /* ranks > 0: the message of each slot, kept until its send completes */
     bcms_cluster_req_t **reqs;
@@ -46,7 +53,43 @@ static int sched_write(sched_t *s, const char *p, size_t n)
     return bgzf_write(s->out, p, n) < 0 ? bcms_err(BCMS_EIO, "%s: write failed (disk full?)", s->outname) : 0;
 }
 
-static uint32_t sched_batch(const sched_t *s, uint32_t i) { return (uint32_t)s->rank + i * (uint32_t)s->size; }
+/* A thread a whole ring ahead waits for a slow batch (or another rank's) without spinning on a core. */
+static void sched_pause(void)
+{
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+}
+
+static uint32_t sched_batch(const sched_t *s, uint32_t i) { return s->own[i]; }
+
+/* Who computes each batch: in batch order, the rank with the fewest variants so far (the lowest rank
+ * on a tie). Depends on the batch sizes and the rank count only: the same table on every rank. */
+static int sched_assign(sched_t *s)
+{
+    uint32_t n = s->nb - s->b0, *count = calloc((size_t)s->size, sizeof *count);
+    int rc = 0;
+    if (!count || !(s->owner = malloc(sizeof *s->owner * (n + 1))) || !(s->lidx = malloc(sizeof *s->lidx * (n + 1))) ||
+        !(s->own = malloc(sizeof *s->own * (n + 1)))) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    for (uint32_t b = s->b0; b < s->nb; b++) {
+        uint64_t first;
+        uint32_t nv;
+        int r = 0;
+        for (int q = 1; q < s->size; q++)
+            if (s->load[q] < s->load[r]) r = q;
+        bcms_reader_batch_range(s->rd, b, &first, &nv);
+        s->load[r] += nv ? nv : 1; /* an empty batch still costs a message */
+        s->owner[b - s->b0] = (uint32_t)r;
+        s->lidx[b - s->b0] = count[r]++;
+        if (r == s->rank) s->own[s->lidx[b - s->b0]] = b;
+    }
+    s->nlocal = count[s->rank];
+done:
+    free(count);
+    return rc;
+}
 
 /* A batch's message to rank 0: the p-values of every model, then the formatted rows. */
 static int sched_send(sched_t *s, uint32_t i)
@@ -79,13 +122,12 @@ static int sched_recv_write(sched_t *s, uint32_t g, int wait)
 {
     uint64_t first;
     uint32_t nv;
-    int r = bcms_cluster_recv((int)(g % (uint32_t)s->size), &s->msg, wait);
+    int r = bcms_cluster_recv((int)s->owner[g - s->b0], &s->msg, wait);
     if (r) return r;
     bcms_reader_batch_range(s->rd, g, &first, &nv);
     size_t pv = sizeof(double) * nv * (size_t)s->nm;
-    if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", g % s->size, g);
-    for (int mi = 0; mi < s->nm; mi++)
-        memcpy(s->pvals[mi] + (first - s->pv0), s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
+    if (s->msg.l < pv) return bcms_err(BCMS_EIO, "rank %u sent a short message for batch %u", s->owner[g - s->b0], g);
+    for (int mi = 0; mi < s->nm; mi++) memcpy(s->pvals[mi] + (first - s->pv0), s->msg.s + sizeof(double) * nv * mi, sizeof(double) * nv);
     if (s->msg.l > pv) return sched_write(s, s->msg.s + pv, s->msg.l - pv);
     return 0;
 }
@@ -103,8 +145,8 @@ static int sched_deliver(sched_t *s, int wait)
     }
     while (s->written < s->nb) {
         uint32_t g = s->written;
-        if (g % (uint32_t)s->size == 0) {
-            uint32_t i = g / (uint32_t)s->size;
+        if (s->owner[g - s->b0] == 0) {
+            uint32_t i = s->lidx[g - s->b0];
             if (!s->ready[i % s->ring]) break;
             kstring_t *w = &s->bufs[i % s->ring];
             if ((r = sched_write(s, w->s, w->l))) return r;
@@ -142,7 +184,7 @@ static void sched_worker(sched_t *s, int thread, uint32_t *next)
                 ok = s->freed + s->ring > i;
             }
             if (ok || stop) break;
-            sched_yield();
+            sched_pause();
         }
         if (stop) break;
         kstring_t *buf = &s->bufs[i % s->ring];
@@ -160,15 +202,17 @@ static void sched_worker(sched_t *s, int thread, uint32_t *next)
     }
 }
 
-/* Own batches (batch b % size == rank) among the first g. */
-static uint32_t own_below(uint32_t g, int rank, int size)
+/* The rank's own batches among the first g. */
+static uint32_t own_below(const sched_t *s, uint32_t g)
 {
-    return g > (uint32_t)rank ? (g - (uint32_t)rank + (uint32_t)size - 1) / (uint32_t)size : 0;
+    uint32_t k = 0;
+    while (k < s->nlocal && s->own[k] < g) k++;
+    return k;
 }
 
 int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
                     void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
-                    assoc_resume_t *rs)
+                    assoc_resume_t *rs, uint64_t *load)
 {
     sched_t s;
     uint32_t next;
@@ -178,11 +222,11 @@ int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, 
     if (start < b0) start = b0; /* the window's batches: b0 .. nbatches - 1 */
     s.out = out, s.of = of, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
-    s.nb = bcms_reader_nbatches(rd);
-    s.nlocal = own_below(s.nb, s.rank, s.size);
-    next = s.delivered = s.freed = own_below(start, s.rank, s.size);
-    s.written = start;
+    s.b0 = b0, s.nb = bcms_reader_nbatches(rd), s.load = load;
     s.ring = (uint32_t)threads * 8;
+    if ((rc = sched_assign(&s))) goto done;
+    next = s.delivered = s.freed = own_below(&s, start);
+    s.written = start;
     if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1)) ||
         !(s.sendbufs = calloc(s.ring, sizeof *s.sendbufs)) || !(s.reqs = calloc(s.ring, sizeof *s.reqs))) {
         rc = BCMS_ENOMEM;
@@ -205,6 +249,9 @@ done:
     }
     free(s.bufs);
     free(s.sendbufs);
+    free(s.own);
+    free(s.owner);
+    free(s.lidx);
     free(s.reqs);
     free(s.ready);
     free(s.msg.s);

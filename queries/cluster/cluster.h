@@ -6,11 +6,13 @@
  * or outside a launcher, there is one rank (rank 0 of 1).
  *
  * Work is shared by fixed batches of variants whose size does not depend on the rank count (the
- * reader's batches): batch b belongs to rank b % N, every rank fits the null models itself (the same
+ * reader's batches), dealt out by a fixed rule on their sizes (assoc_sched.c: in batch order, to the
+ * rank with the fewest variants so far), every rank fits the null models itself (the same
  * data through the same code gives the same bits on every rank), and rank 0 receives the other
  * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
  * the single-process run for any N. Threads: messages are sent and received under one lock
- * (MPI_THREAD_SERIALIZED). */
+ * (MPI_THREAD_SERIALIZED). Waits poll with short sleeps (no rank spins on a core), and a job whose
+ * ranks are all on one node gets Open MPI's shared-memory path unless the user chose one. */
 #ifndef BCMS_CLUSTER_H
 #define BCMS_CLUSTER_H
 
@@ -26,6 +28,9 @@ void bcms_cluster_abort(int status);
 
 int bcms_cluster_rank(void);
 int bcms_cluster_size(void);
+/* Ranks of this job on this node, from the launcher's environment (1 outside an MPI job or when the
+ * launcher does not say). */
+int bcms_cluster_local_size(void);
 
 /* Start sending n bytes to rank 0 (messages from one rank arrive in the order sent); buf must stay
  * untouched until bcms_cluster_done says the send is complete. 0 or BCMS_EIO; *req is the handle. */
