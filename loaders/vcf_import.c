@@ -89,7 +89,7 @@ typedef struct {
     worker_t *workers;
     job_t *jobs;
     uint32_t njobs, nsamp, per_block, mblocks;
-    int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), 0 GT only, 1 GT:DS too */
+    int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
     kstring_t line;
     bcf1_t *brec;
     uint64_t lineno, nrec, split, stored, bytes_before; /* bytes_before: sizes of the inputs already read */
@@ -236,14 +236,17 @@ static int workers_use_input(imp_t *im, int fi)
     const bcf_hdr_t *hdr = im->in[fi].hdr;
     int id = bcf_hdr_id2int(hdr, BCF_DT_ID, "DS");
     int has_ds = id >= 0 && bcf_hdr_idinfo_exists(hdr, BCF_HL_FMT, id);
+    int gp = bcf_hdr_id2int(hdr, BCF_DT_ID, "GP");
+    int gp_ok = gp >= 0 && bcf_hdr_idinfo_exists(hdr, BCF_HL_FMT, gp) && bcf_hdr_id2type(hdr, BCF_HL_FMT, gp) == BCF_HT_REAL;
     const char *r2 = bcms_vcf_r2_tag(hdr);
     workers_free_headers(im);
     /* BGZF decompression threads for the file being read only: one pool per open file would be
      * threads x files (22 chromosome files on a 64-core node) */
     if (im->nthreads > 1 && hts_set_threads(im->in[fi].fp, im->nthreads) < 0)
         return bcms_err(BCMS_ENOMEM, "%s: cannot start decompression threads", im->in[fi].path);
-    /* the text fast path: -1 off (BCF, or DS not Float), 0 on without DS, 1 on with DS */
-    im->fast_ds = im->in[fi].is_bcf ? -1 : !has_ds ? 0 : bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? 1 : -1;
+    /* the text fast path: -1 off (BCF, or DS not Float), else what it may take */
+    im->fast_ds = im->in[fi].is_bcf ? -1 : !has_ds ? 0 : bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? BCMS_FAST_DS : -1;
+    if (im->fast_ds >= 0 && gp_ok) im->fast_ds |= BCMS_FAST_GP;
     for (int t = 0; t < im->nthreads; t++) {
         worker_t *w = &im->workers[t];
         if (!(w->hdr = bcf_hdr_dup(hdr)) || !(w->hdr_sites = bcf_hdr_subset(hdr, 0, NULL, NULL)))
