@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# import_freq.sh: time `bcms import` and `bcms freq` beside PLINK 2 and bcftools on one simulated
-# cohort, in one run, and print a Markdown table of times, ratios, peak memory and sizes.
-# bcms, GPL-3.0-or-later.
+# import_freq.sh: time `bcms import` and `bcms freq` beside PLINK 2 on four kinds of VCF in one run,
+# and print a Markdown table of times, median ratios, peak memory and sizes. bcms, GPL-3.0-or-later.
 #
-#   import:  bcms import STORE X.vcf.gz       vs  plink2 --vcf X.vcf.gz --make-pgen
-#                                             and bcftools view -Ob (VCF.gz -> BCF)
-#   freq:    bcms freq STORE                  vs  plink2 --pfile P --freq
-#   sizes:   store (allocated bytes of data.mdb), bcms genotype frames, pgen, pgen+pvar+psam,
-#            BCF, VCF.gz
+#   kinds:   sim      bcms simulate (LD, rare-heavy spectrum, phased and unphased calls, 3% missing,
+#                     multi-allelic sites)
+#            plink2   written by PLINK 2: plink2 --dummy N M 0.01 acgt --export vcf bgz (GT only,
+#                     unphased, 1% missing, no LD)
+#            bcftools written by bcftools/htslib: bcftools +fill-tags (INFO AC, AN, AF) of the sim VCF
+#            imputed  imputation-server style, benchmarks/imputed_vcf.c: INFO AF;R2, FORMAT GT:DS:GP,
+#                     phased, no missing; plink2 reads its dosages (--vcf X dosage=DS)
+#   import:  bcms import STORE X.vcf.gz --threads T   vs  plink2 --vcf X.vcf.gz --make-pgen --threads T
+#   freq:    bcms freq STORE --threads T              vs  plink2 --pfile P --freq --threads T
+#            (neither computes HWE: bcms freq does with --hardy, plink2 with --hardy)
 #
-# Targets (issue): import no slower than plink2 --make-pgen; store no larger than the pgen file;
-# freq no slower than plink2 --freq.
+# Targets (issue 12): import and freq no slower than PLINK 2 on every kind.
 #
-# Each measurement is `/usr/bin/time -f '%e %M'` (wall seconds, peak RSS KB) of one process; every
-# step runs R times and the table shows the median. Within a repetition the tools alternate which
-# goes first, so drift on a shared machine hits both. Every run starts from no output (a fresh store,
-# no pgen), so nothing is appended to an existing store.
+# Each measurement is `/usr/bin/time -f '%e %M'` (wall seconds, peak RSS KB) of one process. Every step
+# runs R times; within a repetition bcms and plink2 alternate which goes first, so drift on a shared
+# machine hits both; the table shows the median time of each and the median of the per-repetition
+# ratios. Every run starts from no output (a fresh store, no pgen).
 #
 # Usage: benchmarks/import_freq.sh [options]   (run from the repository root, after the build)
 set -euo pipefail
@@ -23,22 +26,21 @@ set -euo pipefail
 usage() {
     cat <<EOF
 Usage: $0 [options]
-Simulate a cohort (or take --vcf FILE) and time bcms import/freq against plink2 and bcftools.
+Make the four kinds of VCF and time bcms import/freq against plink2 on each.
 
 Options:
-  -n, --samples N      samples to simulate [10000]
-  -m, --variants M     variants to simulate [100000]
+  -n, --samples N      samples [10000]
+  -m, --variants M     variants [100000]
   -t, --threads T      threads for every tool [2]
-  -r, --reps R         repetitions per step; the median is reported [3]
-  -w, --workdir DIR    work directory (simulated VCF, stores, outputs, logs) [build/bench]
-      --vcf FILE       use this VCF.gz instead of simulating (samples/variants are then read from it)
+  -r, --reps R         repetitions per step; medians are reported [3]
+  -k, --kinds LIST     comma-separated subset of sim,plink2,bcftools,imputed [all four]
+  -w, --workdir DIR    work directory (VCFs, stores, outputs, logs) [build/bench]
       --bcms PATH      bcms binary [build/bcms]
       --plink2 PATH    plink2 binary [plink2]
       --bcftools PATH  bcftools binary [bcftools]
       --memory MB      plink2 --memory [8000]
   -h, --help           this help
-The simulated VCF is kept in the work dir and reused by later runs with the same parameters
-(simulation of 10,000 x 100,000 takes over a minute).
+The VCFs are kept in the work dir and reused by later runs with the same parameters.
 The table is printed and written to WORKDIR/import_freq.md.
 EOF
 }
@@ -47,8 +49,8 @@ samples=10000
 variants=100000
 threads=2
 reps=3
+kinds=sim,plink2,bcftools,imputed
 workdir=build/bench
-vcf=""
 bcms=build/bcms
 plink2=plink2
 bcftools=bcftools
@@ -61,8 +63,8 @@ while [[ $# -gt 0 ]]; do
         -m|--variants) need_arg "$@"; variants=$2; shift 2 ;;
         -t|--threads) need_arg "$@"; threads=$2; shift 2 ;;
         -r|--reps) need_arg "$@"; reps=$2; shift 2 ;;
+        -k|--kinds) need_arg "$@"; kinds=$2; shift 2 ;;
         -w|--workdir) need_arg "$@"; workdir=$2; shift 2 ;;
-        --vcf) need_arg "$@"; vcf=$2; shift 2 ;;
         --bcms) need_arg "$@"; bcms=$2; shift 2 ;;
         --plink2) need_arg "$@"; plink2=$2; shift 2 ;;
         --bcftools) need_arg "$@"; bcftools=$2; shift 2 ;;
@@ -75,45 +77,52 @@ done
 for v in samples variants threads reps memory; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "$0: --$v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
+IFS=, read -r -a kind_list <<< "$kinds"
+for k in "${kind_list[@]}"; do
+    [[ $k =~ ^(sim|plink2|bcftools|imputed)$ ]] || { echo "$0: unknown kind '$k' (sim, plink2, bcftools, imputed)" >&2; exit 2; }
+done
 timer=/usr/bin/time
 [[ -x $timer ]] || { echo "$0: $timer not found (Debian package 'time')" >&2; exit 1; }
 [[ -x $bcms ]] || { echo "$0: bcms binary '$bcms' not found: build first (cmake --build build) or pass --bcms" >&2; exit 1; }
-for t in "$plink2" "$bcftools"; do
-    command -v "$t" >/dev/null || { echo "$0: '$t' not found: install it (Debian: plink2, bcftools) or pass its path" >&2; exit 1; }
+for t in "$plink2" "$bcftools" bgzip cc; do
+    command -v "$t" >/dev/null || { echo "$0: '$t' not found: install it (Debian: plink2, bcftools, tabix, gcc)" >&2; exit 1; }
 done
 bcms=$(readlink -f "$bcms")
+src=$(cd "$(dirname "$0")/.." && pwd)
 
 mkdir -p "$workdir"
 workdir=$(readlink -f "$workdir")
 logdir=$workdir/logs
 mkdir -p "$logdir"
+tag=n${samples}_m${variants}
 
-# ---- the input VCF.gz ----
-if [[ -n $vcf ]]; then
-    [[ -r $vcf ]] || { echo "$0: --vcf $vcf: cannot read it" >&2; exit 1; }
-    vcf=$(readlink -f "$vcf")
-    samples=$("$bcftools" query -l "$vcf" | wc -l)
-    source_note="given: $vcf"
-else
-    vcf=$workdir/sim_n${samples}_m${variants}_seed7_miss0.03.vcf.gz
-    if [[ -s $vcf ]]; then
-        source_note="reused: bcms simulate --samples $samples --variants $variants --seed 7 --missing 0.03"
-        echo "== reusing $vcf" >&2
-    else
-        echo "== simulating $samples samples x $variants variants -> $vcf" >&2
-        # written under a temporary name so an interrupted simulation is never reused
-        rm -f "$vcf.part.vcf.gz"
-        "$bcms" simulate -o "$vcf.part.vcf.gz" --samples "$samples" --variants "$variants" --seed 7 \
-            --missing 0.03 --threads "$threads" 2>"$logdir/simulate.log"
-        mv "$vcf.part.vcf.gz" "$vcf"
-        source_note="simulated: bcms simulate --samples $samples --variants $variants --seed 7 --missing 0.03"
-    fi
-fi
-
-store=$workdir/store.bcms
-pfile=$workdir/plink
-bcf=$workdir/cohort.bcf
-freq_out=$workdir/bcms.freq.tsv
+# ---- the input VCFs, each written under a temporary name so an interrupted one is never reused ----
+make_vcf() {
+    local kind=$1
+    local out=$workdir/${kind}_$tag.vcf.gz
+    [[ -s $out ]] && { echo "== reusing $out" >&2; return; }
+    echo "== making the $kind VCF ($samples x $variants) -> $out" >&2
+    rm -f "$out.part.vcf.gz"
+    case $kind in
+        sim)
+            "$bcms" simulate -o "$out.part.vcf.gz" --samples "$samples" --variants "$variants" --seed 7 \
+                --missing 0.03 --threads "$threads" 2>"$logdir/make_sim.log" ;;
+        plink2)
+            "$plink2" --dummy "$samples" "$variants" 0.01 acgt --export vcf bgz --threads "$threads" \
+                --memory "$memory" --out "$workdir/dummy_$tag" >"$logdir/make_plink2.log" 2>&1
+            mv "$workdir/dummy_$tag.vcf.gz" "$out.part.vcf.gz" ;;
+        bcftools)
+            make_vcf sim
+            # no --threads: bcftools 1.16's +fill-tags crashes at exit with them
+            "$bcftools" +fill-tags "$workdir/sim_$tag.vcf.gz" -Oz -o "$out.part.vcf.gz" -- -t AC,AN,AF \
+                2>"$logdir/make_bcftools.log" ;;
+        imputed)
+            cc -O2 -o "$workdir/imputed_vcf" "$src/benchmarks/imputed_vcf.c" -lm
+            "$workdir/imputed_vcf" "$samples" "$variants" 7 | bgzip -@ "$threads" > "$out.part.vcf.gz" ;;
+    esac
+    mv "$out.part.vcf.gz" "$out"
+}
+for k in "${kind_list[@]}"; do make_vcf "$k"; done
 
 # run NAME CMD...: one timed run; appends "seconds peakKB" to $workdir/NAME.times
 run() {
@@ -127,91 +136,74 @@ run() {
     tail -n 1 "$tf" >>"$workdir/$name.times"
 }
 
-bcms_import() { rm -rf "$store"; run bcms_import "$bcms" import "$store" "$vcf" --threads "$threads" -q; }
-plink_pgen() {
-    rm -f "$pfile".pgen "$pfile".pvar "$pfile".psam "$pfile".log
-    run plink2_make_pgen "$plink2" --vcf "$vcf" --make-pgen --out "$pfile" --threads "$threads" --memory "$memory"
+bcms_import() {
+    rm -rf "$workdir/$1.bcms"
+    run "$1.bcms_import" "$bcms" import "$workdir/$1.bcms" "$workdir/$1_$tag.vcf.gz" --threads "$threads" -q
 }
-bcftools_bcf() { rm -f "$bcf"; run bcftools_view "$bcftools" view -Ob --threads "$threads" -o "$bcf" "$vcf"; }
-bcms_freq() { rm -f "$freq_out"; run bcms_freq "$bcms" freq "$store" -o "$freq_out"; }
+plink_pgen() {
+    local p=$workdir/$1.plink dos=()
+    [[ $1 == imputed ]] && dos=(dosage=DS)
+    rm -f "$p".pgen "$p".pvar "$p".psam "$p".log
+    run "$1.plink2_import" "$plink2" --vcf "$workdir/$1_$tag.vcf.gz" "${dos[@]}" --make-pgen --out "$p" \
+        --threads "$threads" --memory "$memory"
+}
+bcms_freq() {
+    rm -f "$workdir/$1.bcms.afreq"
+    run "$1.bcms_freq" "$bcms" freq "$workdir/$1.bcms" --threads "$threads" -o "$workdir/$1.bcms.afreq"
+}
 plink_freq() {
-    rm -f "$pfile.freq".*
-    run plink2_freq "$plink2" --pfile "$pfile" --freq --out "$pfile.freq" --threads "$threads" --memory "$memory"
+    rm -f "$workdir/$1.plink.freq".*
+    run "$1.plink2_freq" "$plink2" --pfile "$workdir/$1.plink" --freq --out "$workdir/$1.plink.freq" \
+        --threads "$threads" --memory "$memory"
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(loadavg)
 rm -f "$workdir"/*.times
 for ((r = 1; r <= reps; r++)); do
-    echo "== repetition $r of $reps" >&2
-    if ((r % 2)); then
-        bcms_import; plink_pgen; bcftools_bcf
-    else
-        bcftools_bcf; plink_pgen; bcms_import
-    fi
-    # freq reads the store and the pgen of this repetition
-    if ((r % 2)); then bcms_freq; plink_freq; else plink_freq; bcms_freq; fi
+    for k in "${kind_list[@]}"; do
+        echo "== repetition $r of $reps: $k" >&2
+        if ((r % 2)); then bcms_import "$k"; plink_pgen "$k"; else plink_pgen "$k"; bcms_import "$k"; fi
+        # freq reads the store and the pgen of this repetition
+        if ((r % 2)); then plink_freq "$k"; bcms_freq "$k"; else bcms_freq "$k"; plink_freq "$k"; fi
+    done
 done
-
 load_end=$(loadavg)
 
 # median of column c (1 seconds, 2 peak KB) of a .times file
-median() {
-    sort -g -k"$2,$2" "$workdir/$1.times" | awk -v c="$2" '{ v[NR] = $c }
-        END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+sec() { cut -d' ' -f1 "$workdir/$1.times" | median_of; }
+mb() { cut -d' ' -f2 "$workdir/$1.times" | median_of | awk '{ printf "%.0f", $1 / 1024 }'; }
+# median over repetitions of bcms time / plink2 time
+ratio() {
+    paste -d' ' "$workdir/$1.times" "$workdir/$2.times" |
+        awk '{ if ($3 > 0) print $1 / $3 }' | median_of | awk '{ printf "%.2f", $1 }'
 }
-sec() { median "$1" 1; }
-mb() { median "$1" 2 | awk '{ printf "%.0f", $1 / 1024 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-# allocated bytes (LMDB files are sparse: the apparent size is not what the disk holds)
-alloc() { stat -c '%b %B' "$1" | awk '{ printf "%.0f", $1 * $2 }'; }
-bytes() { stat -c %s "$1"; }
-
-store_bytes=$(alloc "$store/data.mdb")
-gt_bytes=$("$bcms" info "$store" | grep -o 'genotype_bytes=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }')
-rows=$("$bcms" info "$store" | awk -F'\t' '$1 == "variants" { print $2 }')
-pgen_bytes=$(bytes "$pfile.pgen")
-pfiles_bytes=$(( pgen_bytes + $(bytes "$pfile.pvar") + $(bytes "$pfile.psam") ))
-bcf_bytes=$(bytes "$bcf")
-vcf_bytes=$(bytes "$vcf")
-nvar_plink=$(awk '!/^#/' "$pfile.pvar" | wc -l)
-
-bi=$(sec bcms_import); pg=$(sec plink2_make_pgen); bv=$(sec bcftools_view)
-bf=$(sec bcms_freq); pf=$(sec plink2_freq)
-mbi=$(mb bcms_import); mpg=$(mb plink2_make_pgen); mbv=$(mb bcftools_view)
-mbf=$(mb bcms_freq); mpf=$(mb plink2_freq)
-
-verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "met" : "NOT met") }'; }
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+alloc() { stat -c '%b %B' "$1" | awk '{ printf "%.1f", $1 * $2 / 1048576 }'; }
+mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+verdict() { awk -v x="$1" 'BEGIN { print (x <= 1 ? "met" : "NOT met") }'; }
 
 md=$workdir/import_freq.md
 {
-    echo "## bcms import / freq vs PLINK 2 and bcftools"
+    echo "## bcms import / freq vs PLINK 2 on four kinds of VCF"
     echo
-    echo "Input: $(basename "$vcf") ($source_note): $samples samples, $nvar_plink variants as PLINK 2 counts them, $rows biallelic rows in bcms."
-    echo "Threads: $threads; repetitions: $reps (median shown); host: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)."
-    echo "Load average (1, 5, 15 min) at start: $load_start; at end: $load_end (a load above the core count, $(nproc), means other jobs shared the cores; every run is in WORKDIR/*.times)."
-    echo "Versions: $("$bcms" --version 2>/dev/null | head -n 1 || echo bcms), $("$plink2" --version | head -n 1), $("$bcftools" --version | head -n 1)."
+    echo "$samples samples x $variants variants per kind; threads: $threads for both tools; repetitions: $reps (medians; ratio = median of the per-repetition ratios bcms/plink2)."
+    echo "Host: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo). Load average (1, 5, 15 min) at start: $load_start; at end: $load_end (above $(nproc) means other jobs shared the cores; every run is in WORKDIR/*.times)."
+    echo "Versions: $("$bcms" --version 2>/dev/null | head -n 1 || echo bcms), $("$plink2" --version | head -n 1)."
     echo
-    echo "| step | bcms | peer | ratio bcms/peer | bcms peak MB | peer peak MB |"
+    echo "| kind | step | bcms s | plink2 s | ratio | target | bcms peak MB | plink2 peak MB |"
+    echo "|---|---|---:|---:|---:|---|---:|---:|"
+    for k in "${kind_list[@]}"; do
+        ri=$(ratio "$k.bcms_import" "$k.plink2_import"); rf=$(ratio "$k.bcms_freq" "$k.plink2_freq")
+        echo "| $k | import | $(sec "$k.bcms_import") | $(sec "$k.plink2_import") | $ri | $(verdict "$ri") | $(mb "$k.bcms_import") | $(mb "$k.plink2_import") |"
+        echo "| $k | freq | $(sec "$k.bcms_freq") | $(sec "$k.plink2_freq") | $rf | $(verdict "$rf") | $(mb "$k.bcms_freq") | $(mb "$k.plink2_freq") |"
+    done
+    echo
+    echo "| kind | VCF.gz MiB | bcms store MiB (allocated) | .pgen MiB | rows in bcms | variants in plink2 |"
     echo "|---|---:|---:|---:|---:|---:|"
-    echo "| import VCF.gz: \`bcms import\` vs \`plink2 --make-pgen\` | ${bi} s | ${pg} s | $(ratio "$bi" "$pg") | $mbi | $mpg |"
-    echo "| import VCF.gz: \`bcms import\` vs \`bcftools view -Ob\` | ${bi} s | ${bv} s | $(ratio "$bi" "$bv") | $mbi | $mbv |"
-    echo "| allele frequencies: \`bcms freq\` vs \`plink2 --freq\` | ${bf} s | ${pf} s | $(ratio "$bf" "$pf") | $mbf | $mpf |"
-    echo
-    echo "| sizes | bytes | MiB | ratio to pgen |"
-    echo "|---|---:|---:|---:|"
-    echo "| bcms store (allocated bytes of data.mdb) | $store_bytes | $(mib "$store_bytes") | $(ratio "$store_bytes" "$pgen_bytes") |"
-    echo "| bcms genotype frames (sum of genotype_bytes) | $gt_bytes | $(mib "$gt_bytes") | $(ratio "$gt_bytes" "$pgen_bytes") |"
-    echo "| PLINK 2 .pgen | $pgen_bytes | $(mib "$pgen_bytes") | 1.00 |"
-    echo "| PLINK 2 .pgen + .pvar + .psam | $pfiles_bytes | $(mib "$pfiles_bytes") | $(ratio "$pfiles_bytes" "$pgen_bytes") |"
-    echo "| BCF (bcftools view -Ob) | $bcf_bytes | $(mib "$bcf_bytes") | $(ratio "$bcf_bytes" "$pgen_bytes") |"
-    echo "| VCF.gz (input) | $vcf_bytes | $(mib "$vcf_bytes") | $(ratio "$vcf_bytes" "$pgen_bytes") |"
-    echo
-    echo "Targets:"
-    echo "- import no slower than plink2 --make-pgen: $(verdict "$bi" "$pg") (${bi} s vs ${pg} s)"
-    echo "- store no larger than the pgen file: $(verdict "$store_bytes" "$pgen_bytes") ($(mib "$store_bytes") MiB vs $(mib "$pgen_bytes") MiB)"
-    echo "- freq no slower than plink2 --freq: $(verdict "$bf" "$pf") (${bf} s vs ${pf} s)"
+    for k in "${kind_list[@]}"; do
+        rows=$("$bcms" info "$workdir/$k.bcms" | awk -F'\t' '$1 == "variants" { print $2 }')
+        echo "| $k | $(mib "$workdir/${k}_$tag.vcf.gz") | $(alloc "$workdir/$k.bcms/data.mdb") | $(mib "$workdir/$k.plink.pgen") | $rows | $(grep -vc '^#' "$workdir/$k.plink.pvar") |"
+    done
 } | tee "$md"
 echo "== written to $md; per-run times in $workdir/*.times, logs in $logdir" >&2

@@ -11,13 +11,15 @@
 static void usage(FILE *fp)
 {
     fprintf(fp, "Usage: bcms freq STORE [options]\n"
-                "ALT frequency, allele counts, call rate and HWE exact p per variant over the selected samples\n"
-                "(PLINK 2 --freq/--hardy/--missing conventions, haploid males on chrX/chrY, chrM haploid).\n\n"
+                "ALT frequency, allele counts and call rate (and with --hardy the HWE exact p) per variant over\n"
+                "the selected samples (PLINK 2 --freq/--hardy/--missing conventions, haploid males on chrX/chrY,\n"
+                "chrM haploid).\n\n"
                 "Options:\n"
                 "  -d, --dataset LIST       datasets or cohorts to pool (default: all)\n"
                 "  -r, --regions LIST       CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
                 "  -o, --output FILE        output TSV (default stdout; BGZF, tabix-ready, when it ends in .gz)\n"
-                "      --threads N          threads decoding genotypes where counts need it (default 1)\n"
+                "      --hardy              also HWE_P and FEMALE_HWE_P (PLINK 2 --hardy; chrX as .hardy.x)\n"
+                "      --threads N          threads decoding genotypes and formatting lines (default 1)\n"
                 "%s%s",
             cli_select_help, cli_filter_help);
 }
@@ -27,7 +29,7 @@ int cmd_freq(int argc, char **argv)
     static const struct option lo[] = {{"dataset", required_argument, 0, 'd'}, {"cohorts", required_argument, 0, 'd'},
                                        {"regions", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
                                        {"help", no_argument, 0, 'h'},          {"threads", required_argument, 0, 't'},
-                                       CLI_SELECT_LISTS,
+                                       {"hardy", no_argument, 0, 'H'},          CLI_SELECT_LISTS,
                                        CLI_SELECT_FILTERS,                     {0, 0, 0, 0}};
     bcms_freq_opts_t o;
     bcms_store_t *st;
@@ -45,6 +47,7 @@ int cmd_freq(int argc, char **argv)
         case 't':
             if ((o.sel.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("freq", "bad --threads");
             break;
+        case 'H': o.hardy = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             if ((so = cli_select_option("freq", c, optarg, &o.sel)) > 0) break;

@@ -54,22 +54,60 @@ static inline uint16_t ds_quant(float d)
     return (uint16_t)(q < 0 ? 0 : q > 65534 ? 65534 : q);
 }
 
-/* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
- * counting once it exceeds limit. */
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_7F 0x7f7f7f7f7f7f7f7full
+
+/* The sum of the bytes of a word whose bytes are each 0 or 1. */
+static inline uint32_t byte_sum01(uint64_t w)
+{
+    return (uint32_t)((w * BYTES_01) >> 56);
+}
+
 const uint8_t bcms_swap_code[4] = {2, 1, 0, 3};
 #define swap_code bcms_swap_code
 
+/* The reference code of sample i for a list: 0 (ref NULL), ref[i], or ref[i] with its alleles
+ * swapped (inv). Codes are 0..3, and swapping is 2 - c for 0..2, 3 kept: c ^ 2 for even c. */
+static inline uint8_t list_ref(const uint8_t *ref, int inv, uint32_t i)
+{
+    return ref ? (inv ? swap_code[ref[i]] : ref[i]) : 0;
+}
+
+/* Eight reference codes at once, as list_ref gives them one by one. */
+static inline uint64_t list_ref8(const uint8_t *ref, int inv, uint32_t i)
+{
+    uint64_t r = 0;
+    if (!ref) return 0;
+    memcpy(&r, ref + i, 8);
+    return inv ? r ^ ((~r & BYTES_01) << 1) : r;
+}
+
+/* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
+ * counting once it exceeds limit. Runs of eight equal samples are skipped a word at a time (most
+ * rows of a cohort are rare variants, or close to their neighbour). */
 static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
 {
     size_t len = 0, last = 0;
-    uint32_t cnt = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (codes[i] != (ref ? (inv ? swap_code[ref[i]] : ref[i]) : 0)) {
-            len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
-            last = i;
-            cnt++;
-            if (len > limit) break;
+    uint32_t cnt = 0, i = 0;
+    while (i < n) {
+        uint32_t stop = i + 8 <= n ? i + 8 : n;
+        if (stop == i + 8) {
+            uint64_t w;
+            memcpy(&w, codes + i, 8);
+            if (w == list_ref8(ref, inv, i)) {
+                i = stop;
+                continue;
+            }
         }
+        for (; i < stop; i++)
+            if (codes[i] != list_ref(ref, inv, i)) {
+                len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
+                last = i;
+                cnt++;
+                if (len > limit) goto done;
+            }
+    }
+done:
     *count = cnt;
     return len + varint_len(cnt);
 }
@@ -77,12 +115,24 @@ static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32
 static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t cnt)
 {
     size_t last = 0;
+    uint32_t i = 0;
     p = varint_write(p, cnt);
-    for (uint32_t i = 0; i < n; i++)
-        if (codes[i] != (ref ? (inv ? swap_code[ref[i]] : ref[i]) : 0)) {
-            p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
-            last = i;
+    while (i < n) {
+        uint32_t stop = i + 8 <= n ? i + 8 : n;
+        if (stop == i + 8) {
+            uint64_t w;
+            memcpy(&w, codes + i, 8);
+            if (w == list_ref8(ref, inv, i)) {
+                i = stop;
+                continue;
+            }
         }
+        for (; i < stop; i++)
+            if (codes[i] != list_ref(ref, inv, i)) {
+                p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
+                last = i;
+            }
+    }
     return p;
 }
 
@@ -110,17 +160,30 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
      * called genotype in the block (F_PH_PREV repeats it). */
     uint32_t ncalled = 0, nph_miss = 0;
     if (phase) {
-        int same = 1;
-        for (uint32_t i = 0; i < n; i++) {
-            int ph = (phase[i] & BCMS_PH_PHASED) != 0;
-            if (codes[i] == 3) {
-                nph_miss += ph;
-                continue;
-            }
-            ncalled++;
-            nph += ph;
-            same &= ph == pstate[i];
+        uint64_t differ = 0;
+        uint32_t i = 0;
+        /* eight samples a word at a time: a byte of m is 1 where the code is 3 (missing), of ph
+         * where the call is phased; the byte sums of 0/1 words come from one multiplication */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t c, f, st, m, ph;
+            memcpy(&c, codes + i, 8);
+            memcpy(&f, phase + i, 8);
+            memcpy(&st, pstate + i, 8);
+            m = c & (c >> 1) & BYTES_01;
+            ph = f & BYTES_01;
+            nph_miss += byte_sum01(ph & m);
+            ncalled += 8 - byte_sum01(m);
+            nph += byte_sum01(ph & ~m);
+            differ |= ~m & (ph ^ st) & BYTES_01;
         }
+        for (; i < n; i++) {
+            uint32_t ph = (phase[i] & BCMS_PH_PHASED) != 0, miss = codes[i] == 3;
+            nph_miss += ph & miss;
+            ncalled += !miss;
+            nph += ph & !miss;
+            differ |= !miss & (ph != pstate[i]);
+        }
+        int same = !differ;
         if (nph + nph_miss == 0) {
             phase = NULL;
         } else if (nph == ncalled) {
@@ -143,8 +206,20 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
         }
     }
     /* the carried phase of called samples */
-    for (uint32_t i = 0; i < n; i++)
-        if (codes[i] != 3) pstate[i] = phase ? (phase[i] & BCMS_PH_PHASED) != 0 : 0;
+    {
+        uint32_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t c, f = 0, st, keep;
+            memcpy(&c, codes + i, 8);
+            memcpy(&st, pstate + i, 8);
+            if (phase) memcpy(&f, phase + i, 8);
+            keep = (c & (c >> 1) & BYTES_01) * 0xff; /* 0xff bytes where missing: keep the state */
+            st = (st & keep) | (f & BYTES_01 & ~keep);
+            memcpy(pstate + i, &st, 8);
+        }
+        for (; i < n; i++)
+            if (codes[i] != 3) pstate[i] = phase ? (phase[i] & BCMS_PH_PHASED) != 0 : 0;
+    }
     if (nexc) flags |= F_EXC;
     if (ds) flags |= F_DS;
 
@@ -189,7 +264,26 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
             p += (n + 7) / 8;
         }
         uint8_t *bits = p;
-        for (uint32_t i = 0; i < n; i++)
+        uint32_t i = 0;
+        /* eight samples a word at a time, then one step per phased het: z has the high bit of
+         * each byte that is a phased het (code 1: a zero byte of codes ^ 0x01..) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* sample i + k in byte k */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t c, f, e, z;
+            memcpy(&c, codes + i, 8);
+            memcpy(&f, phase + i, 8);
+            e = c ^ BYTES_01;
+            z = ~(((e & BYTES_7F) + BYTES_7F) | e | BYTES_7F) & ((f & BYTES_01) << 7);
+            while (z) {
+                uint32_t k = (uint32_t)__builtin_ctzll(z) >> 3;
+                if (!(h & 7)) bits[h >> 3] = 0;
+                if (phase[i + k] & BCMS_PH_ALT_FIRST) bits[h >> 3] |= (uint8_t)(1 << (h & 7));
+                h++;
+                z &= z - 1;
+            }
+        }
+#endif
+        for (; i < n; i++)
             if ((phase[i] & BCMS_PH_PHASED) && codes[i] == 1) {
                 if (!(h & 7)) bits[h >> 3] = 0;
                 if (phase[i] & BCMS_PH_ALT_FIRST) bits[h >> 3] |= (uint8_t)(1 << (h & 7));

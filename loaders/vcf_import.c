@@ -1,7 +1,8 @@
 /* vcf_import.c: the import pipeline.
  *
- *   main thread: read a batch of raw records (text lines for VCF, bcf1_t for BCF), cutting it into
- *                block jobs of a fixed record count that never span two contigs
+ *   reader:      read a batch of raw records (text lines for VCF, bcf1_t for BCF), cutting it into
+ *                block jobs of a fixed record count that never span two contigs; it reads batch k+1
+ *                (on its own thread) while the workers run batch k
  *   workers:     parse (vcf_parse, each with its own copy of the header), split into biallelic rows,
  *                encode and compress the block's site and genotype frames
  *   main thread: check order across blocks, put the frames into LMDB in order (MDB_APPEND)
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <omp.h>
+#include <pthread.h>
 #include <htslib/hts.h>
 #include <htslib/hfile.h>
 #include <htslib/bgzf.h>
@@ -89,7 +91,7 @@ typedef struct {
     worker_t *workers;
     job_t *jobs;
     uint32_t njobs, nsamp, per_block, mblocks;
-    int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), 0 GT only, 1 GT:DS too */
+    int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
     kstring_t line;
     bcf1_t *brec;
     uint64_t lineno, nrec, split, stored, bytes_before; /* bytes_before: sizes of the inputs already read */
@@ -236,14 +238,17 @@ static int workers_use_input(imp_t *im, int fi)
     const bcf_hdr_t *hdr = im->in[fi].hdr;
     int id = bcf_hdr_id2int(hdr, BCF_DT_ID, "DS");
     int has_ds = id >= 0 && bcf_hdr_idinfo_exists(hdr, BCF_HL_FMT, id);
+    int gp = bcf_hdr_id2int(hdr, BCF_DT_ID, "GP");
+    int gp_ok = gp >= 0 && bcf_hdr_idinfo_exists(hdr, BCF_HL_FMT, gp) && bcf_hdr_id2type(hdr, BCF_HL_FMT, gp) == BCF_HT_REAL;
     const char *r2 = bcms_vcf_r2_tag(hdr);
     workers_free_headers(im);
     /* BGZF decompression threads for the file being read only: one pool per open file would be
      * threads x files (22 chromosome files on a 64-core node) */
     if (im->nthreads > 1 && hts_set_threads(im->in[fi].fp, im->nthreads) < 0)
         return bcms_err(BCMS_ENOMEM, "%s: cannot start decompression threads", im->in[fi].path);
-    /* the text fast path: -1 off (BCF, or DS not Float), 0 on without DS, 1 on with DS */
-    im->fast_ds = im->in[fi].is_bcf ? -1 : !has_ds ? 0 : bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? 1 : -1;
+    /* the text fast path: -1 off (BCF, or DS not Float), else what it may take */
+    im->fast_ds = im->in[fi].is_bcf ? -1 : !has_ds ? 0 : bcf_hdr_id2type(hdr, BCF_HL_FMT, id) == BCF_HT_REAL ? BCMS_FAST_DS : -1;
+    if (im->fast_ds >= 0 && gp_ok) im->fast_ds |= BCMS_FAST_GP;
     for (int t = 0; t < im->nthreads; t++) {
         worker_t *w = &im->workers[t];
         if (!(w->hdr = bcf_hdr_dup(hdr)) || !(w->hdr_sites = bcf_hdr_subset(hdr, 0, NULL, NULL)))
@@ -257,8 +262,9 @@ static int workers_use_input(imp_t *im, int fi)
 
 static int workers_init(imp_t *im)
 {
-    im->njobs = (uint32_t)im->nthreads * 2;
-    if (!(im->workers = calloc(im->nthreads, sizeof *im->workers)) || !(im->jobs = calloc(im->njobs, sizeof *im->jobs)))
+    im->njobs = (uint32_t)im->nthreads * 2; /* per batch; two batches: one read while one runs */
+    if (!(im->workers = calloc(im->nthreads, sizeof *im->workers)) ||
+        !(im->jobs = calloc((size_t)im->njobs * 2, sizeof *im->jobs)))
         return BCMS_ENOMEM;
     for (int t = 0; t < im->nthreads; t++) {
         worker_t *w = &im->workers[t];
@@ -286,7 +292,7 @@ static void workers_free(imp_t *im)
         }
     }
     if (im->jobs)
-        for (uint32_t b = 0; b < im->njobs; b++) {
+        for (uint32_t b = 0; b < im->njobs * 2; b++) {
             job_t *j = &im->jobs[b];
             free(j->text.s);
             free(j->line_off);
@@ -456,34 +462,75 @@ static int finish_input(imp_t *im)
     return 0;
 }
 
-/* The pipeline: batches of block jobs read in order, run in parallel, committed in order. */
-static int import_records(imp_t *im)
+/* Fill up to im->njobs jobs of jobs[] from the current input; *nj receives how many. */
+static int read_batch(imp_t *im, job_t *jobs, uint32_t *nj)
 {
     int rc;
+    *nj = 0;
+    while (*nj < im->njobs && (!im->eof || im->pending)) {
+        if ((rc = fill_job(im, &jobs[*nj]))) return rc;
+        if (jobs[*nj].nrec) (*nj)++;
+    }
+    return 0;
+}
+
+/* The reader thread's batch: its result, and its error message (the detail is per thread). */
+typedef struct {
+    imp_t *im;
+    job_t *jobs;
+    uint32_t nj;
+    int rc;
+    char err[1024];
+} batch_read_t;
+
+static void *batch_read_main(void *arg)
+{
+    batch_read_t *br = arg;
+    if ((br->rc = read_batch(br->im, br->jobs, &br->nj)))
+        snprintf(br->err, sizeof br->err, "%s", bcms_err_detail());
+    return NULL;
+}
+
+/* The pipeline: batches of block jobs read in order, run in parallel, committed in order. While
+ * the workers run a batch, the next one of the same input is read on another thread: it touches
+ * only the input, the contig map and its own jobs; commits, progress and the switch to the next
+ * input wait for it. */
+static int import_records(imp_t *im)
+{
+    job_t *cur = im->jobs, *nxt = im->jobs + im->njobs;
+    uint32_t ncur;
+    int rc;
+    if ((rc = read_batch(im, cur, &ncur))) return rc;
     for (;;) {
-        uint32_t nj = 0;
         const vcf_input_t *in = &im->in[im->fi];
-        /* 1. read a batch of block jobs from the current input */
-        while (nj < im->njobs && (!im->eof || im->pending)) {
-            if ((rc = fill_job(im, &im->jobs[nj]))) return rc;
-            if (im->jobs[nj].nrec) nj++;
-        }
-        /* 2. parse, split, encode, compress in parallel */
+        const int more = !im->eof || im->pending;
+        batch_read_t br = {im, nxt, 0, 0, ""};
+        pthread_t th;
+        int started = more && pthread_create(&th, NULL, batch_read_main, &br) == 0;
+        if (more && !started) batch_read_main(&br); /* no thread: read it here, before the run */
+        /* parse, split, encode, compress in parallel */
 #pragma omp parallel for num_threads(im->nthreads) schedule(dynamic, 1)
-        for (uint32_t b = 0; b < nj; b++)
-            job_run(&im->jobs[b], &im->workers[omp_get_thread_num()], im->nsamp, in->path, in->is_bcf, im->fast_ds);
-        /* 3. commit in order */
-        for (uint32_t b = 0; b < nj; b++)
-            if ((rc = commit_job(im, &im->jobs[b]))) return rc;
+        for (uint32_t b = 0; b < ncur; b++)
+            job_run(&cur[b], &im->workers[omp_get_thread_num()], im->nsamp, in->path, in->is_bcf, im->fast_ds);
+        if (started) pthread_join(th, NULL);
+        /* commit in order; then the next batch's read error, which comes after these records */
+        for (uint32_t b = 0; b < ncur; b++)
+            if ((rc = commit_job(im, &cur[b]))) return rc;
+        if (br.rc) return bcms_err(br.rc, "%s", br.err);
         if (im->o->progress && now_sec() - im->t_prog >= 1.0) {
             im->t_prog = now_sec();
             report_progress(im, 0);
         }
-        if (im->eof && !im->pending) {
+        if (!more) {
             int last = im->fi + 1 == im->nin;
             if ((rc = finish_input(im))) return rc;
             if (last) return 0;
+            if ((rc = read_batch(im, nxt, &br.nj))) return rc;
         }
+        job_t *t = cur;
+        cur = nxt;
+        nxt = t;
+        ncur = br.nj;
     }
 }
 

@@ -149,7 +149,7 @@ static int record_load(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, int *
     const uint32_t n = rb->nsamp;
     int ngt, rc;
     *mp = *nds_per = *nr2 = 0;
-    if (rb->prefilled) {
+    if (rb->prefilled || rb->direct) {
         /* filled by the fast path from the text, which takes only diploid calls of alleles within
          * REF + ALTs: nothing for gt_check to find */
         *mp = rb->pre_mp;
@@ -217,10 +217,13 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
                           uint32_t *nrows, int *any_phase, int *any_ds)
 {
     const uint32_t n = rb->nsamp;
+    const int direct = rb->direct;
     int mp, nds_per, nalt, rc, nr2;
     bcf_unpack(rec, BCF_UN_ALL);
     *nrows = 0;
-    if ((rc = record_load(rb, h, rec, &mp, &nds_per, &nr2))) return rc;
+    rc = record_load(rb, h, rec, &mp, &nds_per, &nr2);
+    rb->direct = 0;
+    if (rc) return rc;
 
     nalt = rec->n_allele > 1 ? rec->n_allele - 1 : 1;
     for (int a = 1; a <= nalt; a++) {
@@ -228,7 +231,17 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         uint32_t nph = 0;
         memset(&site, 0, sizeof site);
         rb->nexc = rb->nexc_al = 0;
-        for (uint32_t i = 0; i < n; i++) {
+        if (direct) {
+            /* codes and phase already in rb from the text (one biallelic row) */
+            const uint32_t *hc = rb->d_hist;
+            site.nhet = hc[1];
+            site.nhom = hc[2];
+            site.nmiss = hc[3];
+            site.an = 2 * (hc[0] + hc[1] + hc[2]);
+            site.ac = hc[1] + 2 * hc[2];
+            nph = rb->d_nph;
+        }
+        for (uint32_t i = 0; i < n && !direct; i++) {
             uint8_t code = 3, ph = 0;
             if (mp == 0) {
                 /* no GT: a hard call from DS where it is unambiguous (within 0.1 of an integer, as
@@ -293,7 +306,7 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
         }
         const float *dsrow = NULL;
         if (nds_per) {
-            if ((rc = ds_row(rb, a, nds_per))) return rc;
+            if (!direct && (rc = ds_row(rb, a, nds_per))) return rc;
             dsrow = rb->dsrow;
             *any_ds = 1;
         }
@@ -359,18 +372,76 @@ static inline int fast_allele(const char **pp, int32_t *a)
     return 0;
 }
 
-/* The sample columns of a record whose FORMAT is GT (ds_idx 0) or GT:DS (ds_idx 1). */
-static int fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int ds_idx)
+/* A GP subfield: at most three plain decimals or "." separated by commas, ending at a tab or the
+ * end of the line. Anything else (more values, exponents, another subfield) is htslib's to judge. */
+static inline int fast_skip_gp(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    float v;
+    for (int k = 0; k < 3; k++) {
+        if (*p == '.' && (p + 1 == end || p[1] == '\t' || p[1] == ',')) p++;
+        else if (p == end || fast_decimal(&p, &v)) return -1;
+        if (p == end || *p == '\t') {
+            *pp = p;
+            return 0;
+        }
+        if (*p++ != ',') return -1;
+    }
+    return -1;
+}
+
+/* A DS subfield into *d: a plain decimal, or "." (missing) before a tab, a colon or the end. */
+static inline int fast_ds(const char **pp, const char *end, float *d)
+{
+    const char *p = *pp;
+    if (*p == '.' && (p + 1 == end || p[1] == '\t' || p[1] == ':')) {
+        bcf_float_set_missing(*d);
+        *pp = p + 1;
+        return 0;
+    }
+    if (p == end) return -1;
+    return fast_decimal(pp, d);
+}
+
+/* The subfields after GT (FORMAT layout fk) of one sample; a sample may stop early (trailing
+ * subfields dropped, which VCF allows). *d receives DS (missing when absent). */
+enum { FK_GT, FK_GT_DS, FK_GT_DS_GP, FK_GT_GP };
+static inline int fast_subfields(const char **pp, const char *end, int fk, float *d)
+{
+    const char *p = *pp;
+    if (fk == FK_GT_DS || fk == FK_GT_DS_GP) bcf_float_set_missing(*d);
+    if (p != end && *p == ':') {
+        if (fk == FK_GT) return -1;
+        p++;
+        if (fk == FK_GT_GP) {
+            if (fast_skip_gp(&p, end)) return -1;
+        } else {
+            if (fast_ds(&p, end, d)) return -1;
+            if (p != end && *p == ':') {
+                p++;
+                if (fk != FK_GT_DS_GP || fast_skip_gp(&p, end)) return -1;
+            }
+        }
+    }
+    if (p != end && *p != '\t') return -1;
+    *pp = p;
+    return 0;
+}
+
+/* The sample columns of a record (FORMAT layout fk) into rb->gt / rb->ds as htslib fills them. */
+static int fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n_allele, int fk)
 {
     const uint32_t n = rb->nsamp;
-    if (ds_idx > 0 && n_allele > 2) return -1; /* Number=A lists: htslib */
+    const int with_ds = fk == FK_GT_DS || fk == FK_GT_DS_GP;
+    float dummy;
+    if (n_allele > 2 && fk != FK_GT) return -1; /* Number=A / G lists: htslib */
     if (rb->mgt < (int)(2 * n)) {
         int32_t *g = realloc(rb->gt, sizeof *g * 2 * n);
         if (!g) return -1;
         rb->gt = g;
         rb->mgt = (int)(2 * n);
     }
-    if (ds_idx > 0 && rb->mds < (int)n) {
+    if (with_ds && rb->mds < (int)n) {
         float *d = realloc(rb->ds, sizeof *d * n);
         if (!d) return -1;
         rb->ds = d;
@@ -386,38 +457,125 @@ static int fast_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int n
         if (a0 >= n_allele || a1 >= n_allele) return -1;
         rb->gt[2 * i] = a0 < 0 ? bcf_gt_missing : bcf_gt_unphased(a0);
         rb->gt[2 * i + 1] = (a1 < 0 ? bcf_gt_missing : bcf_gt_unphased(a1)) | phased;
-        if (ds_idx > 0) bcf_float_set_missing(rb->ds[i]);
-        if (*p == ':') {
-            /* at most the FORMAT's subfields (htslib refuses more), and only DS after GT */
-            if (ds_idx != 1) return -1;
-            p++;
-            if (*p == '.' && (p + 1 == end || p[1] == '\t')) p++;
-            else if (fast_decimal(&p, &rb->ds[i])) return -1;
-            if (*p != '\t' && p != end) return -1;
-        }
+        if (fast_subfields(&p, end, fk, with_ds ? &rb->ds[i] : &dummy)) return -1;
         if (i + 1 < n) {
-            if (p == end || *p != '\t') return -1;
+            if (p == end) return -1;
             p++;
         } else if (p != end) {
             return -1;
         }
     }
     rb->pre_mp = 2;
-    rb->pre_nds = ds_idx > 0 ? 1 : 0;
+    rb->pre_nds = with_ds;
     rb->prefilled = 1;
     return 0;
 }
 
-int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ds_ok,
+/* Genotype code of a call of one-character alleles, indexed by class(first) * 4 + class(second)
+ * with class 0 '0', 1 '1', 2 '.', 3 anything else; 4 marks the ALT-first het ("1|0", "1/0"), 0xff a
+ * call the direct path leaves to the general one (half missing, other characters). */
+static const uint8_t direct_code[16] = {0, 1, 0xff, 0xff, 4, 2, 0xff, 0xff, 0xff, 0xff, 3, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static inline unsigned allele_class(unsigned char c)
+{
+    return c == '0' ? 0 : c == '1' ? 1 : c == '.' ? 2 : 3;
+}
+
+/* The sample columns of a biallelic record straight into rb->codes, rb->phase, rb->dsrow and the
+ * code histogram, as bcms_rows_from_record derives them from htslib's values: code 0/1/2 counts the
+ * ALT alleles, 3 for "./." (phased ".|." keeps its phase bit), ALT-first marked on "1|0" and
+ * "1/0". A DS outside [0,2] returns -1 too: the full parser then says where. */
+/* Class of an allele character for gt_pair: 1 '0', 2 '1', 3 '.', 0 anything else. */
+static const uint8_t gt_class[256] = {['0'] = 1, ['1'] = 2, ['.'] = 3};
+/* The call of classes (first, second) at gt_pair[first << 2 | second]: its code, plus 4 for the
+ * ALT-first het; 0xff for what the direct path leaves to the general one. */
+static const uint8_t gt_pair[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0, 1, 0xff, 0xff, 1 | 4, 2, 0xff, 0xff, 0xff, 0xff, 3};
+
+/* direct_samples for FORMAT GT, the commonest case: every sample is exactly "a/b" or "a|b" and a
+ * tab, the last one the end of the line. */
+static int direct_gt(bcms_rowbuf_t *rb, const char *p, const char *end)
+{
+    const uint32_t n = rb->nsamp;
+    uint32_t hist[4] = {0, 0, 0, 0}, nph = 0;
+    for (uint32_t i = 0; i < n; i++, p += 4) {
+        const unsigned char *q = (const unsigned char *)p;
+        if (i + 1 < n ? end - p < 4 || q[3] != '\t' : end - p != 3) return -1;
+        uint8_t v = gt_pair[gt_class[q[0]] << 2 | gt_class[q[2]]], sep = q[1];
+        if (v == 0xff || (sep != '/' && sep != '|')) return -1;
+        uint8_t code = v & 3, phased = sep == '|';
+        hist[code]++;
+        nph += phased;
+        rb->codes[i] = code;
+        rb->phase[i] = (uint8_t)(phased | ((v >> 1) & BCMS_PH_ALT_FIRST));
+    }
+    memcpy(rb->d_hist, hist, sizeof hist);
+    rb->d_nph = nph;
+    rb->pre_mp = 2;
+    rb->pre_nds = 0;
+    rb->direct = 1;
+    return 0;
+}
+
+static int direct_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int fk)
+{
+    const uint32_t n = rb->nsamp;
+    if (fk == FK_GT) return direct_gt(rb, p, end);
+    const int with_ds = fk == FK_GT_DS || fk == FK_GT_DS_GP;
+    uint32_t hist[4] = {0, 0, 0, 0}, nph = 0;
+    float d = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (end - p < 3 || (p[1] != '/' && p[1] != '|')) return -1;
+        uint8_t c = direct_code[allele_class((unsigned char)p[0]) << 2 | allele_class((unsigned char)p[2])];
+        uint8_t ph = p[1] == '|';
+        if (c == 0xff) return -1;
+        if (c == 4) c = 1, ph |= BCMS_PH_ALT_FIRST;
+        p += 3;
+        if (p != end && *p == ':') {
+            if (fast_subfields(&p, end, fk, &d)) return -1;
+        } else if (p != end && *p != '\t') {
+            return -1;
+        } else {
+            bcf_float_set_missing(d);
+        }
+        if (with_ds) {
+            if (bcf_float_is_missing(d)) rb->dsrow[i] = NAN;
+            else if (d > 2.001f) return -1;
+            else rb->dsrow[i] = d;
+        }
+        hist[c]++;
+        nph += ph & BCMS_PH_PHASED;
+        rb->codes[i] = c;
+        rb->phase[i] = ph;
+        if (i + 1 < n) {
+            if (p == end) return -1;
+            p++;
+        } else if (p != end) {
+            return -1;
+        }
+    }
+    memcpy(rb->d_hist, hist, sizeof hist);
+    rb->d_nph = nph;
+    rb->pre_mp = 2;
+    rb->pre_nds = with_ds;
+    rb->direct = 1;
+    return 0;
+}
+
+int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ok_flags,
                          kstring_t *save)
 {
     char *end = line + len, *fmt = line, *samp;
-    int k = 0, ds_idx, ok;
+    int k = 0, fk, ok;
+    size_t fl;
     while (k < 8 && (fmt = memchr(fmt, '\t', end - fmt))) k++, fmt++;
     if (k < 8 || !fmt) return -1;
     if (!(samp = memchr(fmt, '\t', end - fmt))) return -1;
-    if (samp - fmt == 2 && !memcmp(fmt, "GT", 2)) ds_idx = 0;
-    else if (ds_ok && samp - fmt == 5 && !memcmp(fmt, "GT:DS", 5)) ds_idx = 1;
+    fl = (size_t)(samp - fmt);
+    if (fl == 2 && !memcmp(fmt, "GT", 2)) fk = FK_GT;
+    else if ((ok_flags & BCMS_FAST_DS) && fl == 5 && !memcmp(fmt, "GT:DS", 5)) fk = FK_GT_DS;
+    else if ((ok_flags & BCMS_FAST_DS) && (ok_flags & BCMS_FAST_GP) && fl == 8 && !memcmp(fmt, "GT:DS:GP", 8))
+        fk = FK_GT_DS_GP;
+    else if ((ok_flags & BCMS_FAST_GP) && fl == 5 && !memcmp(fmt, "GT:GP", 5)) fk = FK_GT_GP;
     else return -1;
     /* vcf_parse tokenises in place: keep the site columns to restore them for the full parser */
     kstring_t site = {(size_t)(fmt - 1 - line), (size_t)(fmt - line), line};
@@ -425,11 +583,15 @@ int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, c
     save->l = 0;
     if (kputsn(line, site.l, save) < 0) return -1;
     fmt[-1] = 0;
-    ok = vcf_parse(&site, hdr_sites, rec) == 0 && rec->n_allele >= 1 &&
-         fast_samples(rb, samp + 1, end, rec->n_allele, ds_idx) == 0;
+    rb->direct = rb->prefilled = 0;
+    ok = vcf_parse(&site, hdr_sites, rec) == 0 && rec->n_allele >= 1;
+    if (ok && !(rec->n_allele == 2 && direct_samples(rb, samp + 1, end, fk) == 0)) {
+        rb->direct = 0;
+        ok = fast_samples(rb, samp + 1, end, rec->n_allele, fk) == 0;
+    }
     fmt[-1] = saved;
     if (ok) return 0;
-    rb->prefilled = 0;
+    rb->prefilled = rb->direct = 0;
     bcf_clear(rec);
     memcpy(line, save->s, site.l);
     return -1;

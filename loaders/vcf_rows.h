@@ -24,6 +24,9 @@ typedef struct {
     float *r2; int mr2;
     int prefilled;               /* gt/ds already filled by bcms_vcf_fast_parse */
     int pre_mp, pre_nds;
+    int direct;                  /* codes/phase/dsrow and the counts below filled straight from the
+                                  * text by bcms_vcf_fast_record (one biallelic row) */
+    uint32_t d_hist[4], d_nph;   /* direct: calls per genotype code, phased calls */
 } bcms_rowbuf_t;
 
 int bcms_rowbuf_init(bcms_rowbuf_t *rb, uint32_t nsamp, int has_ds_tag);
@@ -39,15 +42,23 @@ int bcms_rows_from_record(bcms_rowbuf_t *rb, const bcf_hdr_t *h, bcf1_t *rec, bc
  * INFO (IMPUTE) declared with Type=Float; NULL when none. */
 const char *bcms_vcf_r2_tag(const bcf_hdr_t *h);
 
-/* Fast path for the common text record: FORMAT exactly GT or GT:DS (ds_ok: DS declared Float),
- * every call diploid ("a/b" or "a|b", alleles a number or "."), DS a plain decimal or ".", no more
+/* What the text fast path may take (bcms_vcf_fast_record's ok argument). */
+enum {
+    BCMS_FAST_DS = 1,            /* FORMAT/DS is declared Type=Float */
+    BCMS_FAST_GP = 2             /* FORMAT/GP is declared Type=Float (skipped: bcms does not store GP) */
+};
+
+/* Fast path for the common text record: FORMAT exactly GT, GT:DS (ok has BCMS_FAST_DS), or, for
+ * biallelic records, GT:DS:GP or GT:GP (ok has BCMS_FAST_GP), every call diploid ("a/b" or "a|b",
+ * alleles a number or "."), DS a plain decimal or ".", GP up to three plain decimals or ".", no more
  * subfields than FORMAT keys. htslib parses the 8 site columns into rec with hdr_sites (a
- * sample-less copy of the header); bcms fills rb->gt / rb->ds as htslib would and sets
- * rb->prefilled. Returns 0, or -1 when the record needs htslib's full parser: anything else,
+ * sample-less copy of the header). A biallelic record whose calls are all of one-character alleles
+ * (0, 1, ".", none half missing) goes straight to genotype codes (rb->direct); other records fill
+ * rb->gt / rb->ds as htslib would (rb->prefilled). Either way the rows stored are the same bytes as
+ * after htslib's parser. Returns 0, or -1 when the record needs htslib's full parser: anything else,
  * including every malformed case, so that the fast path accepts nothing htslib refuses (tested by
- * tests/unit/test_vcf_fast.c). line[0..len) is one record without its newline; it is restored
- * when -1 is returned. save is a scratch buffer. */
-int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ds_ok,
+ * tests/unit/test_vcf_fast.c). line[0..len) is one record without its newline; it is restored when -1 is returned. save is a scratch buffer. */
+int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ok,
                          kstring_t *save);
 
 /* The full parser: the column count against nsamp, then htslib's vcf_parse. Returns 0 or

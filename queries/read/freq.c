@@ -1,5 +1,6 @@
 /* freq.c: frequencies, call rates and HWE per merged variant, through the reader. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static void put_p(kstring_t *s, double p)
     else ksprintf(s, "\t%.6g", p);
 }
 
-static void freq_line(kstring_t *line, const bcms_variant_t *v)
+static void freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 {
     double alt = v->ac + 0.5 * v->nhh, obs = (double)v->an + v->nhh, fp;
     ksprintf(line, "%s\t%lld\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt);
@@ -32,10 +33,49 @@ static void freq_line(kstring_t *line, const bcms_variant_t *v)
     else kputs("NA", line);
     ksprintf(line, "\t%.10g\t%.10g\t%u\t%u\t%u\t%.6g", alt, obs, v->nhet, v->nhom, v->nmiss,
              v->nsamp ? (double)(v->nsamp - v->nmiss) / v->nsamp : 0.0);
-    double p = bcms_variant_hwe(v, &fp);
-    put_p(line, p);
-    put_p(line, fp);
+    if (hardy) {
+        double p = bcms_variant_hwe(v, &fp);
+        put_p(line, p);
+        put_p(line, fp);
+    }
     kputc('\n', line);
+}
+
+/* Variants per formatting chunk, and chunks per round (one output write each): fixed, so the
+ * output never depends on the thread count. */
+#define FREQ_CHUNK 2048
+#define FREQ_ROUND 16
+
+/* Lines of variants [i0, i1) into buf (replacing it). ENOMEM as a flag: ksprintf reports nothing
+ * else, so a short buffer is the only failure. */
+static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int hardy, kstring_t *buf)
+{
+    buf->l = 0;
+    for (uint64_t i = i0; i < i1; i++) freq_line(buf, bcms_reader_variant(rd, i), hardy);
+    return ks_resize(buf, buf->l + 1) < 0 ? BCMS_ENOMEM : 0;
+}
+
+/* The lines of variants [lo, n) (a window of the stream), FREQ_ROUND chunks at a time formatted in
+ * parallel, written in order. */
+static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out)
+{
+    kstring_t buf[FREQ_ROUND];
+    int rc = 0;
+    memset(buf, 0, sizeof buf);
+    for (uint64_t r0 = lo; r0 < n && !rc; r0 += (uint64_t)FREQ_CHUNK * FREQ_ROUND) {
+        int err = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : err)
+        for (int c = 0; c < FREQ_ROUND; c++) {
+            uint64_t i0 = r0 + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
+            buf[c].l = 0;
+            if (i0 < n) err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
+        }
+        if (err) rc = bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+        for (int c = 0; c < FREQ_ROUND && !rc; c++)
+            if (buf[c].l) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
+    }
+    for (int c = 0; c < FREQ_ROUND; c++) free(buf[c].s);
+    return rc;
 }
 
 int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
@@ -49,24 +89,18 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     sel.stream = 1; /* window by window: memory does not grow with the variant count */
     if ((rc = bcms_reader_open(st, &sel, &rd))) return rc;
     if ((rc = bcms_outfile_open(o->out, 0, &out))) goto done;
-    kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE\tHWE_P"
-          "\tFEMALE_HWE_P\n", &line);
+    kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE", &line);
+    kputs(o->hardy ? "\tHWE_P\tFEMALE_HWE_P\n" : "\n", &line);
+    if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
     for (;;) {
         uint32_t b0, nb, n0;
-        uint64_t lo, hi;
+        uint64_t lo;
         if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
         if (!nb) break;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
-        hi = bcms_reader_nvariants(rd);
-        for (uint64_t i = lo; i < hi; i++) {
-            freq_line(&line, bcms_reader_variant(rd, i));
-            if (line.l > (1 << 16)) {
-                if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
-                line.l = 0;
-            }
-        }
+        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out)))
+            goto done;
     }
-    if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
     rc = bcms_outfile_commit(out); /* the output appears only now, whole */
     out = NULL;
 done:

@@ -5,7 +5,12 @@ source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 "$BCMS" simulate -o c.vcf.gz --samples 500 --variants 3000 --seed 11 --missing 0.04 --threads 2
 "$BCMS" import -q c.bcms c.vcf.gz
-"$BCMS" freq c.bcms -o c.freq.tsv
+"$BCMS" freq c.bcms --hardy -o c.freq.tsv
+# without --hardy: the same lines without HWE_P and FEMALE_HWE_P; 1 and 2 threads the same bytes
+"$BCMS" freq c.bcms -o c.nohwe.tsv
+"$BCMS" freq c.bcms --hardy --threads 2 -o c.freq2.tsv
+check "--hardy adds HWE_P and FEMALE_HWE_P to the default columns" bash -c "cut -f1-12 c.freq.tsv | cmp - c.nohwe.tsv && head -1 c.freq.tsv | grep -q 'CALL_RATE.HWE_P.FEMALE_HWE_P\$' && [ \$(head -1 c.nohwe.tsv | tr '\t' '\n' | wc -l) -eq 12 ]"
+check "freq: same bytes at 1 and 2 threads" cmp c.freq.tsv c.freq2.tsv
 check "one row per biallelic row" [ "$(($(wc -l < c.freq.tsv) - 1))" -eq "$(bcftools norm -m- c.vcf.gz 2>/dev/null | grep -vc '^#')" ]
 
 # bcftools: split like the store, then AC/AN/F_MISSING/HWE per row

@@ -23,7 +23,7 @@ awk 'BEGIN{print "#IID\tSEX"} NR>1{print $1"\t"$2}' s.covar.tsv > sex.txt
 bcftools norm -m- s.vcf.gz 2>/dev/null | bcftools annotate -I '%CHROM:%POS:%REF:%ALT' -Oz -o split.vcf.gz 2>/dev/null
 P="plink2 --vcf split.vcf.gz --split-par b38 --update-sex sex.txt"
 $P --freq --hardy cols=+femalep --missing --het --out p > /dev/null 2>&1
-"$BCMS" freq s.bcms --sex-file sex.txt -o f.tsv
+"$BCMS" freq s.bcms --sex-file sex.txt --hardy -o f.tsv
 key() { awk -F'\t' -v OFS='\t' 'NR>1{print $1":"$2":"$4":"$5, $6, $8, $11, $13, $14}' "$1" | sort; }
 key f.tsv > ours.tsv
 cmpcol() { # plink table (ID, values: $7..), awk condition on ours ($2 ALT_FREQ $3 OBS_CT $4 MISSING_CT
@@ -58,7 +58,7 @@ bgzip -f par.vcf
 "$BCMS" import -q par.bcms par.vcf.gz
 for b in b37 b38; do
     plink2 --vcf par.vcf.gz --split-par $b --update-sex sex.txt --freq --hardy --out par$b > /dev/null 2>&1
-    "$BCMS" freq par.bcms --sex-file sex.txt --par $b | awk -F'\t' -v OFS='\t' 'NR>1{print $3, $6, $8, $13}' | sort > o$b.tsv
+    "$BCMS" freq par.bcms --sex-file sex.txt --par $b --hardy | awk -F'\t' -v OFS='\t' 'NR>1{print $3, $6, $8, $13}' | sort > o$b.tsv
     join -t$'\t' o$b.tsv <(awk -F'\t' -v OFS='\t' 'NR>1{print $2, $5, $6}' par$b.afreq | sort) > j$b.tsv
     check "--par $b: ALT_FREQ and OBS_CT equal plink2 --split-par $b ($(wc -l < j$b.tsv) chrX sites)" \
         awk -F'\t' '{if (($2-$5)^2 > 1e-11 || $3 != $6) {bad++; print}} END{exit (bad || NR != 100)}' j$b.tsv
@@ -90,10 +90,10 @@ check "--extract chrN:POS:REF:ALT lines match N (canonical contigs)" [ "$(wc -l 
 
 # the stored sex column instead of --sex-file
 "$BCMS" pheno s.bcms s.covar.tsv --columns sex 2> /dev/null
-"$BCMS" freq s.bcms -o fs.tsv
+"$BCMS" freq s.bcms --hardy -o fs.tsv
 check "stored phenotype column 'sex' = --sex-file" cmp f.tsv fs.tsv
 awk 'NR>1{print "0", $1, 0, 0, $2, -9}' s.covar.tsv > sex.fam
-"$BCMS" freq s.bcms --sex-file sex.fam -o ff.tsv
+"$BCMS" freq s.bcms --sex-file sex.fam --hardy -o ff.tsv
 check "--sex-file a PLINK .fam (sex in column 5)" cmp f.tsv ff.tsv
 printf '#IID\tSEX\nS0001\t3\n' > badsex.txt
 rc=0; "$BCMS" freq s.bcms --sex-file badsex.txt -o x.tsv 2> run.log || rc=$?
