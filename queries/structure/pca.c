@@ -1,11 +1,20 @@
-/* pca.c: principal components of the variance-standardised GRM, exact or randomized (contract in
- * structure.h). GPL-3.0-or-later.
+/* pca.c: principal components of the variance-standardised GRM, exact or randomized, and the
+ * projection of samples onto PCs built without them (contract in structure.h). GPL-3.0-or-later.
  *
- * Randomized: Q (n x l, l = 2k + 10) starts as Gaussian columns from a fixed seed; each pass
- * over the genotypes gives T = Z^T Z Q (Z the standardised m x n matrix, in sub-blocks: P = Z_b Q,
- * T += Z_b^T P), then Rayleigh-Ritz on span(Q) (B = Q^T T, B = U W U^T) gives the current values
- * W / m and vectors Q U, and Q becomes orth(T). The products are fixed-shape dgemm calls on fixed
- * row chunks, so the result is the same at any thread count. */
+ * Randomized (the block Krylov method of Halko, Martinsson, Shkolnisky & Tygert 2011, as plink2
+ * --pca approx and EIGENSOFT's fastpca use it, with a fixed number of passes): G_0 (nb x l, l = 2k)
+ * is Gaussian from a fixed seed; pass i gives G_{i+1} = orth(Z^T Z G_i) (Z the standardised m x nb
+ * matrix, in sub-blocks: P = Z_b G, T += Z_b^T P), i < k; the Krylov basis [G_0 .. G_k] (q = l (k+1)
+ * columns) is orthonormalised to Q, and one last pass gives C = (Z Q)^T (Z Q), whose eigenpairs
+ * (Rayleigh-Ritz) are the values W / m and vectors Q U. k + 1 passes in all.
+ *
+ * Projection (PC-AiR style): the PCs are built on nb samples; every sample then gets
+ * s_i = sum_j z_ij (x_j . v) / (m lambda), z standardised with the build samples' frequencies: a
+ * build sample gets back its eigenvector entry, and this is plink2's --score variance-standardize
+ * of the --pca allele-wts weights divided by sqrt(lambda) m (the same scale as .eigenvec).
+ *
+ * Every product is a fixed-shape dgemm on fixed row chunks, sums run in variant order: the same
+ * bits at any thread count. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,9 +30,8 @@
 #include "pheno.h"
 #include "structure_internal.h"
 
-#define PCA_CHUNK 256      /* rows of a fixed-shape product */
-#define PCA_MAXPASS 60
-#define PCA_TOL 1e-6
+#define PCA_CHUNK 256 /* rows of a fixed-shape product */
+#define PCA_BLOCK 512 /* variants standardised at a time */
 
 void bcms_pca_opts_init(bcms_pca_opts_t *o)
 {
@@ -46,39 +54,132 @@ static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val,
     return rc;
 }
 
-/* ---- randomized ---- */
-typedef struct {
-    uint32_t n, l;
-    int threads;
-    const double *Q;
-    double *T, *P; /* n x l; ST_SUBBLOCK x l */
-    uint64_t m;
-} pca_pass_t;
-
-static int pass_add(void *ud, const double *Z, uint32_t rows)
+/* ---- the passes over the genotypes ---- */
+/* Row of n codes -> z over all n samples with the ALT frequency of the first nb samples' calls (the
+ * samples the PCs are built on; nb = n without projection), missing calls 0 (the mean). A variant
+ * without variance among the nb is all 0. */
+static void pca_standardise(const uint8_t *g, uint32_t nb, uint32_t n, double *z)
 {
-    pca_pass_t *a = ud;
-    const uint32_t n = a->n, l = a->l, nc_p = (rows + PCA_CHUNK - 1) / PCA_CHUNK, nc_t = (n + PCA_CHUNK - 1) / PCA_CHUNK;
-#pragma omp parallel num_threads(a->threads)
-    {
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t c = 0; c < nc_p; c++) {
-            uint32_t r0 = c * PCA_CHUNK, nr = rows - r0 < PCA_CHUNK ? rows - r0 : PCA_CHUNK;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)l, (int)n, 1.0, Z + (size_t)r0 * n,
-                        (int)n, a->Q, (int)l, 0.0, a->P + (size_t)r0 * l, (int)l);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t c = 0; c < nc_t; c++) {
-            uint32_t i0 = c * PCA_CHUNK, ni = n - i0 < PCA_CHUNK ? n - i0 : PCA_CHUNK;
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)l, (int)rows, 1.0, Z + i0, (int)n, a->P,
-                        (int)l, 1.0, a->T + (size_t)i0 * l, (int)l);
+    uint32_t cnt[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < nb; i++) cnt[g[i] & 3]++;
+    uint64_t called = (uint64_t)cnt[0] + cnt[1] + cnt[2], ac = cnt[1] + 2 * (uint64_t)cnt[2];
+    double p = called ? (double)ac / (2.0 * (double)called) : 0, var = 2 * p * (1 - p);
+    if (!called || !(var > 1e-12)) {
+        memset(z, 0, (size_t)n * sizeof *z);
+        return;
+    }
+    double scale = 1 / sqrt(var), shift = -2 * p * scale, lut[4] = {shift, scale + shift, 2 * scale + shift, 0};
+    for (uint32_t i = 0; i < n; i++) z[i] = lut[g[i] & 3];
+}
+
+/* A pass over the used variants. Reader batch b is decoded, standardised in sub-blocks of at most
+ * PCA_BLOCK variants and added into accumulator b % PCA_SLOTS by add(); a thread owns whole slots
+ * and runs their batches in order, and the slots are summed in slot order: the same bits at any
+ * thread count (plink2 likewise gives each thread its own blocks of variants and partial sums). */
+#define PCA_SLOTS 8
+
+typedef struct pca_job pca_job_t;
+struct pca_job {
+    const st_input_t *in;
+    uint32_t nb;     /* the PCs' samples: the first nb columns */
+    uint32_t nt, l;  /* xtxa: acc (nt x l) += Z[:, :nt]^T (Z[:, :nb] G), G nb x l; gram: acc (l x l)
+                      * upper triangle += Y^T Y, Y = Z[:, :nb] G^T, G l x nb */
+    const double *G;
+    size_t acc_len, work_len;
+    void (*add)(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work);
+};
+
+static void xtxa_add(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work)
+{
+    const int ld = (int)j->in->n, l = (int)j->l;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, l, (int)j->nb, 1.0, Z, ld, j->G, l, 0.0, work,
+                l);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)j->nt, l, (int)rows, 1.0, Z, ld, work, l, 1.0, acc, l);
+}
+
+static void gram_add(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work)
+{
+    const int ld = (int)j->in->n, r = (int)j->l;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, r, (int)j->nb, 1.0, Z, ld, j->G, (int)j->nb, 0.0,
+                work, r);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, r, (int)rows, 1.0, work, r, 1.0, acc, r);
+}
+
+/* The batches of one slot into acc; *m counts the variants. */
+static int slot_run(const pca_job_t *j, uint32_t slot, bcms_reader_ws_t *ws, double *Z, uint32_t *rows,
+                    double *work, double *acc, uint64_t *m)
+{
+    const st_input_t *in = j->in;
+    const uint32_t n = in->n;
+    int rc;
+    for (uint32_t b = slot; b < in->nbatch; b += PCA_SLOTS) {
+        const uint8_t *codes;
+        uint64_t first;
+        uint32_t nv, k = 0;
+        bcms_reader_batch_range(in->rd, b, &first, &nv);
+        if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) return rc;
+        while (k < nv) {
+            uint32_t nr = 0;
+            for (; k < nv && nr < PCA_BLOCK; k++)
+                if (in->use[first + k]) rows[nr++] = k;
+            if (!nr) break;
+            for (uint32_t r = 0; r < nr; r++) pca_standardise(codes + (size_t)rows[r] * n, j->nb, n, Z + (size_t)r * n);
+            j->add(j, Z, nr, acc, work);
+            *m += nr;
         }
     }
-    a->m += rows;
     return 0;
 }
 
-/* Gaussian start from a fixed seed (splitmix64 + Box-Muller): the same Q for the same n and l. */
+/* One pass: out (acc_len) = the sum over the slots; *m the variant count. */
+static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *m)
+{
+    const uint32_t n = j->in->n;
+    double *acc = calloc(PCA_SLOTS * j->acc_len, sizeof *acc);
+    uint64_t ms[PCA_SLOTS] = {0};
+    int rcs[PCA_SLOTS] = {0}, rc = 0;
+    if (!acc) return bcms_err(BCMS_ENOMEM, "pca: %d accumulators of %zu values", PCA_SLOTS, j->acc_len);
+#pragma omp parallel num_threads(threads < PCA_SLOTS ? threads : PCA_SLOTS)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(j->in->rd);
+        double *Z = malloc((size_t)PCA_BLOCK * n * sizeof *Z), *work = malloc((j->work_len + 1) * sizeof *work);
+        uint32_t *rows = malloc(PCA_BLOCK * sizeof *rows);
+        int ok = ws && Z && work && rows;
+#pragma omp for schedule(static, 1)
+        for (uint32_t s = 0; s < PCA_SLOTS; s++)
+            rcs[s] = ok ? slot_run(j, s, ws, Z, rows, work, acc + s * j->acc_len, &ms[s]) : BCMS_ENOMEM;
+        bcms_reader_ws_free(ws);
+        free(Z), free(work), free(rows);
+    }
+    *m = 0;
+    for (uint32_t s = 0; s < PCA_SLOTS; s++) {
+        *m += ms[s];
+        if (rcs[s] && !rc) rc = rcs[s];
+    }
+    if (rc) {
+        free(acc);
+        return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca: genotype work of %u samples", n) : rc;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < j->acc_len; i++) {
+        double v = 0;
+        for (uint32_t s = 0; s < PCA_SLOTS; s++) v += acc[s * j->acc_len + i];
+        out[i] = v;
+    }
+    free(acc);
+    return 0;
+}
+
+/* T (nt x l) = Z[:, :nt]^T Z[:, :nb] G over one pass; *m receives the variant count. */
+static int pca_xtxa(const st_input_t *in, uint32_t nb, uint32_t nt, uint32_t l, int threads, const double *G,
+                    double *T, uint64_t *m)
+{
+    pca_job_t j = {in, nb, nt, l, G, (size_t)nt * l, (size_t)PCA_BLOCK * l, xtxa_add};
+    return pca_run_pass(&j, threads, T, m);
+}
+
+/* ---- randomized ---- */
+/* Gaussian start from a fixed seed (splitmix64 + Box-Muller): the same G for the same n and l. */
 static void gauss_fill(double *x, size_t len)
 {
     uint64_t s = 0x9E3779B97F4A7C15ULL;
@@ -95,70 +196,95 @@ static void gauss_fill(double *x, size_t len)
     }
 }
 
-/* Rayleigh-Ritz on span(Q) with T = A Q: values (descending) and vectors of the top k, and the
- * largest relative residual |A v - w v| / w among them. */
-static int ritz(uint32_t n, uint32_t l, uint32_t k, const double *Q, const double *T, double *B, double *w,
-                double *val, double *vec, double *resid)
+/* Orthonormalise the q rows of K (q x n, row-major) in place by classical Gram-Schmidt twice
+ * (dgemv), dropping a row left with less than 1e-9 of its length (the Krylov blocks grow nearly
+ * dependent): returns the rank r, the first r rows orthonormal. */
+static uint32_t orth_rows(uint32_t q, uint32_t n, double *K, double *h)
 {
-    int rc;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l, (int)l, (int)n, 1.0, Q, (int)l, T, (int)l, 0.0, B,
-                (int)l);
-    for (uint32_t i = 0; i < l; i++)
-        for (uint32_t j = 0; j < i; j++) B[(size_t)i * l + j] = B[(size_t)j * l + i] = 0.5 * (B[(size_t)i * l + j] + B[(size_t)j * l + i]);
-    if ((rc = st_eig_all(l, B, w))) return rc;
-    *resid = 0;
-    for (uint32_t j = 0; j < k; j++) {
-        const double *u = B + (size_t)(l - 1 - j) * l; /* column-major: eigenvector of w[l - 1 - j] */
-        double wj = w[l - 1 - j], r2 = 0;
-        val[j] = wj;
-        for (uint32_t i = 0; i < n; i++) {
-            double qu = 0, tu = 0;
-            for (uint32_t c = 0; c < l; c++) qu += Q[(size_t)i * l + c] * u[c], tu += T[(size_t)i * l + c] * u[c];
-            vec[(size_t)i * k + j] = qu;
-            r2 += (tu - wj * qu) * (tu - wj * qu);
+    uint32_t r = 0;
+    for (uint32_t j = 0; j < q; j++) {
+        double *v = K + (size_t)j * n, n0 = cblas_dnrm2((int)n, v, 1), nv;
+        if (!(n0 > 0)) continue;
+        for (int pass = 0; pass < 2 && r; pass++) {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)n, 1.0, K, (int)n, v, 1, 0.0, h, 1);
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)n, -1.0, K, (int)n, h, 1, 1.0, v, 1);
         }
-        double r = wj > 0 ? sqrt(r2) / wj : INFINITY;
-        if (r > *resid) *resid = r;
+        nv = cblas_dnrm2((int)n, v, 1);
+        if (!(nv > 1e-9 * n0)) continue;
+        cblas_dscal((int)n, 1 / nv, v, 1);
+        if (r != j) memcpy(K + (size_t)r * n, v, (size_t)n * sizeof *v);
+        r++;
     }
-    return 0;
+    return r;
+}
+
+/* Rayleigh-Ritz on the rows of Q: C = (Z Q^T)^T (Z Q^T) over one pass, its top k eigenpairs (values
+ * divided by the variant count *m). */
+static int pca_ritz(const st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, int threads, const double *Q,
+                    double *val, double *vec, uint64_t *m)
+{
+    pca_job_t j = {in, nb, r, r, Q, (size_t)r * r, (size_t)PCA_BLOCK * r, gram_add};
+    double *C = malloc((size_t)r * r * sizeof *C), *w = malloc(r * sizeof *w);
+    int rc = BCMS_ENOMEM;
+    if (!C || !w) goto out;
+    if ((rc = pca_run_pass(&j, threads, C, m))) goto out;
+    if (!*m) {
+        rc = bcms_err(BCMS_EINVAL, "pca: no variant");
+        goto out;
+    }
+    for (uint32_t i = 0; i < r; i++) /* dsyrk filled the upper triangle (row-major) */
+        for (uint32_t c = 0; c < i; c++) C[(size_t)i * r + c] = C[(size_t)c * r + i];
+    if ((rc = st_eig_all(r, C, w))) goto out;
+    for (uint32_t jj = 0; jj < k; jj++) {
+        const double *u = C + (size_t)(r - 1 - jj) * r; /* column-major: eigenvector of w[r - 1 - jj] */
+        val[jj] = w[r - 1 - jj] / (double)*m;
+        for (uint32_t i = 0; i < nb; i++) {
+            double s = 0;
+            for (uint32_t c = 0; c < r; c++) s += Q[(size_t)c * nb + i] * u[c];
+            vec[(size_t)i * k + jj] = s;
+        }
+    }
+out:
+    free(C), free(w);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u Ritz problem", r, r) : rc;
 }
 
 static int pca_approx(const st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m,
                       uint64_t *passes)
 {
-    const uint32_t n = in->n, l = 2 * k + 10 < n ? 2 * k + 10 : n;
-    pca_pass_t a = {n, l, threads, NULL, NULL, NULL, 0};
-    double *Q = malloc((size_t)n * l * sizeof *Q), *B = malloc((size_t)l * l * sizeof *B), *w = malloc(l * sizeof *w);
-    double resid = INFINITY;
+    const uint32_t nb = in->n, l = 2 * k < nb ? 2 * k : nb;
+    const uint32_t nblk = (k + 1) * l <= nb ? k + 1 : (nb / l > 1 ? nb / l : 1), q = nblk * l;
+    double *K = malloc((size_t)q * nb * sizeof *K), *G = malloc((size_t)nb * l * sizeof *G);
+    double *T = malloc((size_t)nb * l * sizeof *T), *h = malloc(((size_t)q + nb) * sizeof *h);
+    uint32_t r;
     int rc = 0;
-    a.T = malloc((size_t)n * l * sizeof *a.T);
-    a.P = malloc((size_t)ST_SUBBLOCK * l * sizeof *a.P);
-    if (!Q || !B || !w || !a.T || !a.P) {
-        rc = bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u work", n, l);
+    if (!K || !G || !T || !h) {
+        rc = bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u Krylov basis", nb, q);
         goto out;
     }
     st_blas_serial();
-    gauss_fill(Q, (size_t)n * l);
-    st_orthonormalise(n, l, Q);
-    a.Q = Q;
-    for (*passes = 0; *passes < PCA_MAXPASS;) {
-        memset(a.T, 0, (size_t)n * l * sizeof *a.T);
-        a.m = 0;
-        if ((rc = st_stream(in, ST_STANDARDISED, threads, pass_add, &a))) goto out;
-        ++*passes;
-        if ((rc = ritz(n, l, k, Q, a.T, B, w, val, vec, &resid))) goto out;
-        if (resid < PCA_TOL) break;
-        memcpy(Q, a.T, (size_t)n * l * sizeof *Q);
-        st_orthonormalise(n, l, Q);
+    gauss_fill(G, (size_t)nb * l);
+    st_orthonormalise(nb, l, G);
+    for (uint32_t it = 0;; it++) {
+        for (uint32_t i = 0; i < nb; i++)
+            for (uint32_t c = 0; c < l; c++) K[(size_t)(it * l + c) * nb + i] = G[(size_t)i * l + c];
+        if (it + 1 == nblk) break;
+        if ((rc = pca_xtxa(in, nb, nb, l, threads, G, T, m))) goto out;
+        st_orthonormalise(nb, l, T);
+        memcpy(G, T, (size_t)nb * l * sizeof *G);
     }
-    bcms_log(BCMS_LOG_INFO, "pca --approx: %" PRIu64 " passes, largest relative Ritz residual %.2g", *passes, resid);
-    for (uint32_t j = 0; j < k; j++) val[j] /= (double)a.m;
-    *m = a.m;
+    r = orth_rows(q, nb, K, h);
+    if (r < k) {
+        rc = bcms_err(BCMS_EINVAL, "pca --approx: the Krylov basis has rank %u < %u PCs (too few variants?)", r, k);
+        goto out;
+    }
+    if ((rc = pca_ritz(in, nb, r, k, threads, K, val, vec, m))) goto out;
+    *passes = nblk;
+    bcms_log(BCMS_LOG_INFO, "pca --approx: %u passes, Krylov basis of %u vectors", nblk, r);
 out:
-    free(Q), free(B), free(w), free(a.T), free(a.P);
+    free(K), free(G), free(T), free(h);
     return rc;
 }
-
 /* ---- output ---- */
 static int write_tables(const bcms_pca_opts_t *o, const st_input_t *in, const double *val, const double *vec)
 {
