@@ -5,8 +5,10 @@
 #   bcms kinship                vs  plink2 --make-king-table counts (pairs with KINSHIP >= 0.0442 written)
 #   bcms assoc --model lmm      vs  GEMMA -lmm 4 on the same GRM (bcms at 1 and T threads; GEMMA is
 #                                    single-threaded in its per-variant work) on an LMM-sized cohort
-# Each pair alternates bcms / peer REPS times; the table gives median seconds, median ratio and peak
-# memory. Markdown goes to WORK/structure.md.
+# Each pair alternates bcms / peer REPS times; the table gives the median wall seconds, the median
+# CPU seconds (user + sys: on a shared machine the steadier figure), the median of the per-rep
+# peer/bcms wall ratios and peak memory (/usr/bin/time -v's maximum resident set). Markdown goes to
+# WORK/structure.md.
 # Usage: benchmarks/structure.sh [--samples N] [--variants M] [--lmm-samples N2] [--lmm-variants M2]
 #        [--threads T] [--pcs K] [--reps R] [--work DIR]
 set -euo pipefail
@@ -38,10 +40,10 @@ prepare() { # tag samples variants families relatives
     fi
     [ -e "$t.pgen" ] || plink2 --vcf "$t.u.vcf.gz" --make-pgen --threads "$T" --out "$t" >/dev/null
 }
-timeit() { # label command...: appends "label seconds peakKB" to times.txt
+timeit() { # label command...: appends "label wall-seconds peakKB cpu-seconds" to times.txt
     local label=$1; shift
-    /usr/bin/time -f "%e %M" -o time.txt "$@" >/dev/null 2>cmd.err || { echo "FAILED: $label" >&2; cat cmd.err >&2; exit 1; }
-    echo "$label $(cat time.txt)" >>times.txt
+    /usr/bin/time -f "%e %M %U %S" -o time.txt "$@" >/dev/null 2>cmd.err || { echo "FAILED: $label" >&2; cat cmd.err >&2; exit 1; }
+    awk -v l="$label" '{print l, $1, $2, $3 + $4}' time.txt >>times.txt
 }
 : >times.txt
 prepare big "$N" "$M" $((N / 40)) $((N / 40))
@@ -54,7 +56,12 @@ for r in $(seq "$R"); do
     timeit "kinship_plink2" plink2 --pfile big --make-king-table counts cols=id,nsnp,hethet,ibs0,ibs1,kinship \
         --king-table-filter 0.0442 --threads "$T" --out p.kin
 done
-python3 "$top/tests/lib/eigcmp.py" b.pca.eigenvec p.pca.eigenvec b.pca.eigenval p.pca.eigenval 5e-6 0.9999 >agree.txt || true
+{
+    echo "exact bcms vs plink2: $(python3 "$top/tests/lib/eigcmp.py" b.pca.eigenvec p.pca.eigenvec b.pca.eigenval p.pca.eigenval 5e-6 0.9999)"
+    echo "approx bcms vs plink2 approx: $(python3 "$top/tests/lib/eigcmp.py" ba.pca.eigenvec pa.pca.eigenvec ba.pca.eigenval pa.pca.eigenval 1e-3 0.999)"
+    echo "approx plink2 vs exact plink2: $(python3 "$top/tests/lib/eigcmp.py" pa.pca.eigenvec p.pca.eigenvec pa.pca.eigenval p.pca.eigenval 1e-3 0.999)"
+    echo "approx bcms vs exact plink2: $(python3 "$top/tests/lib/eigcmp.py" ba.pca.eigenvec p.pca.eigenvec ba.pca.eigenval p.pca.eigenval 1e-3 0.999)"
+} >agree.txt 2>&1 || true
 
 # LMM: one GRM (bcms grm, also handed to GEMMA as text), then the scans
 prepare lmm "$N2" "$M2" $((N2 / 40)) $((N2 / 40))
@@ -69,18 +76,22 @@ for r in $(seq "$R"); do
 done
 python3 "$top/tests/lib/lmmcmp.py" output/lmm_gemma.assoc.txt lT.tsv 1e-5 1e-4 >>agree.txt || true
 
-med() { awk -v k="$1" '$1 == k {print $2}' times.txt | sort -g | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "NA"}'; }
+median() { sort -g | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "NA"}'; }
+med() { awk -v k="$1" -v c="${2:-2}" '$1 == k {print $c}' times.txt | median; }
 mem() { awk -v k="$1" '$1 == k {if ($3 > m) m = $3} END {printf "%.0f", m / 1024}' times.txt; }
+ratio() { # median over reps of peer/bcms wall seconds (the r-th run of each key pairs up)
+    awk -v b="$1" -v p="$2" '$1 == b {x[++nb] = $2} $1 == p {y[++np] = $2} END {for (i = 1; i <= nb && i <= np; i++) printf "%.3f\n", y[i] / x[i]}' times.txt | median
+}
 row() { # label bcms-key peer-key
-    local b p
-    b=$(med "$2") p=$(med "$3")
-    printf "| %s | %s s (%s MB) | %s s (%s MB) | %s |\n" "$1" "$b" "$(mem "$2")" "$p" "$(mem "$3")" \
-        "$(awk -v b="$b" -v p="$p" 'BEGIN {printf "%.2f", p / b}')"
+    printf "| %s | %s s, cpu %s s (%s MB) | %s s, cpu %s s (%s MB) | %s |\n" "$1" "$(med "$2")" "$(med "$2" 4)" \
+        "$(mem "$2")" "$(med "$3")" "$(med "$3" 4)" "$(mem "$3")" "$(ratio "$2" "$3")"
 }
 {
     echo "structure.sh: $N samples x $M variants (LMM: $N2 x $M2), $T threads, $K PCs, $R rep(s), $(date -u +%F)"
     echo
-    echo "| task | bcms | peer | peer / bcms |"
+    echo "Machine: $(nproc) cores shared with other jobs (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
+    echo
+    echo "| task | bcms | peer | peer / bcms (median of runs) |"
     echo "|---|---|---|---|"
     row "PCA exact vs plink2 --pca" pca_bcms pca_plink2
     row "PCA approx vs plink2 --pca approx" pca_approx_bcms pca_approx_plink2
