@@ -54,6 +54,12 @@ static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val,
     return rc;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* ---- the passes over the genotypes ---- */
 /* Row of n codes -> z over all n samples with the ALT frequency of the first nb samples' calls (the
  * samples the PCs are built on; nb = n without projection), missing calls 0 (the mean). A variant
@@ -360,36 +366,115 @@ out:
     return rc;
 }
 
-int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[3])
+/* ---- projection ---- */
+/* The samples of in that the reader also selects with keep = o->project (the reader's ID-file
+ * grammar and its other options): build[i] = 1. Returns their count in *nb. */
+static int project_mark(bcms_store_t *st, const bcms_pca_opts_t *o, const st_input_t *in, uint8_t *build,
+                        uint32_t *nb)
+{
+    bcms_reader_opts_t ro = o->in.sel;
+    bcms_reader_t *rd = NULL;
+    const uint32_t *ids;
+    uint32_t n2, *sorted = NULL;
+    int rc;
+    ro.keep = o->project;
+    ro.need_counts = 0;
+    if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
+    n2 = bcms_reader_nsamples(rd), ids = bcms_reader_sample_ids(rd);
+    if (!(sorted = malloc(((size_t)n2 + 1) * sizeof *sorted))) {
+        bcms_reader_close(rd);
+        return bcms_err(BCMS_ENOMEM, "pca --project");
+    }
+    memcpy(sorted, ids, (size_t)n2 * sizeof *sorted);
+    bcms_reader_close(rd);
+    qsort(sorted, n2, sizeof *sorted, cmp_u32);
+    *nb = 0;
+    for (uint32_t i = 0; i < in->n; i++) {
+        build[i] = bsearch(&in->snum[i], sorted, n2, sizeof *sorted, cmp_u32) != NULL;
+        *nb += build[i];
+    }
+    free(sorted);
+    if (*nb <= o->pcs || *nb < 2)
+        return bcms_err(BCMS_EINVAL, "pca --project %s: %u of the %u selected samples listed, need more than %u (--pcs)",
+                        o->project, *nb, in->n, o->pcs);
+    return 0;
+}
+
+/* PCs built on the marked samples (val, vec: their eigenpairs, vec nb x k), then every sample
+ * projected: out (n x k, in's order) = Z^T Z_b v / (m lambda); the built samples keep their
+ * eigenvector entries (the projection gives them back up to rounding). */
+static int pca_projected(const bcms_pca_opts_t *o, st_input_t *in, const uint8_t *build, uint32_t nb, double *val,
+                         double *out, uint64_t *m, uint64_t *passes)
+{
+    const uint32_t n = in->n, k = o->pcs;
+    uint32_t *idx = malloc((size_t)n * sizeof *idx), *back = malloc((size_t)n * sizeof *back), j = 0;
+    double *vec = malloc((size_t)nb * k * sizeof *vec), *P = malloc((size_t)n * k * sizeof *P), dev = 0;
+    uint64_t m2 = 0;
+    int rc = BCMS_ENOMEM;
+    if (!idx || !back || !vec || !P) goto out;
+    for (int pass = 1; pass >= 0; pass--) /* built samples first, then the others, each in reader order */
+        for (uint32_t i = 0; i < n; i++)
+            if (build[i] == pass) back[j] = i, idx[j++] = i;
+    if ((rc = st_input_subset(in, idx, nb))) goto out;
+    rc = o->approx ? pca_approx(in, k, o->in.threads, val, vec, m, passes)
+                   : pca_exact(in, k, o->in.threads, val, vec, m);
+    if (rc || (rc = st_input_subset(in, idx, n))) goto out;
+    if ((rc = pca_xtxa(in, nb, n, k, o->in.threads, vec, P, &m2))) goto out;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t c = 0; c < k; c++) {
+            double p = P[(size_t)i * k + c] / ((double)m2 * val[c]);
+            if (i < nb) {
+                double d = fabs(p - vec[(size_t)i * k + c]);
+                if (d > dev) dev = d;
+                p = vec[(size_t)i * k + c];
+            }
+            out[(size_t)back[i] * k + c] = p;
+        }
+    bcms_log(BCMS_LOG_INFO, "pca --project: %u samples projected onto the PCs of %u; the built ones' projections "
+             "differ from their eigenvectors by at most %.2g", n - nb, nb, dev);
+    for (uint32_t i = 0; i < n; i++) idx[i] = i;
+    rc = st_input_subset(in, idx, n); /* back to the reader's order for the output */
+out:
+    free(idx), free(back), free(vec), free(P);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca --project") : rc;
+}
+
+int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[4])
 {
     st_input_t in;
     double *val = NULL, *vec = NULL;
+    uint8_t *build = NULL;
     uint64_t m = 0, passes = 0;
+    uint32_t nb;
     int rc;
     if (!o->out) return bcms_err(BCMS_EINVAL, "pca: no output prefix (-o)");
     if (o->pcs < 1) return bcms_err(BCMS_EINVAL, "pca: --pcs must be at least 1");
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
+    nb = in.n;
     if (o->pcs > in.n) {
         rc = bcms_err(BCMS_EINVAL, "pca: %u PCs asked of %u samples", o->pcs, in.n);
         goto out;
     }
-    if (!(val = malloc(o->pcs * sizeof *val)) || !(vec = malloc((size_t)in.n * o->pcs * sizeof *vec))) {
+    if (!(val = malloc(o->pcs * sizeof *val)) || !(vec = malloc((size_t)in.n * o->pcs * sizeof *vec)) ||
+        !(build = malloc(in.n))) {
         rc = bcms_err(BCMS_ENOMEM, "pca output");
         goto out;
     }
-    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %" PRIu64 " autosomal variants, %u PCs%s", in.n, in.nuse, o->pcs,
+    if (o->project && (rc = project_mark(st, o, &in, build, &nb))) goto out;
+    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %" PRIu64 " autosomal variants, %u PCs%s", nb, in.nuse, o->pcs,
              o->approx ? " (randomized)" : "");
-    rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
-                   : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);
+    if (o->project) rc = pca_projected(o, &in, build, nb, val, vec, &m, &passes);
+    else rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
+                        : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);
     if (!rc) rc = write_tables(o, &in, val, vec);
     if (!rc && o->store) {
         bcms_reader_close(in.rd); /* its read transaction ends before the write one begins */
         in.rd = NULL;
         rc = store_pcs(st, o, &in, vec, m);
     }
-    if (!rc && stats) stats[0] = in.n, stats[1] = m, stats[2] = passes;
+    if (!rc && stats) stats[0] = in.n, stats[1] = m, stats[2] = passes, stats[3] = nb;
 out:
-    free(val), free(vec);
+    free(val), free(vec), free(build);
     st_input_close(&in);
     return rc;
 }
