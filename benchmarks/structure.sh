@@ -10,15 +10,15 @@
 # peer/bcms wall ratios and peak memory (/usr/bin/time -v's maximum resident set). Markdown goes to
 # WORK/structure.md.
 # Usage: benchmarks/structure.sh [--samples N] [--variants M] [--lmm-samples N2] [--lmm-variants M2]
-#        [--threads T] [--pcs K] [--reps R] [--work DIR]
+#        [--threads T] [--pcs K] [--reps R] [--work DIR] [--no-lmm]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=10000 M=100000 N2=2000 M2=20000 T=2 K=10 R=1 WORK=$top/build/bench_structure
+N=10000 M=100000 N2=2000 M2=20000 T=2 K=10 R=1 WORK=$top/build/bench_structure LMM=1
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --lmm-samples) N2=$2; shift 2 ;;
     --lmm-variants) M2=$2; shift 2 ;; --threads) T=$2; shift 2 ;; --pcs) K=$2; shift 2 ;; --reps) R=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;; --no-lmm) LMM=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -64,6 +64,7 @@ done
 } >agree.txt 2>&1 || true
 
 # LMM: one GRM (bcms grm, also handed to GEMMA as text), then the scans
+if [ "$LMM" = 1 ]; then
 prepare lmm "$N2" "$M2" $((N2 / 40)) $((N2 / 40))
 "$BCMS" grm lmm.bcms --maf 0.01 --geno 0.05 --threads "$T" -o lmm.k.txt 2>/dev/null
 [ -e lmm.bed ] || plink2 --pfile lmm --make-bed --out lmm >/dev/null
@@ -75,6 +76,7 @@ for r in $(seq "$R"); do
     timeit "lmm_bcms_${T}t" "$BCMS" assoc lmm.bcms --model lmm --pheno severity --maf 0.01 --geno 0.05 --threads "$T" -o lT.tsv
 done
 python3 "$top/tests/lib/lmmcmp.py" output/lmm_gemma.assoc.txt lT.tsv 1e-5 1e-4 >>agree.txt || true
+fi
 
 median() { sort -g | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "NA"}'; }
 med() { awk -v k="$1" -v c="${2:-2}" '$1 == k {print $c}' times.txt | median; }
