@@ -6,13 +6,12 @@
 #include "cli_structure.h"
 #include "err.h"
 
-enum { S_THREADS = 200, S_NOLOCK, S_HELP };
+enum { S_THREADS = 200, S_HELP };
 
 static const struct option shared[] = {{"dataset", required_argument, 0, 'd'},
                                        {"cohorts", required_argument, 0, 'd'},
                                        {"regions", required_argument, 0, 'r'},
                                        {"threads", required_argument, 0, S_THREADS},
-                                       {"no-lock", no_argument, 0, S_NOLOCK},
                                        {"help", no_argument, 0, S_HELP},
                                        CLI_SELECT_LISTS,
                                        CLI_SELECT_FILTERS,
@@ -26,9 +25,8 @@ static void usage(const cli_struct_cmd_t *c, FILE *fp)
             "  -d, --dataset LIST    datasets or cohorts to pool (default: all)\n"
             "  -r, --regions LIST    CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
             "%s%s"
-            "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
-            "  --no-lock             open the store without LMDB's lock file%s\n",
-            cli_select_help, cli_filter_help, c->writes ? " (not with this command: it writes)" : "");
+            "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n",
+            cli_select_help, cli_filter_help);
 }
 
 /* own[] then shared[] in one zero-terminated table (caller frees). */
@@ -44,13 +42,12 @@ static struct option *merge(const struct option *own)
     return lo;
 }
 
-static int shared_option(const cli_struct_cmd_t *c, int opt, const char *arg, bcms_structure_sel_t *sel, int *flags)
+static int shared_option(const cli_struct_cmd_t *c, int opt, const char *arg, bcms_structure_sel_t *sel)
 {
     int so;
     switch (opt) {
     case 'd': sel->sel.cohorts = arg; return 1;
     case 'r': sel->sel.regions = arg; return 1;
-    case S_NOLOCK: *flags |= BCMS_STORE_NOLOCK; return 1;
     case S_THREADS:
         if ((sel->threads = cli_parse_threads(arg)) < 1)
             return (cli_usage_error(c->name, "--threads: expected a count, got '%s'", arg), 2);
@@ -88,7 +85,7 @@ int cli_struct_parse(const cli_struct_cmd_t *c, int argc, char **argv, void *o, 
             rc = 2;
             break;
         }
-        if ((h = c->option(o, opt, optarg)) == 0) h = shared_option(c, opt, optarg, sel, flags);
+        if ((h = c->option(o, opt, optarg)) == 0) h = shared_option(c, opt, optarg, sel);
         if (h != 1) {
             rc = 2;
             break;
@@ -98,8 +95,6 @@ int cli_struct_parse(const cli_struct_cmd_t *c, int argc, char **argv, void *o, 
     if (rc != CLI_STRUCT_GO) return rc;
     if (argc - optind != 1)
         return cli_usage_error(c->name, "expected one STORE (run 'bcms %s' for usage)", c->name);
-    if (c->writes && (*flags & BCMS_STORE_NOLOCK))
-        return cli_usage_error(c->name, "%s writes to the store: drop --no-lock", c->name);
     *store = argv[optind];
     return CLI_STRUCT_GO;
 }

@@ -75,7 +75,6 @@ int cmd_pca(int argc, char **argv)
     if ((rc = cli_struct_parse(&cmd, argc, argv, o, &o->in, &flags, &store)) != CLI_STRUCT_GO) return rc;
     if (!o->out) return cli_usage_error("pca", "no output prefix: give -o PREFIX");
     if (o->store) {
-        if (flags & BCMS_STORE_NOLOCK) return cli_usage_error("pca", "--store writes to the store: drop --no-lock");
         flags &= ~BCMS_STORE_RDONLY;
         o->command = cmdline = cli_command_line();
     }
