@@ -99,12 +99,13 @@ int cli_struct_parse(const cli_struct_cmd_t *c, int argc, char **argv, void *o, 
     return CLI_STRUCT_GO;
 }
 
-int cli_struct_run(const char *cmd, const char *store, int flags, int (*run)(bcms_store_t *st, void *o), void *o)
+int cli_struct_run(const char *cmd, const char *store, int flags,
+                   int (*run)(bcms_store_t *st, const void *o, uint64_t *stats), const void *o, uint64_t *stats)
 {
     bcms_store_t *st;
     int rc = bcms_store_open(store, flags, &st);
     if (rc) return cli_fail(cmd, rc);
-    rc = run(st, o);
+    rc = run(st, o, stats);
     bcms_store_close(st);
     return rc ? cli_fail(cmd, rc) : 0;
 }

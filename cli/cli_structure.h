@@ -6,6 +6,7 @@
 #define BCMS_CLI_STRUCTURE_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "store.h"
@@ -32,7 +33,8 @@ enum { CLI_STRUCT_GO = -1 };
 int cli_struct_parse(const cli_struct_cmd_t *c, int argc, char **argv, void *o, bcms_structure_sel_t *sel,
                      int *flags, const char **store);
 
-/* Open the store, run(st, o), close; 0, or 1 with the error printed. */
-int cli_struct_run(const char *cmd, const char *store, int flags, int (*run)(bcms_store_t *st, void *o), void *o);
+/* Open the store, run(st, o, stats), close; 0, or 1 with the error printed. */
+int cli_struct_run(const char *cmd, const char *store, int flags,
+                   int (*run)(bcms_store_t *st, const void *o, uint64_t *stats), const void *o, uint64_t *stats);
 
 #endif

@@ -35,16 +35,7 @@ static int option(void *ud, int c, const char *arg)
     }
 }
 
-typedef struct {
-    bcms_grm_opts_t o;
-    uint64_t stats[2];
-} grm_cmd_t;
-
-static int run(bcms_store_t *st, void *ud)
-{
-    grm_cmd_t *g = ud;
-    return bcms_grm_run(st, &g->o, g->stats);
-}
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_grm_run(st, o, stats); }
 
 int cmd_grm(int argc, char **argv)
 {
@@ -53,18 +44,19 @@ int cmd_grm(int argc, char **argv)
                                         {"standardized", no_argument, 0, O_STD}, {"name", required_argument, 0, O_NAME},
                                         {0, 0, 0, 0}};
     static const cli_struct_cmd_t cmd = {"grm", own, "o:", usage, option, 1};
-    grm_cmd_t g;
+    bcms_grm_opts_t o;
+    uint64_t stats[2];
     const char *store;
     char *cmdline;
     int flags, rc;
 
-    bcms_grm_opts_init(&g.o);
-    if ((rc = cli_struct_parse(&cmd, argc, argv, &g.o, &g.o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
-    g.o.command = cmdline = cli_command_line();
-    rc = cli_struct_run("grm", store, flags, run, &g);
+    bcms_grm_opts_init(&o);
+    if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
+    o.command = cmdline = cli_command_line();
+    rc = cli_struct_run("grm", store, flags, run, &o, stats);
     free(cmdline);
     if (rc) return rc;
-    fprintf(stderr, "bcms grm: %" PRIu64 " samples, %" PRIu64 " variants: stored as GRM '%s'\n", g.stats[0],
-            g.stats[1], g.o.name);
+    fprintf(stderr, "bcms grm: %" PRIu64 " samples, %" PRIu64 " variants: stored as GRM '%s'\n", stats[0],
+            stats[1], o.name);
     return 0;
 }

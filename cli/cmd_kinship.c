@@ -45,16 +45,7 @@ static int option(void *ud, int c, const char *arg)
     }
 }
 
-typedef struct {
-    bcms_kinship_opts_t o;
-    uint64_t stats[4];
-} kinship_cmd_t;
-
-static int run(bcms_store_t *st, void *ud)
-{
-    kinship_cmd_t *k = ud;
-    return bcms_kinship_run(st, &k->o, k->stats);
-}
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_kinship_run(st, o, stats); }
 
 int cmd_kinship(int argc, char **argv)
 {
@@ -62,18 +53,19 @@ int cmd_kinship(int argc, char **argv)
                                         {"degree", no_argument, 0, O_DEGREE},     {"unrelated", required_argument, 0, O_UNREL},
                                         {"cutoff", required_argument, 0, O_CUTOFF}, {0, 0, 0, 0}};
     static const cli_struct_cmd_t cmd = {"kinship", own, "o:", usage, option, 0};
-    kinship_cmd_t k;
+    bcms_kinship_opts_t o;
+    uint64_t stats[4];
     const char *store;
     int flags, rc;
 
-    bcms_kinship_opts_init(&k.o);
-    if ((rc = cli_struct_parse(&cmd, argc, argv, &k.o, &k.o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
-    if (!k.o.out) return cli_usage_error("kinship", "no output file: give -o OUT");
-    if ((rc = cli_struct_run("kinship", store, flags, run, &k))) return rc;
+    bcms_kinship_opts_init(&o);
+    if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
+    if (!o.out) return cli_usage_error("kinship", "no output file: give -o OUT");
+    if ((rc = cli_struct_run("kinship", store, flags, run, &o, stats))) return rc;
     fprintf(stderr, "bcms kinship: %" PRIu64 " samples, %" PRIu64 " variants: %" PRIu64 " pairs written to %s\n",
-            k.stats[0], k.stats[1], k.stats[2], k.o.out);
-    if (k.o.unrelated)
-        fprintf(stderr, "bcms kinship: %" PRIu64 " unrelated samples (kinship <= %g) written to %s\n", k.stats[3],
-                k.o.cutoff, k.o.unrelated);
+            stats[0], stats[1], stats[2], o.out);
+    if (o.unrelated)
+        fprintf(stderr, "bcms kinship: %" PRIu64 " unrelated samples (kinship <= %g) written to %s\n", stats[3],
+                o.cutoff, o.unrelated);
     return 0;
 }

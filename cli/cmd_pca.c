@@ -48,16 +48,7 @@ static int option(void *ud, int c, const char *arg)
     }
 }
 
-typedef struct {
-    bcms_pca_opts_t o;
-    uint64_t stats[4];
-} pca_cmd_t;
-
-static int run(bcms_store_t *st, void *ud)
-{
-    pca_cmd_t *p = ud;
-    return bcms_pca_run(st, &p->o, p->stats);
-}
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_pca_run(st, o, stats); }
 
 int cmd_pca(int argc, char **argv)
 {
@@ -65,8 +56,8 @@ int cmd_pca(int argc, char **argv)
                                         {"approx", no_argument, 0, O_APPROX},    {"store", no_argument, 0, O_STORE},
                                         {"project", required_argument, 0, O_PROJECT}, {0, 0, 0, 0}};
     static const cli_struct_cmd_t cmd = {"pca", own, "o:", usage, option, 0};
-    pca_cmd_t p;
-    bcms_pca_opts_t *o = &p.o;
+    bcms_pca_opts_t opts, *o = &opts;
+    uint64_t stats[4];
     const char *store;
     char *cmdline = NULL;
     int flags, rc;
@@ -78,13 +69,13 @@ int cmd_pca(int argc, char **argv)
         flags &= ~BCMS_STORE_RDONLY;
         o->command = cmdline = cli_command_line();
     }
-    rc = cli_struct_run("pca", store, flags, run, &p);
+    rc = cli_struct_run("pca", store, flags, run, o, stats);
     free(cmdline);
     if (rc) return rc;
     fprintf(stderr, "bcms pca: %" PRIu64 " samples, %" PRIu64 " variants: %u PCs in %s.eigenvec and %s.eigenval%s\n",
-            p.stats[0], p.stats[1], o->pcs, o->out, o->out, o->store ? "; stored as PC1.. columns" : "");
+            stats[0], stats[1], o->pcs, o->out, o->out, o->store ? "; stored as PC1.. columns" : "");
     if (o->project)
-        fprintf(stderr, "bcms pca: built on %" PRIu64 " samples of %s, %" PRIu64 " projected\n", p.stats[3], o->project,
-                p.stats[0] - p.stats[3]);
+        fprintf(stderr, "bcms pca: built on %" PRIu64 " samples of %s, %" PRIu64 " projected\n", stats[3], o->project,
+                stats[0] - stats[3]);
     return 0;
 }

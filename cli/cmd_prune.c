@@ -52,16 +52,7 @@ static int option(void *ud, int c, const char *arg)
     }
 }
 
-typedef struct {
-    bcms_prune_opts_t o;
-    uint64_t stats[2];
-} prune_cmd_t;
-
-static int run(bcms_store_t *st, void *ud)
-{
-    prune_cmd_t *p = ud;
-    return bcms_prune_run(st, &p->o, p->stats);
-}
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_prune_run(st, o, stats); }
 
 int cmd_prune(int argc, char **argv)
 {
@@ -69,15 +60,16 @@ int cmd_prune(int argc, char **argv)
                                         {"step", required_argument, 0, O_STEP}, {"r2", required_argument, 0, O_R2},
                                         {0, 0, 0, 0}};
     static const cli_struct_cmd_t cmd = {"prune", own, "o:", usage, option, 0};
-    prune_cmd_t p;
+    bcms_prune_opts_t o;
+    uint64_t stats[2];
     const char *store;
     int flags, rc;
 
-    bcms_prune_opts_init(&p.o);
-    if ((rc = cli_struct_parse(&cmd, argc, argv, &p.o, &p.o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
-    if (!p.o.out) return cli_usage_error("prune", "no output file: give -o OUT.prune.in");
-    if ((rc = cli_struct_run("prune", store, flags, run, &p))) return rc;
-    fprintf(stderr, "bcms prune: %" PRIu64 " of %" PRIu64 " variants kept, written to %s\n", p.stats[1], p.stats[0],
-            p.o.out);
+    bcms_prune_opts_init(&o);
+    if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
+    if (!o.out) return cli_usage_error("prune", "no output file: give -o OUT.prune.in");
+    if ((rc = cli_struct_run("prune", store, flags, run, &o, stats))) return rc;
+    fprintf(stderr, "bcms prune: %" PRIu64 " of %" PRIu64 " variants kept, written to %s\n", stats[1], stats[0],
+            o.out);
     return 0;
 }
