@@ -98,8 +98,8 @@ row() { # label bcms-key peer-key
     row "PCA exact vs plink2 --pca" pca_bcms pca_plink2
     row "PCA approx vs plink2 --pca approx" pca_approx_bcms pca_approx_plink2
     row "KING kinship vs plink2 --make-king-table" kinship_bcms kinship_plink2
-    row "LMM (1 thread) vs GEMMA -lmm 4" lmm_bcms_1t lmm_gemma
-    row "LMM ($T threads) vs GEMMA -lmm 4" "lmm_bcms_${T}t" lmm_gemma
+    [ "$LMM" = 0 ] || row "LMM (1 thread) vs GEMMA -lmm 4" lmm_bcms_1t lmm_gemma
+    [ "$LMM" = 0 ] || row "LMM ($T threads) vs GEMMA -lmm 4" "lmm_bcms_${T}t" lmm_gemma
     echo
     sed 's/^/    /' agree.txt
 } | tee structure.md

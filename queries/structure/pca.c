@@ -9,12 +9,14 @@
  * (Rayleigh-Ritz) are the values W / m and vectors Q U. k + 1 passes in all.
  *
  * Projection (PC-AiR style): the PCs are built on nb samples; every sample then gets
- * s_i = sum_j z_ij (x_j . v) / (m lambda), z standardised with the build samples' frequencies: a
- * build sample gets back its eigenvector entry, and this is plink2's --score variance-standardize
- * of the --pca allele-wts weights divided by sqrt(lambda) m (the same scale as .eigenvec).
+ * s_i = sum_j z_ij (x_j . v) / (m lambda), z standardised with the build samples' frequencies
+ * (missing calls 0): a build sample gets back its eigenvector entry, and this is plink2's --score
+ * variance-standardize no-mean-imputation of the --pca allele-wts weights divided by m sqrt(lambda)
+ * (the same scale as .eigenvec).
  *
- * Every product is a fixed-shape dgemm on fixed row chunks, sums run in variant order: the same
- * bits at any thread count. */
+ * Threads: a pass hands whole reader batches to fixed accumulator slots (pca_run_pass); every
+ * product is a single-threaded dgemm of a shape fixed by the data, and slots are summed in order:
+ * the same bits at any thread count. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +32,6 @@
 #include "pheno.h"
 #include "structure_internal.h"
 
-#define PCA_CHUNK 256 /* rows of a fixed-shape product */
 #define PCA_BLOCK 512 /* variants standardised at a time */
 
 void bcms_pca_opts_init(bcms_pca_opts_t *o)
