@@ -34,6 +34,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Parse a thread count ("0" or omitted: all cores). Returns -1 on a bad value. */
 int cli_parse_threads(const char *s);
 
+/* Before anything else in main: for the dgemm-bound commands (pca, grm, assoc --model lmm), where
+ * OpenBLAS fell back to its SSE3 kernels on a CPU with AVX2 or AVX-512 it does not know, set
+ * OPENBLAS_CORETYPE and execute bcms again (cli_blas.c). */
+void cli_blas_init(char **argv);
+
 /* The full command line, space-joined, for provenance records. Caller frees. */
 char *cli_command_line(void);
 

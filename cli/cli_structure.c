@@ -1,75 +1,111 @@
-/* cli_structure.c: selection options shared by the structure commands (see cli_structure.h). */
+/* cli_structure.c: the command-line frame of the structure commands (see cli_structure.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_structure.h"
-#include "store.h"
+#include "err.h"
 
-enum { S_COHORTS = CLI_SEL_BASE, S_REGIONS, S_MAF, S_MAC, S_GENO, S_HWE, S_KEEP, S_EXTRACT, S_THREADS, S_NOLOCK };
+enum { S_THREADS = 200, S_HELP };
 
-const struct option cli_sel_options[] = {
-    {"cohorts", required_argument, 0, S_COHORTS}, {"regions", required_argument, 0, S_REGIONS},
-    {"maf", required_argument, 0, S_MAF},         {"mac", required_argument, 0, S_MAC},
-    {"geno", required_argument, 0, S_GENO},       {"hwe", required_argument, 0, S_HWE},
-    {"keep", required_argument, 0, S_KEEP},       {"extract", required_argument, 0, S_EXTRACT},
-    {"threads", required_argument, 0, S_THREADS}, {"no-lock", no_argument, 0, S_NOLOCK},
-    {0, 0, 0, 0}};
+static const struct option shared[] = {{"dataset", required_argument, 0, 'd'},
+                                       {"cohorts", required_argument, 0, 'd'},
+                                       {"regions", required_argument, 0, 'r'},
+                                       {"threads", required_argument, 0, S_THREADS},
+                                       {"help", no_argument, 0, S_HELP},
+                                       CLI_SELECT_LISTS,
+                                       CLI_SELECT_FILTERS,
+                                       {0, 0, 0, 0}};
 
-void cli_sel_merge(const struct option *own, struct option *out)
+static void usage(const cli_struct_cmd_t *c, FILE *fp)
 {
-    int k = 0;
-    for (; own[k].name; k++) out[k] = own[k];
-    for (int j = 0; j <= CLI_SEL_NOPTS; j++) out[k + j] = cli_sel_options[j];
+    c->usage(fp);
+    fprintf(fp,
+            "Selection (as in assoc and freq; only autosomes are used):\n"
+            "  -d, --dataset LIST    datasets or cohorts to pool (default: all)\n"
+            "  -r, --regions LIST    CHR, CHR:POS, CHR:BEG-END, comma-separated\n"
+            "%s%s"
+            "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n",
+            cli_select_help, cli_filter_help);
 }
 
-static int num(const char *s, double *v)
+/* own[] then shared[] in one zero-terminated table (caller frees). */
+static struct option *merge(const struct option *own)
 {
-    char *end;
-    *v = strtod(s, &end);
-    return *end || end == s ? -1 : 0;
+    size_t a = 0, b = 0;
+    while (own[a].name) a++;
+    while (shared[b].name) b++;
+    struct option *lo = malloc((a + b + 1) * sizeof *lo);
+    if (!lo) return NULL;
+    memcpy(lo, own, a * sizeof *lo);
+    memcpy(lo + a, shared, (b + 1) * sizeof *lo);
+    return lo;
 }
 
-int cli_sel_option(const char *cmd, int c, const char *arg, bcms_structure_sel_t *s, int *open_flags)
+static int shared_option(const cli_struct_cmd_t *c, int opt, const char *arg, bcms_structure_sel_t *sel)
 {
-    double v;
-    switch (c) {
-    case S_COHORTS: s->sel.cohorts = arg; return 1;
-    case S_REGIONS: s->sel.regions = arg; return 1;
-    case S_KEEP: s->keep = arg; return 1;
-    case S_EXTRACT: s->extract = arg; return 1;
-    case S_NOLOCK: *open_flags |= BCMS_STORE_NOLOCK; return 1;
-    case S_MAF:
-        if (num(arg, &s->sel.maf_min)) break;
-        return 1;
-    case S_MAC:
-        if (num(arg, &v) || v < 0 || v > 4e9) break;
-        s->sel.mac_min = (uint32_t)v;
-        return 1;
-    case S_GENO:
-        if (num(arg, &s->sel.geno_max)) break;
-        return 1;
-    case S_HWE:
-        if (num(arg, &s->sel.hwe_min)) break;
-        return 1;
+    int so;
+    switch (opt) {
+    case 'd': sel->sel.cohorts = arg; return 1;
+    case 'r': sel->sel.regions = arg; return 1;
     case S_THREADS:
-        if ((s->threads = cli_parse_threads(arg)) < 0) break;
+        if ((sel->threads = cli_parse_threads(arg)) < 1)
+            return (cli_usage_error(c->name, "--threads: expected a count, got '%s'", arg), 2);
+        sel->sel.threads = sel->threads;
         return 1;
-    default: return 0;
+    default:
+        so = cli_select_option(c->name, opt, arg, &sel->sel);
+        return so < 0 ? 2 : so;
     }
-    cli_usage_error(cmd, "bad value '%s' for an option", arg);
-    return 2;
 }
 
-void cli_sel_usage(FILE *fp)
+int cli_struct_parse(const cli_struct_cmd_t *c, int argc, char **argv, void *o, bcms_structure_sel_t *sel,
+                     int *flags, const char **store)
 {
-    fprintf(fp, "Selection:\n"
-                "  --cohorts A,B         datasets to pool (ids or cohort names; default all)\n"
-                "  --regions LIST        CHR, CHR:BEG-END, comma-separated\n"
-                "  --maf X --mac N --geno X --hwe P   site filters from the stored counts\n"
-                "  --keep FILE           samples to use (IIDs in the first column)\n"
-                "  --extract FILE        variants to use (IDs in the first column, e.g. a .prune.in)\n"
-                "  --threads N           default: OMP_NUM_THREADS if set, else all cores\n"
-                "  --no-lock             open the store without LMDB's lock file\n"
-                "Only autosomes are used.\n");
+    char shortopts[64];
+    struct option *lo;
+    int opt, rc = CLI_STRUCT_GO;
+    if (argc < 2) {
+        usage(c, stderr);
+        return 2;
+    }
+    snprintf(shortopts, sizeof shortopts, "%sd:r:h", c->shortopts);
+    if (!(lo = merge(c->own))) return (cli_usage_error(c->name, "out of memory"), 2);
+    *flags = c->writes ? 0 : BCMS_STORE_RDONLY;
+    sel->threads = sel->sel.threads = cli_parse_threads(NULL);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+        int h;
+        if (opt == 'h' || opt == S_HELP) {
+            usage(c, stdout);
+            rc = 0;
+            break;
+        }
+        if (opt == '?') {
+            rc = 2;
+            break;
+        }
+        if ((h = c->option(o, opt, optarg)) == 0) h = shared_option(c, opt, optarg, sel);
+        if (h != 1) {
+            rc = 2;
+            break;
+        }
+    }
+    free(lo);
+    if (rc != CLI_STRUCT_GO) return rc;
+    if (argc - optind != 1)
+        return cli_usage_error(c->name, "expected one STORE (run 'bcms %s' for usage)", c->name);
+    *store = argv[optind];
+    return CLI_STRUCT_GO;
+}
+
+int cli_struct_run(const char *cmd, const char *store, int flags,
+                   int (*run)(bcms_store_t *st, const void *o, uint64_t *stats), const void *o, uint64_t *stats)
+{
+    bcms_store_t *st;
+    int rc = bcms_store_open(store, flags, &st);
+    if (rc) return cli_fail(cmd, rc);
+    rc = run(st, o, stats);
+    bcms_store_close(st);
+    return rc ? cli_fail(cmd, rc) : 0;
 }

@@ -1,5 +1,4 @@
 /* cmd_grm.c: bcms grm STORE [--centred|--standardised] [--name N] [-o TEXT] */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +6,9 @@
 #include "cli.h"
 #include "cli_structure.h"
 #include "err.h"
-#include "store.h"
 #include "structure.h"
+
+enum { O_CENTRED = CLI_STRUCT_OWN, O_STD, O_NAME };
 
 static void usage(FILE *fp)
 {
@@ -21,54 +21,42 @@ static void usage(FILE *fp)
                 "  --name N              record name [default]\n"
                 "  -o, --out FILE        also write the matrix as text (n lines of n values)\n"
                 "GEMMA's default filters are --maf 0.01 --geno 0.05: give them to build the same matrix.\n");
-    cli_sel_usage(fp);
 }
+
+static int option(void *ud, int c, const char *arg)
+{
+    bcms_grm_opts_t *o = ud;
+    switch (c) {
+    case 'o': o->out = arg; return 1;
+    case O_CENTRED: o->kind = BCMS_GRM_CENTRED; return 1;
+    case O_STD: o->kind = BCMS_GRM_STANDARDISED; return 1;
+    case O_NAME: o->name = arg; return 1;
+    default: return 0;
+    }
+}
+
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_grm_run(st, o, stats); }
 
 int cmd_grm(int argc, char **argv)
 {
-    enum { O_CENTRED = 256, O_STD, O_NAME, O_HELP };
-    static const struct option own[] = {{"out", required_argument, 0, 'o'},   {"centred", no_argument, 0, O_CENTRED},
+    static const struct option own[] = {{"out", required_argument, 0, 'o'},    {"centred", no_argument, 0, O_CENTRED},
                                         {"centered", no_argument, 0, O_CENTRED}, {"standardised", no_argument, 0, O_STD},
                                         {"standardized", no_argument, 0, O_STD}, {"name", required_argument, 0, O_NAME},
-                                        {"help", no_argument, 0, O_HELP},       {0, 0, 0, 0}};
-    struct option lo[7 + CLI_SEL_NOPTS + 1];
-    const char *cmd = "grm";
+                                        {0, 0, 0, 0}};
+    static const cli_struct_cmd_t cmd = {"grm", own, "o:", usage, option, 1};
     bcms_grm_opts_t o;
-    bcms_store_t *st;
-    int c, rc, flags = 0;
     uint64_t stats[2];
+    const char *store;
     char *cmdline;
+    int flags, rc;
 
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
     bcms_grm_opts_init(&o);
-    o.in.threads = cli_parse_threads(NULL);
-    cli_sel_merge(own, lo);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-        switch (c) {
-        case 'o': o.out = optarg; break;
-        case O_CENTRED: o.kind = BCMS_GRM_CENTRED; break;
-        case O_STD: o.kind = BCMS_GRM_STANDARDISED; break;
-        case O_NAME: o.name = optarg; break;
-        case O_HELP: usage(stdout); return 0;
-        case '?': return 2;
-        default:
-            if ((rc = cli_sel_option(cmd, c, optarg, &o.in, &flags)) == 1) break;
-            return 2;
-        }
-    }
-    if (argc - optind != 1) return cli_usage_error(cmd, "expected one STORE (run 'bcms grm' for usage)");
-    if (flags & BCMS_STORE_NOLOCK) return cli_usage_error(cmd, "grm writes to the store: drop --no-lock");
-    if ((rc = bcms_store_open(argv[optind], flags, &st))) return cli_fail(cmd, rc);
+    if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
     o.command = cmdline = cli_command_line();
-    rc = bcms_grm_run(st, &o, stats);
-    bcms_store_close(st);
+    rc = cli_struct_run("grm", store, flags, run, &o, stats);
     free(cmdline);
-    if (rc) return cli_fail(cmd, rc);
-    fprintf(stderr, "bcms grm: %" PRIu64 " samples, %" PRIu64 " variants: stored as GRM '%s'\n", stats[0], stats[1],
-            o.name);
+    if (rc) return rc;
+    fprintf(stderr, "bcms grm: %" PRIu64 " samples, %" PRIu64 " variants: stored as GRM '%s'\n", stats[0],
+            stats[1], o.name);
     return 0;
 }

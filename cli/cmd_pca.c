@@ -1,5 +1,4 @@
-/* cmd_pca.c: bcms pca STORE [--pcs K] [--approx] [--store] -o PREFIX */
-#include <getopt.h>
+/* cmd_pca.c: bcms pca STORE [--pcs K] [--approx] [--project FILE] [--store] -o PREFIX */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +6,9 @@
 #include "cli.h"
 #include "cli_structure.h"
 #include "err.h"
-#include "store.h"
 #include "structure.h"
+
+enum { O_PCS = CLI_STRUCT_OWN, O_APPROX, O_STORE, O_PROJECT };
 
 static void usage(FILE *fp)
 {
@@ -19,69 +19,63 @@ static void usage(FILE *fp)
                 "Options:\n"
                 "  -o, --out PREFIX      output prefix\n"
                 "  --pcs K               number of components [10]\n"
-                "  --approx              randomized subspace iteration (no n x n matrix; for large cohorts)\n"
+                "  --approx              randomized (plink2 --pca approx's method: k+1 passes over the\n"
+                "                        genotypes, no n x n matrix; for large cohorts)\n"
+                "  --project FILE        build the PCs on the samples listed in FILE (IID per line, e.g.\n"
+                "                        kinship --unrelated's output) and project every other selected\n"
+                "                        sample onto them (PC-AiR): same scale as the built ones\n"
                 "  --store               also store PC1..PCK as covariate columns of the store's pheno table\n"
                 "                        (replacing columns of those names), for scans' --covar\n");
-    cli_sel_usage(fp);
 }
+
+static int option(void *ud, int c, const char *arg)
+{
+    bcms_pca_opts_t *o = ud;
+    char *end;
+    long v;
+    switch (c) {
+    case 'o': o->out = arg; return 1;
+    case O_PCS:
+        v = strtol(arg, &end, 10);
+        if (*end || end == arg || v < 1 || v > 10000)
+            return (cli_usage_error("pca", "--pcs: expected a count from 1 to 10000, got '%s'", arg), 2);
+        o->pcs = (uint32_t)v;
+        return 1;
+    case O_APPROX: o->approx = 1; return 1;
+    case O_STORE: o->store = 1; return 1;
+    case O_PROJECT: o->project = arg; return 1;
+    default: return 0;
+    }
+}
+
+static int run(bcms_store_t *st, const void *o, uint64_t *stats) { return bcms_pca_run(st, o, stats); }
 
 int cmd_pca(int argc, char **argv)
 {
-    enum { O_PCS = 256, O_APPROX, O_STORE, O_HELP };
-    static const struct option own[] = {{"out", required_argument, 0, 'o'}, {"pcs", required_argument, 0, O_PCS},
-                                        {"approx", no_argument, 0, O_APPROX}, {"store", no_argument, 0, O_STORE},
-                                        {"help", no_argument, 0, O_HELP},    {0, 0, 0, 0}};
-    struct option lo[5 + CLI_SEL_NOPTS + 1];
-    const char *cmd = "pca";
-    bcms_pca_opts_t o;
-    bcms_store_t *st;
-    int c, rc, flags = BCMS_STORE_RDONLY;
-    uint64_t stats[3];
-    char *end, *cmdline = NULL;
-    long v;
+    static const struct option own[] = {{"out", required_argument, 0, 'o'},     {"pcs", required_argument, 0, O_PCS},
+                                        {"approx", no_argument, 0, O_APPROX},    {"store", no_argument, 0, O_STORE},
+                                        {"project", required_argument, 0, O_PROJECT}, {0, 0, 0, 0}};
+    static const cli_struct_cmd_t cmd = {"pca", own, "o:", usage, option, 0};
+    bcms_pca_opts_t opts, *o = &opts;
+    uint64_t stats[4];
+    const char *store;
+    char *cmdline = NULL;
+    int flags, rc;
 
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    bcms_pca_opts_init(&o);
-    o.in.threads = cli_parse_threads(NULL);
-    cli_sel_merge(own, lo);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-        switch (c) {
-        case 'o': o.out = optarg; break;
-        case O_PCS:
-            v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 10000)
-                return cli_usage_error(cmd, "--pcs: expected a count from 1 to 10000, got '%s'", optarg);
-            o.pcs = (uint32_t)v;
-            break;
-        case O_APPROX: o.approx = 1; break;
-        case O_STORE: o.store = 1; break;
-        case O_HELP: usage(stdout); return 0;
-        case '?': return 2;
-        default:
-            if ((rc = cli_sel_option(cmd, c, optarg, &o.in, &flags)) == 1) break;
-            return 2;
-        }
-    }
-    if (argc - optind != 1) return cli_usage_error(cmd, "expected one STORE (run 'bcms pca' for usage)");
-    if (!o.out) return cli_usage_error(cmd, "no output prefix: give -o PREFIX");
-    if (o.store) {
-        if (flags & BCMS_STORE_NOLOCK) return cli_usage_error(cmd, "--store writes to the store: drop --no-lock");
+    bcms_pca_opts_init(o);
+    if ((rc = cli_struct_parse(&cmd, argc, argv, o, &o->in, &flags, &store)) != CLI_STRUCT_GO) return rc;
+    if (!o->out) return cli_usage_error("pca", "no output prefix: give -o PREFIX");
+    if (o->store) {
         flags &= ~BCMS_STORE_RDONLY;
-        o.command = cmdline = cli_command_line();
+        o->command = cmdline = cli_command_line();
     }
-    if ((rc = bcms_store_open(argv[optind], flags, &st))) {
-        free(cmdline);
-        return cli_fail(cmd, rc);
-    }
-    rc = bcms_pca_run(st, &o, stats);
-    bcms_store_close(st);
+    rc = cli_struct_run("pca", store, flags, run, o, stats);
     free(cmdline);
-    if (rc) return cli_fail(cmd, rc);
+    if (rc) return rc;
     fprintf(stderr, "bcms pca: %" PRIu64 " samples, %" PRIu64 " variants: %u PCs in %s.eigenvec and %s.eigenval%s\n",
-            stats[0], stats[1], o.pcs, o.out, o.out, o.store ? "; stored as PC1.. columns" : "");
+            stats[0], stats[1], o->pcs, o->out, o->out, o->store ? "; stored as PC1.. columns" : "");
+    if (o->project)
+        fprintf(stderr, "bcms pca: built on %" PRIu64 " samples of %s, %" PRIu64 " projected\n", stats[3], o->project,
+                stats[0] - stats[3]);
     return 0;
 }

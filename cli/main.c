@@ -176,6 +176,7 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    cli_blas_init(argv);
     saved_argc = argc;
     saved_argv = argv;
     bcms_log_set(log_to_stderr, NULL, getenv("BCMS_DEBUG") ? BCMS_LOG_DEBUG : BCMS_LOG_INFO);

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the sample cohorts, from a fresh Debian machine: install what is missing, build,
-# import both cohorts into one store, summarise it, and run the scans, printing their top hits and
-# writing a Manhattan and a QQ plot of each scan beside its table (WORKDIR/*.manhattan.png, *.qq.png).
+# import both cohorts into one store, summarise it, compute their population structure (KING
+# kinship, an unrelated set, genotype PCs of it with the relatives projected, stored as covariates,
+# and the GRM), and run the scans (linear, logistic, the exact mixed model, Cox), printing their top
+# hits and writing a Manhattan and a QQ plot of each scan beside its table (WORKDIR/*.manhattan.png,
+# *.qq.png).
 # Usage: bash data-samples/demo.sh [WORKDIR]   (default: build/demo)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,13 +37,30 @@ top_hits() { # file title
     "$bcms" plot manhattan "$1" -o "$base.manhattan.png" --title "$2" 2>&1 | grep -v '^\[bcms info\]' | sed 's/^/   /'
     "$bcms" plot qq "$1" -o "$base.qq.png" --title "$2" 2>&1 | grep -v '^\[bcms info\]' | sed 's/^/   /'
 }
+
+echo "== population structure: KING-robust kinship of every pair, an unrelated set"
+"$bcms" kinship "$store" --maf 0.01 --degree --min-kinship 0.0884 --unrelated "$work/unrelated.ids" -o "$work/kinship.tsv"
+awk -F'\t' 'NR > 1 {c[$NF]++} END {printf "   pairs of 2nd degree or closer: %d (dup %d, 1st %d, 2nd %d)\n", c["dup"] + c["1st"] + c["2nd"], c["dup"], c["1st"], c["2nd"]}' \
+    "$work/kinship.tsv"
+echo "== principal components of the unrelated samples, the relatives projected (PC-AiR), stored as PC1..PC4"
+"$bcms" pca "$store" --maf 0.01 --pcs 4 --project "$work/unrelated.ids" --store -o "$work/pcs"
+echo "   eigenvalues: $(paste -sd' ' "$work/pcs.eigenval")"
+echo "== genetic relationship matrix (GEMMA -gk 1), stored for the mixed model"
+"$bcms" grm "$store" --maf 0.01 --geno 0.05
+
 cat "$data/sardinia.pheno.tsv" <(tail -n +2 "$data/progemus.pheno.tsv") > "$work/pooled.pheno.tsv"
-cat "$data/sardinia.covar.tsv" <(tail -n +2 "$data/progemus.covar.tsv") > "$work/pooled.covar.tsv"
+# the simulator's own PC columns are left out: PC1, PC2 are the genotype PCs stored above
+cat "$data/sardinia.covar.tsv" <(tail -n +2 "$data/progemus.covar.tsv") | cut -f1-3,8 > "$work/pooled.covar.tsv"
 common=(--pheno-file "$work/pooled.pheno.tsv" --covar-file "$work/pooled.covar.tsv" --covar sex,age_onset,PC1,PC2,cohort)
 
 echo "== linear scan of the severity score, both cohorts pooled"
 "$bcms" assoc "$store" --model linear --pheno severity "${common[@]}" --maf 0.01 -o "$work/severity.linear.tsv"
 top_hits "$work/severity.linear.tsv" "severity (linear)"
+
+echo "== exact linear mixed model scan of the severity score on the stored GRM (as GEMMA -lmm 4)"
+"$bcms" assoc "$store" --model lmm --pheno severity --pheno-file "$work/pooled.pheno.tsv" \
+    --covar-file "$work/pooled.covar.tsv" --covar sex,age_onset,cohort --maf 0.01 -o "$work/severity.lmm.tsv"
+top_hits "$work/severity.lmm.tsv" "severity (LMM)"
 
 echo "== logistic scan of the binary trait"
 "$bcms" assoc "$store" --model logistic --pheno binary_trait "${common[@]}" --maf 0.01 -o "$work/binary.logistic.tsv"

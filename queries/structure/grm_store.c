@@ -220,7 +220,7 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
     if (asprintf(&sel, "cohorts=%s regions=%s maf=%g mac=%u geno=%g hwe=%g keep=%s extract=%s",
                  o->in.sel.cohorts ? o->in.sel.cohorts : "all", o->in.sel.regions ? o->in.sel.regions : "all",
                  o->in.sel.maf_min, o->in.sel.mac_min, o->in.sel.geno_max, o->in.sel.hwe_min,
-                 o->in.keep ? o->in.keep : "-", o->in.extract ? o->in.extract : "-") < 0) {
+                 o->in.sel.keep ? o->in.sel.keep : "-", o->in.sel.extract ? o->in.sel.extract : "-") < 0) {
         sel = NULL;
         rc = bcms_err(BCMS_ENOMEM, "grm");
         goto out;

@@ -1,11 +1,22 @@
-/* pca.c: principal components of the variance-standardised GRM, exact or randomized (contract in
- * structure.h). GPL-3.0-or-later.
+/* pca.c: principal components of the variance-standardised GRM, exact or randomized, and the
+ * projection of samples onto PCs built without them (contract in structure.h). GPL-3.0-or-later.
  *
- * Randomized: Q (n x l, l = 2k + 10) starts as Gaussian columns from a fixed seed; each pass
- * over the genotypes gives T = Z^T Z Q (Z the standardised m x n matrix, in sub-blocks: P = Z_b Q,
- * T += Z_b^T P), then Rayleigh-Ritz on span(Q) (B = Q^T T, B = U W U^T) gives the current values
- * W / m and vectors Q U, and Q becomes orth(T). The products are fixed-shape dgemm calls on fixed
- * row chunks, so the result is the same at any thread count. */
+ * Randomized (the block Krylov method of Halko, Martinsson, Shkolnisky & Tygert 2011, as plink2
+ * --pca approx and EIGENSOFT's fastpca use it, with a fixed number of passes): G_0 (nb x l, l = 2k)
+ * is Gaussian from a fixed seed; pass i gives G_{i+1} = orth(Z^T Z G_i) (Z the standardised m x nb
+ * matrix, in sub-blocks: P = Z_b G, T += Z_b^T P), i < k; the Krylov basis [G_0 .. G_k] (q = l (k+1)
+ * columns) is orthonormalised to Q, and one last pass gives C = (Z Q)^T (Z Q), whose eigenpairs
+ * (Rayleigh-Ritz) are the values W / m and vectors Q U. k + 1 passes in all.
+ *
+ * Projection (PC-AiR style): the PCs are built on nb samples; every sample then gets
+ * s_i = sum_j z_ij (x_j . v) / (m lambda), z standardised with the build samples' frequencies
+ * (missing calls 0): a build sample gets back its eigenvector entry, and this is plink2's --score
+ * variance-standardize no-mean-imputation of the --pca allele-wts weights divided by m sqrt(lambda)
+ * (the same scale as .eigenvec).
+ *
+ * Threads: a pass hands whole reader batches to fixed accumulator slots (pca_run_pass); every
+ * product is a single-threaded dgemm of a shape fixed by the data, and slots are summed in order:
+ * the same bits at any thread count. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,9 +32,7 @@
 #include "pheno.h"
 #include "structure_internal.h"
 
-#define PCA_CHUNK 256      /* rows of a fixed-shape product */
-#define PCA_MAXPASS 60
-#define PCA_TOL 1e-6
+#define PCA_BLOCK 512 /* variants standardised at a time */
 
 void bcms_pca_opts_init(bcms_pca_opts_t *o)
 {
@@ -46,39 +55,138 @@ static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val,
     return rc;
 }
 
-/* ---- randomized ---- */
-typedef struct {
-    uint32_t n, l;
-    int threads;
-    const double *Q;
-    double *T, *P; /* n x l; ST_SUBBLOCK x l */
-    uint64_t m;
-} pca_pass_t;
-
-static int pass_add(void *ud, const double *Z, uint32_t rows)
+static int cmp_u32(const void *a, const void *b)
 {
-    pca_pass_t *a = ud;
-    const uint32_t n = a->n, l = a->l, nc_p = (rows + PCA_CHUNK - 1) / PCA_CHUNK, nc_t = (n + PCA_CHUNK - 1) / PCA_CHUNK;
-#pragma omp parallel num_threads(a->threads)
-    {
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t c = 0; c < nc_p; c++) {
-            uint32_t r0 = c * PCA_CHUNK, nr = rows - r0 < PCA_CHUNK ? rows - r0 : PCA_CHUNK;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)l, (int)n, 1.0, Z + (size_t)r0 * n,
-                        (int)n, a->Q, (int)l, 0.0, a->P + (size_t)r0 * l, (int)l);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t c = 0; c < nc_t; c++) {
-            uint32_t i0 = c * PCA_CHUNK, ni = n - i0 < PCA_CHUNK ? n - i0 : PCA_CHUNK;
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)l, (int)rows, 1.0, Z + i0, (int)n, a->P,
-                        (int)l, 1.0, a->T + (size_t)i0 * l, (int)l);
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- the passes over the genotypes ---- */
+/* Row of n codes -> z over all n samples with the ALT frequency of the first nb samples' calls (the
+ * samples the PCs are built on; nb = n without projection), missing calls 0 (the mean). A variant
+ * without variance among the nb is all 0. */
+static void pca_standardise(const uint8_t *g, uint32_t nb, uint32_t n, double *z)
+{
+    uint32_t cnt[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < nb; i++) cnt[g[i] & 3]++;
+    uint64_t called = (uint64_t)cnt[0] + cnt[1] + cnt[2], ac = cnt[1] + 2 * (uint64_t)cnt[2];
+    double p = called ? (double)ac / (2.0 * (double)called) : 0, var = 2 * p * (1 - p);
+    if (!called || !(var > 1e-12)) {
+        memset(z, 0, (size_t)n * sizeof *z);
+        return;
+    }
+    double scale = 1 / sqrt(var), shift = -2 * p * scale, lut[4] = {shift, scale + shift, 2 * scale + shift, 0};
+    for (uint32_t i = 0; i < n; i++) z[i] = lut[g[i] & 3];
+}
+
+/* A pass over the used variants. Reader batch b is decoded, standardised in sub-blocks of at most
+ * PCA_BLOCK variants and added into accumulator b % PCA_SLOTS by add(); a thread owns whole slots
+ * and runs their batches in order, and the slots are summed in slot order: the same bits at any
+ * thread count (plink2 likewise gives each thread its own blocks of variants and partial sums). */
+#define PCA_SLOTS 8
+
+typedef struct pca_job pca_job_t;
+struct pca_job {
+    const st_input_t *in;
+    uint32_t nb;     /* the PCs' samples: the first nb columns */
+    uint32_t nt, l;  /* xtxa: acc (nt x l) += Z[:, :nt]^T (Z[:, :nb] G), G nb x l; gram: acc (l x l)
+                      * upper triangle += Y^T Y, Y = Z[:, :nb] G^T, G l x nb */
+    const double *G;
+    size_t acc_len, work_len;
+    void (*add)(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work);
+};
+
+static void xtxa_add(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work)
+{
+    const int ld = (int)j->in->n, l = (int)j->l;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, l, (int)j->nb, 1.0, Z, ld, j->G, l, 0.0, work,
+                l);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)j->nt, l, (int)rows, 1.0, Z, ld, work, l, 1.0, acc, l);
+}
+
+static void gram_add(const pca_job_t *j, const double *Z, uint32_t rows, double *acc, double *work)
+{
+    const int ld = (int)j->in->n, r = (int)j->l;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, r, (int)j->nb, 1.0, Z, ld, j->G, (int)j->nb, 0.0,
+                work, r);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, r, (int)rows, 1.0, work, r, 1.0, acc, r);
+}
+
+/* The batches of one slot into acc; *m counts the variants. */
+static int slot_run(const pca_job_t *j, uint32_t slot, bcms_reader_ws_t *ws, double *Z, uint32_t *rows,
+                    double *work, double *acc, uint64_t *m)
+{
+    const st_input_t *in = j->in;
+    const uint32_t n = in->n;
+    int rc;
+    for (uint32_t b = slot; b < in->nbatch; b += PCA_SLOTS) {
+        const uint8_t *codes;
+        uint64_t first;
+        uint32_t nv, k = 0;
+        bcms_reader_batch_range(in->rd, b, &first, &nv);
+        if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) return rc;
+        while (k < nv) {
+            uint32_t nr = 0;
+            for (; k < nv && nr < PCA_BLOCK; k++)
+                if (in->use[first + k]) rows[nr++] = k;
+            if (!nr) break;
+            for (uint32_t r = 0; r < nr; r++) pca_standardise(codes + (size_t)rows[r] * n, j->nb, n, Z + (size_t)r * n);
+            j->add(j, Z, nr, acc, work);
+            *m += nr;
         }
     }
-    a->m += rows;
     return 0;
 }
 
-/* Gaussian start from a fixed seed (splitmix64 + Box-Muller): the same Q for the same n and l. */
+/* One pass: out (acc_len) = the sum over the slots; *m the variant count. */
+static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *m)
+{
+    const uint32_t n = j->in->n;
+    double *acc = calloc(PCA_SLOTS * j->acc_len, sizeof *acc);
+    uint64_t ms[PCA_SLOTS] = {0};
+    int rcs[PCA_SLOTS] = {0}, rc = 0;
+    if (!acc) return bcms_err(BCMS_ENOMEM, "pca: %d accumulators of %zu values", PCA_SLOTS, j->acc_len);
+#pragma omp parallel num_threads(threads < PCA_SLOTS ? threads : PCA_SLOTS)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(j->in->rd);
+        double *Z = malloc((size_t)PCA_BLOCK * n * sizeof *Z), *work = malloc((j->work_len + 1) * sizeof *work);
+        uint32_t *rows = malloc(PCA_BLOCK * sizeof *rows);
+        int ok = ws && Z && work && rows;
+#pragma omp for schedule(static, 1)
+        for (uint32_t s = 0; s < PCA_SLOTS; s++)
+            rcs[s] = ok ? slot_run(j, s, ws, Z, rows, work, acc + s * j->acc_len, &ms[s]) : BCMS_ENOMEM;
+        bcms_reader_ws_free(ws);
+        free(Z), free(work), free(rows);
+    }
+    *m = 0;
+    for (uint32_t s = 0; s < PCA_SLOTS; s++) {
+        *m += ms[s];
+        if (rcs[s] && !rc) rc = rcs[s];
+    }
+    if (rc) {
+        free(acc);
+        return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca: genotype work of %u samples", n) : rc;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < j->acc_len; i++) {
+        double v = 0;
+        for (uint32_t s = 0; s < PCA_SLOTS; s++) v += acc[s * j->acc_len + i];
+        out[i] = v;
+    }
+    free(acc);
+    return 0;
+}
+
+/* T (nt x l) = Z[:, :nt]^T Z[:, :nb] G over one pass; *m receives the variant count. */
+static int pca_xtxa(const st_input_t *in, uint32_t nb, uint32_t nt, uint32_t l, int threads, const double *G,
+                    double *T, uint64_t *m)
+{
+    pca_job_t j = {in, nb, nt, l, G, (size_t)nt * l, (size_t)PCA_BLOCK * l, xtxa_add};
+    return pca_run_pass(&j, threads, T, m);
+}
+
+/* ---- randomized ---- */
+/* Gaussian start from a fixed seed (splitmix64 + Box-Muller): the same G for the same n and l. */
 static void gauss_fill(double *x, size_t len)
 {
     uint64_t s = 0x9E3779B97F4A7C15ULL;
@@ -95,70 +203,95 @@ static void gauss_fill(double *x, size_t len)
     }
 }
 
-/* Rayleigh-Ritz on span(Q) with T = A Q: values (descending) and vectors of the top k, and the
- * largest relative residual |A v - w v| / w among them. */
-static int ritz(uint32_t n, uint32_t l, uint32_t k, const double *Q, const double *T, double *B, double *w,
-                double *val, double *vec, double *resid)
+/* Orthonormalise the q rows of K (q x n, row-major) in place by classical Gram-Schmidt twice
+ * (dgemv), dropping a row left with less than 1e-9 of its length (the Krylov blocks grow nearly
+ * dependent): returns the rank r, the first r rows orthonormal. */
+static uint32_t orth_rows(uint32_t q, uint32_t n, double *K, double *h)
 {
-    int rc;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l, (int)l, (int)n, 1.0, Q, (int)l, T, (int)l, 0.0, B,
-                (int)l);
-    for (uint32_t i = 0; i < l; i++)
-        for (uint32_t j = 0; j < i; j++) B[(size_t)i * l + j] = B[(size_t)j * l + i] = 0.5 * (B[(size_t)i * l + j] + B[(size_t)j * l + i]);
-    if ((rc = st_eig_all(l, B, w))) return rc;
-    *resid = 0;
-    for (uint32_t j = 0; j < k; j++) {
-        const double *u = B + (size_t)(l - 1 - j) * l; /* column-major: eigenvector of w[l - 1 - j] */
-        double wj = w[l - 1 - j], r2 = 0;
-        val[j] = wj;
-        for (uint32_t i = 0; i < n; i++) {
-            double qu = 0, tu = 0;
-            for (uint32_t c = 0; c < l; c++) qu += Q[(size_t)i * l + c] * u[c], tu += T[(size_t)i * l + c] * u[c];
-            vec[(size_t)i * k + j] = qu;
-            r2 += (tu - wj * qu) * (tu - wj * qu);
+    uint32_t r = 0;
+    for (uint32_t j = 0; j < q; j++) {
+        double *v = K + (size_t)j * n, n0 = cblas_dnrm2((int)n, v, 1), nv;
+        if (!(n0 > 0)) continue;
+        for (int pass = 0; pass < 2 && r; pass++) {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)n, 1.0, K, (int)n, v, 1, 0.0, h, 1);
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)n, -1.0, K, (int)n, h, 1, 1.0, v, 1);
         }
-        double r = wj > 0 ? sqrt(r2) / wj : INFINITY;
-        if (r > *resid) *resid = r;
+        nv = cblas_dnrm2((int)n, v, 1);
+        if (!(nv > 1e-9 * n0)) continue;
+        cblas_dscal((int)n, 1 / nv, v, 1);
+        if (r != j) memcpy(K + (size_t)r * n, v, (size_t)n * sizeof *v);
+        r++;
     }
-    return 0;
+    return r;
+}
+
+/* Rayleigh-Ritz on the rows of Q: C = (Z Q^T)^T (Z Q^T) over one pass, its top k eigenpairs (values
+ * divided by the variant count *m). */
+static int pca_ritz(const st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, int threads, const double *Q,
+                    double *val, double *vec, uint64_t *m)
+{
+    pca_job_t j = {in, nb, r, r, Q, (size_t)r * r, (size_t)PCA_BLOCK * r, gram_add};
+    double *C = malloc((size_t)r * r * sizeof *C), *w = malloc(r * sizeof *w);
+    int rc = BCMS_ENOMEM;
+    if (!C || !w) goto out;
+    if ((rc = pca_run_pass(&j, threads, C, m))) goto out;
+    if (!*m) {
+        rc = bcms_err(BCMS_EINVAL, "pca: no variant");
+        goto out;
+    }
+    for (uint32_t i = 0; i < r; i++) /* dsyrk filled the upper triangle (row-major) */
+        for (uint32_t c = 0; c < i; c++) C[(size_t)i * r + c] = C[(size_t)c * r + i];
+    if ((rc = st_eig_all(r, C, w))) goto out;
+    for (uint32_t jj = 0; jj < k; jj++) {
+        const double *u = C + (size_t)(r - 1 - jj) * r; /* column-major: eigenvector of w[r - 1 - jj] */
+        val[jj] = w[r - 1 - jj] / (double)*m;
+        for (uint32_t i = 0; i < nb; i++) {
+            double s = 0;
+            for (uint32_t c = 0; c < r; c++) s += Q[(size_t)c * nb + i] * u[c];
+            vec[(size_t)i * k + jj] = s;
+        }
+    }
+out:
+    free(C), free(w);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u Ritz problem", r, r) : rc;
 }
 
 static int pca_approx(const st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m,
                       uint64_t *passes)
 {
-    const uint32_t n = in->n, l = 2 * k + 10 < n ? 2 * k + 10 : n;
-    pca_pass_t a = {n, l, threads, NULL, NULL, NULL, 0};
-    double *Q = malloc((size_t)n * l * sizeof *Q), *B = malloc((size_t)l * l * sizeof *B), *w = malloc(l * sizeof *w);
-    double resid = INFINITY;
+    const uint32_t nb = in->n, l = 2 * k < nb ? 2 * k : nb;
+    const uint32_t nblk = (k + 1) * l <= nb ? k + 1 : (nb / l > 1 ? nb / l : 1), q = nblk * l;
+    double *K = malloc((size_t)q * nb * sizeof *K), *G = malloc((size_t)nb * l * sizeof *G);
+    double *T = malloc((size_t)nb * l * sizeof *T), *h = malloc(((size_t)q + nb) * sizeof *h);
+    uint32_t r;
     int rc = 0;
-    a.T = malloc((size_t)n * l * sizeof *a.T);
-    a.P = malloc((size_t)ST_SUBBLOCK * l * sizeof *a.P);
-    if (!Q || !B || !w || !a.T || !a.P) {
-        rc = bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u work", n, l);
+    if (!K || !G || !T || !h) {
+        rc = bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u Krylov basis", nb, q);
         goto out;
     }
     st_blas_serial();
-    gauss_fill(Q, (size_t)n * l);
-    st_orthonormalise(n, l, Q);
-    a.Q = Q;
-    for (*passes = 0; *passes < PCA_MAXPASS;) {
-        memset(a.T, 0, (size_t)n * l * sizeof *a.T);
-        a.m = 0;
-        if ((rc = st_stream(in, ST_STANDARDISED, threads, pass_add, &a))) goto out;
-        ++*passes;
-        if ((rc = ritz(n, l, k, Q, a.T, B, w, val, vec, &resid))) goto out;
-        if (resid < PCA_TOL) break;
-        memcpy(Q, a.T, (size_t)n * l * sizeof *Q);
-        st_orthonormalise(n, l, Q);
+    gauss_fill(G, (size_t)nb * l);
+    st_orthonormalise(nb, l, G);
+    for (uint32_t it = 0;; it++) {
+        for (uint32_t i = 0; i < nb; i++)
+            for (uint32_t c = 0; c < l; c++) K[(size_t)(it * l + c) * nb + i] = G[(size_t)i * l + c];
+        if (it + 1 == nblk) break;
+        if ((rc = pca_xtxa(in, nb, nb, l, threads, G, T, m))) goto out;
+        st_orthonormalise(nb, l, T);
+        memcpy(G, T, (size_t)nb * l * sizeof *G);
     }
-    bcms_log(BCMS_LOG_INFO, "pca --approx: %" PRIu64 " passes, largest relative Ritz residual %.2g", *passes, resid);
-    for (uint32_t j = 0; j < k; j++) val[j] /= (double)a.m;
-    *m = a.m;
+    r = orth_rows(q, nb, K, h);
+    if (r < k) {
+        rc = bcms_err(BCMS_EINVAL, "pca --approx: the Krylov basis has rank %u < %u PCs (too few variants?)", r, k);
+        goto out;
+    }
+    if ((rc = pca_ritz(in, nb, r, k, threads, K, val, vec, m))) goto out;
+    *passes = nblk;
+    bcms_log(BCMS_LOG_INFO, "pca --approx: %u passes, Krylov basis of %u vectors", nblk, r);
 out:
-    free(Q), free(B), free(w), free(a.T), free(a.P);
+    free(K), free(G), free(T), free(h);
     return rc;
 }
-
 /* ---- output ---- */
 static int write_tables(const bcms_pca_opts_t *o, const st_input_t *in, const double *val, const double *vec)
 {
@@ -234,36 +367,115 @@ out:
     return rc;
 }
 
-int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[3])
+/* ---- projection ---- */
+/* The samples of in that the reader also selects with keep = o->project (the reader's ID-file
+ * grammar and its other options): build[i] = 1. Returns their count in *nb. */
+static int project_mark(bcms_store_t *st, const bcms_pca_opts_t *o, const st_input_t *in, uint8_t *build,
+                        uint32_t *nb)
+{
+    bcms_reader_opts_t ro = o->in.sel;
+    bcms_reader_t *rd = NULL;
+    const uint32_t *ids;
+    uint32_t n2, *sorted = NULL;
+    int rc;
+    ro.keep = o->project;
+    ro.need_counts = 0;
+    if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
+    n2 = bcms_reader_nsamples(rd), ids = bcms_reader_sample_ids(rd);
+    if (!(sorted = malloc(((size_t)n2 + 1) * sizeof *sorted))) {
+        bcms_reader_close(rd);
+        return bcms_err(BCMS_ENOMEM, "pca --project");
+    }
+    memcpy(sorted, ids, (size_t)n2 * sizeof *sorted);
+    bcms_reader_close(rd);
+    qsort(sorted, n2, sizeof *sorted, cmp_u32);
+    *nb = 0;
+    for (uint32_t i = 0; i < in->n; i++) {
+        build[i] = bsearch(&in->snum[i], sorted, n2, sizeof *sorted, cmp_u32) != NULL;
+        *nb += build[i];
+    }
+    free(sorted);
+    if (*nb <= o->pcs || *nb < 2)
+        return bcms_err(BCMS_EINVAL, "pca --project %s: %u of the %u selected samples listed, need more than %u (--pcs)",
+                        o->project, *nb, in->n, o->pcs);
+    return 0;
+}
+
+/* PCs built on the marked samples (val, vec: their eigenpairs, vec nb x k), then every sample
+ * projected: out (n x k, in's order) = Z^T Z_b v / (m lambda); the built samples keep their
+ * eigenvector entries (the projection gives them back up to rounding). */
+static int pca_projected(const bcms_pca_opts_t *o, st_input_t *in, const uint8_t *build, uint32_t nb, double *val,
+                         double *out, uint64_t *m, uint64_t *passes)
+{
+    const uint32_t n = in->n, k = o->pcs;
+    uint32_t *idx = malloc((size_t)n * sizeof *idx), *back = malloc((size_t)n * sizeof *back), j = 0;
+    double *vec = malloc((size_t)nb * k * sizeof *vec), *P = malloc((size_t)n * k * sizeof *P), dev = 0;
+    uint64_t m2 = 0;
+    int rc = BCMS_ENOMEM;
+    if (!idx || !back || !vec || !P) goto out;
+    for (int pass = 1; pass >= 0; pass--) /* built samples first, then the others, each in reader order */
+        for (uint32_t i = 0; i < n; i++)
+            if (build[i] == pass) back[j] = i, idx[j++] = i;
+    if ((rc = st_input_subset(in, idx, nb))) goto out;
+    rc = o->approx ? pca_approx(in, k, o->in.threads, val, vec, m, passes)
+                   : pca_exact(in, k, o->in.threads, val, vec, m);
+    if (rc || (rc = st_input_subset(in, idx, n))) goto out;
+    if ((rc = pca_xtxa(in, nb, n, k, o->in.threads, vec, P, &m2))) goto out;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t c = 0; c < k; c++) {
+            double p = P[(size_t)i * k + c] / ((double)m2 * val[c]);
+            if (i < nb) {
+                double d = fabs(p - vec[(size_t)i * k + c]);
+                if (d > dev) dev = d;
+                p = vec[(size_t)i * k + c];
+            }
+            out[(size_t)back[i] * k + c] = p;
+        }
+    bcms_log(BCMS_LOG_INFO, "pca --project: %u samples projected onto the PCs of %u; the built ones' projections "
+             "differ from their eigenvectors by at most %.2g", n - nb, nb, dev);
+    for (uint32_t i = 0; i < n; i++) idx[i] = i;
+    rc = st_input_subset(in, idx, n); /* back to the reader's order for the output */
+out:
+    free(idx), free(back), free(vec), free(P);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca --project") : rc;
+}
+
+int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[4])
 {
     st_input_t in;
     double *val = NULL, *vec = NULL;
+    uint8_t *build = NULL;
     uint64_t m = 0, passes = 0;
+    uint32_t nb;
     int rc;
     if (!o->out) return bcms_err(BCMS_EINVAL, "pca: no output prefix (-o)");
     if (o->pcs < 1) return bcms_err(BCMS_EINVAL, "pca: --pcs must be at least 1");
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
+    nb = in.n;
     if (o->pcs > in.n) {
         rc = bcms_err(BCMS_EINVAL, "pca: %u PCs asked of %u samples", o->pcs, in.n);
         goto out;
     }
-    if (!(val = malloc(o->pcs * sizeof *val)) || !(vec = malloc((size_t)in.n * o->pcs * sizeof *vec))) {
+    if (!(val = malloc(o->pcs * sizeof *val)) || !(vec = malloc((size_t)in.n * o->pcs * sizeof *vec)) ||
+        !(build = malloc(in.n))) {
         rc = bcms_err(BCMS_ENOMEM, "pca output");
         goto out;
     }
-    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %" PRIu64 " autosomal variants, %u PCs%s", in.n, in.nuse, o->pcs,
+    if (o->project && (rc = project_mark(st, o, &in, build, &nb))) goto out;
+    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %" PRIu64 " autosomal variants, %u PCs%s", nb, in.nuse, o->pcs,
              o->approx ? " (randomized)" : "");
-    rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
-                   : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);
+    if (o->project) rc = pca_projected(o, &in, build, nb, val, vec, &m, &passes);
+    else rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
+                        : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);
     if (!rc) rc = write_tables(o, &in, val, vec);
     if (!rc && o->store) {
         bcms_reader_close(in.rd); /* its read transaction ends before the write one begins */
         in.rd = NULL;
         rc = store_pcs(st, o, &in, vec, m);
     }
-    if (!rc && stats) stats[0] = in.n, stats[1] = m, stats[2] = passes;
+    if (!rc && stats) stats[0] = in.n, stats[1] = m, stats[2] = passes, stats[3] = nb;
 out:
-    free(val), free(vec);
+    free(val), free(vec), free(build);
     st_input_close(&in);
     return rc;
 }

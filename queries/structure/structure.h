@@ -2,10 +2,10 @@
  * LD pruning, genetic relationship matrices and the linear mixed model's pieces. GPL-3.0-or-later.
  *
  * Every command reads hard calls (0/1/2, 3 missing) through the shared reader (queries/read/reader.h)
- * over a selection: datasets, regions and site filters (bcms_reader_opts_t), a --keep file of IIDs
- * (first column; a header line starting with '#' is skipped; order is the store's) and an --extract
- * file of variant IDs (first column). Only autosomes (1..22) are used, as PLINK 2 does for these
- * computations. Samples are in the reader's order (the selected datasets', first occurrence wins).
+ * over its selection (bcms_reader_opts_t, the options of assoc and freq): datasets, regions, samples
+ * (--keep/--remove, --mind), variants (--extract/--exclude), site filters, chunks. Only autosomes
+ * (1..22) are used, as PLINK 2 does for these computations. Samples are in the reader's order (the
+ * selected datasets', first occurrence wins).
  *
  * Results are byte-identical at any thread count: batches are the reader's, counts are integers, and
  * floating-point sums run in an order fixed by the data (tiles of fixed size), never by the threads.
@@ -19,9 +19,7 @@
 #include "store.h"
 
 typedef struct {
-    bcms_reader_opts_t sel; /* datasets, regions, MAF/MAC/missingness/HWE filters */
-    const char *keep;       /* file of IIDs to use, or NULL: all */
-    const char *extract;    /* file of variant IDs to use, or NULL: all */
+    bcms_reader_opts_t sel; /* datasets, regions, samples, variants, site filters */
     int threads;            /* >= 1 */
 } bcms_structure_sel_t;
 
@@ -111,7 +109,8 @@ void bcms_grm_clear(bcms_grm_t *g);
 typedef struct {
     bcms_structure_sel_t in;
     uint32_t pcs;           /* number of components [10] */
-    int approx;             /* randomized subspace iteration without the n x n matrix */
+    int approx;             /* randomized block Krylov method without the n x n matrix */
+    const char *project;    /* IID file: build the PCs on these samples, project the others, or NULL */
     const char *out;        /* prefix: PREFIX.eigenvec (#IID PC1..PCk), PREFIX.eigenval */
     int store;              /* also store PC1..PCk as quantitative columns of the pheno table
                              * (replacing stored columns of those names); the store must be writable */
@@ -122,9 +121,14 @@ void bcms_pca_opts_init(bcms_pca_opts_t *o);
 
 /* PCs of the variance-standardised GRM (Z^T Z / m, z = (g - 2p) / sqrt(2p(1-p)), missing calls at
  * the mean), as plink2 --pca meanimpute: exact with LAPACK dsyevr (the n x n matrix in memory), or
- * with approx a randomized block subspace iteration (Halko et al.) streaming the genotypes, run until
- * the Ritz residuals of the k components are below 1e-6 of their eigenvalue (at most 60 passes).
- * Eigenvectors have unit length. stats (may be NULL): [0] samples, [1] variants, [2] passes. */
-int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[3]);
+ * with approx plink2 --pca approx's randomized block Krylov method (Halko et al. 2011): k + 1 passes
+ * over the genotypes, 2k columns a block. Eigenvectors have unit length.
+ * With project, the PCs are built on the selected samples the reader also selects with keep =
+ * project (frequencies from them too), and every other selected sample i gets
+ * sum_j z_ij (x_j . v) / (m lambda) (z with the built samples' frequencies; the built samples' own
+ * values are their eigenvector entries): plink2 --score variance-standardize of the --pca allele-wts
+ * weights, divided by m sqrt(lambda).
+ * stats (may be NULL): [0] samples written, [1] variants, [2] passes, [3] samples the PCs are built on. */
+int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[4]);
 
 #endif

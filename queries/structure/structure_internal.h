@@ -12,17 +12,23 @@
 typedef struct {
     bcms_reader_t *rd;
     uint32_t n;     /* samples in a batch */
-    char **iids;
+    char **iids;    /* n pointers into all_iids */
     uint32_t *snum; /* global sample number of column i */
+    uint32_t nall;  /* the reader's samples (its --keep/--remove/--mind selection), in its order */
+    char **all_iids;
     uint8_t *use;   /* per reader variant: 1 autosomal and extracted */
     uint64_t nvar;  /* reader variants */
     uint64_t nuse;  /* of them used */
     uint32_t nbatch;
 } st_input_t;
 
-/* Open the reader over s (keep, extract, autosomes). Returns 0 or a BCMS code; on failure in is
- * cleared. No samples or no used variants is BCMS_EINVAL with a message saying which. */
+/* Open the reader over s: its samples (every one of the reader's selection, in its order) and its
+ * variants on autosomes. Returns 0 or a BCMS code; on failure in is cleared. Fewer than 2 samples
+ * or no used variant is BCMS_EINVAL with a message saying which. */
 int st_input_open(bcms_store_t *st, const bcms_structure_sel_t *s, st_input_t *in);
+/* Batches over the samples idx[0..n-1] (indices into the reader's nall samples), in that order:
+ * n, iids and snum follow. Returns 0 or a BCMS code (in unchanged). */
+int st_input_subset(st_input_t *in, const uint32_t *idx, uint32_t n);
 void st_input_close(st_input_t *in);
 
 /* ---- genotype standardisation and the GRM (grm.c) ---- */
