@@ -33,6 +33,7 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
     o->threads = 1;
     o->use_dosages = 1;
     o->cox_fit_p = 1e-4;
+    o->loco_folds = 5;
 }
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
@@ -52,6 +53,9 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
                         o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LMM ? "lmm" : "logistic");
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
+    if ((o->offset || o->loco_pred) && o->model != BCMS_MODEL_LOGISTIC && o->model != BCMS_MODEL_COX)
+        return bcms_err(BCMS_EINVAL, "--offset and --loco-pred apply to --model logistic and cox");
+    if (o->loco_pred && o->by_cohort) return bcms_err(BCMS_EINVAL, "--loco-pred scans one cohort: drop --by-cohort");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
     if (o->format == BCMS_OUT_GWAS_SSF) {
@@ -344,8 +348,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         if (m->cox) {
             /* Cox reads the reader's matrix directly: its null model maps model samples to columns
              * (geno_index), so no gather */
-            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, cres)
-                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, cres);
+            rc = assoc_model_cox_block(m, t->cox_ws[mi], rd, first, nv, codes, use_ds ? ds : NULL, nsel, cres);
         } else {
             if (t->cap_cells < cells) {
                 uint8_t *c = realloc(t->codes, cells);
@@ -379,8 +382,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, gres)
                             : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, gres);
             else
-                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, gres)
-                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, gres);
+                rc = assoc_model_logistic_block(m, t->log_ws[mi], rd, first, nv, t->codes, use_ds ? t->dos : NULL, gres);
         }
         if (rc) return rc;
         if ((rc = subset_pass(rd, m, t, mi, first, nv, codes, ds))) return rc;
@@ -472,7 +474,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     char **phn = NULL, **cvn = NULL, *tmp = NULL, *logpath = NULL;
     int nph = 0, ncv = 0, nm = 0, rc, use_ds, ncoh = 1, *scoh = NULL;
     const char **cnames = NULL;
-    bcms_col_t *ph = NULL, *cov = NULL, cx[4];
+    bcms_col_t *ph = NULL, *cov = NULL, cx[4], offc = {0};
     model_t *models = NULL;
     thread_t *th = NULL;
     BGZF *out = NULL;
@@ -520,6 +522,11 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int c = 0; c < ncv; c++)
         if ((rc = bcms_colsrc_get_as(cs, cvn[c], BCMS_ROLE_COVAR, &cov[c]))) goto done;
+    if (o->offset && (rc = bcms_colsrc_get_as(cs, o->offset, BCMS_ROLE_COVAR, &offc))) goto done;
+    if (o->offset && offc.type == BCMS_COL_CATEG) {
+        rc = bcms_err(BCMS_EINPUT, "--offset %s is a categorical column: an offset must be numeric", o->offset);
+        goto done;
+    }
     if (o->model == BCMS_MODEL_COX) {
         const char *names[4] = {o->time, o->event, o->entry, o->strata};
         static const int roles[4] = {BCMS_ROLE_TIME, BCMS_ROLE_EVENT, BCMS_ROLE_ENTRY, BCMS_ROLE_STRATA};
@@ -538,9 +545,11 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         models[nm].scoh = scoh, models[nm].coh = mi / nph, models[nm].cohort = scoh ? cnames[mi / nph] : NULL;
         nm++;
         models[nm - 1].grm = &grm, models[nm - 1].sample_ids = bcms_reader_sample_ids(rd);
+        models[nm - 1].offc = o->offset ? &offc : NULL;
         if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
                                     bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
             goto done;
+        if (o->loco_pred && (rc = assoc_model_loco(&models[nm - 1], st, rd))) goto done;
         if (!(models[nm - 1].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
@@ -716,6 +725,7 @@ done:
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);
     for (int k = 0; k < 4; k++) bcms_col_free(&cx[k]);
+    bcms_col_free(&offc);
     free(ph);
     free(cov);
     free_list(phn, nph);

@@ -44,6 +44,9 @@ typedef struct {
     const char *cohort;    /* --by-cohort: the cohort of the model's samples (scoh[s] == coh) */
     const int *scoh;
     int coh;
+    const bcms_col_t *offc; /* --offset: a column added to the linear predictor (logistic, cox), or NULL */
+    const double *xoff;    /* model order: a further offset (a LOCO model's prediction), or NULL */
+    struct assoc_loco_t *loco; /* --loco-pred: one offset model per chromosome, or NULL */
 } model_t;
 
 /* Select the samples with the phenotype (endpoint) and every covariate, build and fit the model.
@@ -52,6 +55,19 @@ typedef struct {
 int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *ph, const bcms_col_t *cov, int ncov,
                       const bcms_col_t *cx, uint32_t nsamp, const uint32_t *sdata, int ndatasets);
 void assoc_model_free(model_t *m);
+
+/* ---- --loco-pred (assoc_model.c; queries/structure/locopred.h) ----
+ * After assoc_model_setup: the trait's out-of-sample LOCO predictions over the model's samples (the
+ * 0/1 outcome, or the Cox null model's martingale residuals, with the model's covariates), each scaled
+ * by its coefficient in the covariates' model (logistic / Cox with the prediction as a covariate) and
+ * used as the offset of one null model per chromosome. */
+int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd);
+/* nv variants from first: logistic (codes/dos contiguous over the model's samples, stride m->n) or
+ * Cox (the reader's matrix, stride nsel), each by the null model of its chromosome when m->loco. */
+int assoc_model_logistic_block(const model_t *m, glm_logistic_ws_t *ws, const bcms_reader_t *rd, uint64_t first,
+                               uint32_t nv, const uint8_t *codes, const double *dos, glm_result_t *res);
+int assoc_model_cox_block(const model_t *m, cox_ws_t *ws, const bcms_reader_t *rd, uint64_t first, uint32_t nv,
+                          const uint8_t *codes, const float *ds, uint32_t nsel, cox_result_t *res);
 
 /* A variant that some datasets of the model do not have (all their calls missing) is analysed on
  * the samples of the datasets that have it, by a model fitted on those samples alone; a covariate
