@@ -32,6 +32,8 @@ static void usage(FILE *fp)
             "  --loco-pred           logistic, cox: offsets from out-of-sample LOCO polygenic predictions\n"
             "                        (cross-validated BLUP of the trait from the other autosomes; put PCs in --covar)\n"
             "  --loco-folds K        their cross-validation folds [5]; 0 = in-sample BLUP (over-corrects)\n"
+            "  --loco-shrink S       offset = S x the prediction on the model's scale [0.5: relatives' residuals\n"
+            "                        uncorrelated; 1 = the whole prediction, as REGENIE: over-corrects in families]\n"
             "  --loco-pred-out F     write the predictions (#IID LOCO_1.. ALL, a #SCALE row)\n"
             "  --hard-calls          ignore stored dosages\n"
             "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
@@ -65,7 +67,7 @@ int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
            O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM,
-           O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT };
+           O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT, O_LOCOS };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -88,6 +90,7 @@ int cmd_assoc(int argc, char **argv)
         {"grm", required_argument, 0, O_GRM},
         {"offset", required_argument, 0, O_OFFSET},  {"loco-pred", no_argument, 0, O_LOCO},
         {"loco-folds", required_argument, 0, O_LOCOK}, {"loco-pred-out", required_argument, 0, O_LOCOOUT},
+        {"loco-shrink", required_argument, 0, O_LOCOS},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -172,6 +175,9 @@ int cmd_assoc(int argc, char **argv)
             o.loco_folds = (int)x;
             break;
         case O_LOCOOUT: o.loco_out = optarg; break;
+        case O_LOCOS:
+            if (parse_double(optarg, &o.loco_shrink)) return cli_usage_error("assoc", "bad --loco-shrink '%s'", optarg);
+            break;
         case O_HELP: usage(stdout); return 0;
         default:
             if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;

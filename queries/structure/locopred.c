@@ -258,13 +258,21 @@ static int lp_map(const st_input_t *in, const uint32_t *snum, uint32_t n, int **
         int r = bcms_contig_rank(bcms_reader_variant(in->rd, v)->chrom);
         (*chr_of)[k++] = r - 1; /* used variants are autosomes 1..22 */
     }
+    uint32_t top = 0;
+    for (uint32_t j = 0; j < in->n; j++) top = in->snum[j] > top ? in->snum[j] : top;
+    for (uint32_t i = 0; i < n; i++) top = snum[i] > top ? snum[i] : top;
+    uint32_t *where = malloc(sizeof *where * ((size_t)top + 1));
+    if (!where) return bcms_err(BCMS_ENOMEM, "loco-pred");
+    for (uint32_t s = 0; s <= top; s++) where[s] = UINT32_MAX;
+    for (uint32_t j = 0; j < in->n; j++) where[in->snum[j]] = j;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = 0;
-        while (j < in->n && in->snum[j] != snum[i]) j++;
-        if (j == in->n)
+        if (where[snum[i]] == UINT32_MAX) {
+            free(where);
             return bcms_err(BCMS_EINVAL, "loco-pred: sample %u of the model is not in the genotype selection", snum[i]);
-        (*col)[i] = j;
+        }
+        (*col)[i] = where[snum[i]];
     }
+    free(where);
     return 0;
 }
 
