@@ -12,17 +12,21 @@
 # prediction, the default); --loco-shrink 1 (the whole prediction, as REGENIE's step 2); the in-sample BLUP
 # (--loco-folds 0) whole and halved. Reported over the null variants (chromosomes 12..22, MAF >= 5%): lambda GC and the
 # counts of p < 0.01 and p < 0.001 beside the 99.9% binomial bounds of a calibrated scan.
-# Markdown goes to WORK/locopred.md.
+# Markdown goes to WORK/<cohort and trait tag>.md.
 # Usage: benchmarks/locopred.sh [--samples N] [--variants M] [--families F] [--relatives R] [--fst X]
-#        [--h2 H] [--causal C] [--prev K] [--threads T] [--seed S] [--work DIR]
+#        [--h2 H] [--causal C] [--prev K] [--hazard B] [--models "logistic cox"]
+#        [--modes "plain loco loco1 insample insample5"] [--threads T] [--seed S] [--work DIR]
+# (--hazard B: log-hazard = B x liability [1]).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=3000 M=30000 F=600 REL=200 FST=0.05 H2=0.6 C=2000 PREV=0.3 T=2 S=11 WORK=$top/build/bench_locopred
+N=3000 M=30000 F=600 REL=200 FST=0.05 H2=0.6 C=2000 PREV=0.3 HZ=1 T=2 S=11 WORK=$top/build/bench_locopred
+MODELS="logistic cox" MODES="plain loco loco1 insample"
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --families) F=$2; shift 2 ;;
     --relatives) REL=$2; shift 2 ;; --fst) FST=$2; shift 2 ;; --h2) H2=$2; shift 2 ;; --causal) C=$2; shift 2 ;;
-    --prev) PREV=$2; shift 2 ;; --threads) T=$2; shift 2 ;; --seed) S=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
+    --prev) PREV=$2; shift 2 ;; --hazard) HZ=$2; shift 2 ;; --models) MODELS=$2; shift 2 ;;
+    --modes) MODES=$2; shift 2 ;; --threads) T=$2; shift 2 ;; --seed) S=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -42,11 +46,12 @@ if [ ! -d "$tag.bcms" ]; then
     "$BCMS" pca "$tag.bcms" --pcs 4 --store -o "$tag.pca" --threads "$T" 2> /dev/null
 fi
 # the polygenic traits
-ph=$tag.h${H2}_c${C}_k${PREV}.pheno.tsv
+pt=$tag.h${H2}_c${C}_k${PREV}$([ "$HZ" = 1 ] || echo "_b$HZ")
+ph=$pt.pheno.tsv
 if [ ! -e "$ph" ]; then
     plink2 --vcf "$tag.u.vcf.gz" --chr 1-11 --maf 0.05 --thin-count "$C" --seed "$S" --export A \
         --out "$tag.causal" --threads "$T" > /dev/null
-    Rscript - "$tag.causal.raw" "$tag.sim.covar.tsv" "$H2" "$PREV" "$S" "$ph" <<'RS'
+    Rscript - "$tag.causal.raw" "$tag.sim.covar.tsv" "$H2" "$PREV" "$S" "$ph" "$HZ" <<'RS'
 a <- commandArgs(TRUE)
 set.seed(as.integer(a[5]))
 r <- read.table(a[1], header = TRUE, check.names = FALSE)
@@ -59,7 +64,7 @@ iso <- cv$population[match(r$IID, cv[, 1])] == "isolate"
 h2 <- as.numeric(a[3]); K <- as.numeric(a[4])
 liab <- sqrt(h2) * g + 0.3 * iso + rnorm(length(g), sd = sqrt(1 - h2))
 case <- ifelse(liab > quantile(liab, 1 - K), 2, 1)
-tt <- rexp(length(g), rate = 0.1 * exp(liab))
+tt <- rexp(length(g), rate = 0.1 * exp(as.numeric(a[7]) * liab))
 cens <- runif(length(g), 0, quantile(tt, 0.8))
 tm <- pmin(tt, cens); ev <- as.integer(tt <= cens)
 write.table(data.frame("#IID" = r$IID, binary_trait = case, time = signif(tm, 6), event = ev, check.names = FALSE),
@@ -85,18 +90,18 @@ scan() { # model mode out
     "$BCMS" assoc "$tag.bcms" "${x[@]}" "${common[@]}" -o "$out" 2> "$out.err"
     echo "$model $mode: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" >&2
 }
-md=$WORK/locopred.md
+md=$WORK/$pt.md
 {
-    echo "### --loco-pred calibration ($N samples, $M variants, $F families, $REL cryptic pairs, Fst $FST, h2 $H2, $C causal variants on chr 1-11, prevalence $PREV, seed $S, $T threads)"
+    echo "### --loco-pred calibration ($N samples, $M variants, $F families, $REL cryptic pairs, Fst $FST, h2 $H2, $C causal variants on chr 1-11, prevalence $PREV, log-hazard $HZ x liability, seed $S, $T threads)"
     echo
     echo "Null variants: chromosomes 12-22, MAF >= 5%. Bounds: 99.9% binomial interval of a calibrated scan."
     echo
     echo "| model | offset | lambda GC | null variants | p < 0.01 (bounds) | p < 0.001 (bounds) | seconds |"
     echo "|---|---|---|---|---|---|---|"
 } > "$md"
-for model in logistic cox; do
-    for mode in plain loco loco1 insample insample5; do
-        out=$tag.h${H2}_c${C}_k${PREV}.$model.$mode.tsv
+for model in $MODELS; do
+    for mode in $MODES; do
+        out=$([ "$model" = cox ] && echo "$pt" || echo "$tag.h${H2}_c${C}_k${PREV}").$model.$mode.tsv
         t0=$(date +%s.%N)
         scan "$model" "$mode" "$out"
         secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')

@@ -59,8 +59,13 @@ void assoc_model_free(model_t *m);
 /* ---- --loco-pred (assoc_model.c; queries/structure/locopred.h) ----
  * After assoc_model_setup: the trait's out-of-sample LOCO predictions over the model's samples (the
  * 0/1 outcome, or the Cox null model's martingale residuals, with the model's covariates), each scaled
- * by its coefficient in the covariates' model (logistic / Cox with the prediction as a covariate) and
- * used as the offset of one null model per chromosome. */
+ * by its coefficient in the covariates' model (logistic / Cox with the prediction as a covariate) times
+ * o->loco_shrink and used as the offset of one null model per chromosome.
+ * Why shrink 1/2: with u = E[r_te | r_tr] (the Gaussian BLUP) and e = r - s u, two samples i, j in
+ * different folds have Cov(u_i, r_j) = V_ij exactly (j is in i's training set), so
+ * Cov(e_i, e_j) = (1 - 2s) V_ij + s^2 Cov(u_i, u_j): s = 1 (REGENIE's whole prediction) flips the
+ * relatives' residual covariance to -V_ij and a scan inflated by relatedness comes out deflated by as
+ * much; s = 1/2 cancels the first-order term (benchmarks/locopred.sh measures both). */
 int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd);
 /* nv variants from first: logistic (codes/dos contiguous over the model's samples, stride m->n) or
  * Cox (the reader's matrix, stride nsel), each by the null model of its chromosome when m->loco. */
