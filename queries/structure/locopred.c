@@ -88,7 +88,9 @@ static void lp_split(const lp_ctx_t *x, int f, uint32_t *tr, uint32_t *ntr, uint
 }
 
 /* Predictions of fold f from G (n x n, full): u[te] = G[te,tr] A^-1 (y - W a), A = G[tr,tr] + delta I.
- * buf: ntr^2 + ntr (c + 1) + n doubles. */
+ * buf: ntr^2 + ntr (c + 1) + n doubles. Runs on a worker thread: returns 0 or an LP_* reason, turned
+ * into a message by the caller (error details are per thread). */
+enum { LP_NOT_PD = 1, LP_COLLINEAR = 2, LP_NOMEM = 3 };
 static int lp_fold(const lp_ctx_t *x, int f, const double *G, double *u, double *buf, uint32_t *tr, uint32_t *te)
 {
     const uint32_t n = x->n;
@@ -108,9 +110,9 @@ static int lp_fold(const lp_ctx_t *x, int f, const double *G, double *u, double 
     }
     int N = (int)ntr, info = 0;
     dpotrf_("L", &N, A, &N, &info, 1);
-    if (info) return bcms_err(BCMS_ENUMERIC, "loco-pred: G + delta I is not positive definite (fold %d)", f + 1);
+    if (info) return LP_NOT_PD;
     dpotrs_("L", &N, &nr, A, &N, B, &N, &info, 1);
-    if (info) return bcms_err(BCMS_ENUMERIC, "loco-pred: solve failed (fold %d)", f + 1);
+    if (info) return LP_NOT_PD;
     /* GLS: (W' A^-1 W) a = W' A^-1 y, c x c by Cholesky */
     double M[16 * 16], r[16];
     for (int p = 0; p < c; p++) {
@@ -128,7 +130,7 @@ static int lp_fold(const lp_ctx_t *x, int f, const double *G, double *u, double 
             double s = M[p * c + q];
             for (int l = 0; l < q; l++) s -= M[p * c + l] * M[q * c + l];
             if (p == q) {
-                if (!(s > 0)) return bcms_err(BCMS_ENUMERIC, "loco-pred: the covariates are collinear (fold %d)", f + 1);
+                if (!(s > 0)) return LP_COLLINEAR;
                 M[p * c + p] = sqrt(s);
             } else {
                 M[p * c + q] = s / M[q * c + q];
@@ -168,7 +170,7 @@ static int lp_predict(lp_ctx_t *x, const double *G, double *u)
     {
         double *buf = malloc(need * sizeof *buf);
         uint32_t *tr = malloc(sizeof *tr * (n + 1)), *te = malloc(sizeof *te * (n + 1));
-        int mine = buf && tr && te ? 0 : BCMS_ENOMEM;
+        int mine = buf && tr && te ? 0 : LP_NOMEM;
 #pragma omp for schedule(static, 1)
         for (int f = 0; f < x->nf; f++)
             if (!mine) mine = lp_fold(x, f, G, u, buf, tr, te);
@@ -176,7 +178,10 @@ static int lp_predict(lp_ctx_t *x, const double *G, double *u)
         if (mine && !rc) rc = mine;
         free(buf), free(tr), free(te);
     }
-    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "loco-pred: %u samples", n) : rc;
+    if (rc == LP_NOMEM) return bcms_err(BCMS_ENOMEM, "loco-pred: %u samples", n);
+    if (rc == LP_NOT_PD) return bcms_err(BCMS_ENUMERIC, "loco-pred: G + delta I is not positive definite");
+    if (rc == LP_COLLINEAR) return bcms_err(BCMS_ENUMERIC, "loco-pred: the covariates are collinear in a fold");
+    return 0;
 }
 
 /* G = (S - Sc) / m from the upper triangles (Sc NULL: S / m), full. */
@@ -299,6 +304,10 @@ static int lp_delta(lp_ctx_t *x, const uint32_t *snum)
         double lm_ml, lm_re;
         lmm_model_null(lm, &lm_ml, &lm_re);
         lmm_model_free(lm);
+        if (!(lm_re > 0 && isfinite(lm_re))) {
+            rc = bcms_err(BCMS_ENUMERIC, "loco-pred: fold %d: no REML variance ratio (%g)", f + 1, lm_re);
+            break;
+        }
         x->delta[f] = 1.0 / lm_re;
         x->out->delta[f] = x->delta[f];
         bcms_log(BCMS_LOG_INFO, "loco-pred: fold %d: %u training samples, s_g/s_e %.4g (REML)", f + 1, ntr, lm_re);
