@@ -28,6 +28,13 @@ static void usage(FILE *fp)
             "  --entry S             Cox: entry time column (left truncation)\n"
             "  --strata C            Cox: stratify the baseline hazard by this column\n"
             "  --cox-fit-p P         Cox: full Newton fit below this score p (default 1e-4)\n"
+            "  --offset COL          logistic, cox: a numeric column added to the linear predictor (R's offset)\n"
+            "  --loco-pred           logistic, cox: offsets from out-of-sample LOCO polygenic predictions\n"
+            "                        (cross-validated BLUP of the trait from the other autosomes; put PCs in --covar)\n"
+            "  --loco-folds K        their cross-validation folds [5]; 0 = in-sample BLUP (over-corrects)\n"
+            "  --loco-shrink S       offset = S x the prediction on the model's scale [0.5: relatives' residuals\n"
+            "                        uncorrelated; 1 = the whole prediction, as REGENIE: over-corrects in families]\n"
+            "  --loco-pred-out F     write the predictions (#IID LOCO_1.. ALL, a #SCALE row)\n"
             "  --hard-calls          ignore stored dosages\n"
             "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
             "  --xchr-model 0|1|2    chrX outside the PARs, as PLINK 2: 2 (default) males coded 0/2, 1 males\n"
@@ -63,7 +70,7 @@ int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
            O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM,
-           O_XCHR, O_NOXSEX };
+           O_XCHR, O_NOXSEX, O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT, O_LOCOS };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -85,6 +92,9 @@ int cmd_assoc(int argc, char **argv)
         CLI_SELECT_LISTS,
         {"grm", required_argument, 0, O_GRM},
         {"xchr-model", required_argument, 0, O_XCHR}, {"no-x-sex", no_argument, 0, O_NOXSEX},
+        {"offset", required_argument, 0, O_OFFSET},  {"loco-pred", no_argument, 0, O_LOCO},
+        {"loco-folds", required_argument, 0, O_LOCOK}, {"loco-pred-out", required_argument, 0, O_LOCOOUT},
+        {"loco-shrink", required_argument, 0, O_LOCOS},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
     bcms_assoc_stats_t stats;
@@ -168,6 +178,16 @@ int cmd_assoc(int argc, char **argv)
             o.xchr_model = optarg[0] - '0';
             break;
         case O_NOXSEX: o.no_x_sex = 1; break;
+        case O_OFFSET: o.offset = optarg; break;
+        case O_LOCO: o.loco_pred = 1; break;
+        case O_LOCOK:
+            if (parse_double(optarg, &x) || x != (int)x) return cli_usage_error("assoc", "bad --loco-folds '%s'", optarg);
+            o.loco_folds = (int)x;
+            break;
+        case O_LOCOOUT: o.loco_out = optarg; break;
+        case O_LOCOS:
+            if (parse_double(optarg, &o.loco_shrink)) return cli_usage_error("assoc", "bad --loco-shrink '%s'", optarg);
+            break;
         case O_HELP: usage(stdout); return 0;
         default:
             if ((so = cli_select_option("assoc", c, optarg, &o.sel)) > 0) break;

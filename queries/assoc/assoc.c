@@ -34,6 +34,8 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
     o->use_dosages = 1;
     o->cox_fit_p = 1e-4;
     o->xchr_model = 2;
+    o->loco_folds = 5;
+    o->loco_shrink = 0.5;
 }
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
@@ -53,6 +55,11 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
                         o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LMM ? "lmm" : "logistic");
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
+    if ((o->offset || o->loco_pred) && o->model != BCMS_MODEL_LOGISTIC && o->model != BCMS_MODEL_COX)
+        return bcms_err(BCMS_EINVAL, "--offset and --loco-pred apply to --model logistic and cox");
+    if (!(o->loco_shrink > 0 && o->loco_shrink <= 1))
+        return bcms_err(BCMS_EINVAL, "--loco-shrink must be in (0, 1], got %g", o->loco_shrink);
+    if (o->loco_pred && o->by_cohort) return bcms_err(BCMS_EINVAL, "--loco-pred scans one cohort: drop --by-cohort");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");
     if (o->xchr_model < 0 || o->xchr_model > 2) return bcms_err(BCMS_EINVAL, "--xchr-model must be 0, 1 or 2");
     if (!(o->cox_fit_p >= 0)) return bcms_err(BCMS_EINVAL, "the Cox refit threshold must be >= 0");
@@ -363,8 +370,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         if (m->cox) {
             /* Cox reads the reader's matrix directly: its null model maps model samples to columns
              * (geno_index), so no gather */
-            rc = use_ds ? cox_test_dosage_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, ds, nsel, cres)
-                        : cox_test_gt_block(m->cox, t->cox_ws[mi], &m->cox_opts, (int)nv, codes, nsel, cres);
+            rc = assoc_model_cox_block(m, t->cox_ws[mi], rd, first, nv, codes, use_ds ? ds : NULL, nsel, cres);
         } else {
             if (t->cap_cells < cells) {
                 uint8_t *c = realloc(t->codes, cells);
@@ -398,8 +404,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                 rc = use_ds ? glm_linear_dosages(m->lin, t->lin_ws[mi], t->dos, nv, m->n, gres)
                             : glm_linear_codes(m->lin, t->lin_ws[mi], t->codes, nv, m->n, gres);
             else
-                rc = use_ds ? glm_logistic_dosages(m->log, t->log_ws[mi], t->dos, nv, m->n, gres)
-                            : glm_logistic_codes(m->log, t->log_ws[mi], t->codes, nv, m->n, gres);
+                rc = assoc_model_logistic_block(m, t->log_ws[mi], rd, first, nv, t->codes, use_ds ? t->dos : NULL, gres);
         }
         if (rc) return rc;
         if ((rc = subset_pass(rd, m, t, mi, first, nv, codes, ds))) return rc;
@@ -544,7 +549,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     uint64_t hapv[3] = {0, 0, 0}; /* whether the scan may meet chrX (outside the PARs), chrY, chrM */
     uint64_t xskip = 0;           /* chrX variants not tested (--xchr-model 0) */
     const char **cnames = NULL;
-    bcms_col_t *ph = NULL, *cov = NULL, cx[4];
+    bcms_col_t *ph = NULL, *cov = NULL, cx[4], offc = {0};
     model_t *models = NULL;
     thread_t *th = NULL;
     BGZF *out = NULL;
@@ -598,6 +603,11 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     }
     for (int c = 0; c < ncv; c++)
         if ((rc = bcms_colsrc_get_as(cs, cvn[c], BCMS_ROLE_COVAR, &cov[c]))) goto done;
+    if (o->offset && (rc = bcms_colsrc_get_as(cs, o->offset, BCMS_ROLE_COVAR, &offc))) goto done;
+    if (o->offset && offc.type == BCMS_COL_CATEG) {
+        rc = bcms_err(BCMS_EINPUT, "--offset %s is a categorical column: an offset must be numeric", o->offset);
+        goto done;
+    }
     if (o->model == BCMS_MODEL_COX) {
         const char *names[4] = {o->time, o->event, o->entry, o->strata};
         static const int roles[4] = {BCMS_ROLE_TIME, BCMS_ROLE_EVENT, BCMS_ROLE_ENTRY, BCMS_ROLE_STRATA};
@@ -622,6 +632,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         models[nm].scoh = scoh, models[nm].coh = mi / nph, models[nm].cohort = scoh ? cnames[mi / nph] : NULL;
         nm++;
         models[nm - 1].grm = &grm, models[nm - 1].sample_ids = bcms_reader_sample_ids(rd);
+        models[nm - 1].offc = o->offset ? &offc : NULL;
         if ((rc = assoc_model_setup(&models[nm - 1], o, &ph[p], cov, ncv, cx, bcms_reader_nsamples(rd),
                                     bcms_reader_sample_dataset(rd), bcms_reader_ndatasets(rd))))
             goto done;
@@ -629,6 +640,12 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             (rc = assoc_hap_setup(&models[nm - 1], o, bcms_reader_sample_sex(rd), bcms_reader_nsamples(rd), hapv[0],
                                   hapv[1], bcms_reader_ndatasets(rd))))
             goto done;
+        if (o->loco_pred && (hapv[0] || hapv[1] || hapv[2])) { /* their models have no LOCO offset yet */
+            rc = bcms_err(BCMS_EINVAL, "--loco-pred covers the autosomes only, and the scan has chrX, chrY or chrM "
+                          "variants: restrict it to the autosomes (-r 1,2,...,22) and scan those separately");
+            goto done;
+        }
+        if (o->loco_pred && (rc = assoc_model_loco(&models[nm - 1], st, rd))) goto done;
         if (!(models[nm - 1].pvals = malloc(sizeof(double) * (bcms_reader_nvariants(rd) + 1)))) {
             rc = BCMS_ENOMEM;
             goto done;
@@ -807,6 +824,7 @@ done:
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);
     for (int k = 0; k < 4; k++) bcms_col_free(&cx[k]);
+    bcms_col_free(&offc);
     free(ph);
     free(cov);
     free_list(phn, nph);

@@ -39,6 +39,11 @@ typedef struct {
     int decimal_comma;        /* their numbers are written with a decimal comma (6,14) */
     const char *time, *event, *entry, *strata; /* Cox endpoint columns */
     const char *grm;          /* lmm: the stored GRM's name (NULL: "default"; queries/structure/lmm.h) */
+    const char *offset;       /* logistic, cox: a numeric column added to the linear predictor (R's offset) */
+    int loco_pred;            /* logistic, cox: out-of-sample LOCO polygenic offsets (locopred.h) */
+    int loco_folds;           /* their cross-validation folds [5]; 0 = in-sample (over-corrects) */
+    double loco_shrink;       /* offset = shrink x (the prediction's fitted coefficient) x prediction [0.5] */
+    const char *loco_out;     /* write the predictions there (#IID LOCO_1 ... ALL, a #SCALE row), or NULL */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */

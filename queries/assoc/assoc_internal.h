@@ -48,6 +48,9 @@ typedef struct {
     const int *scoh;
     int coh;
     assoc_hap_t *hap;      /* the chrX/chrY/chrM models (assoc_sexchr.c), or NULL */
+    const bcms_col_t *offc; /* --offset: a column added to the linear predictor (logistic, cox), or NULL */
+    const double *xoff;    /* model order: a further offset (a LOCO model's prediction), or NULL */
+    struct assoc_loco_t *loco; /* --loco-pred: one offset model per chromosome, or NULL */
 } model_t;
 
 /* Select the samples with the phenotype (endpoint) and every covariate, build and fit the model.
@@ -75,6 +78,24 @@ assoc_hap_ws_t *assoc_hap_ws_new(const model_t *m, uint32_t nsel);
 void assoc_hap_ws_free(assoc_hap_ws_t *ws);
 int assoc_hap_variant(const model_t *m, assoc_hap_ws_t *ws, int hap, const uint8_t *row, uint32_t nsel,
                       glm_result_t *g, cox_result_t *c, const char **dropped, const model_t **used, const char **errov);
+
+/* ---- --loco-pred (assoc_model.c; queries/structure/locopred.h) ----
+ * After assoc_model_setup: the trait's out-of-sample LOCO predictions over the model's samples (the
+ * 0/1 outcome, or the Cox null model's martingale residuals, with the model's covariates), each scaled
+ * by its coefficient in the covariates' model (logistic / Cox with the prediction as a covariate) times
+ * o->loco_shrink and used as the offset of one null model per chromosome.
+ * Why shrink 1/2: with u = E[r_te | r_tr] (the Gaussian BLUP) and e = r - s u, two samples i, j in
+ * different folds have Cov(u_i, r_j) = V_ij exactly (j is in i's training set), so
+ * Cov(e_i, e_j) = (1 - 2s) V_ij + s^2 Cov(u_i, u_j): s = 1 (REGENIE's whole prediction) flips the
+ * relatives' residual covariance to -V_ij and a scan inflated by relatedness comes out deflated by as
+ * much; s = 1/2 cancels the first-order term (benchmarks/locopred.sh measures both). */
+int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd);
+/* nv variants from first: logistic (codes/dos contiguous over the model's samples, stride m->n) or
+ * Cox (the reader's matrix, stride nsel), each by the null model of its chromosome when m->loco. */
+int assoc_model_logistic_block(const model_t *m, glm_logistic_ws_t *ws, const bcms_reader_t *rd, uint64_t first,
+                               uint32_t nv, const uint8_t *codes, const double *dos, glm_result_t *res);
+int assoc_model_cox_block(const model_t *m, cox_ws_t *ws, const bcms_reader_t *rd, uint64_t first, uint32_t nv,
+                          const uint8_t *codes, const float *ds, uint32_t nsel, cox_result_t *res);
 
 /* A variant that some datasets of the model do not have (all their calls missing) is analysed on
  * the samples of the datasets that have it, by a model fitted on those samples alone; a covariate

@@ -88,6 +88,9 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
     ksprintf(desc, " maf=%.17g mac=%u geno=%.17g hwe=%.17g chunks=%d dosages=%d cox_fit_p=%.17g format=%d ci=%d",
              o->sel.maf_min, o->sel.mac_min, o->sel.geno_max, o->sel.hwe_min, o->sel.chunk_n ? o->sel.chunk_n : 1,
              o->use_dosages, o->cox_fit_p, o->format, o->ci);
+    if (o->offset || o->loco_pred) /* only then, so fingerprints of other scans stay as they were */
+        ksprintf(desc, " offset=%s loco_pred=%d loco_folds=%d loco_shrink=%.17g", o->offset ? o->offset : "-",
+                 o->loco_pred, o->loco_folds, o->loco_shrink);
     hts_md5_context *ctx = hts_md5_init();
     unsigned char dig[16];
     if (!ctx) return BCMS_ENOMEM;

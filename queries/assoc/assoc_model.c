@@ -16,6 +16,9 @@
 #include "assoc_internal.h"
 #include "covar.h"
 #include "err.h"
+#include "locopred.h"
+
+void assoc_loco_free(struct assoc_loco_t *l);
 
 /* Build the design over the model samples from the covariate columns. */
 static int build_design(covar_design_t *d, const bcms_col_t *cov, int ncov, const uint32_t *idx, uint32_t n)
@@ -58,9 +61,17 @@ static int model_fit(model_t *m)
     const uint32_t nsamp = m->nsamp;
     covar_design_t d = {0};
     glm_opts_t go;
-    double *y = NULL;
+    double *y = NULL, *off = NULL;
     int rc;
     if ((rc = build_design(&d, cov, ncov, m->idx, m->n))) goto done;
+    if (m->offc || m->xoff) {
+        if (!(off = malloc(sizeof *off * m->n))) {
+            rc = BCMS_ENOMEM;
+            goto done;
+        }
+        for (uint32_t i = 0; i < m->n; i++)
+            off[i] = (m->offc ? m->offc->v[m->idx[i]] : 0) + (m->xoff ? m->xoff[i] : 0);
+    }
     glm_opts_init(&go);
     if (o->model != BCMS_MODEL_COX) {
         if (!(y = malloc(sizeof *y * m->n))) {
@@ -82,7 +93,7 @@ static int model_fit(model_t *m)
                               "regression needs one", m->pheno);
                 goto done;
             }
-            rc = glm_logistic_init(&m->log, &d, y, &go);
+            rc = glm_logistic_init_offset(&m->log, &d, y, off, &go);
         }
         if (rc) rc = bcms_err(rc, "phenotype %s: %s", m->pheno, bcms_err_detail());
     } else {
@@ -119,7 +130,7 @@ static int model_fit(model_t *m)
             for (int c = 0; c < k; c++) cov_rm[(size_t)i * k + c] = d.x[(size_t)(c + 1) * m->n + i];
         }
         if (!rc) {
-            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, (int)nsamp, gi};
+            cox_data_t cd = {(int)m->n, t, ev, en, st, k, k ? cov_rm : NULL, (int)nsamp, gi, off};
             cox_opts_init(&m->cox_opts);
             m->cox_opts.fit_pmax = o->cox_fit_p;
             rc = cox_null_fit(&cd, &m->cox_opts, &m->cox);
@@ -129,6 +140,7 @@ static int model_fit(model_t *m)
     }
 done:
     free(y);
+    free(off);
     covar_design_free(&d);
     return rc;
 }
@@ -141,6 +153,7 @@ int assoc_model_setup(model_t *m, const bcms_assoc_opts_t *o, const bcms_col_t *
     if (!(m->idx = malloc(sizeof *m->idx * (nsamp + 1)))) return BCMS_ENOMEM;
     for (uint32_t s = 0; s < nsamp; s++) {
         if (!sample_complete(cov, ncov, s) || (m->scoh && m->scoh[s] != m->coh)) continue;
+        if (m->offc && isnan(m->offc->v[s])) continue;
         if (o->model == BCMS_MODEL_COX) {
             int ok = !isnan(cx[0].v[s]) && !isnan(cx[1].v[s]);
             if (cx[2].name && isnan(cx[2].v[s])) ok = 0;
@@ -167,6 +180,7 @@ int assoc_model_fit_on(model_t *dst, const model_t *base, const uint32_t *idx, u
     dst->o = base->o, dst->ph = base->ph, dst->cx = base->cx, dst->nsamp = base->nsamp, dst->sdata = base->sdata;
     dst->cohort = base->cohort, dst->scoh = base->scoh, dst->coh = base->coh;
     dst->grm = base->grm, dst->sample_ids = base->sample_ids;
+    dst->offc = base->offc; /* --offset is per reader sample: it follows any subset (xoff, in base's order, cannot) */
     dst->cov = cov, dst->ncov = ncov;
     if (!(dst->pheno = strdup(base->pheno)) || !(dst->idx = malloc(sizeof *dst->idx * (n + 1)))) return BCMS_ENOMEM;
     memcpy(dst->idx, idx, sizeof *idx * n);
@@ -186,6 +200,7 @@ void assoc_model_free(model_t *m)
     if (m->cox) cox_null_free(m->cox);
     lmm_model_free(m->lmm);
     free(m->pvals);
+    assoc_loco_free(m->loco);
 }
 
 
@@ -222,7 +237,7 @@ static int sub_build(const model_t *m, uint64_t mask, sub_entry_t *e)
     e->mask = mask;
     e->m = (model_t){0};
     e->m.o = m->o, e->m.ph = m->ph, e->m.cx = m->cx, e->m.nsamp = m->nsamp, e->m.sdata = m->sdata;
-    e->m.cohort = m->cohort, e->m.scoh = m->scoh, e->m.coh = m->coh;
+    e->m.cohort = m->cohort, e->m.scoh = m->scoh, e->m.coh = m->coh, e->m.offc = m->offc;
     if (!(e->m.pheno = strdup(m->pheno)) || !(e->m.idx = malloc(sizeof *e->m.idx * (m->n + 1))) ||
         !(e->kept = calloc(m->ncov + 1, sizeof *e->kept)))
         return BCMS_ENOMEM;
@@ -319,4 +334,189 @@ int assoc_sub_variant(const model_t *m, assoc_sub_t **cache, const uint8_t *row,
                      : glm_linear_codes(sm->lin, e->lws, e->codes, 1, sm->n, g);
     return dsrow ? glm_logistic_dosages(sm->log, e->gws, e->dos, 1, sm->n, g)
                  : glm_logistic_codes(sm->log, e->gws, e->codes, 1, sm->n, g);
+}
+
+
+/* ---- --loco-pred: one offset model per chromosome (locopred.h) ---- */
+typedef struct {
+    char chrom[4];
+    glm_logistic_t *log;
+    cox_null_t *cox;
+    double scale;           /* the prediction's coefficient */
+} loco_chr_t;
+
+struct assoc_loco_t {
+    int nchr;               /* + 1: the last model serves contigs without a LOCO row */
+    loco_chr_t *c;
+};
+
+void assoc_loco_free(struct assoc_loco_t *l)
+{
+    if (!l) return;
+    for (int i = 0; i <= l->nchr; i++) {
+        if (l->c[i].log) glm_logistic_free(l->c[i].log);
+        if (l->c[i].cox) cox_null_free(l->c[i].cox);
+    }
+    free(l->c);
+    free(l);
+}
+
+/* The coefficient of the prediction u (model order) beside the covariates: the scale that turns it
+ * into the model's linear predictor (log-odds, log-hazard). */
+static int loco_scale(const model_t *m, const double *u, double *scale)
+{
+    int rc = 0;
+    if (m->log) {
+        glm_logistic_ws_t *ws = glm_logistic_ws_new(m->log);
+        glm_result_t r;
+        if (!ws) return BCMS_ENOMEM;
+        rc = glm_logistic_dosages(m->log, ws, u, 1, m->n, &r);
+        glm_logistic_ws_free(ws);
+        if (rc) return rc;
+        if (r.err && r.err != GLM_ERR_UNFINISHED)
+            return bcms_err(BCMS_ENUMERIC, "%s: the LOCO prediction's logistic fit failed (%s)", m->pheno,
+                            glm_errcode_str(r.err));
+        *scale = r.beta;
+        return 0;
+    }
+    cox_ws_t *ws = NULL;
+    cox_result_t r;
+    double *x = malloc(sizeof *x * (m->nsamp + 1));
+    if (!x) return BCMS_ENOMEM;
+    for (uint32_t s = 0; s < m->nsamp; s++) x[s] = NAN;
+    for (uint32_t i = 0; i < m->n; i++) x[m->idx[i]] = u[i];
+    if (!(rc = cox_ws_alloc(m->cox, &ws))) rc = cox_fit_x(m->cox, ws, &m->cox_opts, x, &r);
+    cox_ws_free(ws);
+    free(x);
+    if (rc) return rc;
+    if (r.fit_status) return bcms_err(BCMS_ENUMERIC, "%s: the LOCO prediction's Cox fit failed", m->cx[0].name);
+    *scale = r.beta;
+    return 0;
+}
+
+/* The trait the predictor is fitted to (model order), and the design (column-major, intercept first). */
+static int loco_trait(const model_t *m, double **y, covar_design_t *d)
+{
+    int rc = build_design(d, m->cov, m->ncov, m->idx, m->n);
+    if (rc) return rc;
+    if (!(*y = malloc(sizeof **y * m->n))) return BCMS_ENOMEM;
+    const double *res = m->cox ? cox_null_resid(m->cox) : NULL;
+    for (uint32_t i = 0; i < m->n; i++) (*y)[i] = res ? res[i] : m->ph->v[m->idx[i]];
+    return 0;
+}
+
+static int loco_write(const model_t *m, const bcms_locopred_t *p, const struct assoc_loco_t *l)
+{
+    FILE *f = fopen(m->o->loco_out, "w");
+    if (!f) return bcms_err(BCMS_EIO, "%s: cannot open for writing", m->o->loco_out);
+    fprintf(f, "#IID");
+    for (int c = 0; c < p->nchr; c++) fprintf(f, "\tLOCO_%s", p->chrom[c]);
+    fprintf(f, "\tALL\n#SCALE");
+    for (int c = 0; c <= p->nchr; c++) fprintf(f, "\t%.10g", l->c[c].scale);
+    fputc('\n', f);
+    for (uint32_t i = 0; i < p->n; i++) {
+        fputs(p->iid[i], f);
+        for (int c = 0; c <= p->nchr; c++) fprintf(f, "\t%.10g", p->pred[(size_t)c * p->n + i]);
+        fputc('\n', f);
+    }
+    return fclose(f) ? bcms_err(BCMS_EIO, "%s: write failed", m->o->loco_out) : 0;
+}
+
+int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd)
+{
+    bcms_locopred_opts_t lo;
+    bcms_locopred_t p = {0};
+    covar_design_t d = {0};
+    double *y = NULL, *off = NULL;
+    uint32_t *sn = NULL;
+    int rc;
+    if (!m->log && !m->cox) return bcms_err(BCMS_EINVAL, "--loco-pred needs --model logistic or cox");
+    if (bcms_reader_ndatasets(rd) > 1)
+        return bcms_err(BCMS_EINVAL, "--loco-pred scans one dataset (choose it with --cohorts)");
+    bcms_locopred_opts_init(&lo);
+    lo.in.sel = m->o->sel, lo.in.threads = m->o->threads, lo.folds = m->o->loco_folds;
+    if (lo.in.sel.maf_min < 0.01) lo.in.sel.maf_min = 0.01; /* rare variants only add noise to G */
+    if ((rc = loco_trait(m, &y, &d))) goto done;
+    if (!(sn = malloc(sizeof *sn * m->n)) || !(off = malloc(sizeof *off * m->n)) ||
+        !(m->loco = calloc(1, sizeof *m->loco))) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    for (uint32_t i = 0; i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
+    if ((rc = bcms_locopred_run(st, &lo, sn, m->n, y, d.x, d.k, &p))) goto done;
+    if (!(m->loco->c = calloc(p.nchr + 1, sizeof *m->loco->c))) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    m->loco->nchr = p.nchr;
+    for (int c = 0; c <= p.nchr; c++) {
+        loco_chr_t *lc = &m->loco->c[c];
+        const double *u = p.pred + (size_t)c * p.n;
+        if (c < p.nchr) memcpy(lc->chrom, p.chrom[c], sizeof lc->chrom);
+        if ((rc = loco_scale(m, u, &lc->scale))) goto done;
+        for (uint32_t i = 0; i < m->n; i++) off[i] = m->o->loco_shrink * lc->scale * u[i];
+        model_t t = *m;
+        t.log = NULL, t.cox = NULL, t.lin = NULL, t.lmm = NULL, t.xoff = off;
+        if ((rc = model_fit(&t))) goto done;
+        lc->log = t.log, lc->cox = t.cox;
+        bcms_log(BCMS_LOG_INFO, "%s: LOCO offset %s: scale %.4g", m->pheno, c < p.nchr ? lc->chrom : "(other contigs)",
+                 lc->scale);
+    }
+    if (m->o->loco_out) rc = loco_write(m, &p, m->loco);
+done:
+    free(y), free(off), free(sn);
+    covar_design_free(&d);
+    bcms_locopred_clear(&p);
+    return rc;
+}
+
+static const loco_chr_t *loco_pick(const model_t *m, const char *chrom)
+{
+    const struct assoc_loco_t *l = m->loco;
+    for (int c = 0; c < l->nchr; c++)
+        if (!strcmp(l->c[c].chrom, chrom)) return &l->c[c];
+    return &l->c[l->nchr];
+}
+
+/* Runs of variants on one chromosome: [v0, v1) from v0. */
+static uint32_t loco_run_end(const bcms_reader_t *rd, uint64_t first, uint32_t v0, uint32_t nv)
+{
+    const char *ch = bcms_reader_variant(rd, first + v0)->chrom;
+    uint32_t v1 = v0 + 1;
+    while (v1 < nv && !strcmp(bcms_reader_variant(rd, first + v1)->chrom, ch)) v1++;
+    return v1;
+}
+
+int assoc_model_logistic_block(const model_t *m, glm_logistic_ws_t *ws, const bcms_reader_t *rd, uint64_t first,
+                               uint32_t nv, const uint8_t *codes, const double *dos, glm_result_t *res)
+{
+    if (!m->loco)
+        return dos ? glm_logistic_dosages(m->log, ws, dos, nv, m->n, res)
+                   : glm_logistic_codes(m->log, ws, codes, nv, m->n, res);
+    for (uint32_t v0 = 0, v1; v0 < nv; v0 = v1) {
+        v1 = loco_run_end(rd, first, v0, nv);
+        const glm_logistic_t *lg = loco_pick(m, bcms_reader_variant(rd, first + v0)->chrom)->log;
+        size_t o = (size_t)v0 * m->n;
+        int rc = dos ? glm_logistic_dosages(lg, ws, dos + o, v1 - v0, m->n, res + v0)
+                     : glm_logistic_codes(lg, ws, codes + o, v1 - v0, m->n, res + v0);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int assoc_model_cox_block(const model_t *m, cox_ws_t *ws, const bcms_reader_t *rd, uint64_t first, uint32_t nv,
+                          const uint8_t *codes, const float *ds, uint32_t nsel, cox_result_t *res)
+{
+    if (!m->loco)
+        return ds ? cox_test_dosage_block(m->cox, ws, &m->cox_opts, (int)nv, ds, nsel, res)
+                  : cox_test_gt_block(m->cox, ws, &m->cox_opts, (int)nv, codes, nsel, res);
+    for (uint32_t v0 = 0, v1; v0 < nv; v0 = v1) {
+        v1 = loco_run_end(rd, first, v0, nv);
+        const cox_null_t *nm = loco_pick(m, bcms_reader_variant(rd, first + v0)->chrom)->cox;
+        size_t o = (size_t)v0 * nsel;
+        int rc = ds ? cox_test_dosage_block(nm, ws, &m->cox_opts, (int)(v1 - v0), ds + o, nsel, res + v0)
+                    : cox_test_gt_block(nm, ws, &m->cox_opts, (int)(v1 - v0), codes + o, nsel, res + v0);
+        if (rc) return rc;
+    }
+    return 0;
 }

@@ -78,6 +78,8 @@ typedef struct cox_data_t {
     const double *cov;   /* n*k row-major: cov[i*k + c]; NULL when k == 0 */
     int n_geno;          /* length of the genotype vectors passed per variant; 0 means n */
     const int *geno_index; /* NULL = identity, else model sample i reads genotype[geno_index[i]] */
+    const double *offset; /* NULL, or n finite values added to every linear predictor (null model,
+                             score test, full fit), as coxph(... + offset(o)) */
 } cox_data_t;
 
 typedef struct cox_null_t cox_null_t; /* opaque: the fitted null model + per-variant precomputation */

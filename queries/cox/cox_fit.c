@@ -38,7 +38,7 @@ void cox_eval(const cox_null_t *nm, int p, const double *X, const uint8_t *mask,
         int lo = nm->lo[i], hi = nm->hi[i];
         if (hi <= lo) continue;
         const double *xi = X + (size_t)i * p;
-        double eta = 0;
+        double eta = nm->off[i];
         for (int a = 0; a < p; a++) eta += xi[a] * beta[a];
         double w = exp(eta);
         add_row(rbuf + (size_t)(hi - 1) * m, p, xi, w, 1.0);

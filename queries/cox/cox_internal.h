@@ -35,6 +35,7 @@ typedef struct cox_spa_cell_t {
 struct cox_null_t {
     int n, k, ns, J, n_geno, n_event, iter;
     int *gidx;                 /* n, or NULL = identity */
+    double *off;               /* n: offset of the linear predictor (0 without one) */
     int *lo, *hi, *ev, *strat; /* n */
     uint8_t *event;            /* n */
     int *sofs;                 /* ns + 1 */

@@ -52,7 +52,7 @@ int cox_opts_check(const cox_opts_t *o)
 void cox_null_free(cox_null_t *nm)
 {
     if (!nm) return;
-    free(nm->gidx); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
+    free(nm->gidx); free(nm->off); free(nm->lo); free(nm->hi); free(nm->ev); free(nm->strat); free(nm->event);
     free(nm->sofs); free(nm->cc); free(nm->cmean); free(nm->csd); free(nm->beta); free(nm->var);
     free(nm->beta_raw); free(nm->var_raw);
     free(nm->rec); free(nm->w); free(nm->m); free(nm->e); free(nm->ht); free(nm->qa); free(nm->qb); free(nm->qc);
@@ -207,7 +207,7 @@ static int precompute(cox_null_t *nm, double *rbuf, double *dbuf)
     }
     for (int i = 0; i < n; i++) {
         const double *ci = nm->cc + (size_t)i * k;
-        double eta = 0;
+        double eta = nm->off[i];
         for (int c = 0; c < k; c++) eta += ci[c] * nm->beta[c];
         double w = exp(eta);
         nm->w[i] = w;
@@ -301,6 +301,8 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
             if (!isfinite(d->cov[(size_t)i * k + c]))
                 return bcms_err(BCMS_EINVAL, "cox null model: sample %d covariate %d is not finite",
                                 i + 1, c + 1);
+        if (d->offset && !isfinite(d->offset[i]))
+            return bcms_err(BCMS_EINVAL, "cox null model: sample %d: offset is not finite", i + 1);
         if (d->geno_index && (d->geno_index[i] < 0 || d->geno_index[i] >= ng))
             return bcms_err(BCMS_EINVAL, "cox null model: sample %d: genotype index %d out of 0..%d",
                             i + 1, d->geno_index[i], ng - 1);
@@ -317,6 +319,7 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
         nm->gidx = xcalloc(n, sizeof(int), &bad);
         if (!bad) memcpy(nm->gidx, d->geno_index, sizeof(int) * n);
     }
+    nm->off = xcalloc(n, sizeof(double), &bad);
     nm->lo = xcalloc(n, sizeof(int), &bad);
     nm->hi = xcalloc(n, sizeof(int), &bad);
     nm->ev = xcalloc(n, sizeof(int), &bad);
@@ -336,6 +339,7 @@ int cox_null_fit(const cox_data_t *d, const cox_opts_t *o, cox_null_t **out)
     nm->rec = xcalloc(n, sizeof(cox_rec_t), &bad);
     if (bad) goto nomem;
     for (int i = 0; i < n; i++) nm->event[i] = (uint8_t)d->event[i];
+    if (d->offset) memcpy(nm->off, d->offset, sizeof(double) * n);
     if ((rc = build_risk_sets(nm, d))) goto fail;
     if (nm->n_event == 0) {
         rc = bcms_err(BCMS_EINVAL, "cox null model: no events among the %d samples", n);

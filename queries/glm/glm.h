@@ -95,6 +95,12 @@ typedef struct glm_logistic_ws glm_logistic_ws_t;
  * or no controls), BCMS_ENUMERIC (null model does not converge), BCMS_EINVAL, BCMS_ENOMEM. */
 int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const double *y,
                       const glm_opts_t *opt);
+/* The same with a per-sample offset (n values, NULL = none) added to the linear predictor of the
+ * null model and of every variant's fit (Wald and Firth), as R glm(..., offset = o): a known
+ * part of the log-odds, e.g. a LOCO polygenic prediction (queries/structure/locopred.h). A
+ * non-finite offset is BCMS_EINPUT naming its row. */
+int glm_logistic_init_offset(glm_logistic_t **out, const covar_design_t *d, const double *y,
+                             const double *offset, const glm_opts_t *opt);
 void glm_logistic_free(glm_logistic_t *lg);
 glm_logistic_ws_t *glm_logistic_ws_new(const glm_logistic_t *lg);
 void glm_logistic_ws_free(glm_logistic_ws_t *ws);

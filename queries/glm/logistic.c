@@ -29,6 +29,7 @@ struct glm_logistic {
     double *qc;    /* k x np column-major: column j of Q at qc + j*np, zero padded (Newton kernel) */
     double *r;     /* k x k column-major upper triangular, C = Q R */
     double *y;     /* n: 0/1 */
+    double *off;   /* np: per-sample offset added to the linear predictor (0 without one), zero padded */
     double *beta0; /* k: null fit in Q coordinates */
     glm_opts_t opt;
 };
@@ -49,7 +50,7 @@ struct glm_logistic_ws {
 void glm_logistic_free(glm_logistic_t *lg)
 {
     if (!lg) return;
-    free(lg->rows); free(lg->qc); free(lg->r); free(lg->y); free(lg->beta0);
+    free(lg->rows); free(lg->qc); free(lg->r); free(lg->y); free(lg->off); free(lg->beta0);
     free(lg);
 }
 
@@ -176,12 +177,12 @@ static void logistic_eval(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P
     double *H = ws->h, *g = ws->g;
     double acc[LG_MAXP * LG_MAXP], gacc[LG_MAXP];
     double eta[LG_CHUNK], vv[LG_CHUNK], rr[LG_CHUNK], vz[LG_CHUNK];
-    const double *y = lg->y, *m = ws->m, *x = ws->x, *zc[LG_MAXP];
+    const double *y = lg->y, *m = ws->m, *x = ws->x, *off = lg->off, *zc[LG_MAXP];
     memset(acc, 0, sizeof(double) * P * P);
     memset(gacc, 0, sizeof(double) * P);
     for (int i0 = 0; i0 < np; i0 += LG_CHUNK) {
         const int c = np - i0 < LG_CHUNK ? np - i0 : LG_CHUNK;
-        for (int i = 0; i < c; i++) eta[i] = 0;
+        for (int i = 0; i < c; i++) eta[i] = off[i0 + i];
         for (int j = 0; j < k; j++) {
             const double *qj = lg->qc + (size_t)j * np + i0, tj = th[j];
             for (int i = 0; i < c; i++) eta[i] += tj * qj[i];
@@ -323,7 +324,7 @@ static int firth_info(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, co
     memset(acc, 0, (size_t)P * S * sizeof(double));
     for (int i0 = 0; i0 < n; i0 += FIRTH_CHUNK) {
         const int c = np - i0 < FIRTH_CHUNK ? np - i0 : FIRTH_CHUNK, ce = n - i0 < c ? n - i0 : c;
-        for (int i = 0; i < c; i++) eta[i] = 0;
+        for (int i = 0; i < c; i++) eta[i] = lg->off[i0 + i];
         for (int j = 0; j < k; j++) {
             const double *qj = lg->qc + (size_t)j * np + i0, tj = th[j];
             for (int i = 0; i < c; i++) eta[i] += qj[i] * tj;
@@ -457,6 +458,12 @@ static int firth_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P)
 int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const double *y,
                       const glm_opts_t *opt)
 {
+    return glm_logistic_init_offset(out, d, y, NULL, opt);
+}
+
+int glm_logistic_init_offset(glm_logistic_t **out, const covar_design_t *d, const double *y,
+                             const double *offset, const glm_opts_t *opt)
+{
     int rc;
     double *q = NULL;
     glm_logistic_ws_t *ws = NULL;
@@ -485,7 +492,8 @@ int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const doubl
     lg->r = malloc((size_t)k * k * sizeof(double));
     lg->y = calloc((size_t)lg->np, sizeof(double));
     lg->beta0 = calloc(k, sizeof(double));
-    if (!lg->rows || !lg->qc || !lg->r || !lg->y || !lg->beta0) {
+    lg->off = calloc((size_t)lg->np, sizeof(double));
+    if (!lg->rows || !lg->qc || !lg->r || !lg->y || !lg->beta0 || !lg->off) {
         rc = bcms_err(BCMS_ENOMEM, "logistic model: out of memory");
         goto fail;
     }
@@ -494,6 +502,13 @@ int glm_logistic_init(glm_logistic_t **out, const covar_design_t *d, const doubl
         for (int j = 0; j < k; j++) lg->rows[(size_t)i * k + j] = q[(size_t)j * n + i];
     for (int j = 0; j < k; j++) memcpy(lg->qc + (size_t)j * lg->np, q + (size_t)j * n, n * sizeof(double));
     memcpy(lg->y, y, n * sizeof(double));
+    for (int i = 0; offset && i < n; i++) {
+        if (!isfinite(offset[i])) {
+            rc = bcms_err(BCMS_EINPUT, "logistic model: offset %g at row %d is not finite", offset[i], i + 1);
+            goto fail;
+        }
+        lg->off[i] = offset[i];
+    }
     if (!(ws = glm_logistic_ws_new(lg))) { rc = bcms_err(BCMS_ENOMEM, "out of memory"); goto fail; }
     memset(ws->obs, 1, n);
     for (int i = 0; i < n; i++) { ws->m[i] = 1.0; ws->x[i] = 0.0; }

@@ -75,7 +75,7 @@ static void cox_null_counts(int use_entry, int use_strata)
         en[i] = use_entry ? t[i] * unif() * 0.9 : 0;
         if (use_entry && en[i] >= t[i]) en[i] = 0;
     }
-    cox_data_t d = {N, t, ev, use_entry ? en : NULL, use_strata ? st : NULL, K, cov, 0, NULL};
+    cox_data_t d = {N, t, ev, use_entry ? en : NULL, use_strata ? st : NULL, K, cov, 0, NULL, NULL};
     cox_opts_t o;
     cox_null_t *nm = NULL;
     cox_ws_t *ws = NULL;
@@ -140,7 +140,7 @@ static void cox_vs_permutation(const skew_t *c)
         t[i] = c->tie_grid ? ceil(te * c->tie_grid / 3) : te;
         ev[i] = unif() < c->event_frac;
     }
-    cox_data_t d = {n, t, ev, NULL, NULL, 0, NULL, 0, NULL};
+    cox_data_t d = {n, t, ev, NULL, NULL, 0, NULL, 0, NULL, NULL};
     cox_opts_t o;
     cox_null_t *nm = NULL;
     cox_ws_t *ws = NULL;
