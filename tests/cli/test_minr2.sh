@@ -68,4 +68,10 @@ for c in a b; do bcftools view -H -i 'INFO/R2>=0.5 || INFO/R2="."' c$c.vcf.gz | 
 "$BCMS" freq two.bcms --minr2 0.5 -o f2.tsv 2> /dev/null
 check "two cohorts: --minr2 0.5 keeps the variants both cohorts keep ($(LC_ALL=C comm -12 ka.txt kb.txt | wc -l))" \
     cmp <(key < f2.tsv) <(LC_ALL=C comm -12 ka.txt kb.txt)
+# streaming: the filter acts as the variants pass, so chunks and a tiny window give the same rows
+"$BCMS" assoc imp.bcms --model linear --pheno severity --minr2 0.3 -o w.tsv 2> /dev/null
+"$BCMS" assoc imp.bcms --model linear --pheno severity --minr2 0.3 --memory 0.001 -o wm.tsv 2> /dev/null
+check "assoc --minr2 with a window of a few variants (--memory 0.001) = the default window" cmp -s w.tsv wm.tsv
+for k in 1 2 3; do "$BCMS" assoc imp.bcms --model linear --pheno severity --minr2 0.3 --chunk $k/3 -o c$k.tsv 2> /dev/null; done
+check "assoc --minr2 in three --chunk parts = the whole scan" cmp -s w.tsv <(cat c1.tsv; tail -n +2 c2.tsv; tail -n +2 c3.tsv)
 finish
