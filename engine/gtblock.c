@@ -82,6 +82,14 @@ static inline uint64_t list_ref8(const uint8_t *ref, int inv, uint32_t i)
     return inv ? r ^ ((~r & BYTES_01) << 1) : r;
 }
 
+/* Whether samples i .. i+7 all equal the reference (one word compare). */
+static inline int run8_same(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t i)
+{
+    uint64_t w;
+    memcpy(&w, codes + i, 8);
+    return w == list_ref8(ref, inv, i);
+}
+
 /* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
  * counting once it exceeds limit. Runs of eight equal samples are skipped a word at a time (most
  * rows of a cohort are rare variants, or close to their neighbour). */
@@ -91,13 +99,9 @@ static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32
     uint32_t cnt = 0, i = 0;
     while (i < n) {
         uint32_t stop = i + 8 <= n ? i + 8 : n;
-        if (stop == i + 8) {
-            uint64_t w;
-            memcpy(&w, codes + i, 8);
-            if (w == list_ref8(ref, inv, i)) {
-                i = stop;
-                continue;
-            }
+        if (stop == i + 8 && run8_same(codes, ref, inv, i)) {
+            i = stop;
+            continue;
         }
         for (; i < stop; i++)
             if (codes[i] != list_ref(ref, inv, i)) {
@@ -119,13 +123,9 @@ static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref,
     p = varint_write(p, cnt);
     while (i < n) {
         uint32_t stop = i + 8 <= n ? i + 8 : n;
-        if (stop == i + 8) {
-            uint64_t w;
-            memcpy(&w, codes + i, 8);
-            if (w == list_ref8(ref, inv, i)) {
-                i = stop;
-                continue;
-            }
+        if (stop == i + 8 && run8_same(codes, ref, inv, i)) {
+            i = stop;
+            continue;
         }
         for (; i < stop; i++)
             if (codes[i] != list_ref(ref, inv, i)) {
