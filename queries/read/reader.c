@@ -296,8 +296,9 @@ int bcms_reader_has_ploidy(const bcms_reader_t *rd, int hap)
     int kind = hap == BCMS_HAP_X ? BCMS_CHR_X : hap == BCMS_HAP_Y ? BCMS_CHR_Y : hap == BCMS_HAP_MT ? BCMS_CHR_MT : -1;
     for (int d = 0; kind >= 0 && d < rd->nds; d++) {
         const bcms_dataset_t *ds = rd->ds[d];
-        for (uint32_t b = 0; b < ds->nblocks; b++)
-            if (bcms_contig_kind(rd->contig_canon[rd->ctg_map[d][ds->blocks[b].contig]]) == kind) return 1;
+        const rd_cursor_t *c = &rd->cur[d]; /* the blocks the regions select */
+        for (uint32_t i = 0; i < c->nblk; i++)
+            if (bcms_contig_kind(rd->contig_canon[rd->ctg_map[d][ds->blocks[c->blk[i]].contig]]) == kind) return 1;
     }
     return 0;
 }

@@ -101,7 +101,7 @@ const uint32_t *bcms_reader_sample_ids(const bcms_reader_t *rd);
 const uint32_t *bcms_reader_sample_dataset(const bcms_reader_t *rd);
 const uint8_t *bcms_reader_sample_sex(const bcms_reader_t *rd);
 /* Whether a selected dataset has variants on a contig of ploidy class hap (BCMS_HAP_X: chrX, PARs
- * included; BCMS_HAP_Y; BCMS_HAP_MT), known at open even when streaming. */
+ * included; BCMS_HAP_Y; BCMS_HAP_MT) in a block the regions select, known at open even when streaming. */
 int bcms_reader_has_ploidy(const bcms_reader_t *rd, int hap);
 /* Samples dropped by keep/remove and by mind at open. */
 uint32_t bcms_reader_nremoved(const bcms_reader_t *rd);
