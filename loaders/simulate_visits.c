@@ -276,6 +276,9 @@ int simvis_generate(const simvis_opts_t *o, size_t n, const char *const *iids, c
             if (push_visit(d, &vcap, rday, e, 1)) goto nomem;
         }
         p->n_visits = d->n_visits - p->first_visit;
+        /* a registry extracted at the cutoff knows no later date: not yet entered (or diagnosed) */
+        if (p->entry > o->cutoff) p->entry = VISITS_DATE_NA;
+        if (p->diagnosis > o->cutoff) p->diagnosis = VISITS_DATE_NA;
     }
     free(rl);
     *out = d;

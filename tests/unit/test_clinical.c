@@ -536,7 +536,12 @@ static void test_simulate(void)
             relapses += v->relapse;
             longgap += j && !v->relapse && !v[-1].relapse && v->date - v[-1].date > 365;
         }
-        bad += p->entry < p->onset || p->diagnosis < p->onset || p->birth >= p->onset;
+        /* a date after the cutoff (2024-12-31) is unknown to the registry: NA, and then no visits */
+        int32_t cut;
+        visits_parse_date("2024-12-31", &cut);
+        bad += p->entry == VISITS_DATE_NA ? p->n_visits != 0 : p->entry < p->onset || p->entry > cut;
+        bad += p->diagnosis != VISITS_DATE_NA && (p->diagnosis < p->onset || p->diagnosis > cut);
+        bad += p->birth >= p->onset;
     }
     CHECK(bad == 0, "%zu invalid simulated records", bad);
     CHECK(relapses > N / 2 && longgap > 0, "relapses (%zu) and irregular gaps (%zu)", relapses, longgap);
