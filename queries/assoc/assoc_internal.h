@@ -125,6 +125,13 @@ int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, 
                     void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
                     assoc_resume_t *rs, uint64_t *load);
 
+/* ---- the table (assoc_rows.c) ----
+ * header: the column line of the model (multi: a PHENO column); row: one variant's line from the
+ * glm (g) or Cox (c) result of model m, errov overriding its ERRCODE, drop the COVAR_DROPPED list. */
+void assoc_header_line(kstring_t *s, const bcms_assoc_opts_t *o, int multi);
+void assoc_row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant_t *v, const model_t *m, int multi,
+                    const glm_result_t *g, const cox_result_t *c, const char *errov, const char *drop);
+
 /* ---- lambda GC in bounded memory (assoc_lambda.c) ----
  * The p-values a scan tested go to a temporary file (8 bytes each, not memory); the median is
  * selected exactly from it (radix selection on the doubles' bits, four passes of 16 bits), so the
