@@ -2,7 +2,7 @@
  * from them by blocked matrix products. GPL-3.0-or-later.
  *
  * Determinism: a sub-block is a fixed run of used variants (never crossing a reader batch), the GRM
- * is cut into fixed GRM_TILE x GRM_TILE tiles and each tile's product is one single-threaded dgemm,
+ * is cut into fixed ST_TILE x ST_TILE tiles (st_gram_add) and each tile's product is one single-threaded dgemm,
  * whichever thread runs it; sub-blocks are added in variant order. */
 #include <inttypes.h>
 #include <math.h>
@@ -15,7 +15,6 @@
 #include "err.h"
 #include "structure_internal.h"
 
-#define GRM_TILE 512
 
 void st_standardise(const uint8_t *g, uint32_t n, int kind, double *z)
 {
@@ -68,7 +67,7 @@ out:
 }
 
 typedef struct {
-    uint32_t n, nt; /* samples, tiles per side */
+    uint32_t n; /* samples */
     int threads;
     double *G;
     uint64_t m;
@@ -77,16 +76,7 @@ typedef struct {
 static int grm_add(void *ud, const double *Z, uint32_t rows)
 {
     grm_acc_t *a = ud;
-    const uint32_t n = a->n, nt = a->nt, ntask = nt * (nt + 1) / 2;
-#pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
-    for (uint32_t t = 0; t < ntask; t++) {
-        uint32_t I = 0, rem = t;
-        while (rem >= nt - I) rem -= nt - I, I++;
-        uint32_t J = I + rem, i0 = I * GRM_TILE, j0 = J * GRM_TILE;
-        uint32_t ni = n - i0 < GRM_TILE ? n - i0 : GRM_TILE, nj = n - j0 < GRM_TILE ? n - j0 : GRM_TILE;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)nj, (int)rows, 1.0, Z + i0, (int)n, Z + j0,
-                    (int)n, 1.0, a->G + (size_t)i0 * n + j0, (int)n);
-    }
+    st_gram_add(a->G, Z, a->n, rows, a->threads);
     a->m += rows;
     return 0;
 }
@@ -94,7 +84,7 @@ static int grm_add(void *ud, const double *Z, uint32_t rows)
 int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m)
 {
     const uint32_t n = in->n;
-    grm_acc_t a = {n, (n + GRM_TILE - 1) / GRM_TILE, threads, G, 0};
+    grm_acc_t a = {n, threads, G, 0};
     int rc;
     st_blas_serial();
     memset(G, 0, (size_t)n * n * sizeof *G);

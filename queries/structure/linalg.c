@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cblas.h>
+
 #include "err.h"
 #include "structure_internal.h"
 
@@ -85,4 +87,18 @@ void st_orthonormalise(uint32_t n, uint32_t l, double *Q)
             s = s > 0 ? 1 / sqrt(s) : 0;
             for (uint32_t i = 0; i < n; i++) Q[(size_t)i * l + j] *= s;
         }
+}
+
+void st_gram_add(double *T, const double *Z, uint32_t n, uint32_t rows, int threads)
+{
+    const uint32_t nt = (n + ST_TILE - 1) / ST_TILE, ntask = nt * (nt + 1) / 2;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (uint32_t t = 0; t < ntask; t++) {
+        uint32_t I = 0, rem = t;
+        while (rem >= nt - I) rem -= nt - I, I++;
+        uint32_t J = I + rem, i0 = I * ST_TILE, j0 = J * ST_TILE;
+        uint32_t ni = n - i0 < ST_TILE ? n - i0 : ST_TILE, nj = n - j0 < ST_TILE ? n - j0 : ST_TILE;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)nj, (int)rows, 1.0, Z + i0, (int)n, Z + j0,
+                    (int)n, 1.0, T + (size_t)i0 * n + j0, (int)n);
+    }
 }

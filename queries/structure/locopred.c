@@ -20,7 +20,6 @@
 #include "locopred.h"
 #include "structure_internal.h"
 
-#define LP_TILE 512
 #define LP_MAXFOLD 16
 
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
@@ -60,21 +59,6 @@ typedef struct {
     double delta[LP_MAXFOLD];
     bcms_locopred_t *out;
 } lp_ctx_t;
-
-/* T += Zs' Zs (upper triangle and diagonal tiles) for rows x n row-major Zs. */
-static void lp_accumulate(lp_ctx_t *x, double *T, const double *Zs, uint32_t rows)
-{
-    const uint32_t n = x->n, nt = (n + LP_TILE - 1) / LP_TILE, ntask = nt * (nt + 1) / 2;
-#pragma omp parallel for num_threads(x->threads) schedule(dynamic, 1)
-    for (uint32_t t = 0; t < ntask; t++) {
-        uint32_t I = 0, rem = t;
-        while (rem >= nt - I) rem -= nt - I, I++;
-        uint32_t J = I + rem, i0 = I * LP_TILE, j0 = J * LP_TILE;
-        uint32_t ni = n - i0 < LP_TILE ? n - i0 : LP_TILE, nj = n - j0 < LP_TILE ? n - j0 : LP_TILE;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ni, (int)nj, (int)rows, 1.0, Zs + i0, (int)n,
-                    Zs + j0, (int)n, 1.0, T + (size_t)i0 * n + j0, (int)n);
-    }
-}
 
 /* Fold f's samples: tr (not in fold f) and te (in fold f); in-sample: both all. */
 static void lp_split(const lp_ctx_t *x, int f, uint32_t *tr, uint32_t *ntr, uint32_t *te, uint32_t *nte)
@@ -240,7 +224,7 @@ static int lp_consume(void *ud, const double *Z, uint32_t rows)
             double *zs = x->Zs + (size_t)(r - r0) * n;
             for (uint32_t i = 0; i < n; i++) zs[i] = z[x->col[i]];
         }
-        lp_accumulate(x, x->pass == 1 ? x->S : x->Sc, x->Zs, r1 - r0);
+        st_gram_add(x->pass == 1 ? x->S : x->Sc, x->Zs, x->n, r1 - r0, x->threads);
         if (x->pass == 1) {
             x->out->m += r1 - r0;
             x->out->mchr[ch] += r1 - r0; /* by chromosome number here; compacted after pass 1 */

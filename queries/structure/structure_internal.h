@@ -58,6 +58,10 @@ int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec);
 /* Every eigenvalue (ascending) and eigenvector (columns of A on return, column-major = row-major
  * transposed) of the symmetric n x n matrix A. */
 int st_eig_all(uint32_t n, double *A, double *val);
+/* T += Z' Z for Z rows x n row-major, on the upper-triangle tiles (ST_TILE x ST_TILE, diagonal tiles
+ * whole): one single-threaded dgemm per tile whichever thread runs it, so T does not depend on threads. */
+#define ST_TILE 512
+void st_gram_add(double *T, const double *Z, uint32_t n, uint32_t rows, int threads);
 /* Orthonormalise the l columns of Q (n x l row-major) in place: modified Gram-Schmidt, twice. */
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
 
