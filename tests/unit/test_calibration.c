@@ -54,19 +54,21 @@ static uint8_t draw_gt(double maf)
 }
 
 /* ---- 1. Cox null counts ---- */
-static void cox_null_counts(int use_entry, int use_strata)
+static void cox_null_counts(int use_entry, int use_strata, int use_offset)
 {
     enum { N = 2000, M = 20000, K = 2 };
     double *t = malloc(sizeof *t * N), *en = malloc(sizeof *en * N), *cov = malloc(sizeof *cov * N * K);
     double *p = malloc(sizeof *p * M);
     int *ev = malloc(sizeof *ev * N), *st = malloc(sizeof *st * N);
     uint8_t *g = malloc(N);
-    rng_state = 1000 + 2 * use_entry + use_strata;
+    double *off = malloc(sizeof *off * N);
+    rng_state = 1000 + 2 * use_entry + use_strata + 4 * use_offset;
     for (int i = 0; i < N; i++) {
         cov[i * K] = 40 + 10 * rnorm();
         cov[i * K + 1] = unif() < 0.5;
         st[i] = (int)(3 * unif());
-        double rate = exp(0.03 * (cov[i * K] - 40) + 0.4 * cov[i * K + 1] + 0.3 * st[i]);
+        off[i] = use_offset ? 0.8 * rnorm() : 0; /* a known part of the log hazard (a LOCO prediction) */
+        double rate = exp(0.03 * (cov[i * K] - 40) + 0.4 * cov[i * K + 1] + 0.3 * st[i] + off[i]);
         double te = -log(1 - unif()) / rate, tc = -log(1 - unif()) / 0.7;
         /* times rounded to a grid: ties, as visit dates give */
         t[i] = ceil(fmin(te, tc) * 20) / 20;
@@ -76,6 +78,7 @@ static void cox_null_counts(int use_entry, int use_strata)
         if (use_entry && en[i] >= t[i]) en[i] = 0;
     }
     cox_data_t d = {N, t, ev, use_entry ? en : NULL, use_strata ? st : NULL, K, cov, 0, NULL, NULL};
+    d.offset = use_offset ? off : NULL;
     cox_opts_t o;
     cox_null_t *nm = NULL;
     cox_ws_t *ws = NULL;
@@ -91,12 +94,13 @@ static void cox_null_counts(int use_entry, int use_strata)
             p[v] = r.score_status ? NAN : r.p;
         }
         char what[64];
-        snprintf(what, sizeof what, "cox%s%s", use_entry ? " --entry" : "", use_strata ? " --strata" : "");
+        snprintf(what, sizeof what, "cox%s%s%s", use_entry ? " --entry" : "", use_strata ? " --strata" : "",
+                 use_offset ? " --offset" : "");
         tail_check(what, p, M);
     }
     cox_ws_free(ws);
     cox_null_free(nm);
-    free(t), free(en), free(cov), free(p), free(ev), free(st), free(g);
+    free(t), free(en), free(cov), free(p), free(ev), free(st), free(g), free(off);
 }
 
 /* ---- 2. Cox SPA against a permutation p ---- */
@@ -187,19 +191,21 @@ done:
 }
 
 /* ---- 3. linear and logistic null counts ---- */
-static void glm_null_counts(int logistic)
+static void glm_null_counts(int logistic, int use_offset)
 {
     enum { N = 2000, M = 20000, NV = 500 };
     covar_design_t d;
     glm_opts_t go;
     double *y = malloc(sizeof *y * N), *a = malloc(sizeof *a * N), *p = malloc(sizeof *p * M);
+    double *off = malloc(sizeof *off * N);
     uint8_t *g = malloc((size_t)N * NV);
     glm_result_t *res = malloc(sizeof *res * NV);
     int firth = 0;
-    rng_state = 5000 + logistic;
+    rng_state = 5000 + logistic + 2 * use_offset;
     for (int i = 0; i < N; i++) {
         a[i] = 50 + 10 * rnorm();
-        double eta = 0.02 * (a[i] - 50);
+        off[i] = use_offset ? 0.8 * rnorm() : 0; /* a known part of the log-odds */
+        double eta = 0.02 * (a[i] - 50) + off[i];
         y[i] = logistic ? unif() < 0.2 / (0.2 + 0.8 * exp(-eta)) : eta + rnorm() * (1 + (i % 3));
     }
     covar_design_init(&d, N);
@@ -209,7 +215,8 @@ static void glm_null_counts(int logistic)
     glm_logistic_t *lg = NULL;
     glm_linear_ws_t *lws = NULL;
     glm_logistic_ws_t *gws = NULL;
-    int rc = logistic ? glm_logistic_init(&lg, &d, y, &go) : glm_linear_init(&lm, &d, y, 1, &go);
+    int rc = logistic ? glm_logistic_init_offset(&lg, &d, y, use_offset ? off : NULL, &go)
+                      : glm_linear_init(&lm, &d, y, 1, &go);
     CHECK(rc == 0, "glm init: %s", bcms_err_detail());
     if (rc) goto done;
     if (logistic) gws = glm_logistic_ws_new(lg);
@@ -228,8 +235,8 @@ static void glm_null_counts(int logistic)
         }
     }
     char what[64];
-    snprintf(what, sizeof what, "%s%s", logistic ? "logistic (Firth fallback)" : "linear",
-             logistic ? "" : " (heteroscedastic)");
+    snprintf(what, sizeof what, "%s%s%s", logistic ? "logistic (Firth fallback)" : "linear",
+             logistic ? "" : " (heteroscedastic)", use_offset ? " --offset" : "");
     tail_check(what, p, M);
     if (logistic) {
         printf("  %d variants fell back to Firth\n", firth);
@@ -241,21 +248,24 @@ done:
     if (lm) glm_linear_free(lm);
     if (lg) glm_logistic_free(lg);
     covar_design_free(&d);
-    free(y), free(a), free(p), free(g), free(res);
+    free(y), free(a), free(p), free(g), free(res), free(off);
 }
 
 int main(void)
 {
     for (int e = 0; e < 2; e++)
-        for (int s = 0; s < 2; s++) cox_null_counts(e, s);
+        for (int s = 0; s < 2; s++) cox_null_counts(e, s, 0);
+    cox_null_counts(0, 0, 1);
+    cox_null_counts(1, 1, 1);
     static const skew_t cases[] = {
         {"cox skewed: few events", 1500, 0.03, 0, 0.03},
         {"cox skewed: low censoring, ties", 340, 0.9, 12, 0.07},
         {"cox skewed: low MAF", 3000, 0.5, 0, 0.002},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) cox_vs_permutation(&cases[c]);
-    glm_null_counts(0);
-    glm_null_counts(1);
+    glm_null_counts(0, 0);
+    glm_null_counts(1, 0);
+    glm_null_counts(1, 1);
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     else printf("all checks passed\n");
     return failures ? 1 : 0;
