@@ -60,16 +60,16 @@ uint8_t *st_batches_mine(const st_input_t *in)
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud)
 {
-    return st_stream_some(in, NULL, kind, threads, fn, ud);
+    return st_stream_some(in, NULL, ST_SUBBLOCK, kind, threads, fn, ud);
 }
 
-int st_stream_some(const st_input_t *in, const uint8_t *mine, int kind, int threads,
+int st_stream_some(const st_input_t *in, const uint8_t *mine, uint32_t sub, int kind, int threads,
                    int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
 {
     const uint32_t n = in->n;
     bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-    double *Z = malloc((size_t)ST_SUBBLOCK * n * sizeof *Z);
-    uint32_t *rows = malloc(ST_SUBBLOCK * sizeof *rows);
+    double *Z = malloc((size_t)sub * n * sizeof *Z);
+    uint32_t *rows = malloc((size_t)sub * sizeof *rows);
     int rc = 0;
     if (!ws || !Z || !rows) {
         rc = bcms_err(BCMS_ENOMEM, "standardised genotypes of %u samples", n);
@@ -84,7 +84,7 @@ int st_stream_some(const st_input_t *in, const uint8_t *mine, int kind, int thre
         if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
         while (k < nv && !rc) {
             uint32_t nr = 0;
-            for (; k < nv && nr < ST_SUBBLOCK; k++)
+            for (; k < nv && nr < sub; k++)
                 if (in->use[first + k]) rows[nr++] = k;
             if (!nr) break;
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -98,6 +98,11 @@ out:
     free(rows);
     return rc;
 }
+
+/* Rows of the GRM's sub-blocks: each sub-block's tile products are rounded to fixed point and added
+ * to the 128-bit accumulator (16 bytes read and written per entry), so fewer, larger sub-blocks
+ * keep that cost small beside the products (8 bytes x 2048 x n of standardised rows). */
+#define GRM_SUBBLOCK 2048
 
 typedef struct {
     uint32_t n; /* samples */
@@ -131,7 +136,7 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
         rc = BCMS_ENOMEM;
         goto out;
     }
-    if ((rc = st_stream_some(in, mine, kind, threads, grm_add, &a))) goto out;
+    if ((rc = st_stream_some(in, mine, GRM_SUBBLOCK, kind, threads, grm_add, &a))) goto out;
     /* the ranks' integer sums meet on rank 0 (exact in any order) */
     if ((rc = bcms_cluster_sum(a.fix.acc, (size_t)n * (n + 1) / 2, BCMS_CL_I128)) ||
         (rc = bcms_cluster_sum(&a.m, 1, BCMS_CL_U64)))

@@ -51,8 +51,8 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
 #define ST_SUBBLOCK 512
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud);
-/* The same over the batches b with mine[b] set (NULL: every batch). */
-int st_stream_some(const st_input_t *in, const uint8_t *mine, int kind, int threads,
+/* The same over the batches b with mine[b] set (NULL: every batch), in sub-blocks of at most sub rows. */
+int st_stream_some(const st_input_t *in, const uint8_t *mine, uint32_t sub, int kind, int threads,
                    int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud);
 /* mine[b] (nbatch bytes, caller frees) = 1 for this MPI rank's share of the batches (cluster.h's
  * rule on their used variants); all 1 outside an MPI job. NULL on ENOMEM (the error is set). */
