@@ -34,27 +34,45 @@ void st_standardise(const uint8_t *g, uint32_t n, int kind, double *z)
     for (uint32_t i = 0; i < n; i++) z[i] = lut[g[i] & 3];
 }
 
-uint8_t *st_batches_mine(const st_input_t *in)
+/* Used variants of batch b. */
+static uint64_t batch_used(const st_input_t *in, uint32_t b)
 {
-    uint64_t *w = malloc(((size_t)in->nbatch + 1) * sizeof *w);
+    uint64_t first, used = 0;
+    uint32_t nv;
+    bcms_reader_batch_range(in->rd, b, &first, &nv);
+    for (uint32_t k = 0; k < nv; k++) used += in->use[first + k];
+    return used;
+}
+
+int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u)
+{
+    uint64_t *w = malloc(((size_t)in->nbatch + 1) * sizeof *w), acc = 0;
     uint32_t *owner = malloc(((size_t)in->nbatch + 1) * sizeof *owner);
-    uint8_t *mine = malloc((size_t)in->nbatch + 1);
-    if (!w || !owner || !mine) {
-        free(w), free(owner), free(mine);
-        bcms_err(BCMS_ENOMEM, "batches of %u", in->nbatch);
-        return NULL;
+    memset(u, 0, sizeof *u);
+    u->first = malloc(((size_t)in->nbatch + 1) * sizeof *u->first);
+    u->mine = malloc((size_t)in->nbatch + 1);
+    if (!w || !owner || !u->first || !u->mine) {
+        free(w), free(owner), st_units_free(u);
+        return bcms_err(BCMS_ENOMEM, "batches of %u", in->nbatch);
     }
+    /* consecutive batches until a unit has min_used variants (a rule on the data alone) */
     for (uint32_t b = 0; b < in->nbatch; b++) {
-        uint64_t first;
-        uint32_t nv;
-        bcms_reader_batch_range(in->rd, b, &first, &nv);
-        w[b] = 0;
-        for (uint32_t k = 0; k < nv; k++) w[b] += in->use[first + k];
+        if (acc == 0) u->first[u->n] = b, w[u->n++] = 0;
+        uint64_t k = batch_used(in, b);
+        w[u->n - 1] += k, acc += k;
+        if (acc >= min_used) acc = 0;
     }
-    bcms_cluster_share(w, in->nbatch, owner);
-    for (uint32_t b = 0; b < in->nbatch; b++) mine[b] = owner[b] == (uint32_t)bcms_cluster_rank();
+    u->first[u->n] = in->nbatch;
+    bcms_cluster_share(w, u->n, owner);
+    for (uint32_t x = 0; x < u->n; x++) u->mine[x] = owner[x] == (uint32_t)bcms_cluster_rank();
     free(w), free(owner);
-    return mine;
+    return 0;
+}
+
+void st_units_free(st_units_t *u)
+{
+    free(u->first), free(u->mine);
+    memset(u, 0, sizeof *u);
 }
 
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
@@ -63,10 +81,34 @@ int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, c
     return st_stream_some(in, NULL, ST_SUBBLOCK, kind, threads, fn, ud);
 }
 
-int st_stream_some(const st_input_t *in, const uint8_t *mine, uint32_t sub, int kind, int threads,
-                   int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
+/* Standardise the used rows of one decoded batch into Z after its *fill rows, handing Z to fn
+ * whenever it holds sub rows. */
+static int stream_batch(const st_input_t *in, uint32_t b, const uint8_t *codes, double *Z, uint32_t *rows,
+                        uint32_t *fill, uint32_t sub, int kind, int threads,
+                        int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
 {
     const uint32_t n = in->n;
+    uint64_t first;
+    uint32_t nv, k = 0;
+    int rc = 0;
+    bcms_reader_batch_range(in->rd, b, &first, &nv);
+    while (k < nv && !rc) {
+        uint32_t nr = 0, f = *fill;
+        for (; k < nv && f + nr < sub; k++)
+            if (in->use[first + k]) rows[nr++] = k;
+        if (!nr) break;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (uint32_t j = 0; j < nr; j++) st_standardise(codes + (size_t)rows[j] * n, n, kind, Z + (size_t)(f + j) * n);
+        *fill = f + nr;
+        if (*fill == sub) rc = fn(ud, Z, sub), *fill = 0;
+    }
+    return rc;
+}
+
+int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads,
+                   int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
+{
+    const uint32_t n = in->n, nunit = u ? u->n : in->nbatch;
     bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
     double *Z = malloc((size_t)sub * n * sizeof *Z);
     uint32_t *rows = malloc((size_t)sub * sizeof *rows);
@@ -75,22 +117,15 @@ int st_stream_some(const st_input_t *in, const uint8_t *mine, uint32_t sub, int 
         rc = bcms_err(BCMS_ENOMEM, "standardised genotypes of %u samples", n);
         goto out;
     }
-    for (uint32_t b = 0; b < in->nbatch && !rc; b++) {
-        const uint8_t *codes;
-        uint64_t first;
-        uint32_t nv, k = 0;
-        if (mine && !mine[b]) continue;
-        bcms_reader_batch_range(in->rd, b, &first, &nv);
-        if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
-        while (k < nv && !rc) {
-            uint32_t nr = 0;
-            for (; k < nv && nr < sub; k++)
-                if (in->use[first + k]) rows[nr++] = k;
-            if (!nr) break;
-#pragma omp parallel for num_threads(threads) schedule(static)
-            for (uint32_t j = 0; j < nr; j++) st_standardise(codes + (size_t)rows[j] * n, n, kind, Z + (size_t)j * n);
-            rc = fn(ud, Z, nr);
+    for (uint32_t x = 0; x < nunit && !rc; x++) {
+        uint32_t b0 = u ? u->first[x] : x, b1 = u ? u->first[x + 1] : x + 1, fill = 0;
+        if (u && !u->mine[x]) continue;
+        for (uint32_t b = b0; b < b1 && !rc; b++) {
+            const uint8_t *codes;
+            if (!(rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL)))
+                rc = stream_batch(in, b, codes, Z, rows, &fill, sub, kind, threads, fn, ud);
         }
+        if (!rc && fill) rc = fn(ud, Z, fill); /* a sub-block never spans two units */
     }
 out:
     bcms_reader_ws_free(ws);
@@ -99,9 +134,10 @@ out:
     return rc;
 }
 
-/* Rows of the GRM's sub-blocks: each sub-block's tile products are rounded to fixed point and added
- * to the 128-bit accumulator (16 bytes read and written per entry), so fewer, larger sub-blocks
- * keep that cost small beside the products (8 bytes x 2048 x n of standardised rows). */
+/* Rows of the GRM's sub-blocks, and the least variants of its units: each sub-block's tile products
+ * are rounded to fixed point and added to the 128-bit accumulator (16 bytes read and written per
+ * entry, memory-bound), so sub-blocks of 2048 rows spanning the batches of a unit keep that cost
+ * small beside the products (at 8 x 2048 x n bytes of standardised rows). */
 #define GRM_SUBBLOCK 2048
 
 typedef struct {
@@ -128,15 +164,12 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
 {
     const uint32_t n = in->n;
     grm_acc_t a = {n, {0}, 0};
-    uint8_t *mine = NULL;
+    st_units_t u = {0};
     int rc;
     st_blas_serial();
     if ((rc = st_gram_fix_init(&a.fix, G, n, threads))) return rc;
-    if (!(mine = st_batches_mine(in))) {
-        rc = BCMS_ENOMEM;
-        goto out;
-    }
-    if ((rc = st_stream_some(in, mine, GRM_SUBBLOCK, kind, threads, grm_add, &a))) goto out;
+    if ((rc = st_units_build(in, GRM_SUBBLOCK, &u))) goto out;
+    if ((rc = st_stream_some(in, &u, GRM_SUBBLOCK, kind, threads, grm_add, &a))) goto out;
     /* the ranks' integer sums meet on rank 0 (exact in any order) */
     if ((rc = bcms_cluster_sum(a.fix.acc, (size_t)n * (n + 1) / 2, BCMS_CL_I128)) ||
         (rc = bcms_cluster_sum(&a.m, 1, BCMS_CL_U64)))
@@ -150,6 +183,6 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
     *m = a.m;
 out:
     st_gram_fix_free(&a.fix);
-    free(mine);
+    st_units_free(&u);
     return rc;
 }

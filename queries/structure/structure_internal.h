@@ -51,12 +51,19 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
 #define ST_SUBBLOCK 512
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud);
-/* The same over the batches b with mine[b] set (NULL: every batch), in sub-blocks of at most sub rows. */
-int st_stream_some(const st_input_t *in, const uint8_t *mine, uint32_t sub, int kind, int threads,
+/* Units of work: runs of consecutive batches first[x] .. first[x + 1] - 1, each closed once it has
+ * min_used used variants (a rule on the data alone), shared over the MPI ranks by cluster.h's rule
+ * on their variants: mine[x] = 1 for this rank's (all, outside an MPI job). */
+typedef struct {
+    uint32_t n, *first;
+    uint8_t *mine;
+} st_units_t;
+int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u);
+void st_units_free(st_units_t *u);
+/* st_stream over this rank's units (u NULL: every batch, each its own unit), in sub-blocks of at
+ * most sub rows that may span the batches of a unit, never two units. */
+int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads,
                    int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud);
-/* mine[b] (nbatch bytes, caller frees) = 1 for this MPI rank's share of the batches (cluster.h's
- * rule on their used variants); all 1 outside an MPI job. NULL on ENOMEM (the error is set). */
-uint8_t *st_batches_mine(const st_input_t *in);
 
 /* ---- linear algebra (linalg.c) ---- */
 /* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
