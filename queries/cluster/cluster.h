@@ -12,7 +12,9 @@
  * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
  * the single-process run for any N. Threads: messages are sent and received under one lock
  * (MPI_THREAD_SERIALIZED). Waits poll with short sleeps (no rank spins on a core), and a job whose
- * ranks are all on one node gets Open MPI's shared-memory path unless the user chose one. */
+ * ranks are all on one node gets Open MPI's shared-memory path unless the user chose one.
+ * The structure commands (kinship, grm, pca) share batches by the same rule (bcms_cluster_share) and
+ * meet on rank 0 through bcms_cluster_sum: exact integer sums, so their outputs do not depend on N. */
 #ifndef BCMS_CLUSTER_H
 #define BCMS_CLUSTER_H
 

@@ -459,7 +459,8 @@ static int king_pairs(const king_planes_t *kp, int threads, king_writer_t *kw)
     const int kernel = king_kernel(), root = bcms_cluster_rank() == 0;
     king_group_t *g = calloc(1, sizeof *g);
     int rc = 0;
-    if (!g || !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band)) ||
+    /* rows of counts on rank 0 only, which formats them */
+    if (!g || (root && !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band))) ||
         !(g->tiles = malloc((size_t)KING_G * (nbands + 1) * KING_T * KING_T * sizeof *g->tiles))) {
         rc = bcms_err(BCMS_ENOMEM, "kinship: counts of %u samples", n);
         goto out;

@@ -82,8 +82,8 @@ void st_gram_add(double *T, const double *Z, uint32_t n, uint32_t rows, int thre
  * rounded to fixed point and added into 128-bit integers, so partial sums over any split of the
  * sub-blocks (threads, MPI ranks) add up to the same bits. A sub-block whose entries are bounded by
  * bound (e.g. the sum over its rows of max_i z_i^2) is rounded at 2^-s, s = min(ST_FIX_BITS,
- * 61 - ceil(log2 bound)): an error of at most max(2^-41, bound 2^-62) per entry and sub-block
- * (bound 2^-62 is far below dgemm's own rounding of the sub-block, ~rows 2^-53 bound). The
+ * 61 - ceil(log2 bound)): an error of at most max(2^-41, bound 2^-61) per entry and sub-block
+ * (bound 2^-61 is far below dgemm's own rounding of the sub-block, ~rows 2^-53 bound). The
  * accumulator (n (n + 1) / 2 unsigned 128-bit values, the packed upper triangle) lives in memory of
  * n (n + 1) doubles that st_gram_fix_finish turns, in place, into the full n x n matrix divided by
  * div. 128 bits hold 2^87 in units of 2^-40: no overflow below 2^44 variants (|z|^2 < 2^42). */
