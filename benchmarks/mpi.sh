@@ -6,14 +6,17 @@
 # MPI itself where wall times follow the other jobs' load) and peak memory per process
 # (/usr/bin/time -v of the rank processes is not available through mpirun: the MPI figure is the sum
 # of the ranks' peak RSS, read from each rank's own /usr/bin/time). Checks the outputs are identical.
-# Usage: benchmarks/mpi.sh [--samples N] [--variants M] [--reps R] [--models "linear logistic cox"] [--work DIR]
+# "kinship" (in --models, not by default) times `bcms kinship --degree` the same way on the first K samples
+# (--kinship-samples, default 3000: the table has K^2/2 rows) of the cohort.
+# Usage: benchmarks/mpi.sh [--samples N] [--variants M] [--reps R] [--models "linear logistic cox kinship"]
+#        [--kinship-samples K] [--work DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=10000 M=100000 R=3 WORK=$top/build/bench_mpi MODELS="linear logistic cox"
+N=10000 M=100000 R=3 WORK=$top/build/bench_mpi MODELS="linear logistic cox" KS=3000
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --reps) R=$2; shift 2 ;; --work) WORK=$2; shift 2 ;;
-    --models) MODELS=$2; shift 2 ;;
+    --models) MODELS=$2; shift 2 ;; --kinship-samples) KS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -32,17 +35,22 @@ for model in $MODELS; do
     logistic) MOD=(--model logistic --pheno binary_trait) ;;
     cox) MOD=(--model cox --time time_to_edss6 --event edss6_event) ;;
     esac
+    CMD=(assoc "$c.bcms" "${MOD[@]}" "${A[@]}")
+    if [ "$model" = kinship ]; then
+        awk -v k="$KS" 'NR > 1 && NR <= k + 1 {print $1}' "$c.pheno.tsv" > kin.keep
+        CMD=(kinship "$c.bcms" --keep kin.keep --degree)
+    fi
     for r in $(seq "$R"); do
         for who in $( [ $((r % 2)) -eq 1 ] && echo "thr mpi" || echo "mpi thr"); do
             if [ $who = thr ]; then
-                /usr/bin/time -f "%e %M %U %S" -o t.txt "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 2 -o thr.tsv 2> /dev/null
+                /usr/bin/time -f "%e %M %U %S" -o t.txt "$BCMS" "${CMD[@]}" --threads 2 -o thr.tsv 2> /dev/null
                 echo "$model thr $(awk '{printf "%s %s %.2f", $1, $2, $3 + $4}' t.txt)" >> times.txt
             else
                 s=$(date +%s.%N)
                 # one file per rank: GNU time does not expand %q{...}, so both ranks wrote one file and the
                 # "sum" was one rank's; the rank's own environment names its file
                 mpirun --oversubscribe --bind-to none -np 2 bash -c '/usr/bin/time -f "%M %U %S" -o "rank.$OMPI_COMM_WORLD_RANK.txt" "$@"' _ \
-                    "$BCMS" assoc "$c.bcms" "${MOD[@]}" "${A[@]}" --threads 1 -o mpi.tsv 2> /dev/null
+                    "$BCMS" "${CMD[@]}" --threads 1 -o mpi.tsv 2> /dev/null
                 e=$(date +%s.%N)
                 [ -s rank.0.txt ] && [ -s rank.1.txt ] || { echo "no peak RSS from both ranks" >&2; exit 1; }
                 echo "$model mpi $(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e - s}') $(cat rank.*.txt | awk '{s+=$1; c+=$2+$3} END{printf "%d %.2f", s, c}')" >> times.txt
@@ -54,7 +62,7 @@ for model in $MODELS; do
 done
 med() { sort -n | awk '{a[NR]=$1} END{print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 {
-echo "## MPI: 2 ranks x 1 thread vs 1 process x 2 threads, $N samples x $M variants, $R reps, $(nproc) cores"
+echo "## MPI: 2 ranks x 1 thread vs 1 process x 2 threads, $N samples x $M variants (kinship: $KS samples), $R reps, $(nproc) cores"
 echo
 echo "| scan | 2 threads s (median) | 2 ranks s (median) | ratio MPI/threads (median of pairs) | threads CPU s | ranks CPU s (sum) | threads peak MB | ranks peak MB (sum) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_structure.h"
+#include "cluster.h"
 #include "err.h"
 #include "structure.h"
 
@@ -53,9 +54,10 @@ int cmd_grm(int argc, char **argv)
     bcms_grm_opts_init(&o);
     if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
     o.command = cmdline = cli_command_line();
+    if (bcms_cluster_rank() != 0) flags |= BCMS_STORE_RDONLY; /* under MPI rank 0 stores the matrix */
     rc = cli_struct_run("grm", store, flags, run, &o, stats);
     free(cmdline);
-    if (rc) return rc;
+    if (rc || bcms_cluster_rank() != 0) return rc;
     fprintf(stderr, "bcms grm: %" PRIu64 " samples, %" PRIu64 " variants: stored as GRM '%s'\n", stats[0],
             stats[1], o.name);
     return 0;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_structure.h"
+#include "cluster.h"
 #include "err.h"
 #include "structure.h"
 
@@ -62,6 +63,7 @@ int cmd_kinship(int argc, char **argv)
     if ((rc = cli_struct_parse(&cmd, argc, argv, &o, &o.in, &flags, &store)) != CLI_STRUCT_GO) return rc;
     if (!o.out) return cli_usage_error("kinship", "no output file: give -o OUT");
     if ((rc = cli_struct_run("kinship", store, flags, run, &o, stats))) return rc;
+    if (bcms_cluster_rank() != 0) return 0; /* rank 0 wrote the outputs and reports */
     fprintf(stderr, "bcms kinship: %" PRIu64 " samples, %" PRIu64 " variants: %" PRIu64 " pairs written to %s\n",
             stats[0], stats[1], stats[2], o.out);
     if (o.unrelated)

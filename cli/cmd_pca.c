@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_structure.h"
+#include "cluster.h"
 #include "err.h"
 #include "structure.h"
 
@@ -65,13 +66,13 @@ int cmd_pca(int argc, char **argv)
     bcms_pca_opts_init(o);
     if ((rc = cli_struct_parse(&cmd, argc, argv, o, &o->in, &flags, &store)) != CLI_STRUCT_GO) return rc;
     if (!o->out) return cli_usage_error("pca", "no output prefix: give -o PREFIX");
-    if (o->store) {
+    if (o->store && bcms_cluster_rank() == 0) { /* under MPI rank 0 writes the columns */
         flags &= ~BCMS_STORE_RDONLY;
         o->command = cmdline = cli_command_line();
     }
     rc = cli_struct_run("pca", store, flags, run, o, stats);
     free(cmdline);
-    if (rc) return rc;
+    if (rc || bcms_cluster_rank() != 0) return rc;
     fprintf(stderr, "bcms pca: %" PRIu64 " samples, %" PRIu64 " variants: %u PCs in %s.eigenvec and %s.eigenval%s\n",
             stats[0], stats[1], o->pcs, o->out, o->out, o->store ? "; stored as PC1.. columns" : "");
     if (o->project)

@@ -65,9 +65,13 @@ static void log_to_stderr(int level, const char *msg, void *ud)
 static int run_command(const cli_cmd_t *c, int argc, char **argv)
 {
     int rc;
-    if (bcms_cluster_size() > 1 && strcmp(c->name, "assoc")) {
+    static const char *shared[] = {"assoc", "kinship", "grm", "pca"}; /* share their work over the ranks */
+    int ok = 0;
+    for (size_t i = 0; i < sizeof shared / sizeof *shared; i++) ok |= !strcmp(c->name, shared[i]);
+    if (bcms_cluster_size() > 1 && !ok) {
         if (bcms_cluster_rank() == 0)
-            fprintf(stderr, "bcms %s: does not run across MPI ranks; run it without mpirun (only assoc does)\n", c->name);
+            fprintf(stderr, "bcms %s: does not run across MPI ranks; run it without mpirun (only assoc, kinship, "
+                    "grm and pca do)\n", c->name);
         bcms_cluster_finalize();
         return 2;
     }

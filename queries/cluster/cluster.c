@@ -6,6 +6,24 @@
 #include "cluster.h"
 #include "err.h"
 
+void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner)
+{
+    const int np = bcms_cluster_size();
+    uint64_t load[64] = {0}, *l = np <= 64 ? load : calloc((size_t)np, sizeof *l);
+    for (uint32_t b = 0; b < nb; b++) {
+        int best = 0;
+        if (!l) { /* no memory for the loads of a huge job: by block number, still a fixed rule */
+            owner[b] = b % (uint32_t)np;
+            continue;
+        }
+        for (int r = 1; r < np; r++)
+            if (l[r] < l[best]) best = r;
+        owner[b] = (uint32_t)best;
+        l[best] += w[b];
+    }
+    if (l != load) free(l);
+}
+
 #ifdef BCMS_HAVE_MPI
 #include <mpi.h>
 
@@ -150,8 +168,71 @@ int bcms_cluster_bcast_u32(uint32_t *v)
            : bcms_err(BCMS_EIO, "rank %d: broadcast from rank 0 failed", rank);
 }
 
+/* Waits on a non-blocking collective with short sleeps (cluster_pause). */
+static int cluster_wait(MPI_Request *r)
+{
+    int flag = 0;
+    for (;;) {
+        if (MPI_Test(r, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (flag) return 0;
+        cluster_pause();
+    }
+}
+
+/* 128-bit integers as pairs of 64-bit words (MPI has no such type), added with their carry. */
+static void cluster_add_i128(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    const unsigned __int128 *a = in;
+    unsigned __int128 *b = inout;
+    (void)dt;
+    for (int i = 0; i < *len; i++) b[i] += a[i];
+}
+
+#define CLUSTER_SLICE (1u << 22) /* elements a message: MPI's own buffers stay at a few MB */
+
+int bcms_cluster_sum(void *buf, size_t n, int type)
+{
+    static MPI_Datatype t128 = MPI_DATATYPE_NULL;
+    static MPI_Op add128 = MPI_OP_NULL;
+    MPI_Datatype dt = type == BCMS_CL_U32 ? MPI_UINT32_T : type == BCMS_CL_U64 ? MPI_UINT64_T : MPI_DOUBLE;
+    MPI_Op op = MPI_SUM;
+    size_t esz = type == BCMS_CL_U32 ? 4 : type == BCMS_CL_I128 ? 16 : 8;
+    if (!initialised || size < 2) return 0;
+    if (type == BCMS_CL_I128) {
+        if (t128 == MPI_DATATYPE_NULL &&
+            (MPI_Type_contiguous(2, MPI_UINT64_T, &t128) != MPI_SUCCESS || MPI_Type_commit(&t128) != MPI_SUCCESS ||
+             MPI_Op_create(cluster_add_i128, 1, &add128) != MPI_SUCCESS))
+            return bcms_err(BCMS_EIO, "rank %d: MPI 128-bit sum type", rank);
+        dt = t128, op = add128;
+    }
+    for (size_t i = 0; i < n; i += CLUSTER_SLICE) {
+        int cnt = (int)(n - i < CLUSTER_SLICE ? n - i : CLUSTER_SLICE);
+        char *p = (char *)buf + i * esz;
+        MPI_Request r;
+        int ok = rank == 0 ? MPI_Ireduce(MPI_IN_PLACE, p, cnt, dt, op, 0, MPI_COMM_WORLD, &r)
+                           : MPI_Ireduce(p, NULL, cnt, dt, op, 0, MPI_COMM_WORLD, &r);
+        if (ok != MPI_SUCCESS || cluster_wait(&r))
+            return bcms_err(BCMS_EIO, "rank %d: summing results over the ranks failed", rank);
+    }
+    return 0;
+}
+
+int bcms_cluster_bcast(void *buf, size_t n)
+{
+    if (!initialised || size < 2) return 0;
+    for (size_t i = 0; i < n; i += (size_t)CLUSTER_SLICE * 8) {
+        int cnt = (int)(n - i < (size_t)CLUSTER_SLICE * 8 ? n - i : (size_t)CLUSTER_SLICE * 8);
+        MPI_Request r;
+        if (MPI_Ibcast((char *)buf + i, cnt, MPI_BYTE, 0, MPI_COMM_WORLD, &r) != MPI_SUCCESS || cluster_wait(&r))
+            return bcms_err(BCMS_EIO, "rank %d: broadcast from rank 0 failed", rank);
+    }
+    return 0;
+}
+
 #else /* built without MPI: one rank */
 int bcms_cluster_bcast_u32(uint32_t *v) { (void)v; return 0; }
+int bcms_cluster_sum(void *buf, size_t n, int type) { (void)buf, (void)n, (void)type; return 0; }
+int bcms_cluster_bcast(void *buf, size_t n) { (void)buf, (void)n; return 0; }
 
 int bcms_cluster_init(int *argc, char ***argv) { (void)argc, (void)argv; return 0; }
 void bcms_cluster_finalize(void) {}

@@ -12,7 +12,9 @@
  * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
  * the single-process run for any N. Threads: messages are sent and received under one lock
  * (MPI_THREAD_SERIALIZED). Waits poll with short sleeps (no rank spins on a core), and a job whose
- * ranks are all on one node gets Open MPI's shared-memory path unless the user chose one. */
+ * ranks are all on one node gets Open MPI's shared-memory path unless the user chose one.
+ * The structure commands (kinship, grm, pca) share batches by the same rule (bcms_cluster_share) and
+ * meet on rank 0 through bcms_cluster_sum: exact integer sums, so their outputs do not depend on N. */
 #ifndef BCMS_CLUSTER_H
 #define BCMS_CLUSTER_H
 
@@ -45,5 +47,21 @@ int bcms_cluster_recv(int src, kstring_t *out, int wait);
 
 /* Rank 0's value of *v on every rank (no-op with one rank). 0 or BCMS_EIO. */
 int bcms_cluster_bcast_u32(uint32_t *v);
+
+/* ---- sums over the ranks, for the structure commands (kinship, grm, pca) ----
+ * Element types of bcms_cluster_sum: integers, whose sums are exact in any order (the result does
+ * not depend on how the ranks shared the work), and doubles for sums whose every element but one
+ * is +0 on all ranks (then x + 0 = x exactly: see pca.c). */
+enum { BCMS_CL_U32, BCMS_CL_U64, BCMS_CL_I128, BCMS_CL_F64 };
+/* buf (n elements of the type) summed over the ranks into rank 0's buf; the other ranks' buf is
+ * left as it was. Every rank must call it with the same n and type. Sent in slices (MPI's own
+ * buffers stay small), waited for with short sleeps (cluster.c). No-op with one rank. 0 or BCMS_EIO. */
+int bcms_cluster_sum(void *buf, size_t n, int type);
+/* Rank 0's n bytes of buf on every rank. 0 or BCMS_EIO. */
+int bcms_cluster_bcast(void *buf, size_t n);
+/* Share nb blocks of work over the ranks: block b (weight w[b], e.g. its variants) goes, in block
+ * order, to the rank with the least weight so far (the lowest such rank on a tie). owner[b] receives
+ * the rank. A fixed rule on the blocks: every rank computes the same owners. */
+void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner);
 
 #endif

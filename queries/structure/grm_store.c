@@ -15,6 +15,7 @@
 
 #include "bcms_version.h"
 #include "bytes.h"
+#include "cluster.h"
 #include "err.h"
 #include "structure_internal.h"
 
@@ -209,7 +210,7 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
     if (!o->name || !*o->name || strlen(o->name) > 255 || strpbrk(o->name, " \t\n,"))
         return bcms_err(BCMS_EINVAL, "grm: --name must be 1-255 characters without white space or ','");
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
-    if (!(K = malloc((size_t)in.n * in.n * sizeof *K))) {
+    if (!(K = malloc((size_t)in.n * (in.n + 1) * sizeof *K))) { /* st_grm_build's room */
         rc = bcms_err(BCMS_ENOMEM, "grm: a %u x %u matrix", in.n, in.n);
         goto out;
     }
@@ -217,6 +218,7 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
              o->kind == BCMS_GRM_CENTRED ? "centred" : "standardised");
     if ((rc = st_grm_build(&in, o->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, o->in.threads, K, &m)))
         goto out;
+    if (bcms_cluster_rank() != 0) goto out; /* under MPI, rank 0 has the matrix and stores it */
     if (asprintf(&sel, "cohorts=%s regions=%s maf=%g mac=%u geno=%g hwe=%g keep=%s extract=%s",
                  o->in.sel.cohorts ? o->in.sel.cohorts : "all", o->in.sel.regions ? o->in.sel.regions : "all",
                  o->in.sel.maf_min, o->in.sel.mac_min, o->in.sel.geno_max, o->in.sel.hwe_min,

@@ -11,7 +11,12 @@
  * Pairs are computed in tiles of KING_T x KING_T samples, a band of KING_T rows at a time (the
  * tiles of a band in parallel), over the variant words in chunks that stay in cache; counts are
  * integers, so the output is the same at any thread count. Memory: 2 bits per genotype plus a band
- * of counts (KING_T x n x 5 x 4 bytes). */
+ * of counts (KING_T x n x 5 x 4 bytes).
+ *
+ * MPI (`mpirun -np N bcms kinship`): the reader's batches are shared over the ranks (cluster.h, by
+ * used variants); each rank packs and counts only its own, and a group's tile counts are summed over
+ * the ranks into rank 0 (integers: exact in any order), which formats and writes the rows, so OUT is
+ * the single-process output for any N. A rank holds its share of the planes and one group's tiles. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +25,9 @@
 #include <htslib/kstring.h>
 #include <omp.h>
 
+#include "cluster.h"
 #include "err.h"
+#include "outfile.h"
 #include "structure_internal.h"
 
 #define KING_T 32    /* samples per tile side */
@@ -64,20 +71,31 @@ static void pack_word(const uint8_t *codes, uint32_t n, const uint32_t *rows, in
     }
 }
 
-/* Words each batch fills, and where they start. */
+/* Words each batch of this rank fills, and where they start (UINT64_MAX: another rank's batch). */
 static int king_layout(const st_input_t *in, uint64_t **woff, uint64_t *W)
 {
     uint64_t *o = malloc(((size_t)in->nbatch + 1) * sizeof *o), w = 0;
-    if (!o) return bcms_err(BCMS_ENOMEM, "kinship layout");
+    uint32_t *owner = malloc(((size_t)in->nbatch + 1) * sizeof *owner);
+    const uint32_t me = (uint32_t)bcms_cluster_rank();
+    if (!o || !owner) {
+        free(o), free(owner);
+        return bcms_err(BCMS_ENOMEM, "kinship layout");
+    }
     for (uint32_t b = 0; b < in->nbatch; b++) {
         uint64_t first, used = 0;
         uint32_t nv;
         bcms_reader_batch_range(in->rd, b, &first, &nv);
         for (uint32_t k = 0; k < nv; k++) used += in->use[first + k];
-        o[b] = w;
-        w += (used + 63) / 64;
+        o[b] = (used + 63) / 64;
+    }
+    bcms_cluster_share(o, in->nbatch, owner);
+    for (uint32_t b = 0; b < in->nbatch; b++) {
+        uint64_t words = o[b];
+        o[b] = owner[b] == me ? w : UINT64_MAX;
+        if (owner[b] == me) w += words;
     }
     o[in->nbatch] = w;
+    free(owner);
     *woff = o, *W = (w + 7) / 8 * 8; /* whole SIMD steps; padding words are "missing" */
     return 0;
 }
@@ -107,7 +125,7 @@ static int king_load(const st_input_t *in, int threads, king_planes_t *kp)
             uint64_t first, w = woff[b];
             uint32_t nv;
             int nr = 0, e;
-            if (err) continue;
+            if (err || w == UINT64_MAX) continue;
             bcms_reader_batch_range(in->rd, b, &first, &nv);
             if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
 #pragma omp atomic write
@@ -316,7 +334,7 @@ static int edges_add(king_edges_t *e, uint32_t a, uint32_t b)
 typedef struct {
     const bcms_kinship_opts_t *o;
     const st_input_t *in;
-    BGZF *out;
+    bcms_outfile_t *out;
     kstring_t line;
     king_edges_t edges;
     uint64_t written;
@@ -372,13 +390,18 @@ typedef struct {
     uint64_t nrow[KING_G * KING_T];
 } king_group_t;
 
-static void group_compute(const king_planes_t *kp, int kernel, int threads, uint32_t g0, uint32_t g1,
-                          king_writer_t *kw, king_group_t *g)
+/* Tiles of the group (band b0 + i, tile t <= b0 + i, numbered band by band). */
+static uint32_t group_ntask(uint32_t g0, uint32_t g1)
 {
-    const uint32_t n = kp->n, b0 = g0 / KING_T, nb = (g1 - g0 + KING_T - 1) / KING_T;
-    /* tasks: (band b0 + i, tile t <= b0 + i), numbered band by band */
+    const uint32_t b0 = g0 / KING_T, nb = (g1 - g0 + KING_T - 1) / KING_T;
     uint32_t ntask = 0;
     for (uint32_t i = 0; i < nb; i++) ntask += b0 + i + 1;
+    return ntask;
+}
+
+static void group_tiles(const king_planes_t *kp, int kernel, int threads, uint32_t g0, uint32_t g1, king_group_t *g)
+{
+    const uint32_t n = kp->n, b0 = g0 / KING_T, ntask = group_ntask(g0, g1);
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(dynamic, 1)
@@ -389,6 +412,15 @@ static void group_compute(const king_planes_t *kp, int kernel, int threads, uint
             uint32_t c0 = t * KING_T, c1 = c0 + KING_T < n ? c0 + KING_T : n;
             king_tile(kernel, kp, r0, r1, c0, c1, g->tiles + (size_t)k * KING_T * KING_T);
         }
+    }
+}
+
+/* The group's rows of counts from its tiles, each row formatted into its own buffer. */
+static void group_rows(uint32_t n, int threads, uint32_t g0, uint32_t g1, king_writer_t *kw, king_group_t *g)
+{
+    const uint32_t b0 = g0 / KING_T;
+#pragma omp parallel num_threads(threads)
+    {
 #pragma omp for schedule(dynamic, 4)
         for (uint32_t r = g0; r < g1; r++) {
             uint32_t i = (r - g0) / KING_T, base = 0;
@@ -413,26 +445,33 @@ static int group_write(king_writer_t *kw, uint32_t g0, uint32_t g1, king_group_t
             for (uint32_t c = 0; c < r; c++)
                 if (king_kinship(g->band[(size_t)(r - g0) * kw->in->n + c]) > o->cutoff && edges_add(&kw->edges, r, c))
                     return bcms_err(BCMS_ENOMEM, "kinship: related pairs");
-        if ((rc = st_out_write(kw->out, o->out, s->s, s->l))) return rc;
+        if (s->l && (rc = bcms_outfile_write(kw->out, s->s, s->l))) return rc;
         kw->written += g->nrow[r - g0];
     }
     return 0;
 }
 
+/* Every group: its tiles over this rank's words, summed over the ranks into rank 0, which formats
+ * and writes them. */
 static int king_pairs(const king_planes_t *kp, int threads, king_writer_t *kw)
 {
     const uint32_t n = kp->n, nbands = (n + KING_T - 1) / KING_T;
-    const int kernel = king_kernel();
+    const int kernel = king_kernel(), root = bcms_cluster_rank() == 0;
     king_group_t *g = calloc(1, sizeof *g);
     int rc = 0;
-    if (!g || !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band)) ||
+    /* rows of counts on rank 0 only, which formats them */
+    if (!g || (root && !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band))) ||
         !(g->tiles = malloc((size_t)KING_G * (nbands + 1) * KING_T * KING_T * sizeof *g->tiles))) {
         rc = bcms_err(BCMS_ENOMEM, "kinship: counts of %u samples", n);
         goto out;
     }
     for (uint32_t g0 = 0; g0 < n && !rc; g0 += KING_G * KING_T) {
         uint32_t g1 = g0 + KING_G * KING_T < n ? g0 + KING_G * KING_T : n;
-        group_compute(kp, kernel, threads, g0, g1, kw, g);
+        group_tiles(kp, kernel, threads, g0, g1, g);
+        if ((rc = bcms_cluster_sum(g->tiles, (size_t)group_ntask(g0, g1) * KING_T * KING_T * K_N, BCMS_CL_U32)))
+            break;
+        if (!root) continue;
+        group_rows(n, threads, g0, g1, kw, g);
         rc = group_write(kw, g0, g1, g);
     }
 out:
@@ -448,19 +487,20 @@ out:
 static int write_unrelated(const bcms_kinship_opts_t *o, const st_input_t *in, const king_edges_t *e, uint64_t *kept)
 {
     uint8_t *keep = malloc(in->n);
-    BGZF *out = NULL;
+    bcms_outfile_t *out = NULL;
     kstring_t s = {0, 0, NULL};
     int rc;
     if (!keep) return bcms_err(BCMS_ENOMEM, "unrelated set");
     if ((rc = bcms_kinship_prune(in->n, e->a, e->b, e->n, keep))) goto out;
-    if ((rc = st_out_open(o->unrelated, &out))) goto out;
+    if ((rc = bcms_outfile_open(o->unrelated, 0, &out))) goto out;
     kputs("#IID\n", &s);
     *kept = 0;
     for (uint32_t i = 0; i < in->n; i++)
         if (keep[i]) kputs(in->iids[i], &s), kputc('\n', &s), ++*kept;
-    rc = st_out_write(out, o->unrelated, s.s, s.l);
+    if (!(rc = bcms_outfile_write(out, s.s, s.l))) rc = bcms_outfile_commit(out);
+    else bcms_outfile_abort(out);
+    out = NULL;
 out:
-    rc = st_out_close(out, o->unrelated, rc);
     free(s.s);
     free(keep);
     return rc;
@@ -477,17 +517,21 @@ int bcms_kinship_run(bcms_store_t *st, const bcms_kinship_opts_t *o, uint64_t st
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
     bcms_log(BCMS_LOG_INFO, "kinship: %u samples, %" PRIu64 " autosomal variants", in.n, in.nuse);
     if ((rc = king_load(&in, o->in.threads, &kp))) goto out;
-    if ((rc = st_out_open(o->out, &kw.out))) goto out;
-    kputs("#IID1\tIID2\tNSNP\tHETHET\tIBS0\tHET1_HOM2\tHET2_HOM1\tKINSHIP", &kw.line);
-    kputs(o->degree ? "\tDEGREE\n" : "\n", &kw.line);
-    if ((rc = st_out_write(kw.out, o->out, kw.line.s, kw.line.l))) goto out;
+    if (bcms_cluster_rank() == 0) { /* rank 0 writes; OUT appears only when whole (outfile.h) */
+        if ((rc = bcms_outfile_open(o->out, 0, &kw.out))) goto out;
+        kputs("#IID1\tIID2\tNSNP\tHETHET\tIBS0\tHET1_HOM2\tHET2_HOM1\tKINSHIP", &kw.line);
+        kputs(o->degree ? "\tDEGREE\n" : "\n", &kw.line);
+        if ((rc = bcms_outfile_write(kw.out, kw.line.s, kw.line.l))) goto out;
+    }
     if ((rc = king_pairs(&kp, o->in.threads, &kw))) goto out;
-    rc = st_out_close(kw.out, o->out, 0);
-    kw.out = NULL;
-    if (!rc && o->unrelated) rc = write_unrelated(o, &in, &kw.edges, &kept);
+    if (bcms_cluster_rank() == 0) {
+        rc = bcms_outfile_commit(kw.out);
+        kw.out = NULL;
+        if (!rc && o->unrelated) rc = write_unrelated(o, &in, &kw.edges, &kept);
+    }
     if (!rc && stats) stats[0] = in.n, stats[1] = in.nuse, stats[2] = kw.written, stats[3] = kept;
 out:
-    if (kw.out) st_out_close(kw.out, o->out, rc);
+    bcms_outfile_abort(kw.out);
     free(kw.line.s);
     free(kw.edges.a);
     free(kw.edges.b);

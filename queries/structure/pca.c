@@ -16,7 +16,12 @@
  *
  * Threads: a pass hands whole reader batches to fixed accumulator slots (pca_run_pass); every
  * product is a single-threaded dgemm of a shape fixed by the data, and slots are summed in order:
- * the same bits at any thread count. */
+ * the same bits at any thread count.
+ *
+ * MPI: exact, the GRM is built over the ranks (st_grm_build) and rank 0 solves the eigenproblem;
+ * --approx, rank r runs the slots s with s % N = r, the slot accumulators (each nonzero on one rank
+ * only, so the sum over ranks is exact) meet on rank 0, which sums them in slot order as one process
+ * does and broadcasts the result: every pass, and so the output, has the single-process bits. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 #include <htslib/kstring.h>
 
 #include "bcms_version.h"
+#include "cluster.h"
 #include "err.h"
 #include "pheno.h"
 #include "structure_internal.h"
@@ -44,10 +50,10 @@ void bcms_pca_opts_init(bcms_pca_opts_t *o)
 static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m)
 {
     const uint32_t n = in->n;
-    double *G = malloc((size_t)n * n * sizeof *G);
+    double *G = malloc((size_t)n * (n + 1) * sizeof *G); /* st_grm_build's room */
     int rc;
     if (!G) return bcms_err(BCMS_ENOMEM, "pca: a %u x %u matrix (%.1f GB); try --approx", n, n, 8.0 * n * n / 1e9);
-    if (!(rc = st_grm_build(in, ST_STANDARDISED, threads, G, m))) {
+    if (!(rc = st_grm_build(in, ST_STANDARDISED, threads, G, m)) && bcms_cluster_rank() == 0) {
         bcms_log(BCMS_LOG_INFO, "pca: GRM of %u samples from %" PRIu64 " variants; eigendecomposition", n, *m);
         rc = st_eig_top(n, G, k, val, vec);
     }
@@ -146,15 +152,20 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
     uint64_t ms[PCA_SLOTS] = {0};
     int rcs[PCA_SLOTS] = {0}, rc = 0;
     if (!acc) return bcms_err(BCMS_ENOMEM, "pca: %d accumulators of %zu values", PCA_SLOTS, j->acc_len);
-#pragma omp parallel num_threads(threads < PCA_SLOTS ? threads : PCA_SLOTS)
+    const uint32_t me = (uint32_t)bcms_cluster_rank(), np = (uint32_t)bcms_cluster_size();
+    const uint32_t mine = np >= PCA_SLOTS ? (me < PCA_SLOTS) : (PCA_SLOTS - me + np - 1) / np;
+    if (mine < (uint32_t)threads) threads = mine ? (int)mine : 1;
+#pragma omp parallel num_threads(threads)
     {
         bcms_reader_ws_t *ws = bcms_reader_ws_new(j->in->rd);
         double *Z = malloc((size_t)PCA_BLOCK * n * sizeof *Z), *work = malloc((j->work_len + 1) * sizeof *work);
         uint32_t *rows = malloc(PCA_BLOCK * sizeof *rows);
         int ok = ws && Z && work && rows;
 #pragma omp for schedule(static, 1)
-        for (uint32_t s = 0; s < PCA_SLOTS; s++)
+        for (uint32_t u = 0; u < mine; u++) { /* this rank's slots: me, me + np, ... */
+            uint32_t s = me + u * np;
             rcs[s] = ok ? slot_run(j, s, ws, Z, rows, work, acc + s * j->acc_len, &ms[s]) : BCMS_ENOMEM;
+        }
         bcms_reader_ws_free(ws);
         free(Z), free(work), free(rows);
     }
@@ -167,6 +178,13 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
         free(acc);
         return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca: genotype work of %u samples", n) : rc;
     }
+    if ((rc = bcms_cluster_sum(acc, PCA_SLOTS * j->acc_len, BCMS_CL_F64)) ||
+        (rc = bcms_cluster_sum(ms, PCA_SLOTS, BCMS_CL_U64))) {
+        free(acc);
+        return rc;
+    }
+    *m = 0;
+    for (uint32_t s = 0; s < PCA_SLOTS; s++) *m += ms[s];
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t i = 0; i < j->acc_len; i++) {
         double v = 0;
@@ -174,6 +192,8 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
         out[i] = v;
     }
     free(acc);
+    /* rank 0's sums (the others summed only their own slots) on every rank, for the next step */
+    if ((rc = bcms_cluster_bcast(out, j->acc_len * sizeof *out)) || (rc = bcms_cluster_bcast(m, sizeof *m))) return rc;
     return 0;
 }
 
@@ -281,6 +301,8 @@ static int pca_approx(const st_input_t *in, uint32_t k, int threads, double *val
         memcpy(G, T, (size_t)nb * l * sizeof *G);
     }
     r = orth_rows(q, nb, K, h);
+    /* rank 0's basis on every rank (BLAS kernels may differ between the nodes of a job) */
+    if ((rc = bcms_cluster_bcast_u32(&r)) || (rc = bcms_cluster_bcast(K, (size_t)r * nb * sizeof *K))) goto out;
     if (r < k) {
         rc = bcms_err(BCMS_EINVAL, "pca --approx: the Krylov basis has rank %u < %u PCs (too few variants?)", r, k);
         goto out;
@@ -420,6 +442,9 @@ static int pca_projected(const bcms_pca_opts_t *o, st_input_t *in, const uint8_t
     rc = o->approx ? pca_approx(in, k, o->in.threads, val, vec, m, passes)
                    : pca_exact(in, k, o->in.threads, val, vec, m);
     if (rc || (rc = st_input_subset(in, idx, n))) goto out;
+    /* the projection pass is shared over the ranks: rank 0's PCs on every rank */
+    if ((rc = bcms_cluster_bcast(vec, (size_t)nb * k * sizeof *vec)) || (rc = bcms_cluster_bcast(val, k * sizeof *val)))
+        goto out;
     if ((rc = pca_xtxa(in, nb, n, k, o->in.threads, vec, P, &m2))) goto out;
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t c = 0; c < k; c++) {
@@ -467,6 +492,7 @@ int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[4])
     if (o->project) rc = pca_projected(o, &in, build, nb, val, vec, &m, &passes);
     else rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
                         : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);
+    if (!rc && bcms_cluster_rank() != 0) goto out; /* rank 0 writes and stores */
     if (!rc) rc = write_tables(o, &in, val, vec);
     if (!rc && o->store) {
         bcms_reader_close(in.rd); /* its read transaction ends before the write one begins */

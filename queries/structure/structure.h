@@ -8,7 +8,11 @@
  * selected datasets', first occurrence wins).
  *
  * Results are byte-identical at any thread count: batches are the reader's, counts are integers, and
- * floating-point sums run in an order fixed by the data (tiles of fixed size), never by the threads.
+ * floating-point sums run in an order fixed by the data (tiles of fixed size), never by the threads,
+ * or are exact (the GRM's fixed-point sums).
+ * Under MPI (cluster.h), kinship, grm and pca share the reader's batches over the ranks and give the
+ * single-process results on rank 0, which alone writes outputs and the store; the other ranks return 0
+ * and their stats are not the results.
  * Library functions log through bcms_log and return 0 or a negative BCMS code with a detail. */
 #ifndef BCMS_STRUCTURE_H
 #define BCMS_STRUCTURE_H

@@ -38,9 +38,12 @@ enum { ST_STANDARDISED = 1, ST_CENTRED = 2 };
  * frequency of the called genotypes, missing calls 0 (the mean). A variant without variance is all 0. */
 void st_standardise(const uint8_t *codes, uint32_t n, int kind, double *z);
 
-/* Stream every used variant into G (n x n, row-major, caller-allocated, zeroed here): G = Z^T Z / m
- * with Z the standardised (or centred) m x n matrix; *m receives the variant count. Tiles of fixed
- * size, one thread each: the same bits at any thread count. */
+/* Stream every used variant into G: G = Z^T Z / m with Z the standardised (or centred) m x n
+ * matrix; *m receives the variant count. G is caller-allocated with room for n (n + 1) doubles
+ * (the exact accumulator, st_gram_fix_*, lives there first) and receives the n x n matrix,
+ * row-major. Exact sums of fixed tiles: the same bits at any thread count and over any number of
+ * MPI ranks (each streams its share of the reader's batches, cluster.h; the sums meet on rank 0).
+ * In an MPI job only rank 0's G and *m are the result. */
 int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m);
 
 /* Sub-blocks of standardised rows handed to a consumer, one after the other, in variant order:
@@ -48,6 +51,19 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
 #define ST_SUBBLOCK 512
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud);
+/* Units of work: runs of consecutive batches first[x] .. first[x + 1] - 1, each closed once it has
+ * min_used used variants (a rule on the data alone), shared over the MPI ranks by cluster.h's rule
+ * on their variants: mine[x] = 1 for this rank's (all, outside an MPI job). */
+typedef struct {
+    uint32_t n, *first;
+    uint8_t *mine;
+} st_units_t;
+int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u);
+void st_units_free(st_units_t *u);
+/* st_stream over this rank's units (u NULL: every batch, each its own unit), in sub-blocks of at
+ * most sub rows that may span the batches of a unit, never two units. */
+int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads,
+                   int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud);
 
 /* ---- linear algebra (linalg.c) ---- */
 /* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
@@ -62,6 +78,28 @@ int st_eig_all(uint32_t n, double *A, double *val);
  * whole): one single-threaded dgemm per tile whichever thread runs it, so T does not depend on threads. */
 #define ST_TILE 512
 void st_gram_add(double *T, const double *Z, uint32_t n, uint32_t rows, int threads);
+/* The same sum, exact in any order: each sub-block's tile products (one dgemm each, as above) are
+ * rounded to fixed point and added into 128-bit integers, so partial sums over any split of the
+ * sub-blocks (threads, MPI ranks) add up to the same bits. A sub-block whose entries are bounded by
+ * bound (e.g. the sum over its rows of max_i z_i^2) is rounded at 2^-s, s = min(ST_FIX_BITS,
+ * 61 - ceil(log2 bound)): an error of at most max(2^-41, bound 2^-61) per entry and sub-block
+ * (bound 2^-61 is far below dgemm's own rounding of the sub-block, ~rows 2^-53 bound). The
+ * accumulator (n (n + 1) / 2 unsigned 128-bit values, the packed upper triangle) lives in memory of
+ * n (n + 1) doubles that st_gram_fix_finish turns, in place, into the full n x n matrix divided by
+ * div. 128 bits hold 2^87 in units of 2^-40: no overflow below 2^44 variants (|z|^2 < 2^42). */
+#define ST_FIX_BITS 40
+typedef struct {
+    unsigned __int128 *acc;
+    double *work; /* threads x ST_TILE x ST_TILE */
+    uint32_t n;
+    int threads;
+} st_gram_fix_t;
+/* mem: n (n + 1) doubles (malloc'd: 16-byte aligned), zeroed here. 0 or BCMS_ENOMEM. */
+int st_gram_fix_init(st_gram_fix_t *a, void *mem, uint32_t n, int threads);
+void st_gram_fix_add(st_gram_fix_t *a, const double *Z, uint32_t rows, double bound);
+/* mem becomes G (n x n, row-major, full) = sum / div; the accumulator is gone. */
+void st_gram_fix_finish(st_gram_fix_t *a, double *G, double div);
+void st_gram_fix_free(st_gram_fix_t *a);
 /* Orthonormalise the l columns of Q (n x l row-major) in place: modified Gram-Schmidt, twice. */
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
 
