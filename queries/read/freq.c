@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "freq.h"
+#include "numfmt.h"
 #include "outfile.h"
 #include "reader.h"
 
@@ -19,26 +20,57 @@ void bcms_freq_opts_init(bcms_freq_opts_t *o)
     o->out = "-";
 }
 
+/* A tab and x as "%.{prec}g" (numfmt.h: printf's bytes without printf's cost). */
+static void put_g(kstring_t *s, double x, int prec)
+{
+    char b[BCMS_FMT_G_MAX + 1];
+    b[0] = '\t';
+    kputsn(b, bcms_fmt_g(b + 1, x, prec) + 1, s);
+}
+
 static void put_p(kstring_t *s, double p)
 {
     if (isnan(p)) kputs("\tNA", s);
-    else ksprintf(s, "\t%.6g", p);
+    else put_g(s, p, 6);
 }
 
-static void freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
+static void put_tab_u(kstring_t *s, unsigned x)
+{
+    kputc('\t', s);
+    kputuw(x, s);
+}
+
+/* The line of one variant; BCMS_ENOMEM when the buffer cannot grow (room for the whole line is made
+ * first, so no put below can fail half-way). */
+static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 {
     double alt = v->ac + 0.5 * v->nhh, obs = (double)v->an + v->nhh, fp;
-    ksprintf(line, "%s\t%lld\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt);
-    if (obs > 0) ksprintf(line, "%.6g", alt / obs);
-    else kputs("NA", line);
-    ksprintf(line, "\t%.10g\t%.10g\t%u\t%u\t%u\t%.6g", alt, obs, v->nhet, v->nhom, v->nmiss,
-             v->nsamp ? (double)(v->nsamp - v->nmiss) / v->nsamp : 0.0);
+    size_t need = strlen(v->chrom) + strlen(v->id) + strlen(v->ref) + strlen(v->alt) + 32 + 8 * (BCMS_FMT_G_MAX + 1);
+    if (ks_resize(line, line->l + need) < 0) return BCMS_ENOMEM;
+    kputs(v->chrom, line);
+    kputc('\t', line);
+    kputll((long long)v->pos, line);
+    kputc('\t', line);
+    kputs(v->id, line);
+    kputc('\t', line);
+    kputs(v->ref, line);
+    kputc('\t', line);
+    kputs(v->alt, line);
+    if (obs > 0) put_g(line, alt / obs, 6);
+    else kputs("\tNA", line);
+    put_g(line, alt, 10);
+    put_g(line, obs, 10);
+    put_tab_u(line, v->nhet);
+    put_tab_u(line, v->nhom);
+    put_tab_u(line, v->nmiss);
+    put_g(line, v->nsamp ? (double)(v->nsamp - v->nmiss) / v->nsamp : 0.0, 6);
     if (hardy) {
         double p = bcms_variant_hwe(v, &fp);
         put_p(line, p);
         put_p(line, fp);
     }
     kputc('\n', line);
+    return 0;
 }
 
 /* Variants per formatting chunk, and chunks per round (one output write each): fixed, so the
@@ -46,13 +78,13 @@ static void freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 #define FREQ_CHUNK 2048
 #define FREQ_ROUND 16
 
-/* Lines of variants [i0, i1) into buf (replacing it). ENOMEM as a flag: ksprintf reports nothing
- * else, so a short buffer is the only failure. */
+/* Lines of variants [i0, i1) into buf (replacing it); 0 or BCMS_ENOMEM. */
 static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int hardy, kstring_t *buf)
 {
     buf->l = 0;
-    for (uint64_t i = i0; i < i1; i++) freq_line(buf, bcms_reader_variant(rd, i), hardy);
-    return ks_resize(buf, buf->l + 1) < 0 ? BCMS_ENOMEM : 0;
+    for (uint64_t i = i0; i < i1; i++)
+        if (freq_line(buf, bcms_reader_variant(rd, i), hardy)) return BCMS_ENOMEM;
+    return 0;
 }
 
 /* The lines of variants [lo, n) (a window of the stream), FREQ_ROUND chunks at a time formatted in
