@@ -116,6 +116,37 @@ done:
     return len + varint_len(cnt);
 }
 
+/* A lower bound of list_len's full length: one byte at least per listed sample and for the count.
+ * It counts eight samples a word at a time and stops once the bound reaches limit, so a row whose
+ * list cannot beat limit (a common variant, or one unlike its neighbour) is ruled out without
+ * list_len's per-sample loop. The choice made from it is the one list_len alone gives: a list is
+ * only ever taken when shorter than the limit. */
+static size_t list_len_bound(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit)
+{
+    size_t cnt = 1;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, x;
+        memcpy(&w, codes + i, 8);
+        x = w ^ list_ref8(ref, inv, i); /* codes are two bits: a byte differs where x has bit 0 or 1 */
+        cnt += byte_sum01((x | x >> 1) & BYTES_01);
+        if (cnt >= limit) return cnt;
+    }
+    for (; i < n; i++) cnt += codes[i] != list_ref(ref, inv, i);
+    return cnt;
+}
+
+/* list_len when list_len_bound leaves it a chance of beating limit, else SIZE_MAX (the list is not
+ * taken either way). */
+static size_t list_len_if(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
+{
+    if (list_len_bound(codes, ref, inv, n, limit) >= limit) {
+        *count = 0;
+        return SIZE_MAX;
+    }
+    return list_len(codes, ref, inv, n, limit, count);
+}
+
 static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t cnt)
 {
     size_t last = 0;
@@ -142,14 +173,14 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
 {
     uint32_t nnz = 0, ndiff = 0, nph = 0;
     size_t dense_len = ((size_t)n + 3) / 4, need, best;
-    size_t sparse_len = list_len(codes, NULL, 0, n, dense_len, &nnz), delta_len = SIZE_MAX, inv_len = SIZE_MAX;
+    size_t sparse_len = list_len_if(codes, NULL, 0, n, dense_len, &nnz), delta_len = SIZE_MAX, inv_len = SIZE_MAX;
     uint32_t ninv = 0;
     int inv = 0;
     uint8_t flags = 0, *p;
     best = sparse_len < dense_len ? sparse_len : dense_len;
     if (prev) {
-        delta_len = list_len(codes, prev, 0, n, best, &ndiff);
-        inv_len = list_len(codes, prev, 1, n, delta_len < best ? delta_len : best, &ninv);
+        delta_len = list_len_if(codes, prev, 0, n, best, &ndiff);
+        inv_len = list_len_if(codes, prev, 1, n, delta_len < best ? delta_len : best, &ninv);
     }
     if (inv_len < best && inv_len < delta_len) flags |= F_DELTA | F_SPARSE, best = inv_len, inv = 1, ndiff = ninv;
     else if (delta_len < best) flags |= F_DELTA, best = delta_len;
