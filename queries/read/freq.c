@@ -28,6 +28,20 @@ static void put_g(kstring_t *s, double x, int prec)
     kputsn(b, bcms_fmt_g(b + 1, x, prec) + 1, s);
 }
 
+/* A tab and an allele count (a whole or half number) as "%.10g": the digits of a whole count below
+ * 10^10, or of a half one below 10^9, are printed as they are; anything else through put_g. */
+static void put_count(kstring_t *s, double x)
+{
+    if (x >= 0 && x < 1e9 && x * 2 == (double)(uint64_t)(x * 2)) {
+        uint64_t h = (uint64_t)(x * 2);
+        kputc('\t', s);
+        kputll((long long)(h >> 1), s);
+        if (h & 1) kputsn(".5", 2, s);
+        return;
+    }
+    put_g(s, x, 10);
+}
+
 static void put_p(kstring_t *s, double p)
 {
     if (isnan(p)) kputs("\tNA", s);
@@ -58,12 +72,13 @@ static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
     kputs(v->alt, line);
     if (obs > 0) put_g(line, alt / obs, 6);
     else kputs("\tNA", line);
-    put_g(line, alt, 10);
-    put_g(line, obs, 10);
+    put_count(line, alt);
+    put_count(line, obs);
     put_tab_u(line, v->nhet);
     put_tab_u(line, v->nhom);
     put_tab_u(line, v->nmiss);
-    put_g(line, v->nsamp ? (double)(v->nsamp - v->nmiss) / v->nsamp : 0.0, 6);
+    if (!v->nmiss || !v->nsamp) kputsn(v->nsamp ? "\t1" : "\t0", 2, line); /* %.6g of 1 and 0 */
+    else put_g(line, (double)(v->nsamp - v->nmiss) / v->nsamp, 6);
     if (hardy) {
         double p = bcms_variant_hwe(v, &fp);
         put_p(line, p);
