@@ -5,9 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "err.h"
 #include "vcf_rows.h"
@@ -488,96 +485,10 @@ static inline unsigned allele_class(unsigned char c)
  * code histogram, as bcms_rows_from_record derives them from htslib's values: code 0/1/2 counts the
  * ALT alleles, 3 for "./." (phased ".|." keeps its phase bit), ALT-first marked on "1|0" and
  * "1/0". A DS outside [0,2] returns -1 too: the full parser then says where. */
-/* Class of an allele character for gt_pair: 1 '0', 2 '1', 3 '.', 0 anything else. */
-static const uint8_t gt_class[256] = {['0'] = 1, ['1'] = 2, ['.'] = 3};
-/* The call of classes (first, second) at gt_pair[first << 2 | second]: its code, plus 4 for the
- * ALT-first het; 0xff for what the direct path leaves to the general one. */
-static const uint8_t gt_pair[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0, 1, 0xff, 0xff, 1 | 4, 2, 0xff, 0xff, 0xff, 0xff, 3};
-
-#ifdef __SSE2__
-/* Four samples of direct_gt at once, each "a/b\t" or "a|b\t" in a 32-bit lane (SSE2, every x86-64):
- * codes and phase bytes stored, per-code counts added to h (lanes of codes 1, 2, 3) and phased
- * calls to ph. 0, or -1 when one of the four is not a call direct_gt takes (the record then goes
- * to the general path, as direct_gt would send it). */
-static inline int direct_gt4(const char *p, uint8_t *codes, uint8_t *phase, __m128i h[3], __m128i *ph)
-{
-    const __m128i lo = _mm_set1_epi32(0xff), zero = _mm_setzero_si128(), one = _mm_set1_epi32(1);
-    const __m128i miss_d = _mm_set1_epi32('.' - '0');
-    __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i d0 = _mm_sub_epi32(_mm_and_si128(v, lo), _mm_set1_epi32('0'));
-    __m128i d1 = _mm_sub_epi32(_mm_and_si128(_mm_srli_epi32(v, 16), lo), _mm_set1_epi32('0'));
-    __m128i sep = _mm_and_si128(_mm_srli_epi32(v, 8), lo);
-    __m128i tab = _mm_cmpeq_epi32(_mm_srli_epi32(v, 24), _mm_set1_epi32('\t'));
-    __m128i m0 = _mm_cmpeq_epi32(d0, miss_d), m1 = _mm_cmpeq_epi32(d1, miss_d);
-    __m128i n0 = _mm_or_si128(_mm_cmpeq_epi32(d0, zero), _mm_cmpeq_epi32(d0, one));
-    __m128i n1 = _mm_or_si128(_mm_cmpeq_epi32(d1, zero), _mm_cmpeq_epi32(d1, one));
-    __m128i phased = _mm_cmpeq_epi32(sep, _mm_set1_epi32('|'));
-    __m128i ok = _mm_and_si128(_mm_or_si128(phased, _mm_cmpeq_epi32(sep, _mm_set1_epi32('/'))), tab);
-    /* both alleles numbers, or both missing ("./1" is the general path's) */
-    ok = _mm_and_si128(ok, _mm_or_si128(_mm_and_si128(n0, n1), _mm_and_si128(m0, m1)));
-    if (_mm_movemask_epi8(ok) != 0xffff) return -1;
-    /* code: the ALT count, 3 for "./." (d0 + d1 = -4, plus 7) */
-    __m128i code = _mm_add_epi32(_mm_add_epi32(d0, d1), _mm_and_si128(m0, _mm_set1_epi32(7)));
-    __m128i altfirst = _mm_and_si128(_mm_cmpeq_epi32(d0, one), _mm_cmpeq_epi32(d1, zero));
-    __m128i pb = _mm_or_si128(_mm_and_si128(phased, _mm_set1_epi32(BCMS_PH_PHASED)),
-                              _mm_and_si128(altfirst, _mm_set1_epi32(BCMS_PH_ALT_FIRST)));
-    int32_t c4 = _mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(code, zero), zero));
-    int32_t p4 = _mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(pb, zero), zero));
-    memcpy(codes, &c4, 4);
-    memcpy(phase, &p4, 4);
-    for (int k = 0; k < 3; k++) h[k] = _mm_sub_epi32(h[k], _mm_cmpeq_epi32(code, _mm_set1_epi32(k + 1)));
-    *ph = _mm_sub_epi32(*ph, phased);
-    return 0;
-}
-
-static uint32_t lanes_sum(__m128i v)
-{
-    uint32_t a[4];
-    _mm_storeu_si128((__m128i *)a, v);
-    return a[0] + a[1] + a[2] + a[3];
-}
-#endif
-
-/* direct_samples for FORMAT GT, the commonest case: every sample is exactly "a/b" or "a|b" and a
- * tab, the last one the end of the line. */
-static int direct_gt(bcms_rowbuf_t *rb, const char *p, const char *end)
-{
-    const uint32_t n = rb->nsamp;
-    uint32_t hist[4] = {0, 0, 0, 0}, nph = 0, i = 0;
-#ifdef __SSE2__
-    {
-        __m128i h[3] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()}, ph = _mm_setzero_si128();
-        /* samples i..i+3 are not the last one, so each is 4 bytes with its tab */
-        for (; i + 4 < n && end - p >= 16; i += 4, p += 16)
-            if (direct_gt4(p, rb->codes + i, rb->phase + i, h, &ph)) return -1;
-        for (int k = 0; k < 3; k++) hist[k + 1] = lanes_sum(h[k]);
-        hist[0] = i - hist[1] - hist[2] - hist[3];
-        nph = lanes_sum(ph);
-    }
-#endif
-    for (; i < n; i++, p += 4) {
-        const unsigned char *q = (const unsigned char *)p;
-        if (i + 1 < n ? end - p < 4 || q[3] != '\t' : end - p != 3) return -1;
-        uint8_t v = gt_pair[gt_class[q[0]] << 2 | gt_class[q[2]]], sep = q[1];
-        if (v == 0xff || (sep != '/' && sep != '|')) return -1;
-        uint8_t code = v & 3, phased = sep == '|';
-        hist[code]++;
-        nph += phased;
-        rb->codes[i] = code;
-        rb->phase[i] = (uint8_t)(phased | ((v >> 1) & BCMS_PH_ALT_FIRST));
-    }
-    memcpy(rb->d_hist, hist, sizeof hist);
-    rb->d_nph = nph;
-    rb->pre_mp = 2;
-    rb->pre_nds = 0;
-    rb->direct = 1;
-    return 0;
-}
-
 static int direct_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int fk)
 {
     const uint32_t n = rb->nsamp;
-    if (fk == FK_GT) return direct_gt(rb, p, end);
+    if (fk == FK_GT) return bcms_vcf_direct_gt(rb, p, end);
     const int with_ds = fk == FK_GT_DS || fk == FK_GT_DS_GP;
     uint32_t hist[4] = {0, 0, 0, 0}, nph = 0;
     float d = 0;

@@ -2,8 +2,8 @@
  * own parser (bcms_vcf_full_record) refuses, and where it accepts, it stores exactly what the full
  * parser stores. Thousands of records mutated byte by byte (replaced, deleted, inserted) in their
  * FORMAT and sample columns go through both paths; their accept/refuse outcomes are compared.
- * Records of 3 samples, and of 11 for the SSE2 parser of plain GT calls (four calls at a time, the
- * last ones one by one): PLINK 2's and bcftools' writers, mutated the same way. */
+ * Records of 3 samples, and of 11 for the vector parsers of plain GT calls (eight calls at a time
+ * with AVX2, four with SSE2, the last ones one by one: each width is run): PLINK 2's and bcftools' writers, mutated the same way. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,21 +201,24 @@ int main(void)
     path_free(&full);
     path_free(&fast);
     nsamp = 11;
-    n_tried = n_full_ok = n_fast = 0;
     path_init(&full, names);
     path_init(&fast, names);
-    for (size_t bi = 0; bi < sizeof BASE11 / sizeof *BASE11; bi++) {
-        long before = n_fast, direct_before = n_direct;
-        one(&full, &fast, BASE11[bi], strlen(BASE11[bi]));
-        CHECK(n_fast == before + 1, "11 samples, base record %zu: fast path not taken", bi);
-        CHECK(n_direct == direct_before + (bi != 3), "11 samples, base record %zu: direct path %s", bi,
-              bi != 3 ? "not taken" : "taken");
-        mutations(&full, &fast, BASE11[bi]);
+    for (int simd = 2; simd >= 0; simd--) { /* AVX2 (where the CPU has it), SSE2, one call at a time */
+        bcms_vcf_gt_simd = simd;
+        n_tried = n_full_ok = n_fast = n_direct = 0;
+        for (size_t bi = 0; bi < sizeof BASE11 / sizeof *BASE11; bi++) {
+            long before = n_fast, direct_before = n_direct;
+            one(&full, &fast, BASE11[bi], strlen(BASE11[bi]));
+            CHECK(n_fast == before + 1, "11 samples, base record %zu: fast path not taken", bi);
+            CHECK(n_direct == direct_before + (bi != 3), "11 samples, base record %zu: direct path %s", bi,
+                  bi != 3 ? "not taken" : "taken");
+            mutations(&full, &fast, BASE11[bi]);
+        }
+        fprintf(stderr, "11 samples, vector width %d: %ld mutated records: %ld accepted by htslib, %ld took the fast "
+                "path (%ld direct)\n", simd, n_tried, n_full_ok, n_fast, n_direct);
+        CHECK(n_direct > 1000, "too few records took the direct path (%ld): the test would not test it", n_direct);
+        CHECK(n_full_ok < n_tried, "htslib refused nothing: the mutations are too weak");
     }
-    fprintf(stderr, "11 samples: %ld mutated records: %ld accepted by htslib, %ld took the fast path (%ld direct)\n",
-            n_tried, n_full_ok, n_fast, n_direct);
-    CHECK(n_direct > 1000, "too few records took the direct path (%ld): the test would not test it", n_direct);
-    CHECK(n_full_ok < n_tried, "htslib refused nothing: the mutations are too weak");
     path_free(&full);
     path_free(&fast);
     if (fails) fprintf(stderr, "%d check(s) failed\n", fails);
