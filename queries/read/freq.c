@@ -88,10 +88,8 @@ static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
     return 0;
 }
 
-/* Variants per formatting chunk, and chunks per round (one output write each): fixed, so the
- * output never depends on the thread count. */
+/* Variants per formatting chunk: fixed, so the output never depends on the thread count. */
 #define FREQ_CHUNK 2048
-#define FREQ_ROUND 16
 
 /* Lines of variants [i0, i1) into buf (replacing it); 0 or BCMS_ENOMEM. */
 static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int hardy, kstring_t *buf)
@@ -102,26 +100,31 @@ static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int har
     return 0;
 }
 
-/* The lines of variants [lo, n) (a window of the stream), FREQ_ROUND chunks at a time formatted in
- * parallel, written in order. */
-static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out)
+/* The lines of variants [lo, n) (a window of the stream): every chunk of the window formatted in
+ * one parallel region, then written in order. OpenMP's idle threads spin for a while after each
+ * region before they sleep, while the reader's window fill between regions is serial: one region
+ * per window (the text of a window is about the size of the window itself) rather than one per few
+ * chunks keeps that spinning down. bufs (*nbufs of them) are kept for the next window. */
+static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out,
+                      kstring_t **bufs, size_t *nbufs)
 {
-    kstring_t buf[FREQ_ROUND];
-    int rc = 0;
-    memset(buf, 0, sizeof buf);
-    for (uint64_t r0 = lo; r0 < n && !rc; r0 += (uint64_t)FREQ_CHUNK * FREQ_ROUND) {
-        int err = 0;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : err)
-        for (int c = 0; c < FREQ_ROUND; c++) {
-            uint64_t i0 = r0 + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
-            buf[c].l = 0;
-            if (i0 < n) err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
-        }
-        if (err) rc = bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-        for (int c = 0; c < FREQ_ROUND && !rc; c++)
-            if (buf[c].l) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
+    const size_t nchunk = (size_t)((n - lo + FREQ_CHUNK - 1) / FREQ_CHUNK);
+    int rc = 0, err = 0;
+    if (!nchunk) return 0;
+    if (nchunk > *nbufs) {
+        kstring_t *b = realloc(*bufs, sizeof *b * nchunk);
+        if (!b) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+        memset(b + *nbufs, 0, sizeof *b * (nchunk - *nbufs));
+        *bufs = b, *nbufs = nchunk;
     }
-    for (int c = 0; c < FREQ_ROUND; c++) free(buf[c].s);
+    kstring_t *buf = *bufs;
+#pragma omp parallel for num_threads(nchunk > 1 ? threads : 1) schedule(dynamic, 1) reduction(| : err)
+    for (size_t c = 0; c < nchunk; c++) {
+        uint64_t i0 = lo + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
+        err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
+    }
+    if (err) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+    for (size_t c = 0; c < nchunk && !rc; c++) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
     return rc;
 }
 
@@ -129,7 +132,8 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
 {
     bcms_reader_t *rd = NULL;
     bcms_outfile_t *out = NULL;
-    kstring_t line = {0, 0, NULL};
+    kstring_t line = {0, 0, NULL}, *bufs = NULL;
+    size_t nbufs = 0;
     bcms_reader_opts_t sel = o->sel;
     int rc;
     sel.need_counts = 1;
@@ -145,7 +149,8 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
         if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
         if (!nb) break;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
-        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out)))
+        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out, &bufs,
+                             &nbufs)))
             goto done;
     }
     rc = bcms_outfile_commit(out); /* the output appears only now, whole */
@@ -154,5 +159,7 @@ done:
     bcms_outfile_abort(out);
     bcms_reader_close(rd);
     free(line.s);
+    for (size_t c = 0; c < nbufs; c++) free(bufs[c].s);
+    free(bufs);
     return rc;
 }
