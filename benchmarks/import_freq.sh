@@ -15,10 +15,12 @@
 #
 # Targets (issue 12): import and freq no slower than PLINK 2 on every kind.
 #
-# Each measurement is `/usr/bin/time -f '%e %M'` (wall seconds, peak RSS KB) of one process. Every step
+# Each measurement is `/usr/bin/time -f '%e %M %U %S'` (wall seconds, peak RSS KB, user and system CPU
+# seconds) of one process. Every step
 # runs R times; within a repetition bcms and plink2 alternate which goes first, so drift on a shared
 # machine hits both; the table shows the median time of each and the median of the per-repetition
-# ratios. Every run starts from no output (a fresh store, no pgen).
+# ratios (of wall time, and of CPU time user+sys: on a shared machine the CPU ratio is the steadier
+# one). Every run starts from no output (a fresh store, no pgen).
 #
 # Usage: benchmarks/import_freq.sh [options]   (run from the repository root, after the build)
 set -euo pipefail
@@ -124,11 +126,11 @@ make_vcf() {
 }
 for k in "${kind_list[@]}"; do make_vcf "$k"; done
 
-# run NAME CMD...: one timed run; appends "seconds peakKB" to $workdir/NAME.times
+# run NAME CMD...: one timed run; appends "seconds peakKB user sys" to $workdir/NAME.times
 run() {
     local name=$1; shift
     local tf=$logdir/$name.time
-    if ! "$timer" -f '%e %M' -o "$tf" "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"; then
+    if ! "$timer" -f '%e %M %U %S' -o "$tf" "$@" >"$logdir/$name.out" 2>"$logdir/$name.err"; then
         echo "$0: step '$name' failed: $*" >&2
         tail -n 20 "$logdir/$name.err" "$logdir/$name.out" >&2 || true
         exit 1
@@ -170,14 +172,19 @@ for ((r = 1; r <= reps; r++)); do
 done
 load_end=$(loadavg)
 
-# median of column c (1 seconds, 2 peak KB) of a .times file
+# median of a list of numbers, one a line
 median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 sec() { cut -d' ' -f1 "$workdir/$1.times" | median_of; }
 mb() { cut -d' ' -f2 "$workdir/$1.times" | median_of | awk '{ printf "%.0f", $1 / 1024 }'; }
-# median over repetitions of bcms time / plink2 time
+cpu() { awk '{ print $3 + $4 }' "$workdir/$1.times" | median_of; }
+# median over repetitions of bcms time / plink2 time (wall), and of bcms CPU / plink2 CPU
 ratio() {
     paste -d' ' "$workdir/$1.times" "$workdir/$2.times" |
-        awk '{ if ($3 > 0) print $1 / $3 }' | median_of | awk '{ printf "%.2f", $1 }'
+        awk '{ if ($5 > 0) print $1 / $5 }' | median_of | awk '{ printf "%.2f", $1 }'
+}
+cpu_ratio() {
+    paste -d' ' "$workdir/$1.times" "$workdir/$2.times" |
+        awk '{ if ($7 + $8 > 0) print ($3 + $4) / ($7 + $8) }' | median_of | awk '{ printf "%.2f", $1 }'
 }
 alloc() { stat -c '%b %B' "$1" | awk '{ printf "%.1f", $1 * $2 / 1048576 }'; }
 mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1048576 }'; }
@@ -191,12 +198,14 @@ md=$workdir/import_freq.md
     echo "Host: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo). Load average (1, 5, 15 min) at start: $load_start; at end: $load_end (above $(nproc) means other jobs shared the cores; every run is in WORKDIR/*.times)."
     echo "Versions: $("$bcms" --version 2>/dev/null | head -n 1 || echo bcms), $("$plink2" --version | head -n 1)."
     echo
-    echo "| kind | step | bcms s | plink2 s | ratio | target | bcms peak MB | plink2 peak MB |"
-    echo "|---|---|---:|---:|---:|---|---:|---:|"
+    echo "| kind | step | bcms s | plink2 s | ratio | target | bcms CPU s | plink2 CPU s | CPU ratio | bcms peak MB | plink2 peak MB |"
+    echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"
     for k in "${kind_list[@]}"; do
-        ri=$(ratio "$k.bcms_import" "$k.plink2_import"); rf=$(ratio "$k.bcms_freq" "$k.plink2_freq")
-        echo "| $k | import | $(sec "$k.bcms_import") | $(sec "$k.plink2_import") | $ri | $(verdict "$ri") | $(mb "$k.bcms_import") | $(mb "$k.plink2_import") |"
-        echo "| $k | freq | $(sec "$k.bcms_freq") | $(sec "$k.plink2_freq") | $rf | $(verdict "$rf") | $(mb "$k.bcms_freq") | $(mb "$k.plink2_freq") |"
+        for step in import freq; do
+            b=$k.bcms_$step p=$k.plink2_$step
+            r=$(ratio "$b" "$p")
+            echo "| $k | $step | $(sec "$b") | $(sec "$p") | $r | $(verdict "$r") | $(cpu "$b") | $(cpu "$p") | $(cpu_ratio "$b" "$p") | $(mb "$b") | $(mb "$p") |"
+        done
     done
     echo
     echo "| kind | VCF.gz MiB | bcms store MiB (allocated) | .pgen MiB | rows in bcms | variants in plink2 |"

@@ -24,6 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "block.h"
 #include "bytes.h"
 #include "err.h"
@@ -116,6 +120,55 @@ done:
     return len + varint_len(cnt);
 }
 
+/* A lower bound of list_len's full length: one byte at least per listed sample and for the count.
+ * It counts eight samples a word at a time and stops once the bound reaches limit, so a row whose
+ * list cannot beat limit (a common variant, or one unlike its neighbour) is ruled out without
+ * list_len's per-sample loop. The choice made from it is the one list_len alone gives: a list is
+ * only ever taken when shorter than the limit. */
+static size_t list_len_bound(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit)
+{
+    size_t cnt = 1;
+    uint32_t i = 0;
+#ifdef __SSE2__
+    /* sixteen samples a step, the count taken every eight steps */
+    const __m128i b01 = _mm_set1_epi8(1), zero = _mm_setzero_si128();
+    while (i + 128 <= n) {
+        __m128i eq = zero;
+        for (int k = 0; k < 8; k++, i += 16) {
+            __m128i c = _mm_loadu_si128((const __m128i *)(codes + i)), r = zero;
+            if (ref) {
+                r = _mm_loadu_si128((const __m128i *)(ref + i));
+                if (inv) r = _mm_xor_si128(r, _mm_slli_epi64(_mm_andnot_si128(r, b01), 1)); /* as list_ref8 */
+            }
+            eq = _mm_sub_epi8(eq, _mm_cmpeq_epi8(c, r));
+        }
+        __m128i s = _mm_sad_epu8(eq, zero);
+        cnt += 128 - (size_t)(_mm_cvtsi128_si32(s) + _mm_cvtsi128_si32(_mm_srli_si128(s, 8)));
+        if (cnt >= limit) return cnt;
+    }
+#endif
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, x;
+        memcpy(&w, codes + i, 8);
+        x = w ^ list_ref8(ref, inv, i); /* codes are two bits: a byte differs where x has bit 0 or 1 */
+        cnt += byte_sum01((x | x >> 1) & BYTES_01);
+        if (cnt >= limit) return cnt;
+    }
+    for (; i < n; i++) cnt += codes[i] != list_ref(ref, inv, i);
+    return cnt;
+}
+
+/* list_len when list_len_bound leaves it a chance of beating limit, else SIZE_MAX (the list is not
+ * taken either way). */
+static size_t list_len_if(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
+{
+    if (list_len_bound(codes, ref, inv, n, limit) >= limit) {
+        *count = 0;
+        return SIZE_MAX;
+    }
+    return list_len(codes, ref, inv, n, limit, count);
+}
+
 static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t cnt)
 {
     size_t last = 0;
@@ -142,14 +195,14 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
 {
     uint32_t nnz = 0, ndiff = 0, nph = 0;
     size_t dense_len = ((size_t)n + 3) / 4, need, best;
-    size_t sparse_len = list_len(codes, NULL, 0, n, dense_len, &nnz), delta_len = SIZE_MAX, inv_len = SIZE_MAX;
+    size_t sparse_len = list_len_if(codes, NULL, 0, n, dense_len, &nnz), delta_len = SIZE_MAX, inv_len = SIZE_MAX;
     uint32_t ninv = 0;
     int inv = 0;
     uint8_t flags = 0, *p;
     best = sparse_len < dense_len ? sparse_len : dense_len;
     if (prev) {
-        delta_len = list_len(codes, prev, 0, n, best, &ndiff);
-        inv_len = list_len(codes, prev, 1, n, delta_len < best ? delta_len : best, &ninv);
+        delta_len = list_len_if(codes, prev, 0, n, best, &ndiff);
+        inv_len = list_len_if(codes, prev, 1, n, delta_len < best ? delta_len : best, &ninv);
     }
     if (inv_len < best && inv_len < delta_len) flags |= F_DELTA | F_SPARSE, best = inv_len, inv = 1, ndiff = ninv;
     else if (delta_len < best) flags |= F_DELTA, best = delta_len;
@@ -235,6 +288,16 @@ int bcms_gt_encode_row(kstring_t out[3], uint32_t n, const uint8_t *codes, const
         p = list_write(p, codes, NULL, 0, n, nnz);
     } else {
         uint32_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* sample i + k in byte k */
+        for (; i + 8 <= n; i += 8) { /* two-bit codes gathered four to a byte, a word at a time */
+            uint64_t w;
+            memcpy(&w, codes + i, 8);
+            w = (w | w >> 6) & 0x000f000f000f000full;
+            w = (w | w >> 12) & 0x000000ff000000ffull;
+            *p++ = (uint8_t)w;
+            *p++ = (uint8_t)(w >> 32);
+        }
+#endif
         for (; i + 4 <= n; i += 4)
             *p++ = (uint8_t)(codes[i] | codes[i + 1] << 2 | codes[i + 2] << 4 | codes[i + 3] << 6);
         if (i < n) {

@@ -92,7 +92,8 @@ typedef struct {
     job_t *jobs;
     uint32_t njobs, nsamp, per_block, mblocks;
     int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
-    kstring_t line;
+    kstring_t line;              /* a pending text line (read, not yet in a job); scratch for plain text */
+    size_t line_len;             /* length of the text line last read */
     bcf1_t *brec;
     uint64_t lineno, nrec, split, stored, bytes_before; /* bytes_before: sizes of the inputs already read */
     int pending, pend_ctg, eof;
@@ -307,9 +308,10 @@ static void workers_free(imp_t *im)
     if (im->brec) bcf_destroy(im->brec);
 }
 
-/* Read the next record of the current input into im->line / im->brec and find its contig.
+/* Read the next record of the current input and find its contig: a BCF record into im->brec, a
+ * text line appended to text (NUL-terminated, text->l not moved; its length in im->line_len).
  * Returns 0, 1 at the end of the input, or an error. */
-static int read_record(imp_t *im)
+static int read_record(imp_t *im, kstring_t *text)
 {
     vcf_input_t *in = &im->in[im->fi];
     const char *chrom;
@@ -330,44 +332,57 @@ static int read_record(imp_t *im)
                             (unsigned long long)im->lineno, im->brec->rid);
         clen = strlen(chrom);
     } else {
+        char *line;
+        size_t len;
         for (;;) {
-            int r = hts_getline(in->fp, 2 /* KS_SEP_LINE */, &im->line);
-            if (r == -1) return 1;
-            if (r < -1)
+            int r = vcf_input_line(in, text, &im->line, &len);
+            if (r == 1) return 1;
+            if (r == -2) return BCMS_ENOMEM;
+            if (r < 0)
                 return bcms_err(BCMS_EIO, "%s: line %llu: read error (truncated or corrupt compressed file)", in->path,
                                 (unsigned long long)im->lineno + 1);
             im->lineno++;
-            if (im->line.l && im->line.s[im->line.l - 1] == '\r') im->line.s[--im->line.l] = 0;
-            if (im->line.l) break;
+            line = text->s + text->l;
+            if (len && line[len - 1] == '\r') line[--len] = 0;
+            if (len) break;
         }
-        if (im->line.s[0] == '#')
+        if (line[0] == '#')
             return bcms_err(BCMS_EINPUT, "%s: line %llu: header line after the first record", in->path,
                             (unsigned long long)im->lineno);
-        const char *tab = memchr(im->line.s, '\t', im->line.l);
-        chrom = im->line.s;
-        clen = tab ? (size_t)(tab - im->line.s) : im->line.l;
+        const char *tab = memchr(line, '\t', len);
+        im->line_len = len;
+        chrom = line;
+        clen = tab ? (size_t)(tab - line) : len;
     }
     return vcf_contig_of(&im->ds, &im->ctg, chrom, clen, im->in, im->fi, im->lineno, &im->pend_ctg);
 }
 
 /* Fill job j with records of one contig (at most per_block); a record of another contig stays
- * pending and starts the next job. */
+ * pending and starts the next job. A text line is read straight into the job's text; a pending one
+ * waits in im->line. */
 static int fill_job(imp_t *im, job_t *j)
 {
-    int is_bcf = im->in[im->fi].is_bcf, rc;
+    int is_bcf = im->in[im->fi].is_bcf, rc, in_job = 0;
     j->nrec = 0;
     j->text.l = 0;
     for (;;) {
         if (!im->pending) {
-            if ((rc = read_record(im)) == 1) {
+            if ((rc = read_record(im, &j->text)) == 1) {
                 im->eof = 1;
                 return 0;
             }
             if (rc) return rc;
             im->pending = 1;
             im->pend_line = im->lineno;
+            in_job = !is_bcf;
         }
-        if (j->nrec && (uint32_t)im->pend_ctg != j->contig) return 0;
+        if (j->nrec && (uint32_t)im->pend_ctg != j->contig) {
+            if (in_job) { /* the first line of the next job */
+                im->line.l = 0;
+                if (kputsn(j->text.s + j->text.l, im->line_len, &im->line) < 0) return BCMS_ENOMEM;
+            }
+            return 0;
+        }
         if (j->nrec == 0) {
             j->contig = (uint32_t)im->pend_ctg;
             j->first_line = im->pend_line;
@@ -380,10 +395,13 @@ static int fill_job(imp_t *im, job_t *j)
             im->brec = t;
         } else {
             j->line_off[j->nrec] = (uint32_t)j->text.l;
-            if (j->text.l + im->line.l + 1 > UINT32_MAX) return BCMS_ENOMEM;
-            if (kputsn(im->line.s, im->line.l, &j->text) < 0 || kputc_(0, &j->text) < 0) return BCMS_ENOMEM;
+            if (j->text.l + im->line_len + 1 > UINT32_MAX) return BCMS_ENOMEM;
+            if (!in_job && (kputsn(im->line.s, im->line_len, &j->text) < 0 || kputc_(0, &j->text) < 0))
+                return BCMS_ENOMEM;
+            if (in_job) j->text.l += im->line_len + 1;
         }
         im->pending = 0;
+        in_job = 0;
         j->nrec++;
         im->nrec++;
         if (j->nrec == im->per_block) return 0;

@@ -395,3 +395,48 @@ done:
     if (used) kh_destroy(vnum, used);
     return rc;
 }
+
+/* As bgzf_getline, through BGZF's public block fields, so that the block keeps being read (and
+ * decompressed on htslib's threads) by bgzf_read_block itself. */
+static int bgzf_line_append(BGZF *fp, kstring_t *dst, size_t *len)
+{
+    const size_t start = dst->l;
+    size_t l = 0;
+    for (;;) {
+        if (fp->block_offset >= fp->block_length) {
+            if (bgzf_read_block(fp) != 0) return -1;
+            if (fp->block_length == 0) { /* the end: a last line without its newline is a line */
+                if (!l) return 1;
+                break;
+            }
+        }
+        const char *buf = (const char *)fp->uncompressed_block + fp->block_offset;
+        size_t avail = (size_t)(fp->block_length - fp->block_offset);
+        const char *nl = memchr(buf, '\n', avail);
+        size_t k = nl ? (size_t)(nl - buf) : avail;
+        if (ks_resize(dst, start + l + k + 2) < 0) return -2;
+        memcpy(dst->s + start + l, buf, k);
+        l += k;
+        fp->block_offset += (int)(k + (nl != NULL));
+        if (fp->block_offset >= fp->block_length) fp->block_offset = fp->block_length = 0;
+        if (nl) break;
+    }
+    fp->uncompressed_address += (int64_t)l + 1;
+    if (l && dst->s[start + l - 1] == '\r') l--; /* as bgzf_getline */
+    dst->s[start + l] = 0;
+    *len = l;
+    return 0;
+}
+
+int vcf_input_line(vcf_input_t *in, kstring_t *dst, kstring_t *tmp, size_t *len)
+{
+    enum htsCompression c = in->fp->format.compression;
+    if ((c == bgzf || c == gzip) && in->fp->fp.bgzf) return bgzf_line_append(in->fp->fp.bgzf, dst, len);
+    int r = hts_getline(in->fp, 2 /* KS_SEP_LINE */, tmp);
+    if (r == -1) return 1;
+    if (r < -1) return -1;
+    if (ks_resize(dst, dst->l + tmp->l + 1) < 0) return -2;
+    memcpy(dst->s + dst->l, tmp->s, tmp->l + 1);
+    *len = tmp->l;
+    return 0;
+}

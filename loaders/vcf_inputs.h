@@ -63,4 +63,13 @@ int vcf_samples_register(bcms_store_t *st, MDB_txn *txn, const vcf_input_t *in, 
 /* The default dataset name: the file name without directory and VCF/BCF/compression extensions. */
 char *vcf_default_cohort(const char *path);
 
+/* The next line of a text input (VCF, BGZF or gzip or plain), appended to dst without its newline
+ * and NUL-terminated; dst->l is left where the line starts, *len receives its length. The bytes are
+ * hts_getline's (one trailing '\r' dropped, as it does), but a compressed input's line is found
+ * with memchr and copied once, straight from the decompressed block into dst (htslib's getline scans
+ * byte by byte into its own buffer: a fifth of an import's instructions). tmp is a scratch buffer
+ * for plain text. Returns 0, 1 at the end of the input, -1 on a read or decompression error, -2
+ * out of memory. */
+int vcf_input_line(vcf_input_t *in, kstring_t *dst, kstring_t *tmp, size_t *len);
+
 #endif

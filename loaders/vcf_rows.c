@@ -485,41 +485,10 @@ static inline unsigned allele_class(unsigned char c)
  * code histogram, as bcms_rows_from_record derives them from htslib's values: code 0/1/2 counts the
  * ALT alleles, 3 for "./." (phased ".|." keeps its phase bit), ALT-first marked on "1|0" and
  * "1/0". A DS outside [0,2] returns -1 too: the full parser then says where. */
-/* Class of an allele character for gt_pair: 1 '0', 2 '1', 3 '.', 0 anything else. */
-static const uint8_t gt_class[256] = {['0'] = 1, ['1'] = 2, ['.'] = 3};
-/* The call of classes (first, second) at gt_pair[first << 2 | second]: its code, plus 4 for the
- * ALT-first het; 0xff for what the direct path leaves to the general one. */
-static const uint8_t gt_pair[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0, 1, 0xff, 0xff, 1 | 4, 2, 0xff, 0xff, 0xff, 0xff, 3};
-
-/* direct_samples for FORMAT GT, the commonest case: every sample is exactly "a/b" or "a|b" and a
- * tab, the last one the end of the line. */
-static int direct_gt(bcms_rowbuf_t *rb, const char *p, const char *end)
-{
-    const uint32_t n = rb->nsamp;
-    uint32_t hist[4] = {0, 0, 0, 0}, nph = 0;
-    for (uint32_t i = 0; i < n; i++, p += 4) {
-        const unsigned char *q = (const unsigned char *)p;
-        if (i + 1 < n ? end - p < 4 || q[3] != '\t' : end - p != 3) return -1;
-        uint8_t v = gt_pair[gt_class[q[0]] << 2 | gt_class[q[2]]], sep = q[1];
-        if (v == 0xff || (sep != '/' && sep != '|')) return -1;
-        uint8_t code = v & 3, phased = sep == '|';
-        hist[code]++;
-        nph += phased;
-        rb->codes[i] = code;
-        rb->phase[i] = (uint8_t)(phased | ((v >> 1) & BCMS_PH_ALT_FIRST));
-    }
-    memcpy(rb->d_hist, hist, sizeof hist);
-    rb->d_nph = nph;
-    rb->pre_mp = 2;
-    rb->pre_nds = 0;
-    rb->direct = 1;
-    return 0;
-}
-
 static int direct_samples(bcms_rowbuf_t *rb, const char *p, const char *end, int fk)
 {
     const uint32_t n = rb->nsamp;
-    if (fk == FK_GT) return direct_gt(rb, p, end);
+    if (fk == FK_GT) return bcms_vcf_direct_gt(rb, p, end);
     const int with_ds = fk == FK_GT_DS || fk == FK_GT_DS_GP;
     uint32_t hist[4] = {0, 0, 0, 0}, nph = 0;
     float d = 0;

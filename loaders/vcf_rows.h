@@ -61,6 +61,14 @@ enum {
 int bcms_vcf_fast_record(bcms_rowbuf_t *rb, bcf_hdr_t *hdr_sites, bcf1_t *rec, char *line, size_t len, int ok,
                          kstring_t *save);
 
+/* The sample columns of a biallelic FORMAT GT record (from p to the end of the line) straight into
+ * rb->codes, rb->phase and the code histogram (rb->direct set), when every call is one-character
+ * alleles "a/b" or "a|b" (0, 1, or "./."); -1 otherwise (vcf_gt.c). */
+int bcms_vcf_direct_gt(bcms_rowbuf_t *rb, const char *p, const char *end);
+/* Widest vector loop bcms_vcf_direct_gt may use: 2 AVX2 (where the CPU has it; the default), 1 SSE2,
+ * 0 none. For tests, which run each: the bytes stored never depend on it. */
+extern int bcms_vcf_gt_simd;
+
 /* The full parser: the column count against nsamp, then htslib's vcf_parse. Returns 0 or
  * BCMS_EINPUT with a detail message (without file/line). line is tokenised in place. */
 int bcms_vcf_full_record(bcf_hdr_t *hdr, bcf1_t *rec, char *line, size_t len, uint32_t nsamp);

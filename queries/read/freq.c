@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "freq.h"
+#include "numfmt.h"
 #include "outfile.h"
 #include "reader.h"
 
@@ -19,62 +20,111 @@ void bcms_freq_opts_init(bcms_freq_opts_t *o)
     o->out = "-";
 }
 
+/* A tab and x as "%.{prec}g" (numfmt.h: printf's bytes without printf's cost). */
+static void put_g(kstring_t *s, double x, int prec)
+{
+    char b[BCMS_FMT_G_MAX + 1];
+    b[0] = '\t';
+    kputsn(b, bcms_fmt_g(b + 1, x, prec) + 1, s);
+}
+
+/* A tab and an allele count (a whole or half number) as "%.10g": the digits of a whole count below
+ * 10^10, or of a half one below 10^9, are printed as they are; anything else through put_g. */
+static void put_count(kstring_t *s, double x)
+{
+    if (x >= 0 && x < 1e9 && x * 2 == (double)(uint64_t)(x * 2)) {
+        uint64_t h = (uint64_t)(x * 2);
+        kputc('\t', s);
+        kputll((long long)(h >> 1), s);
+        if (h & 1) kputsn(".5", 2, s);
+        return;
+    }
+    put_g(s, x, 10);
+}
+
 static void put_p(kstring_t *s, double p)
 {
     if (isnan(p)) kputs("\tNA", s);
-    else ksprintf(s, "\t%.6g", p);
+    else put_g(s, p, 6);
 }
 
-static void freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
+static void put_tab_u(kstring_t *s, unsigned x)
+{
+    kputc('\t', s);
+    kputuw(x, s);
+}
+
+/* The line of one variant; BCMS_ENOMEM when the buffer cannot grow (room for the whole line is made
+ * first, so no put below can fail half-way). */
+static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 {
     double alt = v->ac + 0.5 * v->nhh, obs = (double)v->an + v->nhh, fp;
-    ksprintf(line, "%s\t%lld\t%s\t%s\t%s\t", v->chrom, (long long)v->pos, v->id, v->ref, v->alt);
-    if (obs > 0) ksprintf(line, "%.6g", alt / obs);
-    else kputs("NA", line);
-    ksprintf(line, "\t%.10g\t%.10g\t%u\t%u\t%u\t%.6g", alt, obs, v->nhet, v->nhom, v->nmiss,
-             v->nsamp ? (double)(v->nsamp - v->nmiss) / v->nsamp : 0.0);
+    size_t need = strlen(v->chrom) + strlen(v->id) + strlen(v->ref) + strlen(v->alt) + 32 + 8 * (BCMS_FMT_G_MAX + 1);
+    if (ks_resize(line, line->l + need) < 0) return BCMS_ENOMEM;
+    kputs(v->chrom, line);
+    kputc('\t', line);
+    kputll((long long)v->pos, line);
+    kputc('\t', line);
+    kputs(v->id, line);
+    kputc('\t', line);
+    kputs(v->ref, line);
+    kputc('\t', line);
+    kputs(v->alt, line);
+    if (obs > 0) put_g(line, alt / obs, 6);
+    else kputs("\tNA", line);
+    put_count(line, alt);
+    put_count(line, obs);
+    put_tab_u(line, v->nhet);
+    put_tab_u(line, v->nhom);
+    put_tab_u(line, v->nmiss);
+    if (!v->nmiss || !v->nsamp) kputsn(v->nsamp ? "\t1" : "\t0", 2, line); /* %.6g of 1 and 0 */
+    else put_g(line, (double)(v->nsamp - v->nmiss) / v->nsamp, 6);
     if (hardy) {
         double p = bcms_variant_hwe(v, &fp);
         put_p(line, p);
         put_p(line, fp);
     }
     kputc('\n', line);
+    return 0;
 }
 
-/* Variants per formatting chunk, and chunks per round (one output write each): fixed, so the
- * output never depends on the thread count. */
+/* Variants per formatting chunk: fixed, so the output never depends on the thread count. */
 #define FREQ_CHUNK 2048
-#define FREQ_ROUND 16
 
-/* Lines of variants [i0, i1) into buf (replacing it). ENOMEM as a flag: ksprintf reports nothing
- * else, so a short buffer is the only failure. */
+/* Lines of variants [i0, i1) into buf (replacing it); 0 or BCMS_ENOMEM. */
 static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int hardy, kstring_t *buf)
 {
     buf->l = 0;
-    for (uint64_t i = i0; i < i1; i++) freq_line(buf, bcms_reader_variant(rd, i), hardy);
-    return ks_resize(buf, buf->l + 1) < 0 ? BCMS_ENOMEM : 0;
+    for (uint64_t i = i0; i < i1; i++)
+        if (freq_line(buf, bcms_reader_variant(rd, i), hardy)) return BCMS_ENOMEM;
+    return 0;
 }
 
-/* The lines of variants [lo, n) (a window of the stream), FREQ_ROUND chunks at a time formatted in
- * parallel, written in order. */
-static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out)
+/* The lines of variants [lo, n) (a window of the stream): every chunk of the window formatted in
+ * one parallel region, then written in order. OpenMP's idle threads spin for a while after each
+ * region before they sleep, while the reader's window fill between regions is serial: one region
+ * per window (the text of a window is about the size of the window itself) rather than one per few
+ * chunks keeps that spinning down. bufs (*nbufs of them) are kept for the next window. */
+static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out,
+                      kstring_t **bufs, size_t *nbufs)
 {
-    kstring_t buf[FREQ_ROUND];
-    int rc = 0;
-    memset(buf, 0, sizeof buf);
-    for (uint64_t r0 = lo; r0 < n && !rc; r0 += (uint64_t)FREQ_CHUNK * FREQ_ROUND) {
-        int err = 0;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : err)
-        for (int c = 0; c < FREQ_ROUND; c++) {
-            uint64_t i0 = r0 + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
-            buf[c].l = 0;
-            if (i0 < n) err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
-        }
-        if (err) rc = bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-        for (int c = 0; c < FREQ_ROUND && !rc; c++)
-            if (buf[c].l) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
+    const size_t nchunk = (size_t)((n - lo + FREQ_CHUNK - 1) / FREQ_CHUNK);
+    int rc = 0, err = 0;
+    if (!nchunk) return 0;
+    if (nchunk > *nbufs) {
+        kstring_t *b = realloc(*bufs, sizeof *b * nchunk);
+        if (!b) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+        memset(b + *nbufs, 0, sizeof *b * (nchunk - *nbufs));
+        *bufs = b, *nbufs = nchunk;
     }
-    for (int c = 0; c < FREQ_ROUND; c++) free(buf[c].s);
+    kstring_t *buf = *bufs;
+#pragma omp parallel for num_threads(nchunk > 1 ? threads : 1) schedule(dynamic, 1) reduction(| : err)
+    for (size_t c = 0; c < nchunk; c++) {
+        uint64_t i0 = lo + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
+        err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
+    }
+    if (err) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+    for (size_t c = 0; c < nchunk && !rc; c++) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
     return rc;
 }
 
@@ -82,7 +132,8 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
 {
     bcms_reader_t *rd = NULL;
     bcms_outfile_t *out = NULL;
-    kstring_t line = {0, 0, NULL};
+    kstring_t line = {0, 0, NULL}, *bufs = NULL;
+    size_t nbufs = 0;
     bcms_reader_opts_t sel = o->sel;
     int rc;
     sel.need_counts = 1;
@@ -98,7 +149,8 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
         if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
         if (!nb) break;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
-        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out)))
+        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out, &bufs,
+                             &nbufs)))
             goto done;
     }
     rc = bcms_outfile_commit(out); /* the output appears only now, whole */
@@ -107,5 +159,7 @@ done:
     bcms_outfile_abort(out);
     bcms_reader_close(rd);
     free(line.s);
+    for (size_t c = 0; c < nbufs; c++) free(bufs[c].s);
+    free(bufs);
     return rc;
 }
