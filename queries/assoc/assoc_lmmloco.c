@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assoc_internal.h"
+#include "cluster.h"
 #include "err.h"
 #include "structure.h"
 
@@ -25,6 +26,7 @@ struct assoc_lmmloco_t {
     bcms_grm_loco_t *prov;
     model_t *models;
     int nm, threads;
+    uint64_t njobs;     /* fits dealt out to the MPI ranks so far (in turn, from rank 0) */
     int n, cap;
     loco_entry_t *e;
 };
@@ -89,53 +91,47 @@ static int batch_keys(const assoc_lmmloco_t *l, const bcms_reader_t *rd, uint32_
     return 0;
 }
 
-/* The models of key: the GRM without that chromosome ("" the GRM itself), one fit per phenotype. */
-static int entry_build(assoc_lmmloco_t *l, const char *key, loco_entry_t *e)
+/* The fits of key that this rank owns (owner[i] == rank), each with its return code in status[i]: on
+ * the GRM without that chromosome ("" the GRM itself). */
+static void entry_fit(assoc_lmmloco_t *l, loco_entry_t *e, const int *owner, int *status)
 {
     const bcms_grm_t *g = l->grm;
+    const int me = bcms_cluster_rank();
     bcms_grm_t view = *g;
     double *Kc = NULL;
-    int rc = 0;
-    memset(e, 0, sizeof *e);
-    strcpy(e->key, key);
-    if (!(e->mod = calloc(l->nm, sizeof *e->mod)) || !(e->ws = calloc((size_t)l->nm * l->threads, sizeof *e->ws)))
-        return BCMS_ENOMEM;
-    if (*key) {
-        if (!(Kc = malloc(sizeof *Kc * g->n * g->n)))
-            return bcms_err(BCMS_ENOMEM, "--loco: a %u x %u matrix", g->n, g->n);
-        if ((rc = bcms_grm_loco_matrix(l->st, l->prov, g, key, l->threads, Kc))) goto out;
+    int rc = 0, mine = 0;
+    for (int i = 0; i < l->nm; i++) mine |= owner[i] == me;
+    if (!mine) return;
+    if (*e->key) {
+        if (!(Kc = malloc(sizeof *Kc * g->n * g->n))) rc = bcms_err(BCMS_ENOMEM, "--loco: a %u x %u matrix", g->n, g->n);
+        if (!rc) rc = bcms_grm_loco_matrix(l->st, l->prov, g, e->key, l->threads, Kc);
         view.K = Kc;
     }
-    for (int i = 0; i < l->nm && !rc; i++) {
+    for (int i = 0; i < l->nm; i++) {
         const model_t *m = &l->models[i];
         const assoc_lmmdesign_t *d = m->lmmd;
-        if (*key) bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: chromosome %s", m->pheno, key);
+        if (owner[i] != me) continue;
+        if (rc) {
+            status[i] = rc;
+            continue;
+        }
+        if (*e->key) bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: chromosome %s", m->pheno, e->key);
         else bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: contigs without GRM variants (chrX, chrY, chrM): the whole GRM",
                       m->pheno);
-        if ((rc = lmm_model_init(&e->mod[i], &view, d->snum, m->n, d->y, d->W, d->c))) {
-            rc = bcms_err(rc, "phenotype %s, the GRM without chromosome %s: %s", m->pheno, *key ? key : "-",
-                          bcms_err_detail());
-            break;
-        }
-        for (int t = 0; t < l->threads && !rc; t++)
-            if (!(e->ws[(size_t)i * l->threads + t] = lmm_ws_new(e->mod[i]))) rc = BCMS_ENOMEM;
+        if ((status[i] = lmm_model_init(&e->mod[i], &view, d->snum, m->n, d->y, d->W, d->c)))
+            status[i] = bcms_err(status[i], "phenotype %s, the GRM without chromosome %s: %s", m->pheno,
+                                 *e->key ? e->key : "-", bcms_err_detail());
     }
-out:
     free(Kc);
-    return rc;
 }
 
-/* Keep the entries of keys[0..nk-1], free the others, then make the missing ones (in order). */
-static int entries_make(assoc_lmmloco_t *l, const char **keys, int nk)
+/* Make the entries of keys[0..nk-1] that do not exist yet. The fits are dealt out to the MPI ranks in
+ * turn (each computes K_-c only for its own), then every fit goes from its rank to the others
+ * (lmm_model_share), in the same order on every rank. */
+static int entries_add(assoc_lmmloco_t *l, const char **keys, int nk)
 {
-    int w = 0, rc = 0;
-    for (int i = 0; i < l->n; i++) {
-        int want = 0;
-        for (int k = 0; k < nk && !want; k++) want = !strcmp(keys[k], l->e[i].key);
-        if (want) l->e[w++] = l->e[i];
-        else entry_free(l, &l->e[i]);
-    }
-    l->n = w;
+    const int nr = bcms_cluster_size(), first = l->n;
+    int rc = 0, *owner = NULL, *status = NULL, nj = 0;
     for (int k = 0; k < nk && !rc; k++) {
         int have = 0;
         for (int i = 0; i < l->n && !have; i++) have = !strcmp(keys[k], l->e[i].key);
@@ -146,10 +142,48 @@ static int entries_make(assoc_lmmloco_t *l, const char **keys, int nk)
             if (!e) return BCMS_ENOMEM;
             l->e = e, l->cap = cap;
         }
-        rc = entry_build(l, keys[k], &l->e[l->n]);
-        l->n++; /* freed with the others, built or not */
+        loco_entry_t *e = &l->e[l->n++]; /* freed with the others, complete or not */
+        memset(e, 0, sizeof *e);
+        strcpy(e->key, keys[k]);
+        if (!(e->mod = calloc(l->nm, sizeof *e->mod)) || !(e->ws = calloc((size_t)l->nm * l->threads, sizeof *e->ws)))
+            return BCMS_ENOMEM;
     }
+    nj = (l->n - first) * l->nm;
+    if (!nj) return 0;
+    if (!(owner = malloc(sizeof *owner * nj)) || !(status = calloc(nj, sizeof *status))) {
+        free(owner);
+        return BCMS_ENOMEM;
+    }
+    for (int j = 0; j < nj; j++) owner[j] = (int)((l->njobs + (uint64_t)j) % (uint64_t)nr);
+    l->njobs += (uint64_t)nj;
+    for (int k = first; k < l->n; k++) entry_fit(l, &l->e[k], owner + (k - first) * l->nm, status + (k - first) * l->nm);
+    for (int j = 0; j < nj && !rc; j++) {
+        loco_entry_t *e = &l->e[first + j / l->nm];
+        const int i = j % l->nm;
+        if (owner[j] != bcms_cluster_rank())
+            bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: %s%s from MPI rank %d", l->models[i].pheno,
+                     *e->key ? "chromosome " : "contigs without GRM variants", e->key, owner[j]);
+        rc = lmm_model_share(&e->mod[i], owner[j], status[j], l->models[i].n, l->models[i].lmmd->c);
+    }
+    for (int k = first; k < l->n && !rc; k++)
+        for (int j = 0; j < l->nm * l->threads && !rc; j++)
+            if (!(l->e[k].ws[j] = lmm_ws_new(l->e[k].mod[j / l->threads]))) rc = BCMS_ENOMEM;
+    free(owner), free(status);
     return rc;
+}
+
+/* Keep the entries of keys[0..nk-1], free the others, then make the missing ones. */
+static int entries_make(assoc_lmmloco_t *l, const char **keys, int nk)
+{
+    int w = 0;
+    for (int i = 0; i < l->n; i++) {
+        int want = 0;
+        for (int k = 0; k < nk && !want; k++) want = !strcmp(keys[k], l->e[i].key);
+        if (want) l->e[w++] = l->e[i];
+        else entry_free(l, &l->e[i]);
+    }
+    l->n = w;
+    return entries_add(l, keys, nk);
 }
 
 int assoc_lmmloco_segment(assoc_lmmloco_t *l, const bcms_reader_t *rd, uint32_t b, uint32_t bend, uint32_t start,

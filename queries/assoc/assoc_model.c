@@ -14,6 +14,7 @@
 #include <htslib/kstring.h>
 
 #include "assoc_internal.h"
+#include "cluster.h"
 #include "covar.h"
 #include "err.h"
 #include "locopred.h"
@@ -100,7 +101,10 @@ static int model_fit(model_t *m)
             if (!sn) rc = BCMS_ENOMEM;
             for (uint32_t i = 0; sn && i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
             if (sn && o->loco) rc = lmm_keep_design(m, sn, y, &d), sn = NULL; /* fitted per chromosome */
-            else if (sn) rc = lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k);
+            else if (sn) { /* MPI: rank 0 decomposes, every rank uses its bits (lmm.h) */
+                rc = bcms_cluster_rank() == 0 ? lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k) : 0;
+                rc = lmm_model_share(&m->lmm, 0, rc, m->n, d.k);
+            }
             free(sn);
         } else if (o->model == BCMS_MODEL_LINEAR) {
             rc = glm_linear_init(&m->lin, &d, y, 1, &go);

@@ -150,8 +150,21 @@ int bcms_cluster_bcast_u32(uint32_t *v)
            : bcms_err(BCMS_EIO, "rank %d: broadcast from rank 0 failed", rank);
 }
 
+int bcms_cluster_bcast(void *buf, size_t n, int root)
+{
+    if (!initialised || size < 2) return 0;
+    for (size_t o = 0; o < n;) { /* MPI counts are ints: pieces of 1 GiB */
+        int k = n - o > ((size_t)1 << 30) ? 1 << 30 : (int)(n - o);
+        if (MPI_Bcast((char *)buf + o, k, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return bcms_err(BCMS_EIO, "rank %d: broadcast from rank %d failed", rank, root);
+        o += (size_t)k;
+    }
+    return 0;
+}
+
 #else /* built without MPI: one rank */
 int bcms_cluster_bcast_u32(uint32_t *v) { (void)v; return 0; }
+int bcms_cluster_bcast(void *buf, size_t n, int root) { (void)buf, (void)n, (void)root; return 0; }
 
 int bcms_cluster_init(int *argc, char ***argv) { (void)argc, (void)argv; return 0; }
 void bcms_cluster_finalize(void) {}

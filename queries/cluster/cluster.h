@@ -8,7 +8,9 @@
  * Work is shared by fixed batches of variants whose size does not depend on the rank count (the
  * reader's batches), dealt out by a fixed rule on their sizes (assoc_sched.c: in batch order, to the
  * rank with the fewest variants so far), every rank fits the null models itself (the same
- * data through the same code gives the same bits on every rank), and rank 0 receives the other
+ * data through the same code gives the same bits on every rank) except the mixed model's, whose
+ * eigendecomposition one rank computes and broadcasts (BLAS and LAPACK kernels differ between CPUs,
+ * and it is the costly part: lmm.h, lmm_model_share), and rank 0 receives the other
  * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
  * the single-process run for any N. Threads: messages are sent and received under one lock
  * (MPI_THREAD_SERIALIZED). Waits poll with short sleeps (no rank spins on a core), and a job whose
@@ -45,5 +47,8 @@ int bcms_cluster_recv(int src, kstring_t *out, int wait);
 
 /* Rank 0's value of *v on every rank (no-op with one rank). 0 or BCMS_EIO. */
 int bcms_cluster_bcast_u32(uint32_t *v);
+/* root's n bytes at buf on every rank (collective: every rank calls it, in the same order; no-op with
+ * one rank). 0 or BCMS_EIO. */
+int bcms_cluster_bcast(void *buf, size_t n, int root);
 
 #endif

@@ -5,8 +5,9 @@
 # relatives) of three chromosomes plus chrX/chrY/chrM, with covariates: BETA/SE to 1e-5, p to 1e-4
 # relative. chrX/chrY/chrM (not in the autosomal GRM) get the rows of the plain lmm. Same bytes at 1
 # and 2 threads and with a tiny streaming window, --chunk parts (starting mid-chromosome) concatenated
-# equal the whole, --resume equals the whole, mpirun -np 1/2/3 equal the single process (when built with
-# MPI). Clear errors: --loco without --model lmm, a GRM that does not record its variants (as an older
+# equal the whole, --resume equals the whole, mpirun -np 1/2/3 equal the single process, --loco (each
+# chromosome's fits dealt out to the ranks) and the plain lmm (rank 0's decomposition broadcast), when
+# built with MPI. Clear errors: --loco without --model lmm, a GRM that does not record its variants (as an older
 # bcms made it), a record of its variants that belongs to another matrix. Needs plink2 and gemma.
 source "$BCMS_SRC/tests/lib/common.sh"
 T=$BCMS_TMP
@@ -67,6 +68,12 @@ if ldd "$BCMS" | grep -q libmpi && command -v mpirun >/dev/null; then
     for np in 1 2 3; do
         mpirun --oversubscribe --bind-to none -np $np "$BCMS" assoc c.bcms "${A[@]}" --threads 1 -o m$np.tsv 2>/dev/null
         check "mpirun -np $np: the single process's bytes" cmp m$np.tsv b2.tsv
+    done
+    # the plain lmm too: rank 0 decomposes the GRM and broadcasts it (lmm_model_share)
+    for np in 2 3; do
+        mpirun --oversubscribe --bind-to none -np $np "$BCMS" assoc c.bcms --model lmm --pheno severity \
+            --covar sex,age_onset,PC1 "${F[@]}" --threads 1 -o p$np.tsv 2>/dev/null
+        check "plain lmm, mpirun -np $np: the single process's bytes" cmp p$np.tsv plain.tsv
     done
 else
     echo "SKIP: mpirun runs (bcms built without MPI)"
