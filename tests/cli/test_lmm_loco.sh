@@ -59,6 +59,9 @@ for k in 1 2 3 4 5; do "$BCMS" assoc c.bcms "${A[@]}" --chunk $k/5 -o ch$k.tsv -
 check "chunk 2/5 starts mid-chromosome" [ "$(cut -f1 ch2.tsv | tail -n +2 | sort -u | wc -l)" -gt 1 ]
 "$BCMS" merge -o merged.tsv ch1.tsv ch2.tsv ch3.tsv ch4.tsv ch5.tsv 2>/dev/null
 check "--chunk 1..5/5 merged: the whole scan's bytes" cmp merged.tsv b2.tsv
+"$BCMS" assoc c.bcms --model lmm --pheno severity --covar sex,age_onset,PC1 "${F[@]}" --chunk 2/5 -o pc2.tsv 2>/dev/null
+if "$BCMS" merge -o mixed.tsv ch1.tsv pc2.tsv ch3.tsv ch4.tsv ch5.tsv 2>/dev/null; then fail "merge of --loco and plain chunks accepted"
+else pass "merge refuses a plain lmm chunk among --loco chunks"; fi
 "$BCMS" assoc c.bcms "${A[@]}" --resume -o r.tsv --threads 2 2>/dev/null
 check "--resume: the whole scan's bytes" cmp r.tsv b2.tsv
 
