@@ -236,11 +236,16 @@ int lmm_model_share(lmm_model_t **m, int root, int status, uint32_t n, int c)
         (rc = bcms_cluster_bcast(x->uw, sizeof *x->uw * n * c, root)) ||
         (rc = bcms_cluster_bcast(x->uy, sizeof *x->uy * n, root)))
         goto fail;
-    /* the null model from the same rotated variables (whatever else it derives), then root's own bits */
-    if (me != root && (rc = model_null(x))) goto fail;
+    /* the null model from the same rotated variables (whatever else it derives), then root's own bits
+     * (root's lambdas stand even where this rank's search would fail: only running out of memory counts) */
+    const int lr = me != root ? model_null(x) : 0;
     double s[3] = {x->l_mle0, x->logl_mle0, x->l_remle0};
     if ((rc = bcms_cluster_bcast(s, sizeof s, root)) || (rc = pre_share(x->pre, n, root))) goto fail;
     x->l_mle0 = s[0], x->logl_mle0 = s[1], x->l_remle0 = s[2];
+    if (lr == BCMS_ENOMEM) {
+        rc = lr;
+        goto fail;
+    }
     return 0;
 fail:
     lmm_model_free(x);
