@@ -18,6 +18,8 @@ static void usage(FILE *fp)
             "  --model M             linear, logistic (Wald, Firth fallback), cox (prognosis) or lmm (exact\n"
             "                        mixed model as GEMMA -lmm 4: Wald, LRT, score; needs a stored GRM)\n"
             "  --grm NAME            lmm: the GRM stored by bcms grm [default]\n"
+            "  --loco                lmm: leave one chromosome out: chromosome c's variants are tested with the\n"
+            "                        GRM of every other chromosome's variants (one eigendecomposition each)\n"
             "  --pheno A[,B...]      phenotype column(s) (linear, logistic); also --pheno-name (PLINK 2)\n"
             "  --covar A,B,...       covariates; categorical ones become indicators; 'cohort' = dataset;\n"
             "                        also --covar-name (PLINK 2)\n"
@@ -69,7 +71,7 @@ static int parse_double(const char *s, double *v)
 int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
-           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM,
+           O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM, O_LMMLOCO,
            O_XCHR, O_NOXSEX, O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT, O_LOCOS };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
@@ -90,7 +92,7 @@ int cmd_assoc(int argc, char **argv)
         {"ssf-meta", required_argument, 0, O_SSFMETA},
         {"by-cohort", no_argument, 0, O_BYCOH},
         CLI_SELECT_LISTS,
-        {"grm", required_argument, 0, O_GRM},
+        {"grm", required_argument, 0, O_GRM}, {"loco", no_argument, 0, O_LMMLOCO},
         {"xchr-model", required_argument, 0, O_XCHR}, {"no-x-sex", no_argument, 0, O_NOXSEX},
         {"offset", required_argument, 0, O_OFFSET},  {"loco-pred", no_argument, 0, O_LOCO},
         {"loco-folds", required_argument, 0, O_LOCOK}, {"loco-pred-out", required_argument, 0, O_LOCOOUT},
@@ -172,6 +174,7 @@ int cmd_assoc(int argc, char **argv)
             o.ssf_meta = meta;
             break;
         case O_GRM: o.grm = optarg; break;
+        case O_LMMLOCO: o.loco = 1; break;
         case O_XCHR:
             if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '2')
                 return cli_usage_error("assoc", "--xchr-model must be 0, 1 or 2, not '%s'", optarg);

@@ -12,7 +12,7 @@
 #include <lmdb.h>
 
 #define BCMS_FORMAT_MAJOR 2
-#define BCMS_FORMAT_MINOR 1 /* 2.1: the optional grm table */
+#define BCMS_FORMAT_MINOR 2 /* 2.1: the optional grm table; 2.2: its variant records (NAME,variants) */
 
 enum {
     BCMS_STORE_RDONLY = 1,  /* open read-only */

@@ -55,6 +55,8 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
                         o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LMM ? "lmm" : "logistic");
     }
     if (!o->out || !*o->out) return bcms_err(BCMS_EINVAL, "-o OUT is required");
+    if (o->loco && o->model != BCMS_MODEL_LMM)
+        return bcms_err(BCMS_EINVAL, "--loco is for --model lmm (logistic and cox have --loco-pred)");
     if ((o->offset || o->loco_pred) && o->model != BCMS_MODEL_LOGISTIC && o->model != BCMS_MODEL_COX)
         return bcms_err(BCMS_EINVAL, "--offset and --loco-pred apply to --model logistic and cox");
     if (!(o->loco_shrink > 0 && o->loco_shrink <= 1))
@@ -92,6 +94,7 @@ typedef struct {
     assoc_hap_ws_t **hap_ws; /* per model: chrX/chrY/chrM (assoc_sexchr.c) */
     lmm_result_t *lres;
     bcms_reader_ws_t *rws;
+    int id;              /* its index (lmm --loco: its workspaces) */
 } thread_t;
 
 static char **split_list(const char *s, int *n)
@@ -269,8 +272,10 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
                     for (uint32_t i = 0; i < m->n; i++) dd[i] = fs[m->idx[i]];
                 }
             }
-            if (m->lmm) { /* hard calls, missing at the mean, as GEMMA */
-                if ((rc = lmm_test_codes(m->lmm, t->lmm_ws[mi], t->codes, nv, t->lres))) return rc;
+            if (o->model == BCMS_MODEL_LMM) { /* hard calls, missing at the mean, as GEMMA */
+                rc = m->lmm ? lmm_test_codes(m->lmm, t->lmm_ws[mi], t->codes, nv, t->lres)
+                            : assoc_lmmloco_block(m, t->id, rd, first, nv, t->codes, t->lres);
+                if (rc) return rc;
                 for (uint32_t v = 0; v < nv; v++) {
                     const lmm_result_t *r = &t->lres[v];
                     m->pvals[first - pv0 + v] = isnan(r->p_wald) ? NAN : r->p_wald < 1e-300 ? 1e-300 : r->p_wald;
@@ -293,7 +298,7 @@ static int run_batch(const bcms_reader_t *rd, const bcms_assoc_opts_t *o, model_
         for (int mi = 0; mi < nm; mi++) {
             model_t *m = &models[mi];
             size_t r = (size_t)mi * nv + v;
-            if (m->lmm) continue; /* written by the model itself above */
+            if (o->model == BCMS_MODEL_LMM) continue; /* written by the model itself above */
             const glm_result_t *g = m->cox ? NULL : &t->gres[r];
             const cox_result_t *c = m->cox ? &t->cres[r] : NULL;
             const char *errov = NULL;
@@ -371,10 +376,15 @@ static int scan_window(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms
             models[p].pvals = pvs[p] = a;
         }
     scan_ctx_t sc = {rd, oi, models, nm, multi, use_ds, th, pv0};
-    /* a window of few batches needs no more threads than batches (the output never depends on them) */
-    int nt = (uint32_t)o->threads < nb ? o->threads : (int)nb;
-    if ((rc = assoc_sched_run(rd, nt, pvs, pv0, nm, scan_batch, &sc, out, of, outname, b0, start, rs, load)))
-        return rc;
+    /* lmm --loco: segments of batches, each with its chromosomes' models (assoc_lmmloco.c) */
+    for (uint32_t s0 = b0, s1 = b0 + nb; s0 < b0 + nb; s0 = s1) {
+        if (models[0].lmmloco && (rc = assoc_lmmloco_segment(models[0].lmmloco, rd, s0, b0 + nb, start, &s1)))
+            return rc;
+        /* a run of few batches needs no more threads than batches (the output never depends on them) */
+        int nt = (uint32_t)o->threads < s1 - s0 ? o->threads : (int)(s1 - s0);
+        if ((rc = assoc_sched_run(rd, nt, pvs, pv0, nm, scan_batch, &sc, out, of, outname, s0, s1, start, rs, load)))
+            return rc;
+    }
     if (bcms_cluster_rank() == 0)
         for (int p = 0; p < nm; p++)
             if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals, wn))) return rc;
@@ -438,6 +448,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     uint32_t start = 0;
     kstring_t fpdesc = {0, 0, NULL};
     bcms_grm_t grm = {0};
+    assoc_lmmloco_t *lmmloco = NULL;
     char fphex[33] = "";
     char *logbuf = NULL;
     size_t loglen = 0;
@@ -534,6 +545,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                       "IDs of the phenotype file", o->pheno);
         goto done;
     }
+    if (o->loco && (rc = assoc_lmmloco_open(&lmmloco, st, o->grm ? o->grm : "default", &grm, models, nm, o->threads)))
+        goto done;
 
     /* output and OUT.log: exclusive temporary files, renamed when complete (outfile.h); GWAS-SSF and
      * --by-cohort write the table to OUT.tmp first and convert or split it at the end; --resume writes
@@ -574,8 +587,10 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         rc = BCMS_ENOMEM;
         goto done;
     }
-    for (int t = 0; t < o->threads; t++)
+    for (int t = 0; t < o->threads; t++) {
         if ((rc = thread_init(&th[t], rd, models, nm))) goto done;
+        th[t].id = t;
+    }
     if (!pvs && !(pvs = malloc(sizeof *pvs * nm))) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -698,6 +713,7 @@ done:
     free(line.s);
     free(fpdesc.s);
     for (int p = 0; p < nm; p++) assoc_hap_free(&models[p]), assoc_model_free(&models[p]);
+    assoc_lmmloco_free(lmmloco);
     free(models);
     for (int p = 0; ph && p < nph; p++) bcms_col_free(&ph[p]);
     for (int c = 0; cov && c < ncv; c++) bcms_col_free(&cov[c]);

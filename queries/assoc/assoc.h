@@ -39,6 +39,7 @@ typedef struct {
     int decimal_comma;        /* their numbers are written with a decimal comma (6,14) */
     const char *time, *event, *entry, *strata; /* Cox endpoint columns */
     const char *grm;          /* lmm: the stored GRM's name (NULL: "default"; queries/structure/lmm.h) */
+    int loco;                 /* lmm: variants of chromosome c tested with the GRM without c (assoc_lmmloco.c) */
     const char *offset;       /* logistic, cox: a numeric column added to the linear predictor (R's offset) */
     int loco_pred;            /* logistic, cox: out-of-sample LOCO polygenic offsets (locopred.h) */
     int loco_folds;           /* their cross-validation folds [5]; 0 = in-sample (over-corrects) */

@@ -19,6 +19,14 @@
 typedef struct assoc_sub_t assoc_sub_t;
 typedef struct assoc_hap_t assoc_hap_t;
 typedef struct assoc_hap_ws_t assoc_hap_ws_t;
+typedef struct assoc_lmmloco_t assoc_lmmloco_t;
+
+/* lmm --loco: the null model's inputs, kept to fit it again with each chromosome's GRM */
+typedef struct {
+    double *y, *W;         /* model order; W column-major n x c, intercept first */
+    int c;
+    uint32_t *snum;        /* the model samples' global numbers (their GRM rows) */
+} assoc_lmmdesign_t;
 
 /* one model per phenotype (or endpoint) */
 typedef struct {
@@ -34,6 +42,9 @@ typedef struct {
     lmm_model_t *lmm;      /* --model lmm (queries/structure/lmm.h) */
     const bcms_grm_t *grm; /* lmm: the GRM, and each reader sample's global number (its GRM row) */
     const uint32_t *sample_ids;
+    assoc_lmmdesign_t *lmmd;   /* lmm --loco: the design (lmm is NULL: one model per chromosome) */
+    assoc_lmmloco_t *lmmloco;  /* lmm --loco: the scan's models per chromosome; mi: this model's index */
+    int mi;
     double *pvals;       /* per variant, for lambda GC */
     uint64_t tested, failed;
     /* what a model over a subset of the samples needs (assoc_sub_variant); the columns belong to
@@ -97,6 +108,25 @@ int assoc_model_logistic_block(const model_t *m, glm_logistic_ws_t *ws, const bc
 int assoc_model_cox_block(const model_t *m, cox_ws_t *ws, const bcms_reader_t *rd, uint64_t first, uint32_t nv,
                           const uint8_t *codes, const float *ds, uint32_t nsel, cox_result_t *res);
 
+/* ---- --model lmm --loco (assoc_lmmloco.c) ----
+ * Variants on chromosome c are tested with the models fitted on K_-c (structure.h: the GRM without
+ * c's variants); contigs the GRM has no variant on (chrX, chrY, chrM: the GRM is autosomal) use the
+ * GRM itself, which already leaves them out. The scan goes through the window in segments of batches
+ * (assoc_lmmloco_segment) whose models are made before the segment and read-only during it; a segment
+ * holds at most two chromosomes' models unless one batch spans more (small contigs), so a few n x n
+ * matrices are alive at once. Everything depends on the variants only: the same segments, models and
+ * bits at any thread count, on every MPI rank and in every --chunk part. */
+int assoc_lmmloco_open(assoc_lmmloco_t **out, bcms_store_t *st, const char *grm_name, const bcms_grm_t *grm,
+                       model_t *models, int nm, int threads);
+void assoc_lmmloco_free(assoc_lmmloco_t *l);
+/* The segment [b, *b1) of the batches b .. bend - 1, and its models (none when *b1 <= start: already
+ * in the output of a --resume). */
+int assoc_lmmloco_segment(assoc_lmmloco_t *l, const bcms_reader_t *rd, uint32_t b, uint32_t bend, uint32_t start,
+                          uint32_t *b1);
+/* nv variants from first (codes contiguous over m's samples) by the model of each one's chromosome. */
+int assoc_lmmloco_block(const model_t *m, int thread, const bcms_reader_t *rd, uint64_t first, uint32_t nv,
+                        const uint8_t *codes, lmm_result_t *res);
+
 /* A variant that some datasets of the model do not have (all their calls missing) is analysed on
  * the samples of the datasets that have it, by a model fitted on those samples alone; a covariate
  * constant among them (a cohort indicator) is left out and named in *dropped. The models are kept
@@ -118,12 +148,12 @@ void assoc_sub_free(assoc_sub_t *cache);
  * batches before start are already in the output (--resume; rs checkpoints). Byte-identical output
  * for any thread and rank count. */
 typedef int (*assoc_batch_fn)(void *ctx, int thread, uint32_t b, kstring_t *out);
-/* One window of the reader (bcms_reader_next): batches b0 .. bcms_reader_nbatches - 1, pvals[m][i -
+/* One window of the reader (bcms_reader_next), or a run of its batches: b0 .. b1 - 1, pvals[m][i -
  * pv0] for its variants i. load: per MPI rank, the variants given it so far in this scan (zero at the
  * start, carried from window to window so the shares stay even and the same on every rank). */
 int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
-                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
-                    assoc_resume_t *rs, uint64_t *load);
+                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t b1,
+                    uint32_t start, assoc_resume_t *rs, uint64_t *load);
 
 /* ---- the table (assoc_rows.c) ----
  * header: the column line of the model (multi: a PHENO column); row: one variant's line from the

@@ -91,6 +91,7 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
     if (o->offset || o->loco_pred) /* only then, so fingerprints of other scans stay as they were */
         ksprintf(desc, " offset=%s loco_pred=%d loco_folds=%d loco_shrink=%.17g", o->offset ? o->offset : "-",
                  o->loco_pred, o->loco_folds, o->loco_shrink);
+    if (o->loco) ksprintf(desc, " lmm_loco=1"); /* likewise */
     hts_md5_context *ctx = hts_md5_init();
     unsigned char dig[16];
     if (!ctx) return BCMS_ENOMEM;

@@ -14,6 +14,7 @@
 #include <htslib/kstring.h>
 
 #include "assoc_internal.h"
+#include "cluster.h"
 #include "covar.h"
 #include "err.h"
 #include "locopred.h"
@@ -52,6 +53,22 @@ static int sample_complete(const bcms_col_t *cols, int n, uint32_t s)
     return 1;
 }
 
+/* lmm --loco: keep the null model's inputs (takes sn) for its fits on each chromosome's GRM. */
+static int lmm_keep_design(model_t *m, uint32_t *sn, const double *y, const covar_design_t *d)
+{
+    assoc_lmmdesign_t *ld = calloc(1, sizeof *ld);
+    if (!ld || !(ld->y = malloc(sizeof *ld->y * m->n)) || !(ld->W = malloc(sizeof *ld->W * m->n * d->k))) {
+        if (ld) free(ld->y), free(ld);
+        free(sn);
+        return BCMS_ENOMEM;
+    }
+    memcpy(ld->y, y, sizeof *ld->y * m->n);
+    memcpy(ld->W, d->x, sizeof *ld->W * m->n * d->k);
+    ld->c = d->k, ld->snum = sn;
+    m->lmmd = ld;
+    return 0;
+}
+
 /* Build the design over m->idx and fit the model (the null model for logistic and Cox). */
 static int model_fit(model_t *m)
 {
@@ -83,7 +100,11 @@ static int model_fit(model_t *m)
             uint32_t *sn = malloc(sizeof *sn * m->n);
             if (!sn) rc = BCMS_ENOMEM;
             for (uint32_t i = 0; sn && i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
-            if (sn) rc = lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k);
+            if (sn && o->loco) rc = lmm_keep_design(m, sn, y, &d), sn = NULL; /* fitted per chromosome */
+            else if (sn) { /* MPI: rank 0 decomposes, every rank uses its bits (lmm.h) */
+                rc = bcms_cluster_rank() == 0 ? lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k) : 0;
+                rc = lmm_model_share(&m->lmm, 0, rc, m->n, d.k);
+            }
             free(sn);
         } else if (o->model == BCMS_MODEL_LINEAR) {
             rc = glm_linear_init(&m->lin, &d, y, 1, &go);
@@ -199,6 +220,7 @@ void assoc_model_free(model_t *m)
     if (m->log) glm_logistic_free(m->log);
     if (m->cox) cox_null_free(m->cox);
     lmm_model_free(m->lmm);
+    if (m->lmmd) free(m->lmmd->y), free(m->lmmd->W), free(m->lmmd->snum), free(m->lmmd);
     free(m->pvals);
     assoc_loco_free(m->loco);
 }

@@ -211,18 +211,19 @@ static uint32_t own_below(const sched_t *s, uint32_t g)
 }
 
 int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, uint64_t pv0, int nm, assoc_batch_fn batch,
-                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t start,
-                    assoc_resume_t *rs, uint64_t *load)
+                    void *ctx, BGZF *out, bcms_outfile_t *of, const char *outname, uint32_t b0, uint32_t b1,
+                    uint32_t start, assoc_resume_t *rs, uint64_t *load)
 {
     sched_t s;
     uint32_t next;
     int rc = 0;
     memset(&s, 0, sizeof s);
     s.rd = rd, s.pvals = pvals, s.pv0 = pv0, s.nm = nm, s.batch = batch, s.ctx = ctx;
-    if (start < b0) start = b0; /* the window's batches: b0 .. nbatches - 1 */
+    if (start < b0) start = b0; /* the batches b0 .. b1 - 1 of the window */
+    if (start > b1) start = b1;
     s.out = out, s.of = of, s.outname = outname, s.rs = rs;
     s.rank = bcms_cluster_rank(), s.size = bcms_cluster_size();
-    s.b0 = b0, s.nb = bcms_reader_nbatches(rd), s.load = load;
+    s.b0 = b0, s.nb = b1, s.load = load;
     s.ring = (uint32_t)threads * 8;
     if ((rc = sched_assign(&s))) goto done;
     next = s.delivered = s.freed = own_below(&s, start);

@@ -217,14 +217,14 @@ int bcms_cluster_sum(void *buf, size_t n, int type)
     return 0;
 }
 
-int bcms_cluster_bcast(void *buf, size_t n)
+int bcms_cluster_bcast(void *buf, size_t n, int root)
 {
     if (!initialised || size < 2) return 0;
     for (size_t i = 0; i < n; i += (size_t)CLUSTER_SLICE * 8) {
         int cnt = (int)(n - i < (size_t)CLUSTER_SLICE * 8 ? n - i : (size_t)CLUSTER_SLICE * 8);
         MPI_Request r;
-        if (MPI_Ibcast((char *)buf + i, cnt, MPI_BYTE, 0, MPI_COMM_WORLD, &r) != MPI_SUCCESS || cluster_wait(&r))
-            return bcms_err(BCMS_EIO, "rank %d: broadcast from rank 0 failed", rank);
+        if (MPI_Ibcast((char *)buf + i, cnt, MPI_BYTE, root, MPI_COMM_WORLD, &r) != MPI_SUCCESS || cluster_wait(&r))
+            return bcms_err(BCMS_EIO, "rank %d: broadcast from rank %d failed", rank, root);
     }
     return 0;
 }
@@ -232,7 +232,7 @@ int bcms_cluster_bcast(void *buf, size_t n)
 #else /* built without MPI: one rank */
 int bcms_cluster_bcast_u32(uint32_t *v) { (void)v; return 0; }
 int bcms_cluster_sum(void *buf, size_t n, int type) { (void)buf, (void)n, (void)type; return 0; }
-int bcms_cluster_bcast(void *buf, size_t n) { (void)buf, (void)n; return 0; }
+int bcms_cluster_bcast(void *buf, size_t n, int root) { (void)buf, (void)n, (void)root; return 0; }
 
 int bcms_cluster_init(int *argc, char ***argv) { (void)argc, (void)argv; return 0; }
 void bcms_cluster_finalize(void) {}

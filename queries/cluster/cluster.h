@@ -8,7 +8,9 @@
  * Work is shared by fixed batches of variants whose size does not depend on the rank count (the
  * reader's batches), dealt out by a fixed rule on their sizes (assoc_sched.c: in batch order, to the
  * rank with the fewest variants so far), every rank fits the null models itself (the same
- * data through the same code gives the same bits on every rank), and rank 0 receives the other
+ * data through the same code gives the same bits on every rank) except the mixed model's, whose
+ * eigendecomposition one rank computes and broadcasts (BLAS and LAPACK kernels differ between CPUs,
+ * and it is the costly part: lmm.h, lmm_model_share), and rank 0 receives the other
  * ranks' formatted rows and p-values and writes them in genomic order, so OUT is byte-identical to
  * the single-process run for any N. Threads: messages are sent and received under one lock
  * (MPI_THREAD_SERIALIZED). Waits poll with short sleeps (no rank spins on a core), and a job whose
@@ -47,6 +49,9 @@ int bcms_cluster_recv(int src, kstring_t *out, int wait);
 
 /* Rank 0's value of *v on every rank (no-op with one rank). 0 or BCMS_EIO. */
 int bcms_cluster_bcast_u32(uint32_t *v);
+/* root's n bytes at buf on every rank (collective: every rank calls it, in the same order; no-op with
+ * one rank). 0 or BCMS_EIO. */
+int bcms_cluster_bcast(void *buf, size_t n, int root);
 
 /* ---- sums over the ranks, for the structure commands (kinship, grm, pca) ----
  * Element types of bcms_cluster_sum: integers, whose sums are exact in any order (the result does
@@ -57,8 +62,6 @@ enum { BCMS_CL_U32, BCMS_CL_U64, BCMS_CL_I128, BCMS_CL_F64 };
  * left as it was. Every rank must call it with the same n and type. Sent in slices (MPI's own
  * buffers stay small), waited for with short sleeps (cluster.c). No-op with one rank. 0 or BCMS_EIO. */
 int bcms_cluster_sum(void *buf, size_t n, int type);
-/* Rank 0's n bytes of buf on every rank. 0 or BCMS_EIO. */
-int bcms_cluster_bcast(void *buf, size_t n);
 /* Share nb blocks of work over the ranks: block b (weight w[b], e.g. its variants) goes, in block
  * order, to the rank with the least weight so far (the lowest such rank on a tie). owner[b] receives
  * the rank. A fixed rule on the blocks: every rank computes the same owners. */

@@ -75,17 +75,10 @@ void st_units_free(st_units_t *u)
     memset(u, 0, sizeof *u);
 }
 
-int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
-              void *ud)
-{
-    return st_stream_some(in, NULL, ST_SUBBLOCK, kind, threads, fn, ud);
-}
-
-/* Standardise the used rows of one decoded batch into Z after its *fill rows, handing Z to fn
- * whenever it holds sub rows. */
+/* Standardise the used rows of one decoded batch into Z after its *fill rows (their reader indices
+ * in vidx), handing Z to fn whenever it holds sub rows. */
 static int stream_batch(const st_input_t *in, uint32_t b, const uint8_t *codes, double *Z, uint32_t *rows,
-                        uint32_t *fill, uint32_t sub, int kind, int threads,
-                        int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
+                        uint64_t *vidx, uint32_t *fill, uint32_t sub, int kind, int threads, st_rows_fn fn, void *ud)
 {
     const uint32_t n = in->n;
     uint64_t first;
@@ -95,25 +88,26 @@ static int stream_batch(const st_input_t *in, uint32_t b, const uint8_t *codes, 
     while (k < nv && !rc) {
         uint32_t nr = 0, f = *fill;
         for (; k < nv && f + nr < sub; k++)
-            if (in->use[first + k]) rows[nr++] = k;
+            if (in->use[first + k]) vidx[f + nr] = first + k, rows[nr++] = k;
         if (!nr) break;
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (uint32_t j = 0; j < nr; j++) st_standardise(codes + (size_t)rows[j] * n, n, kind, Z + (size_t)(f + j) * n);
         *fill = f + nr;
-        if (*fill == sub) rc = fn(ud, Z, sub), *fill = 0;
+        if (*fill == sub) rc = fn(ud, Z, sub, vidx), *fill = 0;
     }
     return rc;
 }
 
-int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads,
-                   int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud)
+int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads, st_rows_fn fn,
+                   void *ud)
 {
     const uint32_t n = in->n, nunit = u ? u->n : in->nbatch;
     bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
     double *Z = malloc((size_t)sub * n * sizeof *Z);
     uint32_t *rows = malloc((size_t)sub * sizeof *rows);
+    uint64_t *vidx = malloc((size_t)sub * sizeof *vidx);
     int rc = 0;
-    if (!ws || !Z || !rows) {
+    if (!ws || !Z || !rows || !vidx) {
         rc = bcms_err(BCMS_ENOMEM, "standardised genotypes of %u samples", n);
         goto out;
     }
@@ -123,14 +117,65 @@ int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int 
         for (uint32_t b = b0; b < b1 && !rc; b++) {
             const uint8_t *codes;
             if (!(rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL)))
-                rc = stream_batch(in, b, codes, Z, rows, &fill, sub, kind, threads, fn, ud);
+                rc = stream_batch(in, b, codes, Z, rows, vidx, &fill, sub, kind, threads, fn, ud);
         }
-        if (!rc && fill) rc = fn(ud, Z, fill); /* a sub-block never spans two units */
+        if (!rc && fill) rc = fn(ud, Z, fill, vidx); /* a sub-block never spans two units */
     }
 out:
     bcms_reader_ws_free(ws);
     free(Z);
     free(rows);
+    free(vidx);
+    return rc;
+}
+
+int st_stream_idx(const st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud)
+{
+    return st_stream_some(in, NULL, ST_SUBBLOCK, kind, threads, fn, ud);
+}
+
+typedef struct {
+    int (*fn)(void *ud, const double *Z, uint32_t rows);
+    void *ud;
+} stream_adapt_t;
+
+static int stream_adapt(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
+{
+    stream_adapt_t *a = ud;
+    (void)vidx;
+    return a->fn(a->ud, Z, rows);
+}
+
+int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
+              void *ud)
+{
+    stream_adapt_t a = {fn, ud};
+    return st_stream_idx(in, kind, threads, stream_adapt, &a);
+}
+
+/* --loco's per-chromosome Z_c'Z_c: floating-point tiles in variant order (one process). */
+typedef struct {
+    const st_input_t *in;
+    int threads;
+    double *G;
+    uint64_t m;
+    st_prov_t *prov; /* or NULL */
+} gram_acc_t;
+
+static int gram_add(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
+{
+    gram_acc_t *a = ud;
+    st_gram_add(a->G, Z, a->in->n, rows, a->threads);
+    a->m += rows;
+    return a->prov ? st_prov_add(a->prov, a->in->rd, Z, a->in->n, rows, vidx) : 0;
+}
+
+int st_gram_stream(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
+{
+    gram_acc_t a = {in, threads, G, 0, prov};
+    st_blas_serial();
+    int rc = st_stream_idx(in, kind, threads, gram_add, &a);
+    *m = a.m;
     return rc;
 }
 
@@ -142,11 +187,13 @@ out:
 
 typedef struct {
     uint32_t n; /* samples */
+    const bcms_reader_t *rd;
     st_gram_fix_t fix;
     uint64_t m;
+    st_prov_t *prov; /* or NULL */
 } grm_acc_t;
 
-static int grm_add(void *ud, const double *Z, uint32_t rows)
+static int grm_add(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
 {
     grm_acc_t *a = ud;
     double bound = 0; /* every entry of the sub-block's Z'Z is at most the sum of its rows' max z^2 */
@@ -157,13 +204,20 @@ static int grm_add(void *ud, const double *Z, uint32_t rows)
     }
     st_gram_fix_add(&a->fix, Z, rows, bound);
     a->m += rows;
-    return 0;
+    return a->prov ? st_prov_add(a->prov, a->rd, Z, a->n, rows, vidx) : 0;
 }
 
-int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m)
+static int prov_only(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
+{
+    grm_acc_t *a = ud;
+    return st_prov_add(a->prov, a->rd, Z, a->n, rows, vidx);
+}
+
+int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
 {
     const uint32_t n = in->n;
-    grm_acc_t a = {n, {0}, 0};
+    const int split = bcms_cluster_size() > 1; /* then a rank sees its share only: prov in a pass of its own */
+    grm_acc_t a = {n, in->rd, {0}, 0, split ? NULL : prov};
     st_units_t u = {0};
     int rc;
     st_blas_serial();
@@ -179,10 +233,19 @@ int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_
         rc = bcms_err(BCMS_EINVAL, "no variant for the relationship matrix");
         goto out;
     }
+    if (split && prov) { /* rank 0 reads every variant once more for the record (O(n m), not O(n^2 m)) */
+        a.prov = prov;
+        if ((rc = st_stream_idx(in, kind, threads, prov_only, &a))) goto out;
+    }
     st_gram_fix_finish(&a.fix, G, (double)a.m);
     *m = a.m;
 out:
     st_gram_fix_free(&a.fix);
     st_units_free(&u);
     return rc;
+}
+
+int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m)
+{
+    return st_grm_build_prov(in, kind, threads, G, m, NULL);
 }

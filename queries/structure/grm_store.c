@@ -19,7 +19,7 @@
 #include "err.h"
 #include "structure_internal.h"
 
-#define GRM_DB "grm"
+#define GRM_DB ST_GRM_DB
 #define GRM_RECORD_VERSION 1
 
 void bcms_grm_opts_init(bcms_grm_opts_t *o)
@@ -64,9 +64,11 @@ static int grm_header(kstring_t *h, int kind, uint32_t n, uint64_t m, const uint
     return 0;
 }
 
-static int grm_put(bcms_store_t *st, const char *name, int kind, const st_input_t *in, const double *K, uint64_t m,
-                   const char *command, const char *selection)
+static int grm_put(bcms_store_t *st, const bcms_grm_opts_t *o, const st_input_t *in, const double *K, uint64_t m,
+                   const char *selection, const st_prov_t *prov)
 {
+    const char *name = o->name, *command = o->command;
+    const int kind = o->kind;
     const uint32_t n = in->n;
     char when[32], tool[64];
     time_t now = time(NULL);
@@ -96,7 +98,9 @@ static int grm_put(bcms_store_t *st, const char *name, int kind, const st_input_
     uint8_t *q = p + h.l;
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j <= i; j++, q += 8) put_f64(q, K[(size_t)i * n + j]);
-    be32_put(q, (uint32_t)crc32_z(crc32_z(0, NULL, 0), p, len - 4));
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0, NULL, 0), p, len - 4);
+    be32_put(q, crc);
+    if ((rc = st_prov_put(txn, dbi, name, prov, crc, n, m, o->in.sel.cohorts, o->in.sel.dup_rule, kind))) goto out;
     if ((rc = bcms_meta_add_history(st, txn, hist.s))) goto out;
     rc = bcms_txn_commit(txn);
     txn = NULL;
@@ -122,7 +126,8 @@ static void grm_names(MDB_txn *txn, MDB_dbi dbi, kstring_t *s)
     MDB_val k, v;
     if (mdb_cursor_open(txn, dbi, &c)) return;
     for (int op = MDB_FIRST; !mdb_cursor_get(c, &k, &v, op); op = MDB_NEXT)
-        ksprintf(s, "%s%.*s", s->l ? ", " : "", (int)k.mv_size, (const char *)k.mv_data);
+        if (!memchr(k.mv_data, ',', k.mv_size)) /* not a "NAME,variants" record */
+            ksprintf(s, "%s%.*s", s->l ? ", " : "", (int)k.mv_size, (const char *)k.mv_data);
     mdb_cursor_close(c);
 }
 
@@ -145,6 +150,7 @@ static int grm_parse(const MDB_val *v, const char *name, bcms_grm_t *g)
         return bcms_err(BCMS_ECORRUPT, "GRM '%s': bad record length", name);
     if (!(g->snum = malloc(((size_t)n + 1) * sizeof *g->snum)) || !(g->K = malloc((size_t)n * n * sizeof *g->K)))
         return bcms_err(BCMS_ENOMEM, "GRM '%s' of %u samples", name, n);
+    g->crc = be32_get(p + v->mv_size - 4);
     for (uint32_t i = 0; i < n; i++) g->snum[i] = rd_u32(&r);
     const uint8_t *q = r.p;
     for (uint32_t i = 0; i < n; i++)
@@ -205,7 +211,9 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
     double *K = NULL;
     uint64_t m = 0;
     char *sel = NULL;
+    st_prov_t prov = {0};
     int rc;
+    prov.keys = 1;
     if (o->kind != BCMS_GRM_CENTRED && o->kind != BCMS_GRM_STANDARDISED) return bcms_err(BCMS_EINVAL, "grm: kind");
     if (!o->name || !*o->name || strlen(o->name) > 255 || strpbrk(o->name, " \t\n,"))
         return bcms_err(BCMS_EINVAL, "grm: --name must be 1-255 characters without white space or ','");
@@ -216,7 +224,8 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
     }
     bcms_log(BCMS_LOG_INFO, "grm: %u samples, %" PRIu64 " autosomal variants, %s", in.n, in.nuse,
              o->kind == BCMS_GRM_CENTRED ? "centred" : "standardised");
-    if ((rc = st_grm_build(&in, o->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, o->in.threads, K, &m)))
+    if ((rc = st_grm_build_prov(&in, o->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, o->in.threads, K, &m,
+                                &prov)))
         goto out;
     if (bcms_cluster_rank() != 0) goto out; /* under MPI, rank 0 has the matrix and stores it */
     if (asprintf(&sel, "cohorts=%s regions=%s maf=%g mac=%u geno=%g hwe=%g keep=%s extract=%s",
@@ -230,11 +239,12 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
     if (o->out && (rc = grm_write_text(o->out, K, in.n))) goto out;
     bcms_reader_close(in.rd); /* its read transaction ends before the write */
     in.rd = NULL;
-    if ((rc = grm_put(st, o->name, o->kind, &in, K, m, o->command, sel))) goto out;
+    if ((rc = grm_put(st, o, &in, K, m, sel, &prov))) goto out;
     if (stats) stats[0] = in.n, stats[1] = m;
 out:
     free(K);
     free(sel);
+    st_prov_clear(&prov);
     st_input_close(&in);
     return rc;
 }

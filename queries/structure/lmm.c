@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 
+#include "cluster.h"
 #include "dist.h"
 #include "err.h"
 #include <htslib/kstring.h>
@@ -120,39 +121,62 @@ out:
     return rc;
 }
 
-int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
-                   const double *W, int c)
+static int model_alloc(lmm_model_t **out, uint32_t n, int c)
 {
     lmm_model_t *m = calloc(1, sizeof *m);
-    double *uab = NULL, *Wr = NULL, *hbuf = NULL;
-    lmm_solvers_t sv = {0};
-    int rc;
     *out = NULL;
-    if (c < 1 || c > LMM_MAXC) return bcms_err(BCMS_EINVAL, "lmm: %d covariates (at most %d)", c, LMM_MAXC - 1);
+    if (c < 1 || c > LMM_MAXC) {
+        free(m);
+        return bcms_err(BCMS_EINVAL, "lmm: %d covariates (at most %d)", c, LMM_MAXC - 1);
+    }
     if (!m || !(m->eval = malloc((size_t)n * sizeof *m->eval)) || !(m->Ut = malloc((size_t)n * n * sizeof *m->Ut)) ||
         !(m->uw = malloc((size_t)n * c * sizeof *m->uw)) || !(m->uy = malloc((size_t)n * sizeof *m->uy)) ||
-        !(Wr = malloc((size_t)n * c * sizeof *Wr))) {
-        rc = bcms_err(BCMS_ENOMEM, "lmm: %u samples", n);
-        goto fail;
+        !(m->pre = calloc(1, sizeof *m->pre)) ||
+        !(m->pre->h = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->h)) ||
+        !(m->pre->hh = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->hh))) {
+        lmm_model_free(m);
+        return bcms_err(BCMS_ENOMEM, "lmm: %u samples", n);
     }
     m->n = n, m->c = c;
-    if ((rc = model_eigen(m, K, snum))) goto fail;
+    *out = m;
+    return 0;
+}
+
+/* The eigendecomposition, U'W and U'y: the costly part, and the one whose bits depend on the BLAS and
+ * LAPACK kernels (lmm_model_share copies it). */
+static int model_rotate(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum, const double *y, const double *W)
+{
+    const uint32_t n = m->n;
+    const int c = m->c;
+    double *Wr = malloc((size_t)n * c * sizeof *Wr);
+    int rc;
+    if (!Wr) return bcms_err(BCMS_ENOMEM, "lmm: %u samples", n);
+    if ((rc = model_eigen(m, K, snum))) goto out;
     /* U'W and U'y: W column-major -> row-major n x c first */
     for (uint32_t i = 0; i < n; i++)
         for (int k = 0; k < c; k++) Wr[(size_t)i * c + k] = W[(size_t)k * n + i];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, c, (int)n, 1.0, m->Ut, (int)n, Wr, c, 0.0, m->uw, c);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)n, 1.0, m->Ut, (int)n, y, 1, 0.0, m->uy, 1);
-    /* the null model: ML (for the LRT and the score test) and REML */
-    const int V = c + 2, NI = V * (V + 1) / 2;
+out:
+    free(Wr);
+    return rc;
+}
+
+/* The null model from the rotated variables: ML (for the LRT and the score test) and REML, and the
+ * grid's shared sums. */
+static int model_null(lmm_model_t *m)
+{
+    const uint32_t n = m->n;
+    const int V = m->c + 2, NI = V * (V + 1) / 2;
+    double *uab = NULL, *hbuf = NULL, lr;
+    lmm_solvers_t sv = {0};
     lmm_fn_t f;
     lmm_grid_t g;
-    double lr;
+    int rc = 0;
     if (!(uab = malloc((size_t)n * NI * sizeof *uab)) || !(hbuf = malloc(3 * (size_t)n * sizeof *hbuf)) ||
-        solvers_new(&sv) || !(m->pre = calloc(1, sizeof *m->pre)) ||
-        !(m->pre->h = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->h)) ||
-        !(m->pre->hh = malloc((size_t)(LMM_NGRID + 1) * n * sizeof *m->pre->hh))) {
+        solvers_new(&sv)) {
         rc = bcms_err(BCMS_ENOMEM, "lmm");
-        goto fail;
+        goto out;
     }
     gsl_set_error_handler_off(); /* GSL reports through status codes, never aborts */
     fill_uab(m, NULL, uab);
@@ -162,16 +186,70 @@ int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum,
     if (lmm_lik_max(&f, &g, &sv, 0, &m->l_mle0, &m->logl_mle0) || lmm_lik_max(&f, &g, &sv, 1, &m->l_remle0, &lr) ||
         isnan(m->l_mle0)) {
         rc = bcms_err(BCMS_EINPUT, "lmm: the null model's variance components could not be estimated");
-        goto fail;
+        goto out;
     }
     bcms_log(BCMS_LOG_INFO, "lmm: %u samples, %d covariates; null model: lambda %.6g (REML, logL %.6f), %.6g (ML, logL "
-             "%.6f)", n, c - 1, m->l_remle0, lr, m->l_mle0, m->logl_mle0);
-    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
+             "%.6f)", n, m->c - 1, m->l_remle0, lr, m->l_mle0, m->logl_mle0);
+out:
+    free(uab), free(hbuf), solvers_free(&sv);
+    return rc;
+}
+
+int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
+                   const double *W, int c)
+{
+    lmm_model_t *m;
+    int rc = model_alloc(&m, n, c);
+    if (rc) return rc;
+    if ((rc = model_rotate(m, K, snum, y, W)) || (rc = model_null(m))) {
+        lmm_model_free(m);
+        return rc;
+    }
     *out = m;
     return 0;
+}
+
+/* Every field of pre but its two arrays' addresses, then the arrays. */
+static int pre_share(lmm_pre_t *pre, uint32_t n, int root)
+{
+    double *h = pre->h, *hh = pre->hh;
+    int rc = bcms_cluster_bcast(pre, sizeof *pre, root);
+    pre->h = h, pre->hh = hh;
+    if (!rc) rc = bcms_cluster_bcast(h, sizeof *h * (LMM_NGRID + 1) * n, root);
+    if (!rc) rc = bcms_cluster_bcast(hh, sizeof *hh * (LMM_NGRID + 1) * n, root);
+    return rc;
+}
+
+int lmm_model_share(lmm_model_t **m, int root, int status, uint32_t n, int c)
+{
+    const int me = bcms_cluster_rank();
+    uint32_t st = status ? 1 : 0;
+    int rc;
+    if (bcms_cluster_size() < 2) return status;
+    if ((rc = bcms_cluster_bcast(&st, sizeof st, root))) return rc;
+    if (st) return me == root ? status : bcms_err(BCMS_EINPUT, "lmm: MPI rank %d could not fit the model (its "
+                                                             "message says why)", root);
+    if (me != root && (rc = model_alloc(m, n, c))) return rc;
+    lmm_model_t *x = *m;
+    if ((rc = bcms_cluster_bcast(x->eval, sizeof *x->eval * n, root)) ||
+        (rc = bcms_cluster_bcast(x->Ut, sizeof *x->Ut * n * n, root)) ||
+        (rc = bcms_cluster_bcast(x->uw, sizeof *x->uw * n * c, root)) ||
+        (rc = bcms_cluster_bcast(x->uy, sizeof *x->uy * n, root)))
+        goto fail;
+    /* the null model from the same rotated variables (whatever else it derives), then root's own bits
+     * (root's lambdas stand even where this rank's search would fail: only running out of memory counts) */
+    const int lr = me != root ? model_null(x) : 0;
+    double s[3] = {x->l_mle0, x->logl_mle0, x->l_remle0};
+    if ((rc = bcms_cluster_bcast(s, sizeof s, root)) || (rc = pre_share(x->pre, n, root))) goto fail;
+    x->l_mle0 = s[0], x->logl_mle0 = s[1], x->l_remle0 = s[2];
+    if (lr == BCMS_ENOMEM) {
+        rc = lr;
+        goto fail;
+    }
+    return 0;
 fail:
-    free(uab), free(Wr), free(hbuf), solvers_free(&sv);
-    lmm_model_free(m);
+    lmm_model_free(x);
+    *m = NULL;
     return rc;
 }
 

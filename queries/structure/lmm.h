@@ -6,7 +6,8 @@
  * F(1, n - c - 1)), likelihood-ratio test at the ML lambdas (chi2(1)) and score test at the null ML
  * lambda. Missing calls take the variant's mean (as GEMMA). GPL-3.0-or-later.
  *
- * Threads: a model is read-only after init; each thread tests with its own workspace. */
+ * Threads: a model is read-only after init; each thread tests with its own workspace. MPI: one rank fits
+ * a model, lmm_model_share gives it to the others. */
 #ifndef BCMS_LMM_H
 #define BCMS_LMM_H
 
@@ -30,6 +31,13 @@ typedef struct {
 int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
                    const double *W, int c);
 void lmm_model_free(lmm_model_t *m);
+/* MPI (collective: every rank calls it for the same model, in the same order): rank root's model *m,
+ * fitted there by lmm_model_init with return code status (the other ranks pass any status, *m NULL),
+ * becomes every rank's, bit for bit: its eigendecomposition, rotated covariates and phenotype, the null
+ * model's lambdas and the grid's sums (the BLAS and LAPACK kernels, hence their bits, can differ between
+ * nodes). Returns 0, root's status on root when it is not 0, and an error on the others then. One rank:
+ * returns status. */
+int lmm_model_share(lmm_model_t **m, int root, int status, uint32_t n, int c);
 /* Null-model estimates, for the log: ML and REML lambda. */
 void lmm_model_null(const lmm_model_t *m, double *l_mle, double *l_remle);
 

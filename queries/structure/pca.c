@@ -193,7 +193,7 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
     }
     free(acc);
     /* rank 0's sums (the others summed only their own slots) on every rank, for the next step */
-    if ((rc = bcms_cluster_bcast(out, j->acc_len * sizeof *out)) || (rc = bcms_cluster_bcast(m, sizeof *m))) return rc;
+    if ((rc = bcms_cluster_bcast(out, j->acc_len * sizeof *out, 0)) || (rc = bcms_cluster_bcast(m, sizeof *m, 0))) return rc;
     return 0;
 }
 
@@ -302,7 +302,7 @@ static int pca_approx(const st_input_t *in, uint32_t k, int threads, double *val
     }
     r = orth_rows(q, nb, K, h);
     /* rank 0's basis on every rank (BLAS kernels may differ between the nodes of a job) */
-    if ((rc = bcms_cluster_bcast_u32(&r)) || (rc = bcms_cluster_bcast(K, (size_t)r * nb * sizeof *K))) goto out;
+    if ((rc = bcms_cluster_bcast_u32(&r)) || (rc = bcms_cluster_bcast(K, (size_t)r * nb * sizeof *K, 0))) goto out;
     if (r < k) {
         rc = bcms_err(BCMS_EINVAL, "pca --approx: the Krylov basis has rank %u < %u PCs (too few variants?)", r, k);
         goto out;
@@ -443,7 +443,7 @@ static int pca_projected(const bcms_pca_opts_t *o, st_input_t *in, const uint8_t
                    : pca_exact(in, k, o->in.threads, val, vec, m);
     if (rc || (rc = st_input_subset(in, idx, n))) goto out;
     /* the projection pass is shared over the ranks: rank 0's PCs on every rank */
-    if ((rc = bcms_cluster_bcast(vec, (size_t)nb * k * sizeof *vec)) || (rc = bcms_cluster_bcast(val, k * sizeof *val)))
+    if ((rc = bcms_cluster_bcast(vec, (size_t)nb * k * sizeof *vec, 0)) || (rc = bcms_cluster_bcast(val, k * sizeof *val, 0)))
         goto out;
     if ((rc = pca_xtxa(in, nb, n, k, o->in.threads, vec, P, &m2))) goto out;
     for (uint32_t i = 0; i < n; i++)

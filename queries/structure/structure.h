@@ -102,12 +102,34 @@ typedef struct {
     uint32_t *snum;         /* n global sample numbers, in the matrix's order */
     double *K;              /* n x n, row-major, full */
     char *created_at, *command, *tool, *selection;
+    uint32_t crc;           /* the record's CRC (ties the record of its variants to it) */
 } bcms_grm_t;
 
 /* Load the GRM stored under name. Returns 0, BCMS_ENOTFOUND (none of that name: the detail lists the
  * stored ones), BCMS_ECORRUPT (bad CRC or length), BCMS_ENOMEM. The caller clears g. */
 int bcms_grm_load(bcms_store_t *st, const char *name, bcms_grm_t *g);
 void bcms_grm_clear(bcms_grm_t *g);
+
+/* ---- leave one chromosome out (grm_loco.c) ----
+ * `bcms grm` stores beside the matrix K = Z'Z/m the variants it was built from (FORMAT.md "Table grm",
+ * record NAME,variants): per chromosome c their count m_c, their positions and alleles, and a hash of
+ * their standardised rows. K_-c, the GRM of every variant but c's, is then (m K - Z_c'Z_c) / (m - m_c)
+ * with Z_c recomputed from exactly those variants over the GRM's samples (the same standardisation, so
+ * the filters of the build need not be replayed); the hash proves them the same. */
+typedef struct bcms_grm_loco_t bcms_grm_loco_t;
+
+/* The variant record of the GRM g loaded under name. BCMS_ENOTFOUND (with a message saying to rebuild
+ * the GRM with this bcms) when the GRM has none or one of another matrix. Caller frees. */
+int bcms_grm_loco_open(bcms_store_t *st, const char *name, const bcms_grm_t *g, bcms_grm_loco_t **out);
+void bcms_grm_loco_free(bcms_grm_loco_t *l);
+/* m_c: the GRM's variants on chrom (0 for a contig it has none on: then K_-c = K). */
+uint64_t bcms_grm_loco_nvar(const bcms_grm_loco_t *l, const char *chrom);
+/* K_-chrom into Kc (g->n x g->n, caller-allocated, full), over the GRM's samples in its order. Reads
+ * the store (the GRM's datasets, chrom only); threads for the tiles (the bits do not depend on them).
+ * BCMS_EINPUT when the store no longer gives the same variants or genotypes, or every variant is on
+ * chrom. */
+int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_grm_t *g, const char *chrom,
+                         int threads, double *Kc);
 
 /* ---- principal components (pca.c) ---- */
 typedef struct {

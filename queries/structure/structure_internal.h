@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <htslib/bgzf.h>
+#include <lmdb.h>
 
 #include "structure.h"
 
@@ -46,11 +47,44 @@ void st_standardise(const uint8_t *codes, uint32_t n, int kind, double *z);
  * In an MPI job only rank 0's G and *m are the result. */
 int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m);
 
+/* What a GRM was built from, chromosome by chromosome (grm_loco.c; FORMAT.md "Table grm"): per
+ * chromosome its variant count, a hash of its standardised rows (every bit of Z, in order) and, when
+ * keys is set, each variant's position and allele hash, so that `assoc --loco` finds exactly those
+ * variants again and checks they still give the same Z. */
+typedef struct {
+    char chrom[8];
+    uint64_t m, zhash;
+    uint64_t first;         /* its first key */
+} st_prov_chr_t;
+
+typedef struct {
+    int keys;               /* record the keys (a build), or only m and zhash (a check) */
+    int nchr, cap_chr;
+    st_prov_chr_t *chr;
+    uint64_t n, cap;        /* keys */
+    uint32_t *pos;
+    uint64_t *ahash;
+} st_prov_t;
+
+/* Add rows (Z: rows x n, the reader's variants vidx[]) to p; a chromosome must come in one run. */
+int st_prov_add(st_prov_t *p, const bcms_reader_t *rd, const double *Z, uint32_t n, uint32_t rows,
+                const uint64_t *vidx);
+void st_prov_clear(st_prov_t *p);
+uint64_t st_allele_hash(const char *ref, const char *alt);
+/* The companion record of GRM name (key "name,variants") in the open write transaction: p, tied to
+ * the matrix record by its CRC. */
+#define ST_GRM_DB "grm"
+int st_prov_put(MDB_txn *txn, MDB_dbi dbi, const char *name, const st_prov_t *p, uint32_t grm_crc, uint32_t n,
+                uint64_t m, const char *cohorts, int dup_rule, int kind);
+
 /* Sub-blocks of standardised rows handed to a consumer, one after the other, in variant order:
  * fn(ud, Z, rows) with Z rows x n (row-major); the rows of a sub-block are standardised in parallel. */
 #define ST_SUBBLOCK 512
 int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud);
+/* The same, with each row's reader variant index. */
+typedef int (*st_rows_fn)(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx);
+int st_stream_idx(const st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud);
 /* Units of work: runs of consecutive batches first[x] .. first[x + 1] - 1, each closed once it has
  * min_used used variants (a rule on the data alone), shared over the MPI ranks by cluster.h's rule
  * on their variants: mine[x] = 1 for this rank's (all, outside an MPI job). */
@@ -60,10 +94,16 @@ typedef struct {
 } st_units_t;
 int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u);
 void st_units_free(st_units_t *u);
-/* st_stream over this rank's units (u NULL: every batch, each its own unit), in sub-blocks of at
+/* st_stream_idx over this rank's units (u NULL: every batch, each its own unit), in sub-blocks of at
  * most sub rows that may span the batches of a unit, never two units. */
-int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads,
-                   int (*fn)(void *ud, const double *Z, uint32_t rows), void *ud);
+int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads, st_rows_fn fn,
+                   void *ud);
+/* G += Z'Z over the used variants (upper-triangle tiles, st_gram_add, floating point in variant
+ * order: one process's sum, for --loco's per-chromosome part), *m their count, into prov when not
+ * NULL; no mirroring, no division. */
+int st_gram_stream(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
+/* st_grm_build, recording prov (or NULL; under MPI rank 0 records it in a pass of its own). */
+int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
 
 /* ---- linear algebra (linalg.c) ---- */
 /* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
