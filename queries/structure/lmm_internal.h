@@ -39,18 +39,39 @@ typedef struct {
     double fl[2], fh[2];
 } lmm_grid_t;
 
+/* A lambda every variant is evaluated at (lambda 0 for the REML determinant, the null ML lambda for
+ * the score test): h and h^2 there, their sums and the level-0 sums of the pairs without the variant. */
+typedef struct {
+    double l, t1, t2;
+    double *h, *hh; /* n each, owned */
+    double s1[LMM_MAXNI], s2[LMM_MAXNI];
+} lmm_point_t;
+
+/* The sums (every level, up to order) at one lambda, kept so that a lambda met again (the grid's
+ * ends in Brent's set-up, Newton's last iterates in the likelihood and the Wald test) is not summed
+ * again. P, PP, PPP: V x NI each, in one block of 3 V NI doubles. */
+typedef struct {
+    double l, t1, t2;
+    int order; /* 0: empty */
+    double *P;
+} lmm_memo_t;
+#define LMM_NMEMO (2 + LMM_NGRID + 1) /* the last two evaluations, then the grid's points */
+
 /* The likelihood of one variant (or of the null model): n eigenvalues, the products of the rotated
- * variables (uab: NI x n, pair k's products at every eigen index contiguous), 3n doubles of scratch
- * (hbuf), and I = P at h = 1 (for the REML determinant). */
+ * variables (u[k]: pair k's products at every eigen index), 3 LMM_CHUNK doubles of scratch (hbuf; 3n
+ * when n is smaller), and I = P at h = 1 (for the REML determinant). */
+#define LMM_CHUNK 512 /* eigen indices whose h, h^2, h^3 are held in L1 while every pair is summed */
 typedef struct {
     uint32_t n;
     int c, V, NI, null;
+    int lgrp;                     /* factors multiplied per log in log det (no overflow) */
     const double *eval;
-    const double *uab;
+    const double *u[LMM_MAXNI];
     double *hbuf;
     double I[LMM_MAXV * LMM_MAXNI];
-    const lmm_pre_t *pre;    /* NULL: every sum computed */
-    uint8_t isx[LMM_MAXNI];  /* pair k involves the variant (column c) */
+    const lmm_pre_t *pre;         /* NULL: every sum computed */
+    lmm_memo_t *memo;             /* NULL or LMM_NMEMO entries */
+    uint8_t isx[LMM_MAXNI];       /* pair k involves the variant (column c) */
 } lmm_fn_t;
 
 typedef struct {
@@ -70,5 +91,42 @@ double lmm_lik_f(const lmm_fn_t *f, double l, int reml);
 int lmm_lik_max(const lmm_fn_t *f, const lmm_grid_t *g, lmm_solvers_t *sv, int reml, double *lambda, double *logf);
 /* P (levels 0..V-1, NI each) at lambda. */
 void lmm_lik_P(const lmm_fn_t *f, double l, double *P);
+/* The log det group for eigenvalues eval (see lgrp). */
+int lmm_logdet_group(const double *eval, uint32_t n);
+/* pt at lambda l from f (the null model); pt->h, pt->hh allocated here (0 or BCMS_ENOMEM). */
+int lmm_point_fill(const lmm_fn_t *f, double l, lmm_point_t *pt);
+void lmm_point_free(lmm_point_t *pt);
+/* P at pt (f a variant: its pairs summed with pt's h, the others taken from pt). */
+void lmm_lik_P_at(const lmm_fn_t *f, const lmm_point_t *pt, double *P);
+
+/* ---- the rotation of the variants (lmm_rot.c) ---- */
+#define LMM_BLOCK 256 /* variants rotated together */
+
+/* U sample-major: row i holds sample i's coordinates on every eigenvector (U[i * n + j] = eigenvector
+ * j at sample i); u1 = U'1. Read-only after init. */
+typedef struct {
+    uint32_t n;
+    double *U, *u1;
+} lmm_rot_t;
+
+/* One thread's scratch: dense rows (LMM_BLOCK x n) and the sparse rows' non-zeros. */
+typedef struct {
+    double *x, *val;
+    uint32_t *smp;
+    uint32_t ptr[LMM_BLOCK + 1];
+} lmm_rot_ws_t;
+
+/* Take *Ut (n x n, row j = eigenvector j, malloc'd): r gets it transposed, *Ut is freed and set to
+ * NULL. 0 or BCMS_ENOMEM (then *Ut is untouched). */
+int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n);
+void lmm_rot_free(lmm_rot_t *r);
+int lmm_rot_ws_init(lmm_rot_ws_t *ws, uint32_t n);
+void lmm_rot_ws_free(lmm_rot_ws_t *ws);
+/* U'x for the nb <= LMM_BLOCK variants codes (nb x n; 0/1/2, 3 missing), x the calls with missing
+ * at mean[k]; cnt[k] counts variant k's codes 0..3; variants with skip[k] are left out. Variant k's
+ * U'x goes to row row[k] of ux (LMM_BLOCK x n). Sparse (minor-allele) or dense by the variant's own
+ * non-zero count, so the result never depends on the block's other variants or on threads. */
+void lmm_rot_apply(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, uint32_t nb, const uint32_t (*cnt)[4],
+                  const double *mean, const uint8_t *skip, double *ux, uint32_t *row);
 
 #endif
