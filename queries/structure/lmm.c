@@ -26,11 +26,18 @@ struct lmm_model_t {
     lmm_rot_t rot;  /* U sample-major, for the variants (lmm_rot.c) */
 };
 
+/* A queue of variants of one kind (dense or sparse rotation), rotated and tested when full. */
+typedef struct {
+    uint32_t nb, v[LMM_BLOCK], cnt[LMM_BLOCK][4];
+    double mean[LMM_BLOCK];
+} lmm_queue_t;
+
 struct lmm_ws_t {
     double *ux, *uab, *hbuf, *memo_P;
     int lgrp;
     lmm_point_t p0, pscore; /* lambda 0 and the null ML lambda */
     lmm_memo_t memo[LMM_NMEMO];
+    lmm_queue_t *queue; /* 2: dense, sparse */
     lmm_solvers_t sv;
     lmm_rot_ws_t rot;
 };
@@ -223,7 +230,8 @@ lmm_ws_t *lmm_ws_new(const lmm_model_t *m)
     if (!ws || !f || !m->rot.U || lmm_rot_ws_init(&ws->rot, n) ||
         !(ws->ux = malloc((size_t)LMM_BLOCK * n * sizeof *ws->ux)) ||
         !(ws->uab = malloc((size_t)n * NI * sizeof *ws->uab)) || !(ws->hbuf = malloc(3 * (size_t)n * sizeof *ws->hbuf)) ||
-        !(ws->memo_P = malloc(LMM_NMEMO * VN3 * sizeof *ws->memo_P)) || solvers_new(&ws->sv))
+        !(ws->memo_P = malloc(LMM_NMEMO * VN3 * sizeof *ws->memo_P)) || !(ws->queue = calloc(2, sizeof *ws->queue)) ||
+        solvers_new(&ws->sv))
         goto fail;
     /* the rows without the variant, and the fixed lambdas, from the null model */
     fill_uab(m, NULL, ws->uab);
@@ -242,7 +250,7 @@ fail:
 void lmm_ws_free(lmm_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->ux), free(ws->uab), free(ws->hbuf), free(ws->memo_P);
+    free(ws->ux), free(ws->uab), free(ws->hbuf), free(ws->memo_P), free(ws->queue);
     lmm_point_free(&ws->p0), lmm_point_free(&ws->pscore);
     solvers_free(&ws->sv);
     lmm_rot_ws_free(&ws->rot);
@@ -297,34 +305,40 @@ static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_r
     if (bad || isnan(logl)) r->p_wald = r->p_lrt = r->log10p = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
 }
 
+static void queue_run(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, lmm_queue_t *q, int sparse,
+                      lmm_result_t *res)
+{
+    lmm_rot_apply(&m->rot, &ws->rot, codes, q->v, q->nb, sparse, (const uint32_t(*)[4])q->cnt, q->mean, ws->ux);
+    for (uint32_t k = 0; k < q->nb; k++) test_one(m, ws, ws->ux + (size_t)k * m->n, &res[q->v[k]]);
+    q->nb = 0;
+}
+
 int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res)
 {
     const uint32_t n = m->n;
-    uint32_t cnt[LMM_BLOCK][4], row[LMM_BLOCK];
-    double mean[LMM_BLOCK];
-    uint8_t skip[LMM_BLOCK];
-    for (uint32_t v0 = 0; v0 < nv; v0 += LMM_BLOCK) {
-        const uint32_t nb = nv - v0 < LMM_BLOCK ? nv - v0 : LMM_BLOCK;
-        const uint8_t *cb = codes + (size_t)v0 * n;
-        for (uint32_t k = 0; k < nb; k++) {
-            const uint8_t *g = cb + (size_t)k * n;
-            uint32_t *c = cnt[k];
-            c[0] = c[1] = c[2] = c[3] = 0;
-            for (uint32_t i = 0; i < n; i++) c[g[i] & 3]++;
-            const uint32_t miss = c[3];
-            mean[k] = miss < n ? (double)(c[1] + 2 * c[2]) / (double)(n - miss) : 0;
-            lmm_result_t *r = &res[v0 + k];
-            memset(r, 0, sizeof *r);
-            r->af = mean[k] / 2, r->n_miss = (int)miss;
-            /* one called genotype (or none): x is constant once missing calls take the mean */
-            skip[k] = (c[0] > 0) + (c[1] > 0) + (c[2] > 0) <= 1;
-            if (skip[k])
-                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
+    lmm_queue_t *q = ws->queue;
+    q[0].nb = q[1].nb = 0;
+    for (uint32_t v = 0; v < nv; v++) {
+        const uint8_t *g = codes + (size_t)v * n;
+        uint32_t c[4] = {0, 0, 0, 0};
+        for (uint32_t i = 0; i < n; i++) c[g[i] & 3]++;
+        const double mean = c[3] < n ? (double)(c[1] + 2 * c[2]) / (double)(n - c[3]) : 0;
+        lmm_result_t *r = &res[v];
+        memset(r, 0, sizeof *r);
+        r->af = mean / 2, r->n_miss = (int)c[3];
+        /* one called genotype (or none): x is constant once missing calls take the mean */
+        if ((c[0] > 0) + (c[1] > 0) + (c[2] > 0) <= 1) {
+            r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
+            continue;
         }
-        lmm_rot_apply(&m->rot, &ws->rot, cb, nb, (const uint32_t(*)[4])cnt, mean, skip, ws->ux, row);
-        for (uint32_t k = 0; k < nb; k++)
-            if (!skip[k]) test_one(m, ws, ws->ux + (size_t)row[k] * n, &res[v0 + k]);
+        const int sp = lmm_rot_sparse(c, n);
+        lmm_queue_t *qq = &q[sp];
+        qq->v[qq->nb] = v, qq->mean[qq->nb] = mean;
+        memcpy(qq->cnt[qq->nb], c, sizeof c);
+        if (++qq->nb == LMM_BLOCK) queue_run(m, ws, codes, qq, sp, res);
     }
+    for (int sp = 0; sp < 2; sp++)
+        if (q[sp].nb) queue_run(m, ws, codes, &q[sp], sp, res);
     return 0;
 }
 

@@ -122,11 +122,13 @@ int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n);
 void lmm_rot_free(lmm_rot_t *r);
 int lmm_rot_ws_init(lmm_rot_ws_t *ws, uint32_t n);
 void lmm_rot_ws_free(lmm_rot_ws_t *ws);
-/* U'x for the nb <= LMM_BLOCK variants codes (nb x n; 0/1/2, 3 missing), x the calls with missing
- * at mean[k]; cnt[k] counts variant k's codes 0..3; variants with skip[k] are left out. Variant k's
- * U'x goes to row row[k] of ux (LMM_BLOCK x n). Sparse (minor-allele) or dense by the variant's own
- * non-zero count, so the result never depends on the block's other variants or on threads. */
-void lmm_rot_apply(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, uint32_t nb, const uint32_t (*cnt)[4],
-                  const double *mean, const uint8_t *skip, double *ux, uint32_t *row);
+/* Whether a variant whose codes 0..3 have counts cnt is rotated sparse: at most n / 4 samples carry
+ * its minor allele or miss the call. Depends on nothing else. */
+int lmm_rot_sparse(const uint32_t cnt[4], uint32_t n);
+/* U'x for the nb <= LMM_BLOCK variants v[0..nb-1] of codes (rows of n codes; 0/1/2, 3 missing), all of
+ * one kind (sparse: lmm_rot_sparse), x the calls with missing at mean[k], cnt[k] the code counts:
+ * variant v[k]'s U'x in row k of ux (LMM_BLOCK x n). */
+void lmm_rot_apply(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, const uint32_t *v, uint32_t nb,
+                   int sparse, const uint32_t (*cnt)[4], const double *mean, double *ux);
 
 #endif

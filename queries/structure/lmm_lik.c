@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_roots.h>
 
@@ -24,9 +28,11 @@
 
 /* ---- level-0 sums ----
  * Sums over the n eigen indices in 16 fixed lanes (index i goes to lane i % 16, each lane in index
- * order, the lanes added in one fixed tree): the same bits whatever the vector width of the clone
- * that runs (SSE2, AVX2, AVX-512; none contracts to FMA) and whatever the thread count. h, h^2, h^3 are
- * made LMM_CHUNK indices at a time and stay in L1 while every pair is summed over them. */
+ * order, the lanes added in one fixed tree), so the order is fixed by the code, not by the vector
+ * width of the clone that runs or by the thread count (on one CPU the bits are always the same; the
+ * AVX2/AVX-512 clones contract to FMA and the AVX-512 one makes h by a refined reciprocal, so other
+ * CPUs may differ in the last bits, as the BLAS does). h, h^2, h^3 are made LMM_CHUNK indices at a
+ * time and stay in L1 while every pair is summed over them. */
 typedef double v8 __attribute__((vector_size(64)));
 /* v8 never crosses a call (the helpers are always inlined): the ABI note does not apply */
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -80,6 +86,56 @@ static inline __attribute__((always_inline)) void chunk_sums(v8 *A, int order, c
     A[0] = a0, A[1] = a1, A[2] = b0, A[3] = b1, A[4] = c0, A[5] = c1;
 }
 
+/* h = 1 / (l e + 1) and its powers up to order over m indices. AVX-512: vdivpd is the costliest
+ * instruction of a likelihood evaluation (16 cycles for 8 lanes); the 14-bit reciprocal estimate and
+ * two Newton steps give h within an ulp in a few cycles. */
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void h_avx512(double l, const double *e, double *h, double *hh, double *hhh,
+                                                        uint32_t m, int order)
+{
+    const __m512d L = _mm512_set1_pd(l), one = _mm512_set1_pd(1.0);
+    for (uint32_t i = 0; i < m; i += 8) {
+        const __mmask8 k = m - i >= 8 ? 0xff : (__mmask8)((1u << (m - i)) - 1);
+        const __m512d d = _mm512_fmadd_pd(L, _mm512_maskz_loadu_pd(k, e + i), one);
+        __m512d r = _mm512_rcp14_pd(d);
+        r = _mm512_fmadd_pd(r, _mm512_fnmadd_pd(d, r, one), r);
+        r = _mm512_fmadd_pd(r, _mm512_fnmadd_pd(d, r, one), r);
+        _mm512_mask_storeu_pd(h + i, k, r);
+        if (order >= 2) {
+            const __m512d r2 = _mm512_mul_pd(r, r);
+            _mm512_mask_storeu_pd(hh + i, k, r2);
+            if (order >= 3) _mm512_mask_storeu_pd(hhh + i, k, _mm512_mul_pd(r2, r));
+        }
+    }
+}
+
+#endif
+
+static void h_plain(double l, const double *e, double *h, double *hh, double *hhh, uint32_t m, int order)
+{
+    for (uint32_t i = 0; i < m; i++) h[i] = 1.0 / (l * e[i] + 1.0);
+    if (order >= 2)
+        for (uint32_t i = 0; i < m; i++) hh[i] = h[i] * h[i];
+    if (order >= 3)
+        for (uint32_t i = 0; i < m; i++) hhh[i] = hh[i] * h[i];
+}
+
+typedef void (*h_fn)(double, const double *, double *, double *, double *, uint32_t, int);
+
+static h_fn h_pick(void)
+{
+    static h_fn fn; /* the same on every call: a race writes the same pointer */
+    if (!fn) {
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        fn = __builtin_cpu_supports("avx512f") ? h_avx512 : h_plain;
+#else
+        fn = h_plain;
+#endif
+    }
+    return fn;
+}
+
 /* T[0], T[1] += w over m indices (zero-padded like chunk_sums). */
 static inline __attribute__((always_inline)) void chunk_total(v8 *T, const double *w, uint32_t m)
 {
@@ -97,7 +153,7 @@ static inline __attribute__((always_inline)) void chunk_total(v8 *T, const doubl
 /* Level-0 sums of the pairs k with want[k] (every pair: want NULL): s1 = sum h u_k and, up to order,
  * s2 = sum h^2 u_k, s3 = sum h^3 u_k; tr (when not NULL) = sum h, sum h^2. h = 1 / (l e + 1) made
  * here, or taken from hp, hhp (order <= 2). */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 static void sums(const lmm_fn_t *f, double l, const double *hp, const double *hhp, int order, const uint8_t *want,
                  double *s1, double *s2, double *s3, double *tr)
 {
@@ -109,18 +165,12 @@ static void sums(const lmm_fn_t *f, double l, const double *hp, const double *hh
     memset(A, 0, sizeof A);
     v8 *T = A + 6 * (size_t)np;
     double *h = f->hbuf, *hh = h + ch, *hhh = hh + ch;
+    const h_fn hfn = hp ? NULL : h_pick();
     for (uint32_t i0 = 0; i0 < n; i0 += LMM_CHUNK) {
         const uint32_t m = n - i0 < LMM_CHUNK ? n - i0 : LMM_CHUNK;
         const double *w1 = h, *w2 = hh;
         if (hp) w1 = hp + i0, w2 = hhp + i0;
-        else {
-            const double *e = f->eval + i0;
-            for (uint32_t i = 0; i < m; i++) h[i] = 1.0 / (l * e[i] + 1.0);
-            if (order >= 2 || tr)
-                for (uint32_t i = 0; i < m; i++) hh[i] = h[i] * h[i];
-            if (order >= 3)
-                for (uint32_t i = 0; i < m; i++) hhh[i] = hh[i] * h[i];
-        }
+        else hfn(l, f->eval + i0, h, hh, hhh, m, order >= 2 || tr ? (order > 2 ? 3 : 2) : 1);
         if (tr) chunk_total(T, w1, m), chunk_total(T + 2, w2, m);
         for (int j = 0; j < np; j++) chunk_sums(A + 6 * j, order, w1, w2, hhh, f->u[ks[j]] + i0, m);
     }

@@ -6,9 +6,9 @@
  * sparse variants are rotated as a sparse x dense product (U'z = sum over z's non-zeros of z_i
  * times row i of U, U stored sample-major). The product is tiled so a tile of U (LR_SB samples x
  * LR_W eigenvectors) stays in L2 while every variant of the block visits it, and a variant's LR_W
- * accumulators stay in registers. Each output element is a plain ordered sum over the variant's
- * non-zeros (no FMA, no reassociation), so the bits are the same in every kernel clone. Dense
- * variants go through one dgemm. The choice depends only on the variant's own calls. */
+ * accumulators stay in registers. Each output element is a plain sum over the variant's non-zeros in
+ * sample order. Dense variants go through one dgemm. The choice depends only on the variant's own
+ * calls, and the caller groups variants of a kind in their order, so nothing depends on threads. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -86,7 +86,7 @@ void lmm_rot_ws_free(lmm_rot_ws_t *ws)
 
 /* One tile column [j0, j0 + LR_W) of the sparse rows: acc over the non-zeros of each variant that
  * fall in each LR_SB-sample tile, in sample order. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 static void sparse_cols(const lmm_rot_t *r, lmm_rot_ws_t *ws, uint32_t ns, uint32_t j0, double *out, uint32_t ldo)
 {
     const uint32_t n = r->n;
@@ -129,45 +129,60 @@ static void sparse_tail(const lmm_rot_t *r, const lmm_rot_ws_t *ws, uint32_t ns,
     }
 }
 
-void lmm_rot_apply(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, uint32_t nb, const uint32_t (*cnt)[4],
-                  const double *mean, const uint8_t *skip, double *ux, uint32_t *row)
+int lmm_rot_sparse(const uint32_t cnt[4], uint32_t n)
+{
+    const int f = cnt[0] < cnt[2];
+    const uint64_t nnz = (uint64_t)cnt[3] + cnt[1] + (f ? cnt[0] : cnt[2]);
+    return nnz * LR_DENSE_DEN <= (uint64_t)n * LR_DENSE_NUM;
+}
+
+/* Dense: the imputed x of each variant as a row, one dgemm. */
+static void apply_dense(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, const uint32_t *v, uint32_t nb,
+                        const double *mean, double *ux)
 {
     const uint32_t n = r->n;
-    uint32_t nd = 0, ns = 0, sv[LMM_BLOCK];
+    for (uint32_t k = 0; k < nb; k++) {
+        const uint8_t *g = codes + (size_t)v[k] * n;
+        const double lut[4] = {0, 1, 2, mean[k]};
+        double *x = ws->x + (size_t)k * n;
+        for (uint32_t i = 0; i < n; i++) x[i] = lut[g[i] & 3];
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)n, (int)n, 1.0, ws->x, (int)n, r->U, (int)n,
+                0.0, ux, (int)n);
+}
+
+/* Sparse: z's non-zeros, the tiled product, then U'x = 2 U'1 - U'z where z = 2 - x. */
+static void apply_sparse(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, const uint32_t *v, uint32_t nb,
+                         const uint32_t (*cnt)[4], const double *mean, double *ux)
+{
+    const uint32_t n = r->n;
     uint8_t flip[LMM_BLOCK];
     ws->ptr[0] = 0;
     for (uint32_t k = 0; k < nb; k++) {
-        if (skip[k]) continue;
-        const uint8_t *g = codes + (size_t)k * n;
+        const uint8_t *g = codes + (size_t)v[k] * n;
         const int f = cnt[k][0] < cnt[k][2]; /* ALT the more common homozygote: code ALT's complement */
-        const uint64_t nnz = (uint64_t)cnt[k][3] + cnt[k][1] + (f ? cnt[k][0] : cnt[k][2]);
-        if (nnz * LR_DENSE_DEN > (uint64_t)n * LR_DENSE_NUM) { /* dense: the imputed x itself */
-            const double lut[4] = {0, 1, 2, mean[k]};
-            double *x = ws->x + (size_t)nd * n;
-            for (uint32_t i = 0; i < n; i++) x[i] = lut[g[i] & 3];
-            row[k] = nd++;
-            continue;
-        }
         const double lut[4] = {f ? 2 : 0, 1, f ? 0 : 2, f ? 2 - mean[k] : mean[k]};
-        uint32_t q = ws->ptr[ns];
+        uint32_t q = ws->ptr[k];
         for (uint32_t i = 0; i < n; i++)
             if (lut[g[i] & 3] != 0) ws->smp[q] = i, ws->val[q++] = lut[g[i] & 3];
-        flip[ns] = (uint8_t)f, sv[ns] = k;
-        ws->ptr[++ns] = q;
+        flip[k] = (uint8_t)f;
+        ws->ptr[k + 1] = q;
     }
-    if (nd)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nd, (int)n, (int)n, 1.0, ws->x, (int)n, r->U,
-                    (int)n, 0.0, ux, (int)n);
-    if (!ns) return;
-    double *out = ux + (size_t)nd * n;
-    memset(out, 0, (size_t)ns * n * sizeof *out);
+    memset(ux, 0, (size_t)nb * n * sizeof *ux);
     uint32_t j0 = 0;
-    for (; j0 + LR_W <= n; j0 += LR_W) sparse_cols(r, ws, ns, j0, out, n);
-    if (j0 < n) sparse_tail(r, ws, ns, j0, out, n);
-    for (uint32_t v = 0; v < ns; v++) {
-        double *o = out + (size_t)v * n;
-        row[sv[v]] = nd + v;
-        if (flip[v])
+    for (; j0 + LR_W <= n; j0 += LR_W) sparse_cols(r, ws, nb, j0, ux, n);
+    if (j0 < n) sparse_tail(r, ws, nb, j0, ux, n);
+    for (uint32_t k = 0; k < nb; k++)
+        if (flip[k]) {
+            double *o = ux + (size_t)k * n;
             for (uint32_t j = 0; j < n; j++) o[j] = 2 * r->u1[j] - o[j];
-    }
+        }
+}
+
+void lmm_rot_apply(const lmm_rot_t *r, lmm_rot_ws_t *ws, const uint8_t *codes, const uint32_t *v, uint32_t nb,
+                   int sparse, const uint32_t (*cnt)[4], const double *mean, double *ux)
+{
+    if (!nb) return;
+    if (sparse) apply_sparse(r, ws, codes, v, nb, cnt, mean, ux);
+    else apply_dense(r, ws, codes, v, nb, mean, ux);
 }
