@@ -124,16 +124,11 @@ typedef void (*h_fn)(double, const double *, double *, double *, double *, uint3
 
 static h_fn h_pick(void)
 {
-    static h_fn fn; /* the same on every call: a race writes the same pointer */
-    if (!fn) {
 #if defined(__x86_64__)
-        __builtin_cpu_init();
-        fn = __builtin_cpu_supports("avx512f") ? h_avx512 : h_plain;
+    return __builtin_cpu_supports("avx512f") ? h_avx512 : h_plain;
 #else
-        fn = h_plain;
+    return h_plain;
 #endif
-    }
-    return fn;
 }
 
 /* T[0], T[1] += w over m indices (zero-padded like chunk_sums). */
