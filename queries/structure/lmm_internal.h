@@ -111,7 +111,7 @@ typedef struct {
 
 /* One thread's scratch: dense rows (LMM_BLOCK x n) and the sparse rows' non-zeros. */
 typedef struct {
-    double *x, *val;
+    double *x, *val, *tile;
     uint32_t *smp;
     uint32_t ptr[LMM_BLOCK + 1];
 } lmm_rot_ws_t;

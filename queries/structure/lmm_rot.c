@@ -71,6 +71,7 @@ int lmm_rot_ws_init(lmm_rot_ws_t *ws, uint32_t n)
     const size_t cap = (size_t)LMM_BLOCK * ((size_t)n * LR_DENSE_NUM / LR_DENSE_DEN + 1);
     memset(ws, 0, sizeof *ws);
     if (!(ws->x = malloc((size_t)LMM_BLOCK * n * sizeof *ws->x)) || !(ws->val = malloc(cap * sizeof *ws->val)) ||
+        !(ws->tile = malloc((size_t)LR_SB * LR_W * sizeof *ws->tile)) ||
         !(ws->smp = malloc(cap * sizeof *ws->smp))) {
         lmm_rot_ws_free(ws);
         return BCMS_ENOMEM;
@@ -80,7 +81,7 @@ int lmm_rot_ws_init(lmm_rot_ws_t *ws, uint32_t n)
 
 void lmm_rot_ws_free(lmm_rot_ws_t *ws)
 {
-    free(ws->x), free(ws->val), free(ws->smp);
+    free(ws->x), free(ws->val), free(ws->smp), free(ws->tile);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -94,8 +95,11 @@ static void sparse_cols(const lmm_rot_t *r, lmm_rot_ws_t *ws, uint32_t ns, uint3
     const uint32_t *smp = ws->smp, *ptr = ws->ptr;
     const double *val = ws->val;
     memcpy(cur, ptr, ns * sizeof *cur);
+    double *tile = ws->tile;
     for (uint32_t s0 = 0; s0 < n; s0 += LR_SB) {
-        const uint32_t s1 = s0 + LR_SB;
+        const uint32_t s1 = s0 + LR_SB, m = n - s0 < LR_SB ? n - s0 : LR_SB;
+        /* the tile's rows packed contiguous: every variant's visits then hit L1/L2 lines in order */
+        for (uint32_t i = 0; i < m; i++) memcpy(tile + (size_t)i * LR_W, r->U + (size_t)(s0 + i) * n + j0, LR_W * sizeof *tile);
         for (uint32_t v = 0; v < ns; v++) {
             uint32_t k = cur[v];
             const uint32_t e = ptr[v + 1];
@@ -104,7 +108,7 @@ static void sparse_cols(const lmm_rot_t *r, lmm_rot_ws_t *ws, uint32_t ns, uint3
 #pragma omp simd
             for (int j = 0; j < LR_W; j++) acc[j] = o[j];
             for (; k < e && smp[k] < s1; k++) {
-                const double a = val[k], *u = r->U + (size_t)smp[k] * n + j0;
+                const double a = val[k], *u = tile + (size_t)(smp[k] - s0) * LR_W;
 #pragma omp simd
                 for (int j = 0; j < LR_W; j++) acc[j] += a * u[j];
             }
