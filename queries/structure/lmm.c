@@ -1,5 +1,6 @@
 /* lmm.c: the exact LMM scan: one eigendecomposition of the GRM, the null model, then each variant
- * rotated (blocked dgemm) and tested (contract in lmm.h). GPL-3.0-or-later. */
+ * rotated (lmm_rot.c: a sparse product for rare variants, dgemm for the others, each kind queued
+ * over the reader's batch) and tested (contract in lmm.h). GPL-3.0-or-later. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
