@@ -47,18 +47,16 @@ timeit() { # label command...: appends "label round wall peakKB user" to times.t
     /usr/bin/time -f "%e %M %U" -o time.txt "$@" >/dev/null 2>cmd.err || { echo "FAILED: $label" >&2; cat cmd.err >&2; exit 1; }
     echo "$label $r $(cat time.txt)" >>times.txt
 }
-lmm() { # binary threads output
-    "$1" assoc "$t.bcms" --model lmm --pheno severity --maf 0.01 --geno 0.05 --threads "$2" -o "$3"
-}
+lmm=(assoc "$t.bcms" --model lmm --pheno severity --maf 0.01 --geno 0.05)
 : >times.txt
 for r in $(seq "$R"); do
-    timeit bcms_1t lmm "$BCMS" 1 l1.tsv
+    timeit bcms_1t "$BCMS" "${lmm[@]}" --threads 1 -o l1.tsv
     timeit gemma gemma -bfile "$t" -k "$t.k.txt" -lmm 4 -o g
-    timeit "bcms_${T}t" lmm "$BCMS" "$T" lT.tsv
+    timeit "bcms_${T}t" "$BCMS" "${lmm[@]}" --threads "$T" -o lT.tsv
     timeit gemma_core env OPENBLAS_CORETYPE="$GEMMA_CORE" gemma -bfile "$t" -k "$t.k.txt" -lmm 4 -o gc
     if [ -n "$OLD" ]; then
-        timeit old_1t lmm "$OLD" 1 o1.tsv
-        timeit "old_${T}t" lmm "$OLD" "$T" oT.tsv
+        timeit old_1t "$OLD" "${lmm[@]}" --threads 1 -o o1.tsv
+        timeit "old_${T}t" "$OLD" "${lmm[@]}" --threads "$T" -o oT.tsv
     fi
 done
 agree=$(python3 "$top/tests/lib/lmmcmp.py" output/g.assoc.txt lT.tsv 1e-5 1e-4 && echo "(within tolerance)" || echo "(OUT OF TOLERANCE)")
