@@ -120,6 +120,10 @@ typedef struct {
  * NULL. 0 or BCMS_ENOMEM (then *Ut is untouched). */
 int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n);
 void lmm_rot_free(lmm_rot_t *r);
+/* The two halves of lmm_rot_init, for a U that arrives already sample-major (e.g. broadcast from
+ * another MPI rank): allocate r (U uninitialised), then u1 from U. */
+int lmm_rot_alloc(lmm_rot_t *r, uint32_t n);
+void lmm_rot_sums(lmm_rot_t *r);
 int lmm_rot_ws_init(lmm_rot_ws_t *ws, uint32_t n);
 void lmm_rot_ws_free(lmm_rot_ws_t *ws);
 /* Whether a variant whose codes 0..3 have counts cnt is rotated sparse: at most n / 4 samples carry

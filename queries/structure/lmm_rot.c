@@ -37,7 +37,7 @@ static double *alloc_square(uint32_t n)
     return p;
 }
 
-int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n)
+int lmm_rot_alloc(lmm_rot_t *r, uint32_t n)
 {
     memset(r, 0, sizeof *r);
     r->n = n;
@@ -45,6 +45,23 @@ int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n)
         lmm_rot_free(r);
         return bcms_err(BCMS_ENOMEM, "lmm: rotation of %u samples", n);
     }
+    return 0;
+}
+
+void lmm_rot_sums(lmm_rot_t *r)
+{
+    const uint32_t n = r->n;
+    memset(r->u1, 0, (size_t)n * sizeof *r->u1);
+    for (uint32_t i = 0; i < n; i++) {
+        const double *u = r->U + (size_t)i * n;
+        for (uint32_t j = 0; j < n; j++) r->u1[j] += u[j];
+    }
+}
+
+int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n)
+{
+    int rc = lmm_rot_alloc(r, n);
+    if (rc) return rc;
     /* tiled transpose: Ut's row j (eigenvector j) becomes column j of U */
     const double *T = *Ut;
     for (uint32_t i0 = 0; i0 < n; i0 += 64)
@@ -53,10 +70,7 @@ int lmm_rot_init(lmm_rot_t *r, double **Ut, uint32_t n)
                 for (uint32_t i = i0; i < i0 + 64 && i < n; i++) r->U[(size_t)i * n + j] = T[(size_t)j * n + i];
     free(*Ut);
     *Ut = NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        const double *u = r->U + (size_t)i * n;
-        for (uint32_t j = 0; j < n; j++) r->u1[j] += u[j];
-    }
+    lmm_rot_sums(r);
     return 0;
 }
 
