@@ -7,7 +7,13 @@
  * and h^3 (for the derivatives), with the recursions that follow from differentiating P. The search
  * is GEMMA's (CalcLambda): sign changes of the first derivative over 10 log-spaced intervals of
  * [1e-5, 1e5], GSL's Brent to a 10% bracket, GSL's Newton to a 1e-5 relative step, keeping the
- * iterate before the last step (as GEMMA does), then the best of those and of the two ends. */
+ * iterate before the last step (as GEMMA does), then the best of those and of the two ends.
+ *
+ * The search's iterates are GEMMA's; what is saved is work per iterate: the pairs without the variant
+ * come precomputed at the grid and at the fixed lambdas (lmm_point_t), a lambda met again is taken
+ * from the memo instead of summed (Brent starts on two grid points, Newton's set-up asks for f and f'
+ * at one point, the likelihood and the Wald test are at Newton's last iterate but one), and log det
+ * takes one log per lane. About 26 full evaluations per variant remain (two searches). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
