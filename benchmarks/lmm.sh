@@ -67,17 +67,18 @@ med() { sort -g | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "NA"}
 secs() { awk -v k="$1" '$1 == k {print $3}' times.txt | med; }
 user() { awk -v k="$1" '$1 == k {print $5}' times.txt | med; }
 mem() { awk -v k="$1" '$1 == k {if ($4 > m) m = $4} END {printf "%.0f", m / 1024}' times.txt; }
-ratio() { # per round GEMMA ($2) / bcms ($1), then the median
-    awk -v k="$1" -v gk="$2" '$1 == k {b[$2] = $3} $1 == gk {g[$2] = $3} END {for (r in b) print g[r] / b[r]}' times.txt |
-        med | awk '{printf "%.2f", $1}'
+ratio() { # per round GEMMA ($2) / bcms ($1) in field $3 (3 wall, 5 user), then the median
+    awk -v k="$1" -v gk="$2" -v f="$3" '$1 == k {b[$2] = $f} $1 == gk {g[$2] = $f} END {for (r in b) print g[r] / b[r]}' \
+        times.txt | med | awk '{printf "%.2f", $1}'
 }
 row() { # label key
-    echo "| $1 | $(secs "$2") | $(user "$2") | $(mem "$2") | $(ratio "$2" gemma) | $(ratio "$2" gemma_core) |"
+    echo "| $1 | $(secs "$2") | $(user "$2") | $(mem "$2") | $(ratio "$2" gemma 3) / $(ratio "$2" gemma 5) |" \
+        "$(ratio "$2" gemma_core 3) / $(ratio "$2" gemma_core 5) |"
 }
 {
     echo "lmm.sh: $N samples x $M variants, $R round(s), $(date -u +%F) (shared machine: $(uptime | sed 's/.*load/load/'))"
     echo
-    echo "| run | wall s (median) | user s (median) | peak MB | GEMMA / bcms | GEMMA $GEMMA_CORE / bcms |"
+    echo "| run | wall s (median) | user s (median) | peak MB | GEMMA / bcms (wall / user) | GEMMA $GEMMA_CORE / bcms (wall / user) |"
     echo "|---|---|---|---|---|---|"
     echo "| GEMMA -lmm 4 -k (Debian OpenBLAS as installed) | $(secs gemma) | $(user gemma) | $(mem gemma) | | |"
     echo "| GEMMA -lmm 4 -k (OPENBLAS_CORETYPE=$GEMMA_CORE) | $(secs gemma_core) | $(user gemma_core) | $(mem gemma_core) | | |"
