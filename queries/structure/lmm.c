@@ -1,5 +1,6 @@
 /* lmm.c: the exact LMM scan: one eigendecomposition of the GRM, the null model, then each variant
- * rotated (blocked dgemm) and tested (contract in lmm.h). GPL-3.0-or-later. */
+ * rotated (lmm_rot.c: a sparse product for rare variants, dgemm for the others, each kind queued
+ * over the reader's batch) and tested (contract in lmm.h). GPL-3.0-or-later. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +16,32 @@
 #include "lmm_internal.h"
 #include "structure_internal.h"
 
-#define LMM_BLOCK 256 /* variants rotated per dgemm */
-
 struct lmm_model_t {
     uint32_t n;
     int c;
     double *eval; /* eigenvalues of K (GEMMA zeroes those below 1e-10) */
-    double *Ut;   /* n x n: row j is eigenvector j */
+    double *Ut;   /* n x n: row j is eigenvector j; NULL once rot has taken it */
     double *uw;   /* n x c: U'W */
     double *uy;   /* n: U'y */
     double l_mle0, logl_mle0, l_remle0;
     lmm_pre_t *pre; /* the null model's part of every variant's grid */
+    lmm_rot_t rot;  /* U sample-major, for the variants (lmm_rot.c) */
 };
 
+/* A queue of variants of one kind (dense or sparse rotation), rotated and tested when full. */
+typedef struct {
+    uint32_t nb, v[LMM_BLOCK], cnt[LMM_BLOCK][4];
+    double mean[LMM_BLOCK];
+} lmm_queue_t;
+
 struct lmm_ws_t {
-    double *x, *ux, *uab, *hbuf;
+    double *ux, *uab, *hbuf, *memo_P;
+    int lgrp;
+    lmm_point_t p0, pscore; /* lambda 0 and the null ML lambda */
+    lmm_memo_t memo[LMM_NMEMO];
+    lmm_queue_t *queue; /* 2: dense, sparse */
     lmm_solvers_t sv;
+    lmm_rot_ws_t rot;
 };
 
 /* uab rows of the variables (covariates, x, y) at each eigen index; x = NULL: the null model. */
@@ -47,15 +58,36 @@ static void fill_uab(const lmm_model_t *m, const double *ux, double *uab)
     }
 }
 
-static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double *hbuf, int null)
+/* The variant's rows of uab (its products with every variable: the same products as fill_uab's); the
+ * other rows were filled once, in lmm_ws_new. */
+static void fill_ux(const lmm_model_t *m, const double *ux, double *uab)
+{
+    const int c = m->c, V = c + 2;
+    const uint32_t n = m->n;
+    for (int a = 0; a < c; a++) {
+        double *r = uab + (size_t)lmm_idx(V, a, c) * n;
+        for (uint32_t i = 0; i < n; i++) r[i] = m->uw[(size_t)i * c + a] * ux[i];
+    }
+    double *xx = uab + (size_t)lmm_idx(V, c, c) * n, *xy = uab + (size_t)lmm_idx(V, c, c + 1) * n;
+    for (uint32_t i = 0; i < n; i++) xx[i] = ux[i] * ux[i], xy[i] = ux[i] * m->uy[i];
+}
+
+static void fn_base(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double *hbuf, int null, int lgrp)
 {
     f->n = m->n, f->c = m->c, f->V = m->c + 2, f->NI = f->V * (f->V + 1) / 2, f->null = null;
-    f->uab = uab;
+    for (int k = 0; k < f->NI; k++) f->u[k] = uab + (size_t)k * m->n;
     f->hbuf = hbuf;
     f->eval = m->eval;
     f->pre = null ? NULL : m->pre;
+    f->memo = NULL;
+    f->lgrp = lgrp;
     memset(f->isx, 0, sizeof f->isx);
     for (int a = 0; a < f->V; a++) f->isx[lmm_idx(f->V, a, f->c)] = 1;
+}
+
+static void fn_init(lmm_fn_t *f, const lmm_model_t *m, const double *uab, double *hbuf, int null)
+{
+    fn_base(f, m, uab, hbuf, null, lmm_logdet_group(m->eval, m->n));
     lmm_lik_P(f, 0.0, f->I); /* I = P at h = 1: lambda 0 gives h = 1 whatever the eigenvalues */
 }
 
@@ -157,6 +189,7 @@ static int model_rotate(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snu
         for (int k = 0; k < c; k++) Wr[(size_t)i * c + k] = W[(size_t)k * n + i];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, c, (int)n, 1.0, m->Ut, (int)n, Wr, c, 0.0, m->uw, c);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)n, 1.0, m->Ut, (int)n, y, 1, 0.0, m->uy, 1);
+    rc = lmm_rot_init(&m->rot, &m->Ut, n); /* Ut -> U sample-major, for the variants */
 out:
     free(Wr);
     return rc;
@@ -231,11 +264,16 @@ int lmm_model_share(lmm_model_t **m, int root, int status, uint32_t n, int c)
                                                              "message says why)", root);
     if (me != root && (rc = model_alloc(m, n, c))) return rc;
     lmm_model_t *x = *m;
+    if (me != root) { /* root's U arrives sample-major (lmm_rot), and U'1 is summed from it here */
+        free(x->Ut), x->Ut = NULL;
+        if ((rc = lmm_rot_alloc(&x->rot, n))) goto fail;
+    }
     if ((rc = bcms_cluster_bcast(x->eval, sizeof *x->eval * n, root)) ||
-        (rc = bcms_cluster_bcast(x->Ut, sizeof *x->Ut * n * n, root)) ||
+        (rc = bcms_cluster_bcast(x->rot.U, sizeof *x->rot.U * n * n, root)) ||
         (rc = bcms_cluster_bcast(x->uw, sizeof *x->uw * n * c, root)) ||
         (rc = bcms_cluster_bcast(x->uy, sizeof *x->uy * n, root)))
         goto fail;
+    if (me != root) lmm_rot_sums(&x->rot);
     /* the null model from the same rotated variables (whatever else it derives), then root's own bits
      * (root's lambdas stand even where this rank's search would fail: only running out of memory counts) */
     const int lr = me != root ? model_null(x) : 0;
@@ -257,6 +295,7 @@ void lmm_model_free(lmm_model_t *m)
 {
     if (!m) return;
     if (m->pre) free(m->pre->h), free(m->pre->hh), free(m->pre);
+    lmm_rot_free(&m->rot);
     free(m->eval), free(m->Ut), free(m->uw), free(m->uy), free(m);
 }
 
@@ -267,33 +306,46 @@ void lmm_model_null(const lmm_model_t *m, double *l_mle, double *l_remle)
 
 lmm_ws_t *lmm_ws_new(const lmm_model_t *m)
 {
+    const uint32_t n = m->n;
     const int V = m->c + 2, NI = V * (V + 1) / 2;
+    const size_t VN3 = 3 * (size_t)V * NI;
     lmm_ws_t *ws = calloc(1, sizeof *ws);
-    if (!ws || !(ws->x = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->x)) ||
-        !(ws->ux = malloc((size_t)LMM_BLOCK * m->n * sizeof *ws->ux)) ||
-        !(ws->uab = malloc((size_t)m->n * NI * sizeof *ws->uab)) ||
-        !(ws->hbuf = malloc(3 * (size_t)m->n * sizeof *ws->hbuf)) || solvers_new(&ws->sv)) {
-        lmm_ws_free(ws);
-        return NULL;
-    }
+    lmm_fn_t *f = malloc(sizeof *f);
+    if (!ws || !f || !m->rot.U || lmm_rot_ws_init(&ws->rot, n) ||
+        !(ws->ux = malloc((size_t)LMM_BLOCK * n * sizeof *ws->ux)) ||
+        !(ws->uab = malloc((size_t)n * NI * sizeof *ws->uab)) || !(ws->hbuf = malloc(3 * (size_t)n * sizeof *ws->hbuf)) ||
+        !(ws->memo_P = malloc(LMM_NMEMO * VN3 * sizeof *ws->memo_P)) || !(ws->queue = calloc(2, sizeof *ws->queue)) ||
+        solvers_new(&ws->sv))
+        goto fail;
+    /* the rows without the variant, and the fixed lambdas, from the null model */
+    fill_uab(m, NULL, ws->uab);
+    ws->lgrp = lmm_logdet_group(m->eval, n);
+    fn_base(f, m, ws->uab, ws->hbuf, 1, ws->lgrp);
+    if (lmm_point_fill(f, 0.0, &ws->p0) || lmm_point_fill(f, m->l_mle0, &ws->pscore)) goto fail;
+    for (int k = 0; k < LMM_NMEMO; k++) ws->memo[k].P = ws->memo_P + k * VN3;
+    free(f);
     return ws;
+fail:
+    free(f);
+    lmm_ws_free(ws);
+    return NULL;
 }
 
 void lmm_ws_free(lmm_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->x), free(ws->ux), free(ws->uab), free(ws->hbuf);
+    free(ws->ux), free(ws->uab), free(ws->hbuf), free(ws->memo_P), free(ws->queue);
+    lmm_point_free(&ws->p0), lmm_point_free(&ws->pscore);
     solvers_free(&ws->sv);
+    lmm_rot_ws_free(&ws->rot);
     free(ws);
 }
 
-/* Wald/score pieces at lambda: P at level c (covariates out) and c + 1 (x out too). */
-static void wald_at(const lmm_fn_t *f, double l, double *beta, double *se, double *Fw, double *Fs)
+/* Wald/score pieces from P: level c (covariates out) and c + 1 (x out too). */
+static void wald_from(const lmm_fn_t *f, const double *P, double *beta, double *se, double *Fw, double *Fs)
 {
-    double P[LMM_MAXV * LMM_MAXNI];
     const int c = f->c, V = f->V, NI = f->NI;
     const double df = (double)f->n - c - 1;
-    lmm_lik_P(f, l, P);
     const double Pyy = P[(size_t)c * NI + lmm_idx(V, c + 1, c + 1)], Pxx = P[(size_t)c * NI + lmm_idx(V, c, c)];
     const double Pxy = P[(size_t)c * NI + lmm_idx(V, c, c + 1)], Pxyy = P[(size_t)(c + 1) * NI + lmm_idx(V, c + 1, c + 1)];
     const double tau = df / Pxyy;
@@ -309,17 +361,22 @@ static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_r
     lmm_fn_t f;
     lmm_grid_t g;
     const double df = (double)m->n - m->c - 1;
-    double beta, se, Fw, Fs, l, logl;
-    fill_uab(m, ux, ws->uab);
-    fn_init(&f, m, ws->uab, ws->hbuf, 0);
+    double beta, se, Fw, Fs, l, logl, P[LMM_MAXV * LMM_MAXNI];
+    fill_ux(m, ux, ws->uab);
+    fn_base(&f, m, ws->uab, ws->hbuf, 0, ws->lgrp);
+    for (int k = 0; k < LMM_NMEMO; k++) ws->memo[k].order = 0;
+    f.memo = ws->memo;
+    lmm_lik_P_at(&f, &ws->p0, f.I); /* I = P at h = 1 */
     lmm_lik_grid(&f, &g); /* shared by the REML and the ML search */
-    wald_at(&f, m->l_mle0, &beta, &se, &Fw, &Fs); /* the score test at the null ML lambda */
+    lmm_lik_P_at(&f, &ws->pscore, P); /* the score test at the null ML lambda */
+    wald_from(&f, P, &beta, &se, &Fw, &Fs);
     r->p_score = gsl_cdf_fdist_Q(Fs, 1.0, df);
     r->beta = beta, r->se = se;
     int bad = lmm_lik_max(&f, &g, &ws->sv, 1, &l, &logl);
     r->l_remle = l;
     if (!bad && !isnan(logl)) {
-        wald_at(&f, l, &beta, &se, &Fw, &Fs);
+        lmm_lik_P(&f, l, P);
+        wald_from(&f, P, &beta, &se, &Fw, &Fs);
         r->beta = beta, r->se = se, r->p_wald = gsl_cdf_fdist_Q(Fw, 1.0, df);
         /* F(1, df) = t^2: the t tail's log where p underflows */
         r->log10p = r->p_wald > 1e-300 ? log10(r->p_wald) : dist_t_logp2(sqrt(Fw), df) / M_LN10;
@@ -332,38 +389,40 @@ static void test_one(const lmm_model_t *m, lmm_ws_t *ws, const double *ux, lmm_r
     if (bad || isnan(logl)) r->p_wald = r->p_lrt = r->log10p = NAN, r->err = 1; /* as GEMMA: a failed search voids both */
 }
 
+static void queue_run(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, lmm_queue_t *q, int sparse,
+                      lmm_result_t *res)
+{
+    lmm_rot_apply(&m->rot, &ws->rot, codes, q->v, q->nb, sparse, (const uint32_t(*)[4])q->cnt, q->mean, ws->ux);
+    for (uint32_t k = 0; k < q->nb; k++) test_one(m, ws, ws->ux + (size_t)k * m->n, &res[q->v[k]]);
+    q->nb = 0;
+}
+
 int lmm_test_codes(const lmm_model_t *m, lmm_ws_t *ws, const uint8_t *codes, uint32_t nv, lmm_result_t *res)
 {
     const uint32_t n = m->n;
-    for (uint32_t v0 = 0; v0 < nv; v0 += LMM_BLOCK) {
-        const uint32_t nb = nv - v0 < LMM_BLOCK ? nv - v0 : LMM_BLOCK;
-        for (uint32_t k = 0; k < nb; k++) {
-            const uint8_t *g = codes + (size_t)(v0 + k) * n;
-            double *x = ws->x + (size_t)k * n, sum = 0;
-            uint32_t miss = 0;
-            for (uint32_t i = 0; i < n; i++)
-                if (g[i] < 3) sum += g[i];
-                else miss++;
-            const double mean = miss < n ? sum / (double)(n - miss) : 0;
-            for (uint32_t i = 0; i < n; i++) x[i] = g[i] < 3 ? g[i] : mean;
-            memset(&res[v0 + k], 0, sizeof *res);
-            res[v0 + k].af = mean / 2, res[v0 + k].n_miss = (int)miss;
+    lmm_queue_t *q = ws->queue;
+    q[0].nb = q[1].nb = 0;
+    for (uint32_t v = 0; v < nv; v++) {
+        const uint8_t *g = codes + (size_t)v * n;
+        uint32_t c[4] = {0, 0, 0, 0};
+        for (uint32_t i = 0; i < n; i++) c[g[i] & 3]++;
+        const double mean = c[3] < n ? (double)(c[1] + 2 * c[2]) / (double)(n - c[3]) : 0;
+        lmm_result_t *r = &res[v];
+        memset(r, 0, sizeof *r);
+        r->af = mean / 2, r->n_miss = (int)c[3];
+        /* one called genotype (or none): x is constant once missing calls take the mean */
+        if ((c[0] > 0) + (c[1] > 0) + (c[2] > 0) <= 1) {
+            r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
+            continue;
         }
-        /* U'x for the block: rows of X times Ut' */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n, (int)n, 1.0, ws->x, (int)n, m->Ut, (int)n,
-                    0.0, ws->ux, (int)n);
-        for (uint32_t k = 0; k < nb; k++) {
-            lmm_result_t *r = &res[v0 + k];
-            const double *x = ws->x + (size_t)k * n;
-            int var = 0;
-            for (uint32_t i = 1; i < n && !var; i++) var = x[i] != x[0];
-            if (!var) {
-                r->beta = r->se = r->p_wald = r->p_lrt = r->p_score = r->l_remle = r->l_mle = r->log10p = NAN, r->err = 2;
-                continue;
-            }
-            test_one(m, ws, ws->ux + (size_t)k * n, r);
-        }
+        const int sp = lmm_rot_sparse(c, n);
+        lmm_queue_t *qq = &q[sp];
+        qq->v[qq->nb] = v, qq->mean[qq->nb] = mean;
+        memcpy(qq->cnt[qq->nb], c, sizeof c);
+        if (++qq->nb == LMM_BLOCK) queue_run(m, ws, codes, qq, sp, res);
     }
+    for (int sp = 0; sp < 2; sp++)
+        if (q[sp].nb) queue_run(m, ws, codes, &q[sp], sp, res);
     return 0;
 }
 
