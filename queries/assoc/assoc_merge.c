@@ -58,7 +58,10 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
     ksprintf(desc, "store=%s@%zu", created ? created : "?", mdb_txn_id(txn));
     free(created);
     mdb_txn_abort(txn);
-    const char *model = o->model == BCMS_MODEL_LINEAR ? "linear" : o->model == BCMS_MODEL_LOGISTIC ? "logistic" : "cox";
+    const char *model = o->model == BCMS_MODEL_LINEAR     ? "linear"
+                        : o->model == BCMS_MODEL_LOGISTIC ? "logistic"
+                        : o->model == BCMS_MODEL_LMM      ? "lmm"
+                                                          : "cox";
     put_opt(desc, "model", model);
     put_opt(desc, "pheno", o->pheno);
     put_opt(desc, "time", o->time), put_opt(desc, "event", o->event);
