@@ -65,16 +65,15 @@ else pass "merge refuses a plain lmm chunk among --loco chunks"; fi
 "$BCMS" assoc c.bcms "${A[@]}" --resume -o r.tsv --threads 2 2>/dev/null
 check "--resume: the whole scan's bytes" cmp r.tsv b2.tsv
 
-if ldd "$BCMS" | grep -q libmpi && command -v mpirun >/dev/null; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+if have_mpi; then
+    mpi_setup
     for np in 1 2 3; do
-        mpirun --oversubscribe --bind-to none -np $np "$BCMS" assoc c.bcms "${A[@]}" --threads 1 -o m$np.tsv 2>/dev/null
+        "${MPI[@]}" -np $np "$BCMS" assoc c.bcms "${A[@]}" --threads 1 -o m$np.tsv 2>/dev/null
         check "mpirun -np $np: the single process's bytes" cmp m$np.tsv b2.tsv
     done
     # the plain lmm too: rank 0 decomposes the GRM and broadcasts it (lmm_model_share)
     for np in 2 3; do
-        mpirun --oversubscribe --bind-to none -np $np "$BCMS" assoc c.bcms --model lmm --pheno severity \
+        "${MPI[@]}" -np $np "$BCMS" assoc c.bcms --model lmm --pheno severity \
             --covar sex,age_onset,PC1 "${F[@]}" --threads 1 -o p$np.tsv 2>/dev/null
         check "plain lmm, mpirun -np $np: the single process's bytes" cmp p$np.tsv plain.tsv
     done

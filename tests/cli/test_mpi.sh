@@ -6,14 +6,7 @@
 # refuses to run under mpirun. Skipped (and says so) when this bcms was built without MPI.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
-if ! ldd "$BCMS" | grep -q libmpi || ! command -v mpirun > /dev/null; then
-    echo "SKIP: bcms built without MPI or no mpirun (apt-get install libopenmpi-dev openmpi-bin)"; exit 0
-fi
-# CI runs as root; Open MPI refuses root without these. Open MPI's own allocations at init are not
-# bcms leaks: LeakSanitizer is off for the MPI runs of the sanitizer build.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPI=(mpirun --oversubscribe --bind-to none)
+mpi_or_skip
 "$BCMS" simulate -o c.vcf.gz --samples 400 --variants 4000 --seed 3 --pheno p.tsv --covar c.tsv --threads 2 2> /dev/null
 "$BCMS" import -q s.bcms c.vcf.gz
 A=(--pheno-file p.tsv --covar-file c.tsv --covar sex,age_onset,PC1)

@@ -5,12 +5,7 @@
 # mid-run ends the job with no OUT. Skipped (and says so) when this bcms was built without MPI.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
-if ! ldd "$BCMS" | grep -q libmpi || ! command -v mpirun > /dev/null; then
-    echo "SKIP: bcms built without MPI or no mpirun (apt-get install libopenmpi-dev openmpi-bin)"; exit 0
-fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-MPI=(mpirun --oversubscribe --bind-to none)
+mpi_or_skip
 # 600 samples: two 512-sample tiles of the GRM and 19 bands of kinship tiles; many reader batches
 "$BCMS" simulate -o c.vcf.gz --samples 600 --variants 6000 --seed 12 --fst 0.05 --families 12 --relatives 24 \
     --missing 0.02 --threads 2 2> /dev/null

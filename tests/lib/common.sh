@@ -26,3 +26,19 @@ gt_table() { # file [bcftools options]
     bcftools norm -m- "$f" 2>/dev/null | bcftools query "$@" -f '%CHROM\t%POS\t%ID\t%REF\t%ALT\t%FILTER[\t%GT]\n' |
         awk 'BEGIN{OFS="\t"} {for(i=7;i<=NF;i++) if ($i ~ /^[0-9.]+\/[0-9.]+$/) {split($i,a,"/"); x=(a[1]=="."?-1:a[1]); y=(a[2]=="."?-1:a[2]); if (x>y) $i=a[2]"/"a[1]} print}'
 }
+# MPI runs: have_mpi says whether this bcms was built with MPI and mpirun exists; mpi_setup exports
+# what Open MPI needs here (CI runs as root; oversubscribed cores; LeakSanitizer off for the MPI runs:
+# Open MPI's own allocations at init are not bcms leaks) and sets MPI=(mpirun ...).
+have_mpi() { ldd "$BCMS" | grep -q libmpi && command -v mpirun > /dev/null; }
+mpi_setup() {
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    MPI=(mpirun --oversubscribe --bind-to none)
+}
+# The prologue of a test that is only MPI: skip (and say so) without MPI, else mpi_setup.
+mpi_or_skip() {
+    if ! have_mpi; then
+        echo "SKIP: bcms built without MPI or no mpirun (apt-get install libopenmpi-dev openmpi-bin)"; exit 0
+    fi
+    mpi_setup
+}
