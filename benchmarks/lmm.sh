@@ -8,18 +8,21 @@
 # (/usr/bin/time). The agreement (BETA/SE 1e-5, p 1e-4 relative) is checked on the last round.
 # Markdown goes to WORK/lmm.md.
 # Usage: benchmarks/lmm.sh [--samples N] [--variants M] [--threads T] [--reps R] [--work DIR]
+#        [--test-variants K] (K evenly spaced variants tested, the GRM from all: large n in less time)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=3000 M=30000 T=2 R=3 WORK=$top/build/bench_lmm OLD=
+N=3000 M=30000 T=2 R=3 WORK=$top/build/bench_lmm OLD= TV=0
 GEMMA_CORE=${GEMMA_CORE:-SkylakeX}
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
+    --test-variants) TV=$2; shift 2 ;;
     --reps) R=$2; shift 2 ;; --work) WORK=$2; shift 2 ;; --old) OLD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 BCMS=${BCMS:-$top/build/bcms}
+source "$top/benchmarks/lib/cohort.sh"
 mkdir -p "$WORK" && cd "$WORK"
 t=c$N.$M
 
@@ -27,12 +30,7 @@ t=c$N.$M
 if [ ! -d "$t.bcms" ]; then
     "$BCMS" simulate -o "$t.vcf.gz" -n "$N" -m "$M" --seed 71 --fst 0.05 --families $((N / 40)) \
         --relatives $((N / 40)) --pheno "$t.pheno.tsv" --threads "$T" 2>/dev/null
-    "$BCMS" import "$t.raw.bcms" "$t.vcf.gz" --threads "$T" 2>/dev/null
-    "$BCMS" view "$t.raw.bcms" -O v 2>/dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz \
-        -o "$t.u.vcf.gz" --threads "$T"
-    "$BCMS" import "$t.bcms" "$t.u.vcf.gz" --threads "$T" 2>/dev/null
-    "$BCMS" pheno "$t.bcms" "$t.pheno.tsv" 2>/dev/null
-    rm -rf "$t.raw.bcms"
+    unique_store "$t" "$T"
 fi
 if [ ! -e "$t.bed" ]; then
     plink2 --vcf "$t.u.vcf.gz" --make-bed --threads "$T" --out "$t" >/dev/null
@@ -48,12 +46,19 @@ timeit() { # label command...: appends "label round wall peakKB user" to times.t
     echo "$label $r $(cat time.txt)" >>times.txt
 }
 lmm=(assoc "$t.bcms" --model lmm --pheno severity --maf 0.01 --geno 0.05)
+G=() # --test-variants K: K evenly spaced variants of those passing the filters are tested (the GRM keeps all)
+if [ "$TV" -gt 0 ]; then
+    "$BCMS" freq "$t.bcms" --maf 0.01 --geno 0.05 -o "$t.freq.tsv" 2>/dev/null
+    awk -v k="$TV" 'NR > 1 {id[++n] = $3} END {s = n / k; for (i = 0; i < k && i < n; i++) print id[int(i * s) + 1]}' \
+        "$t.freq.tsv" >"$t.test$TV.ids"
+    lmm+=(--extract "$t.test$TV.ids") G=(-snps "$t.test$TV.ids")
+fi
 : >times.txt
 for r in $(seq "$R"); do
     timeit bcms_1t "$BCMS" "${lmm[@]}" --threads 1 -o l1.tsv
-    timeit gemma gemma -bfile "$t" -k "$t.k.txt" -lmm 4 -o g
+    timeit gemma gemma -bfile "$t" -k "$t.k.txt" -lmm 4 "${G[@]}" -o g
     timeit "bcms_${T}t" "$BCMS" "${lmm[@]}" --threads "$T" -o lT.tsv
-    timeit gemma_core env OPENBLAS_CORETYPE="$GEMMA_CORE" gemma -bfile "$t" -k "$t.k.txt" -lmm 4 -o gc
+    timeit gemma_core env OPENBLAS_CORETYPE="$GEMMA_CORE" gemma -bfile "$t" -k "$t.k.txt" -lmm 4 "${G[@]}" -o gc
     if [ -n "$OLD" ]; then
         timeit old_1t "$OLD" "${lmm[@]}" --threads 1 -o o1.tsv
         timeit "old_${T}t" "$OLD" "${lmm[@]}" --threads "$T" -o oT.tsv

@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 BCMS=${BCMS:-$top/build/bcms}
+source "$top/benchmarks/lib/cohort.sh"
 mkdir -p "$WORK" && cd "$WORK"
 t=c$N.$M.$K
 F=(--maf 0.01 --geno 0.05)
@@ -28,13 +29,8 @@ F=(--maf 0.01 --geno 0.05)
 if [ ! -d "$t.bcms" ]; then
     "$BCMS" simulate -o "$t.vcf.gz" -n "$N" -m "$M" --contigs "$K" --seed 71 --fst 0.05 --families $((N / 40)) \
         --relatives $((N / 40)) --pheno "$t.pheno.tsv" --threads "$T" 2>/dev/null
-    "$BCMS" import "$t.raw.bcms" "$t.vcf.gz" --threads "$T" 2>/dev/null
-    "$BCMS" view "$t.raw.bcms" -O v 2>/dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz \
-        -o "$t.u.vcf.gz" --threads "$T"
-    "$BCMS" import "$t.bcms" "$t.u.vcf.gz" --threads "$T" 2>/dev/null
-    "$BCMS" pheno "$t.bcms" "$t.pheno.tsv" 2>/dev/null
+    unique_store "$t" "$T"
     "$BCMS" grm "$t.bcms" "${F[@]}" --threads "$T" 2>/dev/null
-    rm -rf "$t.raw.bcms"
 fi
 if [ ! -e "$t.bed" ]; then
     plink2 --vcf "$t.u.vcf.gz" --make-bed --threads "$T" --out "$t" >/dev/null

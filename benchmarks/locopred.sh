@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 BCMS=${BCMS:-$top/build/bcms}
+source "$top/benchmarks/lib/cohort.sh"
 mkdir -p "$WORK" && cd "$WORK"
 tag=n${N}_m${M}_f${F}_r${REL}_s${S}
 
@@ -38,11 +39,7 @@ tag=n${N}_m${M}_f${F}_r${REL}_s${S}
 if [ ! -d "$tag.bcms" ]; then
     "$BCMS" simulate -o "$tag.vcf.gz" -n "$N" -m "$M" --seed "$S" --null --fst "$FST" --families "$F" \
         --relatives "$REL" --covar "$tag.sim.covar.tsv" --threads "$T" 2> /dev/null
-    "$BCMS" import -q "$tag.raw.bcms" "$tag.vcf.gz" --threads "$T"
-    "$BCMS" view "$tag.raw.bcms" -O v 2> /dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz \
-        -o "$tag.u.vcf.gz" --threads "$T"
-    "$BCMS" import -q "$tag.bcms" "$tag.u.vcf.gz" --threads "$T"
-    rm -rf "$tag.raw.bcms"
+    unique_store "$tag" "$T"
     "$BCMS" pca "$tag.bcms" --pcs 4 --store -o "$tag.pca" --threads "$T" 2> /dev/null
 fi
 # the polygenic traits

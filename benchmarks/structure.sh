@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 BCMS=${BCMS:-$top/build/bcms}
+source "$top/benchmarks/lib/cohort.sh"
 mkdir -p "$WORK" && cd "$WORK"
 
 # cohort -> store -> (the store's biallelic rows with unique IDs) -> plink2 pgen / GEMMA bed
@@ -31,12 +32,7 @@ prepare() { # tag samples variants families relatives
     [ -e "$t.vcf.gz" ] || "$BCMS" simulate -o "$t.vcf.gz" -n "$2" -m "$3" --seed 71 --fst 0.05 --families "$4" \
         --relatives "$5" --pheno "$t.pheno.tsv" --threads "$T" 2>/dev/null
     if [ ! -d "$t.bcms" ]; then
-        "$BCMS" import "$t.raw.bcms" "$t.vcf.gz" --threads "$T" 2>/dev/null
-        "$BCMS" view "$t.raw.bcms" -O v 2>/dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz \
-            -o "$t.u.vcf.gz" --threads "$T"
-        "$BCMS" import "$t.bcms" "$t.u.vcf.gz" --threads "$T" 2>/dev/null
-        "$BCMS" pheno "$t.bcms" "$t.pheno.tsv" 2>/dev/null
-        rm -rf "$t.raw.bcms"
+        unique_store "$t" "$T"
     fi
     [ -e "$t.pgen" ] || plink2 --vcf "$t.u.vcf.gz" --make-pgen --threads "$T" --out "$t" >/dev/null
 }
