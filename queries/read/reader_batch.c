@@ -7,8 +7,6 @@
 #include "err.h"
 #include "reader_internal.h"
 
-#define BATCH_MAX 4096
-
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar)
 {
     uint32_t l = b - rd->b0;
@@ -17,7 +15,7 @@ void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *firs
 }
 
 /* Batches: a new one where the first dataset having the variant moves to another block (so a block
- * is decoded once), or at BATCH_MAX variants. Never depends on the thread count nor on the window:
+ * is decoded once), or at RD_BATCH_MAX variants. Never depends on the thread count nor on the window:
  * a window starts where a batch does, and the rule looks back to the batch's start only. (A change
  * of the first dataset alone does not end a batch: cohort-private variants alternate.) */
 int rd_batches_build(bcms_reader_t *rd)
@@ -35,7 +33,7 @@ int rd_batches_build(bcms_reader_t *rd)
         if (i == start) {
             rd->batch_first[rd->nbatch++] = i;
             cur_d = d, cur_b = b;
-        } else if ((d == cur_d && b != cur_b) || i - start >= BATCH_MAX) {
+        } else if ((d == cur_d && b != cur_b) || i - start >= RD_BATCH_MAX) {
             rd->batch_first[rd->nbatch++] = i;
             start = i;
             cur_d = d, cur_b = b;

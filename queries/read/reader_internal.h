@@ -16,6 +16,7 @@ KHASH_SET_INIT_INT(rdset)
 KHASH_SET_INIT_STR(rdstr)
 
 #define RD_NONE UINT32_MAX
+#define RD_BATCH_MAX 4096 /* variants of a batch at most (reader_batch.c) */
 
 typedef struct {
     char *chrom;       /* canonical */

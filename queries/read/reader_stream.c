@@ -176,13 +176,15 @@ static int group_take(bcms_reader_t *rd, int d, uint32_t rank, int64_t pos)
     return rc == 1 ? 0 : rc;
 }
 
-/* Room for one more window variant. */
+/* Room for one more window variant. Streaming, the first size is a whole window's (cap, and the
+ * rows of the last position): doubling from a small size would overshoot it to twice that on the
+ * second window of a long stream only, a step in memory between a short store and a long one. */
 static int window_grow(bcms_reader_t *rd)
 {
     static const uint64_t first = 1024;
     uint64_t have = rd->mkeep, nd = (uint64_t)rd->nds;
     if (rd->nvar < have) return 0;
-    uint64_t m = have ? have * 2 : first;
+    uint64_t m = have ? have * 2 : rd->stream && rd->cap <= (1u << 22) ? rd->cap + first : first;
     bcms_variant_t *v = realloc(rd->v, sizeof *v * m);
     if (v) rd->v = v;
     int32_t *lb = v ? realloc(rd->loc_block, sizeof *lb * m * nd) : NULL;
@@ -391,8 +393,10 @@ int rd_window_fill(bcms_reader_t *rd, int mode)
     else if ((rc = window_shift(rd))) return rc;
     map_release(rd);
     for (;;) {
+        /* cap counts the unfinished batch carried over too: a window of a long stream holds no
+         * more than the first one (batches do not depend on where a window ends) */
         uint64_t from = rd->nvar;
-        while (!rd->at_end && rd->nvar - from < rd->cap) {
+        while (!rd->at_end && (rd->nvar == from || rd->nvar < rd->cap)) {
             if ((rc = merge_step(rd)) == 1) rd->at_end = 1;
             else if (rc) return rc;
         }
