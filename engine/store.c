@@ -85,7 +85,7 @@ static void store_map_find(bcms_store_t *st)
              * fault, each read of a block would make 2 MB resident, and a reader's resident set
              * would grow with the store. Page-sized mappings keep it to what is read; the
              * readers drop those between blocks (rd_map_release). Advice only: no error. */
-            (void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE); (void)madvise((void *)lo, hi - lo, MADV_RANDOM);
+            (void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE);
             break;
         }
     }

@@ -135,6 +135,7 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws)
     free(ws->codes);
     free(ws->dsv);
     free(ws->raw.s);
+    free(ws->fbuf.s);
     free(ws);
 }
 
@@ -148,8 +149,9 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
     snprintf(what, sizeof what, "%s: dataset %u (%s) block %d (genotypes)", bcms_store_path(rd->st), dd->id,
              dd->cohort, blk);
     ws->cached[d] = -1;
-    if ((rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->raw,
-                                what)) ||
+    const void *frame;
+    if ((rc = rd_fetch(&rd->fetch, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->fbuf, &frame, what)) ||
+        (rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, frame, rd->frame_n[d][blk], &ws->raw, what)) ||
         (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
                              want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
         return rc;

@@ -52,6 +52,11 @@ typedef struct { /* a row of one dataset at the merge's current position */
 
 enum { RD_FILL_SCAN = 0, RD_FILL_COUNT = 1, RD_FILL_MIND = 2 };
 
+typedef struct { /* where frames are read from (reader_fetch.c) */
+    const char *map;              /* LMDB's map of data.mdb (NULL: unknown, read values in place) */
+    int fd;                       /* data.mdb, for pread (-1: none) */
+} rd_fetch_t;
+
 struct bcms_reader_t {
     bcms_store_t *st;
     MDB_txn *txn;
@@ -87,7 +92,8 @@ struct bcms_reader_t {
     rd_cursor_t *cur;             /* per dataset */
     uint32_t **ctg_map;           /* per dataset: contig index -> global rank */
     bcms_codec_t *codec;
-    kstring_t raw, gpool;
+    kstring_t raw, gpool, fbuf;   /* fbuf: a frame's stored bytes (reader_fetch.c) */
+    rd_fetch_t fetch;
     rd_entry_t *grp;              /* rows at the merge position */
     size_t ngrp, mgrp;
     uint8_t *gused, *vkeep;          /* vkeep: mkeep per-variant flags of the filters */
@@ -117,7 +123,7 @@ struct bcms_reader_t {
 
 struct bcms_reader_ws_t {
     bcms_codec_t *codec;
-    kstring_t raw;
+    kstring_t raw, fbuf;          /* fbuf: a frame's stored bytes (reader_fetch.c) */
     bcms_gtblock_t *g;            /* per dataset */
     int64_t *cached;              /* per dataset: block decoded in g, -1 none */
     int *cached_ds;               /* whether g holds dosages */
@@ -157,6 +163,18 @@ int rd_window_fill(bcms_reader_t *rd, int mode);
 /* Drop the pages of the store's map this process has read from its resident set (they stay in the
  * page cache; a read-only map reads them again on demand). Between blocks, with no block in use. */
 void rd_map_release(bcms_store_t *st);
+
+/* reader_fetch.c: frames by pread from the data file, not through the map (see there why) */
+void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st);
+/* The n bytes LMDB returned at p (inside the map) into buf; *out: buf's bytes, or p itself when the
+ * map is unknown. Any thread. */
+int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const void **out, const char *what);
+/* bcms_block_read_sites / bcms_block_read_gt (block.h, blockio.c) through rd_fetch, with the map's
+ * pages dropped after the lookup: same checks, messages and results. One thread (the map release). */
+int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
+                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
+int rd_block_gt(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
+                bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out);
 
 /* reader_r2.c: --minr2 (reader.h). join: the lowest of the datasets' r2 (NaN: none) into *acc;
  * keep: whether a merged variant of lowest r2 passes (counted for the report); report: the error

@@ -46,6 +46,7 @@ static int blocks_order(bcms_reader_t *rd, int d)
 
 int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
 {
+    rd_fetch_init(&rd->fetch, rd->st);
     if (!(rd->cur = calloc(rd->nds, sizeof *rd->cur)) || !(rd->codec = bcms_codec_new(1)) ||
         !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) || !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n)))
         return BCMS_ENOMEM;
@@ -79,7 +80,7 @@ void rd_stream_free(bcms_reader_t *rd)
         for (int d = 0; d < rd->nds; d++) free(rd->ctg_map[d]);
     free(rd->ctg_map);
     bcms_codec_free(rd->codec);
-    free(rd->raw.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
+    free(rd->raw.s), free(rd->fbuf.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
 }
 
 void rd_stream_rewind(bcms_reader_t *rd)
@@ -111,10 +112,11 @@ static int cursor_load(bcms_reader_t *rd, int d)
         return 1;
     }
     uint32_t b = c->blk[c->bi++];
-    map_release(rd);
-    if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, rd->codec, &rd->raw, &c->sites))) return rc;
+    if ((rc = rd_block_sites(rd->st, rd->txn, &rd->fetch, ds, b, rd->codec, &rd->fbuf, &rd->raw, &c->sites))) return rc;
     bcms_block_key(key, ds->id, b);
-    if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val)))
+    rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val);
+    map_release(rd); /* the lookup's B-tree pages; the frame is read later by pread (reader_fetch.c) */
+    if (rc)
         return rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; the store "
                                              "is damaged", bcms_store_path(rd->st), ds->id, b)
                                   : bcms_lmdb_err(rc, "reading a genotype block");

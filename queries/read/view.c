@@ -300,7 +300,8 @@ typedef struct { /* what writing records needs */
     uint32_t nsel;
     bcf1_t *rec;
     bcms_codec_t *codec;
-    kstring_t raw, als;
+    rd_fetch_t fetch;         /* frames by pread (reader_fetch.c): the store's pages do not pile up */
+    kstring_t raw, als, fbuf;
     bcms_sites_t sites;
     bcms_gtblock_t g;
     int32_t *gt, *flt;
@@ -341,8 +342,8 @@ static int view_declare_filters(view_ctx_t *vc, bcms_dataset_t *const *dsv, int 
         bcms_regions_resolve(vc->rg, ds);
         for (uint32_t b = 0; b < ds->nblocks; b++) {
             if (!bcms_regions_block(vc->rg, &ds->blocks[b])) continue;
-            rd_map_release(vc->st);
-            if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) return rc;
+            if ((rc = rd_block_sites(vc->st, vc->txn, &vc->fetch, ds, b, vc->codec, &vc->fbuf, &vc->raw, &vc->sites)))
+                return rc;
             for (uint32_t v = 0; v < vc->sites.nvar; v++) {
                 char *f = BCMS_SITE_STR(&vc->sites, vc->sites.v[v].filter), *save = NULL, *tok;
                 if (!*f) continue;
@@ -449,10 +450,11 @@ static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
     for (uint32_t b = 0; b < ds->nblocks; b++) {
         const bcms_block_info_t *bi = &ds->blocks[b];
         if (!bcms_regions_block(vc->rg, bi)) continue;
-        rd_map_release(vc->st); /* the blocks read so far leave memory: flat in the variant count */
-        if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) goto done;
-        if ((rc = bcms_block_read_gt(vc->st, vc->txn, ds, b, vc->codec, &vc->raw,
-                                     BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &vc->g)))
+        /* by pread, the map's pages dropped after each lookup: memory flat in the variant count */
+        if ((rc = rd_block_sites(vc->st, vc->txn, &vc->fetch, ds, b, vc->codec, &vc->fbuf, &vc->raw, &vc->sites)))
+            goto done;
+        if ((rc = rd_block_gt(vc->st, vc->txn, &vc->fetch, ds, b, vc->codec, &vc->fbuf, &vc->raw,
+                              BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &vc->g)))
             goto done;
         for (uint32_t v = 0; v < vc->sites.nvar; v++) {
             if (!bcms_regions_pos(vc->rg, bi->contig, vc->sites.v[v].pos)) continue;
@@ -479,6 +481,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     view_ctx_t vc;
     memset(&vc, 0, sizeof vc);
     vc.st = st, vc.o = o, vc.rg = &rg;
+    rd_fetch_init(&vc.fetch, st);
     vc.rec = bcf_init();
     vc.codec = bcms_codec_new(1);
     if (!vc.rec || !vc.codec) {
@@ -549,6 +552,7 @@ done:
     free(vc.dsv);
     free(vc.flt);
     free(vc.raw.s);
+    free(vc.fbuf.s);
     free(vc.als.s);
     bcms_sites_free(&vc.sites);
     bcms_gtblock_free(&vc.g);
