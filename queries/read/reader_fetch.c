@@ -7,9 +7,12 @@
  * are decoded together), more than a short store has at all: peak memory would grow with the store.
  * pread copies only the frame's bytes into the caller's buffer; the map is touched by LMDB's B-tree
  * lookups alone, and those pages are dropped right after each lookup (rd_map_release). The bytes are
- * the same either way (the lookup already checked that the value lies inside the file). */
+ * the same either way (the lookup already checked that the value lies inside the file);
+ * BCMS_FETCH_MAP=1 in the environment reads them through the map instead, so that tests can show it
+ * (tests/cli/test_memory.sh). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +24,9 @@ void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st)
     size_t n;
     mdb_filehandle_t fd;
     f->map = bcms_store_map(st, &n);
+    const char *e = getenv("BCMS_FETCH_MAP");
     f->fd = -1;
+    if (e && !strcmp(e, "1")) return;
     if (f->map && !mdb_env_get_fd(bcms_store_env(st), &fd)) f->fd = fd;
 }
 
