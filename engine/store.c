@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -81,11 +80,6 @@ static void store_map_find(bcms_store_t *st)
             ino == (unsigned long)sb.st_ino && makedev(dmaj, dmin) == sb.st_dev) {
             st->map = (const char *)lo;
             st->map_size = hi - lo;
-            /* The page cache may hold the file in 2 MB folios (ext4, xfs): mapped whole by one
-             * fault, each read of a block would make 2 MB resident, and a reader's resident set
-             * would grow with the store. Page-sized mappings keep it to what is read; the
-             * readers drop those between blocks (rd_map_release). Advice only: no error. */
-            (void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE);
             break;
         }
     }
