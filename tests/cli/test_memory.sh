@@ -3,7 +3,9 @@
 # command writes the same bytes with a tiny window (a few variants per step, many windows, batches
 # carried across them) as with the default one, at 1 and 2 threads: assoc (linear, logistic, Cox,
 # its log with lambda GC), freq, qc and sexcheck, on a pooled store of two cohorts (cross-dataset
-# merge), with region, list and site filters, --chunk and --mind. A bad --memory is a usage error.
+# merge), with region, list and site filters, --chunk and --mind; --resume streams to the same bytes;
+# frames read with pread give the same bytes as frames read through the map (assoc, freq, view). A
+# bad --memory is a usage error.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 D=$BCMS_SRC/data-samples
