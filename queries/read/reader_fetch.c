@@ -50,33 +50,39 @@ int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const
     return 0;
 }
 
-/* Block b's frame of table dbi (BCMS_FRAME_* kind) unpacked into raw, as blockio.c does. */
-static int block_frame(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, int dbi, int kind,
-                       const bcms_dataset_t *ds, uint32_t b, bcms_codec_t *codec, kstring_t *buf, kstring_t *raw,
-                       char *what, size_t wlen)
+static void frame_what(bcms_store_t *st, int kind, const bcms_dataset_t *ds, uint32_t b, char *what, size_t wlen)
 {
-    uint8_t key[8];
-    MDB_val k = {8, key}, v;
-    const void *p;
-    int rc;
     snprintf(what, wlen, "%s: dataset %u (%s) block %u (%s)", bcms_store_path(st), ds->id, ds->cohort, b,
              kind == BCMS_FRAME_GT ? "genotypes" : "sites");
+}
+
+int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset_t *ds, uint32_t b, const void **p,
+                    size_t *n)
+{
+    char what[512];
+    uint8_t key[8];
+    MDB_val k = {8, key}, v;
+    int rc;
+    frame_what(st, kind, ds, b, what, sizeof what);
     if (b >= ds->nblocks) return bcms_err(BCMS_EINVAL, "%s does not exist", what);
     bcms_block_key(key, ds->id, b);
-    rc = bcms_mdb_get(st, txn, dbi, &k, &v);
+    rc = bcms_mdb_get(st, txn, kind == BCMS_FRAME_GT ? DBI_GT : DBI_SITES, &k, &v);
     rd_map_release(st); /* the B-tree pages of the lookup */
     if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "%s is missing; the store is damaged", what);
     if (rc) return bcms_lmdb_err(rc, what);
-    if ((rc = rd_fetch(f, v.mv_data, v.mv_size, buf, &p, what))) return rc;
-    return bcms_frame_unpack(codec, kind, p, v.mv_size, raw, what);
+    *p = v.mv_data, *n = v.mv_size;
+    return 0;
 }
 
-int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
-                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out)
+int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+                  bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out)
 {
     char what[512];
-    int rc = block_frame(st, txn, f, DBI_SITES, BCMS_FRAME_SITES, ds, b, codec, buf, raw, what, sizeof what);
-    if (rc) return rc;
+    const void *q;
+    int rc;
+    frame_what(st, BCMS_FRAME_SITES, ds, b, what, sizeof what);
+    if ((rc = rd_fetch(f, p, n, buf, &q, what)) || (rc = bcms_frame_unpack(codec, BCMS_FRAME_SITES, q, n, raw, what)))
+        return rc;
     if ((rc = bcms_sites_decode(raw->s, raw->l, out))) return bcms_err(rc, "%s: %s", what, bcms_err_detail());
     if (out->nvar != ds->blocks[b].nvar)
         return bcms_err(BCMS_ECORRUPT, "%s: holds %u variants, the index says %u; the store is damaged", what,
@@ -84,11 +90,25 @@ int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bc
     return 0;
 }
 
+int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
+                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out)
+{
+    const void *p = NULL;
+    size_t n = 0;
+    int rc = rd_frame_lookup(st, txn, BCMS_FRAME_SITES, ds, b, &p, &n);
+    return rc ? rc : rd_sites_read(st, f, ds, b, p, n, codec, buf, raw, out);
+}
+
 int rd_block_gt(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
                 bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out)
 {
     char what[512];
-    int rc = block_frame(st, txn, f, DBI_GT, BCMS_FRAME_GT, ds, b, codec, buf, raw, what, sizeof what);
+    const void *p = NULL, *q;
+    size_t n = 0;
+    int rc = rd_frame_lookup(st, txn, BCMS_FRAME_GT, ds, b, &p, &n);
     if (rc) return rc;
+    frame_what(st, BCMS_FRAME_GT, ds, b, what, sizeof what);
+    if ((rc = rd_fetch(f, p, n, buf, &q, what)) || (rc = bcms_frame_unpack(codec, BCMS_FRAME_GT, q, n, raw, what)))
+        return rc;
     return bcms_gt_decode(raw->s, raw->l, ds->blocks[b].nvar, ds->nsamples, flags, out, what);
 }

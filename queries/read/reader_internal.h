@@ -111,9 +111,10 @@ struct bcms_reader_t {
     kstring_t pool;
     uint32_t nbatch;
     uint64_t *batch_first;        /* nbatch + 1, window-relative */
-    /* frames of every block, per dataset */
-    const void ***frame_p;
-    size_t **frame_n;
+    /* frames of every selected block, per dataset: genotypes and sites, looked up at open (the
+     * lookups' pages then leave memory before the windows are built: reader_fetch.c) */
+    const void ***frame_p, ***sites_p;
+    size_t **frame_n, **sites_n;
     int has_ds;
     int dup_first;                /* BCMS_DUP_FIRST chosen */
     int has_counts;               /* the variants' counts were computed */
@@ -171,6 +172,12 @@ void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st);
 int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const void **out, const char *what);
 /* bcms_block_read_sites / bcms_block_read_gt (block.h, blockio.c) through rd_fetch, with the map's
  * pages dropped after the lookup: same checks, messages and results. One thread (the map release). */
+/* Where block b's frame of kind BCMS_FRAME_* lies in the map (a lookup; its pages dropped after). */
+int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset_t *ds, uint32_t b, const void **p,
+                    size_t *n);
+/* Block b's sites from the frame at p (n bytes in the map). */
+int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+                  bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
 int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
                    bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
 int rd_block_gt(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
