@@ -99,14 +99,12 @@ int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bc
     return rc ? rc : rd_sites_read(st, f, ds, b, p, n, codec, buf, raw, out);
 }
 
-int rd_block_gt(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
-                bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out)
+int rd_gt_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+               bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out)
 {
     char what[512];
-    const void *p = NULL, *q;
-    size_t n = 0;
-    int rc = rd_frame_lookup(st, txn, BCMS_FRAME_GT, ds, b, &p, &n);
-    if (rc) return rc;
+    const void *q;
+    int rc;
     frame_what(st, BCMS_FRAME_GT, ds, b, what, sizeof what);
     if ((rc = rd_fetch(f, p, n, buf, &q, what)) || (rc = bcms_frame_unpack(codec, BCMS_FRAME_GT, q, n, raw, what)))
         return rc;

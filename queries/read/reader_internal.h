@@ -170,8 +170,8 @@ void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st);
 /* The n bytes LMDB returned at p (inside the map) into buf; *out: buf's bytes, or p itself when the
  * map is unknown. Any thread. */
 int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const void **out, const char *what);
-/* bcms_block_read_sites / bcms_block_read_gt (block.h, blockio.c) through rd_fetch, with the map's
- * pages dropped after the lookup: same checks, messages and results. One thread (the map release). */
+/* bcms_block_read_sites (block.h, blockio.c) through rd_fetch, with the map's pages dropped after the
+ * lookup: same checks, messages and results. One thread (the map release). */
 /* Where block b's frame of kind BCMS_FRAME_* lies in the map (a lookup; its pages dropped after). */
 int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset_t *ds, uint32_t b, const void **p,
                     size_t *n);
@@ -180,8 +180,9 @@ int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *d
                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
 int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
                    bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
-int rd_block_gt(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
-                bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out);
+/* Block b's genotypes from the frame at p (n bytes in the map), as bcms_block_read_gt. */
+int rd_gt_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+               bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out);
 
 /* reader_r2.c: --minr2 (reader.h). join: the lowest of the datasets' r2 (NaN: none) into *acc;
  * keep: whether a merged variant of lowest r2 passes (counted for the report); report: the error
