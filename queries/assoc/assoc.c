@@ -344,6 +344,12 @@ static int scan_batch(void *ctx, int thread, uint32_t b, kstring_t *out)
     return run_batch(c->rd, c->o, c->models, c->nm, c->multi, &c->th[thread], b, c->use_ds, c->pv0, out);
 }
 
+/* --resume: a continued scan's recorded p-values into model m's lambda GC spill */
+static int spill_restore(void *ud, int m, const double *p, uint64_t n)
+{
+    return assoc_pvspill_add((assoc_pvspill_t *)ud + m, p, n);
+}
+
 static uint64_t batch_first_row(void *ctx, uint32_t b)
 {
     const bcms_reader_t *rd = ctx;
@@ -354,30 +360,48 @@ static uint64_t batch_first_row(void *ctx, uint32_t b)
     return first;
 }
 
+/* --resume at the end of the stream: a checkpoint past the scan's batches, or whose rows are not
+ * the scan's, is not this scan's (1: the stream has ended). */
+static int resume_at_end(const bcms_reader_t *rd, const assoc_resume_t *rs, uint32_t start, uint64_t start_row)
+{
+    uint32_t nb = bcms_reader_nbatches(rd);
+    if (!rs || (start < nb) || (start == nb && start_row == bcms_reader_nvariants(rd))) return 1;
+    return bcms_err(BCMS_ECORRUPT, "the checkpoint covers %u batches (%llu rows) but the scan has %u (%llu rows); "
+                    "remove the .partial files of the output to start afresh", start, (unsigned long long)start_row, nb,
+                    (unsigned long long)bcms_reader_nvariants(rd));
+}
+
 /* One window of the reader through the scheduler (1: the stream has ended); rank 0 keeps the
  * p-values tested (for lambda GC) in spill files, not memory. Streaming, the p-value arrays hold one
  * window. load carries the MPI ranks' shares from window to window (assoc_sched.c). */
 static int scan_window(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms_assoc_opts_t *oi, model_t *models,
                        int nm, int multi, int use_ds, thread_t *th, double **pvs, assoc_pvspill_t *spill, BGZF *out,
-                       bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs, uint64_t *xskip,
-                       uint64_t *load)
+                       bcms_outfile_t *of, const char *outname, uint32_t start, uint64_t start_row, assoc_resume_t *rs,
+                       uint64_t *xskip, uint64_t *load)
 {
     uint32_t b0, nb, n0;
-    uint64_t pv0, wn;
+    uint64_t pv0, wn, skip = 0;
     int rc;
     if ((rc = bcms_reader_next(rd, &b0, &nb))) return rc;
-    if (!nb) return 1;
+    if (!nb) return resume_at_end(rd, rs, start, start_row);
     bcms_reader_batch_range(rd, b0, &pv0, &n0);
     wn = bcms_reader_nvariants(rd) - pv0;
-    if (!o->resume) /* else the arrays hold every variant, as the checkpoints need */
-        for (int p = 0; p < nm; p++) {
-            double *a = realloc(models[p].pvals, sizeof *a * (wn + 1));
-            if (!a) return BCMS_ENOMEM;
-            models[p].pvals = pvs[p] = a;
-        }
+    for (int p = 0; p < nm; p++) {
+        double *a = realloc(models[p].pvals, sizeof *a * (wn + 1));
+        if (!a) return BCMS_ENOMEM;
+        models[p].pvals = pvs[p] = a;
+    }
+    /* --resume: batches before start are in the output, their p-values in the spill */
+    if (start > b0) skip = start < b0 + nb ? batch_first_row(rd, start) - pv0 : wn;
+    if (rs && start >= b0 && start < b0 + nb && pv0 + skip != start_row)
+        return bcms_err(BCMS_ECORRUPT, "%s.partial.ckpt: its %u batches end at row %llu, the scan's at %llu; remove "
+                        "the %s.partial files to start afresh", outname, start, (unsigned long long)start_row,
+                        (unsigned long long)(pv0 + skip), outname);
+    assoc_resume_window(rs, pv0);
     scan_ctx_t sc = {rd, oi, models, nm, multi, use_ds, th, pv0};
-    /* lmm --loco: segments of batches, each with its chromosomes' models (assoc_lmmloco.c) */
-    for (uint32_t s0 = b0, s1 = b0 + nb; s0 < b0 + nb; s0 = s1) {
+    /* lmm --loco: segments of batches, each with its chromosomes' models (assoc_lmmloco.c); a window
+     * wholly before --resume's checkpoint is not computed */
+    for (uint32_t s0 = b0, s1 = b0 + nb; skip < wn && s0 < b0 + nb; s0 = s1) {
         if (models[0].lmmloco && (rc = assoc_lmmloco_segment(models[0].lmmloco, rd, s0, b0 + nb, start, &s1)))
             return rc;
         /* a run of few batches needs no more threads than batches (the output never depends on them) */
@@ -387,7 +411,7 @@ static int scan_window(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms
     }
     if (bcms_cluster_rank() == 0)
         for (int p = 0; p < nm; p++)
-            if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals, wn))) return rc;
+            if ((rc = assoc_pvspill_add(&spill[p], models[p].pvals + skip, wn - skip))) return rc;
     if (o->xchr_model == 0 && o->model != BCMS_MODEL_LMM)
         for (uint64_t i = pv0; i < pv0 + wn; i++) *xskip += bcms_reader_variant(rd, i)->hap == BCMS_HAP_X;
     return 0;
@@ -395,12 +419,14 @@ static int scan_window(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms
 
 static int scan_windows(bcms_reader_t *rd, const bcms_assoc_opts_t *o, const bcms_assoc_opts_t *oi, model_t *models,
                         int nm, int multi, int use_ds, thread_t *th, double **pvs, assoc_pvspill_t *spill, BGZF *out,
-                        bcms_outfile_t *of, const char *outname, uint32_t start, assoc_resume_t *rs,
-                        uint64_t *xskip)
+                        bcms_outfile_t *of, const char *outname, uint32_t start, uint64_t start_row,
+                        assoc_resume_t *rs, uint64_t *xskip)
 {
     uint64_t *load = calloc((size_t)bcms_cluster_size() + 1, sizeof *load);
     int rc = load ? 0 : BCMS_ENOMEM;
-    while (!rc) rc = scan_window(rd, o, oi, models, nm, multi, use_ds, th, pvs, spill, out, of, outname, start, rs, xskip, load);
+    while (!rc)
+        rc = scan_window(rd, o, oi, models, nm, multi, use_ds, th, pvs, spill, out, of, outname, start, start_row, rs,
+                         xskip, load);
     free(load);
     return rc == 1 ? 0 : rc;
 }
@@ -415,11 +441,13 @@ static char *resume_key(bcms_store_t *st, const char *command)
     if (!cmd) return NULL;
     /* the first word is the program as invoked (a path or "bcms"): not part of the scan */
     for (char *t = (strtok_r(cmd, " ", &save), strtok_r(NULL, " ", &save)); t; t = strtok_r(NULL, " ", &save)) {
-        if (!strcmp(t, "-o") || !strcmp(t, "--out") || !strcmp(t, "--threads")) {
+        if (!strcmp(t, "-o") || !strcmp(t, "--out") || !strcmp(t, "--threads") || !strcmp(t, "--memory")) {
             strtok_r(NULL, " ", &save);
             continue;
         }
-        if (!strcmp(t, "--resume") || !strncmp(t, "--threads=", 10) || !strncmp(t, "--out=", 6)) continue;
+        if (!strcmp(t, "--resume") || !strncmp(t, "--threads=", 10) || !strncmp(t, "--out=", 6) ||
+            !strncmp(t, "--memory=", 9))
+            continue;
         kputs(t, &k), kputc(' ', &k);
     }
     free(cmd);
@@ -446,6 +474,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     double **pvs = NULL;
     assoc_pvspill_t *spill = NULL;
     uint32_t start = 0;
+    uint64_t start_row = 0;       /* --resume: the first row of batch start */
     kstring_t fpdesc = {0, 0, NULL};
     bcms_grm_t grm = {0};
     assoc_lmmloco_t *lmmloco = NULL;
@@ -460,10 +489,9 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     bcms_assoc_opts_t oi = *o;
     int ssf = o->format == BCMS_OUT_GWAS_SSF, multi;
     if (ssf) oi.format = BCMS_OUT_TSV, oi.ci = 1;
-    /* stream the variants window by window (memory flat in their count); --resume keeps the whole
-     * list, as its checkpoints index p-values by variant */
+    /* stream the variants window by window (memory flat in their count), --resume too */
     bcms_reader_opts_t ro = o->sel;
-    ro.stream = !o->resume;
+    ro.stream = 1;
     if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     /* the snapshot the reader sees: taken before any batch is read */
     if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
@@ -567,8 +595,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
             rc = BCMS_ENOMEM;
             goto done;
         }
-        rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd,
-                               bcms_reader_nbatches(rd), line.s, line.l, &out, &start, &rs);
+        rc = assoc_resume_open(o->out, key, bcms_out_is_gz(o->out), nm, pvs, batch_first_row, rd, spill_restore,
+                               spill, line.s, line.l, &out, &start, &start_row, &rs);
         free(key);
         if (rc) goto done;
     } else if (bcms_cluster_rank() == 0 && (ssf || scoh)) {
@@ -596,7 +624,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
         goto done;
     }
     for (int p = 0; p < nm; p++) pvs[p] = models[p].pvals;
-    if ((rc = scan_windows(rd, o, &oi, models, nm, multi, use_ds, th, pvs, spill, out, of, rs ? o->out : tmp, start, rs, &xskip)))
+    if ((rc = scan_windows(rd, o, &oi, models, nm, multi, use_ds, th, pvs, spill, out, of, rs ? o->out : tmp, start,
+                          start_row, rs, &xskip)))
         goto done;
     if (bcms_cluster_rank() != 0) { /* rank 0 writes OUT and its log */
         rc = 0;

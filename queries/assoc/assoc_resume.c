@@ -23,12 +23,14 @@ struct assoc_resume_t {
     char *out, *part, *ckpt, *pv;
     char *key;
     int nm;
-    double **pvals;
+    double *const *pvals;     /* per model: p-values of the reader's window, rows from base on */
+    uint64_t base;
     uint64_t (*first_row)(void *, uint32_t);
     void *ctx;
     FILE *pvf;
     uint64_t pv_bytes;
-    uint64_t base;            /* bytes of OUT.partial before this run (an appending hFILE counts from 0) */
+    uint32_t pv_batches;      /* batches whose p-values are in OUT.partial.pv */
+    uint64_t part0;           /* bytes of OUT.partial before this run (an appending hFILE counts from 0) */
     uint32_t ckpt_written;    /* batches covered by the last checkpoint */
     time_t ckpt_time;
 };
@@ -72,24 +74,51 @@ done:
     return rc;
 }
 
-/* Read back the p-values recorded up to pv_bytes: records (model u32, first row u64, n u64, n doubles). */
-static int pv_load(assoc_resume_t *rs, uint64_t pv_bytes, uint64_t rows)
+/* Read back the p-values recorded up to pv_bytes, records (model u32, first row u64, n u64, n doubles)
+ * in row order per model, into restore (lambda GC's spill): they need no variant list. *rows: the
+ * rows they cover, the same for every model. */
+static int pv_load(assoc_resume_t *rs, uint64_t pv_bytes, int (*restore)(void *, int, const double *, uint64_t),
+                   void *rud, uint64_t *rows)
 {
     FILE *f = fopen(rs->pv, "rb");
-    uint64_t done = 0;
-    if (!f) return bcms_err(BCMS_ECORRUPT, "%s is missing: remove %s and %s to start afresh", rs->pv, rs->part, rs->ckpt);
-    while (done < pv_bytes) {
+    uint64_t done = 0, *next = calloc((size_t)rs->nm + 1, sizeof *next);
+    double *buf = malloc(sizeof *buf * 4096);
+    int rc = 0;
+    if (!next || !buf) {
+        rc = BCMS_ENOMEM;
+        goto done;
+    }
+    if (!f) {
+        rc = bcms_err(BCMS_ECORRUPT, "%s is missing: remove %s and %s to start afresh", rs->pv, rs->part, rs->ckpt);
+        goto done;
+    }
+    while (!rc && done < pv_bytes) {
         uint32_t m;
         uint64_t first, n;
         if (fread(&m, 4, 1, f) != 1 || fread(&first, 8, 1, f) != 1 || fread(&n, 8, 1, f) != 1 || m >= (uint32_t)rs->nm ||
-            first + n > rows || fread(rs->pvals[m] + first, sizeof(double), n, f) != n) {
-            fclose(f);
-            return bcms_err(BCMS_ECORRUPT, "%s is damaged: remove it, %s and %s to start afresh", rs->pv, rs->part, rs->ckpt);
+            first != next[m] || n > (pv_bytes - done) / 8)
+            goto damaged;
+        for (uint64_t k = 0; !rc && k < n;) {
+            size_t c = n - k < 4096 ? (size_t)(n - k) : 4096;
+            if (fread(buf, sizeof *buf, c, f) != c) goto damaged;
+            rc = restore(rud, (int)m, buf, c);
+            k += c;
         }
+        next[m] += n;
         done += 20 + 8 * n;
     }
-    fclose(f);
-    return done == pv_bytes ? 0 : bcms_err(BCMS_ECORRUPT, "%s does not match its checkpoint", rs->pv);
+    for (int m = 1; !rc && m < rs->nm; m++)
+        if (next[m] != next[0]) goto damaged;
+    if (!rc && done != pv_bytes) rc = bcms_err(BCMS_ECORRUPT, "%s does not match its checkpoint", rs->pv);
+    *rows = next[0];
+    goto done;
+damaged:
+    rc = bcms_err(BCMS_ECORRUPT, "%s is damaged: remove it, %s and %s to start afresh", rs->pv, rs->part, rs->ckpt);
+done:
+    if (f) fclose(f);
+    free(next);
+    free(buf);
+    return rc;
 }
 
 static int open_fresh(assoc_resume_t *rs, int gz, const char *header, size_t hl, BGZF **fp)
@@ -103,15 +132,16 @@ static int open_fresh(assoc_resume_t *rs, int gz, const char *header, size_t hl,
     return 0;
 }
 
-int assoc_resume_open(const char *out, const char *key, int gz, int nm, double **pvals,
-                      uint64_t (*first_row)(void *, uint32_t), void *ctx, uint32_t nbatches, const char *header,
-                      size_t header_len, BGZF **fp, uint32_t *start, assoc_resume_t **out_rs)
+int assoc_resume_open(const char *out, const char *key, int gz, int nm, double *const *pvals,
+                      uint64_t (*first_row)(void *, uint32_t), void *ctx,
+                      int (*restore)(void *, int, const double *, uint64_t), void *rud, const char *header,
+                      size_t header_len, BGZF **fp, uint32_t *start, uint64_t *start_row, assoc_resume_t **out_rs)
 {
     assoc_resume_t *rs = calloc(1, sizeof *rs);
     uint32_t g = 0;
     uint64_t pbytes = 0, vbytes = 0;
     int rc;
-    *fp = NULL, *start = 0, *out_rs = NULL;
+    *fp = NULL, *start = 0, *start_row = 0, *out_rs = NULL;
     if (!rs || !(rs->out = strdup(out)) || !(rs->key = strdup(key)) || !(rs->part = cat2(out, ".partial")) ||
         !(rs->ckpt = cat2(out, ".partial.ckpt")) || !(rs->pv = cat2(out, ".partial.pv"))) {
         rc = BCMS_ENOMEM;
@@ -127,11 +157,7 @@ int assoc_resume_open(const char *out, const char *key, int gz, int nm, double *
         return 0;
     }
     if (rc) goto fail;
-    if (g > nbatches) {
-        rc = bcms_err(BCMS_ECORRUPT, "%s: %u batches done but the scan has %u", rs->ckpt, g, nbatches);
-        goto fail;
-    }
-    if ((rc = pv_load(rs, vbytes, first_row(ctx, g)))) goto fail;
+    if ((rc = pv_load(rs, vbytes, restore, rud, start_row))) goto fail;
     if (truncate(rs->part, (off_t)pbytes) || truncate(rs->pv, (off_t)vbytes)) {
         rc = bcms_err(BCMS_EIO, "%s: cannot truncate to its checkpoint: %s", rs->part, strerror(errno));
         goto fail;
@@ -140,8 +166,8 @@ int assoc_resume_open(const char *out, const char *key, int gz, int nm, double *
         rc = bcms_err(BCMS_EIO, "%s: cannot append: %s", rs->part, strerror(errno));
         goto fail;
     }
-    rs->pv_bytes = vbytes, rs->ckpt_written = g, rs->base = pbytes;
-    bcms_log(BCMS_LOG_INFO, "resuming %s at batch %u of %u", out, g, nbatches);
+    rs->pv_bytes = vbytes, rs->ckpt_written = rs->pv_batches = g, rs->part0 = pbytes;
+    bcms_log(BCMS_LOG_INFO, "resuming %s at batch %u", out, g);
     *start = g;
     *out_rs = rs;
     return 0;
@@ -158,22 +184,33 @@ static int pv_append(assoc_resume_t *rs, uint64_t from, uint64_t to)
         uint32_t mm = (uint32_t)m;
         uint64_t n = to - from;
         if (fwrite(&mm, 4, 1, rs->pvf) != 1 || fwrite(&from, 8, 1, rs->pvf) != 1 || fwrite(&n, 8, 1, rs->pvf) != 1 ||
-            fwrite(rs->pvals[m] + from, sizeof(double), n, rs->pvf) != n)
+            fwrite(rs->pvals[m] + (from - rs->base), sizeof(double), n, rs->pvf) != n)
             return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", rs->pv);
         rs->pv_bytes += 20 + 8 * n;
     }
     return fflush(rs->pvf) ? bcms_err(BCMS_EIO, "%s: write failed (disk full?)", rs->pv) : 0;
 }
 
+void assoc_resume_window(assoc_resume_t *rs, uint64_t row0)
+{
+    if (rs) rs->base = row0;
+}
+
 int assoc_resume_tick(assoc_resume_t *rs, BGZF *fp, uint32_t written, int force)
 {
     time_t now = time(NULL);
-    if (!rs || written == rs->ckpt_written || (!force && now - rs->ckpt_time < ckpt_every())) return 0;
-    int rc = pv_append(rs, rs->first_row(rs->ctx, rs->ckpt_written), rs->first_row(rs->ctx, written));
-    if (rc) return rc;
+    int rc;
+    if (!rs) return 0;
+    /* the p-values go out as their batches do (the window holding them moves on); a checkpoint
+     * then counts exactly the bytes of its batches */
+    if (written > rs->pv_batches) {
+        if ((rc = pv_append(rs, rs->first_row(rs->ctx, rs->pv_batches), rs->first_row(rs->ctx, written)))) return rc;
+        rs->pv_batches = written;
+    }
+    if (written == rs->ckpt_written || (!force && now - rs->ckpt_time < ckpt_every())) return 0;
     /* an uncompressed BGZF ("wu") writes straight through to its hFILE: only that needs flushing */
     if ((fp->is_compressed && bgzf_flush(fp) < 0) || hflush(fp->fp) < 0) return bcms_err(BCMS_EIO, "%s: write failed (disk full?)", rs->part);
-    off_t bytes = (off_t)rs->base + htell(fp->fp);
+    off_t bytes = (off_t)rs->part0 + htell(fp->fp);
     char *tmp = cat2(rs->ckpt, ".new");
     FILE *f = tmp ? fopen(tmp, "w") : NULL;
     if (!f) {

@@ -17,15 +17,25 @@
 
 typedef struct assoc_resume_t assoc_resume_t;
 
-/* Open or continue the resumable output of out. nm models, each with pvals[m] of nvar entries.
- * first_row(b) gives the first variant row of batch b (b = nbatches: nvar). On return *fp is open
- * for writing at the end of the checkpointed rows (header written when fresh), *start the first
- * batch to compute. Returns 0 or a BCMS code (a checkpoint of another scan, damaged files). */
-int assoc_resume_open(const char *out, const char *key, int gz, int nm, double **pvals,
-                      uint64_t (*first_row)(void *ctx, uint32_t b), void *ctx, uint32_t nbatches,
-                      const char *header, size_t header_len, BGZF **fp, uint32_t *start, assoc_resume_t **rs);
+/* Open or continue the resumable output of out. nm models; pvals[m] the p-values of the reader's
+ * window (rows from the base given to assoc_resume_window). first_row(b) gives the first variant row
+ * of batch b of the window (b = the window's end: the rows so far). A continued scan's recorded
+ * p-values go to restore(rud, m, p, n) (lambda GC's spill), not to pvals: the scan streams.
+ * On return *fp is open for writing at the end of the checkpointed rows (header written when
+ * fresh), *start the first batch to compute and *start_row its first row (the caller checks it
+ * against the stream's batches when it gets there). Returns 0 or a BCMS code (a checkpoint of
+ * another scan, damaged files). */
+int assoc_resume_open(const char *out, const char *key, int gz, int nm, double *const *pvals,
+                      uint64_t (*first_row)(void *ctx, uint32_t b), void *ctx,
+                      int (*restore)(void *rud, int m, const double *p, uint64_t n), void *rud,
+                      const char *header, size_t header_len, BGZF **fp, uint32_t *start, uint64_t *start_row,
+                      assoc_resume_t **rs);
 
-/* Batches 0..written-1 are in fp: checkpoint if the last one is older than a few seconds (force:
+/* The reader's window now starts at variant row row0 (pvals[m][0] is its p-value). */
+void assoc_resume_window(assoc_resume_t *rs, uint64_t row0);
+
+/* Batches 0..written-1 are in fp (those from the last call on still in the window): their
+ * p-values go to OUT.partial.pv; checkpoint if the last one is older than a few seconds (force:
  * now). 0 or BCMS_EIO. */
 int assoc_resume_tick(assoc_resume_t *rs, BGZF *fp, uint32_t written, int force);
 

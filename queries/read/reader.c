@@ -255,12 +255,16 @@ void bcms_reader_close(bcms_reader_t *rd)
     for (int d = 0; d < rd->nds; d++) {
         if (rd->frame_p) free(rd->frame_p[d]);
         if (rd->frame_n) free(rd->frame_n[d]);
+        if (rd->sites_p) free(rd->sites_p[d]);
+        if (rd->sites_n) free(rd->sites_n[d]);
         if (rd->col_samp) free(rd->col_samp[d]);
     }
     for (int c = 0; c < rd->ncontig; c++) free(rd->contig_canon[c]);
     free(rd->contig_canon);
     free(rd->frame_p);
     free(rd->frame_n);
+    free(rd->sites_p);
+    free(rd->sites_n);
     free(rd->col_samp);
     free(rd->ds_full);
     free(rd->overlap);

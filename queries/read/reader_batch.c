@@ -7,8 +7,6 @@
 #include "err.h"
 #include "reader_internal.h"
 
-#define BATCH_MAX 4096
-
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar)
 {
     uint32_t l = b - rd->b0;
@@ -17,7 +15,7 @@ void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *firs
 }
 
 /* Batches: a new one where the first dataset having the variant moves to another block (so a block
- * is decoded once), or at BATCH_MAX variants. Never depends on the thread count nor on the window:
+ * is decoded once), or at RD_BATCH_MAX variants. Never depends on the thread count nor on the window:
  * a window starts where a batch does, and the rule looks back to the batch's start only. (A change
  * of the first dataset alone does not end a batch: cohort-private variants alternate.) */
 int rd_batches_build(bcms_reader_t *rd)
@@ -35,7 +33,7 @@ int rd_batches_build(bcms_reader_t *rd)
         if (i == start) {
             rd->batch_first[rd->nbatch++] = i;
             cur_d = d, cur_b = b;
-        } else if ((d == cur_d && b != cur_b) || i - start >= BATCH_MAX) {
+        } else if ((d == cur_d && b != cur_b) || i - start >= RD_BATCH_MAX) {
             rd->batch_first[rd->nbatch++] = i;
             start = i;
             cur_d = d, cur_b = b;
@@ -137,6 +135,7 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws)
     free(ws->codes);
     free(ws->dsv);
     free(ws->raw.s);
+    free(ws->fbuf.s);
     free(ws);
 }
 
@@ -150,8 +149,9 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
     snprintf(what, sizeof what, "%s: dataset %u (%s) block %d (genotypes)", bcms_store_path(rd->st), dd->id,
              dd->cohort, blk);
     ws->cached[d] = -1;
-    if ((rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->raw,
-                                what)) ||
+    const void *frame;
+    if ((rc = rd_fetch(&rd->fetch, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->fbuf, &frame, what)) ||
+        (rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, frame, rd->frame_n[d][blk], &ws->raw, what)) ||
         (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
                              want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
         return rc;

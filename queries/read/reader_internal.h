@@ -16,6 +16,7 @@ KHASH_SET_INIT_INT(rdset)
 KHASH_SET_INIT_STR(rdstr)
 
 #define RD_NONE UINT32_MAX
+#define RD_BATCH_MAX 4096 /* variants of a batch at most (reader_batch.c) */
 
 typedef struct {
     char *chrom;       /* canonical */
@@ -50,6 +51,11 @@ typedef struct { /* a row of one dataset at the merge's current position */
 } rd_entry_t;
 
 enum { RD_FILL_SCAN = 0, RD_FILL_COUNT = 1, RD_FILL_MIND = 2 };
+
+typedef struct { /* where frames are read from (reader_fetch.c) */
+    const char *map;              /* LMDB's map of data.mdb (NULL: unknown, read values in place) */
+    int fd;                       /* data.mdb, for pread (-1: none) */
+} rd_fetch_t;
 
 struct bcms_reader_t {
     bcms_store_t *st;
@@ -86,7 +92,8 @@ struct bcms_reader_t {
     rd_cursor_t *cur;             /* per dataset */
     uint32_t **ctg_map;           /* per dataset: contig index -> global rank */
     bcms_codec_t *codec;
-    kstring_t raw, gpool;
+    kstring_t raw, gpool, fbuf;   /* fbuf: a frame's stored bytes (reader_fetch.c) */
+    rd_fetch_t fetch;
     rd_entry_t *grp;              /* rows at the merge position */
     size_t ngrp, mgrp;
     uint8_t *gused, *vkeep;          /* vkeep: mkeep per-variant flags of the filters */
@@ -104,9 +111,10 @@ struct bcms_reader_t {
     kstring_t pool;
     uint32_t nbatch;
     uint64_t *batch_first;        /* nbatch + 1, window-relative */
-    /* frames of every block, per dataset */
-    const void ***frame_p;
-    size_t **frame_n;
+    /* frames of every selected block, per dataset: genotypes and sites, looked up at open (the
+     * lookups' pages then leave memory before the windows are built: reader_fetch.c) */
+    const void ***frame_p, ***sites_p;
+    size_t **frame_n, **sites_n;
     int has_ds;
     int dup_first;                /* BCMS_DUP_FIRST chosen */
     int has_counts;               /* the variants' counts were computed */
@@ -116,7 +124,7 @@ struct bcms_reader_t {
 
 struct bcms_reader_ws_t {
     bcms_codec_t *codec;
-    kstring_t raw;
+    kstring_t raw, fbuf;          /* fbuf: a frame's stored bytes (reader_fetch.c) */
     bcms_gtblock_t *g;            /* per dataset */
     int64_t *cached;              /* per dataset: block decoded in g, -1 none */
     int *cached_ds;               /* whether g holds dosages */
@@ -156,6 +164,25 @@ int rd_window_fill(bcms_reader_t *rd, int mode);
 /* Drop the pages of the store's map this process has read from its resident set (they stay in the
  * page cache; a read-only map reads them again on demand). Between blocks, with no block in use. */
 void rd_map_release(bcms_store_t *st);
+
+/* reader_fetch.c: frames by pread from the data file, not through the map (see there why) */
+void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st);
+/* The n bytes LMDB returned at p (inside the map) into buf; *out: buf's bytes, or p itself when the
+ * map is unknown. Any thread. */
+int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const void **out, const char *what);
+/* bcms_block_read_sites (block.h, blockio.c) through rd_fetch, with the map's pages dropped after the
+ * lookup: same checks, messages and results. One thread (the map release). */
+/* Where block b's frame of kind BCMS_FRAME_* lies in the map (a lookup; its pages dropped after). */
+int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset_t *ds, uint32_t b, const void **p,
+                    size_t *n);
+/* Block b's sites from the frame at p (n bytes in the map). */
+int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+                  bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
+int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,
+                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
+/* Block b's genotypes from the frame at p (n bytes in the map), as bcms_block_read_gt. */
+int rd_gt_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
+               bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out);
 
 /* reader_r2.c: --minr2 (reader.h). join: the lowest of the datasets' r2 (NaN: none) into *acc;
  * keep: whether a merged variant of lowest r2 passes (counted for the report); report: the error

@@ -4,9 +4,10 @@
  * matches the rows there across datasets, in dataset then row order (so a streamed reader yields
  * the variants, their order and their batches exactly as one that holds them all). A window gathers
  * candidates, filters them (lists, counts, chunk) and builds batches; the last batch may still grow,
- * so it waits for the next window unless the stream has ended. Between windows the pages of the
- * LMDB map this process touched are dropped from its memory (the file's pages stay in the page
- * cache): a read-only map is re-read on demand, so the resident set does not grow with the store. */
+ * so it waits for the next window unless the stream has ended. The selected blocks' frames are
+ * looked up at open and read with pread (reader_fetch.c): the map's pages touched by the lookups
+ * leave this process's memory (they stay in the page cache), so the resident set does not grow with
+ * the store. */
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -46,8 +47,10 @@ static int blocks_order(bcms_reader_t *rd, int d)
 
 int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
 {
+    rd_fetch_init(&rd->fetch, rd->st);
     if (!(rd->cur = calloc(rd->nds, sizeof *rd->cur)) || !(rd->codec = bcms_codec_new(1)) ||
-        !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) || !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n)))
+        !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) || !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n)) ||
+        !(rd->sites_p = calloc(rd->nds, sizeof *rd->sites_p)) || !(rd->sites_n = calloc(rd->nds, sizeof *rd->sites_n)))
         return BCMS_ENOMEM;
     for (int d = 0; d < rd->nds; d++) {
         const bcms_dataset_t *ds = rd->ds[d];
@@ -58,9 +61,16 @@ int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
         if (rg->n) memcpy(c->rg.r, rg->r, sizeof *c->rg.r * rg->n);
         bcms_regions_resolve(&c->rg, ds);
         if (!(rd->frame_p[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_p)) ||
-            !(rd->frame_n[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_n)))
+            !(rd->frame_n[d] = calloc(ds->nblocks + 1, sizeof **rd->frame_n)) ||
+            !(rd->sites_p[d] = calloc(ds->nblocks + 1, sizeof **rd->sites_p)) ||
+            !(rd->sites_n[d] = calloc(ds->nblocks + 1, sizeof **rd->sites_n)))
             return BCMS_ENOMEM;
         int rc = blocks_order(rd, d);
+        for (uint32_t i = 0; !rc && i < c->nblk; i++) {
+            uint32_t b = c->blk[i];
+            if (!(rc = rd_frame_lookup(rd->st, rd->txn, BCMS_FRAME_SITES, ds, b, &rd->sites_p[d][b], &rd->sites_n[d][b])))
+                rc = rd_frame_lookup(rd->st, rd->txn, BCMS_FRAME_GT, ds, b, &rd->frame_p[d][b], &rd->frame_n[d][b]);
+        }
         if (rc) return rc;
     }
     rd_stream_rewind(rd);
@@ -79,7 +89,7 @@ void rd_stream_free(bcms_reader_t *rd)
         for (int d = 0; d < rd->nds; d++) free(rd->ctg_map[d]);
     free(rd->ctg_map);
     bcms_codec_free(rd->codec);
-    free(rd->raw.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
+    free(rd->raw.s), free(rd->fbuf.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
 }
 
 void rd_stream_rewind(bcms_reader_t *rd)
@@ -97,29 +107,20 @@ void rd_stream_rewind(bcms_reader_t *rd)
 
 static void map_release(bcms_reader_t *rd);
 
-/* Load dataset d's next selected block (sites; its genotype frame's place in the map). 1 at the end.
- * The pages read so far leave the resident set first (a window spans several blocks). */
+/* Load dataset d's next selected block's sites (its frames were looked up at open). 1 at the end. */
 static int cursor_load(bcms_reader_t *rd, int d)
 {
     rd_cursor_t *c = &rd->cur[d];
     const bcms_dataset_t *ds = rd->ds[d];
-    uint8_t key[8];
-    MDB_val k = {8, key}, val;
     int rc;
     if (c->bi >= c->nblk) {
         c->cur = RD_NONE;
         return 1;
     }
     uint32_t b = c->blk[c->bi++];
-    map_release(rd);
-    if ((rc = bcms_block_read_sites(rd->st, rd->txn, ds, b, rd->codec, &rd->raw, &c->sites))) return rc;
-    bcms_block_key(key, ds->id, b);
-    if ((rc = bcms_mdb_get(rd->st, rd->txn, DBI_GT, &k, &val)))
-        return rc == MDB_NOTFOUND ? bcms_err(BCMS_ECORRUPT, "%s: dataset %u block %u has no genotype frame; the store "
-                                             "is damaged", bcms_store_path(rd->st), ds->id, b)
-                                  : bcms_lmdb_err(rc, "reading a genotype block");
-    rd->frame_p[d][b] = val.mv_data;
-    rd->frame_n[d][b] = val.mv_size;
+    if ((rc = rd_sites_read(rd->st, &rd->fetch, ds, b, rd->sites_p[d][b], rd->sites_n[d][b], rd->codec, &rd->fbuf,
+                            &rd->raw, &c->sites)))
+        return rc;
     c->cur = b, c->row = 0, c->rank = rd->ctg_map[d][ds->blocks[b].contig];
     return 0;
 }
@@ -176,13 +177,15 @@ static int group_take(bcms_reader_t *rd, int d, uint32_t rank, int64_t pos)
     return rc == 1 ? 0 : rc;
 }
 
-/* Room for one more window variant. */
+/* Room for one more window variant. Streaming, the first size is a whole window's (cap, and the
+ * rows of the last position): doubling from a small size would overshoot it to twice that on the
+ * second window of a long stream only, a step in memory between a short store and a long one. */
 static int window_grow(bcms_reader_t *rd)
 {
     static const uint64_t first = 1024;
     uint64_t have = rd->mkeep, nd = (uint64_t)rd->nds;
     if (rd->nvar < have) return 0;
-    uint64_t m = have ? have * 2 : first;
+    uint64_t m = have ? have * 2 : rd->stream && rd->cap <= (1u << 22) ? rd->cap + first : first;
     bcms_variant_t *v = realloc(rd->v, sizeof *v * m);
     if (v) rd->v = v;
     int32_t *lb = v ? realloc(rd->loc_block, sizeof *lb * m * nd) : NULL;
@@ -391,8 +394,10 @@ int rd_window_fill(bcms_reader_t *rd, int mode)
     else if ((rc = window_shift(rd))) return rc;
     map_release(rd);
     for (;;) {
+        /* cap counts the unfinished batch carried over too: a window of a long stream holds no
+         * more than the first one (batches do not depend on where a window ends) */
         uint64_t from = rd->nvar;
-        while (!rd->at_end && rd->nvar - from < rd->cap) {
+        while (!rd->at_end && (rd->nvar == from || rd->nvar < rd->cap)) {
             if ((rc = merge_step(rd)) == 1) rd->at_end = 1;
             else if (rc) return rc;
         }

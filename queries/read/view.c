@@ -300,7 +300,8 @@ typedef struct { /* what writing records needs */
     uint32_t nsel;
     bcf1_t *rec;
     bcms_codec_t *codec;
-    kstring_t raw, als;
+    rd_fetch_t fetch;         /* frames by pread (reader_fetch.c): the store's pages do not pile up */
+    kstring_t raw, als, fbuf;
     bcms_sites_t sites;
     bcms_gtblock_t g;
     int32_t *gt, *flt;
@@ -341,8 +342,8 @@ static int view_declare_filters(view_ctx_t *vc, bcms_dataset_t *const *dsv, int 
         bcms_regions_resolve(vc->rg, ds);
         for (uint32_t b = 0; b < ds->nblocks; b++) {
             if (!bcms_regions_block(vc->rg, &ds->blocks[b])) continue;
-            rd_map_release(vc->st);
-            if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) return rc;
+            if ((rc = rd_block_sites(vc->st, vc->txn, &vc->fetch, ds, b, vc->codec, &vc->fbuf, &vc->raw, &vc->sites)))
+                return rc;
             for (uint32_t v = 0; v < vc->sites.nvar; v++) {
                 char *f = BCMS_SITE_STR(&vc->sites, vc->sites.v[v].filter), *save = NULL, *tok;
                 if (!*f) continue;
@@ -437,8 +438,10 @@ static int view_record(view_ctx_t *vc, const bcms_dataset_t *ds, int rid, uint32
 static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
 {
     int *ctg_rid = malloc(sizeof *ctg_rid * (ds->ncontigs + 1)), *outcol = malloc(sizeof *outcol * (ds->nsamples + 1));
+    const void **sp = calloc(ds->nblocks + 1, sizeof *sp), **gp = calloc(ds->nblocks + 1, sizeof *gp);
+    size_t *sn = calloc(ds->nblocks + 1, sizeof *sn), *gn = calloc(ds->nblocks + 1, sizeof *gn);
     int rc = 0;
-    if (!ctg_rid || !outcol) {
+    if (!ctg_rid || !outcol || !sp || !gp || !sn || !gn) {
         rc = BCMS_ENOMEM;
         goto done;
     }
@@ -446,13 +449,19 @@ static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
     for (uint32_t i = 0; i < vc->nsel; i++) outcol[vc->sel[i]] = (int)i;
     for (uint32_t c = 0; c < ds->ncontigs; c++) ctg_rid[c] = bcf_hdr_name2id(vc->h, ds->contigs[c].input_name); /* the input spelling */
     bcms_regions_resolve(vc->rg, ds);
-    for (uint32_t b = 0; b < ds->nblocks; b++) {
+    /* every frame looked up first, then read by pread: no B-tree page (a whole page-cache folio) is
+     * mapped while the blocks are decoded, so memory stays flat in the variant count */
+    for (uint32_t b = 0; b < ds->nblocks && !rc; b++)
+        if (bcms_regions_block(vc->rg, &ds->blocks[b]) &&
+            !(rc = rd_frame_lookup(vc->st, vc->txn, BCMS_FRAME_SITES, ds, b, &sp[b], &sn[b])))
+            rc = rd_frame_lookup(vc->st, vc->txn, BCMS_FRAME_GT, ds, b, &gp[b], &gn[b]);
+    for (uint32_t b = 0; b < ds->nblocks && !rc; b++) {
         const bcms_block_info_t *bi = &ds->blocks[b];
         if (!bcms_regions_block(vc->rg, bi)) continue;
-        rd_map_release(vc->st); /* the blocks read so far leave memory: flat in the variant count */
-        if ((rc = bcms_block_read_sites(vc->st, vc->txn, ds, b, vc->codec, &vc->raw, &vc->sites))) goto done;
-        if ((rc = bcms_block_read_gt(vc->st, vc->txn, ds, b, vc->codec, &vc->raw,
-                                     BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &vc->g)))
+        if ((rc = rd_sites_read(vc->st, &vc->fetch, ds, b, sp[b], sn[b], vc->codec, &vc->fbuf, &vc->raw, &vc->sites)))
+            goto done;
+        if ((rc = rd_gt_read(vc->st, &vc->fetch, ds, b, gp[b], gn[b], vc->codec, &vc->fbuf, &vc->raw,
+                             BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &vc->g)))
             goto done;
         for (uint32_t v = 0; v < vc->sites.nvar; v++) {
             if (!bcms_regions_pos(vc->rg, bi->contig, vc->sites.v[v].pos)) continue;
@@ -464,6 +473,7 @@ static int view_records(view_ctx_t *vc, const bcms_dataset_t *ds)
 done:
     free(ctg_rid);
     free(outcol);
+    free(sp), free(gp), free(sn), free(gn);
     return rc;
 }
 
@@ -479,6 +489,7 @@ int bcms_view(bcms_store_t *st, const bcms_view_opts_t *o)
     view_ctx_t vc;
     memset(&vc, 0, sizeof vc);
     vc.st = st, vc.o = o, vc.rg = &rg;
+    rd_fetch_init(&vc.fetch, st);
     vc.rec = bcf_init();
     vc.codec = bcms_codec_new(1);
     if (!vc.rec || !vc.codec) {
@@ -549,6 +560,7 @@ done:
     free(vc.dsv);
     free(vc.flt);
     free(vc.raw.s);
+    free(vc.fbuf.s);
     free(vc.als.s);
     bcms_sites_free(&vc.sites);
     bcms_gtblock_free(&vc.g);

@@ -3,7 +3,9 @@
 # command writes the same bytes with a tiny window (a few variants per step, many windows, batches
 # carried across them) as with the default one, at 1 and 2 threads: assoc (linear, logistic, Cox,
 # its log with lambda GC), freq, qc and sexcheck, on a pooled store of two cohorts (cross-dataset
-# merge), with region, list and site filters, --chunk and --mind. A bad --memory is a usage error.
+# merge), with region, list and site filters, --chunk and --mind; --resume streams to the same bytes;
+# frames read with pread give the same bytes as frames read through the map (assoc, freq, view). A
+# bad --memory is a usage error.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 D=$BCMS_SRC/data-samples
@@ -41,11 +43,23 @@ same "freq, --maf --geno, --mind" "$BCMS" freq pool.bcms --maf 0.1 --geno 0.05 -
 same "freq, sex chromosomes" "$BCMS" freq x.bcms --sex-file sex.txt
 same "qc" "$BCMS" qc x.bcms --sex-file sex.txt
 same "sexcheck" "$BCMS" sexcheck x.bcms --sex-file sex.txt
-# --resume reads the whole list at open (its checkpoints index p-values by variant): the same rows
-"${A[@]}" --model linear --pheno severity --maf 0.01 -o s.out --memory 0.001 2> /dev/null
-"${A[@]}" --model linear --pheno severity --maf 0.01 -o r.out --resume 2> /dev/null
-check "streamed (tiny window) = whole list (--resume): table and log" \
+# --resume streams too (its p-values go to the spill and OUT.partial.pv window by window): same rows
+"${A[@]}" --model linear --pheno severity --maf 0.01 -o s.out 2> /dev/null
+"${A[@]}" --model linear --pheno severity --maf 0.01 -o r.out --resume --memory 0.001 2> /dev/null
+check "--resume with a tiny window = plain run: table and log" \
     bash -c "cmp s.out r.out && cmp <(grep -v '^command' s.out.log) <(grep -v '^command' r.out.log)"
+# frames are read with pread, the map's pages dropped after each lookup: the same bytes as frames
+# read through the map (BCMS_FETCH_MAP=1), for the reader (assoc, freq) and for view
+through_map() { # description, command writing -o OUT
+    local what=$1; shift
+    "$@" -o p.out 2> /dev/null && BCMS_FETCH_MAP=1 "$@" -o q.out 2> /dev/null
+    check "$what: frames by pread = frames through the map ($(wc -l < p.out) lines)" \
+        bash -c "cmp <(grep -v '^##bcms_viewCommand' p.out) <(grep -v '^##bcms_viewCommand' q.out) && [ \$(wc -l < p.out) -gt 10 ]"
+    rm -f p.out q.out p.out.log q.out.log
+}
+through_map "assoc logistic, pooled" "${A[@]}" --model logistic --pheno binary_trait --threads 2 --memory 0.01
+through_map "freq, sex chromosomes" "$BCMS" freq x.bcms --sex-file sex.txt
+through_map "view, with dosages and phase" "$BCMS" view pool.bcms -d sardinia -O v
 rc=0; "$BCMS" freq pool.bcms --memory 0 -o z.out 2> err.txt || rc=$?
 check "--memory 0 is a usage error (exit $rc)" bash -c "[ $rc -eq 2 ] && grep -q -- --memory err.txt"
 finish

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # --resume: a scan killed (SIGKILL) after some checkpoints and rerun with --resume writes exactly the
-# rows and log of an uninterrupted run (plain and .gz OUT; at another thread count; under MPI when
-# built with it); a checkpoint of another scan is refused and left alone; a completed resumable
-# run leaves no checkpoint files.
+# rows and log of an uninterrupted run (plain and .gz OUT; at another thread count; with another
+# --memory window; under MPI when built with it); a checkpoint of another scan, or past the scan's
+# end, is refused; a completed resumable run leaves no checkpoint files.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 "$BCMS" simulate -o c.vcf.gz --samples 1500 --variants 30000 --seed 4 --pheno p.tsv --threads 2 2> /dev/null
@@ -12,8 +12,8 @@ M=(--model logistic --pheno binary_trait --pheno-file p.tsv)
 "$BCMS" assoc s.bcms "${M[@]}" --threads 2 -o ref.tsv.gz 2> /dev/null
 same_log() { diff -q <(grep -v '^command' "$1") <(grep -v '^command' "$2") > /dev/null; }
 export BCMS_RESUME_EVERY=0
-kill_after_ckpt() { # OUT threads: start a resumable run, SIGKILL it once a checkpoint with >= 2 batches exists
-    "$BCMS" assoc s.bcms "${M[@]}" --threads "$2" -o "$1" --resume 2> /dev/null &
+kill_after_ckpt() { # OUT threads [options]: start a resumable run, SIGKILL it once a checkpoint with >= 2 batches exists
+    "$BCMS" assoc s.bcms "${M[@]}" --threads "$2" -o "$1" --resume "${@:3}" 2> /dev/null &
     local pid=$!
     for _ in $(seq 300); do
         [ -e "$1.partial.ckpt" ] && [ "$(awk '$1=="batches"{print $2}' "$1.partial.ckpt")" -ge 2 ] && break
@@ -44,6 +44,18 @@ check "second kill: checkpoint moved on" [ "$(awk '$1=="batches"{print $2}' z.ts
 "$BCMS" assoc s.bcms "${M[@]}" --threads 2 -o z.tsv.gz --resume 2> /dev/null
 check "resumed .gz: same content" cmp -s <(gzip -dc ref.tsv.gz) <(gzip -dc z.tsv.gz)
 check "resumed .gz: still BGZF (bgzip -t)" bgzip -t z.tsv.gz
+# the scan streams window by window: killed in a later window of a tiny one (one batch each),
+# resumed with another window size (whole windows before the checkpoint are read, not computed) and
+# another thread count (--memory is not part of the scan)
+kill_after_ckpt w.tsv 2 --memory 0.0001
+nw=$(awk '$1=="batches"{print $2}' w.tsv.partial.ckpt)
+"$BCMS" assoc s.bcms "${M[@]}" --threads 1 -o w.tsv --resume --memory 0.002 2> err.txt
+check "killed after $nw one-batch windows, resumed with other windows: same OUT" cmp -s ref.tsv w.tsv
+check "... and the same log (lambda GC over restored and new p-values)" same_log ref.tsv.log w.tsv.log
+kill_after_ckpt e.tsv 2
+awk '$1=="batches"{$0="batches\t9999"}1' e.tsv.partial.ckpt > e.ck && mv e.ck e.tsv.partial.ckpt
+if "$BCMS" assoc s.bcms "${M[@]}" -o e.tsv --resume 2> err.txt; then fail "checkpoint past the scan's end refused"
+else check "checkpoint past the scan's end refused" grep -q "but the scan has" err.txt; fi
 kill_after_ckpt o.tsv 2
 before=$(md5sum o.tsv.partial o.tsv.partial.ckpt o.tsv.partial.pv)
 if "$BCMS" assoc s.bcms --model logistic --pheno binary_trait --pheno-file p.tsv --maf 0.05 -o o.tsv --resume 2> err.txt
