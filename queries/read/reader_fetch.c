@@ -74,15 +74,24 @@ int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset
     return 0;
 }
 
+/* Frame (p, n) of block b read (rd_fetch) and unpacked into raw; what names it for the messages. */
+static int frame_get(bcms_store_t *st, const rd_fetch_t *f, int kind, const bcms_dataset_t *ds, uint32_t b,
+                     const void *p, size_t n, bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, char *what,
+                     size_t wlen)
+{
+    const void *q;
+    int rc;
+    frame_what(st, kind, ds, b, what, wlen);
+    if ((rc = rd_fetch(f, p, n, buf, &q, what))) return rc;
+    return bcms_frame_unpack(codec, kind, q, n, raw, what);
+}
+
 int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out)
 {
     char what[512];
-    const void *q;
     int rc;
-    frame_what(st, BCMS_FRAME_SITES, ds, b, what, sizeof what);
-    if ((rc = rd_fetch(f, p, n, buf, &q, what)) || (rc = bcms_frame_unpack(codec, BCMS_FRAME_SITES, q, n, raw, what)))
-        return rc;
+    if ((rc = frame_get(st, f, BCMS_FRAME_SITES, ds, b, p, n, codec, buf, raw, what, sizeof what))) return rc;
     if ((rc = bcms_sites_decode(raw->s, raw->l, out))) return bcms_err(rc, "%s: %s", what, bcms_err_detail());
     if (out->nvar != ds->blocks[b].nvar)
         return bcms_err(BCMS_ECORRUPT, "%s: holds %u variants, the index says %u; the store is damaged", what,
@@ -103,10 +112,7 @@ int rd_gt_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, 
                bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, int flags, bcms_gtblock_t *out)
 {
     char what[512];
-    const void *q;
     int rc;
-    frame_what(st, BCMS_FRAME_GT, ds, b, what, sizeof what);
-    if ((rc = rd_fetch(f, p, n, buf, &q, what)) || (rc = bcms_frame_unpack(codec, BCMS_FRAME_GT, q, n, raw, what)))
-        return rc;
+    if ((rc = frame_get(st, f, BCMS_FRAME_GT, ds, b, p, n, codec, buf, raw, what, sizeof what))) return rc;
     return bcms_gt_decode(raw->s, raw->l, ds->blocks[b].nvar, ds->nsamples, flags, out, what);
 }
