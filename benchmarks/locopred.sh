@@ -8,14 +8,14 @@
 # of chromosomes 12..22 is null but correlated with the trait through relatedness. Binary trait: the
 # top PREV of the liability are cases. Time to event: log-hazard = liability, uniform censoring (~50%
 # events). PCs: bcms pca --store (PC1..PC4, passed with --covar).
-# Scans (--maf 0.01): plain (PCs only); --loco-pred (5-fold cross-validated, offset = half the calibrated
-# prediction, the default); --loco-shrink 1 (the whole prediction, as REGENIE's step 2); the in-sample BLUP
+# Scans (--maf 0.01): plain (PCs only); --loco-pred (5-fold cross-validated, offset = the default share of the
+# calibrated prediction: logistic 0.5, Cox 0.75; loco50/loco75 give either explicitly); --loco-shrink 1 (the whole prediction, as REGENIE's step 2); the in-sample BLUP
 # (--loco-folds 0) whole and halved. Reported over the null variants (chromosomes 12..22, MAF >= 5%): lambda GC and the
 # counts of p < 0.01 and p < 0.001 beside the 99.9% binomial bounds of a calibrated scan.
 # Markdown goes to WORK/<cohort and trait tag>.md.
 # Usage: benchmarks/locopred.sh [--samples N] [--variants M] [--families F] [--relatives R] [--fst X]
 #        [--h2 H] [--causal C] [--prev K] [--hazard B] [--models "logistic cox"]
-#        [--modes "plain loco loco1 insample insample5"] [--threads T] [--seed S] [--work DIR]
+#        [--modes "plain loco loco50 loco75 loco1 insample insample5"] [--threads T] [--seed S] [--work DIR]
 # (--hazard B: log-hazard = B x liability [1]).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +80,8 @@ scan() { # model mode out
     plain) ;;
     loco) x+=(--loco-pred) ;;
     loco1) x+=(--loco-pred --loco-shrink 1) ;;
+    loco75) x+=(--loco-pred --loco-shrink 0.75) ;;
+    loco50) x+=(--loco-pred --loco-shrink 0.5) ;;
     insample) x+=(--loco-pred --loco-folds 0 --loco-shrink 1) ;;
     insample5) x+=(--loco-pred --loco-folds 0) ;;
     esac
@@ -111,8 +113,10 @@ n <- length(p)
 lam <- qchisq(median(p), 1, lower.tail = FALSE) / qchisq(0.5, 1)
 b <- function(q) sprintf("%d (%d-%d)", sum(p < q), qbinom(0.0005, n, q), qbinom(0.9995, n, q))
 cat(sprintf("| %s | %s | %.3f | %d | %s | %s | %s |\n", a[2],
-            c(plain = "none (PCs only)", loco = "--loco-pred (5-fold CV, shrink 0.5: the default)",
+            c(plain = "none (PCs only)", loco = "--loco-pred (5-fold CV, the default shrink: logistic 0.5, Cox 0.75)",
+              loco50 = "--loco-pred --loco-shrink 0.5 (5-fold CV)",
               loco1 = "--loco-pred --loco-shrink 1 (5-fold CV, whole prediction, REGENIE-like)",
+              loco75 = "--loco-pred --loco-shrink 0.75 (5-fold CV)",
               insample = "--loco-folds 0 --loco-shrink 1 (in-sample BLUP)",
               insample5 = "--loco-folds 0 (in-sample BLUP, shrink 0.5)")[a[3]],
             lam, n, b(0.01), b(0.001), a[4]))

@@ -34,8 +34,9 @@ static void usage(FILE *fp)
             "  --loco-pred           logistic, cox: offsets from out-of-sample LOCO polygenic predictions\n"
             "                        (cross-validated BLUP of the trait from the other autosomes; put PCs in --covar)\n"
             "  --loco-folds K        their cross-validation folds [5]; 0 = in-sample BLUP (over-corrects)\n"
-            "  --loco-shrink S       offset = S x the prediction on the model's scale [0.5: relatives' residuals\n"
-            "                        uncorrelated; 1 = the whole prediction, as REGENIE: over-corrects in families]\n"
+            "  --loco-shrink S       offset = S x the prediction on the model's scale [logistic 0.5: relatives'\n"
+            "                        residuals uncorrelated; cox 0.75, calibrated on simulated families; 1 = the\n"
+            "                        whole prediction, as REGENIE: over-corrects in families]\n"
             "  --loco-pred-out F     write the predictions (#IID LOCO_1.. ALL, a #SCALE row)\n"
             "  --hard-calls          ignore stored dosages\n"
             "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
@@ -189,7 +190,8 @@ int cmd_assoc(int argc, char **argv)
             break;
         case O_LOCOOUT: o.loco_out = optarg; break;
         case O_LOCOS:
-            if (parse_double(optarg, &o.loco_shrink)) return cli_usage_error("assoc", "bad --loco-shrink '%s'", optarg);
+            if (parse_double(optarg, &o.loco_shrink) || !(o.loco_shrink > 0 && o.loco_shrink <= 1))
+                return cli_usage_error("assoc", "bad --loco-shrink '%s' (a number in (0, 1])", optarg);
             break;
         case O_HELP: usage(stdout); return 0;
         default:

@@ -35,7 +35,7 @@ void bcms_assoc_opts_init(bcms_assoc_opts_t *o)
     o->cox_fit_p = 1e-4;
     o->xchr_model = 2;
     o->loco_folds = 5;
-    o->loco_shrink = 0.5;
+    o->loco_shrink = 0; /* the model's default: assoc_loco_shrink */
 }
 
 int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
@@ -59,7 +59,7 @@ int bcms_assoc_opts_check(const bcms_assoc_opts_t *o)
         return bcms_err(BCMS_EINVAL, "--loco is for --model lmm (logistic and cox have --loco-pred)");
     if ((o->offset || o->loco_pred) && o->model != BCMS_MODEL_LOGISTIC && o->model != BCMS_MODEL_COX)
         return bcms_err(BCMS_EINVAL, "--offset and --loco-pred apply to --model logistic and cox");
-    if (!(o->loco_shrink > 0 && o->loco_shrink <= 1))
+    if (!(o->loco_shrink >= 0 && o->loco_shrink <= 1)) /* 0: the model's default */
         return bcms_err(BCMS_EINVAL, "--loco-shrink must be in (0, 1], got %g", o->loco_shrink);
     if (o->loco_pred && o->by_cohort) return bcms_err(BCMS_EINVAL, "--loco-pred scans one cohort: drop --by-cohort");
     if (o->threads < 1) return bcms_err(BCMS_EINVAL, "--threads must be at least 1");

@@ -43,7 +43,8 @@ typedef struct {
     const char *offset;       /* logistic, cox: a numeric column added to the linear predictor (R's offset) */
     int loco_pred;            /* logistic, cox: out-of-sample LOCO polygenic offsets (locopred.h) */
     int loco_folds;           /* their cross-validation folds [5]; 0 = in-sample (over-corrects) */
-    double loco_shrink;       /* offset = shrink x (the prediction's fitted coefficient) x prediction [0.5] */
+    double loco_shrink;       /* offset = shrink x (the prediction's fitted coefficient) x prediction; 0: the
+                               * model's default (logistic 0.5, Cox 0.75: assoc_loco_shrink) */
     const char *loco_out;     /* write the predictions there (#IID LOCO_1 ... ALL, a #SCALE row), or NULL */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;

@@ -20,6 +20,7 @@
 #include <htslib/kstring.h>
 
 #include "assoc.h"
+#include "assoc_internal.h"
 #include "bcms_version.h"
 #include "err.h"
 #include "outfile.h"
@@ -93,7 +94,7 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
              o->use_dosages, o->cox_fit_p, o->format, o->ci);
     if (o->offset || o->loco_pred) /* only then, so fingerprints of other scans stay as they were */
         ksprintf(desc, " offset=%s loco_pred=%d loco_folds=%d loco_shrink=%.17g", o->offset ? o->offset : "-",
-                 o->loco_pred, o->loco_folds, o->loco_shrink);
+                 o->loco_pred, o->loco_folds, assoc_loco_shrink(o));
     if (o->loco) ksprintf(desc, " lmm_loco=1"); /* likewise */
     hts_md5_context *ctx = hts_md5_init();
     unsigned char dig[16];

@@ -476,7 +476,7 @@ int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd)
         const double *u = p.pred + (size_t)c * p.n;
         if (c < p.nchr) memcpy(lc->chrom, p.chrom[c], sizeof lc->chrom);
         if ((rc = loco_scale(m, u, &lc->scale))) goto done;
-        for (uint32_t i = 0; i < m->n; i++) off[i] = m->o->loco_shrink * lc->scale * u[i];
+        for (uint32_t i = 0; i < m->n; i++) off[i] = assoc_loco_shrink(m->o) * lc->scale * u[i];
         model_t t = *m;
         t.log = NULL, t.cox = NULL, t.lin = NULL, t.lmm = NULL, t.xoff = off;
         if ((rc = model_fit(&t))) goto done;

@@ -99,4 +99,12 @@ check "--loco-pred output identical at 1 and 2 threads" cmp -s t1.tsv p5.tsv
 "$BCMS" assoc s.bcms --model cox --time time_to_edss6 --event edss6_event --loco-pred --loco-pred-out c.pred \
     -o c.tsv "${l[@]}" --threads 2 2> /dev/null
 check "Cox --loco-pred runs and scales its predictions" awk -F'\t' '$1=="#SCALE" {ok = ($2 != 0)} END{exit !ok}' c.pred
+# Cox's default share is 0.75 (logistic's 0.5): its chromosome-2 rows = --offset 0.75 SCALE_2 x LOCO_2
+awk -F'\t' 'NR==2 {s=$3} NR>2 {printf "%s\t%.10g\n", $1, 0.75*s*$3}' c.pred | sort > c2.tsv
+sort -k1,1 p.tsv | join -t $'\t' - c2.tsv | awk 'BEGIN{print "#IID\tseverity\tbinary_trait\ttime_to_edss6\tedss6_event\toff\tloco2"} 1' > pc2.tsv
+"$BCMS" assoc s.bcms --model cox --time time_to_edss6 --event edss6_event --offset loco2 -r 2 -o coff2.tsv \
+    --pheno-file pc2.tsv --covar-file s.covar.tsv --covar sex,age_onset,PC1,PC2 --maf 0.05 --threads 2 2> /dev/null
+r=$(diffp c.tsv coff2.tsv)
+check "Cox LOCO scan of chromosome 2 = --offset 0.75 SCALE x LOCO_2 scan (max relative p difference $r < 1e-6)" \
+    awk -v r="$r" 'BEGIN{exit !(r < 1e-6)}'
 finish
