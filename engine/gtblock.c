@@ -94,28 +94,33 @@ static inline int run8_same(const uint8_t *codes, const uint8_t *ref, int inv, u
     return w == list_ref8(ref, inv, i);
 }
 
+/* The first sample at or after i where codes differs from ref (n if none): runs of eight equal
+ * samples at multiples of eight are skipped a word at a time (most rows of a cohort are rare
+ * variants, or close to their neighbour). */
+static inline uint32_t next_diff(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t i)
+{
+    while (i < n) {
+        if (!(i & 7) && i + 8 <= n && run8_same(codes, ref, inv, i)) {
+            i += 8;
+            continue;
+        }
+        if (codes[i] != list_ref(ref, inv, i)) return i;
+        i++;
+    }
+    return n;
+}
+
 /* Size of the list of samples where codes differs from ref (ref NULL: from all-zero). Stops
- * counting once it exceeds limit. Runs of eight equal samples are skipped a word at a time (most
- * rows of a cohort are rare variants, or close to their neighbour). */
+ * counting once it exceeds limit. */
 static size_t list_len(const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, size_t limit, uint32_t *count)
 {
     size_t len = 0, last = 0;
-    uint32_t cnt = 0, i = 0;
-    while (i < n) {
-        uint32_t stop = i + 8 <= n ? i + 8 : n;
-        if (stop == i + 8 && run8_same(codes, ref, inv, i)) {
-            i = stop;
-            continue;
-        }
-        for (; i < stop; i++)
-            if (codes[i] != list_ref(ref, inv, i)) {
-                len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
-                last = i;
-                cnt++;
-                if (len > limit) goto done;
-            }
+    uint32_t cnt = 0;
+    for (uint32_t i = 0; (i = next_diff(codes, ref, inv, n, i)) < n; last = i++) {
+        len += varint_len((uint64_t)(i - last) << 2 | codes[i]);
+        cnt++;
+        if (len > limit) break;
     }
-done:
     *count = cnt;
     return len + varint_len(cnt);
 }
@@ -172,20 +177,9 @@ static size_t list_len_if(const uint8_t *codes, const uint8_t *ref, int inv, uin
 static uint8_t *list_write(uint8_t *p, const uint8_t *codes, const uint8_t *ref, int inv, uint32_t n, uint32_t cnt)
 {
     size_t last = 0;
-    uint32_t i = 0;
     p = varint_write(p, cnt);
-    while (i < n) {
-        uint32_t stop = i + 8 <= n ? i + 8 : n;
-        if (stop == i + 8 && run8_same(codes, ref, inv, i)) {
-            i = stop;
-            continue;
-        }
-        for (; i < stop; i++)
-            if (codes[i] != list_ref(ref, inv, i)) {
-                p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
-                last = i;
-            }
-    }
+    for (uint32_t i = 0; (i = next_diff(codes, ref, inv, n, i)) < n; last = i++)
+        p = varint_write(p, (uint64_t)(i - last) << 2 | codes[i]);
     return p;
 }
 
