@@ -9,14 +9,16 @@
 # Markdown goes to WORK/lmm.md.
 # Usage: benchmarks/lmm.sh [--samples N] [--variants M] [--threads T] [--reps R] [--work DIR]
 #        [--test-variants K] (K evenly spaced variants tested, the GRM from all: large n in less time)
+#        [--setup-only] (make the cohort, GEMMA's bed and the GRM, then stop)
+# GEMMA_CORE=none skips the second GEMMA run (with OPENBLAS_CORETYPE set), e.g. when GEMMA takes an hour.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=3000 M=30000 T=2 R=3 WORK=$top/build/bench_lmm OLD= TV=0
+N=3000 M=30000 T=2 R=3 WORK=$top/build/bench_lmm OLD= TV=0 SETUP=0
 GEMMA_CORE=${GEMMA_CORE:-SkylakeX}
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --variants) M=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
-    --test-variants) TV=$2; shift 2 ;;
+    --test-variants) TV=$2; shift 2 ;; --setup-only) SETUP=1; shift ;;
     --reps) R=$2; shift 2 ;; --work) WORK=$2; shift 2 ;; --old) OLD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -39,6 +41,7 @@ if [ ! -e "$t.bed" ]; then
 fi
 [ -e "$t.k.txt" ] || /usr/bin/time -f "grm %e %M" -o grm.time "$BCMS" grm "$t.bcms" --maf 0.01 --geno 0.05 \
     --threads "$T" -o "$t.k.txt" 2>/dev/null
+[ "$SETUP" = 1 ] && exit 0
 
 timeit() { # label command...: appends "label round wall peakKB user" to times.txt
     local label=$1; shift
@@ -58,7 +61,7 @@ for r in $(seq "$R"); do
     timeit bcms_1t "$BCMS" "${lmm[@]}" --threads 1 -o l1.tsv
     timeit gemma gemma -bfile "$t" -k "$t.k.txt" -lmm 4 "${G[@]}" -o g
     timeit "bcms_${T}t" "$BCMS" "${lmm[@]}" --threads "$T" -o lT.tsv
-    timeit gemma_core env OPENBLAS_CORETYPE="$GEMMA_CORE" gemma -bfile "$t" -k "$t.k.txt" -lmm 4 "${G[@]}" -o gc
+    [ "$GEMMA_CORE" = none ] || timeit gemma_core env OPENBLAS_CORETYPE="$GEMMA_CORE" gemma -bfile "$t" -k "$t.k.txt" -lmm 4 "${G[@]}" -o gc
     if [ -n "$OLD" ]; then
         timeit old_1t "$OLD" "${lmm[@]}" --threads 1 -o o1.tsv
         timeit "old_${T}t" "$OLD" "${lmm[@]}" --threads "$T" -o oT.tsv
@@ -86,7 +89,8 @@ row() { # label key
     echo "| run | wall s (median) | user s (median) | peak MB | GEMMA / bcms (wall / user) | GEMMA $GEMMA_CORE / bcms (wall / user) |"
     echo "|---|---|---|---|---|---|"
     echo "| GEMMA -lmm 4 -k (Debian OpenBLAS as installed) | $(secs gemma) | $(user gemma) | $(mem gemma) | | |"
-    echo "| GEMMA -lmm 4 -k (OPENBLAS_CORETYPE=$GEMMA_CORE) | $(secs gemma_core) | $(user gemma_core) | $(mem gemma_core) | | |"
+    [ "$GEMMA_CORE" = none ] ||
+        echo "| GEMMA -lmm 4 -k (OPENBLAS_CORETYPE=$GEMMA_CORE) | $(secs gemma_core) | $(user gemma_core) | $(mem gemma_core) | | |"
     row "bcms assoc --model lmm, 1 thread" bcms_1t
     row "bcms assoc --model lmm, $T threads" "bcms_${T}t"
     if [ -n "$OLD" ]; then
