@@ -3,7 +3,7 @@
 # streams the variants window by window and reads block frames with pread (not through the store's
 # map), so peak RSS should stay flat (within 10%) from 100,000 to 10,000,000 variants. For each size
 # (default 100 samples x 100k, 1M, 3M, 10M variants) it simulates a cohort, imports it, and runs assoc
-# linear / logistic / cox, freq, view, qc under /usr/bin/time -v, writing a Markdown table of peak RSS
+# linear / logistic / cox, freq, view, qc, merge (of a linear scan's two chunks) under /usr/bin/time -v, writing a Markdown table of peak RSS
 # (MB) and wall time (s), and the ratio of each size's peak to the smallest size's.
 # Cost (2 shared cores): simulating and importing 100 x 10M takes ~22 minutes and 2.5 GB of disk (the
 # VCF 0.6 GB, the store 0.25 GB), 3M ~6 minutes; the commands then take ~25 minutes at 10M. Stores are
@@ -33,7 +33,7 @@ peak() {
         END{n=split(w, p, ":"); s=0; for (i=1; i<=n; i++) s=s*60+p[i]; printf "%.1f %.1f", kb/1024, s}' time.log
 }
 
-names=("assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc")
+names=("assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc" "merge")
 [ $SEX = 1 ] && names+=("sexcheck")
 declare -A rss wall
 for m in "${sizes[@]}"; do
@@ -48,7 +48,13 @@ for m in "${sizes[@]}"; do
           "$BCMS assoc $S --model cox --time time_to_edss6 --event edss6_event --threads $T -o $c.cox.tsv $MEM"
           "$BCMS freq $S -o $c.freq.tsv $MEM"
           "$BCMS view $S -O b -o $c.view.bcf"
-          "$BCMS qc $S --threads $T -o $c.qc.tsv $MEM")
+          "$BCMS qc $S --threads $T -o $c.qc.tsv $MEM"
+          "$BCMS merge -o $c.merged.tsv $c.lin.1.tsv $c.lin.2.tsv")
+    # the two chunks that merge joins (not measured)
+    for k in 1 2; do
+        [ -e $c.lin.$k.tsv ] || "$BCMS" assoc $S --model linear --pheno severity --threads "$T" --chunk $k/2 \
+            -o $c.lin.$k.tsv 2> /dev/null
+    done
     if [ $SEX = 1 ]; then
         x=x${N}x$m
         [ -e $x.vcf.gz ] || "$BCMS" simulate -o $x.vcf.gz --samples "$N" --variants "$m" --seed 11 --sex-chromosomes \

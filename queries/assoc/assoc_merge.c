@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_cdf.h>
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
@@ -198,24 +199,6 @@ static int check_chunks(const char *const *chunks, int n, chunk_info_t *ci, int 
     return 0;
 }
 
-/* P values per phenotype, for the merged lambda GC */
-typedef struct {
-    double *p;
-    size_t n, cap;
-} pvec_t;
-
-static int pv_add(pvec_t *v, double p)
-{
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 4096;
-        double *np = realloc(v->p, sizeof *np * cap);
-        if (!np) return BCMS_ENOMEM;
-        v->p = np, v->cap = cap;
-    }
-    v->p[v->n++] = p;
-    return 0;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -230,9 +213,11 @@ double bcms_lambda_gc(double *p, uint64_t n)
     return gsl_cdf_chisq_Qinv(med, 1) / gsl_cdf_chisq_Qinv(0.5, 1);
 }
 
+/* P values per phenotype for the merged lambda GC, spilled to temporary files as a scan spills
+ * them (assoc_lambda.c), so merge's memory does not grow with the variant count */
 typedef struct {
     int pcol, phcol;
-    pvec_t pv[64];
+    assoc_pvspill_t pv[64];
 } lam_t;
 
 static void lam_header(lam_t *lm, const char *hdr)
@@ -264,7 +249,8 @@ static int lam_row(lam_t *lm, const chunk_info_t *ci, const char *row)
             if (strlen(ci->ph[k].name) == phl && !strncmp(ci->ph[k].name, phf, phl)) break;
     if (k >= ci->npheno) return 0;
     double p = strtod(pf, NULL);
-    return pv_add(&lm->pv[k], p < 1e-300 ? 1e-300 : p);
+    p = p < 1e-300 ? 1e-300 : p;
+    return assoc_pvspill_add(&lm->pv[k], &p, 1);
 }
 
 static int write_merged_log(const char *out, const char *const *chunks, int n, chunk_info_t *ci, lam_t *lm,
@@ -283,16 +269,19 @@ static int write_merged_log(const char *out, const char *const *chunks, int n, c
     fprintf(fp, "tool\tbcms %s\ncommand\t%s\nmerged\t%d chunks (%s ...)\nmodel\t%s\nchunk\t1/1\nvariants\t%llu\n"
             "filtered\t%llu\nfingerprint\t%s\n", BCMS_VERSION, command ? command : "", n, chunks[0], ci[0].model, nv, nf,
             ci[0].fp);
-    for (int k = 0; k < ci[0].npheno; k++) {
+    int rc = 0;
+    for (int k = 0; k < ci[0].npheno && !rc; k++) {
         unsigned long long t = 0, f = 0;
         for (int i = 0; i < n; i++) t += ci[i].ph[k].tested, f += ci[i].ph[k].failed;
+        double lam = assoc_pvspill_lambda(&lm->pv[k], &rc);
         fprintf(fp, "pheno\t%s\tsamples=%u\ttested=%llu\tfailed=%llu\tlambda_gc=%.4f", ci[0].ph[k].name,
-                ci[0].ph[k].samples, t, f, bcms_lambda_gc(lm->pv[k].p, lm->pv[k].n));
+                ci[0].ph[k].samples, t, f, lam);
         if (ci[0].ph[k].has_events) fprintf(fp, "\tevents=%u", ci[0].ph[k].events);
         fputc('\n', fp);
     }
     fprintf(fp, "status\tcomplete\n");
-    int rc = fclose(fp) != 0 ? bcms_err(BCMS_EIO, "%s: write failed", path) : 0;
+    if (fclose(fp) != 0 && !rc) rc = bcms_err(BCMS_EIO, "%s: write failed", path);
+    if (rc) unlink(path); /* no summary of a merge that did not complete */
     free(path);
     return rc;
 }
@@ -358,7 +347,7 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out)
 done:
     bcms_outfile_abort(fo);
     if (lm)
-        for (int k = 0; k < 64; k++) free(lm->pv[k].p);
+        for (int k = 0; k < 64; k++) assoc_pvspill_close(&lm->pv[k]);
     free(lm);
     free(tmp);
     free(command);
