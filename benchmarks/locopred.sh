@@ -14,8 +14,10 @@
 # counts of p < 0.01 and p < 0.001 beside the 99.9% binomial bounds of a calibrated scan.
 # Markdown goes to WORK/<cohort and trait tag>.md.
 # Usage: benchmarks/locopred.sh [--samples N] [--variants M] [--families F] [--relatives R] [--fst X]
-#        [--h2 H] [--causal C] [--prev K] [--hazard B] [--models "logistic cox"]
-#        [--modes "plain loco loco50 loco75 loco1 insample insample5"] [--threads T] [--seed S] [--work DIR]
+#        [--h2 H] [--causal C] [--prev K] [--hazard B] [--models "logistic cox linear"]
+#        [--modes "plain loco loco50 loco75 loco1 insample insample5 lmm lmmloco"] [--threads T] [--seed S] [--work DIR]
+# --models linear scans the liability itself (quantitative): with modes plain, lmm (--model lmm) and lmmloco
+# (--model lmm --loco) it checks the exact mixed model's calibration in the tail the same way.
 # (--hazard B: log-hazard = B x liability [1]).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,7 +66,8 @@ case <- ifelse(liab > quantile(liab, 1 - K), 2, 1)
 tt <- rexp(length(g), rate = 0.1 * exp(as.numeric(a[7]) * liab))
 cens <- runif(length(g), 0, quantile(tt, 0.8))
 tm <- pmin(tt, cens); ev <- as.integer(tt <= cens)
-write.table(data.frame("#IID" = r$IID, binary_trait = case, time = signif(tm, 6), event = ev, check.names = FALSE),
+write.table(data.frame("#IID" = r$IID, binary_trait = case, time = signif(tm, 6), event = ev, qt = signif(liab, 6),
+                       check.names = FALSE),
             a[6], sep = "\t", quote = FALSE, row.names = FALSE)
 cat(sprintf("traits: %d causal variants on chr 1-11, h2 %.2f, %.0f%% cases, %.0f%% events\n", ncol(X), h2,
             100 * mean(case == 2), 100 * mean(ev)))
@@ -72,12 +75,22 @@ RS
 fi
 
 common=(--pheno-file "$ph" --covar PC1,PC2,PC3,PC4 --maf 0.01 --threads "$T")
+# the linear model's lmm/lmmloco modes: GEMMA's GRM (-gk 1 from MAF >= 1%, missingness <= 5%) in the store
+case " $MODELS $MODES " in
+*" lmm"*) [ -e "$tag.grm.done" ] || { "$BCMS" grm "$tag.bcms" --name all --maf 0.01 --geno 0.05 --threads "$T" && : > "$tag.grm.done"; } ;;
+esac
 scan() { # model mode out
     local model=$1 mode=$2 out=$3 x=()
     [ -e "$out" ] && return
-    [ "$model" = logistic ] && x=(--model logistic --pheno binary_trait) || x=(--model cox --time time --event event)
+    case $model in
+    logistic) x=(--model logistic --pheno binary_trait) ;;
+    cox) x=(--model cox --time time --event event) ;;
+    linear) x=(--model linear --pheno qt) ;; # the liability itself, a quantitative trait
+    esac
     case $mode in
     plain) ;;
+    lmm) x=(--model lmm --pheno qt --grm all) ;;
+    lmmloco) x=(--model lmm --pheno qt --grm all --loco) ;;
     loco) x+=(--loco-pred) ;;
     loco1) x+=(--loco-pred --loco-shrink 1) ;;
     loco75) x+=(--loco-pred --loco-shrink 0.75) ;;
@@ -100,12 +113,13 @@ md=$WORK/$pt.md
 } > "$md"
 for model in $MODELS; do
     for mode in $MODES; do
-        out=$([ "$model" = cox ] && echo "$pt" || echo "$tag.h${H2}_c${C}_k${PREV}").$model.$mode.tsv
+        out=$([ "$model" = logistic ] && echo "$tag.h${H2}_c${C}_k${PREV}" || echo "$pt").$model.$mode.tsv
         t0=$(date +%s.%N)
         scan "$model" "$mode" "$out"
         secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-        # P is column 13 in both tables; A1_FREQ column 7
-        awk -F'\t' 'NR>1 && $1+0>=12 && $1+0<=22 && $13!="NA" && $7>=0.05 && $7<=0.95 {print $13}' "$out" > "$out.null"
+        # P (the lmm's Wald P_WALD) and A1_FREQ by name: the lmm table has other columns
+        awk -F'\t' 'NR == 1 {for (i = 1; i <= NF; i++) {if ($i == "P" || $i == "P_WALD") pc = i; if ($i == "A1_FREQ") fc = i}; next}
+            $1+0>=12 && $1+0<=22 && $pc!="NA" && $fc>=0.05 && $fc<=0.95 {print $pc}' "$out" > "$out.null"
         Rscript - "$out.null" "$model" "$mode" "$secs" >> "$md" <<'RS'
 a <- commandArgs(TRUE)
 p <- scan(a[1], quiet = TRUE)
@@ -118,7 +132,9 @@ cat(sprintf("| %s | %s | %.3f | %d | %s | %s | %s |\n", a[2],
               loco1 = "--loco-pred --loco-shrink 1 (5-fold CV, whole prediction, REGENIE-like)",
               loco75 = "--loco-pred --loco-shrink 0.75 (5-fold CV)",
               insample = "--loco-folds 0 --loco-shrink 1 (in-sample BLUP)",
-              insample5 = "--loco-folds 0 (in-sample BLUP, shrink 0.5)")[a[3]],
+              insample5 = "--loco-folds 0 (in-sample BLUP, shrink 0.5)",
+              lmm = "--model lmm (exact LMM, GRM of all chromosomes; Wald p)",
+              lmmloco = "--model lmm --loco (GRM without the tested chromosome; Wald p)")[a[3]],
             lam, n, b(0.01), b(0.001), a[4]))
 RS
     done

@@ -38,6 +38,8 @@ static void usage(FILE *fp)
             "                        residuals uncorrelated; cox 0.75, calibrated on simulated families; 1 = the\n"
             "                        whole prediction, as REGENIE: over-corrects in families]\n"
             "  --loco-pred-out F     write the predictions (#IID LOCO_1.. ALL, a #SCALE row)\n"
+            "  --loco-pred-file F    --loco-pred with the predictions an earlier --loco-pred-out wrote for this\n"
+            "                        trait (chunks of one scan compute them once)\n"
             "  --hard-calls          ignore stored dosages\n"
             "  --by-cohort           one scan per cohort in one pass; OUT.COHORT.tsv each (for bcms meta)\n"
             "  --xchr-model 0|1|2    chrX outside the PARs, as PLINK 2: 2 (default) males coded 0/2, 1 males\n"
@@ -73,7 +75,7 @@ int cmd_assoc(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_PHENO, O_COVAR, O_PFILE, O_CFILE, O_TIME, O_EVENT, O_ENTRY, O_STRATA, O_FITP, O_HARD,
            O_COHORTS, O_MAF, O_MAC, O_GENO, O_HWE, O_CHUNK, O_FORMAT, O_THREADS, O_HELP, O_NOLOCK, O_RESUME, O_DCOMMA, O_CI, O_SSFMETA, O_BYCOH, O_GRM, O_LMMLOCO,
-           O_XCHR, O_NOXSEX, O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT, O_LOCOS };
+           O_XCHR, O_NOXSEX, O_OFFSET, O_LOCO, O_LOCOK, O_LOCOOUT, O_LOCOS, O_LOCOIN };
     static const struct option lo[] = {
         {"model", required_argument, 0, O_MODEL},     {"pheno", required_argument, 0, O_PHENO},
         {"covar", required_argument, 0, O_COVAR},     {"pheno-file", required_argument, 0, O_PFILE},
@@ -97,6 +99,7 @@ int cmd_assoc(int argc, char **argv)
         {"xchr-model", required_argument, 0, O_XCHR}, {"no-x-sex", no_argument, 0, O_NOXSEX},
         {"offset", required_argument, 0, O_OFFSET},  {"loco-pred", no_argument, 0, O_LOCO},
         {"loco-folds", required_argument, 0, O_LOCOK}, {"loco-pred-out", required_argument, 0, O_LOCOOUT},
+        {"loco-pred-file", required_argument, 0, O_LOCOIN},
         {"loco-shrink", required_argument, 0, O_LOCOS},
         {0, 0, 0, 0}};
     bcms_assoc_opts_t o;
@@ -189,6 +192,7 @@ int cmd_assoc(int argc, char **argv)
             o.loco_folds = (int)x;
             break;
         case O_LOCOOUT: o.loco_out = optarg; break;
+        case O_LOCOIN: o.loco_in = optarg, o.loco_pred = 1; break;
         case O_LOCOS:
             if (parse_double(optarg, &o.loco_shrink) || !(o.loco_shrink > 0 && o.loco_shrink <= 1))
                 return cli_usage_error("assoc", "bad --loco-shrink '%s' (a number in (0, 1])", optarg);

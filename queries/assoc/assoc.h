@@ -46,6 +46,7 @@ typedef struct {
     double loco_shrink;       /* offset = shrink x (the prediction's fitted coefficient) x prediction; 0: the
                                * model's default (logistic 0.5, Cox 0.75: assoc_loco_shrink) */
     const char *loco_out;     /* write the predictions there (#IID LOCO_1 ... ALL, a #SCALE row), or NULL */
+    const char *loco_in;      /* read them from there (an earlier loco_out of this trait) instead, or NULL */
     bcms_reader_opts_t sel;   /* cohorts, regions, filters, chunk */
     int threads;
     int use_dosages;          /* use stored DS when the datasets have them (default 1) */

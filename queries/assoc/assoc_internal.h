@@ -9,6 +9,7 @@
 #include "assoc.h"
 #include "cox.h"
 #include "glm.h"
+#include "locopred.h"
 #include "assoc_resume.h"
 #include "outfile.h"
 #include "reader.h"
@@ -173,6 +174,10 @@ typedef struct {
 int assoc_pvspill_add(assoc_pvspill_t *sp, const double *p, uint64_t n); /* the non-NaN ones */
 double assoc_pvspill_lambda(assoc_pvspill_t *sp, int *err);               /* NAN when none */
 void assoc_pvspill_close(assoc_pvspill_t *sp);
+
+/* --loco-pred-file: the predictions of m's samples (sn: their global numbers, model order) read from
+ * the file --loco-pred-out wrote (assoc_locofile.c); out is cleared with bcms_locopred_clear. */
+int assoc_loco_read(bcms_store_t *st, const model_t *m, const uint32_t *sn, bcms_locopred_t *out);
 
 /* --loco-shrink as used: the user's value, else the model's default. Logistic 0.5 cancels the
  * first-order residual covariance of relatives in different folds (see above); for Cox, whose offset

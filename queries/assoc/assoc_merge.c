@@ -96,6 +96,10 @@ int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring
     if (o->offset || o->loco_pred) /* only then, so fingerprints of other scans stay as they were */
         ksprintf(desc, " offset=%s loco_pred=%d loco_folds=%d loco_shrink=%.17g", o->offset ? o->offset : "-",
                  o->loco_pred, o->loco_folds, assoc_loco_shrink(o));
+    if (o->loco_in) { /* the predictions' content, not the folds that made them */
+        if ((rc = bcms_file_md5(o->loco_in, md5))) return rc;
+        put_opt(desc, "loco_pred_file", md5);
+    }
     if (o->loco) ksprintf(desc, " lmm_loco=1"); /* likewise */
     hts_md5_context *ctx = hts_md5_init();
     unsigned char dig[16];

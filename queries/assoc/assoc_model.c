@@ -375,7 +375,7 @@ struct assoc_loco_t {
 void assoc_loco_free(struct assoc_loco_t *l)
 {
     if (!l) return;
-    for (int i = 0; i <= l->nchr; i++) {
+    for (int i = 0; l->c && i <= l->nchr; i++) { /* c is NULL when the predictions failed */
         if (l->c[i].log) glm_logistic_free(l->c[i].log);
         if (l->c[i].cox) cox_null_free(l->c[i].cox);
     }
@@ -435,10 +435,11 @@ static int loco_write(const model_t *m, const bcms_locopred_t *p, const struct a
     for (int c = 0; c < p->nchr; c++) fprintf(f, "\tLOCO_%s", p->chrom[c]);
     fprintf(f, "\tALL\n#SCALE");
     for (int c = 0; c <= p->nchr; c++) fprintf(f, "\t%.10g", l->c[c].scale);
-    fputc('\n', f);
+    /* what --loco-pred-file checks; 17 digits: the predictions read back to the same doubles */
+    fprintf(f, "\n#TRAIT\t%s\t%s\tfolds=%d\n", m->pheno, m->cox ? "cox" : "logistic", m->o->loco_folds);
     for (uint32_t i = 0; i < p->n; i++) {
         fputs(p->iid[i], f);
-        for (int c = 0; c <= p->nchr; c++) fprintf(f, "\t%.10g", p->pred[(size_t)c * p->n + i]);
+        for (int c = 0; c <= p->nchr; c++) fprintf(f, "\t%.17g", p->pred[(size_t)c * p->n + i]);
         fputc('\n', f);
     }
     return fclose(f) ? bcms_err(BCMS_EIO, "%s: write failed", m->o->loco_out) : 0;
@@ -453,7 +454,7 @@ int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd)
     uint32_t *sn = NULL;
     int rc;
     if (!m->log && !m->cox) return bcms_err(BCMS_EINVAL, "--loco-pred needs --model logistic or cox");
-    if (bcms_reader_ndatasets(rd) > 1)
+    if (!m->o->loco_in && bcms_reader_ndatasets(rd) > 1)
         return bcms_err(BCMS_EINVAL, "--loco-pred scans one dataset (choose it with --cohorts)");
     bcms_locopred_opts_init(&lo);
     lo.in.sel = m->o->sel, lo.in.threads = m->o->threads, lo.folds = m->o->loco_folds;
@@ -465,7 +466,8 @@ int assoc_model_loco(model_t *m, bcms_store_t *st, const bcms_reader_t *rd)
         goto done;
     }
     for (uint32_t i = 0; i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
-    if ((rc = bcms_locopred_run(st, &lo, sn, m->n, y, d.x, d.k, &p))) goto done;
+    if ((rc = m->o->loco_in ? assoc_loco_read(st, m, sn, &p) : bcms_locopred_run(st, &lo, sn, m->n, y, d.x, d.k, &p)))
+        goto done;
     if (!(m->loco->c = calloc(p.nchr + 1, sizeof *m->loco->c))) {
         rc = BCMS_ENOMEM;
         goto done;

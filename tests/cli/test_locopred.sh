@@ -5,7 +5,10 @@
 #     own LOCO predictions unchanged (its fold was fitted without it) and changes other samples';
 #     the in-sample BLUP (--loco-folds 0) does move it;
 #  3. a LOCO scan of chromosome c uses the chromosome-c prediction: it equals a scan with --offset set
-#     to 0.5 (--loco-shrink) x SCALE x LOCO_c from --loco-pred-out, and the output is the same at 1 and 2 threads.
+#     to 0.5 (--loco-shrink) x SCALE x LOCO_c from --loco-pred-out, and the output is the same at 1 and 2 threads;
+#  4. --loco-pred-file reads --loco-pred-out's predictions back: the scan (and its chunks, merged) equals the one
+#     that wrote them byte for byte; a file of another trait, missing a scan sample, without its #TRAIT line or
+#     with a damaged value is refused with the file and line named.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$BCMS_TMP"
 "$BCMS" simulate -o s.vcf.gz --samples 400 --variants 3000 --contigs 3 --seed 7 --families 40 \
@@ -107,4 +110,42 @@ sort -k1,1 p.tsv | join -t $'\t' - c2.tsv | awk 'BEGIN{print "#IID\tseverity\tbi
 r=$(diffp c.tsv coff2.tsv)
 check "Cox LOCO scan of chromosome 2 = --offset 0.75 SCALE x LOCO_2 scan (max relative p difference $r < 1e-6)" \
     awk -v r="$r" 'BEGIN{exit !(r < 1e-6)}'
+
+# 4. the predictions read back
+"$BCMS" assoc s.bcms --model logistic --pheno binary_trait --loco-pred-file p5.pred -o f5.tsv "${l[@]}" --threads 2 \
+    2> /dev/null
+check "--loco-pred-file: the logistic scan equals the one that wrote the predictions" cmp -s f5.tsv p5.tsv
+for k in 1 2; do
+    "$BCMS" assoc s.bcms --model logistic --pheno binary_trait --loco-pred-file p5.pred --chunk $k/2 -o f5.$k.tsv \
+        "${l[@]}" --threads 1 2> /dev/null
+done
+"$BCMS" merge -o f5.m.tsv f5.1.tsv f5.2.tsv 2> /dev/null
+check "--loco-pred-file: two chunks merged equal the whole scan" cmp -s f5.m.tsv p5.tsv
+"$BCMS" assoc s.bcms --model cox --time time_to_edss6 --event edss6_event --loco-pred-file c.pred -o cf.tsv \
+    "${l[@]}" --threads 2 2> /dev/null
+check "--loco-pred-file: the Cox scan equals the one that wrote the predictions" cmp -s cf.tsv c.tsv
+# a subset of the samples: the file's rows of the other samples are ignored
+awk -F'\t' 'NR > 1 && NR <= 301 {print $1}' p.tsv > keep.txt
+"$BCMS" assoc s.bcms --model logistic --pheno binary_trait --loco-pred-file p5.pred --keep keep.txt -o fk.tsv "${l[@]}" \
+    2> /dev/null
+ns=$(awk -F'\t' '$1 == "pheno" {sub("samples=", "", $3); print $3}' fk.tsv.log)
+check "--loco-pred-file with --keep (a subset of the file's samples) scans that subset ($ns samples)" \
+    test -s fk.tsv -a "${ns:-0}" -gt 250 -a "${ns:-0}" -le 300
+refused() { # label expected-message-part args...
+    local label=$1 msg=$2 st=0; shift 2
+    "$BCMS" assoc s.bcms "$@" "${l[@]}" -o bad.tsv 2> bad.err || st=$?
+    check "$label" test $st -ne 0 -a ! -e bad.tsv
+    check "$label: the message says so" grep -q -- "$msg" bad.err
+}
+refused "--loco-pred-file of a logistic trait for a Cox scan is refused" "predictions of trait 'binary_trait'" \
+    --model cox --time time_to_edss6 --event edss6_event --loco-pred-file p5.pred
+awk -v s="$sid" -F'\t' '$1 != s' p5.pred > miss.pred
+refused "--loco-pred-file without a scan sample is refused" "no prediction for sample '$sid'" \
+    --model logistic --pheno binary_trait --loco-pred-file miss.pred
+grep -v '^#TRAIT' p5.pred > notrait.pred
+refused "--loco-pred-file without #TRAIT is refused" "no #TRAIT line" \
+    --model logistic --pheno binary_trait --loco-pred-file notrait.pred
+awk -F'\t' -v OFS='\t' 'NR == 10 {$3 = "0.1x"} 1' p5.pred > dam.pred
+refused "--loco-pred-file with a damaged value names its line" "dam.pred line 10" \
+    --model logistic --pheno binary_trait --loco-pred-file dam.pred
 finish
