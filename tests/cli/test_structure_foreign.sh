@@ -150,6 +150,40 @@ for f in prune.in pc.eigenvec pc.eigenval kin grm.txt; do
     check "autosomes-only store: $f the same bytes (chrX/Y/M never mixed in)" cmp a.$f o.$f
 done
 
+# --- bcftools-written records: multi-allelic (one ID for the rows bcms splits them into), no IDs ------
+bcftools norm -m+any pe.vcf.gz -Oz -o ma.vcf.gz 2>/dev/null # the biallelic rows of a site joined again
+nma=$(bcftools view -H ma.vcf.gz | awk '$5 ~ /,/' | wc -l)
+bcftools norm -m-any ma.vcf.gz 2>/dev/null | bcftools annotate --set-id '%CHROM:%POS:%REF:%FIRST_ALT' -Oz -o mas.vcf.gz
+plink2 --vcf mas.vcf.gz --autosome --indep-pairwise 50 5 0.2 --pca 10 meanimpute --make-king-table $KCOLS --out mas >/dev/null
+"$BCMS" import ma.bcms ma.vcf.gz -q 2>/dev/null
+"$BCMS" prune ma.bcms --window 50 --step 5 --r2 0.2 -o ma.prune.in 2>ma.prune.log
+"$BCMS" pca ma.bcms --pcs 10 -o ma.pc 2>/dev/null
+"$BCMS" kinship ma.bcms -o ma.kin 2>/dev/null
+check "multi-allelic ($nma records): pca equals plink2 on bcftools norm -m- of them" \
+    $EIG ma.pc.eigenvec mas.eigenvec ma.pc.eigenval mas.eigenval 5e-6 0.9999
+check "multi-allelic: kinship counts equal plink2's" same_counts mas.kin0 ma.kin 4
+# the split rows share the record's ID: listed as CHR:POS:REF:ALT (plink2's IDs here), so that
+# --extract brings back the kept rows only (it brought back 45 pruned ones when the ID was listed)
+check "multi-allelic: prune lists equal plink2's, split rows as CHR:POS:REF:ALT" \
+    sh -c 'sed "s/^chr//" mas.prune.in | cmp - ma.prune.in && sed "s/^chr//" mas.prune.out | cmp - ma.prune.out'
+nin=$(wc -l <ma.prune.in)
+"$BCMS" pca ma.bcms --extract ma.prune.in --pcs 2 -o max 2>max.log
+check "multi-allelic: --extract of the kept list selects its $nin variants, no pruned one" grep -q " $nin variants:" max.log
+bcftools annotate -x ID pe.chr1.vcf.gz -Oz -o noid.vcf.gz
+plink2 --vcf noid.vcf.gz --set-all-var-ids '@:#:$r:$a' --indep-pairwise 50 5 0.2 --out noidp >/dev/null
+"$BCMS" import noid.bcms noid.vcf.gz -q 2>/dev/null
+"$BCMS" prune noid.bcms --window 50 --step 5 --r2 0.2 -o noid.prune.in 2>/dev/null
+check "IDs '.': prune lists CHR:POS:REF:ALT, plink2's with --set-all-var-ids @:#:\$r:\$a" \
+    sh -c 'sed "s/^chr//" noidp.prune.in | cmp - noid.prune.in && sed "s/^chr//" noidp.prune.out | cmp - noid.prune.out'
+nin=$(wc -l <noid.prune.in)
+"$BCMS" pca noid.bcms --extract noid.prune.in --pcs 2 -o noidx 2>noidx.log
+check "IDs '.': --extract of the kept list selects its $nin variants" grep -q " $nin variants:" noidx.log
+bcftools view noid.vcf.gz | awk '/^#/ {print; next} {print; if (++n == 10) print}' | bgzip >dup.vcf.gz
+"$BCMS" import dup.bcms dup.vcf.gz -q 2>/dev/null
+if "$BCMS" prune dup.bcms -o dup.prune.in 2>err.txt; then fail "a duplicated record without ID: prune accepted"
+else check "a duplicated record without ID: prune says no list could name it, writes nothing" \
+    sh -c 'grep -q "cannot be told apart by an --extract list" err.txt && [ ! -e dup.prune.in ]'; fi
+
 # --- lmm: GEMMA -lmm 4 on every chromosome, on the same GRM -----------------------------------------
 # GEMMA's phenotype is the .fam's sixth column; -miss 1: bcms's --geno counts chrY over males (README,
 # selection), GEMMA over everyone, and per variant nothing else depends on the filter
