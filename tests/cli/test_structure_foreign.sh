@@ -83,6 +83,7 @@ check "prune: says it left the $nx chrX/Y/M variants out" grep -q "^\[bcms info\
 # leaves only X, Y and MT out; bcms leaves the whole of chrX out (README): plink2 --autosome is that
 plink2 --vcf pe.vcf.gz --update-sex sex.txt --autosome --pca 10 meanimpute --make-king-table $KCOLS \
     --out pk >/dev/null
+plink2 --vcf pe.vcf.gz --autosome --king-cutoff 0.0884 --out pkc >/dev/null # (it would drop samples from the PCA)
 plink2 --vcf pe.vcf.gz --update-sex sex.txt --split-par b38 --make-king-table $KCOLS --out pkpar >/dev/null
 for s in a b n o; do "$BCMS" pca $s.bcms --pcs 10 -o $s.pc --threads 2 2>/dev/null; done
 check "pca: eigenvectors |r| > 0.9999, eigenvalues 5e-6 of plink2's" $EIG a.pc.eigenvec pk.eigenvec a.pc.eigenval pk.eigenval 5e-6 0.9999
@@ -94,6 +95,7 @@ check "pca: eigenvalues rounded to 6 digits are plink2's" digits_ok a.pc.eigenva
 
 # --- kinship: plink2 --make-king-table counts ---------------------------------------------------------
 for s in a b n o; do "$BCMS" kinship $s.bcms -o $s.kin --threads 2 2>/dev/null; done
+"$BCMS" kinship a.bcms -o a.kin2 --unrelated a.unrel 2>/dev/null
 same_counts() { # plink2 table, bcms table, first column compared (up to 7)
     paste <(cut -f1-7 "$1") <(cut -f1-7 "$2") |
         awk -F'\t' -v f="$3" '{for (i = f; i <= 7; i++) if ($i != $(i + 7)) {d++; break}} END {exit d > 0 || NR < 2}'
@@ -110,9 +112,20 @@ check "kinship: the same pairs in the same order as plink2" cmp <(cut -f1,2 pk.k
 check "kinship: HETHET IBS0 HET1_HOM2 HET2_HOM1 equal plink2's" same_counts pk.kin0 a.kin 4
 check "kinship: NSNP within plink2's quirk" nsnp_ok pk.kin0 a.kin
 check "kinship: KINSHIP to 1e-9 of the formula on plink2's counts" kin_ok pk.kin0 a.kin
+check "kinship --unrelated: plink2 --king-cutoff 0.0884's samples" cmp <(sort pkc.king.cutoff.in.id) <(sort a.unrel)
 npar=$(awk '$1 ~ /^PAR/' p.pvar | wc -l)
 check "kinship: plink2 --split-par without --autosome uses the $npar PAR variants too (IBS0 differs)" \
     bash -c "! cmp -s <(cut -f5 pkpar.kin0) <(cut -f5 a.kin)"
+
+# --keep with a PLINK .fam (FID 0, as plink2 --make-bed writes it): the same samples as plink2's --keep
+plink2 --vcf pe.vcf.gz --autosome --make-just-fam --out kf >/dev/null
+awk 'NR % 3' kf.fam >k.fam
+plink2 --vcf pe.vcf.gz --autosome --keep k.fam --pca 5 meanimpute --make-king-table $KCOLS --out kk >/dev/null
+"$BCMS" pca a.bcms --keep k.fam --pcs 5 -o kk.pc 2>/dev/null
+"$BCMS" kinship a.bcms --keep k.fam -o kk.kin 2>/dev/null
+check "--keep a .fam: pca equals plink2 --keep" $EIG kk.pc.eigenvec kk.eigenvec kk.pc.eigenval kk.eigenval 5e-6 0.9999
+check "--keep a .fam: kinship of the same pairs as plink2's" cmp <(cut -f1,2 kk.kin0) <(cut -f1,2 kk.kin)
+check "--keep a .fam: kinship counts equal plink2's" same_counts kk.kin0 kk.kin 4
 
 # --- grm: GEMMA -gk 1 on the autosomes ----------------------------------------------------------------
 plink2 --vcf pe.vcf.gz --update-sex sex.txt --autosome --make-bed --out ga >/dev/null
