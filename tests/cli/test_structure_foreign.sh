@@ -7,13 +7,16 @@
 # imported together by a shell glob (chr10 before chr2, chrM before chrX). The same calls are also
 # imported renamed without "chr" by bcftools as one BCF per chromosome, one import command each (same
 # cohort), and as plink2's numeric codes (23/24/26) in one file: every output is the same bytes.
-# Peers: plink2 --indep-pairwise (autosomes: bcms prunes autosomes only), --pca meanimpute and
-# --make-king-table (plink2 leaves chrX/Y/M out of both too), GEMMA -gk 1 on the autosomes, -lmm 4 on
-# every chromosome (a haploid ALT is 2 in the bed plink2 writes, as in bcms), -lmm 4 per chromosome for
-# --loco. Also: chrX never enters the structure commands (a store without chrX gives the same bytes),
-# the chrX LMM rows do not depend on the stored sex, per-chromosome files with other samples or
-# another order fail naming the file, a sample absent from one chromosome's file is missing there
-# (as plink2 on the calls set missing), and plink2 --dummy output gives plink2's KING counts.
+# Peers: plink2 --autosome (bcms uses autosomes only, not chrX's PARs either, which plink2 after
+# --split-par counts) --indep-pairwise, --pca meanimpute, --make-king-table, --king-cutoff, --keep of a
+# .fam; GEMMA -gk 1 on the autosomes, -lmm 4 on every chromosome (a haploid ALT is 2 in the bed plink2
+# writes, as in bcms), -lmm 4 per chromosome for --loco. Also: chrX never enters the structure
+# commands (a store without chrX gives the same bytes), the chrX LMM rows do not depend on the stored
+# sex, multi-allelic records written by bcftools (prune lists their rows by CHR:POS:REF:ALT, so that
+# --extract selects exactly the kept ones) and records without IDs, per-chromosome files with other
+# samples or another order fail naming the file, a sample absent from one chromosome's file is
+# missing there (as plink2 on the calls set missing), and plink2 --dummy output gives plink2's KING
+# counts and PCs.
 # Needs plink2, bcftools, gemma.
 source "$BCMS_SRC/tests/lib/common.sh"
 T=$BCMS_TMP
