@@ -266,6 +266,17 @@ if "$BCMS" import y.bcms d.chr2.vcf.gz --cohort c2 -q 2>err.txt; then fail "over
 else check "overlapping IIDs in another import: refused, naming the file and the flags" \
     grep -q "d.chr2.vcf.gz: 299 of its 299 sample names are already in dataset 0.*--same-samples.*--iid-prefix" err.txt; fi
 "$BCMS" import y.bcms d.chr2.vcf.gz --cohort c --same-samples -q 2>/dev/null
+# the samples of chr2's file in another order, imported by a command of its own: the same people
+"$BCMS" import w.bcms $(ls pe.chr*.vcf.gz | grep -v chr2) --cohort c -q 2>/dev/null
+if "$BCMS" import w.bcms r.chr2.vcf.gz --cohort c -q 2>err.txt; then fail "reordered samples, same cohort: taken silently"
+else check "reordered samples in a later import: asks for --same-samples" grep -q "r.chr2.vcf.gz: 300 of its 300.*--same-samples" err.txt; fi
+"$BCMS" import w.bcms r.chr2.vcf.gz --cohort c --same-samples -q 2>/dev/null
+"$BCMS" kinship w.bcms -o w.kin 2>/dev/null
+"$BCMS" pca w.bcms --pcs 10 -o w.pc 2>/dev/null
+"$BCMS" grm w.bcms --centred "${F[@]}" -o w.grm.txt 2>/dev/null
+check "reordered chr2 with --same-samples: kinship, GRM and eigenvalues a.bcms's bytes" \
+    sh -c 'cmp w.kin a.kin && cmp w.grm.txt a.grm.txt && cmp w.pc.eigenval a.pc.eigenval'
+check "... eigenvectors to 1e-11" vec_close a.pc.eigenvec w.pc.eigenvec
 # plink2 on the whole file with S0005's chr2 calls set missing (S0005 is the 14th column)
 bcftools view pe.vcf.gz | awk 'BEGIN {OFS = "\t"} /^#/ {print; next} $1 == "chr2" {$14 = "./."} {print}' | bgzip >m.vcf.gz
 plink2 --vcf m.vcf.gz --update-sex sex.txt --autosome --pca 10 meanimpute --make-king-table $KCOLS --out pm >/dev/null
