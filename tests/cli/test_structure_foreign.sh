@@ -15,7 +15,8 @@
 # sex, multi-allelic records written by bcftools (prune lists their rows by CHR:POS:REF:ALT, so that
 # --extract selects exactly the kept ones) and records without IDs, per-chromosome files with other
 # samples or another order fail naming the file, a sample absent from one chromosome's file is
-# missing there (as plink2 on the calls set missing), and plink2 --dummy output gives plink2's KING
+# missing there (as plink2 on the calls set missing), two centres with overlapping IDs are refused and,
+# pooled with --iid-prefix, give the one-store PCs and KING counts, and plink2 --dummy output gives plink2's KING
 # counts and PCs.
 # Needs plink2, bcftools, gemma.
 source "$BCMS_SRC/tests/lib/common.sh"
@@ -289,6 +290,24 @@ check "... and NSNP" nsnp_ok pm.kin0 y.kin
 check "S0005's pairs have fewer jointly called variants than in a.bcms" \
     test "$(awk -F'\t' '$1 == "S0005" || $2 == "S0005" {s += $3} END {print s}' y.kin)" -lt \
     "$(awk -F'\t' '$1 == "S0005" || $2 == "S0005" {s += $3} END {print s}' a.kin)"
+
+# two centres whose sample IDs overlap (different people): refused, then pooled with --iid-prefix; the
+# pooled store is a.bcms's samples (the second centre's renamed), so its PCs and KING counts are a.bcms's
+bcftools query -l pe.vcf.gz >all.txt
+head -150 all.txt >cA.txt && tail -150 all.txt >cB.txt
+bcftools view -S cA.txt pe.vcf.gz -Oz -o cA.vcf.gz
+bcftools view -S cB.txt pe.vcf.gz | bcftools reheader -s <(paste -d' ' cB.txt cA.txt) | bcftools view -Oz -o cB.vcf.gz
+"$BCMS" import pool.bcms cA.vcf.gz -q 2>/dev/null
+if "$BCMS" import pool.bcms cB.vcf.gz -q 2>err.txt; then fail "a second centre with the same IDs accepted"
+else check "a second centre with the same IDs: refused, naming the file" grep -q "cB.vcf.gz: 150 of its 150 sample names" err.txt; fi
+"$BCMS" import pool.bcms cB.vcf.gz --iid-prefix B_ -q 2>/dev/null
+"$BCMS" pca pool.bcms --pcs 10 -o pool.pc 2>/dev/null
+"$BCMS" kinship pool.bcms -o pool.kin 2>/dev/null
+unprefix='function m(s) {return s ~ /^B_S/ ? sprintf("S%04d", substr(s, 4) + 150) : s}'
+awk -v OFS='\t' "$unprefix"' {$1 = m($1); print}' pool.pc.eigenvec >pool.pc.m.eigenvec
+check "--iid-prefix pool of two centres: a.bcms's PCs" $EIG pool.pc.m.eigenvec a.pc.eigenvec pool.pc.eigenval a.pc.eigenval 1e-9 0.99999999
+pairs() { awk -F'\t' -v OFS='\t' "$unprefix"' NR > 1 {a = m($1); b = m($2); if (a > b) {t = a; a = b; b = t} print a, b, $3, $4, $5}' "$1" | sort; }
+check "--iid-prefix pool: a.bcms's NSNP, HETHET and IBS0 for every pair" cmp <(pairs pool.kin) <(pairs a.kin)
 
 # --- plink2 --dummy: genotypes bcms did not make --------------------------------------------------------
 plink2 --dummy 200 2000 0.03 acgt --output-chr chrM --export vcf bgz --out d >/dev/null
