@@ -16,8 +16,8 @@
 # --extract selects exactly the kept ones) and records without IDs, per-chromosome files with other
 # samples or another order fail naming the file, a sample absent from one chromosome's file is
 # missing there (as plink2 on the calls set missing), two centres with overlapping IDs are refused and,
-# pooled with --iid-prefix, give the one-store PCs and KING counts, and plink2 --dummy output gives plink2's KING
-# counts and PCs.
+# pooled with --iid-prefix, give the one-store PCs and KING counts, and plink2 --dummy output gives
+# plink2's KING counts and PCs.
 # Needs plink2, bcftools, gemma.
 source "$BCMS_SRC/tests/lib/common.sh"
 T=$BCMS_TMP
