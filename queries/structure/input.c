@@ -52,6 +52,11 @@ static int select_variants(st_input_t *in)
         in->nuse += in->use[v];
     }
     if (!in->nuse) return bcms_err(BCMS_EINVAL, "no autosomal variant selected (regions, --extract/--exclude, filters)");
+    /* said, as plink2 says it: a user comparing with a peer that keeps chrX (plink2 --indep-pairwise,
+     * GEMMA -gk) sees why the counts differ */
+    if (in->nuse < in->nvar)
+        bcms_log(BCMS_LOG_INFO, "%" PRIu64 " variants on chrX, chrY, chrM or other non-autosomal contigs left out "
+                 "(autosomes only)", in->nvar - in->nuse);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/khash.h>
 #include <htslib/kstring.h>
 #include <omp.h>
 
@@ -18,6 +19,8 @@
 #include "structure_internal.h"
 
 #define PRUNE_EPS 0x1p-44 /* PLINK 2's kSmallEpsilon */
+
+KHASH_MAP_INIT_STR(prname, uint32_t)
 
 typedef struct {
     uint32_t nw;        /* words per plane */
@@ -210,6 +213,84 @@ static void prune_chrom(const bcms_prune_opts_t *o, prune_data_t *d, uint64_t t0
     }
 }
 
+/* Count of each string (strdup'ed keys); 0 or BCMS_ENOMEM. */
+static int name_count(khash_t(prname) *h, const char *s)
+{
+    int ret;
+    khint_t k = kh_get(prname, h, s);
+    if (k != kh_end(h)) return kh_value(h, k)++, 0;
+    char *c = strdup(s);
+    if (!c || (k = kh_put(prname, h, c, &ret), ret < 0)) return free(c), BCMS_ENOMEM;
+    kh_value(h, k) = 1;
+    return 0;
+}
+
+static uint32_t name_get(const khash_t(prname) *h, const char *s)
+{
+    khint_t k = kh_get(prname, h, s);
+    return k == kh_end(h) ? 0 : kh_value(h, k);
+}
+
+static void names_free(khash_t(prname) *h)
+{
+    if (!h) return;
+    for (khint_t k = kh_begin(h); k != kh_end(h); k++)
+        if (kh_exist(h, k)) free((char *)kh_key(h, k));
+    kh_destroy(prname, h);
+}
+
+/* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
+static void allele_key(const bcms_variant_t *v, kstring_t *s)
+{
+    int sw = strcmp(v->ref, v->alt) > 0;
+    s->l = 0;
+    ksprintf(s, "%s:%lld:%s:%s", v->chrom, (long long)v->pos, sw ? v->alt : v->ref, sw ? v->ref : v->alt);
+}
+
+/* How each used variant is named in the lists so that --extract selects exactly it: its ID, unless
+ * the ID is '.' (--extract matches no '.') or another selected variant has it too (the rows of a
+ * split multi-allelic record share theirs, and --extract would bring the pruned row back); then
+ * CHR:POS:REF:ALT (bykey[k] = 1), refused when that names more than one variant either. plink2
+ * refuses every such ID. */
+static int prune_names(const st_input_t *in, const prune_data_t *d, uint8_t *bykey)
+{
+    khash_t(prname) *ids = kh_init(prname), *keys = NULL;
+    kstring_t ks = {0, 0, NULL};
+    const uint64_t nvar = bcms_reader_nvariants(in->rd);
+    uint64_t nkey = 0;
+    int rc = ids ? 0 : BCMS_ENOMEM;
+    for (uint64_t v = 0; !rc && v < nvar; v++) {
+        const char *id = bcms_reader_variant(in->rd, v)->id;
+        if (strcmp(id, ".")) rc = name_count(ids, id);
+    }
+    for (uint64_t k = 0; !rc && k < d->nv; k++) {
+        const char *id = bcms_reader_variant(in->rd, d->vidx[k])->id;
+        nkey += bykey[k] = !strcmp(id, ".") || name_get(ids, id) > 1;
+    }
+    if (rc || !nkey) goto out;
+    if (!(keys = kh_init(prname))) rc = BCMS_ENOMEM;
+    for (uint64_t v = 0; !rc && v < nvar; v++) {
+        allele_key(bcms_reader_variant(in->rd, v), &ks);
+        rc = ks.s ? name_count(keys, ks.s) : BCMS_ENOMEM;
+    }
+    for (uint64_t k = 0; !rc && k < d->nv; k++) {
+        if (!bykey[k]) continue;
+        const bcms_variant_t *v = bcms_reader_variant(in->rd, d->vidx[k]);
+        allele_key(v, &ks);
+        if (name_get(keys, ks.s) > 1 || name_get(ids, ks.s))
+            rc = bcms_err(BCMS_EINPUT, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart by "
+                          "an --extract list (the same alleles twice, or another variant's ID); remove the duplicate "
+                          "records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
+                          v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
+    }
+    if (!rc) bcms_log(BCMS_LOG_INFO, "prune: %" PRIu64 " variants listed as CHR:POS:REF:ALT (ID '.' or not unique)", nkey);
+out:
+    if (rc == BCMS_ENOMEM) rc = bcms_err(rc, "prune: variant names");
+    names_free(ids), names_free(keys);
+    free(ks.s);
+    return rc;
+}
+
 static int prune_write(const bcms_prune_opts_t *o, const st_input_t *in, const prune_data_t *d, uint64_t *kept)
 {
     kstring_t path_out = {0, 0, NULL}, sin = {0, 0, NULL}, sout = {0, 0, NULL};
@@ -218,12 +299,21 @@ static int prune_write(const bcms_prune_opts_t *o, const st_input_t *in, const p
     int rc;
     if (l > 3 && !strcmp(o->out + l - 3, ".in")) kputsn(o->out, l - 3, &path_out), kputs(".out", &path_out);
     else kputs(o->out, &path_out), kputs(".out", &path_out);
+    uint8_t *bykey = calloc(d->nv + 1, 1);
     *kept = 0;
-    for (uint64_t k = 0; k < d->nv; k++) {
+    if (!bykey) rc = bcms_err(BCMS_ENOMEM, "prune: variant names");
+    else rc = prune_names(in, d, bykey);
+    for (uint64_t k = 0; !rc && k < d->nv; k++) {
         kstring_t *s = d->removed[k] ? &sout : &sin;
-        kputs(bcms_reader_variant(in->rd, d->vidx[k])->id, s);
-        kputc('\n', s);
+        const bcms_variant_t *v = bcms_reader_variant(in->rd, d->vidx[k]);
+        if (bykey[k]) ksprintf(s, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
+        else kputs(v->id, s), kputc('\n', s);
         *kept += !d->removed[k];
+    }
+    free(bykey);
+    if (rc) {
+        free(path_out.s), free(sin.s), free(sout.s);
+        return rc;
     }
     if (!(rc = st_out_open(o->out, &fi)) && !(rc = st_out_write(fi, o->out, sin.s, sin.l)) &&
         !(rc = st_out_open(path_out.s, &fo)))
