@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "err.h"
 #include "outfile.h"
 #include "pheno.h"
@@ -159,6 +160,26 @@ static int check_store_path(const char *path)
     return rc;
 }
 
+/* Not one row named a sample the store's genotypes have: most often the IIDs are spelled otherwise
+ * (plink2 --export vcf names a sample FID_IID when it has a FID; a centre prefix; chr-style names). */
+static void warn_no_overlap(bcms_store_t *st, const char *file, size_t nrows)
+{
+    MDB_txn *txn = NULL;
+    bcms_dataset_t *ds = NULL;
+    int nds = 0;
+    unsigned long long ngt = 0;
+    if (bcms_txn_begin(st, 1, &txn)) return;
+    if (!bcms_dataset_list(st, txn, &ds, &nds))
+        for (int i = 0; i < nds; i++) ngt += ds[i].nsamples;
+    bcms_dataset_list_free(ds, nds);
+    mdb_txn_abort(txn);
+    if (ngt)
+        fprintf(stderr, "[bcms pheno] warning: none of the %zu samples of %s has genotypes in the store (%llu genotyped "
+                "sample%s): check the IIDs against the VCF's (`bcftools query -l`; plink2 --export vcf names a sample "
+                "FID_IID when it has a family ID; an import with --iid-prefix adds a prefix)\n", nrows, file, ngt,
+                ngt == 1 ? "" : "s");
+}
+
 /* Store the columns of file in the store at path. The whole file is read before the store is
  * touched: a bad file never creates or changes one. */
 static int store_file(const char *path, const char *file, const bcms_pheno_opts_t *o, int mode)
@@ -181,6 +202,7 @@ static int store_file(const char *path, const char *file, const bcms_pheno_opts_
     for (size_t j = 0; j < t->ncols; j++)
         fprintf(stderr, " %s=%s/%zu", t->cols[j].name, bcms_pheno_type_name(t->cols[j].type), t->cols[j].n_present);
     fputc('\n', stderr);
+    if (stats.nrows && stats.new_samples == stats.nrows) warn_no_overlap(st, t->path, stats.nrows);
 done:
     bcms_pheno_table_free(t);
     bcms_store_close(st);

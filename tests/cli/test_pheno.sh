@@ -163,4 +163,11 @@ rc=0; "$BCMS" pheno > /dev/null 2>&1 || rc=$?
 check "no arguments: usage, exit 2" [ "$rc" -eq 2 ]
 rc=0; "$BCMS" pheno "$s" "$D/sardinia.pheno.tsv" --type severity=ordinal > /dev/null 2>&1 || rc=$?
 check "bad --type: exit 2" [ "$rc" -eq 2 ]
+# a table whose IIDs match none of the genotyped samples (plink2's FID_IID names, a prefix) is stored with a warning
+awk -F'\t' -v OFS='\t' 'NR == 1 {print "#IID", "other_trait"; next} {print "F_" $1, NR * 0.5}' "$D/sardinia.pheno.tsv" > "$T/f.tsv"
+"$BCMS" pheno "$s" "$T/f.tsv" 2> "$T/f.err"
+check "pheno with no genotyped sample among its IIDs warns" grep -q "none of the .* samples of .*f.tsv has genotypes" "$T/f.err"
+awk -F'\t' -v OFS='\t' 'NR == 1 {print "#IID", "matching_trait"; next} {print $1, NR * 0.5}' "$D/sardinia.pheno.tsv" > "$T/g.tsv"
+"$BCMS" pheno "$s" "$T/g.tsv" 2> "$T/g.err"
+check "no such warning when the IIDs are the genotyped samples'" test -s "$T/g.err" -a -z "$(grep "has genotypes" "$T/g.err")"
 finish
