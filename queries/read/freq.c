@@ -59,17 +59,17 @@ static void put_tab_u(kstring_t *s, unsigned x)
 static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 {
     double alt = v->ac + 0.5 * v->nhh, obs = (double)v->an + v->nhh, fp;
-    size_t need = strlen(v->chrom) + strlen(v->id) + strlen(v->ref) + strlen(v->alt) + 32 + 8 * (BCMS_FMT_G_MAX + 1);
-    if (ks_resize(line, line->l + need) < 0) return BCMS_ENOMEM;
-    kputs(v->chrom, line);
+    size_t lc = strlen(v->chrom), li = strlen(v->id), lr = strlen(v->ref), la = strlen(v->alt);
+    if (ks_resize(line, line->l + lc + li + lr + la + 32 + 8 * (BCMS_FMT_G_MAX + 1)) < 0) return BCMS_ENOMEM;
+    kputsn(v->chrom, lc, line);
     kputc('\t', line);
     kputll((long long)v->pos, line);
     kputc('\t', line);
-    kputs(v->id, line);
+    kputsn(v->id, li, line);
     kputc('\t', line);
-    kputs(v->ref, line);
+    kputsn(v->ref, lr, line);
     kputc('\t', line);
-    kputs(v->alt, line);
+    kputsn(v->alt, la, line);
     if (obs > 0) put_g(line, alt / obs, 6);
     else kputs("\tNA", line);
     put_count(line, alt);

@@ -341,14 +341,15 @@ int rd_counts_range(bcms_reader_t *rd, uint64_t from, uint8_t *keep)
             const uint8_t *codes = NULL;
             int e;
             if (err) continue;
-            for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
+            uint8_t *ok = keep + (first - from); /* whether the stored counts serve, then the verdict */
+            for (uint32_t j = 0; j < nv; j++) need |= !(ok[j] = (uint8_t)stored_ok(rd, pure, first + j));
             if (need && (e = rd_decode(rd, &rd->sel_all, ws, first, nv, &codes, NULL))) {
                 worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
             for (uint32_t j = 0; j < nv; j++) {
                 uint64_t i = first + j;
-                if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
+                if (ok[j]) counts_stored(rd, i, cohort_n, k);
                 else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
                 keep[i - from] = (uint8_t)counts_judge(rd, i, k, o);
             }
