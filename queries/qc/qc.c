@@ -184,10 +184,18 @@ static void sex_line(kstring_t *s, const bcms_qc_opts_t *o, const qc_acc_t *a, u
     else ksprintf(s, "%.6g\n", f);
 }
 
+/* sexcheck's window when --memory is not given (MB; ~4,500 variants): chrX is ~5% of a genome, so a
+ * default window (~65,000 variants) is filled only by stores past ~1.3 million variants and peak
+ * memory would grow with the store up to there (13.6 MB at 100,000 variants, 27.7 MB at 3 million,
+ * 100 samples). A window of about one batch is full from the shortest stores on; the output does
+ * not depend on the window. */
+#define QC_SEX_WINDOW_MB 1.0
+
 int bcms_sexcheck(bcms_store_t *st, const bcms_qc_opts_t *o)
 {
     bcms_reader_opts_t sel = o->sel;
     if (!sel.regions) sel.regions = "X"; /* only chrX is read */
+    if (!sel.memory_mb) sel.memory_mb = QC_SEX_WINDOW_MB;
     int rc = qc_run(st, o, &sel, QC_F_X, "#IID\tCOHORT\tPEDSEX\tSNPSEX\tSTATUS\tF\n", sex_line);
     if (rc == BCMS_ENOTFOUND && !o->sel.regions)
         rc = bcms_err(rc, "sexcheck needs chrX variants: %s", bcms_err_detail());
