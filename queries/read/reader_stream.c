@@ -278,7 +278,7 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
             int swapped;
             if (rd->gused[j] || lb[y->d] >= 0) continue;
             const char *r2 = gp + y->ref, *a2 = gp + y->alt;
-            if (!strcmp(r2, ref) && !strcmp(a2, alt)) swapped = 0;
+            if (j == i || (!strcmp(r2, ref) && !strcmp(a2, alt))) swapped = 0;
             else if (!strcmp(r2, alt) && !strcmp(a2, ref)) swapped = 1;
             else continue;
             for (int d = 0; d < nd; d++)
