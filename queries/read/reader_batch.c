@@ -155,7 +155,6 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
         (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
                              want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
         return rc;
-    ks_free(&ws->raw); /* up to a few MB per workspace, needed only while a block is decoded */
     ws->cached[d] = blk;
     ws->cached_ds[d] = want_ds;
     return 0;
