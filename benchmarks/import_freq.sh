@@ -36,6 +36,8 @@ Options:
   -t, --threads T      threads for every tool [2]
   -r, --reps R         repetitions per step; medians are reported [3]
   -k, --kinds LIST     comma-separated subset of sim,plink2,bcftools,imputed [all four]
+  -s, --steps LIST     import,freq or one of them [both]; freq alone imports each kind once
+                       (unless its store and pgen are in the work dir) and times only freq
   -w, --workdir DIR    work directory (VCFs, stores, outputs, logs) [build/bench]
       --bcms PATH      bcms binary [build/bcms]
       --plink2 PATH    plink2 binary [plink2]
@@ -52,6 +54,7 @@ variants=100000
 threads=2
 reps=3
 kinds=sim,plink2,bcftools,imputed
+steps=import,freq
 workdir=build/bench
 bcms=build/bcms
 plink2=plink2
@@ -66,6 +69,7 @@ while [[ $# -gt 0 ]]; do
         -t|--threads) need_arg "$@"; threads=$2; shift 2 ;;
         -r|--reps) need_arg "$@"; reps=$2; shift 2 ;;
         -k|--kinds) need_arg "$@"; kinds=$2; shift 2 ;;
+        -s|--steps) need_arg "$@"; steps=$2; shift 2 ;;
         -w|--workdir) need_arg "$@"; workdir=$2; shift 2 ;;
         --bcms) need_arg "$@"; bcms=$2; shift 2 ;;
         --plink2) need_arg "$@"; plink2=$2; shift 2 ;;
@@ -83,6 +87,10 @@ IFS=, read -r -a kind_list <<< "$kinds"
 for k in "${kind_list[@]}"; do
     [[ $k =~ ^(sim|plink2|bcftools|imputed)$ ]] || { echo "$0: unknown kind '$k' (sim, plink2, bcftools, imputed)" >&2; exit 2; }
 done
+[[ $steps =~ ^(import,freq|freq,import|import|freq)$ ]] || { echo "$0: --steps takes import, freq or both, not '$steps'" >&2; exit 2; }
+do_import=0 do_freq=0
+[[ $steps == *import* ]] && do_import=1
+[[ $steps == *freq* ]] && do_freq=1
 timer=/usr/bin/time
 [[ -x $timer ]] || { echo "$0: $timer not found (Debian package 'time')" >&2; exit 1; }
 [[ -x $bcms ]] || { echo "$0: bcms binary '$bcms' not found: build first (cmake --build build) or pass --bcms" >&2; exit 1; }
@@ -162,12 +170,23 @@ plink_freq() {
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_start=$(loadavg)
 rm -f "$workdir"/*.times
+if ((!do_import)); then # freq only: the inputs once, untimed (kept from an earlier run when present)
+    for k in "${kind_list[@]}"; do
+        [[ -s $workdir/$k.bcms/data.mdb ]] || bcms_import "$k"
+        [[ -s $workdir/$k.plink.pgen ]] || plink_pgen "$k"
+    done
+    rm -f "$workdir"/*.times
+fi
 for ((r = 1; r <= reps; r++)); do
     for k in "${kind_list[@]}"; do
         echo "== repetition $r of $reps: $k" >&2
-        if ((r % 2)); then bcms_import "$k"; plink_pgen "$k"; else plink_pgen "$k"; bcms_import "$k"; fi
+        if ((do_import)); then
+            if ((r % 2)); then bcms_import "$k"; plink_pgen "$k"; else plink_pgen "$k"; bcms_import "$k"; fi
+        fi
         # freq reads the store and the pgen of this repetition
-        if ((r % 2)); then plink_freq "$k"; bcms_freq "$k"; else bcms_freq "$k"; plink_freq "$k"; fi
+        if ((do_freq)); then
+            if ((r % 2)); then plink_freq "$k"; bcms_freq "$k"; else bcms_freq "$k"; plink_freq "$k"; fi
+        fi
     done
 done
 load_end=$(loadavg)
@@ -200,8 +219,11 @@ md=$workdir/import_freq.md
     echo
     echo "| kind | step | bcms s | plink2 s | ratio | target | bcms CPU s | plink2 CPU s | CPU ratio | bcms peak MB | plink2 peak MB |"
     echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+    step_list=()
+    ((do_import)) && step_list+=(import)
+    ((do_freq)) && step_list+=(freq)
     for k in "${kind_list[@]}"; do
-        for step in import freq; do
+        for step in "${step_list[@]}"; do
             b=$k.bcms_$step p=$k.plink2_$step
             r=$(ratio "$b" "$p")
             echo "| $k | $step | $(sec "$b") | $(sec "$p") | $r | $(verdict "$r") | $(cpu "$b") | $(cpu "$p") | $(cpu_ratio "$b" "$p") | $(mb "$b") | $(mb "$p") |"

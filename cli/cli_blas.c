@@ -17,6 +17,8 @@
 #include "cli.h"
 
 extern char *openblas_get_corename(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern void openblas_set_num_threads(int) __attribute__((weak));
 
 /* pca, grm, assoc --model lmm */
 static int uses_dgemm(char **argv)
@@ -30,7 +32,7 @@ static int uses_dgemm(char **argv)
     return 0;
 }
 
-void cli_blas_init(char **argv)
+static void kernels_pick(char **argv)
 {
     const char *core;
     if (!openblas_get_corename || getenv("OPENBLAS_CORETYPE") || getenv("BCMS_BLAS_KEEP") || !uses_dgemm(argv)) return;
@@ -43,4 +45,23 @@ void cli_blas_init(char **argv)
     if (setenv("OPENBLAS_CORETYPE", core, 1)) return;
     execv("/proc/self/exe", argv); /* on failure: carry on with the kernels we have */
     unsetenv("OPENBLAS_CORETYPE");
+}
+
+/* A pthreads OpenBLAS starts its thread pool when it is loaded (and again in openblas_set_num_threads),
+ * and each of its threads spins (sched_yield) for 2^28 clock ticks, ~0.1 s, before it sleeps: a core
+ * taken for the whole of a short command (freq at 1,000 x 300,000: a quarter of its CPU time, and the
+ * core OpenMP's second thread needed). bcms runs BLAS on one thread, so the pool is never used: stop
+ * it (OpenBLAS starts it again by itself if a call ever needs it). One thread because bcms
+ * parallelises with OpenMP over its own fixed tiles and batches, and BLAS threads inside them would
+ * oversubscribe the cores. */
+void cli_blas_single(void)
+{
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
+void cli_blas_init(char **argv)
+{
+    kernels_pick(argv);
+    cli_blas_single();
 }

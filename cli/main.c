@@ -40,10 +40,6 @@ static const cli_cmd_t commands[] = {
     {"plot", cmd_plot, "Manhattan or QQ plot (PNG/SVG) of bcms, PLINK 2, REGENIE or GWAS-SSF results; xy curves"},
 };
 
-/* OpenBLAS (when it is the BLAS) runs single-threaded: bcms parallelises with OpenMP over its own
- * fixed tiles and batches, and BLAS threads inside them would oversubscribe the cores. */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-
 static int saved_argc;
 static char **saved_argv;
 
@@ -184,7 +180,6 @@ int main(int argc, char **argv)
     saved_argc = argc;
     saved_argv = argv;
     bcms_log_set(log_to_stderr, NULL, getenv("BCMS_DEBUG") ? BCMS_LOG_DEBUG : BCMS_LOG_INFO);
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return 2;

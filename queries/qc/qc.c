@@ -46,6 +46,23 @@ static int f_variant(const bcms_variant_t *v, int what, double *e)
     return 1;
 }
 
+/* sexcheck: a chrX variant's allele counts over the batch's calls, counted as the reader counts them
+ * (reader_counts.c: males haploid, a male's het half an ALT allele of one observed allele, everyone
+ * else diploid), so that the reader need not decode every chrX block a second time, into workspaces
+ * of its own, for counts (its peak memory then followed the blocks' size). */
+static void x_counts(const uint8_t *row, const uint8_t *sex, uint32_t n, bcms_variant_t *k)
+{
+    uint32_t an = 0, ac = 0, nhh = 0;
+    for (uint32_t s = 0; s < n; s++) {
+        uint8_t c = row[s];
+        if (c == 3) continue;
+        if (sex[s] != 1) an += 2, ac += c;
+        else if (c == 1) nhh++;
+        else an++, ac += c == 2;
+    }
+    k->an = an, k->ac = ac, k->nhh = nhh;
+}
+
 /* Accumulate every batch into acc; each sample sums its variants in order (thread-independent). */
 static int qc_scan(bcms_reader_t *rd, int what, int threads, qc_acc_t *acc)
 {
@@ -72,8 +89,12 @@ static int qc_scan(bcms_reader_t *rd, int what, int threads, qc_acc_t *acc)
             rc = BCMS_ENOMEM;
             break;
         }
-        for (uint32_t j = 0; j < nv; j++) use[j] = (uint8_t)f_variant(bcms_reader_variant(rd, first + j), what, &ev[j]);
         if ((rc = bcms_reader_batch(rd, ws, b, &codes, NULL))) break;
+        for (uint32_t j = 0; j < nv; j++) {
+            bcms_variant_t x = *bcms_reader_variant(rd, first + j);
+            if ((what & QC_F_X) && x.hap == BCMS_HAP_X) x_counts(codes + (size_t)j * n, sex, n, &x);
+            use[j] = (uint8_t)f_variant(&x, what, &ev[j]);
+        }
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (uint32_t s = 0; s < n; s++) {
             for (uint32_t j = 0; j < nv; j++) {
@@ -116,7 +137,7 @@ static int qc_run(bcms_store_t *st, const bcms_qc_opts_t *o, const bcms_reader_o
     uint32_t n = 0;
     bcms_reader_opts_t ro = *sel;
     int rc;
-    ro.need_counts = 1; /* F needs every variant's allele frequency */
+    ro.need_counts = !(what & QC_F_X); /* F needs every variant's allele frequency (sexcheck: x_counts) */
     ro.stream = 1;      /* window by window: memory does not grow with the variant count */
     ro.threads = o->threads;
     if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
@@ -184,10 +205,19 @@ static void sex_line(kstring_t *s, const bcms_qc_opts_t *o, const qc_acc_t *a, u
     else ksprintf(s, "%.6g\n", f);
 }
 
+/* sexcheck's window when --memory is not given (MB; ~4,500 variants): chrX is ~5% of a genome, so a
+ * default window (~65,000 variants) is filled only by stores past ~1.3 million variants and peak
+ * memory would grow with the store up to there (13.6 MB at 100,000 variants, 26.5 MB at 3 million,
+ * 100 samples). A window of about one batch is full from the shortest stores on; the output does
+ * not depend on the window. What still differs between a short store and a long one is the size
+ * of its chrX blocks (one decoded block in the scan's workspace). */
+#define QC_SEX_WINDOW_MB 1.0
+
 int bcms_sexcheck(bcms_store_t *st, const bcms_qc_opts_t *o)
 {
     bcms_reader_opts_t sel = o->sel;
     if (!sel.regions) sel.regions = "X"; /* only chrX is read */
+    if (!sel.memory_mb) sel.memory_mb = QC_SEX_WINDOW_MB;
     int rc = qc_run(st, o, &sel, QC_F_X, "#IID\tCOHORT\tPEDSEX\tSNPSEX\tSTATUS\tF\n", sex_line);
     if (rc == BCMS_ENOTFOUND && !o->sel.regions)
         rc = bcms_err(rc, "sexcheck needs chrX variants: %s", bcms_err_detail());

@@ -1,6 +1,7 @@
 /* freq.c: frequencies, call rates and HWE per merged variant, through the reader. */
 #include <math.h>
-#include <omp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,17 +60,17 @@ static void put_tab_u(kstring_t *s, unsigned x)
 static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 {
     double alt = v->ac + 0.5 * v->nhh, obs = (double)v->an + v->nhh, fp;
-    size_t need = strlen(v->chrom) + strlen(v->id) + strlen(v->ref) + strlen(v->alt) + 32 + 8 * (BCMS_FMT_G_MAX + 1);
-    if (ks_resize(line, line->l + need) < 0) return BCMS_ENOMEM;
-    kputs(v->chrom, line);
+    size_t lc = strlen(v->chrom), li = strlen(v->id), lr = strlen(v->ref), la = strlen(v->alt);
+    if (ks_resize(line, line->l + lc + li + lr + la + 32 + 8 * (BCMS_FMT_G_MAX + 1)) < 0) return BCMS_ENOMEM;
+    kputsn(v->chrom, lc, line);
     kputc('\t', line);
     kputll((long long)v->pos, line);
     kputc('\t', line);
-    kputs(v->id, line);
+    kputsn(v->id, li, line);
     kputc('\t', line);
-    kputs(v->ref, line);
+    kputsn(v->ref, lr, line);
     kputc('\t', line);
-    kputs(v->alt, line);
+    kputsn(v->alt, la, line);
     if (obs > 0) put_g(line, alt / obs, 6);
     else kputs("\tNA", line);
     put_count(line, alt);
@@ -100,16 +101,41 @@ static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int har
     return 0;
 }
 
-/* The lines of variants [lo, n) (a window of the stream): every chunk of the window formatted in
- * one parallel region, then written in order. OpenMP's idle threads spin for a while after each
- * region before they sleep, while the reader's window fill between regions is serial: one region
- * per window (the text of a window is about the size of the window itself) rather than one per few
- * chunks keeps that spinning down. bufs (*nbufs of them) are kept for the next window. */
+/* A window's chunks, taken in turn by the threads that format them. */
+typedef struct {
+    const bcms_reader_t *rd;
+    uint64_t lo, n;
+    int hardy;
+    kstring_t *buf;
+    size_t nchunk;
+    atomic_size_t next;
+    atomic_int nomem;
+} freq_job_t;
+
+static void *freq_worker(void *arg)
+{
+    freq_job_t *j = arg;
+    for (size_t c; (c = atomic_fetch_add(&j->next, 1)) < j->nchunk;) {
+        uint64_t i0 = j->lo + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
+        if (freq_chunk(j->rd, i0, i1 < j->n ? i1 : j->n, j->hardy, &j->buf[c])) atomic_store(&j->nomem, 1);
+    }
+    return NULL;
+}
+
+/* The lines of variants [lo, n) (a window of the stream): the window's chunks formatted on threads
+ * started for the window (this one among them), then written in order. Not an OpenMP team: its idle
+ * threads would spin (libgomp: ~20 ms each time) through the serial window fill and write between
+ * windows, a quarter of freq's CPU time at 1,000 x 300,000, and on a loaded machine the share the
+ * team needs; a thread started per window costs tens of microseconds. A thread that cannot be
+ * started leaves its chunks to the others (the bytes are the same). bufs (*nbufs) are kept for the
+ * next window. */
 static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out,
                       kstring_t **bufs, size_t *nbufs)
 {
+    enum { FREQ_THREADS_MAX = 64 };
     const size_t nchunk = (size_t)((n - lo + FREQ_CHUNK - 1) / FREQ_CHUNK);
-    int rc = 0, err = 0;
+    pthread_t tid[FREQ_THREADS_MAX];
+    int rc = 0, started = 0;
     if (!nchunk) return 0;
     if (nchunk > *nbufs) {
         kstring_t *b = realloc(*bufs, sizeof *b * nchunk);
@@ -117,14 +143,16 @@ static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int thre
         memset(b + *nbufs, 0, sizeof *b * (nchunk - *nbufs));
         *bufs = b, *nbufs = nchunk;
     }
-    kstring_t *buf = *bufs;
-#pragma omp parallel for num_threads(nchunk > 1 ? threads : 1) schedule(dynamic, 1) reduction(| : err)
-    for (size_t c = 0; c < nchunk; c++) {
-        uint64_t i0 = lo + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
-        err |= freq_chunk(rd, i0, i1 < n ? i1 : n, hardy, &buf[c]) != 0;
-    }
-    if (err) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-    for (size_t c = 0; c < nchunk && !rc; c++) rc = bcms_outfile_write(out, buf[c].s, buf[c].l);
+    freq_job_t job = {.rd = rd, .lo = lo, .n = n, .hardy = hardy, .buf = *bufs, .nchunk = nchunk};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.nomem, 0);
+    int extra = threads - 1 < (int)nchunk - 1 ? threads - 1 : (int)nchunk - 1;
+    if (extra > FREQ_THREADS_MAX) extra = FREQ_THREADS_MAX;
+    while (started < extra && !pthread_create(&tid[started], NULL, freq_worker, &job)) started++;
+    freq_worker(&job);
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    if (atomic_load(&job.nomem)) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+    for (size_t c = 0; c < nchunk && !rc; c++) rc = bcms_outfile_write(out, job.buf[c].s, job.buf[c].l);
     return rc;
 }
 

@@ -329,7 +329,12 @@ int rd_counts_range(bcms_reader_t *rd, uint64_t from, uint8_t *keep)
         }
     }
     if ((rd->sel_all.nsel != rd->nsamp && (rc = select_all(rd))) || (rc = counting_ws(rd))) goto done;
-#pragma omp parallel num_threads(ng > 1 ? o->threads : 1)
+    /* whether the stored counts serve, per variant (keep[] holds it until the verdict): a window
+     * that needs no decoding is counted on this thread, as a team would cost more than it saves
+     * (a loaded machine makes every barrier wait for a descheduled thread) */
+    int decode = 0;
+    for (uint64_t i = from; i < rd->nvar; i++) decode |= !(keep[i - from] = (uint8_t)stored_ok(rd, pure, i));
+#pragma omp parallel num_threads(ng > 1 && decode ? o->threads : 1)
     {
         bcms_reader_ws_t *ws = rd->cws[omp_get_thread_num()];
         cnt_t *k = calloc(rd->ncohort + 1, sizeof *k);
@@ -341,14 +346,15 @@ int rd_counts_range(bcms_reader_t *rd, uint64_t from, uint8_t *keep)
             const uint8_t *codes = NULL;
             int e;
             if (err) continue;
-            for (uint32_t j = 0; j < nv && !need; j++) need = !stored_ok(rd, pure, first + j);
+            const uint8_t *ok = keep + (first - from);
+            for (uint32_t j = 0; j < nv; j++) need |= !ok[j];
             if (need && (e = rd_decode(rd, &rd->sel_all, ws, first, nv, &codes, NULL))) {
                 worker_error(&err, msg, sizeof msg, e);
                 continue;
             }
             for (uint32_t j = 0; j < nv; j++) {
                 uint64_t i = first + j;
-                if (stored_ok(rd, pure, i)) counts_stored(rd, i, cohort_n, k);
+                if (keep[i - from]) counts_stored(rd, i, cohort_n, k);
                 else counts_decoded(rd, i, codes + (size_t)j * rd->nsamp, k);
                 keep[i - from] = (uint8_t)counts_judge(rd, i, k, o);
             }

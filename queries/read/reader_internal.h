@@ -45,7 +45,7 @@ typedef struct { /* one dataset's walk through its selected blocks, in genomic o
 
 typedef struct { /* a row of one dataset at the merge's current position */
     uint32_t d, block, row;
-    uint32_t id, ref, alt;        /* offsets in the group's string pool */
+    uint32_t id, ref, alt;        /* offsets in the group's string pool: "id\0ref\0alt\0" there */
     uint32_t ac, an, nhet, nhom, nmiss;
     float r2;                     /* stored imputation quality (NaN: none), for --minr2 */
 } rd_entry_t;
@@ -94,6 +94,7 @@ struct bcms_reader_t {
     bcms_codec_t *codec;
     kstring_t raw, gpool, fbuf;   /* fbuf: a frame's stored bytes (reader_fetch.c) */
     rd_fetch_t fetch;
+    int *ctg_kind;                /* by global rank: bcms_contig_kind of contig_canon (reader_stream.c) */
     rd_entry_t *grp;              /* rows at the merge position */
     size_t ngrp, mgrp;
     uint8_t *gused, *vkeep;          /* vkeep: mkeep per-variant flags of the filters */

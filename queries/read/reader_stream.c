@@ -50,8 +50,10 @@ int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
     rd_fetch_init(&rd->fetch, rd->st);
     if (!(rd->cur = calloc(rd->nds, sizeof *rd->cur)) || !(rd->codec = bcms_codec_new(1)) ||
         !(rd->frame_p = calloc(rd->nds, sizeof *rd->frame_p)) || !(rd->frame_n = calloc(rd->nds, sizeof *rd->frame_n)) ||
-        !(rd->sites_p = calloc(rd->nds, sizeof *rd->sites_p)) || !(rd->sites_n = calloc(rd->nds, sizeof *rd->sites_n)))
+        !(rd->sites_p = calloc(rd->nds, sizeof *rd->sites_p)) || !(rd->sites_n = calloc(rd->nds, sizeof *rd->sites_n)) ||
+        !(rd->ctg_kind = malloc(sizeof *rd->ctg_kind * (rd->ncontig + 1))))
         return BCMS_ENOMEM;
+    for (int r = 0; r < rd->ncontig; r++) rd->ctg_kind[r] = bcms_contig_kind(rd->contig_canon[r]);
     for (int d = 0; d < rd->nds; d++) {
         const bcms_dataset_t *ds = rd->ds[d];
         rd_cursor_t *c = &rd->cur[d];
@@ -90,6 +92,7 @@ void rd_stream_free(bcms_reader_t *rd)
     free(rd->ctg_map);
     bcms_codec_free(rd->codec);
     free(rd->raw.s), free(rd->fbuf.s), free(rd->gpool.s), free(rd->grp), free(rd->gused), free(rd->vkeep);
+    free(rd->ctg_kind);
 }
 
 void rd_stream_rewind(bcms_reader_t *rd)
@@ -142,10 +145,32 @@ static int cursor_peek(bcms_reader_t *rd, int d)
     }
 }
 
-static int pool_add(kstring_t *pool, const char *s, uint32_t *off)
+/* Length of the string at offset off of a decoded sites block: bcms_sites_decode lays the strings
+ * out column by column (every id, every ref, every alt, every filter), each NUL-terminated, so a
+ * row's string ends where the next one in that order begins. */
+static size_t site_len(const bcms_sites_t *s, uint32_t row, int col)
 {
-    *off = (uint32_t)pool->l;
-    return kputsn(s, strlen(s), pool) < 0 || kputc_(0, pool) < 0 ? BCMS_ENOMEM : 0;
+    const bcms_site_t *v = &s->v[row];
+    uint32_t off = col == 0 ? v->id : col == 1 ? v->ref : v->alt, next;
+    if (row + 1 < s->nvar) next = col == 0 ? v[1].id : col == 1 ? v[1].ref : v[1].alt;
+    else next = col == 0 ? s->v[0].ref : col == 1 ? s->v[0].alt : s->v[0].filter;
+    return next - off - 1;
+}
+
+/* Row's "id\0ref\0alt\0" appended to pool, *off where id begins (ref and alt follow it). */
+static int pool_add_site(kstring_t *pool, const bcms_sites_t *s, uint32_t row, uint32_t *off)
+{
+    const bcms_site_t *v = &s->v[row];
+    size_t li = site_len(s, row, 0) + 1, lr = site_len(s, row, 1) + 1, la = site_len(s, row, 2) + 1;
+    if (ks_resize(pool, pool->l + li + lr + la + 1) < 0) return BCMS_ENOMEM;
+    char *p = pool->s + pool->l;
+    memcpy(p, BCMS_SITE_STR(s, v->id), li);
+    memcpy(p + li, BCMS_SITE_STR(s, v->ref), lr);
+    memcpy(p + li + lr, BCMS_SITE_STR(s, v->alt), la);
+    off[0] = (uint32_t)pool->l, off[1] = off[0] + (uint32_t)li, off[2] = off[1] + (uint32_t)lr;
+    pool->l += li + lr + la;
+    pool->s[pool->l] = 0;
+    return 0;
 }
 
 /* Take dataset d's rows at (rank, pos) into the group. */
@@ -168,10 +193,9 @@ static int group_take(bcms_reader_t *rd, int d, uint32_t rank, int64_t pos)
         x->d = (uint32_t)d, x->block = c->cur, x->row = c->row;
         x->ac = s->ac, x->an = s->an, x->nhet = s->nhet, x->nhom = s->nhom, x->nmiss = s->nmiss;
         x->r2 = s->r2;
-        if (pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->id), &x->id) ||
-            pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->ref), &x->ref) ||
-            pool_add(&rd->gpool, BCMS_SITE_STR(&c->sites, s->alt), &x->alt))
-            return BCMS_ENOMEM;
+        uint32_t off[3];
+        if (pool_add_site(&rd->gpool, &c->sites, c->row, off)) return BCMS_ENOMEM;
+        x->id = off[0], x->ref = off[1], x->alt = off[2];
         c->row++;
     }
     return rc == 1 ? 0 : rc;
@@ -241,9 +265,12 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
         memset(v, 0, sizeof *v);
         v->pos = pos;
         v->chrom = rd->contig_names[rank];
-        if (pool_add(&rd->pool, gp + x->id, &rd->v_str[nv * 4]) || pool_add(&rd->pool, ref, &rd->v_str[nv * 4 + 1]) ||
-            pool_add(&rd->pool, alt, &rd->v_str[nv * 4 + 2]))
-            return BCMS_ENOMEM;
+        { /* the entry's "id\0ref\0alt\0", one copy */
+            size_t n = (size_t)(alt - (gp + x->id)) + strlen(alt) + 1;
+            uint32_t o = (uint32_t)rd->pool.l;
+            if (kputsn(gp + x->id, n, &rd->pool) < 0) return BCMS_ENOMEM;
+            rd->v_str[nv * 4] = o, rd->v_str[nv * 4 + 1] = o + (x->ref - x->id), rd->v_str[nv * 4 + 2] = o + (x->alt - x->id);
+        }
         rd->v_str[nv * 4 + 3] = rank;
         float minq = NAN; /* the lowest stored r2 among the datasets that have the variant */
         for (size_t j = i; j < rd->ngrp; j++) {
@@ -251,7 +278,7 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
             int swapped;
             if (rd->gused[j] || lb[y->d] >= 0) continue;
             const char *r2 = gp + y->ref, *a2 = gp + y->alt;
-            if (!strcmp(r2, ref) && !strcmp(a2, alt)) swapped = 0;
+            if (j == i || (!strcmp(r2, ref) && !strcmp(a2, alt))) swapped = 0;
             else if (!strcmp(r2, alt) && !strcmp(a2, ref)) swapped = 1;
             else continue;
             for (int d = 0; d < nd; d++)
@@ -271,7 +298,7 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
             if (rd->fill_mode != RD_FILL_MIND) rd->nfiltered++;
             continue;
         }
-        int kind = bcms_contig_kind(rd->contig_canon[rank]);
+        int kind = rd->ctg_kind[rank];
         v->hap = kind == BCMS_CHR_X ? (bcms_contig_in_par((bcms_build_t)rd->o.par_build, pos) ? BCMS_HAP_NONE : BCMS_HAP_X)
                  : kind == BCMS_CHR_Y ? BCMS_HAP_Y
                  : kind == BCMS_CHR_MT ? BCMS_HAP_MT
