@@ -15,8 +15,6 @@ extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const
                     const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
                     double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
                     const int *liwork, int *info, size_t, size_t, size_t);
-extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
-                    double *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t, size_t);
 /* OpenBLAS only; absent with another BLAS (weak: then NULL). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
@@ -57,21 +55,9 @@ out:
     return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "eigendecomposition of %u x %u", n, n) : rc;
 }
 
-int st_eig_all(uint32_t n, double *A, double *val)
+int st_eig_all(uint32_t n, double *A, double *val, int threads)
 {
-    int N = (int)n, info = 0, lwork = -1, liwork = -1, iwq = 0;
-    double wq = 0, *work = NULL;
-    int *iwork = NULL;
-    dsyevd_("V", "L", &N, A, &N, val, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
-    if (info) return bcms_err(BCMS_EINVAL, "LAPACK dsyevd workspace query failed (info %d)", info);
-    lwork = (int)wq, liwork = iwq;
-    if (!(work = malloc((size_t)lwork * sizeof *work)) || !(iwork = malloc((size_t)liwork * sizeof *iwork))) {
-        free(work);
-        return bcms_err(BCMS_ENOMEM, "eigendecomposition of %u x %u", n, n);
-    }
-    dsyevd_("V", "L", &N, A, &N, val, work, &lwork, iwork, &liwork, &info, 1, 1);
-    free(work), free(iwork);
-    return info ? bcms_err(BCMS_EINVAL, "LAPACK dsyevd failed (info %d)", info) : 0;
+    return st_eigt_all(n, A, val, threads);
 }
 
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q)

@@ -261,7 +261,7 @@ static int pca_ritz(const st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, i
     }
     for (uint32_t i = 0; i < r; i++) /* dsyrk filled the upper triangle (row-major) */
         for (uint32_t c = 0; c < i; c++) C[(size_t)i * r + c] = C[(size_t)c * r + i];
-    if ((rc = st_eig_all(r, C, w))) goto out;
+    if ((rc = st_eig_all(r, C, w, threads))) goto out;
     for (uint32_t jj = 0; jj < k; jj++) {
         const double *u = C + (size_t)(r - 1 - jj) * r; /* column-major: eigenvector of w[r - 1 - jj] */
         val[jj] = w[r - 1 - jj] / (double)*m;

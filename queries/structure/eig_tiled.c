@@ -1,0 +1,315 @@
+/* eig_tiled.c: the symmetric eigendecomposition of queries/structure in our own OpenMP tiles.
+ * GPL-3.0-or-later.
+ *
+ * OpenBLAS' threaded kernels give other bits at other thread counts, and bcms' results must not
+ * depend on --threads. So LAPACK's steps (tridiagonal reduction, tridiagonal eigenproblem,
+ * back-transformation) run here on a partition into tiles whose sizes are constants: each tile is
+ * one single-threaded BLAS/LAPACK call sequence whichever thread runs it, and partial results meet
+ * in a fixed order. Only the scheduling of tiles depends on the thread count, never the arithmetic.
+ *
+ * The back-transformation (Q times the tridiagonal's eigenvectors) acts on each column alone, so
+ * its column tiles are independent: LAPACK dormtr per tile. */
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+
+#include "err.h"
+#include "structure_internal.h"
+
+extern void dsytd2_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e, double *tau,
+                    int *info, size_t);
+extern void dlarfg_(const int *n, double *alpha, double *x, const int *incx, double *tau);
+extern void dstedc_(const char *compz, const int *n, double *d, double *e, double *z, const int *ldz, double *work,
+                    const int *lwork, int *iwork, const int *liwork, int *info, size_t);
+extern void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const double *a,
+                    const int *lda, const double *tau, double *c, const int *ldc, double *work, const int *lwork,
+                    int *info, size_t, size_t, size_t);
+
+/* Columns of a back-transformation tile. */
+#define EIGT_QTILE 256
+/* int LAPACK: n^2 + 4n + 1 (dstedc's workspace) must fit an int. */
+#define EIGT_NMAX 46000u
+
+static int tiles_of(int n, int w)
+{
+    return (n + w - 1) / w;
+}
+
+/* C <- Q C for the n x nc column-major C (leading dimension n), Q = H(1) .. H(n-1) the reflectors
+ * left by the tridiagonal reduction in A's lower triangle (LAPACK's 'L' layout) and tau. */
+int st_eigt_apply_q(int n, const double *A, const double *tau, double *C, int nc, int threads)
+{
+    const int nt = tiles_of(nc, EIGT_QTILE), qt = nc < EIGT_QTILE ? nc : EIGT_QTILE;
+    int lwork = -1, info = 0, bad = 0;
+    double wq = 0, *work = NULL;
+    if (nc < 1) return 0;
+    dormtr_("L", "L", "N", &n, &qt, A, &n, tau, C, &n, &wq, &lwork, &info, 1, 1, 1);
+    if (info) return bcms_err(BCMS_EINVAL, "LAPACK dormtr workspace query failed (info %d)", info);
+    lwork = (int)wq;
+    if (threads > nt) threads = nt;
+    if (threads < 1) threads = 1;
+    if (!(work = malloc((size_t)threads * (size_t)lwork * sizeof *work)))
+        return bcms_err(BCMS_ENOMEM, "eigenvectors: %d tiles of work", threads);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : bad)
+    for (int t = 0; t < nt; t++) {
+        const int c0 = t * EIGT_QTILE, w = nc - c0 < EIGT_QTILE ? nc - c0 : EIGT_QTILE;
+        int inf = 0;
+        dormtr_("L", "L", "N", &n, &w, A, &n, tau, C + (size_t)c0 * n, &n,
+                work + (size_t)omp_get_thread_num() * lwork, &lwork, &inf, 1, 1, 1);
+        bad |= inf != 0;
+    }
+    free(work);
+    return bad ? bcms_err(BCMS_EINVAL, "LAPACK dormtr failed") : 0;
+}
+
+/* ---- the tridiagonal reduction (LAPACK dsytrd's blocked algorithm, UPLO 'L') ----
+ * Panels of EIGT_NB columns: each column's reflector, w = S v over the trailing lower triangle S
+ * (the costly, memory-bound product: tiled below), LAPACK dlatrd's small corrections for the panel's
+ * earlier columns, then the trailing rank-2k update S -= V W' + W V' in tiles. The last EIGT_NX
+ * columns are reduced unblocked (LAPACK dsytd2, single-threaded). */
+#define EIGT_NB 32
+#define EIGT_NX 64
+#define EIGT_STILE 128 /* columns of a product tile */
+#define EIGT_SROWS 256 /* its rows per sub-block: in cache for both of the sub-block's products */
+#define EIGT_UTILE 256 /* rows and columns of an update tile */
+/* Below this order a product or update runs its tiles on one thread (the same tiles, the same bits):
+ * a column's product is then too small to repay waking the other threads (milliseconds each on a
+ * loaded machine). */
+#define EIGT_PAR_MIN 1024
+
+/* The reduction's state, shared by its threads. One OpenMP region runs the whole reduction: thread 0
+ * the serial steps of each column, every thread the tiles, which they claim from a counter. They
+ * meet at a pthread barrier, which sleeps: OpenMP's spinning barriers, met twice per column, cost
+ * seconds on a loaded machine (a spinning thread takes the core its late partner needs). */
+typedef struct {
+    int n, nth;       /* A's order and leading dimension (and W's); threads in the region */
+    double *A, *d, *e, *tau;
+    double *W;        /* n x EIGT_NB: the panel's w vectors */
+    double *part;     /* the product's partial vectors, tile after tile */
+    int next;         /* the next tile to claim */
+    pthread_barrier_t bar;
+} eigt_red_t;
+
+static void red_sync(eigt_red_t *r)
+{
+    if (r->nth > 1) pthread_barrier_wait(&r->bar);
+}
+
+static int red_claim(eigt_red_t *r)
+{
+    return __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+/* Start of tile t's partial vector (length m - t EIGT_STILE) in the product over order m. */
+static size_t part_off(int m, int t)
+{
+    return (size_t)t * m - (size_t)EIGT_STILE * t * (t - 1) / 2;
+}
+
+/* Tile t of y = S x (S: lower triangle of order m, leading dimension lda): columns c0 .. c0 + w of
+ * the triangle. p[0 .. w) <- S_tt x_t + B' x_below, p[w .. m - c0) <- B x_t, B the tile below the
+ * diagonal, one sub-block of EIGT_SROWS rows at a time (in cache for its second product). */
+static void symv_tile(int m, const double *S, int lda, const double *x, int t, double *p)
+{
+    const int c0 = t * EIGT_STILE, w = imin(m - c0, EIGT_STILE);
+    cblas_dsymv(CblasColMajor, CblasLower, w, 1.0, S + c0 + (size_t)c0 * lda, lda, x + c0, 1, 0.0, p, 1);
+    for (int r0 = c0 + w; r0 < m; r0 += EIGT_SROWS) {
+        const int h = imin(m - r0, EIGT_SROWS);
+        const double *B = S + r0 + (size_t)c0 * lda;
+        cblas_dgemv(CblasColMajor, CblasNoTrans, h, w, 1.0, B, lda, x + c0, 1, 0.0, p + (r0 - c0), 1);
+        cblas_dgemv(CblasColMajor, CblasTrans, h, w, 1.0, B, lda, x + r0, 1, 1.0, p, 1);
+    }
+}
+
+/* y = S x (order m) from the tiles' partial vectors: each y[i] their sum in tile order. */
+static void symv_sum(int m, const double *part, double *y)
+{
+    memset(y, 0, (size_t)m * sizeof *y);
+    for (int t = 0; t * EIGT_STILE < m; t++) {
+        const double *p = part + part_off(m, t) - (size_t)t * EIGT_STILE;
+        for (int i = t * EIGT_STILE; i < m; i++) y[i] += p[i];
+    }
+}
+
+/* Column i of the panel at S (order m; LAPACK dlatrd 'L'), before its product: the column minus
+ * V W' + W V' over the panel's earlier columns, then its reflector (unit first entry stored). */
+static void col_prepare(eigt_red_t *r, int m, double *S, int p, int i)
+{
+    const int ld = r->n, mv = m - i - 1, one = 1;
+    double *a = S + (size_t)i * ld, *W = r->W;
+    if (i > 0) {
+        cblas_dgemv(CblasColMajor, CblasNoTrans, m - i, i, -1.0, S + i, ld, W + i, ld, 1.0, a + i, 1);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, m - i, i, -1.0, W + i, ld, S + i, ld, 1.0, a + i, 1);
+    }
+    dlarfg_(&mv, a + i + 1, a + imin(i + 2, m - 1), &one, r->tau + p + i);
+    r->e[p + i] = a[i + 1], a[i + 1] = 1;
+}
+
+/* After the product: w = S v less the panel's earlier columns' share, scaled, and corrected so that
+ * the rank-2 update is symmetric (dlatrd). */
+static void col_finish(eigt_red_t *r, int m, double *S, int p, int i)
+{
+    const int ld = r->n, mv = m - i - 1;
+    const double *v = S + (size_t)i * ld + i + 1, tau = r->tau[p + i];
+    double *W = r->W, *w = W + (size_t)i * ld + i + 1, *t = W + (size_t)i * ld;
+    symv_sum(mv, r->part, w);
+    if (i > 0) {
+        cblas_dgemv(CblasColMajor, CblasTrans, mv, i, 1.0, W + i + 1, ld, v, 1, 0.0, t, 1);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, mv, i, -1.0, S + i + 1, ld, t, 1, 1.0, w, 1);
+        cblas_dgemv(CblasColMajor, CblasTrans, mv, i, 1.0, S + i + 1, ld, v, 1, 0.0, t, 1);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, mv, i, -1.0, W + i + 1, ld, t, 1, 1.0, w, 1);
+    }
+    cblas_dscal(mv, tau, w, 1);
+    cblas_daxpy(mv, -0.5 * tau * cblas_ddot(mv, w, 1, v, 1), v, 1, w, 1);
+}
+
+/* Tile k of T -= V W' + W V' on the lower triangle of order m2 (V, W: m2 x EIGT_NB; all leading
+ * dimension ld), tiles numbered column by column: dsyr2k on the diagonal, two dgemm below. */
+static void update_tile(int m2, int ld, double *T, const double *V, const double *W, int k)
+{
+    const int nt = tiles_of(m2, EIGT_UTILE);
+    int J = 0, I = k;
+    while (I >= nt - J) I -= nt - J, J++;
+    I += J;
+    const int r0 = I * EIGT_UTILE, c0 = J * EIGT_UTILE, h = imin(EIGT_UTILE, m2 - r0), w = imin(EIGT_UTILE, m2 - c0);
+    double *C = T + r0 + (size_t)c0 * ld;
+    if (I == J) {
+        cblas_dsyr2k(CblasColMajor, CblasLower, CblasNoTrans, w, EIGT_NB, -1.0, V + c0, ld, W + c0, ld, 1.0, C, ld);
+    } else {
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, h, w, EIGT_NB, -1.0, V + r0, ld, W + c0, ld, 1.0, C, ld);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, h, w, EIGT_NB, -1.0, W + r0, ld, V + c0, ld, 1.0, C, ld);
+    }
+}
+
+/* The panels starting at columns p0, p0 + EIGT_NB, .. < p1, run by thread me of r->nth. */
+static void red_panels(eigt_red_t *r, int me, int p0, int p1)
+{
+    const int n = r->n;
+    for (int p = p0; p < p1; p += EIGT_NB) {
+        const int m = n - p, m2 = m - EIGT_NB;
+        double *S = r->A + p + (size_t)p * n;
+        for (int i = 0; i < EIGT_NB; i++) {
+            const int mv = m - i - 1, nt = tiles_of(mv, EIGT_STILE);
+            const double *Sv = S + (i + 1) + (size_t)(i + 1) * n, *v = S + (size_t)i * n + i + 1;
+            if (me == 0) col_prepare(r, m, S, p, i), r->next = 0;
+            red_sync(r);
+            for (int t; (t = red_claim(r)) < nt;) symv_tile(mv, Sv, n, v, t, r->part + part_off(mv, t));
+            red_sync(r);
+            if (me == 0) col_finish(r, m, S, p, i);
+        }
+        const int nu = tiles_of(m2, EIGT_UTILE) * (tiles_of(m2, EIGT_UTILE) + 1) / 2;
+        if (me == 0) r->next = 0;
+        red_sync(r);
+        for (int k; (k = red_claim(r)) < nu;)
+            update_tile(m2, n, S + EIGT_NB + (size_t)EIGT_NB * n, S + EIGT_NB, r->W + EIGT_NB, k);
+        red_sync(r);
+        if (me == 0)
+            for (int j = 0; j < EIGT_NB; j++) S[(j + 1) + (size_t)j * n] = r->e[p + j], r->d[p + j] = S[j + (size_t)j * n];
+    }
+}
+
+/* The panels of order >= EIGT_PAR_MIN on threads (when more than one), the smaller ones on one. */
+static void red_run(eigt_red_t *r, int threads, int pend)
+{
+    int ppar = 0;
+    while (ppar < pend && r->n - ppar >= EIGT_PAR_MIN) ppar += EIGT_NB;
+    r->nth = 1;
+    if (threads > 1 && ppar > 0) {
+#pragma omp parallel num_threads(threads)
+        {
+#pragma omp single
+            {
+                r->nth = omp_get_num_threads();
+                if (r->nth > 1 && pthread_barrier_init(&r->bar, NULL, (unsigned)r->nth)) r->nth = 1;
+            }
+            if (omp_get_thread_num() < r->nth) red_panels(r, omp_get_thread_num(), 0, ppar);
+        }
+        if (r->nth > 1) pthread_barrier_destroy(&r->bar);
+        r->nth = 1;
+    } else {
+        ppar = 0;
+    }
+    red_panels(r, 0, ppar, pend);
+}
+
+/* A's lower triangle -> the tridiagonal (d, e) and the reflectors (in A, with tau): LAPACK dsytrd's
+ * output. */
+static int eigt_tridiag(int n, double *A, double *d, double *e, double *tau, int threads)
+{
+    eigt_red_t r = {.n = n, .nth = 1, .A = A, .d = d, .e = e, .tau = tau};
+    int pend = 0, m, info = 0;
+    while (n - pend > EIGT_NX) pend += EIGT_NB;
+    if (pend && (!(r.W = malloc((size_t)n * EIGT_NB * sizeof *r.W)) ||
+                 !(r.part = malloc(part_off(n, tiles_of(n, EIGT_STILE)) * sizeof *r.part)))) {
+        free(r.W);
+        return BCMS_ENOMEM;
+    }
+    red_run(&r, threads, pend);
+    m = n - pend;
+    dsytd2_("L", &m, A + pend + (size_t)pend * n, &n, d + pend, e + pend, tau + pend, &info, 1);
+    free(r.W), free(r.part);
+    return info ? bcms_err(BCMS_EINVAL, "LAPACK dsytd2 failed (info %d)", info) : 0;
+}
+
+/* Every eigenpair of the tridiagonal (d, e): d -> eigenvalues ascending, Z (n x n) the eigenvectors.
+ * LAPACK dstedc (divide and conquer), single-threaded. */
+static int eigt_tri_all(int n, double *d, double *e, double *Z)
+{
+    int lwork = -1, liwork = -1, iwq = 0, info = 0, rc = 0;
+    double wq = 0, *work = NULL;
+    int *iwork = NULL;
+    dstedc_("I", &n, d, e, Z, &n, &wq, &lwork, &iwq, &liwork, &info, 1);
+    if (info) return bcms_err(BCMS_EINVAL, "LAPACK dstedc workspace query failed (info %d)", info);
+    lwork = (int)wq, liwork = iwq;
+    if (!(work = malloc((size_t)lwork * sizeof *work)) || !(iwork = malloc((size_t)liwork * sizeof *iwork))) {
+        rc = BCMS_ENOMEM;
+        goto out;
+    }
+    dstedc_("I", &n, d, e, Z, &n, work, &lwork, iwork, &liwork, &info, 1);
+    if (info) rc = bcms_err(BCMS_EINVAL, "LAPACK dstedc failed (info %d)", info);
+out:
+    free(work), free(iwork);
+    return rc;
+}
+
+#include <time.h>
+static double eigt_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(getenv("EIGT_CPU") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int st_eigt_all(uint32_t n, double *A, double *val, int threads)
+{
+    const int N = (int)n;
+    double *e = NULL, *tau = NULL, *Z = NULL, t[4] = {0};
+    int rc = BCMS_ENOMEM;
+    if (n < 1 || n > EIGT_NMAX)
+        return bcms_err(BCMS_EINVAL, "eigendecomposition of %u x %u (at most %u)", n, n, EIGT_NMAX);
+    if (!(e = malloc((size_t)n * sizeof *e)) || !(tau = malloc((size_t)n * sizeof *tau))) goto out;
+    t[0] = eigt_clock();
+    if ((rc = eigt_tridiag(N, A, val, e, tau, threads))) goto out;
+    t[1] = eigt_clock();
+    rc = BCMS_ENOMEM;
+    if (!(Z = malloc((size_t)n * n * sizeof *Z))) goto out;
+    if ((rc = eigt_tri_all(N, val, e, Z))) goto out;
+    t[2] = eigt_clock();
+    if ((rc = st_eigt_apply_q(N, A, tau, Z, N, threads))) goto out;
+    t[3] = eigt_clock();
+    bcms_log(BCMS_LOG_DEBUG, "eigendecomposition of %u x %u on %d threads: reduction %.2f s, tridiagonal %.2f s, "
+             "back-transformation %.2f s (wall)", n, n, threads, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+    memcpy(A, Z, (size_t)n * n * sizeof *A);
+out:
+    free(e), free(tau), free(Z);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "eigendecomposition of %u x %u", n, n) : rc;
+}
