@@ -25,6 +25,10 @@ extern void dsytd2_(const char *uplo, const int *n, double *a, const int *lda, d
 extern void dlarfg_(const int *n, double *alpha, double *x, const int *incx, double *tau);
 extern void dstedc_(const char *compz, const int *n, double *d, double *e, double *z, const int *ldz, double *work,
                     const int *lwork, int *iwork, const int *liwork, int *info, size_t);
+extern void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e, const double *vl,
+                    const double *vu, const int *il, const int *iu, int *m, double *w, double *z, const int *ldz,
+                    const int *nzc, int *isuppz, int *tryrac, double *work, const int *lwork, int *iwork,
+                    const int *liwork, int *info, size_t, size_t);
 extern void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n, const double *a,
                     const int *lda, const double *tau, double *c, const int *ldc, double *work, const int *lwork,
                     int *info, size_t, size_t, size_t);
@@ -311,5 +315,52 @@ int st_eigt_all(uint32_t n, double *A, double *val, int threads)
     memcpy(A, Z, (size_t)n * n * sizeof *A);
 out:
     free(e), free(tau), free(Z);
+    return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "eigendecomposition of %u x %u", n, n) : rc;
+}
+
+/* Eigenpairs il .. iu (1-based, ascending) of the tridiagonal (d, e; e of length n, both destroyed):
+ * w and Z (n x (iu - il + 1)). LAPACK dstemr (MRRR, as dsyevr uses it), single-threaded. */
+static int eigt_tri_some(int n, double *d, double *e, int il, int iu, double *w, double *Z)
+{
+    const int k = iu - il + 1;
+    int m = 0, lwork = -1, liwork = -1, iwq = 0, info = 0, tryrac = 1, rc = 0, *isuppz = NULL, *iwork = NULL;
+    double vl = 0, vu = 0, wq = 0, *work = NULL;
+    dstemr_("V", "I", &n, d, e, &vl, &vu, &il, &iu, &m, w, Z, &n, &k, NULL, &tryrac, &wq, &lwork, &iwq, &liwork,
+            &info, 1, 1);
+    if (info) return bcms_err(BCMS_EINVAL, "LAPACK dstemr workspace query failed (info %d)", info);
+    lwork = (int)wq, liwork = iwq;
+    if (!(work = malloc((size_t)lwork * sizeof *work)) || !(iwork = malloc((size_t)liwork * sizeof *iwork)) ||
+        !(isuppz = malloc(2 * (size_t)k * sizeof *isuppz))) {
+        rc = BCMS_ENOMEM;
+        goto out;
+    }
+    dstemr_("V", "I", &n, d, e, &vl, &vu, &il, &iu, &m, w, Z, &n, &k, isuppz, &tryrac, work, &lwork, iwork, &liwork,
+            &info, 1, 1);
+    if (info || m != k) rc = bcms_err(BCMS_EINVAL, "LAPACK dstemr failed (info %d, %d of %d eigenvalues)", info, m, k);
+out:
+    free(work), free(iwork), free(isuppz);
+    return rc;
+}
+
+int st_eigt_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads)
+{
+    const int N = (int)n, K = (int)k;
+    double *d = NULL, *e = NULL, *tau = NULL, *w = NULL, *Z = NULL;
+    int rc = BCMS_ENOMEM;
+    if (k < 1 || k > n || n > EIGT_NMAX) return bcms_err(BCMS_EINVAL, "eigenproblem: %u of %u", k, n);
+    if (!(d = malloc((size_t)n * sizeof *d)) || !(e = malloc((size_t)n * sizeof *e)) ||
+        !(tau = malloc((size_t)n * sizeof *tau)) || !(w = malloc((size_t)n * sizeof *w)) ||
+        !(Z = malloc((size_t)n * k * sizeof *Z)))
+        goto out;
+    if ((rc = eigt_tridiag(N, A, d, e, tau, threads)) || (rc = eigt_tri_some(N, d, e, N - K + 1, N, w, Z)) ||
+        (rc = st_eigt_apply_q(N, A, tau, Z, K, threads)))
+        goto out;
+    for (uint32_t j = 0; j < k; j++) { /* ascending -> descending, column-major -> row-major n x k */
+        const uint32_t s = k - 1 - j;
+        val[j] = w[s];
+        for (uint32_t i = 0; i < n; i++) vec[(size_t)i * k + j] = Z[(size_t)s * n + i];
+    }
+out:
+    free(d), free(e), free(tau), free(w), free(Z);
     return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "eigendecomposition of %u x %u", n, n) : rc;
 }

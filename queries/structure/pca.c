@@ -55,7 +55,7 @@ static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val,
     if (!G) return bcms_err(BCMS_ENOMEM, "pca: a %u x %u matrix (%.1f GB); try --approx", n, n, 8.0 * n * n / 1e9);
     if (!(rc = st_grm_build(in, ST_STANDARDISED, threads, G, m)) && bcms_cluster_rank() == 0) {
         bcms_log(BCMS_LOG_INFO, "pca: GRM of %u samples from %" PRIu64 " variants; eigendecomposition", n, *m);
-        rc = st_eig_top(n, G, k, val, vec);
+        rc = st_eig_top(n, G, k, val, vec, threads);
     }
     free(G);
     return rc;
