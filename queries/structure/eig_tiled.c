@@ -9,6 +9,7 @@
  *
  * The back-transformation (Q times the tridiagonal's eigenvectors) acts on each column alone, so
  * its column tiles are independent: LAPACK dormtr per tile. */
+#include <immintrin.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -143,18 +144,68 @@ static size_t part_off(int m, int t)
     return (size_t)t * m - (size_t)EIGT_STILE * t * (t - 1) / 2;
 }
 
+/* y[0 .. h) += B xc and s[0 .. w) += B' xr for B h x w (leading dimension lda), in one pass over B
+ * (AVX2 + FMA; the order of operations is fixed by the code, so the bits do not depend on where the
+ * data lie). Four columns at a time, four rows a vector; s's lanes summed as (0 + 1) + (2 + 3). */
+__attribute__((target("avx2,fma"))) static void symv_block_avx2(int h, int w, const double *B, int lda,
+                                                                const double *xc, const double *xr, double *y,
+                                                                double *s)
+{
+    const int h4 = h & ~3;
+    int j = 0;
+    for (; j < w; j += 4) {
+        const int nc = imin(4, w - j);
+        const double *b[4];
+        __m256d xj[4], acc[4];
+        for (int c = 0; c < 4; c++) {
+            b[c] = B + (size_t)(j + (c < nc ? c : 0)) * lda;
+            xj[c] = _mm256_set1_pd(c < nc ? xc[j + c] : 0), acc[c] = _mm256_setzero_pd();
+        }
+        for (int i = 0; i < h4; i += 4) {
+            const __m256d xi = _mm256_loadu_pd(xr + i);
+            __m256d yi = _mm256_loadu_pd(y + i);
+            for (int c = 0; c < 4; c++) {
+                const __m256d a = _mm256_loadu_pd(b[c] + i);
+                yi = _mm256_fmadd_pd(a, xj[c], yi), acc[c] = _mm256_fmadd_pd(a, xi, acc[c]);
+            }
+            _mm256_storeu_pd(y + i, yi);
+        }
+        for (int c = 0; c < nc; c++) {
+            double l[4], t;
+            _mm256_storeu_pd(l, acc[c]);
+            t = (l[0] + l[1]) + (l[2] + l[3]);
+            for (int i = h4; i < h; i++) t += b[c][i] * xr[i];
+            s[j + c] += t;
+        }
+        for (int i = h4; i < h; i++)
+            for (int c = 0; c < nc; c++) y[i] += b[c][i] * xc[j + c];
+    }
+}
+
+static int eigt_have_avx2(void)
+{
+    static int have = -1;
+    if (have < 0) have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return have;
+}
+
 /* Tile t of y = S x (S: lower triangle of order m, leading dimension lda): columns c0 .. c0 + w of
  * the triangle. p[0 .. w) <- S_tt x_t + B' x_below, p[w .. m - c0) <- B x_t, B the tile below the
  * diagonal, one sub-block of EIGT_SROWS rows at a time (in cache for its second product). */
 static void symv_tile(int m, const double *S, int lda, const double *x, int t, double *p)
 {
-    const int c0 = t * EIGT_STILE, w = imin(m - c0, EIGT_STILE);
+    const int c0 = t * EIGT_STILE, w = imin(m - c0, EIGT_STILE), avx2 = eigt_have_avx2();
     cblas_dsymv(CblasColMajor, CblasLower, w, 1.0, S + c0 + (size_t)c0 * lda, lda, x + c0, 1, 0.0, p, 1);
     for (int r0 = c0 + w; r0 < m; r0 += EIGT_SROWS) {
         const int h = imin(m - r0, EIGT_SROWS);
         const double *B = S + r0 + (size_t)c0 * lda;
-        cblas_dgemv(CblasColMajor, CblasNoTrans, h, w, 1.0, B, lda, x + c0, 1, 0.0, p + (r0 - c0), 1);
-        cblas_dgemv(CblasColMajor, CblasTrans, h, w, 1.0, B, lda, x + r0, 1, 1.0, p, 1);
+        if (avx2) {
+            memset(p + (r0 - c0), 0, (size_t)h * sizeof *p);
+            symv_block_avx2(h, w, B, lda, x + c0, x + r0, p + (r0 - c0), p);
+        } else {
+            cblas_dgemv(CblasColMajor, CblasNoTrans, h, w, 1.0, B, lda, x + c0, 1, 0.0, p + (r0 - c0), 1);
+            cblas_dgemv(CblasColMajor, CblasTrans, h, w, 1.0, B, lda, x + r0, 1, 1.0, p, 1);
+        }
     }
 }
 
