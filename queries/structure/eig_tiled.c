@@ -4,15 +4,22 @@
  * OpenBLAS' threaded kernels give other bits at other thread counts, and bcms' results must not
  * depend on --threads. So LAPACK's steps (tridiagonal reduction, tridiagonal eigenproblem,
  * back-transformation) run here on a partition into tiles whose sizes are constants: each tile is
- * one single-threaded BLAS/LAPACK call sequence whichever thread runs it, and partial results meet
- * in a fixed order. Only the scheduling of tiles depends on the thread count, never the arithmetic.
+ * one sequence of single-threaded BLAS/LAPACK calls (or of our own kernel) whichever thread runs it,
+ * and partial results meet in a fixed order. Only the scheduling of tiles depends on the thread
+ * count, never the arithmetic. (The bits may differ between CPUs, as the BLAS kernels' always did:
+ * lmm_model_share and pca under MPI solve on one rank.)
  *
- * The back-transformation (Q times the tridiagonal's eigenvectors) acts on each column alone, so
- * its column tiles are independent: LAPACK dormtr per tile. */
+ * The reduction to tridiagonal form (the costly step) is LAPACK dsytrd's blocked algorithm written
+ * out here, its trailing symv and rank-2k update on fixed tiles; the tridiagonal eigenproblem is
+ * LAPACK's (dstedc for all pairs, dstemr for the top k), single-threaded; the back-transformation (Q
+ * times the tridiagonal's eigenvectors) acts on each column alone, so its column tiles are
+ * independent. */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define EIGT_X86 1
+#endif
 #include <omp.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +151,7 @@ static size_t part_off(int m, int t)
     return (size_t)t * m - (size_t)EIGT_STILE * t * (t - 1) / 2;
 }
 
+#ifdef EIGT_X86
 /* y[0 .. h) += B xc and s[0 .. w) += B' xr for B h x w (leading dimension lda), in one pass over B
  * (AVX2 + FMA; the order of operations is fixed by the code, so the bits do not depend on where the
  * data lie). Four columns at a time, four rows a vector; s's lanes summed as (0 + 1) + (2 + 3). */
@@ -188,6 +196,18 @@ static int eigt_have_avx2(void)
     if (have < 0) have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     return have;
 }
+#else
+static int eigt_have_avx2(void)
+{
+    return 0;
+}
+
+static void symv_block_avx2(int h, int w, const double *B, int lda, const double *xc, const double *xr, double *y,
+                            double *s)
+{
+    (void)h, (void)w, (void)B, (void)lda, (void)xc, (void)xr, (void)y, (void)s;
+}
+#endif
 
 /* Tile t of y = S x (S: lower triangle of order m, leading dimension lda): columns c0 .. c0 + w of
  * the triangle. p[0 .. w) <- S_tt x_t + B' x_below, p[w .. m - c0) <- B x_t, B the tile below the
@@ -360,14 +380,6 @@ out:
     return rc;
 }
 
-#include <time.h>
-static double eigt_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(getenv("EIGT_CPU") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int st_eigt_all(uint32_t n, double *A, double *val, int threads)
 {
     const int N = (int)n;
@@ -376,17 +388,17 @@ int st_eigt_all(uint32_t n, double *A, double *val, int threads)
     if (n < 1 || n > EIGT_NMAX)
         return bcms_err(BCMS_EINVAL, "eigendecomposition of %u x %u (at most %u)", n, n, EIGT_NMAX);
     if (!(e = malloc((size_t)n * sizeof *e)) || !(tau = malloc((size_t)n * sizeof *tau))) goto out;
-    t[0] = eigt_clock();
+    t[0] = omp_get_wtime();
     if ((rc = eigt_tridiag(N, A, val, e, tau, threads))) goto out;
-    t[1] = eigt_clock();
+    t[1] = omp_get_wtime();
     rc = BCMS_ENOMEM;
     if (!(Z = malloc((size_t)n * n * sizeof *Z))) goto out;
     if ((rc = eigt_tri_all(N, val, e, Z))) goto out;
-    t[2] = eigt_clock();
+    t[2] = omp_get_wtime();
     if ((rc = st_eigt_apply_q(N, A, tau, Z, N, threads))) goto out;
-    t[3] = eigt_clock();
+    t[3] = omp_get_wtime();
     bcms_log(BCMS_LOG_DEBUG, "eigendecomposition of %u x %u on %d threads: reduction %.2f s, tridiagonal %.2f s, "
-             "back-transformation %.2f s (wall)", n, n, threads, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+             "back-transformation %.2f s", n, n, threads, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
     memcpy(A, Z, (size_t)n * n * sizeof *A);
 out:
     free(e), free(tau), free(Z);
