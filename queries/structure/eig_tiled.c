@@ -20,6 +20,8 @@
 #endif
 #include <omp.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,26 +125,82 @@ int st_eigt_apply_q(int n, const double *A, const double *tau, double *C, int nc
 #define EIGT_PAR_MIN 1024
 
 /* The reduction's state, shared by its threads. One OpenMP region runs the whole reduction: thread 0
- * the serial steps of each column, every thread the tiles, which they claim from a counter. They
- * meet at a pthread barrier, which sleeps: OpenMP's spinning barriers, met twice per column, cost
- * seconds on a loaded machine (a spinning thread takes the core its late partner needs). */
+ * the serial steps of each column, and it publishes each column's product (and each panel's update)
+ * as a job of tiles; the other threads sleep until a job is published, then claim its tiles with thread
+ * 0 from a counter tagged with the job's number. Thread 0 never waits for a thread that has not
+ * claimed a tile: on a loaded machine a descheduled helper costs nothing (barriers, met twice per
+ * column, made its partner wait for it), and the tiles' arithmetic is the same whoever runs them. */
 typedef struct {
     int n, nth;       /* A's order and leading dimension (and W's); threads in the region */
     double *A, *d, *e, *tau;
     double *W;        /* n x EIGT_NB: the panel's w vectors */
     double *part;     /* the product's partial vectors, tile after tile */
-    int next;         /* the next tile to claim */
-    pthread_barrier_t bar;
+    /* the published job: written by thread 0 before it publishes, read-only while it runs */
+    int kind, size, ntile; /* 0: product of order size at S times x; 1: update of order size at S, */
+    const double *x;       /* x the panel's reflectors (V; W is W's rows below the panel) */
+    double *S;
+    uint64_t claim;   /* job number << 32 | next tile (atomic) */
+    int done;         /* tiles of the job finished (atomic) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned gen;     /* the latest job number, under mu */
+    int quit;         /* under mu */
 } eigt_red_t;
 
-static void red_sync(eigt_red_t *r)
+static void tile_run(eigt_red_t *r, int t);
+
+/* Claim and run tiles of job g until none is left (or a newer job is out). */
+static void job_help(eigt_red_t *r, unsigned g)
 {
-    if (r->nth > 1) pthread_barrier_wait(&r->bar);
+    for (;;) {
+        uint64_t c = __atomic_load_n(&r->claim, __ATOMIC_ACQUIRE);
+        /* ntile is read atomically: once every tile is claimed, thread 0 may be setting up the next job */
+        if ((unsigned)(c >> 32) != g || (int)(c & 0xffffffffu) >= __atomic_load_n(&r->ntile, __ATOMIC_RELAXED))
+            return;
+        if (!__atomic_compare_exchange_n(&r->claim, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+        tile_run(r, (int)(c & 0xffffffffu));
+        __atomic_fetch_add(&r->done, 1, __ATOMIC_RELEASE);
+    }
 }
 
-static int red_claim(eigt_red_t *r)
+/* Thread 0: publish the job set up in r, run tiles of it, wait for the tiles others claimed. */
+static void job_run(eigt_red_t *r)
 {
-    return __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+    if (r->nth < 2) {
+        for (int t = 0; t < r->ntile; t++) tile_run(r, t);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    const unsigned g = ++r->gen;
+    __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->claim, (uint64_t)g << 32, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    job_help(r, g);
+    while (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) < r->ntile) sched_yield();
+}
+
+/* The other threads: help with each new job until thread 0 says quit. */
+static void job_worker(eigt_red_t *r)
+{
+    unsigned seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (r->gen == seen && !r->quit) pthread_cond_wait(&r->cv, &r->mu);
+        const int quit = r->quit;
+        seen = r->gen;
+        pthread_mutex_unlock(&r->mu);
+        if (quit) return;
+        job_help(r, seen);
+    }
+}
+
+static void job_quit(eigt_red_t *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->quit = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Start of tile t's partial vector (length m - t EIGT_STILE) in the product over order m. */
@@ -289,30 +347,32 @@ static void update_tile(int m2, int ld, double *T, const double *V, const double
     }
 }
 
-/* The panels starting at columns p0, p0 + EIGT_NB, .. < p1, run by thread me of r->nth. */
-static void red_panels(eigt_red_t *r, int me, int p0, int p1)
+static void tile_run(eigt_red_t *r, int t)
+{
+    if (r->kind == 0) symv_tile(r->size, r->S, r->n, r->x, t, r->part + part_off(r->size, t));
+    else update_tile(r->size, r->n, r->S, r->x, r->W + EIGT_NB, t);
+}
+
+/* The panels starting at columns p0, p0 + EIGT_NB, .. < p1 (thread 0; the tiles as jobs). */
+static void red_panels(eigt_red_t *r, int p0, int p1)
 {
     const int n = r->n;
     for (int p = p0; p < p1; p += EIGT_NB) {
         const int m = n - p, m2 = m - EIGT_NB;
         double *S = r->A + p + (size_t)p * n;
         for (int i = 0; i < EIGT_NB; i++) {
-            const int mv = m - i - 1, nt = tiles_of(mv, EIGT_STILE);
-            const double *Sv = S + (i + 1) + (size_t)(i + 1) * n, *v = S + (size_t)i * n + i + 1;
-            if (me == 0) col_prepare(r, m, S, p, i), r->next = 0;
-            red_sync(r);
-            for (int t; (t = red_claim(r)) < nt;) symv_tile(mv, Sv, n, v, t, r->part + part_off(mv, t));
-            red_sync(r);
-            if (me == 0) col_finish(r, m, S, p, i);
+            col_prepare(r, m, S, p, i);
+            r->kind = 0, r->size = m - i - 1;
+            __atomic_store_n(&r->ntile, tiles_of(r->size, EIGT_STILE), __ATOMIC_RELAXED);
+            r->S = S + (i + 1) + (size_t)(i + 1) * n, r->x = S + (size_t)i * n + i + 1;
+            job_run(r);
+            col_finish(r, m, S, p, i);
         }
-        const int nu = tiles_of(m2, EIGT_UTILE) * (tiles_of(m2, EIGT_UTILE) + 1) / 2;
-        if (me == 0) r->next = 0;
-        red_sync(r);
-        for (int k; (k = red_claim(r)) < nu;)
-            update_tile(m2, n, S + EIGT_NB + (size_t)EIGT_NB * n, S + EIGT_NB, r->W + EIGT_NB, k);
-        red_sync(r);
-        if (me == 0)
-            for (int j = 0; j < EIGT_NB; j++) S[(j + 1) + (size_t)j * n] = r->e[p + j], r->d[p + j] = S[j + (size_t)j * n];
+        r->kind = 1, r->size = m2;
+        __atomic_store_n(&r->ntile, tiles_of(m2, EIGT_UTILE) * (tiles_of(m2, EIGT_UTILE) + 1) / 2, __ATOMIC_RELAXED);
+        r->S = S + EIGT_NB + (size_t)EIGT_NB * n, r->x = S + EIGT_NB; /* the reflectors below the panel */
+        job_run(r);
+        for (int j = 0; j < EIGT_NB; j++) S[(j + 1) + (size_t)j * n] = r->e[p + j], r->d[p + j] = S[j + (size_t)j * n];
     }
 }
 
@@ -322,22 +382,25 @@ static void red_run(eigt_red_t *r, int threads, int pend)
     int ppar = 0;
     while (ppar < pend && r->n - ppar >= EIGT_PAR_MIN) ppar += EIGT_NB;
     r->nth = 1;
-    if (threads > 1 && ppar > 0) {
+    if (threads > 1 && ppar > 0 && !pthread_mutex_init(&r->mu, NULL)) {
+        if (!pthread_cond_init(&r->cv, NULL)) {
 #pragma omp parallel num_threads(threads)
-        {
-#pragma omp single
             {
-                r->nth = omp_get_num_threads();
-                if (r->nth > 1 && pthread_barrier_init(&r->bar, NULL, (unsigned)r->nth)) r->nth = 1;
+#pragma omp single
+                r->nth = omp_get_num_threads(); /* the implicit barrier: every thread sees it */
+                if (omp_get_thread_num() == 0) red_panels(r, 0, ppar), job_quit(r);
+                else job_worker(r);
             }
-            if (omp_get_thread_num() < r->nth) red_panels(r, omp_get_thread_num(), 0, ppar);
+            pthread_cond_destroy(&r->cv);
+        } else {
+            ppar = 0;
         }
-        if (r->nth > 1) pthread_barrier_destroy(&r->bar);
+        pthread_mutex_destroy(&r->mu);
         r->nth = 1;
     } else {
         ppar = 0;
     }
-    red_panels(r, 0, ppar, pend);
+    red_panels(r, ppar, pend);
 }
 
 /* A's lower triangle -> the tridiagonal (d, e) and the reflectors (in A, with tau): LAPACK dsytrd's
