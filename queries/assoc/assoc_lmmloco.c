@@ -118,7 +118,7 @@ static void entry_fit(assoc_lmmloco_t *l, loco_entry_t *e, const int *owner, int
         if (*e->key) bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: chromosome %s", m->pheno, e->key);
         else bcms_log(BCMS_LOG_INFO, "lmm --loco: %s: contigs without GRM variants (chrX, chrY, chrM): the whole GRM",
                       m->pheno);
-        if ((status[i] = lmm_model_init(&e->mod[i], &view, d->snum, m->n, d->y, d->W, d->c)))
+        if ((status[i] = lmm_model_init(&e->mod[i], &view, d->snum, m->n, d->y, d->W, d->c, l->threads)))
             status[i] = bcms_err(status[i], "phenotype %s, the GRM without chromosome %s: %s", m->pheno,
                                  *e->key ? e->key : "-", bcms_err_detail());
     }

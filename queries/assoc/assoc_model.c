@@ -102,7 +102,9 @@ static int model_fit(model_t *m)
             for (uint32_t i = 0; sn && i < m->n; i++) sn[i] = m->sample_ids[m->idx[i]];
             if (sn && o->loco) rc = lmm_keep_design(m, sn, y, &d), sn = NULL; /* fitted per chromosome */
             else if (sn) { /* MPI: rank 0 decomposes, every rank uses its bits (lmm.h) */
-                rc = bcms_cluster_rank() == 0 ? lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k) : 0;
+                rc = bcms_cluster_rank() == 0
+                         ? lmm_model_init(&m->lmm, m->grm, sn, m->n, y, d.x, d.k, m->o->threads)
+                         : 0;
                 rc = lmm_model_share(&m->lmm, 0, rc, m->n, d.k);
             }
             free(sn);

@@ -121,7 +121,7 @@ static void centre(double *K, uint32_t n, double *r)
 }
 
 /* K restricted to the model's samples, centred, eigendecomposed. */
-static int model_eigen(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum)
+static int model_eigen(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum, int threads)
 {
     const uint32_t n = m->n;
     uint32_t *row = malloc((size_t)n * sizeof *row), maxs = 0;
@@ -145,7 +145,7 @@ static int model_eigen(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum
         for (uint32_t j = 0; j < n; j++) m->Ut[(size_t)i * n + j] = K->K[(size_t)row[i] * K->n + row[j]];
     centre(m->Ut, n, m->eval);
     st_blas_serial();
-    if ((rc = st_eig_all(n, m->Ut, m->eval))) goto out; /* column-major eigenvectors = rows of Ut */
+    if ((rc = st_eig_all(n, m->Ut, m->eval, threads))) goto out; /* column-major eigenvectors = rows of Ut */
     for (uint32_t i = 0; i < n; i++)
         if (m->eval[i] < 1e-10) m->eval[i] = 0;
 out:
@@ -176,14 +176,15 @@ static int model_alloc(lmm_model_t **out, uint32_t n, int c)
 
 /* The eigendecomposition, U'W and U'y: the costly part, and the one whose bits depend on the BLAS and
  * LAPACK kernels (lmm_model_share copies it). */
-static int model_rotate(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum, const double *y, const double *W)
+static int model_rotate(lmm_model_t *m, const bcms_grm_t *K, const uint32_t *snum, const double *y, const double *W,
+                        int threads)
 {
     const uint32_t n = m->n;
     const int c = m->c;
     double *Wr = malloc((size_t)n * c * sizeof *Wr);
     int rc;
     if (!Wr) return bcms_err(BCMS_ENOMEM, "lmm: %u samples", n);
-    if ((rc = model_eigen(m, K, snum))) goto out;
+    if ((rc = model_eigen(m, K, snum, threads))) goto out;
     /* U'W and U'y: W column-major -> row-major n x c first */
     for (uint32_t i = 0; i < n; i++)
         for (int k = 0; k < c; k++) Wr[(size_t)i * c + k] = W[(size_t)k * n + i];
@@ -229,12 +230,12 @@ out:
 }
 
 int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
-                   const double *W, int c)
+                   const double *W, int c, int threads)
 {
     lmm_model_t *m;
     int rc = model_alloc(&m, n, c);
     if (rc) return rc;
-    if ((rc = model_rotate(m, K, snum, y, W)) || (rc = model_null(m))) {
+    if ((rc = model_rotate(m, K, snum, y, W, threads)) || (rc = model_null(m))) {
         lmm_model_free(m);
         return rc;
     }

@@ -26,10 +26,11 @@ typedef struct {
 } lmm_result_t;
 
 /* Model over n samples with global sample numbers snum[i] (all in K), phenotype y, design W
- * (column-major n x c, intercept included). K's rows are picked for the samples. Returns 0 or a
+ * (column-major n x c, intercept included). K's rows are picked for the samples. threads: OpenMP
+ * threads for the eigendecomposition (the model's bits do not depend on them). Returns 0 or a
  * BCMS code (a sample without a GRM row names it). */
 int lmm_model_init(lmm_model_t **out, const bcms_grm_t *K, const uint32_t *snum, uint32_t n, const double *y,
-                   const double *W, int c);
+                   const double *W, int c, int threads);
 void lmm_model_free(lmm_model_t *m);
 /* MPI (collective: every rank calls it for the same model, in the same order): rank root's model *m,
  * fitted there by lmm_model_init with return code status (the other ranks pass any status, *m NULL),

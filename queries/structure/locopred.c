@@ -284,7 +284,7 @@ static int lp_delta(lp_ctx_t *x, const uint32_t *snum)
             sn[a] = snum[tr[a]], yt[a] = x->y[tr[a]];
             for (int k = 0; k < x->c; k++) Wt[(size_t)k * ntr + a] = x->W[(size_t)k * n + tr[a]];
         }
-        if ((rc = lmm_model_init(&lm, &g, sn, ntr, yt, Wt, x->c))) break;
+        if ((rc = lmm_model_init(&lm, &g, sn, ntr, yt, Wt, x->c, x->threads))) break;
         double lm_ml, lm_re;
         lmm_model_null(lm, &lm_ml, &lm_re);
         lmm_model_free(lm);

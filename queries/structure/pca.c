@@ -55,7 +55,7 @@ static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val,
     if (!G) return bcms_err(BCMS_ENOMEM, "pca: a %u x %u matrix (%.1f GB); try --approx", n, n, 8.0 * n * n / 1e9);
     if (!(rc = st_grm_build(in, ST_STANDARDISED, threads, G, m)) && bcms_cluster_rank() == 0) {
         bcms_log(BCMS_LOG_INFO, "pca: GRM of %u samples from %" PRIu64 " variants; eigendecomposition", n, *m);
-        rc = st_eig_top(n, G, k, val, vec);
+        rc = st_eig_top(n, G, k, val, vec, threads);
     }
     free(G);
     return rc;
@@ -261,7 +261,7 @@ static int pca_ritz(const st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, i
     }
     for (uint32_t i = 0; i < r; i++) /* dsyrk filled the upper triangle (row-major) */
         for (uint32_t c = 0; c < i; c++) C[(size_t)i * r + c] = C[(size_t)c * r + i];
-    if ((rc = st_eig_all(r, C, w))) goto out;
+    if ((rc = st_eig_all(r, C, w, threads))) goto out;
     for (uint32_t jj = 0; jj < k; jj++) {
         const double *u = C + (size_t)(r - 1 - jj) * r; /* column-major: eigenvector of w[r - 1 - jj] */
         val[jj] = w[r - 1 - jj] / (double)*m;

@@ -146,7 +146,7 @@ typedef struct {
 void bcms_pca_opts_init(bcms_pca_opts_t *o);
 
 /* PCs of the variance-standardised GRM (Z^T Z / m, z = (g - 2p) / sqrt(2p(1-p)), missing calls at
- * the mean), as plink2 --pca meanimpute: exact with LAPACK dsyevr (the n x n matrix in memory), or
+ * the mean), as plink2 --pca meanimpute: exact (the n x n matrix in memory, eig_tiled.c), or
  * with approx plink2 --pca approx's randomized block Krylov method (Halko et al. 2011): k + 1 passes
  * over the genotypes, 2k columns a block. Eigenvectors have unit length.
  * With project, the PCs are built on the selected samples the reader also selects with keep =

@@ -108,12 +108,21 @@ int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, ui
 /* ---- linear algebra (linalg.c) ---- */
 /* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
 void st_blas_serial(void);
-/* The k largest eigenvalues of the symmetric n x n matrix A (destroyed), descending, into val, and their
- * unit eigenvectors into vec (n x k, row-major: vec[i * k + j]). LAPACK dsyevr. 0 or BCMS_ENOMEM/EINVAL. */
-int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec);
+/* The k largest eigenvalues of the symmetric n x n matrix A (destroyed; its lower triangle,
+ * column-major, is read), descending, into val, and their unit eigenvectors into vec (n x k,
+ * row-major: vec[i * k + j]). eig_tiled.c (LAPACK dstemr for the tridiagonal's k), on threads OpenMP
+ * threads: the bits do not depend on threads. 0 or BCMS_ENOMEM/EINVAL. */
+int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads);
 /* Every eigenvalue (ascending) and eigenvector (columns of A on return, column-major = row-major
- * transposed) of the symmetric n x n matrix A. */
-int st_eig_all(uint32_t n, double *A, double *val);
+ * transposed) of the symmetric n x n matrix A (only its lower triangle, column-major, is read).
+ * eig_tiled.c on threads OpenMP threads: the bits do not depend on threads. Holds 2 n^2 doubles
+ * beside A at its peak (as LAPACK dsyevd). 0 or BCMS_ENOMEM/EINVAL. */
+int st_eig_all(uint32_t n, double *A, double *val, int threads);
+/* ---- eig_tiled.c: the steps, in fixed tiles (st_eig_all's implementation) ---- */
+int st_eigt_all(uint32_t n, double *A, double *val, int threads);
+int st_eigt_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads);
+/* C <- Q C, C n x nc column-major, Q the reduction's reflectors (A's lower triangle, LAPACK 'L'). */
+int st_eigt_apply_q(int n, const double *A, const double *tau, double *C, int nc, int threads);
 /* T += Z' Z for Z rows x n row-major, on the upper-triangle tiles (ST_TILE x ST_TILE, diagonal tiles
  * whole): one single-threaded dgemm per tile whichever thread runs it, so T does not depend on threads. */
 #define ST_TILE 512

@@ -1,0 +1,190 @@
+/* test_eig_tiled.c: the tiled symmetric eigendecomposition (st_eig_all, and st_eig_top's k largest,
+ * eig_tiled.c) against LAPACK dsyevd: eigenvalues within 1e-10 of the largest, residual ||A U - U diag(w)|| and
+ * orthogonality ||U'U - I|| as small as LAPACK's own, and the same bytes (values and vectors) at 1, 2
+ * and 3 OpenMP threads. Sizes below, across and above the tiles (1, 2, a few, not multiples of them),
+ * on three kinds of matrix: a centred GRM (rank-deficient: a zero eigenvalue, as the LMM sees it), a
+ * dense random one, and one with clusters of equal eigenvalues. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+
+#include "structure_internal.h"
+
+extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                    double *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t, size_t);
+
+static int fails;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: FAILED %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static double unif(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1.0p-53;
+}
+
+/* kind 0: Z'Z/m of m = n/2 + 1 rows of genotype-like codes, then centred (P K P, P = I - 11'/n);
+ * 1: uniform(-1, 1) entries; 2: Q diag Q' with eigenvalues 1, 2, 3 repeated and Q a product of
+ * three reflectors. Full, symmetric, row-major = column-major. */
+static void make(int kind, int n, double *A)
+{
+    if (kind == 0) {
+        const int m = n / 2 + 1;
+        double *Z = malloc((size_t)m * n * sizeof *Z), *r = malloc((size_t)n * sizeof *r), g = 0;
+        if (!Z || !r) exit(2);
+        for (int v = 0; v < m; v++) {
+            double p = 0.05 + 0.45 * unif();
+            for (int i = 0; i < n; i++) Z[(size_t)v * n + i] = (unif() < p) + (unif() < p) - 2 * p;
+        }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, m, 1.0 / m, Z, n, Z, n, 0.0, A, n);
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += A[(size_t)i * n + j];
+            r[i] = s / n, g += s;
+        }
+        g /= (double)n * n;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) A[(size_t)i * n + j] += g - r[i] - r[j];
+        for (int i = 0; i < n; i++) /* exactly symmetric */
+            for (int j = 0; j < i; j++) A[(size_t)i * n + j] = A[(size_t)j * n + i];
+        free(Z), free(r);
+    } else if (kind == 1) {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) A[(size_t)i * n + j] = A[(size_t)j * n + i] = 2 * unif() - 1;
+    } else {
+        memset(A, 0, (size_t)n * n * sizeof *A);
+        for (int i = 0; i < n; i++) A[(size_t)i * n + i] = 1 + i % 3;
+        double *v = malloc((size_t)n * sizeof *v), *y = malloc((size_t)n * sizeof *y);
+        if (!v || !y) exit(2);
+        for (int h = 0; h < 3; h++) { /* A <- H A H, H = I - 2 v v' / v'v */
+            double vv = 0, c = 0;
+            for (int i = 0; i < n; i++) v[i] = unif() - 0.5, vv += v[i] * v[i];
+            for (int i = 0; i < n; i++) v[i] /= sqrt(vv);
+            cblas_dsymv(CblasRowMajor, CblasUpper, n, 1.0, A, n, v, 1, 0.0, y, 1);
+            for (int i = 0; i < n; i++) c += v[i] * y[i];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    A[(size_t)i * n + j] += -2 * v[i] * y[j] - 2 * y[i] * v[j] + 4 * c * v[i] * v[j];
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++) A[(size_t)i * n + j] = A[(size_t)j * n + i];
+        free(v), free(y);
+    }
+}
+
+static int ref_dsyevd(int n, double *A, double *w)
+{
+    int lwork = -1, liwork = -1, iwq = 0, info = 0;
+    double wq = 0;
+    dsyevd_("V", "L", &n, A, &n, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
+    lwork = (int)wq, liwork = iwq;
+    double *work = malloc((size_t)lwork * sizeof *work);
+    int *iwork = malloc((size_t)liwork * sizeof *iwork);
+    if (!work || !iwork) exit(2);
+    dsyevd_("V", "L", &n, A, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+    free(work), free(iwork);
+    return info;
+}
+
+/* max |A U - U diag(w)| / max|w| and max |U'U - I|, U column-major n x n (or its first k columns). */
+static void quality(int n, const double *A, const double *U, const double *w, int k, double *res, double *orth)
+{
+    double *R = malloc((size_t)n * k * sizeof *R), *O = malloc((size_t)k * k * sizeof *O), top = 0;
+    if (!R || !O) exit(2);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0, A, n, U, n, 0.0, R, n);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, k, k, n, 1.0, U, n, U, n, 0.0, O, k);
+    for (int j = 0; j < k; j++) top = fmax(top, fabs(w[j]));
+    *res = *orth = 0;
+    for (int j = 0; j < k; j++)
+        for (int i = 0; i < n; i++) *res = fmax(*res, fabs(R[(size_t)j * n + i] - w[j] * U[(size_t)j * n + i]));
+    *res /= top > 0 ? top : 1;
+    for (int j = 0; j < k; j++)
+        for (int i = 0; i < k; i++) *orth = fmax(*orth, fabs(O[(size_t)j * k + i] - (i == j)));
+    free(R), free(O);
+}
+
+static void check_all(int kind, int n)
+{
+    const size_t nn = (size_t)n * n;
+    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *U[3], w[3][1200], wr[1200];
+    if (!A || !R || n > 1200) exit(2);
+    make(kind, n, A);
+    memcpy(R, A, nn * sizeof *R);
+    CHECK(ref_dsyevd(n, R, wr) == 0);
+    for (int t = 0; t < 3; t++) {
+        if (!(U[t] = malloc(nn * sizeof *U[t]))) exit(2);
+        memcpy(U[t], A, nn * sizeof *A);
+        CHECK(st_eig_all((uint32_t)n, U[t], w[t], t + 1) == 0);
+    }
+    double top = fmax(fabs(wr[0]), fabs(wr[n - 1])), dw = 0, res, orth, rres, rorth;
+    for (int i = 0; i < n; i++) dw = fmax(dw, fabs(w[0][i] - wr[i]));
+    quality(n, A, U[0], w[0], n, &res, &orth);
+    quality(n, A, R, wr, n, &rres, &rorth);
+    const double tol = 20 * (n + 10) * DBL_EPSILON;
+    printf("kind %d n %4d: |w - w_lapack| %.1e, residual %.1e (lapack %.1e), orthogonality %.1e (lapack %.1e)\n", kind,
+           n, dw / (top > 0 ? top : 1), res, rres, orth, rorth);
+    CHECK(dw <= 1e-10 * (top > 0 ? top : 1));
+    CHECK(res <= fmax(tol, 10 * rres));
+    CHECK(orth <= fmax(tol, 10 * rorth));
+    for (int t = 1; t < 3; t++) {
+        CHECK(!memcmp(w[0], w[t], (size_t)n * sizeof **w));
+        CHECK(!memcmp(U[0], U[t], nn * sizeof *A));
+    }
+    for (int t = 0; t < 3; t++) free(U[t]);
+    free(A), free(R);
+}
+
+/* st_eig_top: the k largest, descending, as dsyevd's last k. */
+static void check_top(int kind, int n, int k)
+{
+    const size_t nn = (size_t)n * n;
+    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), wr[1200];
+    double *vec[3], val[3][16], *U = malloc((size_t)n * k * sizeof *U), wd[16] = {0};
+    if (!A || !R || !B || !U || n > 1200 || k > 16) exit(2);
+    make(kind, n, A);
+    memcpy(R, A, nn * sizeof *R);
+    CHECK(ref_dsyevd(n, R, wr) == 0);
+    for (int t = 0; t < 3; t++) {
+        if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
+        memcpy(B, A, nn * sizeof *A);
+        CHECK(st_eig_top((uint32_t)n, B, (uint32_t)k, val[t], vec[t], t + 1) == 0);
+    }
+    double top = fmax(fabs(wr[0]), fabs(wr[n - 1])), dw = 0, res, orth;
+    for (int j = 0; j < k; j++) {
+        dw = fmax(dw, fabs(val[0][j] - wr[n - 1 - j]));
+        if (j) CHECK(val[0][j] <= val[0][j - 1]);
+        for (int i = 0; i < n; i++) U[(size_t)j * n + i] = vec[0][(size_t)i * k + j];
+    }
+    for (int j = 0; j < k; j++) wd[j] = val[0][j];
+    quality(n, A, U, wd, k, &res, &orth);
+    const double tol = 20 * (n + 10) * DBL_EPSILON;
+    printf("top %2d of kind %d n %4d: |w - w_lapack| %.1e, residual %.1e, orthogonality %.1e\n", k, kind, n,
+           dw / (top > 0 ? top : 1), res, orth);
+    CHECK(dw <= 1e-10 * (top > 0 ? top : 1));
+    CHECK(res <= tol);
+    CHECK(orth <= tol);
+    for (int t = 1; t < 3; t++) {
+        CHECK(!memcmp(val[0], val[t], (size_t)k * sizeof **val));
+        CHECK(!memcmp(vec[0], vec[t], (size_t)n * k * sizeof *A));
+    }
+    for (int t = 0; t < 3; t++) free(vec[t]);
+    free(A), free(R), free(B), free(U);
+}
+
+int main(void)
+{
+    static const int sizes[] = {1, 2, 3, 17, 100, 257, 300, 613, 1100};
+    st_blas_serial();
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (int kind = 0; kind < (sizes[s] > 1000 ? 1 : 3); kind++) { /* the largest: the GRM only */
+            check_all(kind, sizes[s]);
+            check_top(kind, sizes[s], sizes[s] < 10 ? sizes[s] : 10);
+        }
+    if (fails) fprintf(stderr, "%d checks failed\n", fails);
+    return fails != 0;
+}
