@@ -14,9 +14,13 @@
 
 /* OpenBLAS only; absent with another BLAS (weak: then NULL). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
 
+/* Only when not one thread already: Debian's pthreads OpenBLAS (0.3.21) restarts its spinning thread
+ * pool inside openblas_set_num_threads, which the CLI stopped at start (cli_blas_single). */
 void st_blas_serial(void)
 {
+    if (openblas_get_num_threads && openblas_get_num_threads() == 1) return;
     if (openblas_set_num_threads) openblas_set_num_threads(1);
 }
 
