@@ -88,8 +88,6 @@ int bcms_assoc_merge(const char *const *chunks, int n, const char *out);
  * OUT.log so that `bcms merge` refuses chunks of different scans. */
 int bcms_assoc_fingerprint(bcms_store_t *st, const bcms_assoc_opts_t *o, kstring_t *desc, char hex[33]);
 int bcms_file_md5(const char *path, char hex[33]);
-/* Genomic inflation factor of n p-values (sorts p). */
-double bcms_lambda_gc(double *p, uint64_t n);
 
 /* ---- GWAS-SSF output (queries/assoc/assoc_ssf.c) ---- */
 typedef struct {

@@ -166,7 +166,7 @@ void assoc_row_line(kstring_t *s, const bcms_assoc_opts_t *o, const bcms_variant
 /* ---- lambda GC in bounded memory (assoc_lambda.c) ----
  * The p-values a scan tested go to a temporary file (8 bytes each, not memory); the median is
  * selected exactly from it (radix selection on the doubles' bits, four passes of 16 bits), so the
- * lambda equals bcms_lambda_gc's on the same values. */
+ * lambda equals the sorted median's on the same values. */
 typedef struct {
     FILE *f;
     uint64_t n;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <gsl/gsl_cdf.h>
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
@@ -201,20 +200,6 @@ static int check_chunks(const char *const *chunks, int n, chunk_info_t *ci, int 
         return rc;
     }
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-double bcms_lambda_gc(double *p, uint64_t n)
-{
-    if (!n) return NAN;
-    qsort(p, n, sizeof *p, cmp_double);
-    double med = n & 1 ? p[n / 2] : 0.5 * (p[n / 2 - 1] + p[n / 2]);
-    return gsl_cdf_chisq_Qinv(med, 1) / gsl_cdf_chisq_Qinv(0.5, 1);
 }
 
 /* P values per phenotype for the merged lambda GC, spilled to temporary files as a scan spills
