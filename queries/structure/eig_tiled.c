@@ -443,7 +443,7 @@ out:
     return rc;
 }
 
-int st_eigt_all(uint32_t n, double *A, double *val, int threads)
+int st_eig_all(uint32_t n, double *A, double *val, int threads)
 {
     const int N = (int)n;
     double *e = NULL, *tau = NULL, *Z = NULL, t[4] = {0};
@@ -492,7 +492,7 @@ out:
     return rc;
 }
 
-int st_eigt_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads)
+int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads)
 {
     const int N = (int)n, K = (int)k;
     double *d = NULL, *e = NULL, *tau = NULL, *w = NULL, *Z = NULL;

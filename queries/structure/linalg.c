@@ -24,16 +24,6 @@ void st_blas_serial(void)
     if (openblas_set_num_threads) openblas_set_num_threads(1);
 }
 
-int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads)
-{
-    return st_eigt_top(n, A, k, val, vec, threads);
-}
-
-int st_eig_all(uint32_t n, double *A, double *val, int threads)
-{
-    return st_eigt_all(n, A, val, threads);
-}
-
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q)
 {
     for (int pass = 0; pass < 2; pass++)

@@ -118,9 +118,7 @@ int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int 
  * eig_tiled.c on threads OpenMP threads: the bits do not depend on threads. Holds 2 n^2 doubles
  * beside A at its peak (as LAPACK dsyevd). 0 or BCMS_ENOMEM/EINVAL. */
 int st_eig_all(uint32_t n, double *A, double *val, int threads);
-/* ---- eig_tiled.c: the steps, in fixed tiles (st_eig_all's implementation) ---- */
-int st_eigt_all(uint32_t n, double *A, double *val, int threads);
-int st_eigt_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads);
+/* ---- eig_tiled.c: the steps of st_eig_all / st_eig_top, in fixed tiles ---- */
 /* C <- Q C, C n x nc column-major, Q the reduction's reflectors (A's lower triangle, LAPACK 'L'). */
 int st_eigt_apply_q(int n, const double *A, const double *tau, double *C, int nc, int threads);
 /* T += Z' Z for Z rows x n row-major, on the upper-triangle tiles (ST_TILE x ST_TILE, diagonal tiles
