@@ -23,11 +23,16 @@
 # --replot redraws the table and the plots from WORK/raw.txt of an earlier run, measuring nothing.
 # Usage: benchmarks/scaling.sh [--quick] [--threads T] [--work DIR] [--samples "N1 N2 ..."]
 #        [--variants "M1 M2 ..."] [--fixed-samples N] [--fixed-variants M] [--lmm-max-samples N]
-#        [--replot]
+#        [--pca-exact-max-samples N] [--kinship-max-samples N] [--replot]
+# Exact PCA holds the n x n GRM (80 GB at 100,000 samples) in both tools: above
+# --pca-exact-max-samples (10,000) only the approximate PCA (bcms pca --approx, plink2 --pca approx)
+# runs, as step pca_approx, which runs at every size. Kinship writes the pairs with KINSHIP >= 0.0442
+# in both tools (every pair is 5e9 lines at 100,000 samples) and runs up to --kinship-max-samples
+# (30,000: its time is quadratic in the samples).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 T=2 WORK=$top/build/scaling
-SAMPLES="1000 3000 10000 30000 100000" VARIANTS="10000 100000 1000000" FIXN=1000 FIXM=10000 REPLOT=0 LMMMAX=10000
+SAMPLES="1000 3000 10000 30000 100000" VARIANTS="10000 100000 1000000" FIXN=1000 FIXM=10000 REPLOT=0 LMMMAX=10000 PCAMAX=10000 KINMAX=30000
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) SAMPLES="500 1000 2000 4000" VARIANTS="5000 10000 20000 40000" FIXN=500 FIXM=5000; shift ;;
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
     --samples) SAMPLES=$2; shift 2 ;; --variants) VARIANTS=$2; shift 2 ;;
     --fixed-samples) FIXN=$2; shift 2 ;; --fixed-variants) FIXM=$2; shift 2 ;;
     --lmm-max-samples) LMMMAX=$2; shift 2 ;;
+    --pca-exact-max-samples) PCAMAX=$2; shift 2 ;; --kinship-max-samples) KINMAX=$2; shift 2 ;;
     --replot) REPLOT=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -98,11 +104,18 @@ run_cohort() { # axis n m
     local bc=("$BCMS" assoc "$c.bcms" --model cox --time time_to_edss6 --event edss6_event "${A[@]}" -o "$c.cox.tsv")
     pair cox bc
     if has_cmd pca; then
-        local bp=("$BCMS" pca "$c.bcms" --pcs 10 --threads "$T" -o "$c.pca") pp=(plink2 --pfile "$c.p" --pca 10 --threads "$T" --out "$c.pp")
-        pair pca bp pp
+        if [ "$n" -le "$PCAMAX" ]; then
+            local bp=("$BCMS" pca "$c.bcms" --pcs 10 --threads "$T" -o "$c.pca")
+            local pp=(plink2 --pfile "$c.p" --pca 10 --threads "$T" --memory 16000 --out "$c.pp")
+            pair pca bp pp
+        fi
+        local ba=("$BCMS" pca "$c.bcms" --pcs 10 --approx --threads "$T" -o "$c.pcaa")
+        local pa=(plink2 --pfile "$c.p" --pca 10 approx --threads "$T" --memory 16000 --out "$c.ppa")
+        pair pca_approx ba pa
     fi
-    if has_cmd kinship; then
-        local bk=("$BCMS" kinship "$c.bcms" --threads "$T" -o "$c.kin") pk=(plink2 --pfile "$c.p" --make-king-table --threads "$T" --out "$c.pk")
+    if has_cmd kinship && [ "$n" -le "$KINMAX" ]; then
+        local bk=("$BCMS" kinship "$c.bcms" --min-kinship 0.0442 --threads "$T" -o "$c.kin")
+        local pk=(plink2 --pfile "$c.p" --make-king-table --king-table-filter 0.0442 --threads "$T" --out "$c.pk")
         pair kinship bk pk
     fi
     if has_cmd grm && command -v gemma > /dev/null && [ "$n" -le "$LMMMAX" ]; then lmm_steps "$c"; fi
