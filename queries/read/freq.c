@@ -92,19 +92,70 @@ static int freq_line(kstring_t *line, const bcms_variant_t *v, int hardy)
 /* Variants per formatting chunk: fixed, so the output never depends on the thread count. */
 #define FREQ_CHUNK 2048
 
-/* Lines of variants [i0, i1) into buf (replacing it); 0 or BCMS_ENOMEM. */
-static int freq_chunk(const bcms_reader_t *rd, uint64_t i0, uint64_t i1, int hardy, kstring_t *buf)
+/* Lines of variants v[0 .. n) into buf (replacing it); 0 or BCMS_ENOMEM. The lines grow a copy of
+ * *buf on this thread's stack: the chunks' kstrings lie side by side in one array, and a length
+ * updated there by every put made two threads' chunks share a cache line (two threads took longer
+ * than one). */
+static int freq_chunk(const bcms_variant_t *v, uint64_t n, int hardy, kstring_t *buf)
 {
-    buf->l = 0;
-    for (uint64_t i = i0; i < i1; i++)
-        if (freq_line(buf, bcms_reader_variant(rd, i), hardy)) return BCMS_ENOMEM;
+    kstring_t b = *buf;
+    int rc = 0;
+    b.l = 0;
+    for (uint64_t i = 0; i < n && !rc; i++)
+        if (freq_line(&b, &v[i], hardy)) rc = BCMS_ENOMEM;
+    *buf = b;
+    return rc;
+}
+
+/* One window's variants copied out of the reader (their id/ref/alt strings too), so that threads
+ * format them while the reader fills the next window. */
+typedef struct {
+    bcms_variant_t *v;
+    uint64_t n, mv;
+    char *str;
+    size_t mstr;
+} freq_snap_t;
+
+/* Copy variants [lo, hi) of the reader's window. The reader keeps a window's id/ref/alt strings in
+ * one buffer (reader.h), so one copy of the span they cover takes them all. */
+static int snap_take(freq_snap_t *sn, const bcms_reader_t *rd, uint64_t lo, uint64_t hi)
+{
+    const uint64_t n = hi - lo;
+    const char *base = NULL, *last = NULL;
+    if (n > sn->mv) {
+        bcms_variant_t *v = realloc(sn->v, sizeof *v * n);
+        if (!v) return BCMS_ENOMEM;
+        sn->v = v, sn->mv = n;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        const bcms_variant_t *v = bcms_reader_variant(rd, lo + i);
+        const char *p[3] = {v->id, v->ref, v->alt};
+        sn->v[i] = *v;
+        for (int k = 0; k < 3; k++) {
+            if (!base || p[k] < base) base = p[k];
+            if (!last || p[k] > last) last = p[k];
+        }
+    }
+    sn->n = n;
+    if (!n) return 0;
+    const size_t len = (size_t)(last - base) + strlen(last) + 1;
+    if (len > sn->mstr) {
+        char *q = realloc(sn->str, len);
+        if (!q) return BCMS_ENOMEM;
+        sn->str = q, sn->mstr = len;
+    }
+    memcpy(sn->str, base, len);
+    for (uint64_t i = 0; i < n; i++) {
+        bcms_variant_t *v = &sn->v[i];
+        v->id = sn->str + (v->id - base), v->ref = sn->str + (v->ref - base), v->alt = sn->str + (v->alt - base);
+    }
     return 0;
 }
 
 /* A window's chunks, taken in turn by the threads that format them. */
 typedef struct {
-    const bcms_reader_t *rd;
-    uint64_t lo, n;
+    const bcms_variant_t *v;
+    uint64_t n;
     int hardy;
     kstring_t *buf;
     size_t nchunk;
@@ -116,43 +167,61 @@ static void *freq_worker(void *arg)
 {
     freq_job_t *j = arg;
     for (size_t c; (c = atomic_fetch_add(&j->next, 1)) < j->nchunk;) {
-        uint64_t i0 = j->lo + (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK;
-        if (freq_chunk(j->rd, i0, i1 < j->n ? i1 : j->n, j->hardy, &j->buf[c])) atomic_store(&j->nomem, 1);
+        uint64_t i0 = (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK < j->n ? i0 + FREQ_CHUNK : j->n;
+        if (freq_chunk(j->v + i0, i1 - i0, j->hardy, &j->buf[c])) atomic_store(&j->nomem, 1);
     }
     return NULL;
 }
 
-/* The lines of variants [lo, n) (a window of the stream): the window's chunks formatted on threads
- * started for the window (this one among them), then written in order. Not an OpenMP team: its idle
- * threads would spin (libgomp: ~20 ms each time) through the serial window fill and write between
- * windows, a quarter of freq's CPU time at 1,000 x 300,000, and on a loaded machine the share the
- * team needs; a thread started per window costs tens of microseconds. A thread that cannot be
- * started leaves its chunks to the others (the bytes are the same). bufs (*nbufs) are kept for the
- * next window. */
-static int freq_lines(const bcms_reader_t *rd, uint64_t lo, uint64_t n, int threads, int hardy, bcms_outfile_t *out,
-                      kstring_t **bufs, size_t *nbufs)
-{
-    enum { FREQ_THREADS_MAX = 64 };
-    const size_t nchunk = (size_t)((n - lo + FREQ_CHUNK - 1) / FREQ_CHUNK);
+/* The formatting of one window: the job and the threads started for it. Not an OpenMP team: its
+ * idle threads would spin (libgomp: ~20 ms each time) through the window fill between windows,
+ * and on a loaded machine every barrier waits for a descheduled thread; a thread started per window
+ * costs tens of microseconds. */
+enum { FREQ_THREADS_MAX = 64 };
+typedef struct {
+    freq_job_t job;
+    kstring_t *bufs;
+    size_t nbufs;
     pthread_t tid[FREQ_THREADS_MAX];
-    int rc = 0, started = 0;
-    if (!nchunk) return 0;
-    if (nchunk > *nbufs) {
-        kstring_t *b = realloc(*bufs, sizeof *b * nchunk);
+    int started, busy;
+} freq_fmt_t;
+
+/* Start formatting v[0 .. n) on up to `threads` new threads (none: this thread formats it now). */
+static int fmt_start(freq_fmt_t *f, const bcms_variant_t *v, uint64_t n, int hardy, int threads)
+{
+    const size_t nchunk = (size_t)((n + FREQ_CHUNK - 1) / FREQ_CHUNK);
+    if (nchunk > f->nbufs) {
+        kstring_t *b = realloc(f->bufs, sizeof *b * nchunk);
         if (!b) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-        memset(b + *nbufs, 0, sizeof *b * (nchunk - *nbufs));
-        *bufs = b, *nbufs = nchunk;
+        memset(b + f->nbufs, 0, sizeof *b * (nchunk - f->nbufs));
+        f->bufs = b, f->nbufs = nchunk;
     }
-    freq_job_t job = {.rd = rd, .lo = lo, .n = n, .hardy = hardy, .buf = *bufs, .nchunk = nchunk};
-    atomic_init(&job.next, 0);
-    atomic_init(&job.nomem, 0);
-    int extra = threads - 1 < (int)nchunk - 1 ? threads - 1 : (int)nchunk - 1;
-    if (extra > FREQ_THREADS_MAX) extra = FREQ_THREADS_MAX;
-    while (started < extra && !pthread_create(&tid[started], NULL, freq_worker, &job)) started++;
-    freq_worker(&job);
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    if (atomic_load(&job.nomem)) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-    for (size_t c = 0; c < nchunk && !rc; c++) rc = bcms_outfile_write(out, job.buf[c].s, job.buf[c].l);
+    f->job = (freq_job_t){.v = v, .n = n, .hardy = hardy, .buf = f->bufs, .nchunk = nchunk};
+    atomic_init(&f->job.next, 0);
+    atomic_init(&f->job.nomem, 0);
+    f->started = 0, f->busy = 1;
+    if (threads > (int)nchunk) threads = (int)nchunk;
+    if (threads > FREQ_THREADS_MAX) threads = FREQ_THREADS_MAX;
+    while (f->started < threads && !pthread_create(&f->tid[f->started], NULL, freq_worker, &f->job)) f->started++;
+    if (!f->started) freq_worker(&f->job); /* no thread (or none asked for): format here */
+    return 0;
+}
+
+static void fmt_join(freq_fmt_t *f)
+{
+    for (int t = 0; t < f->started; t++) pthread_join(f->tid[t], NULL);
+    f->started = 0;
+}
+
+/* Wait for the window's formatting and write its lines in order. */
+static int fmt_finish(freq_fmt_t *f, bcms_outfile_t *out)
+{
+    int rc = 0;
+    if (!f->busy) return 0;
+    fmt_join(f);
+    f->busy = 0;
+    if (atomic_load(&f->job.nomem)) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
+    for (size_t c = 0; c < f->job.nchunk && !rc; c++) rc = bcms_outfile_write(out, f->bufs[c].s, f->bufs[c].l);
     return rc;
 }
 
@@ -160,9 +229,11 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
 {
     bcms_reader_t *rd = NULL;
     bcms_outfile_t *out = NULL;
-    kstring_t line = {0, 0, NULL}, *bufs = NULL;
-    size_t nbufs = 0;
+    kstring_t line = {0, 0, NULL};
+    freq_fmt_t fmt = {0};
+    freq_snap_t snap = {0};
     bcms_reader_opts_t sel = o->sel;
+    const int threads = sel.threads > 0 ? sel.threads : 1;
     int rc;
     sel.need_counts = 1;
     sel.stream = 1; /* window by window: memory does not grow with the variant count */
@@ -171,23 +242,39 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     kputs("#CHROM\tPOS\tID\tREF\tALT\tALT_FREQ\tALT_CT\tOBS_CT\tHET_CT\tHOM_ALT_CT\tMISSING_CT\tCALL_RATE", &line);
     kputs(o->hardy ? "\tHWE_P\tFEMALE_HWE_P\n" : "\n", &line);
     if ((rc = bcms_outfile_write(out, line.s, line.l))) goto done;
+    /* With threads to spare, a window is copied out of the reader and formatted by threads - 1
+     * threads while this one fills the next window (the fill is serial, and was half of freq's time);
+     * on one thread it is formatted in place. The chunks, their lines and their order are the same. */
     for (;;) {
-        uint32_t b0, nb, n0;
-        uint64_t lo;
+        uint32_t b0, nb;
+        uint64_t lo, hi;
+        uint32_t n0;
         if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
-        if (!nb) break;
+        if ((rc = fmt_finish(&fmt, out)) || !nb) goto end;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
-        if ((rc = freq_lines(rd, lo, bcms_reader_nvariants(rd), sel.threads > 0 ? sel.threads : 1, o->hardy, out, &bufs,
-                             &nbufs)))
-            goto done;
+        hi = bcms_reader_nvariants(rd);
+        if (threads < 2) {
+            snap.n = 0;
+            if (hi > lo && (rc = fmt_start(&fmt, bcms_reader_variant(rd, lo), hi - lo, o->hardy, 0))) goto done;
+        } else {
+            if ((rc = snap_take(&snap, rd, lo, hi))) {
+                rc = bcms_err(rc, "out of memory formatting the frequency table");
+                goto done;
+            }
+            if ((rc = fmt_start(&fmt, snap.v, snap.n, o->hardy, threads - 1))) goto done;
+        }
     }
-    rc = bcms_outfile_commit(out); /* the output appears only now, whole */
-    out = NULL;
+end:
+    if (!rc) {
+        rc = bcms_outfile_commit(out); /* the output appears only now, whole */
+        out = NULL;
+    }
 done:
+    fmt_join(&fmt); /* threads still formatting a window when an error ended the loop */
     bcms_outfile_abort(out);
     bcms_reader_close(rd);
     free(line.s);
-    for (size_t c = 0; c < nbufs; c++) free(bufs[c].s);
-    free(bufs);
+    for (size_t c = 0; c < fmt.nbufs; c++) free(fmt.bufs[c].s);
+    free(fmt.bufs), free(snap.v), free(snap.str);
     return rc;
 }
