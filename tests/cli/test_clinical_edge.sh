@@ -85,7 +85,10 @@ mkfifo hold.fifo
 sleep 120 > hold.fifo & SP=$!
 printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n' > hold.fifo &
 mdb_load -s lockhold "$s" < hold.fifo & LP=$!   # holds the store's write lock
-sleep 2   # let mdb_load take the lock first, even on a loaded machine
+# let mdb_load take the lock first, even on a loaded machine: it opens the store (and begins its write
+# transaction right after) once it has read the header; wait for the open, then a little more
+for i in $(seq 600); do ls -l /proc/$LP/fd 2>/dev/null | grep -q "$s/data.mdb" && break; sleep 0.1; done
+sleep 1
 b=$(md5)
 "$BCMS" clinical "$s" --visits "$D/sardinia.visits.tsv" --patients "$D/sardinia.patients.tsv" --prefix p3_ \
     -o killed.tsv 2>/dev/null & CP=$!
