@@ -100,6 +100,6 @@ kill -TERM $CP; rc=0; wait $CP || rc=$?
 check "SIGTERM ends clinical (status $rc)" [ "$rc" -eq 143 ]
 check "  ... and removes the temporary output" [ -z "$(ls .killed.tsv.tmp* 2>/dev/null || true)" ]
 check "  ... no OUT" [ ! -e killed.tsv ]
-kill $SP $LP 2>/dev/null || true; wait $LP 2>/dev/null || true
+kill $LP 2>/dev/null || true; wait $LP 2>/dev/null || true; kill $SP 2>/dev/null || true # the holder first: EOF on its input would make it commit
 check "  ... store unchanged" [ "$b" = "$(md5)" ]
 finish
