@@ -11,6 +11,11 @@ cd "$BCMS_TMP"
 "$BCMS" freq c.bcms --hardy --threads 2 -o c.freq2.tsv
 check "--hardy adds HWE_P and FEMALE_HWE_P to the default columns" bash -c "cut -f1-12 c.freq.tsv | cmp - c.nohwe.tsv && head -1 c.freq.tsv | grep -q 'CALL_RATE.HWE_P.FEMALE_HWE_P\$' && [ \$(head -1 c.nohwe.tsv | tr '\t' '\n' | wc -l) -eq 12 ]"
 check "freq: same bytes at 1 and 2 threads" cmp c.freq.tsv c.freq2.tsv
+# windows of a few variants: each copied out of the reader and formatted by the other threads while the
+# next one fills (2 and 3 threads), or formatted in place (1 thread)
+for t in 1 2 3; do "$BCMS" freq c.bcms --hardy --threads $t --memory 0.001 -o c.freqw$t.tsv; done
+check "freq: same bytes with tiny windows at 1, 2 and 3 threads" \
+    bash -c "cmp c.freq.tsv c.freqw1.tsv && cmp c.freq.tsv c.freqw2.tsv && cmp c.freq.tsv c.freqw3.tsv"
 check "one row per biallelic row" [ "$(($(wc -l < c.freq.tsv) - 1))" -eq "$(bcftools norm -m- c.vcf.gz 2>/dev/null | grep -vc '^#')" ]
 
 # bcftools: split like the store, then AC/AN/F_MISSING/HWE per row
