@@ -246,15 +246,13 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
      * threads while this one fills the next window (the fill is serial, and was half of freq's time);
      * on one thread it is formatted in place. The chunks, their lines and their order are the same. */
     for (;;) {
-        uint32_t b0, nb;
+        uint32_t b0, nb, n0;
         uint64_t lo, hi;
-        uint32_t n0;
-        if ((rc = bcms_reader_next(rd, &b0, &nb))) goto done;
-        if ((rc = fmt_finish(&fmt, out)) || !nb) goto end;
+        if ((rc = bcms_reader_next(rd, &b0, &nb)) || (rc = fmt_finish(&fmt, out))) goto done;
+        if (!nb) break;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
         hi = bcms_reader_nvariants(rd);
         if (threads < 2) {
-            snap.n = 0;
             if (hi > lo && (rc = fmt_start(&fmt, bcms_reader_variant(rd, lo), hi - lo, o->hardy, 0))) goto done;
         } else {
             if ((rc = snap_take(&snap, rd, lo, hi))) {
@@ -264,11 +262,8 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
             if ((rc = fmt_start(&fmt, snap.v, snap.n, o->hardy, threads - 1))) goto done;
         }
     }
-end:
-    if (!rc) {
-        rc = bcms_outfile_commit(out); /* the output appears only now, whole */
-        out = NULL;
-    }
+    rc = bcms_outfile_commit(out); /* the output appears only now, whole */
+    out = NULL;
 done:
     fmt_join(&fmt); /* threads still formatting a window when an error ended the loop */
     bcms_outfile_abort(out);
