@@ -117,51 +117,58 @@ typedef struct {
 } freq_snap_t;
 
 /* Copy variants [lo, hi) of the reader's window. The reader keeps a window's id/ref/alt strings in
- * one buffer (reader.h), so one copy of the span they cover takes them all. */
+ * one buffer, in variant order (reader.h), so one copy of the span they cover takes them all. */
 static int snap_take(freq_snap_t *sn, const bcms_reader_t *rd, uint64_t lo, uint64_t hi)
 {
     const uint64_t n = hi - lo;
-    const char *base = NULL, *last = NULL;
+    sn->n = 0;
+    if (!n) return 0;
     if (n > sn->mv) {
         bcms_variant_t *v = realloc(sn->v, sizeof *v * n);
         if (!v) return BCMS_ENOMEM;
         sn->v = v, sn->mv = n;
     }
-    for (uint64_t i = 0; i < n; i++) {
-        const bcms_variant_t *v = bcms_reader_variant(rd, lo + i);
-        const char *p[3] = {v->id, v->ref, v->alt};
-        sn->v[i] = *v;
-        for (int k = 0; k < 3; k++) {
-            if (!base || p[k] < base) base = p[k];
-            if (!last || p[k] > last) last = p[k];
-        }
-    }
-    sn->n = n;
-    if (!n) return 0;
+    const bcms_variant_t *first = bcms_reader_variant(rd, lo), *lastv = bcms_reader_variant(rd, hi - 1);
+    const char *base = first->id, *last = lastv->alt;
     const size_t len = (size_t)(last - base) + strlen(last) + 1;
     if (len > sn->mstr) {
         char *q = realloc(sn->str, len);
         if (!q) return BCMS_ENOMEM;
         sn->str = q, sn->mstr = len;
     }
+    memcpy(sn->v, first, sizeof *sn->v * n); /* the window's variants lie in one array */
     memcpy(sn->str, base, len);
     for (uint64_t i = 0; i < n; i++) {
         bcms_variant_t *v = &sn->v[i];
         v->id = sn->str + (v->id - base), v->ref = sn->str + (v->ref - base), v->alt = sn->str + (v->alt - base);
     }
+    sn->n = n;
     return 0;
 }
 
-/* A window's chunks, taken in turn by the threads that format them. */
+/* A window's chunks, taken in turn by the threads that format them. The thread that finishes the
+ * last chunk writes them all, in order: the writing (a third of freq's time on a page-cache file)
+ * then leaves the thread that fills the next window too. */
 typedef struct {
     const bcms_variant_t *v;
     uint64_t n;
     int hardy;
     kstring_t *buf;
     size_t nchunk;
-    atomic_size_t next;
+    bcms_outfile_t *out;
+    atomic_size_t next, finished;
     atomic_int nomem;
+    int wrc;                      /* the write's result, its message in wmsg (set by the writer) */
+    char wmsg[1024];
 } freq_job_t;
+
+static void job_write(freq_job_t *j)
+{
+    int rc = 0;
+    if (atomic_load(&j->nomem)) return;
+    for (size_t c = 0; c < j->nchunk && !rc; c++) rc = bcms_outfile_write(j->out, j->buf[c].s, j->buf[c].l);
+    if ((j->wrc = rc)) snprintf(j->wmsg, sizeof j->wmsg, "%s", bcms_err_detail());
+}
 
 static void *freq_worker(void *arg)
 {
@@ -169,6 +176,7 @@ static void *freq_worker(void *arg)
     for (size_t c; (c = atomic_fetch_add(&j->next, 1)) < j->nchunk;) {
         uint64_t i0 = (uint64_t)c * FREQ_CHUNK, i1 = i0 + FREQ_CHUNK < j->n ? i0 + FREQ_CHUNK : j->n;
         if (freq_chunk(j->v + i0, i1 - i0, j->hardy, &j->buf[c])) atomic_store(&j->nomem, 1);
+        if (atomic_fetch_add(&j->finished, 1) + 1 == j->nchunk) job_write(j);
     }
     return NULL;
 }
@@ -186,8 +194,9 @@ typedef struct {
     int started, busy;
 } freq_fmt_t;
 
-/* Start formatting v[0 .. n) on up to `threads` new threads (none: this thread formats it now). */
-static int fmt_start(freq_fmt_t *f, const bcms_variant_t *v, uint64_t n, int hardy, int threads)
+/* Start formatting v[0 .. n) into out on up to `threads` new threads (none: this thread formats and
+ * writes it now). */
+static int fmt_start(freq_fmt_t *f, const bcms_variant_t *v, uint64_t n, int hardy, bcms_outfile_t *out, int threads)
 {
     const size_t nchunk = (size_t)((n + FREQ_CHUNK - 1) / FREQ_CHUNK);
     if (nchunk > f->nbufs) {
@@ -196,8 +205,9 @@ static int fmt_start(freq_fmt_t *f, const bcms_variant_t *v, uint64_t n, int har
         memset(b + f->nbufs, 0, sizeof *b * (nchunk - f->nbufs));
         f->bufs = b, f->nbufs = nchunk;
     }
-    f->job = (freq_job_t){.v = v, .n = n, .hardy = hardy, .buf = f->bufs, .nchunk = nchunk};
+    f->job = (freq_job_t){.v = v, .n = n, .hardy = hardy, .buf = f->bufs, .nchunk = nchunk, .out = out};
     atomic_init(&f->job.next, 0);
+    atomic_init(&f->job.finished, 0);
     atomic_init(&f->job.nomem, 0);
     f->started = 0, f->busy = 1;
     if (threads > (int)nchunk) threads = (int)nchunk;
@@ -213,16 +223,14 @@ static void fmt_join(freq_fmt_t *f)
     f->started = 0;
 }
 
-/* Wait for the window's formatting and write its lines in order. */
-static int fmt_finish(freq_fmt_t *f, bcms_outfile_t *out)
+/* Wait for the window's formatting and writing. */
+static int fmt_finish(freq_fmt_t *f)
 {
-    int rc = 0;
     if (!f->busy) return 0;
     fmt_join(f);
     f->busy = 0;
     if (atomic_load(&f->job.nomem)) return bcms_err(BCMS_ENOMEM, "out of memory formatting the frequency table");
-    for (size_t c = 0; c < f->job.nchunk && !rc; c++) rc = bcms_outfile_write(out, f->bufs[c].s, f->bufs[c].l);
-    return rc;
+    return f->job.wrc ? bcms_err(f->job.wrc, "%s", f->job.wmsg) : 0;
 }
 
 int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
@@ -248,18 +256,18 @@ int bcms_freq(bcms_store_t *st, const bcms_freq_opts_t *o)
     for (;;) {
         uint32_t b0, nb, n0;
         uint64_t lo, hi;
-        if ((rc = bcms_reader_next(rd, &b0, &nb)) || (rc = fmt_finish(&fmt, out))) goto done;
+        if ((rc = bcms_reader_next(rd, &b0, &nb)) || (rc = fmt_finish(&fmt))) goto done;
         if (!nb) break;
         bcms_reader_batch_range(rd, b0, &lo, &n0);
         hi = bcms_reader_nvariants(rd);
         if (threads < 2) {
-            if (hi > lo && (rc = fmt_start(&fmt, bcms_reader_variant(rd, lo), hi - lo, o->hardy, 0))) goto done;
+            if (hi > lo && (rc = fmt_start(&fmt, bcms_reader_variant(rd, lo), hi - lo, o->hardy, out, 0))) goto done;
         } else {
             if ((rc = snap_take(&snap, rd, lo, hi))) {
                 rc = bcms_err(rc, "out of memory formatting the frequency table");
                 goto done;
             }
-            if ((rc = fmt_start(&fmt, snap.v, snap.n, o->hardy, threads - 1))) goto done;
+            if ((rc = fmt_start(&fmt, snap.v, snap.n, o->hardy, out, threads - 1))) goto done;
         }
     }
     rc = bcms_outfile_commit(out); /* the output appears only now, whole */

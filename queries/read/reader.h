@@ -125,7 +125,8 @@ int bcms_reader_next(bcms_reader_t *rd, uint32_t *b0, uint32_t *nb);
  * up to the end of the current window; the totals once bcms_reader_next has given nb 0). */
 uint64_t bcms_reader_nvariants(const bcms_reader_t *rd);
 /* Streaming, the id, ref and alt strings of the current window's variants all lie in one buffer of
- * the reader (freq copies a window's span of it at once). */
+ * the reader, in variant order (the first variant's id lowest, the last one's alt highest: freq
+ * copies a window's span of it at once). */
 const bcms_variant_t *bcms_reader_variant(const bcms_reader_t *rd, uint64_t i);
 uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd);
 int bcms_reader_has_counts(const bcms_reader_t *rd);

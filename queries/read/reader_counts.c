@@ -152,8 +152,8 @@ static int counts_judge(bcms_reader_t *rd, uint64_t i, const cnt_t *k, const bcm
         t.f_homref += k[c].f_homref, t.f_het += k[c].f_het, t.f_homalt += k[c].f_homalt;
         t.m_ref += k[c].m_ref, t.m_alt += k[c].m_alt;
         if (!has || !pass) continue;
-        if (cnt_maf(&k[c]) < o->maf_min) pass = 0;
-        if ((k[c].nsamp ? (double)k[c].nmiss / k[c].nsamp : 1) > o->geno_max) pass = 0;
+        if (o->maf_min > 0 && cnt_maf(&k[c]) < o->maf_min) pass = 0; /* no division without the filter */
+        if (o->geno_max < 1 && (k[c].nsamp ? (double)k[c].nmiss / k[c].nsamp : 1) > o->geno_max) pass = 0;
         if (o->hwe_min > 0 && v->hap != BCMS_HAP_Y && v->hap != BCMS_HAP_MT && cnt_hwe(&k[c], v->hap) < o->hwe_min)
             pass = 0;
     }

@@ -52,6 +52,8 @@ typedef struct { /* a row of one dataset at the merge's current position */
 
 enum { RD_FILL_SCAN = 0, RD_FILL_COUNT = 1, RD_FILL_MIND = 2 };
 
+typedef struct rd_prefetch_t rd_prefetch_t; /* reader_prefetch.c */
+
 typedef struct { /* where frames are read from (reader_fetch.c) */
     const char *map;              /* LMDB's map of data.mdb (NULL: unknown, read values in place) */
     int fd;                       /* data.mdb, for pread (-1: none) */
@@ -94,6 +96,7 @@ struct bcms_reader_t {
     bcms_codec_t *codec;
     kstring_t raw, gpool, fbuf;   /* fbuf: a frame's stored bytes (reader_fetch.c) */
     rd_fetch_t fetch;
+    rd_prefetch_t *pf;            /* the sites blocks' decoder thread (NULL: none, one thread) */
     int *ctg_kind;                /* by global rank: bcms_contig_kind of contig_canon (reader_stream.c) */
     rd_entry_t *grp;              /* rows at the merge position */
     size_t ngrp, mgrp;
@@ -177,6 +180,16 @@ int rd_fetch(const rd_fetch_t *f, const void *p, size_t n, kstring_t *buf, const
 int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset_t *ds, uint32_t b, const void **p,
                     size_t *n);
 /* Block b's sites from the frame at p (n bytes in the map). */
+/* reader_prefetch.c: the next sites block of each dataset decoded on a thread of its own while
+ * the merge walks the current one (start: when threads > 1; a failed thread start leaves pf NULL).
+ * take: 1 when the slot held cursor d's block index bi (its sites swapped into *out, *rc its
+ * result), 0 when the caller must decode it. queue: decode index bi of cursor d next. reset: no
+ * block pending (a rewind). Every call on the merge's thread. */
+int rd_prefetch_start(bcms_reader_t *rd);
+void rd_prefetch_stop(bcms_reader_t *rd);
+void rd_prefetch_reset(bcms_reader_t *rd);
+int rd_prefetch_take(bcms_reader_t *rd, int d, uint32_t bi, bcms_sites_t *out, int *rc);
+void rd_prefetch_queue(bcms_reader_t *rd, int d, uint32_t bi);
 int rd_sites_read(bcms_store_t *st, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b, const void *p, size_t n,
                   bcms_codec_t *codec, kstring_t *buf, kstring_t *raw, bcms_sites_t *out);
 int rd_block_sites(bcms_store_t *st, MDB_txn *txn, const rd_fetch_t *f, const bcms_dataset_t *ds, uint32_t b,

@@ -75,12 +75,14 @@ int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
         }
         if (rc) return rc;
     }
+    if (rd->o.threads > 1 && rd_prefetch_start(rd)) return BCMS_ENOMEM;
     rd_stream_rewind(rd);
     return 0;
 }
 
 void rd_stream_free(bcms_reader_t *rd)
 {
+    rd_prefetch_stop(rd);
     for (int d = 0; rd->cur && d < rd->nds; d++) {
         bcms_sites_free(&rd->cur[d].sites);
         free(rd->cur[d].blk);
@@ -97,6 +99,7 @@ void rd_stream_free(bcms_reader_t *rd)
 
 void rd_stream_rewind(bcms_reader_t *rd)
 {
+    rd_prefetch_reset(rd);
     for (int d = 0; d < rd->nds; d++) {
         rd_cursor_t *c = &rd->cur[d];
         c->bi = 0, c->cur = RD_NONE, c->row = 0, c->last_rank = 0, c->last_pos = INT64_MIN;
@@ -110,7 +113,8 @@ void rd_stream_rewind(bcms_reader_t *rd)
 
 static void map_release(bcms_reader_t *rd);
 
-/* Load dataset d's next selected block's sites (its frames were looked up at open). 1 at the end. */
+/* Load dataset d's next selected block's sites (its frames were looked up at open; decoded ahead
+ * on the prefetch thread when there is one), and have the one after it decoded. 1 at the end. */
 static int cursor_load(bcms_reader_t *rd, int d)
 {
     rd_cursor_t *c = &rd->cur[d];
@@ -121,9 +125,11 @@ static int cursor_load(bcms_reader_t *rd, int d)
         return 1;
     }
     uint32_t b = c->blk[c->bi++];
-    if ((rc = rd_sites_read(rd->st, &rd->fetch, ds, b, rd->sites_p[d][b], rd->sites_n[d][b], rd->codec, &rd->fbuf,
-                            &rd->raw, &c->sites)))
-        return rc;
+    if (!rd_prefetch_take(rd, d, c->bi - 1, &c->sites, &rc))
+        rc = rd_sites_read(rd->st, &rd->fetch, ds, b, rd->sites_p[d][b], rd->sites_n[d][b], rd->codec, &rd->fbuf,
+                           &rd->raw, &c->sites);
+    if (rc) return rc;
+    rd_prefetch_queue(rd, d, c->bi);
     c->cur = b, c->row = 0, c->rank = rd->ctg_map[d][ds->blocks[b].contig];
     return 0;
 }
@@ -242,6 +248,56 @@ static int dup_error(const bcms_reader_t *rd, const bcms_variant_t *v, const cha
                     v->chrom, (long long)v->pos, ref, alt);
 }
 
+/* A new window variant at (rank, pos), every dataset absent from it so far: its index. */
+static int variant_new(bcms_reader_t *rd, uint32_t rank, int64_t pos, uint64_t *nv_out)
+{
+    static const bcms_variant_t zero;
+    int nd = rd->nds, rc;
+    if ((rc = window_grow(rd))) return rc;
+    uint64_t nv = rd->nvar;
+    int32_t *lb = rd->loc_block + nv * nd;
+    uint32_t *lr = rd->loc_row + nv * nd;
+    uint8_t *fl = rd->flip + nv * nd;
+    for (int d = 0; d < nd; d++) lb[d] = -1, lr[d] = 0, fl[d] = 0;
+    memset(rd->v_cnt + nv * nd * 5, 0, sizeof *rd->v_cnt * nd * 5);
+    rd->v[nv] = zero;
+    rd->v[nv].pos = pos;
+    rd->v[nv].chrom = rd->contig_names[rank];
+    rd->v_str[nv * 4 + 3] = rank;
+    *nv_out = nv;
+    return 0;
+}
+
+/* Dataset d's row into variant nv (its stored counts, block and row, allele flip). */
+static void variant_row(bcms_reader_t *rd, uint64_t nv, const rd_entry_t *y, int swapped)
+{
+    int nd = rd->nds;
+    rd->loc_block[nv * nd + y->d] = (int32_t)y->block;
+    rd->loc_row[nv * nd + y->d] = y->row;
+    rd->flip[nv * nd + y->d] = (uint8_t)swapped;
+    uint32_t *vc = rd->v_cnt + (nv * nd + y->d) * 5;
+    vc[0] = y->ac, vc[1] = y->an, vc[2] = y->nhet, vc[3] = y->nhom, vc[4] = y->nmiss;
+    rd->v[nv].ndatasets++;
+}
+
+/* Variant nv complete: dropped below --minr2 (minq: the lowest stored r2 among its datasets), or
+ * given its ploidy class and kept. */
+static void variant_end(bcms_reader_t *rd, uint64_t nv, float minq)
+{
+    if (!rd_r2_keep(rd, minq)) { /* below --minr2 in a dataset that has it: as the site filters, filtered */
+        rd->pool.l = rd->v_str[nv * 4];
+        if (rd->fill_mode != RD_FILL_MIND) rd->nfiltered++;
+        return;
+    }
+    bcms_variant_t *v = &rd->v[nv];
+    int kind = rd->ctg_kind[rd->v_str[nv * 4 + 3]];
+    v->hap = kind == BCMS_CHR_X ? (bcms_contig_in_par((bcms_build_t)rd->o.par_build, v->pos) ? BCMS_HAP_NONE : BCMS_HAP_X)
+             : kind == BCMS_CHR_Y ? BCMS_HAP_Y
+             : kind == BCMS_CHR_MT ? BCMS_HAP_MT
+                                   : BCMS_HAP_NONE;
+    rd->nvar++;
+}
+
 /* The group's rows as variants: match alleles across datasets, flip swapped ones; a variant held by
  * two datasets that share samples is an error unless dup_rule first. */
 static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
@@ -252,26 +308,17 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
     memset(rd->gused, 0, rd->ngrp);
     for (size_t i = 0; i < rd->ngrp; i++) {
         if (rd->gused[i]) continue;
-        if ((rc = window_grow(rd))) return rc;
         const rd_entry_t *x = &e[i];
         const char *ref = gp + x->ref, *alt = gp + x->alt;
-        uint64_t nv = rd->nvar;
-        bcms_variant_t *v = &rd->v[nv];
-        int32_t *lb = rd->loc_block + nv * nd;
-        uint32_t *lr = rd->loc_row + nv * nd;
-        uint8_t *fl = rd->flip + nv * nd;
-        for (int d = 0; d < nd; d++) lb[d] = -1, lr[d] = 0, fl[d] = 0;
-        memset(rd->v_cnt + nv * nd * 5, 0, sizeof *rd->v_cnt * nd * 5);
-        memset(v, 0, sizeof *v);
-        v->pos = pos;
-        v->chrom = rd->contig_names[rank];
+        uint64_t nv;
+        if ((rc = variant_new(rd, rank, pos, &nv))) return rc;
+        const int32_t *lb = rd->loc_block + nv * nd;
         { /* the entry's "id\0ref\0alt\0", one copy */
             size_t n = (size_t)(alt - (gp + x->id)) + strlen(alt) + 1;
             uint32_t o = (uint32_t)rd->pool.l;
             if (kputsn(gp + x->id, n, &rd->pool) < 0) return BCMS_ENOMEM;
             rd->v_str[nv * 4] = o, rd->v_str[nv * 4 + 1] = o + (x->ref - x->id), rd->v_str[nv * 4 + 2] = o + (x->alt - x->id);
         }
-        rd->v_str[nv * 4 + 3] = rank;
         float minq = NAN; /* the lowest stored r2 among the datasets that have the variant */
         for (size_t j = i; j < rd->ngrp; j++) {
             const rd_entry_t *y = &e[j];
@@ -283,34 +330,47 @@ static int group_merge(bcms_reader_t *rd, uint32_t rank, int64_t pos)
             else continue;
             for (int d = 0; d < nd; d++)
                 if (lb[d] >= 0 && rd->overlap[d * nd + y->d] && !rd->dup_first)
-                    return dup_error(rd, v, ref, alt, d, (int)y->d);
+                    return dup_error(rd, &rd->v[nv], ref, alt, d, (int)y->d);
             rd->gused[j] = 1;
-            lb[y->d] = (int32_t)y->block;
-            lr[y->d] = y->row;
-            fl[y->d] = (uint8_t)swapped;
-            uint32_t *vc = rd->v_cnt + (nv * nd + y->d) * 5;
-            vc[0] = y->ac, vc[1] = y->an, vc[2] = y->nhet, vc[3] = y->nhom, vc[4] = y->nmiss;
-            v->ndatasets++;
+            variant_row(rd, nv, y, swapped);
             rd_r2_join(&minq, y->r2);
         }
-        if (!rd_r2_keep(rd, minq)) { /* below --minr2 in a dataset that has it: as the site filters, filtered */
-            rd->pool.l = rd->v_str[nv * 4];
-            if (rd->fill_mode != RD_FILL_MIND) rd->nfiltered++;
-            continue;
-        }
-        int kind = rd->ctg_kind[rank];
-        v->hap = kind == BCMS_CHR_X ? (bcms_contig_in_par((bcms_build_t)rd->o.par_build, pos) ? BCMS_HAP_NONE : BCMS_HAP_X)
-                 : kind == BCMS_CHR_Y ? BCMS_HAP_Y
-                 : kind == BCMS_CHR_MT ? BCMS_HAP_MT
-                                       : BCMS_HAP_NONE;
-        rd->nvar++;
+        variant_end(rd, nv, minq);
     }
+    return 0;
+}
+
+/* The next row of a single dataset into the window: a group of one row (the rows of one dataset
+ * at a position are separate variants, as the merge makes them), without the group's copies. */
+static int single_step(bcms_reader_t *rd)
+{
+    rd_cursor_t *c = &rd->cur[0];
+    int rc = cursor_peek(rd, 0);
+    if (rc) return rc;
+    const bcms_site_t *s = &c->sites.v[c->row];
+    if (c->rank < c->last_rank || (c->rank == c->last_rank && s->pos < c->last_pos))
+        return bcms_err(BCMS_ECORRUPT, "%s: dataset %u is not in genomic order at %s:%lld; the store is damaged",
+                        bcms_store_path(rd->st), rd->ds[0]->id, rd->contig_names[c->rank], (long long)s->pos);
+    c->last_rank = c->rank, c->last_pos = s->pos;
+    uint64_t nv;
+    uint32_t off[3];
+    if ((rc = variant_new(rd, c->rank, s->pos, &nv))) return rc;
+    if (pool_add_site(&rd->pool, &c->sites, c->row, off)) return BCMS_ENOMEM;
+    rd->v_str[nv * 4] = off[0], rd->v_str[nv * 4 + 1] = off[1], rd->v_str[nv * 4 + 2] = off[2];
+    rd_entry_t y = {.d = 0, .block = c->cur, .row = c->row, .ac = s->ac, .an = s->an, .nhet = s->nhet,
+                    .nhom = s->nhom, .nmiss = s->nmiss};
+    variant_row(rd, nv, &y, 0);
+    float minq = NAN;
+    rd_r2_join(&minq, s->r2);
+    variant_end(rd, nv, minq);
+    c->row++;
     return 0;
 }
 
 /* The next merge position into the window (every variant there); 1 when every dataset has ended. */
 static int merge_step(bcms_reader_t *rd)
 {
+    if (rd->nds == 1) return single_step(rd);
     uint32_t rank = UINT32_MAX;
     int64_t pos = INT64_MAX;
     int any = 0, rc;

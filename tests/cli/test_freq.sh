@@ -16,6 +16,17 @@ check "freq: same bytes at 1 and 2 threads" cmp c.freq.tsv c.freq2.tsv
 for t in 1 2 3; do "$BCMS" freq c.bcms --hardy --threads $t --memory 0.001 -o c.freqw$t.tsv; done
 check "freq: same bytes with tiny windows at 1, 2 and 3 threads" \
     bash -c "cmp c.freq.tsv c.freqw1.tsv && cmp c.freq.tsv c.freqw2.tsv && cmp c.freq.tsv c.freqw3.tsv"
+# two cohorts pooled (the merge of two datasets at the same positions): the reader's prefetch thread
+# (2 and 3 threads) reads both datasets' next sites blocks ahead; the bytes are those of 1 thread
+D=$BCMS_SRC/data-samples
+"$BCMS" import -q pool.bcms "$D/progemus.vcf.gz" --cohort progemus
+"$BCMS" import -q pool.bcms "$D/sardinia.vcf.gz" --cohort sardinia
+"$BCMS" freq pool.bcms --hardy -o pool1.tsv
+for t in 2 3; do for m in 0.001 16; do "$BCMS" freq pool.bcms --hardy --threads $t --memory $m -o pool$t.$m.tsv; done; done
+check "freq of two pooled cohorts: same bytes at 1, 2 and 3 threads, whole and tiny windows" \
+    bash -c "for f in pool2.0.001 pool2.16 pool3.0.001 pool3.16; do cmp pool1.tsv \$f.tsv || exit 1; done"
+check "  ... every variant of both cohorts (4,076 positions pooled, with multi-allelic rows split)" \
+    [ "$(($(wc -l < pool1.tsv) - 1))" -ge 4076 ]
 check "one row per biallelic row" [ "$(($(wc -l < c.freq.tsv) - 1))" -eq "$(bcftools norm -m- c.vcf.gz 2>/dev/null | grep -vc '^#')" ]
 
 # bcftools: split like the store, then AC/AN/F_MISSING/HWE per row
