@@ -26,6 +26,20 @@ static int fmt_fallback(char *out, double x, int prec)
     return n < 0 ? (out[0] = 0) : n < BCMS_FMT_G_MAX ? n : BCMS_FMT_G_MAX - 1;
 }
 
+/* The digits of x > 0 (normal) at scale 10^s, 0 <= s <= 22, prec <= 15, rounded to the nearest
+ * integer, from one double product: 10^s is exact, so t = x 10^s is within t 2^-53 of the exact
+ * product, and the integer nearest to the exact product is that nearest to t unless t lies
+ * within twice that of a half-integer. 0 there (the exact path decides). */
+static int fmt_round_fast(double x, int s, uint64_t *q)
+{
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double t = x * p10[s], f = floor(t), d = t - f - 0.5;
+    if (fabs(d) <= t * 0x1p-51) return 0;
+    *q = (uint64_t)f + (d > 0);
+    return 1;
+}
+
 /* x > 0 rounded to prec significant digits: *digits in [10^(prec-1), 10^prec) and the decimal
  * exponent of the first digit. 0 when x is outside the range done exactly here. */
 static int fmt_round(double x, int prec, uint64_t *digits, int *exp10)
@@ -39,6 +53,27 @@ static int fmt_round(double x, int prec, uint64_t *digits, int *exp10)
     if (sh < 1 || sh > 127) return 0;
     /* floor(log10(x)) is this or one more: log10(2) ~ 78913 / 2^18 */
     int E = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
+    if (prec <= 15) { /* the double product, where it decides the rounding (nearly always) */
+        const uint64_t flo = (uint64_t)pow10_u128(prec - 1), fhi = (uint64_t)pow10_u128(prec);
+        for (int tries = 0; tries < 3; tries++) {
+            int s = prec - 1 - E;
+            uint64_t fq;
+            if (s < 0 || s > 22 || !fmt_round_fast(x, s, &fq)) break;
+            if (fq > fhi || (fq == fhi && tries == 0)) { /* E too small (or a carry: checked at E + 1) */
+                E++;
+                continue;
+            }
+            if (fq < flo) {
+                E--;
+                continue;
+            }
+            if (fq == fhi) fq = flo, E++; /* rounding carried into the next decade */
+            *digits = fq;
+            *exp10 = E;
+            return 1;
+        }
+        E = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
+    }
     u128 lo = pow10_u128(prec - 1), hi = pow10_u128(prec), num, q;
     for (int tries = 0;; tries++) {
         int s = prec - 1 - E;
@@ -70,7 +105,14 @@ int bcms_fmt_g(char *out, double x, int prec)
         return (int)(p - out);
     }
     if (!fmt_round(x, prec, &q, &X)) return fmt_fallback(out, p > out ? -x : x, prec);
-    for (int i = prec - 1; i >= 0; i--, q /= 10) d[i] = (char)('0' + q % 10);
+    { /* digits two at a time */
+        static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                       "8081828384858687888990919293949596979899";
+        int i = prec;
+        for (; i >= 2; i -= 2, q /= 100) memcpy(d + i - 2, pairs + 2 * (q % 100), 2);
+        if (i) d[0] = (char)('0' + q);
+    }
     for (nz = prec; nz > 1 && d[nz - 1] == '0'; nz--) {} /* significant digits left after trimming */
     if (X < -4 || X >= prec) { /* style e */
         int ax = X < 0 ? -X : X;

@@ -121,7 +121,7 @@ static uint64_t window_cap(const bcms_reader_opts_t *o, int nds)
 {
     uint64_t per = sizeof(bcms_variant_t) + (uint64_t)nds * 29 + 96;
     if (!o->stream) return UINT64_MAX;
-    if (!o->memory_mb) return 1 << 16;
+    if (!o->memory_mb) return o->window ? o->window : 1 << 16;
     uint64_t cap = (uint64_t)(o->memory_mb * 1048576.0 / (double)per);
     return cap ? cap : 1;
 }

@@ -54,6 +54,7 @@ typedef struct {
     int threads;             /* threads for counting at open (>= 1; results do not depend on it) */
     int stream;              /* hold one window of variants at a time (bcms_reader_next), not all */
     double memory_mb;        /* streaming: cap of the window (MB, as plink2 --memory; a fraction for tests); 0: default */
+    uint32_t window;         /* streaming without memory_mb: variants per window (0: 65,536, near 16 MB) */
 } bcms_reader_opts_t;
 
 enum { BCMS_DUP_ERROR = 0, BCMS_DUP_FIRST = 1 };

@@ -482,9 +482,14 @@ int rd_window_fill(bcms_reader_t *rd, int mode)
     map_release(rd);
     for (;;) {
         /* cap counts the unfinished batch carried over too: a window of a long stream holds no
-         * more than the first one (batches do not depend on where a window ends) */
-        uint64_t from = rd->nvar;
-        while (!rd->at_end && (rd->nvar == from || rd->nvar < rd->cap)) {
+         * more than the first one (batches do not depend on where a window ends). A window below
+         * one batch (--memory under ~1 MB) grows by half (at least cap candidates) at a time until
+         * it ends one: a variant at a time, each step rebuilt the window's batches and counted its
+         * variants again (quadratic: 4.2 s instead of 0.4 s for freq of 1M variants at --memory
+         * 0.5). */
+        uint64_t from = rd->nvar, more = rd->nvar / 2 > rd->cap ? rd->nvar / 2 : rd->cap;
+        uint64_t until = rd->nvar < rd->cap ? rd->cap : rd->nvar + more;
+        while (!rd->at_end && rd->nvar < until) {
             if ((rc = merge_step(rd)) == 1) rd->at_end = 1;
             else if (rc) return rc;
         }
