@@ -55,6 +55,7 @@ typedef struct {
     int stream;              /* hold one window of variants at a time (bcms_reader_next), not all */
     double memory_mb;        /* streaming: cap of the window (MB, as plink2 --memory; a fraction for tests); 0: default */
     uint32_t window;         /* streaming without memory_mb: variants per window (0: 65,536, near 16 MB) */
+    int prefetch;            /* threads > 1: sites blocks read ahead on a thread of their own (reader_prefetch.c) */
 } bcms_reader_opts_t;
 
 enum { BCMS_DUP_ERROR = 0, BCMS_DUP_FIRST = 1 };

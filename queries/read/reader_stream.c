@@ -75,7 +75,7 @@ int rd_stream_init(bcms_reader_t *rd, const bcms_regions_t *rg)
         }
         if (rc) return rc;
     }
-    if (rd->o.threads > 1 && rd_prefetch_start(rd)) return BCMS_ENOMEM;
+    if (rd->o.prefetch && rd->o.threads > 1 && rd_prefetch_start(rd)) return BCMS_ENOMEM;
     rd_stream_rewind(rd);
     return 0;
 }
