@@ -393,9 +393,13 @@ static void firth_score(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P, 
     firth_acc_store(acc, P, S, H2);
 }
 
-/* Firth-penalised regression from th = 0, as PLINK 2's FirthRegression (its port of logistf with
- * pl = FALSE): per iteration p, the penalised log-likelihood l + log|I|/2 (a fitted probability of
- * exactly 0 or 1 is a failure), h_i = v_i z_i' I^-1 z_i, U* = Z'(y - p + h (1/2 - p)); stop (from
+/* Firth-penalised regression from ws->th (the caller's start: the null fit, the variant's
+ * coefficient 0) by the iterations of PLINK 2's FirthRegression (its port of logistf with
+ * pl = FALSE). PLINK starts from 0, and so did bcms; the polish below makes the estimate the
+ * penalised MLE from either start, and from the null fit a 1,000 x 100,000 scan (15% of its
+ * variants Firth) took 22% less CPU with byte-identical output (so did 3,000 and 10,000 x 10,000;
+ * at 1,000 x 10,000 one BETA of 1,544 Firth rows moved in its 8th digit). Per iteration p, the
+ * penalised log-likelihood l + log|I|/2 (a fitted probability of exactly 0 or 1 is a failure), h_i = v_i z_i' I^-1 z_i, U* = Z'(y - p + h (1/2 - p)); stop (from
  * the second iteration on) when max|delta| <= 1e-5, max|U*| < 1e-5 and the penalised log-likelihood
  * rose by less than 1e-5; otherwise step delta = (Z' diag((1+h) v) Z)^-1 U*, its largest component
  * capped at 5; more than 25 iterations is UNFINISHED. delta and U* are measured on the original
@@ -412,7 +416,6 @@ static int firth_newton(const glm_logistic_t *lg, glm_logistic_ws_t *ws, int P)
     double H2[64 * 64], L2[64 * 64];
     double delta_max = 0, ll_old = 0;
     int have_step = 0, polish = 0;
-    memset(th, 0, P * sizeof(double));
     for (int it = 0;; it++) {
         /* p, v, log-likelihood and information I = Z'VZ (lower triangle) */
         double ll = 0;
