@@ -52,7 +52,8 @@ static int fmt_round(double x, int prec, uint64_t *digits, int *exp10)
     int e2 = be - 1022, sh = 53 - e2; /* x = m / 2^sh exactly, 2^(e2-1) <= x < 2^e2 */
     if (sh < 1 || sh > 127) return 0;
     /* floor(log10(x)) is this or one more: log10(2) ~ 78913 / 2^18 */
-    int E = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
+    const int E0 = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
+    int E = E0;
     if (prec <= 15) { /* the double product, where it decides the rounding (nearly always) */
         const uint64_t flo = (uint64_t)pow10_u128(prec - 1), fhi = (uint64_t)pow10_u128(prec);
         for (int tries = 0; tries < 3; tries++) {
@@ -72,7 +73,7 @@ static int fmt_round(double x, int prec, uint64_t *digits, int *exp10)
             *exp10 = E;
             return 1;
         }
-        E = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
+        E = E0; /* the exact path starts from the estimate again */
     }
     u128 lo = pow10_u128(prec - 1), hi = pow10_u128(prec), num, q;
     for (int tries = 0;; tries++) {
