@@ -14,11 +14,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "blas_load.h"
 #include "cli.h"
 
-extern char *openblas_get_corename(void) __attribute__((weak));
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-extern void openblas_set_num_threads(int) __attribute__((weak));
 
 /* pca, grm, assoc --model lmm */
 static int uses_dgemm(char **argv)
@@ -35,8 +33,8 @@ static int uses_dgemm(char **argv)
 static void kernels_pick(char **argv)
 {
     const char *core;
-    if (!openblas_get_corename || getenv("OPENBLAS_CORETYPE") || getenv("BCMS_BLAS_KEEP") || !uses_dgemm(argv)) return;
-    core = openblas_get_corename();
+    if (getenv("OPENBLAS_CORETYPE") || getenv("BCMS_BLAS_KEEP") || !uses_dgemm(argv)) return;
+    core = bcms_blas_corename(); /* opens OpenBLAS if it is opened on first use (blas_load.c) */
     if (!core || strcasecmp(core, "prescott")) return;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) core = "SkylakeX";
@@ -56,8 +54,7 @@ static void kernels_pick(char **argv)
  * oversubscribe the cores. */
 void cli_blas_single(void)
 {
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
-    if (blas_thread_shutdown_) blas_thread_shutdown_();
+    bcms_blas_single();
 }
 
 void cli_blas_init(char **argv)

@@ -28,22 +28,8 @@
 #include <gsl/gsl_cblas.h>
 
 #include "err.h"
+#include "lapack.h"
 #include "structure_internal.h"
-
-extern void dsytd2_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e, double *tau,
-                    int *info, size_t);
-extern void dlarfg_(const int *n, double *alpha, double *x, const int *incx, double *tau);
-extern void dstedc_(const char *compz, const int *n, double *d, double *e, double *z, const int *ldz, double *work,
-                    const int *lwork, int *iwork, const int *liwork, int *info, size_t);
-extern void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e, const double *vl,
-                    const double *vu, const int *il, const int *iu, int *m, double *w, double *z, const int *ldz,
-                    const int *nzc, int *isuppz, int *tryrac, double *work, const int *lwork, int *iwork,
-                    const int *liwork, int *info, size_t, size_t);
-extern void dlarft_(const char *direct, const char *storev, const int *n, const int *k, const double *v,
-                    const int *ldv, const double *tau, double *t, const int *ldt, size_t, size_t);
-extern void dlarfb_(const char *side, const char *trans, const char *direct, const char *storev, const int *m,
-                    const int *n, const int *k, const double *v, const int *ldv, const double *t, const int *ldt,
-                    double *c, const int *ldc, double *work, const int *ldwork, size_t, size_t, size_t, size_t);
 
 /* Columns of a back-transformation tile. */
 #define EIGT_QTILE 256

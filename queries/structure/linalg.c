@@ -1,7 +1,7 @@
 /* linalg.c: the linear algebra of queries/structure: the symmetric eigenproblems (in eig_tiled.c's
  * fixed tiles), the GRM's tile products and small helpers. GPL-3.0-or-later. LAPACK comes with
- * OpenBLAS (Debian's libopenblas carries it) or liblapack; eig_tiled.c declares its Fortran
- * interface (gfortran's hidden string lengths included). */
+ * OpenBLAS (Debian's libopenblas carries it) or liblapack; lapack.h declares its Fortran
+ * interface, blas_load.c opens OpenBLAS when it is not linked. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -11,18 +11,6 @@
 
 #include "err.h"
 #include "structure_internal.h"
-
-/* OpenBLAS only; absent with another BLAS (weak: then NULL). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-
-/* Only when not one thread already: Debian's pthreads OpenBLAS (0.3.21) restarts its spinning thread
- * pool inside openblas_set_num_threads, which the CLI stopped at start (cli_blas_single). */
-void st_blas_serial(void)
-{
-    if (openblas_get_num_threads && openblas_get_num_threads() == 1) return;
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
-}
 
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q)
 {

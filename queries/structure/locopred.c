@@ -17,14 +17,11 @@
 #include "contig.h"
 #include "err.h"
 #include "lmm.h"
+#include "lapack.h"
 #include "locopred.h"
 #include "structure_internal.h"
 
 #define LP_MAXFOLD 16
-
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
-extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b,
-                    const int *ldb, int *info, size_t);
 
 void bcms_locopred_opts_init(bcms_locopred_opts_t *o)
 {
