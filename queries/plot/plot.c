@@ -4,7 +4,6 @@
 #include <strings.h>
 
 #include <cairo.h>
-#include <fontconfig/fontconfig.h>
 
 #include "err.h"
 #include "plot_internal.h"
@@ -55,10 +54,4 @@ int bcms_plot(const bcms_plot_opts_t *o, bcms_plot_stats_t *st)
 done:
     plot_data_free(&d);
     return rc;
-}
-
-void bcms_plot_cleanup(void)
-{
-    cairo_debug_reset_static_data();
-    FcFini();
 }

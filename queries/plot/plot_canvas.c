@@ -30,11 +30,13 @@ int plot_canvas_open(plot_canvas_t *c, const char *path, int w, int h)
         return bcms_err(BCMS_EINVAL, "%s: the output name must end in .png or .svg (it chooses the format)", path);
     if (w < 200 || h < 200 || w > 20000 || h > 20000)
         return bcms_err(BCMS_EINVAL, "image size %dx%d: each side must be in [200, 20000]", w, h);
+    int rc = plot_lib_open();
+    if (rc) return rc;
     if (!(c->tmp = malloc(strlen(path) + 6))) return BCMS_ENOMEM;
     sprintf(c->tmp, "%s.part", path);
     c->surf = c->svg ? cairo_svg_surface_create(c->tmp, w, h) : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(c->surf) != CAIRO_STATUS_SUCCESS) {
-        int rc = bcms_err(BCMS_EIO, "%s: cannot create the image: %s", path,
+        rc = bcms_err(BCMS_EIO, "%s: cannot create the image: %s", path,
                           cairo_status_to_string(cairo_surface_status(c->surf)));
         plot_canvas_free(c);
         return rc;

@@ -9,6 +9,9 @@
 
 #include "plot.h"
 
+/* Open cairo when it is opened on first use (cairo_load.c); 0 when linked. */
+int plot_lib_open(void);
+
 typedef struct {
     char name[48];       /* canonical (contig.h); GWAS-SSF 25 is MT there */
     int rank;            /* bcms_contig_rank */
