@@ -11,14 +11,15 @@
 # --sexcheck adds sexcheck, on a second cohort per size simulated with --sex-chromosomes (chrX holds
 # ~4% of its variants, so a short store's chrX stream is shorter than one window).
 # Usage: benchmarks/memory.sh [--samples N] [--sizes 100000,1000000,3000000,10000000] [--threads T]
-#        [--work DIR] [--memory MB] [--sexcheck]   (--memory: passed to every command but view)
+#        [--work DIR] [--memory MB] [--sexcheck] [--structure]   (--memory: passed to every command but view
+#        and the structure commands)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-N=100 SIZES=100000,1000000,3000000,10000000 T=2 WORK=$top/build/bench-memory MEM="" SEX=0
+N=100 SIZES=100000,1000000,3000000,10000000 T=2 WORK=$top/build/bench-memory MEM="" SEX=0 STRUCT=0
 while [ $# -gt 0 ]; do
     case $1 in
     --samples) N=$2; shift 2 ;; --sizes) SIZES=$2; shift 2 ;; --threads) T=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;; --memory) MEM="--memory $2"; shift 2 ;; --sexcheck) SEX=1; shift ;;
+    --work) WORK=$2; shift 2 ;; --memory) MEM="--memory $2"; shift 2 ;; --sexcheck) SEX=1; shift ;; --structure) STRUCT=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -34,6 +35,8 @@ peak() {
 }
 
 names=("assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc" "merge")
+# --structure adds the structure commands (grm, pca exact and approximate, kinship, prune)
+[ $STRUCT = 1 ] && names+=("grm" "pca" "pca --approx" "kinship" "prune")
 [ $SEX = 1 ] && names+=("sexcheck")
 declare -A rss wall
 for m in "${sizes[@]}"; do
@@ -50,6 +53,11 @@ for m in "${sizes[@]}"; do
           "$BCMS view $S -O b -o $c.view.bcf"
           "$BCMS qc $S --threads $T -o $c.qc.tsv $MEM"
           "$BCMS merge -o $c.merged.tsv $c.lin.1.tsv $c.lin.2.tsv")
+    [ $STRUCT = 1 ] && cmds+=("$BCMS grm $S --threads $T -o $c.grm.txt"
+          "$BCMS pca $S --threads $T -o $c.pca"
+          "$BCMS pca $S --approx --threads $T -o $c.pcaa"
+          "$BCMS kinship $S --threads $T -o $c.kin.tsv"
+          "$BCMS prune $S --threads $T -o $c.prune")
     # the two chunks that merge joins (not measured)
     for k in 1 2; do
         [ -e $c.lin.$k.tsv ] || "$BCMS" assoc $S --model linear --pheno severity --threads "$T" --chunk $k/2 \
