@@ -17,7 +17,6 @@
 #include "blas_load.h"
 #include "cli.h"
 
-
 /* pca, grm, assoc --model lmm */
 static int uses_dgemm(char **argv)
 {

@@ -1,7 +1,7 @@
 /* cairo_load.c: cairo and fontconfig, linked or opened when a plot is first drawn. GPL-3.0-or-later.
  *
  * Linked into the executable, cairo and what it pulls in (fontconfig, freetype, pixman, libpng, the
- * X11 libraries) cost every bcms command ~2 MB of resident memory at start, though only the plots
+ * X11 libraries) cost every bcms command ~1.7 MB of resident memory at start, though only the plots
  * draw. Built with BCMS_CAIRO_DLOPEN (CMake: on by default) the executable does not link them: the
  * cairo functions the plots call are defined here and forward to the library, which
  * plot_canvas_open opens (once) before the first drawing, so a library that cannot be opened is a

@@ -1,8 +1,8 @@
 /* blas_load.c: OpenBLAS, linked or opened on first use (blas_load.h). GPL-3.0-or-later.
  *
  * Debian's OpenBLAS carries kernels for every x86 generation (DYNAMIC_ARCH) and starts a thread pool
- * when it loads: linked into the executable, it cost every bcms command ~3.5 MB of resident memory
- * and ~2 ms, though only the structure commands call it (pca, grm, the mixed model, --loco-pred),
+ * when it loads: linked into the executable, it cost every bcms command ~2.7 MB of resident memory
+ * and ~3 ms, though only the structure commands call it (pca, grm, the mixed model, --loco-pred),
  * and most commands are short (freq of 10,000 variants at 1,000 samples takes 10 ms). Built with
  * BCMS_BLAS_DLOPEN (CMake: on when OpenBLAS is found) the executable does not link it: the BLAS and
  * LAPACK routines bcms calls are defined here, and the first call of any of them opens the library
