@@ -36,10 +36,8 @@ int cli_parse_threads(const char *s);
 
 /* Before anything else in main: for the dgemm-bound commands (pca, grm, assoc --model lmm), where
  * OpenBLAS fell back to its SSE3 kernels on a CPU with AVX2 or AVX-512 it does not know, set
- * OPENBLAS_CORETYPE and execute bcms again (cli_blas.c). Then BLAS on one thread (cli_blas_single). */
+ * OPENBLAS_CORETYPE and execute bcms again (cli_blas.c). Then BLAS on one thread (bcms_blas_single). */
 void cli_blas_init(char **argv);
-/* BLAS on one thread, OpenBLAS's idle thread pool stopped (cli_blas.c); cli_blas_init does it. */
-void cli_blas_single(void);
 
 /* The full command line, space-joined, for provenance records. Caller frees. */
 char *cli_command_line(void);

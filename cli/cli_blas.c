@@ -44,20 +44,8 @@ static void kernels_pick(char **argv)
     unsetenv("OPENBLAS_CORETYPE");
 }
 
-/* A pthreads OpenBLAS starts its thread pool when it is loaded (and again in openblas_set_num_threads),
- * and each of its threads spins (sched_yield) for 2^28 clock ticks, ~0.1 s, before it sleeps: a core
- * taken for the whole of a short command (freq at 1,000 x 300,000: a quarter of its CPU time, and the
- * core OpenMP's second thread needed). bcms runs BLAS on one thread, so the pool is never used: stop
- * it (OpenBLAS starts it again by itself if a call ever needs it). One thread because bcms
- * parallelises with OpenMP over its own fixed tiles and batches, and BLAS threads inside them would
- * oversubscribe the cores. */
-void cli_blas_single(void)
-{
-    bcms_blas_single();
-}
-
 void cli_blas_init(char **argv)
 {
     kernels_pick(argv);
-    cli_blas_single();
+    bcms_blas_single(); /* if OpenBLAS is loaded already (linked): one thread, its pool stopped */
 }

@@ -89,7 +89,6 @@ void cairo_arc(cairo_t *cr, double xc, double yc, double radius, double angle1, 
 void cairo_clip(cairo_t *cr) { cairo_need(); p_cairo_clip(cr); }
 void cairo_close_path(cairo_t *cr) { cairo_need(); p_cairo_close_path(cr); }
 cairo_t *cairo_create(cairo_surface_t *target) { cairo_need(); return p_cairo_create(target); }
-void cairo_debug_reset_static_data(void) { cairo_need(); p_cairo_debug_reset_static_data(); }
 void cairo_destroy(cairo_t *cr) { cairo_need(); p_cairo_destroy(cr); }
 void cairo_fill(cairo_t *cr) { cairo_need(); p_cairo_fill(cr); }
 void cairo_font_extents(cairo_t *cr, cairo_font_extents_t *extents) { cairo_need(); p_cairo_font_extents(cr, extents); }
