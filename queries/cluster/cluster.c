@@ -6,10 +6,9 @@
 #include "cluster.h"
 #include "err.h"
 
-void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner)
+void bcms_cluster_share_from(const uint64_t *w, uint32_t nb, uint32_t *owner, uint64_t *l)
 {
     const int np = bcms_cluster_size();
-    uint64_t load[64] = {0}, *l = np <= 64 ? load : calloc((size_t)np, sizeof *l);
     for (uint32_t b = 0; b < nb; b++) {
         int best = 0;
         if (!l) { /* no memory for the loads of a huge job: by block number, still a fixed rule */
@@ -21,6 +20,13 @@ void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner)
         owner[b] = (uint32_t)best;
         l[best] += w[b];
     }
+}
+
+void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner)
+{
+    const int np = bcms_cluster_size();
+    uint64_t load[64] = {0}, *l = np <= 64 ? load : calloc((size_t)np, sizeof *l);
+    bcms_cluster_share_from(w, nb, owner, l);
     if (l != load) free(l);
 }
 

@@ -66,5 +66,8 @@ int bcms_cluster_sum(void *buf, size_t n, int type);
  * order, to the rank with the least weight so far (the lowest such rank on a tie). owner[b] receives
  * the rank. A fixed rule on the blocks: every rank computes the same owners. */
 void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner);
+/* The same from the ranks' loads so far (load: bcms_cluster_size() values, updated; NULL: by block
+ * number), for blocks that come window by window. */
+void bcms_cluster_share_from(const uint64_t *w, uint32_t nb, uint32_t *owner, uint64_t *load);
 
 #endif

@@ -122,6 +122,10 @@ int bcms_reader_set_samples(bcms_reader_t *rd, const uint32_t *idx, uint32_t n);
  * bcms_reader_batch_range and bcms_reader_batch take only the current window's variants and
  * batches; open, next and close run on one thread, with no batch of the window still being read. */
 int bcms_reader_next(bcms_reader_t *rd, uint32_t *b0, uint32_t *nb);
+/* Start again from the first variant, for a command that reads the genotypes more than once (pca
+ * --approx, the structure commands' MPI passes): the same snapshot, samples, filters and chunk, so the
+ * next bcms_reader_next gives the same windows, batches and indices as the first time. 0. */
+int bcms_reader_rewind(bcms_reader_t *rd);
 
 /* Variants after filters and chunking, in genomic order, and how many were filtered out (streaming:
  * up to the end of the current window; the totals once bcms_reader_next has given nb 0). */

@@ -519,6 +519,13 @@ int rd_window_fill(bcms_reader_t *rd, int mode)
     return 0;
 }
 
+int bcms_reader_rewind(bcms_reader_t *rd)
+{
+    if (rd->stream) rd_stream_rewind(rd);
+    else rd->handed = 0;
+    return 0;
+}
+
 int bcms_reader_next(bcms_reader_t *rd, uint32_t *b0, uint32_t *nb)
 {
     int rc;

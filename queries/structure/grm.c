@@ -34,104 +34,105 @@ void st_standardise(const uint8_t *g, uint32_t n, int kind, double *z)
     for (uint32_t i = 0; i < n; i++) z[i] = lut[g[i] & 3];
 }
 
-/* Used variants of batch b. */
-static uint64_t batch_used(const st_input_t *in, uint32_t b)
-{
-    uint64_t first, used = 0;
-    uint32_t nv;
-    bcms_reader_batch_range(in->rd, b, &first, &nv);
-    for (uint32_t k = 0; k < nv; k++) used += in->use[first + k];
-    return used;
-}
+/* A pass in units (structure_internal.h, st_stream_pass): the open unit and its sub-block of
+ * standardised rows carry from window to window, so units and sub-blocks are the same whatever the
+ * windows (and so --memory) are. */
+typedef struct {
+    st_input_t *in;
+    uint64_t min_used;
+    int share, kind, threads;
+    uint32_t sub;
+    st_rows_fn fn, each;
+    void *ud;
+    bcms_reader_ws_t *ws;
+    double *Z;
+    uint32_t *rows;
+    uint64_t *vidx;
+    uint32_t fill;
+    uint64_t acc; /* used variants of the open unit (0: none open) */
+    int owner;    /* the open unit's rank */
+} st_pass_t;
 
-int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u)
+/* Standardise the used rows of one decoded batch into Z after its fill rows (their reader indices
+ * in vidx), handing Z to fn whenever it holds sub rows, and each batch's new rows to each. */
+static int stream_batch(st_pass_t *p, uint32_t b, const uint8_t *codes)
 {
-    uint64_t *w = malloc(((size_t)in->nbatch + 1) * sizeof *w), acc = 0;
-    uint32_t *owner = malloc(((size_t)in->nbatch + 1) * sizeof *owner);
-    memset(u, 0, sizeof *u);
-    u->first = malloc(((size_t)in->nbatch + 1) * sizeof *u->first);
-    u->mine = malloc((size_t)in->nbatch + 1);
-    if (!w || !owner || !u->first || !u->mine) {
-        free(w), free(owner), st_units_free(u);
-        return bcms_err(BCMS_ENOMEM, "batches of %u", in->nbatch);
-    }
-    /* consecutive batches until a unit has min_used variants (a rule on the data alone) */
-    for (uint32_t b = 0; b < in->nbatch; b++) {
-        if (acc == 0) u->first[u->n] = b, w[u->n++] = 0;
-        uint64_t k = batch_used(in, b);
-        w[u->n - 1] += k, acc += k;
-        if (acc >= min_used) acc = 0;
-    }
-    u->first[u->n] = in->nbatch;
-    bcms_cluster_share(w, u->n, owner);
-    for (uint32_t x = 0; x < u->n; x++) u->mine[x] = owner[x] == (uint32_t)bcms_cluster_rank();
-    free(w), free(owner);
-    return 0;
-}
-
-void st_units_free(st_units_t *u)
-{
-    free(u->first), free(u->mine);
-    memset(u, 0, sizeof *u);
-}
-
-/* Standardise the used rows of one decoded batch into Z after its *fill rows (their reader indices
- * in vidx), handing Z to fn whenever it holds sub rows. */
-static int stream_batch(const st_input_t *in, uint32_t b, const uint8_t *codes, double *Z, uint32_t *rows,
-                        uint64_t *vidx, uint32_t *fill, uint32_t sub, int kind, int threads, st_rows_fn fn, void *ud)
-{
+    const st_input_t *in = p->in;
     const uint32_t n = in->n;
     uint64_t first;
     uint32_t nv, k = 0;
     int rc = 0;
     bcms_reader_batch_range(in->rd, b, &first, &nv);
     while (k < nv && !rc) {
-        uint32_t nr = 0, f = *fill;
-        for (; k < nv && f + nr < sub; k++)
-            if (in->use[first + k]) vidx[f + nr] = first + k, rows[nr++] = k;
+        uint32_t nr = 0, f = p->fill;
+        for (; k < nv && f + nr < p->sub; k++)
+            if (st_used(in, first + k)) p->vidx[f + nr] = first + k, p->rows[nr++] = k;
         if (!nr) break;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (uint32_t j = 0; j < nr; j++) st_standardise(codes + (size_t)rows[j] * n, n, kind, Z + (size_t)(f + j) * n);
-        *fill = f + nr;
-        if (*fill == sub) rc = fn(ud, Z, sub, vidx), *fill = 0;
+#pragma omp parallel for num_threads(p->threads) schedule(static)
+        for (uint32_t j = 0; j < nr; j++)
+            st_standardise(codes + (size_t)p->rows[j] * n, n, p->kind, p->Z + (size_t)(f + j) * n);
+        p->fill = f + nr;
+        if (p->each && (rc = p->each(p->ud, p->Z + (size_t)f * n, nr, p->vidx + f))) break;
+        if (p->fill == p->sub) rc = p->fn(p->ud, p->Z, p->sub, p->vidx), p->fill = 0;
     }
     return rc;
 }
 
-int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads, st_rows_fn fn,
-                   void *ud)
+/* The batches of the current window, unit by unit. */
+static int pass_window(st_pass_t *p)
 {
-    const uint32_t n = in->n, nunit = u ? u->n : in->nbatch;
-    bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-    double *Z = malloc((size_t)sub * n * sizeof *Z);
-    uint32_t *rows = malloc((size_t)sub * sizeof *rows);
-    uint64_t *vidx = malloc((size_t)sub * sizeof *vidx);
+    st_input_t *in = p->in;
+    const int np = p->share ? bcms_cluster_size() : 1, me = p->share ? bcms_cluster_rank() : 0;
     int rc = 0;
-    if (!ws || !Z || !rows || !vidx) {
+    for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
+        uint64_t used = st_batch_used(in, b);
+        if (!p->acc) { /* a new unit: to the rank with the fewest variants so far (cluster.h's rule) */
+            p->owner = 0;
+            for (int r = 1; r < np; r++)
+                if (in->load[r] < in->load[p->owner]) p->owner = r;
+        }
+        in->load[p->owner] += used, p->acc += used;
+        if (p->owner == me && used) {
+            const uint8_t *codes;
+            if (!(rc = bcms_reader_batch(in->rd, p->ws, b, &codes, NULL))) rc = stream_batch(p, b, codes);
+        }
+        if (!rc && p->acc >= p->min_used) { /* the unit closes: a sub-block never spans two */
+            if (p->fill) rc = p->fn(p->ud, p->Z, p->fill, p->vidx);
+            p->fill = 0, p->acc = 0;
+        }
+    }
+    return rc;
+}
+
+int st_stream_pass(st_input_t *in, uint64_t min_used, int share, uint32_t sub, int kind, int threads, st_rows_fn fn,
+                   st_rows_fn each, void *ud)
+{
+    const uint32_t n = in->n;
+    st_pass_t p = {in, min_used ? min_used : 1, share, kind, threads, sub, fn, each, ud, NULL, NULL, NULL, NULL,
+                   0, 0, 0};
+    int rc = 0;
+    p.ws = bcms_reader_ws_new(in->rd);
+    p.Z = malloc((size_t)sub * n * sizeof *p.Z);
+    p.rows = malloc((size_t)sub * sizeof *p.rows);
+    p.vidx = malloc((size_t)sub * sizeof *p.vidx);
+    if (!p.ws || !p.Z || !p.rows || !p.vidx) {
         rc = bcms_err(BCMS_ENOMEM, "standardised genotypes of %u samples", n);
         goto out;
     }
-    for (uint32_t x = 0; x < nunit && !rc; x++) {
-        uint32_t b0 = u ? u->first[x] : x, b1 = u ? u->first[x + 1] : x + 1, fill = 0;
-        if (u && !u->mine[x]) continue;
-        for (uint32_t b = b0; b < b1 && !rc; b++) {
-            const uint8_t *codes;
-            if (!(rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL)))
-                rc = stream_batch(in, b, codes, Z, rows, vidx, &fill, sub, kind, threads, fn, ud);
-        }
-        if (!rc && fill) rc = fn(ud, Z, fill, vidx); /* a sub-block never spans two units */
-    }
+    while (!(rc = st_input_next(in)))
+        if ((rc = pass_window(&p))) goto out;
+    if (rc == 1) rc = p.fill ? fn(ud, p.Z, p.fill, p.vidx) : 0; /* the last unit */
 out:
-    bcms_reader_ws_free(ws);
-    free(Z);
-    free(rows);
-    free(vidx);
+    bcms_reader_ws_free(p.ws);
+    free(p.Z);
+    free(p.rows);
+    free(p.vidx);
     return rc;
 }
 
-int st_stream_idx(const st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud)
+int st_stream_idx(st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud)
 {
-    return st_stream_some(in, NULL, ST_SUBBLOCK, kind, threads, fn, ud);
+    return st_stream_pass(in, 1, 0, ST_SUBBLOCK, kind, threads, fn, NULL, ud);
 }
 
 typedef struct {
@@ -146,7 +147,7 @@ static int stream_adapt(void *ud, const double *Z, uint32_t rows, const uint64_t
     return a->fn(a->ud, Z, rows);
 }
 
-int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
+int st_stream(st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud)
 {
     stream_adapt_t a = {fn, ud};
@@ -170,7 +171,7 @@ static int gram_add(void *ud, const double *Z, uint32_t rows, const uint64_t *vi
     return a->prov ? st_prov_add(a->prov, a->in->rd, Z, a->in->n, rows, vidx) : 0;
 }
 
-int st_gram_stream(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
+int st_gram_stream(st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
 {
     gram_acc_t a = {in, threads, G, 0, prov};
     st_blas_serial();
@@ -204,26 +205,28 @@ static int grm_add(void *ud, const double *Z, uint32_t rows, const uint64_t *vid
     }
     st_gram_fix_add(&a->fix, Z, rows, bound);
     a->m += rows;
-    return a->prov ? st_prov_add(a->prov, a->rd, Z, a->n, rows, vidx) : 0;
+    (void)vidx;
+    return 0;
 }
 
-static int prov_only(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
+static int prov_rows(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
 {
     grm_acc_t *a = ud;
     return st_prov_add(a->prov, a->rd, Z, a->n, rows, vidx);
 }
 
-int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
+int st_grm_build_prov(st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov)
 {
     const uint32_t n = in->n;
     const int split = bcms_cluster_size() > 1; /* then a rank sees its share only: prov in a pass of its own */
     grm_acc_t a = {n, in->rd, {0}, 0, split ? NULL : prov};
-    st_units_t u = {0};
     int rc;
     st_blas_serial();
     if ((rc = st_gram_fix_init(&a.fix, G, n, threads))) return rc;
-    if ((rc = st_units_build(in, GRM_SUBBLOCK, &u))) goto out;
-    if ((rc = st_stream_some(in, &u, GRM_SUBBLOCK, kind, threads, grm_add, &a))) goto out;
+    /* units of GRM_SUBBLOCK used variants shared over the ranks; the record of the rows as they are
+     * standardised (a unit's sub-block may span windows: its rows' variants are looked up at once) */
+    if ((rc = st_stream_pass(in, GRM_SUBBLOCK, 1, GRM_SUBBLOCK, kind, threads, grm_add, a.prov ? prov_rows : NULL, &a)))
+        goto out;
     /* the ranks' integer sums meet on rank 0 (exact in any order) */
     if ((rc = bcms_cluster_sum(a.fix.acc, (size_t)n * (n + 1) / 2, BCMS_CL_I128)) ||
         (rc = bcms_cluster_sum(&a.m, 1, BCMS_CL_U64)))
@@ -235,17 +238,16 @@ int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, ui
     }
     if (split && prov) { /* rank 0 reads every variant once more for the record (O(n m), not O(n^2 m)) */
         a.prov = prov;
-        if ((rc = st_stream_idx(in, kind, threads, prov_only, &a))) goto out;
+        if ((rc = st_stream_pass(in, 1, 0, ST_SUBBLOCK, kind, threads, prov_rows, NULL, &a))) goto out;
     }
     st_gram_fix_finish(&a.fix, G, (double)a.m);
     *m = a.m;
 out:
     st_gram_fix_free(&a.fix);
-    st_units_free(&u);
     return rc;
 }
 
-int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m)
+int st_grm_build(st_input_t *in, int kind, int threads, double *G, uint64_t *m)
 {
     return st_grm_build_prov(in, kind, threads, G, m, NULL);
 }

@@ -256,23 +256,17 @@ static int key_cmp(const void *a, const void *b)
     return x->pos != y->pos ? (x->pos < y->pos ? -1 : 1) : x->h != y->h ? (x->h < y->h ? -1 : 1) : 0;
 }
 
-/* in->use: exactly the reader variants among c's keys; returns how many. */
-static int loco_variants(st_input_t *in, const bcms_grm_loco_t *l, const st_prov_chr_t *c, uint64_t *found)
+/* The used variants: exactly the reader variants among a chromosome's keys (sorted). */
+typedef struct {
+    const loco_key_t *k;
+    uint64_t m;
+} loco_pick_t;
+
+static int loco_pick(void *ud, const bcms_variant_t *var)
 {
-    loco_key_t *k = malloc(sizeof *k * (c->m + 1));
-    if (!k) return bcms_err(BCMS_ENOMEM, "GRM variant list");
-    for (uint64_t i = 0; i < c->m; i++) k[i].pos = l->p.pos[c->first + i], k[i].h = l->p.ahash[c->first + i];
-    qsort(k, c->m, sizeof *k, key_cmp);
-    *found = 0;
-    for (uint64_t v = 0; v < in->nvar; v++) {
-        const bcms_variant_t *var = bcms_reader_variant(in->rd, v);
-        loco_key_t q = {(uint32_t)var->pos, st_allele_hash(var->ref, var->alt)};
-        in->use[v] = var->pos >= 0 && var->pos <= (int64_t)UINT32_MAX && bsearch(&q, k, c->m, sizeof *k, key_cmp);
-        *found += in->use[v];
-    }
-    in->nuse = *found;
-    free(k);
-    return 0;
+    const loco_pick_t *p = ud;
+    loco_key_t q = {(uint32_t)var->pos, st_allele_hash(var->ref, var->alt)};
+    return var->pos >= 0 && var->pos <= (int64_t)UINT32_MAX && bsearch(&q, p->k, p->m, sizeof *p->k, key_cmp);
 }
 
 int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_grm_t *g, const char *chrom,
@@ -284,6 +278,8 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     st_input_t in = {0};
     st_prov_t chk = {0};
     uint64_t found = 0, mc = 0;
+    loco_key_t *keys = NULL;
+    loco_pick_t pick = {NULL, c ? c->m : 0};
     int rc;
     if (!c || !c->m) {
         memcpy(Kc, g->K, sizeof *Kc * n * n);
@@ -293,12 +289,19 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     bcms_structure_sel_init(&sel);
     sel.sel.cohorts = l->cohorts, sel.sel.regions = chrom, sel.sel.dup_rule = l->dup_rule;
     sel.threads = sel.sel.threads = threads;
-    if ((rc = st_input_open(st, &sel, &in)) || (rc = loco_samples(&in, g)) || (rc = loco_variants(&in, l, c, &found)))
+    if (!(keys = malloc(sizeof *keys * (c->m + 1)))) {
+        rc = bcms_err(BCMS_ENOMEM, "GRM variant list");
         goto out;
+    }
+    for (uint64_t i = 0; i < c->m; i++) keys[i].pos = l->p.pos[c->first + i], keys[i].h = l->p.ahash[c->first + i];
+    qsort(keys, c->m, sizeof *keys, key_cmp);
+    pick.k = keys;
+    if ((rc = st_input_open(st, &sel, &in)) || (rc = loco_samples(&in, g))) goto out;
+    in.pick = loco_pick, in.pick_ud = &pick;
     memset(Kc, 0, sizeof *Kc * n * n);
-    if (found == c->m && (rc = st_gram_stream(&in, l->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED,
-                                              threads, Kc, &mc, &chk)))
+    if ((rc = st_gram_stream(&in, l->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, threads, Kc, &mc, &chk)))
         goto out;
+    found = in.nuse;
     if (found != c->m || chk.nchr != 1 || chk.chr[0].m != c->m || chk.chr[0].zhash != c->zhash) {
         rc = bcms_err(BCMS_EINPUT, "--loco: the store no longer gives the genotypes the GRM was built from on "
                       "chromosome %s (%" PRIu64 " of its %" PRIu64 " variants found%s): rebuild the GRM", chrom, found,
@@ -313,6 +316,7 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     }
     bcms_log(BCMS_LOG_INFO, "grm: without chromosome %s: %" PRIu64 " of %" PRIu64 " variants", chrom, l->m - c->m, l->m);
 out:
+    free(keys);
     st_prov_clear(&chk);
     st_input_close(&in);
     return rc;

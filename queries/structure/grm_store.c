@@ -222,11 +222,11 @@ int bcms_grm_run(bcms_store_t *st, const bcms_grm_opts_t *o, uint64_t stats[2])
         rc = bcms_err(BCMS_ENOMEM, "grm: a %u x %u matrix", in.n, in.n);
         goto out;
     }
-    bcms_log(BCMS_LOG_INFO, "grm: %u samples, %" PRIu64 " autosomal variants, %s", in.n, in.nuse,
-             o->kind == BCMS_GRM_CENTRED ? "centred" : "standardised");
     if ((rc = st_grm_build_prov(&in, o->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, o->in.threads, K, &m,
                                 &prov)))
         goto out;
+    bcms_log(BCMS_LOG_INFO, "grm: %u samples, %" PRIu64 " autosomal variants, %s", in.n, in.nuse,
+             o->kind == BCMS_GRM_CENTRED ? "centred" : "standardised");
     if (bcms_cluster_rank() != 0) goto out; /* under MPI, rank 0 has the matrix and stores it */
     if (asprintf(&sel, "cohorts=%s regions=%s maf=%g mac=%u geno=%g hwe=%g keep=%s extract=%s",
                  o->in.sel.cohorts ? o->in.sel.cohorts : "all", o->in.sel.regions ? o->in.sel.regions : "all",

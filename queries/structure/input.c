@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "contig.h"
 #include "err.h"
 #include "outfile.h"
@@ -38,26 +39,6 @@ static int select_samples(bcms_store_t *st, st_input_t *in)
     rc = st_input_subset(in, idx, ns);
     free(idx);
     return rc;
-}
-
-/* The reader's variants (--extract/--exclude, regions, site filters, chunks) on autosomes. */
-static int select_variants(st_input_t *in)
-{
-    in->nvar = bcms_reader_nvariants(in->rd);
-    if (!(in->use = malloc(in->nvar + 1))) return bcms_err(BCMS_ENOMEM, "variant list");
-    in->nuse = 0;
-    for (uint64_t v = 0; v < in->nvar; v++) {
-        const bcms_variant_t *var = bcms_reader_variant(in->rd, v);
-        in->use[v] = bcms_contig_kind(var->chrom) == BCMS_CHR_AUTOSOME;
-        in->nuse += in->use[v];
-    }
-    if (!in->nuse) return bcms_err(BCMS_EINVAL, "no autosomal variant selected (regions, --extract/--exclude, filters)");
-    /* said, as plink2 says it: a user comparing with a peer that keeps chrX (plink2 --indep-pairwise,
-     * GEMMA -gk) sees why the counts differ */
-    if (in->nuse < in->nvar)
-        bcms_log(BCMS_LOG_INFO, "%" PRIu64 " variants on chrX, chrY, chrM or other non-autosomal contigs left out "
-                 "(autosomes only)", in->nvar - in->nuse);
-    return 0;
 }
 
 int st_input_subset(st_input_t *in, const uint32_t *idx, uint32_t n)
@@ -92,13 +73,77 @@ int st_input_open(bcms_store_t *st, const bcms_structure_sel_t *s, st_input_t *i
     int rc;
     memset(in, 0, sizeof *in);
     if (ro.threads < s->threads) ro.threads = s->threads;
+    ro.stream = 1; /* a window of variants at a time: memory flat in their number */
     if ((rc = bcms_reader_open(st, &ro, &in->rd))) return rc;
-    if ((rc = select_samples(st, in)) || (rc = select_variants(in))) {
+    if (!(in->load = calloc((size_t)bcms_cluster_size() + 1, sizeof *in->load))) rc = bcms_err(BCMS_ENOMEM, "loads");
+    if (rc || (rc = select_samples(st, in))) {
         st_input_close(in);
         return rc;
     }
-    in->nbatch = bcms_reader_nbatches(in->rd);
     return 0;
+}
+
+/* The end of a pass: the totals, said and checked after the first. */
+static int pass_end(st_input_t *in)
+{
+    in->state = 2, in->nb = 0, in->wn = in->wuse = 0;
+    if (in->done) return 1;
+    in->done = 1;
+    if (!in->nuse && !in->pick) /* a caller's own choice checks its own count */
+        return bcms_err(BCMS_EINVAL, "no autosomal variant selected (regions, --extract/--exclude, filters)");
+    /* said, as plink2 says it: a user comparing with a peer that keeps chrX (plink2 --indep-pairwise,
+     * GEMMA -gk) sees why the counts differ */
+    if (!in->pick && in->nuse < in->nvar)
+        bcms_log(BCMS_LOG_INFO, "%" PRIu64 " variants on chrX, chrY, chrM or other non-autosomal contigs left out "
+                 "(autosomes only)", in->nvar - in->nuse);
+    return 1;
+}
+
+int st_input_next(st_input_t *in)
+{
+    uint32_t b0, nb, n0;
+    uint64_t v0;
+    int rc;
+    if (in->state == 2 && (rc = bcms_reader_rewind(in->rd))) return rc;
+    if (in->state != 1) {
+        in->state = 1;
+        memset(in->load, 0, (size_t)bcms_cluster_size() * sizeof *in->load);
+        if (!in->done) in->nvar = in->nuse = 0;
+    }
+    if ((rc = bcms_reader_next(in->rd, &b0, &nb))) return rc;
+    if (!nb) return pass_end(in);
+    bcms_reader_batch_range(in->rd, b0, &v0, &n0);
+    uint64_t wn = bcms_reader_nvariants(in->rd) - v0, used = 0;
+    if (wn + 1 > in->use_cap) {
+        uint8_t *u = realloc(in->use, wn + 1);
+        if (!u) return bcms_err(BCMS_ENOMEM, "variant window");
+        in->use = u, in->use_cap = wn + 1;
+    }
+    for (uint64_t i = 0; i < wn; i++) {
+        const bcms_variant_t *var = bcms_reader_variant(in->rd, v0 + i);
+        in->use[i] = in->pick ? in->pick(in->pick_ud, var) : bcms_contig_kind(var->chrom) == BCMS_CHR_AUTOSOME;
+        used += in->use[i];
+    }
+    in->b0 = b0, in->nb = nb, in->v0 = v0, in->wn = wn, in->wuse = used;
+    if (!in->done) in->nvar += wn, in->nuse += used;
+    return 0;
+}
+
+uint64_t st_batch_used(const st_input_t *in, uint32_t b)
+{
+    uint64_t first, used = 0;
+    uint32_t nv;
+    bcms_reader_batch_range(in->rd, b, &first, &nv);
+    for (uint32_t k = 0; k < nv; k++) used += in->use[first + k - in->v0];
+    return used;
+}
+
+int st_input_count(st_input_t *in)
+{
+    int rc;
+    while (!(rc = st_input_next(in)))
+        ;
+    return rc == 1 ? 0 : rc;
 }
 
 void st_input_close(st_input_t *in)
@@ -107,6 +152,7 @@ void st_input_close(st_input_t *in)
     free(in->iids);
     free(in->snum);
     free(in->use);
+    free(in->load);
     if (in->rd) bcms_reader_close(in->rd);
     memset(in, 0, sizeof *in);
 }

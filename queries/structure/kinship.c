@@ -71,39 +71,44 @@ static void pack_word(const uint8_t *codes, uint32_t n, const uint32_t *rows, in
     }
 }
 
-/* Words each batch of this rank fills, and where they start (UINT64_MAX: another rank's batch). */
-static int king_layout(const st_input_t *in, uint64_t **woff, uint64_t *W)
+/* Words each batch of this rank fills, and where they start (UINT64_MAX: another rank's batch), from
+ * a first pass over the variants; *nbatch the batches. */
+static int king_layout(st_input_t *in, uint64_t **woff, uint64_t *W, uint32_t *nbatch)
 {
-    uint64_t *o = malloc(((size_t)in->nbatch + 1) * sizeof *o), w = 0;
-    uint32_t *owner = malloc(((size_t)in->nbatch + 1) * sizeof *owner);
+    uint64_t *o = NULL, w = 0;
+    uint32_t *owner = NULL, nb = 0, cap = 0;
     const uint32_t me = (uint32_t)bcms_cluster_rank();
-    if (!o || !owner) {
+    int rc;
+    while (!(rc = st_input_next(in))) {
+        if (in->b0 + in->nb + 1 > cap) {
+            cap = 2 * (in->b0 + in->nb + 1);
+            uint64_t *x = realloc(o, sizeof *x * cap);
+            if (!x) break;
+            o = x;
+        }
+        for (uint32_t b = in->b0; b < in->b0 + in->nb; b++) o[b] = (st_batch_used(in, b) + 63) / 64;
+        nb = in->b0 + in->nb;
+    }
+    if (rc != 1 || !(owner = malloc(((size_t)nb + 1) * sizeof *owner)) || (!o && !(o = malloc(sizeof *o)))) {
         free(o), free(owner);
-        return bcms_err(BCMS_ENOMEM, "kinship layout");
+        return rc < 0 ? rc : bcms_err(BCMS_ENOMEM, "kinship layout");
     }
-    for (uint32_t b = 0; b < in->nbatch; b++) {
-        uint64_t first, used = 0;
-        uint32_t nv;
-        bcms_reader_batch_range(in->rd, b, &first, &nv);
-        for (uint32_t k = 0; k < nv; k++) used += in->use[first + k];
-        o[b] = (used + 63) / 64;
-    }
-    bcms_cluster_share(o, in->nbatch, owner);
-    for (uint32_t b = 0; b < in->nbatch; b++) {
+    bcms_cluster_share(o, nb, owner);
+    for (uint32_t b = 0; b < nb; b++) {
         uint64_t words = o[b];
         o[b] = owner[b] == me ? w : UINT64_MAX;
         if (owner[b] == me) w += words;
     }
-    o[in->nbatch] = w;
     free(owner);
-    *woff = o, *W = (w + 7) / 8 * 8; /* whole SIMD steps; padding words are "missing" */
+    *woff = o, *W = (w + 7) / 8 * 8, *nbatch = nb; /* whole SIMD steps; padding words are "missing" */
     return 0;
 }
 
-static int king_load(const st_input_t *in, int threads, king_planes_t *kp)
+static int king_load(st_input_t *in, int threads, king_planes_t *kp)
 {
     uint64_t *woff = NULL;
-    int rc = king_layout(in, &woff, &kp->W), err = 0;
+    uint32_t nbatch = 0;
+    int rc = king_layout(in, &woff, &kp->W, &nbatch), err = 0;
     if (rc) return rc;
     kp->n = in->n;
     size_t words = (size_t)in->n * (size_t)(kp->W ? kp->W : 1);
@@ -111,39 +116,41 @@ static int king_load(const st_input_t *in, int threads, king_planes_t *kp)
         free(woff);
         return bcms_err(BCMS_ENOMEM, "kinship: %u samples x %" PRIu64 " variants packed", in->n, in->nuse);
     }
+    while (!err && !(rc = st_input_next(in))) {
 #pragma omp parallel num_threads(threads)
-    {
-        bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-        uint32_t *rows = malloc(64 * sizeof *rows);
-        if (!ws || !rows) {
+        {
+            bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
+            uint32_t *rows = malloc(64 * sizeof *rows);
+            if (!ws || !rows) {
 #pragma omp atomic write
-            err = BCMS_ENOMEM;
-        }
+                err = BCMS_ENOMEM;
+            }
 #pragma omp for schedule(dynamic, 1)
-        for (uint32_t b = 0; b < in->nbatch; b++) {
-            const uint8_t *codes;
-            uint64_t first, w = woff[b];
-            uint32_t nv;
-            int nr = 0, e;
-            if (err || w == UINT64_MAX) continue;
-            bcms_reader_batch_range(in->rd, b, &first, &nv);
-            if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
+            for (uint32_t b = in->b0; b < in->b0 + in->nb; b++) {
+                const uint8_t *codes;
+                uint64_t first, w = woff[b];
+                uint32_t nv;
+                int nr = 0, e;
+                if (err || w == UINT64_MAX) continue;
+                bcms_reader_batch_range(in->rd, b, &first, &nv);
+                if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
 #pragma omp atomic write
-                err = e;
-                continue;
+                    err = e;
+                    continue;
+                }
+                for (uint32_t k = 0; k < nv; k++) {
+                    if (!st_used(in, first + k)) continue;
+                    rows[nr++] = k;
+                    if (nr == 64) pack_word(codes, in->n, rows, nr, kp, w++), nr = 0;
+                }
+                if (nr) pack_word(codes, in->n, rows, nr, kp, w);
             }
-            for (uint32_t k = 0; k < nv; k++) {
-                if (!in->use[first + k]) continue;
-                rows[nr++] = k;
-                if (nr == 64) pack_word(codes, in->n, rows, nr, kp, w++), nr = 0;
-            }
-            if (nr) pack_word(codes, in->n, rows, nr, kp, w);
+            free(rows);
+            bcms_reader_ws_free(ws);
         }
-        free(rows);
-        bcms_reader_ws_free(ws);
     }
     free(woff);
-    return err;
+    return err ? err : rc == 1 ? 0 : rc;
 }
 
 /* Counts of the pairs (r, c), c < r, of one tile, over every word: out[(r - r0) * KING_T + c - c0].
@@ -515,8 +522,8 @@ int bcms_kinship_run(bcms_store_t *st, const bcms_kinship_opts_t *o, uint64_t st
     int rc;
     if (!o->out) return bcms_err(BCMS_EINVAL, "kinship: no output file (-o)");
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
-    bcms_log(BCMS_LOG_INFO, "kinship: %u samples, %" PRIu64 " autosomal variants", in.n, in.nuse);
     if ((rc = king_load(&in, o->in.threads, &kp))) goto out;
+    bcms_log(BCMS_LOG_INFO, "kinship: %u samples, %" PRIu64 " autosomal variants", in.n, in.nuse);
     if (bcms_cluster_rank() == 0) { /* rank 0 writes; OUT appears only when whole (outfile.h) */
         if ((rc = bcms_outfile_open(o->out, 0, &kw.out))) goto out;
         kputs("#IID1\tIID2\tNSNP\tHETHET\tIBS0\tHET1_HOM2\tHET2_HOM1\tKINSHIP", &kw.line);

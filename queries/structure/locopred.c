@@ -49,8 +49,7 @@ typedef struct {
     const uint32_t *col;    /* caller sample -> selection column */
     const double *y, *W;
     int c, folds, nf, threads; /* nf: folds fitted (1 in-sample) */
-    const int *chr_of;      /* used variant -> chromosome slot (0..21) */
-    uint64_t row;           /* used variants seen in this pass */
+    const bcms_reader_t *rd; /* the rows' variants (their chromosome slots 0..21) */
     int pass, cur;          /* pass 1 or 2; chromosome being accumulated (-1: none) */
     double *S, *Sc, *G, *Zs;
     double delta[LP_MAXFOLD];
@@ -200,16 +199,22 @@ static int lp_finish_chrom(lp_ctx_t *x)
     return lp_predict(x, x->G, u);
 }
 
-/* st_stream consumer: pass 1 into S; pass 2 into S_c per chromosome. */
-static int lp_consume(void *ud, const double *Z, uint32_t rows)
+/* The chromosome slot of a used variant (autosomes 1..22 -> 0..21). */
+static int lp_chrom(const lp_ctx_t *x, uint64_t v)
+{
+    return bcms_contig_rank(bcms_reader_variant(x->rd, v)->chrom) - 1;
+}
+
+/* st_stream_idx consumer: pass 1 into S; pass 2 into S_c per chromosome. */
+static int lp_consume(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
 {
     lp_ctx_t *x = ud;
     const uint32_t n = x->n;
     uint32_t r0 = 0;
     while (r0 < rows) {
-        int ch = x->chr_of[x->row + r0];
+        int ch = lp_chrom(x, vidx[r0]);
         uint32_t r1 = r0;
-        while (r1 < rows && x->chr_of[x->row + r1] == ch) r1++;
+        while (r1 < rows && lp_chrom(x, vidx[r1]) == ch) r1++;
         if (x->pass == 2 && ch != x->cur) {
             int rc;
             if (x->cur >= 0 && (rc = lp_finish_chrom(x))) return rc;
@@ -228,22 +233,14 @@ static int lp_consume(void *ud, const double *Z, uint32_t rows)
         }
         r0 = r1;
     }
-    x->row += rows;
     return 0;
 }
 
-/* The used variants' chromosome numbers (0..21), and the caller's samples' selection columns. */
-static int lp_map(const st_input_t *in, const uint32_t *snum, uint32_t n, int **chr_of, uint32_t **col)
+/* The caller's samples' selection columns. */
+static int lp_map(const st_input_t *in, const uint32_t *snum, uint32_t n, uint32_t **col)
 {
-    *chr_of = malloc(sizeof **chr_of * (in->nuse + 1));
     *col = malloc(sizeof **col * (n + 1));
-    if (!*chr_of || !*col) return bcms_err(BCMS_ENOMEM, "loco-pred");
-    uint64_t k = 0;
-    for (uint64_t v = 0; v < in->nvar; v++) {
-        if (!in->use[v]) continue;
-        int r = bcms_contig_rank(bcms_reader_variant(in->rd, v)->chrom);
-        (*chr_of)[k++] = r - 1; /* used variants are autosomes 1..22 */
-    }
+    if (!*col) return bcms_err(BCMS_ENOMEM, "loco-pred");
     uint32_t top = 0;
     for (uint32_t j = 0; j < in->n; j++) top = in->snum[j] > top ? in->snum[j] : top;
     for (uint32_t i = 0; i < n; i++) top = snum[i] > top ? snum[i] : top;
@@ -315,16 +312,16 @@ int bcms_locopred_run(bcms_store_t *st, const bcms_locopred_opts_t *o, const uin
 {
     st_input_t in = {0};
     lp_ctx_t x = {0};
-    int *chr_of = NULL, rc;
+    int rc;
     uint32_t *col = NULL;
     memset(out, 0, sizeof *out);
     if ((rc = lp_check(o, n, c))) return rc;
     bcms_structure_sel_t sel = o->in;
     sel.sel.regions = NULL, sel.sel.chunk_k = 0, sel.sel.chunk_n = 0;
     if ((rc = st_input_open(st, &sel, &in))) return rc;
-    if ((rc = lp_map(&in, snum, n, &chr_of, &col))) goto done;
+    if ((rc = lp_map(&in, snum, n, &col))) goto done;
     x = (lp_ctx_t){n, in.n, col, y, W, c, o->folds, o->folds ? o->folds : 1, sel.threads > 0 ? sel.threads : 1,
-                   chr_of, 0, 1, -1, NULL, NULL, NULL, NULL, {0}, out};
+                   in.rd, 1, -1, NULL, NULL, NULL, NULL, {0}, out};
     out->n = n;
     if (!(out->iid = calloc(n + 1, sizeof *out->iid))) {
         rc = bcms_err(BCMS_ENOMEM, "loco-pred");
@@ -344,7 +341,7 @@ int bcms_locopred_run(bcms_store_t *st, const bcms_locopred_opts_t *o, const uin
         goto done;
     }
     st_blas_serial();
-    if ((rc = st_stream(&in, ST_STANDARDISED, x.threads, lp_consume, &x))) goto done;
+    if ((rc = st_stream_idx(&in, ST_STANDARDISED, x.threads, lp_consume, &x))) goto done;
     /* compact the chromosomes present */
     uint64_t mc[BCMS_LOCOPRED_MAXCHR];
     memcpy(mc, out->mchr, sizeof mc);
@@ -361,11 +358,11 @@ int bcms_locopred_run(bcms_store_t *st, const bcms_locopred_opts_t *o, const uin
     if ((rc = lp_delta(&x, snum))) goto done;
     /* the all-autosomes row (x.G holds S / m from lp_delta) */
     if ((rc = lp_predict(&x, x.G, out->pred + (size_t)out->nchr * n))) goto done;
-    x.pass = 2, x.row = 0, x.cur = -1;
-    if ((rc = st_stream(&in, ST_STANDARDISED, x.threads, lp_consume, &x))) goto done;
+    x.pass = 2, x.cur = -1;
+    if ((rc = st_stream_idx(&in, ST_STANDARDISED, x.threads, lp_consume, &x))) goto done;
     if (x.cur >= 0) rc = lp_finish_chrom(&x);
 done:
-    free(x.S), free(x.Sc), free(x.G), free(x.Zs), free(chr_of), free(col);
+    free(x.S), free(x.Sc), free(x.G), free(x.Zs), free(col);
     st_input_close(&in);
     if (rc) bcms_locopred_clear(out);
     return rc;

@@ -47,7 +47,7 @@ void bcms_pca_opts_init(bcms_pca_opts_t *o)
     o->pcs = 10;
 }
 
-static int pca_exact(const st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m)
+static int pca_exact(st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m)
 {
     const uint32_t n = in->n;
     double *G = malloc((size_t)n * (n + 1) * sizeof *G); /* st_grm_build's room */
@@ -93,7 +93,7 @@ static void pca_standardise(const uint8_t *g, uint32_t nb, uint32_t n, double *z
 
 typedef struct pca_job pca_job_t;
 struct pca_job {
-    const st_input_t *in;
+    st_input_t *in;
     uint32_t nb;     /* the PCs' samples: the first nb columns */
     uint32_t nt, l;  /* xtxa: acc (nt x l) += Z[:, :nt]^T (Z[:, :nb] G), G nb x l; gram: acc (l x l)
                       * upper triangle += Y^T Y, Y = Z[:, :nb] G^T, G l x nb */
@@ -118,14 +118,14 @@ static void gram_add(const pca_job_t *j, const double *Z, uint32_t rows, double 
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, r, (int)rows, 1.0, work, r, 1.0, acc, r);
 }
 
-/* The batches of one slot into acc; *m counts the variants. */
+/* The batches of one slot in the current window into acc; *m counts the variants. */
 static int slot_run(const pca_job_t *j, uint32_t slot, bcms_reader_ws_t *ws, double *Z, uint32_t *rows,
                     double *work, double *acc, uint64_t *m)
 {
     const st_input_t *in = j->in;
-    const uint32_t n = in->n;
+    const uint32_t n = in->n, b1 = in->b0 + in->nb;
     int rc;
-    for (uint32_t b = slot; b < in->nbatch; b += PCA_SLOTS) {
+    for (uint32_t b = in->b0 + (slot + PCA_SLOTS - in->b0 % PCA_SLOTS) % PCA_SLOTS; b < b1; b += PCA_SLOTS) {
         const uint8_t *codes;
         uint64_t first;
         uint32_t nv, k = 0;
@@ -134,7 +134,7 @@ static int slot_run(const pca_job_t *j, uint32_t slot, bcms_reader_ws_t *ws, dou
         while (k < nv) {
             uint32_t nr = 0;
             for (; k < nv && nr < PCA_BLOCK; k++)
-                if (in->use[first + k]) rows[nr++] = k;
+                if (st_used(in, first + k)) rows[nr++] = k;
             if (!nr) break;
             for (uint32_t r = 0; r < nr; r++) pca_standardise(codes + (size_t)rows[r] * n, j->nb, n, Z + (size_t)r * n);
             j->add(j, Z, nr, acc, work);
@@ -155,20 +155,26 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
     const uint32_t me = (uint32_t)bcms_cluster_rank(), np = (uint32_t)bcms_cluster_size();
     const uint32_t mine = np >= PCA_SLOTS ? (me < PCA_SLOTS) : (PCA_SLOTS - me + np - 1) / np;
     if (mine < (uint32_t)threads) threads = mine ? (int)mine : 1;
+    /* window by window; a slot's batches stay in batch order (the slots' sums do not see windows) */
+    while (!rc && !(rc = st_input_next(j->in))) {
 #pragma omp parallel num_threads(threads)
-    {
-        bcms_reader_ws_t *ws = bcms_reader_ws_new(j->in->rd);
-        double *Z = malloc((size_t)PCA_BLOCK * n * sizeof *Z), *work = malloc((j->work_len + 1) * sizeof *work);
-        uint32_t *rows = malloc(PCA_BLOCK * sizeof *rows);
-        int ok = ws && Z && work && rows;
+        {
+            bcms_reader_ws_t *ws = bcms_reader_ws_new(j->in->rd);
+            double *Z = malloc((size_t)PCA_BLOCK * n * sizeof *Z), *work = malloc((j->work_len + 1) * sizeof *work);
+            uint32_t *rows = malloc(PCA_BLOCK * sizeof *rows);
+            int ok = ws && Z && work && rows;
 #pragma omp for schedule(static, 1)
-        for (uint32_t u = 0; u < mine; u++) { /* this rank's slots: me, me + np, ... */
-            uint32_t s = me + u * np;
-            rcs[s] = ok ? slot_run(j, s, ws, Z, rows, work, acc + s * j->acc_len, &ms[s]) : BCMS_ENOMEM;
+            for (uint32_t u = 0; u < mine; u++) { /* this rank's slots: me, me + np, ... */
+                uint32_t s = me + u * np;
+                if (!rcs[s]) rcs[s] = ok ? slot_run(j, s, ws, Z, rows, work, acc + s * j->acc_len, &ms[s]) : BCMS_ENOMEM;
+            }
+            bcms_reader_ws_free(ws);
+            free(Z), free(work), free(rows);
         }
-        bcms_reader_ws_free(ws);
-        free(Z), free(work), free(rows);
+        for (uint32_t s = 0; s < PCA_SLOTS; s++)
+            if (rcs[s]) rc = rcs[s];
     }
+    if (rc == 1) rc = 0;
     *m = 0;
     for (uint32_t s = 0; s < PCA_SLOTS; s++) {
         *m += ms[s];
@@ -198,7 +204,7 @@ static int pca_run_pass(const pca_job_t *j, int threads, double *out, uint64_t *
 }
 
 /* T (nt x l) = Z[:, :nt]^T Z[:, :nb] G over one pass; *m receives the variant count. */
-static int pca_xtxa(const st_input_t *in, uint32_t nb, uint32_t nt, uint32_t l, int threads, const double *G,
+static int pca_xtxa(st_input_t *in, uint32_t nb, uint32_t nt, uint32_t l, int threads, const double *G,
                     double *T, uint64_t *m)
 {
     pca_job_t j = {in, nb, nt, l, G, (size_t)nt * l, (size_t)PCA_BLOCK * l, xtxa_add};
@@ -247,7 +253,7 @@ static uint32_t orth_rows(uint32_t q, uint32_t n, double *K, double *h)
 
 /* Rayleigh-Ritz on the rows of Q: C = (Z Q^T)^T (Z Q^T) over one pass, its top k eigenpairs (values
  * divided by the variant count *m). */
-static int pca_ritz(const st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, int threads, const double *Q,
+static int pca_ritz(st_input_t *in, uint32_t nb, uint32_t r, uint32_t k, int threads, const double *Q,
                     double *val, double *vec, uint64_t *m)
 {
     pca_job_t j = {in, nb, r, r, Q, (size_t)r * r, (size_t)PCA_BLOCK * r, gram_add};
@@ -276,7 +282,7 @@ out:
     return rc == BCMS_ENOMEM ? bcms_err(BCMS_ENOMEM, "pca --approx: %u x %u Ritz problem", r, r) : rc;
 }
 
-static int pca_approx(const st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m,
+static int pca_approx(st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m,
                       uint64_t *passes)
 {
     const uint32_t nb = in->n, l = 2 * k < nb ? 2 * k : nb;
@@ -487,8 +493,7 @@ int bcms_pca_run(bcms_store_t *st, const bcms_pca_opts_t *o, uint64_t stats[4])
         goto out;
     }
     if (o->project && (rc = project_mark(st, o, &in, build, &nb))) goto out;
-    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %" PRIu64 " autosomal variants, %u PCs%s", nb, in.nuse, o->pcs,
-             o->approx ? " (randomized)" : "");
+    bcms_log(BCMS_LOG_INFO, "pca: %u samples, %u PCs%s", nb, o->pcs, o->approx ? " (randomized)" : "");
     if (o->project) rc = pca_projected(o, &in, build, nb, val, vec, &m, &passes);
     else rc = o->approx ? pca_approx(&in, o->pcs, o->in.threads, val, vec, &m, &passes)
                         : pca_exact(&in, o->pcs, o->in.threads, val, vec, &m);

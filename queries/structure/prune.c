@@ -4,33 +4,38 @@
  * Each used variant is packed into three bit planes over the samples: hom-ref (+1), hom-alt (-1)
  * and called; r^2 of a pair is computed from integer counts over the samples called at both:
  * n, sums, sums of squares and the dot product of the -1/0/+1 codes, then in doubles exactly as
- * PLINK 2 does (cov^2 > R x var1 x var2, every product of integers exact). Chromosomes are pruned
- * independently, in parallel; the result never depends on the thread count. */
+ * PLINK 2 does (cov^2 > R x var1 x var2, every product of integers exact).
+ *
+ * Streaming: the variants come in genomic order, window after window of the reader; only the LD
+ * window's variants are held (a ring of --window slots), and a variant's line is written to the
+ * kept or the removed list once the window has moved past it (its fate is then final). A first
+ * pass finds the IDs that cannot name a variant alone (prune_names.c). Memory does not grow with
+ * the variant count. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <htslib/khash.h>
 #include <htslib/kstring.h>
 #include <omp.h>
 
 #include "err.h"
+#include "outfile.h"
 #include "structure_internal.h"
 
 #define PRUNE_EPS 0x1p-44 /* PLINK 2's kSmallEpsilon */
 
-KHASH_MAP_INIT_STR(prname, uint32_t)
-
+/* The LD window's variants, in a ring of R slots by used-variant number k (slot k % R). */
 typedef struct {
-    uint32_t nw;        /* words per plane */
-    uint64_t nv;        /* used variants */
-    uint64_t *bits;     /* nv x 3 x nw: hom-ref, hom-alt, called */
+    uint32_t nw, R;     /* words per plane, slots */
+    uint64_t *bits;     /* R x 3 x nw: hom-ref, hom-alt, called */
     double *maj;        /* major-allele frequency */
     uint8_t *mono;      /* no variance among the called */
     uint8_t *removed;
-    uint64_t *vidx;     /* reader variant of used variant k */
+    kstring_t *name;    /* the line naming it in the lists */
 } prune_data_t;
+
+#define SLOT(d, k) ((size_t)((k) % (d)->R))
 
 void bcms_prune_opts_init(bcms_prune_opts_t *o)
 {
@@ -60,64 +65,12 @@ static void pack_variant(const uint8_t *g, uint32_t n, uint32_t nw, uint64_t *b,
     *mono = (!c[0] && !c[2]) || c[0] == called || c[2] == called;
 }
 
-static int prune_load(const st_input_t *in, int threads, prune_data_t *d)
-{
-    uint64_t *koff = malloc(((size_t)in->nbatch + 1) * sizeof *koff), k = 0;
-    int err = 0;
-    if (!koff) return bcms_err(BCMS_ENOMEM, "prune");
-    for (uint32_t b = 0; b < in->nbatch; b++) {
-        uint64_t first;
-        uint32_t nv;
-        bcms_reader_batch_range(in->rd, b, &first, &nv);
-        koff[b] = k;
-        for (uint32_t j = 0; j < nv; j++) k += in->use[first + j];
-    }
-    d->nv = k;
-    d->nw = (in->n + 63) / 64;
-    if (!(d->bits = malloc((size_t)k * 3 * d->nw * sizeof *d->bits)) || !(d->maj = malloc((k + 1) * sizeof *d->maj)) ||
-        !(d->mono = malloc(k + 1)) || !(d->removed = calloc(k + 1, 1)) || !(d->vidx = malloc((k + 1) * sizeof *d->vidx))) {
-        free(koff);
-        return bcms_err(BCMS_ENOMEM, "prune: %" PRIu64 " variants x %u samples packed", k, in->n);
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-        if (!ws) {
-#pragma omp atomic write
-            err = BCMS_ENOMEM;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t b = 0; b < in->nbatch; b++) {
-            const uint8_t *codes;
-            uint64_t first, kk = koff[b];
-            uint32_t nv;
-            int e;
-            if (err) continue;
-            bcms_reader_batch_range(in->rd, b, &first, &nv);
-            if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
-#pragma omp atomic write
-                err = e;
-                continue;
-            }
-            for (uint32_t j = 0; j < nv; j++) {
-                if (!in->use[first + j]) continue;
-                pack_variant(codes + (size_t)j * in->n, in->n, d->nw, d->bits + (size_t)kk * 3 * d->nw, &d->maj[kk],
-                             &d->mono[kk]);
-                d->vidx[kk++] = first + j;
-            }
-        }
-        bcms_reader_ws_free(ws);
-    }
-    free(koff);
-    return err;
-}
-
 /* r^2 of used variants x (earlier) and y above thr? */
 static int ld_exceeds(const prune_data_t *d, uint64_t x, uint64_t y, double thr)
 {
     const uint32_t nw = d->nw;
-    const uint64_t *px = d->bits + (size_t)x * 3 * nw, *mx = px + nw, *nx = mx + nw;
-    const uint64_t *py = d->bits + (size_t)y * 3 * nw, *my = py + nw, *ny = my + nw;
+    const uint64_t *px = d->bits + SLOT(d, x) * 3 * nw, *mx = px + nw, *nx = mx + nw;
+    const uint64_t *py = d->bits + SLOT(d, y) * 3 * nw, *my = py + nw, *ny = my + nw;
     int64_t n = 0, dot = 0, sx = 0, sy = 0, qx = 0, qy = 0;
     for (uint32_t w = 0; w < nw; w++) {
         n += __builtin_popcountll(nx[w] & ny[w]);
@@ -142,7 +95,7 @@ typedef struct {
 static void win_remove(prune_data_t *d, prune_win_t *w, uint32_t pos)
 {
     w->wrem[pos] = 1;
-    d->removed[w->win[pos]] = 1;
+    d->removed[SLOT(d, w->win[pos])] = 1;
 }
 
 /* PLINK 1 order (plink2 up to 2.00a3, as Debian ships it; later plink2 visits pairs in another order
@@ -164,7 +117,7 @@ static void window_plink1(prune_data_t *d, prune_win_t *w, uint64_t end_tv, doub
             if (s >= w->size) continue;
             for (;;) {
                 if (ld_exceeds(d, w->win[f], w->win[s], thr)) {
-                    if (d->maj[w->win[f]] > d->maj[w->win[s]] * (1 + PRUNE_EPS)) win_remove(d, w, f);
+                    if (d->maj[SLOT(d, w->win[f])] > d->maj[SLOT(d, w->win[s])] * (1 + PRUNE_EPS)) win_remove(d, w, f);
                     else {
                         win_remove(d, w, s);
                         uint32_t nx = s + 1;
@@ -185,187 +138,185 @@ static void window_plink1(prune_data_t *d, prune_win_t *w, uint64_t end_tv, doub
     } while (removed > prev);
 }
 
-/* One chromosome: used variants t0 .. t0 + len - 1; w has room for o->window positions. */
-static void prune_chrom(const bcms_prune_opts_t *o, prune_data_t *d, uint64_t t0, uint64_t len, prune_win_t *w)
-{
-    const uint64_t tend = t0 + len;
-    const double thr = o->r2 * (1 + PRUNE_EPS);
-    uint64_t cur = t0, start = t0, end = t0 + (len < o->window ? len : o->window);
-    if (len < 2) return; /* PLINK 2 skips a chromosome of one variant: it stays in */
-    w->size = 0;
-    for (;;) {
-        for (; cur < end; cur++) {
-            uint32_t p = w->size++;
-            w->wrem[p] = d->mono[cur];
-            if (d->mono[cur]) d->removed[cur] = 1;
-            w->win[p] = cur;
-            w->fu[p] = cur + 1;
-        }
-        window_plink1(d, w, cur, thr);
-        if (end == tend) return;
-        start += o->step;
-        end = start + o->window < tend ? start + o->window : tend;
-        uint32_t keep = 0;
-        for (uint32_t i = 0; i < w->size; i++)
-            if (!w->wrem[i] && w->win[i] >= start) w->win[keep] = w->win[i], w->fu[keep++] = w->fu[i];
-        memset(w->wrem, 0, w->size);
-        w->size = keep;
-    }
-}
+/* The stream's state: the chromosome being pruned, its window (used variants start .. cur - 1 held,
+ * the window ends at end), and the lists. k numbers the used variants in genomic order. */
+typedef struct {
+    const bcms_prune_opts_t *o;
+    const st_names_t *nm;
+    prune_data_t d;
+    prune_win_t w;
+    double thr;
+    char chrom[64];
+    int in_chrom;
+    uint64_t t0, start, end, cur, ran_to, fin; /* fin: the next variant to write */
+    bcms_outfile_t *fi, *fo;
+    const char *path_out;
+    kstring_t sin, sout, ks;
+    uint64_t total, kept, nkey;
+} prune_st_t;
 
-/* Count of each string (strdup'ed keys); 0 or BCMS_ENOMEM. */
-static int name_count(khash_t(prname) *h, const char *s)
+static int flush_lists(prune_st_t *p, int force)
 {
-    int ret;
-    khint_t k = kh_get(prname, h, s);
-    if (k != kh_end(h)) return kh_value(h, k)++, 0;
-    char *c = strdup(s);
-    if (!c || (k = kh_put(prname, h, c, &ret), ret < 0)) return free(c), BCMS_ENOMEM;
-    kh_value(h, k) = 1;
-    return 0;
-}
-
-static uint32_t name_get(const khash_t(prname) *h, const char *s)
-{
-    khint_t k = kh_get(prname, h, s);
-    return k == kh_end(h) ? 0 : kh_value(h, k);
-}
-
-static void names_free(khash_t(prname) *h)
-{
-    if (!h) return;
-    for (khint_t k = kh_begin(h); k != kh_end(h); k++)
-        if (kh_exist(h, k)) free((char *)kh_key(h, k));
-    kh_destroy(prname, h);
-}
-
-/* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
-static void allele_key(const bcms_variant_t *v, kstring_t *s)
-{
-    int sw = strcmp(v->ref, v->alt) > 0;
-    s->l = 0;
-    ksprintf(s, "%s:%lld:%s:%s", v->chrom, (long long)v->pos, sw ? v->alt : v->ref, sw ? v->ref : v->alt);
-}
-
-/* How each used variant is named in the lists so that --extract selects exactly it: its ID, unless
- * the ID is '.' (--extract matches no '.') or another selected variant has it too (the rows of a
- * split multi-allelic record share theirs, and --extract would bring the pruned row back); then
- * CHR:POS:REF:ALT (bykey[k] = 1), refused when that names more than one variant either. plink2
- * refuses every such ID. */
-static int prune_names(const st_input_t *in, const prune_data_t *d, uint8_t *bykey)
-{
-    khash_t(prname) *ids = kh_init(prname), *keys = NULL;
-    kstring_t ks = {0, 0, NULL};
-    const uint64_t nvar = bcms_reader_nvariants(in->rd);
-    uint64_t nkey = 0;
-    int rc = ids ? 0 : BCMS_ENOMEM;
-    for (uint64_t v = 0; !rc && v < nvar; v++) {
-        const char *id = bcms_reader_variant(in->rd, v)->id;
-        if (strcmp(id, ".")) rc = name_count(ids, id);
-    }
-    for (uint64_t k = 0; !rc && k < d->nv; k++) {
-        const char *id = bcms_reader_variant(in->rd, d->vidx[k])->id;
-        nkey += bykey[k] = !strcmp(id, ".") || name_get(ids, id) > 1;
-    }
-    if (rc || !nkey) goto out;
-    if (!(keys = kh_init(prname))) rc = BCMS_ENOMEM;
-    for (uint64_t v = 0; !rc && v < nvar; v++) {
-        allele_key(bcms_reader_variant(in->rd, v), &ks);
-        rc = ks.s ? name_count(keys, ks.s) : BCMS_ENOMEM;
-    }
-    for (uint64_t k = 0; !rc && k < d->nv; k++) {
-        if (!bykey[k]) continue;
-        const bcms_variant_t *v = bcms_reader_variant(in->rd, d->vidx[k]);
-        allele_key(v, &ks);
-        if (name_get(keys, ks.s) > 1 || name_get(ids, ks.s))
-            rc = bcms_err(BCMS_EINPUT, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart by "
-                          "an --extract list (the same alleles twice, or another variant's ID); remove the duplicate "
-                          "records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
-                          v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
-    }
-    if (!rc) bcms_log(BCMS_LOG_INFO, "prune: %" PRIu64 " variants listed as CHR:POS:REF:ALT (ID '.' or not unique)", nkey);
-out:
-    if (rc == BCMS_ENOMEM) rc = bcms_err(rc, "prune: variant names");
-    names_free(ids), names_free(keys);
-    free(ks.s);
+    int rc = 0;
+    if ((force || p->sin.l > (1 << 20)) && p->sin.l) rc = bcms_outfile_write(p->fi, p->sin.s, p->sin.l), p->sin.l = 0;
+    if (!rc && (force || p->sout.l > (1 << 20)) && p->sout.l)
+        rc = bcms_outfile_write(p->fo, p->sout.s, p->sout.l), p->sout.l = 0;
     return rc;
 }
 
-static int prune_write(const bcms_prune_opts_t *o, const st_input_t *in, const prune_data_t *d, uint64_t *kept)
+/* Variants fin .. upto - 1 are final: their lines to the lists. */
+static int finalise(prune_st_t *p, uint64_t upto)
 {
-    kstring_t path_out = {0, 0, NULL}, sin = {0, 0, NULL}, sout = {0, 0, NULL};
-    size_t l = strlen(o->out);
-    BGZF *fi = NULL, *fo = NULL;
+    for (; p->fin < upto; p->fin++) {
+        size_t sl = SLOT(&p->d, p->fin);
+        kstring_t *s = p->d.removed[sl] ? &p->sout : &p->sin, *nm = &p->d.name[sl];
+        if (kputsn(nm->s, nm->l, s) < 0) return BCMS_ENOMEM;
+        p->kept += !p->d.removed[sl];
+    }
+    return flush_lists(p, 0);
+}
+
+/* The window once full (or at the chromosome's end): pruned, then moved on by --step. */
+static void window_run(prune_st_t *p)
+{
+    window_plink1(&p->d, &p->w, p->cur, p->thr);
+    p->ran_to = p->cur;
+    p->start += p->o->step;
+    p->end = p->start + p->o->window;
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < p->w.size; i++)
+        if (!p->w.wrem[i] && p->w.win[i] >= p->start) p->w.win[keep] = p->w.win[i], p->w.fu[keep++] = p->w.fu[i];
+    memset(p->w.wrem, 0, p->w.size);
+    p->w.size = keep;
+}
+
+/* The end of a chromosome: its last window, and every variant of it final. A chromosome of one
+ * variant is not pruned (PLINK 2 skips it): it stays in, monomorphic or not. */
+static int chrom_end(prune_st_t *p)
+{
+    if (!p->in_chrom) return 0;
+    p->in_chrom = 0;
+    if (p->cur - p->t0 < 2) p->d.removed[SLOT(&p->d, p->t0)] = 0;
+    else if (p->cur > p->ran_to) window_plink1(&p->d, &p->w, p->cur, p->thr);
+    return finalise(p, p->cur);
+}
+
+/* The next used variant (its codes g over the samples). */
+static int prune_add(prune_st_t *p, const bcms_variant_t *v, const uint8_t *g, uint32_t n)
+{
     int rc;
-    if (l > 3 && !strcmp(o->out + l - 3, ".in")) kputsn(o->out, l - 3, &path_out), kputs(".out", &path_out);
-    else kputs(o->out, &path_out), kputs(".out", &path_out);
-    uint8_t *bykey = calloc(d->nv + 1, 1);
-    *kept = 0;
-    if (!bykey) rc = bcms_err(BCMS_ENOMEM, "prune: variant names");
-    else rc = prune_names(in, d, bykey);
-    for (uint64_t k = 0; !rc && k < d->nv; k++) {
-        kstring_t *s = d->removed[k] ? &sout : &sin;
-        const bcms_variant_t *v = bcms_reader_variant(in->rd, d->vidx[k]);
-        if (bykey[k]) ksprintf(s, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
-        else kputs(v->id, s), kputc('\n', s);
-        *kept += !d->removed[k];
+    if (!p->in_chrom || strcmp(p->chrom, v->chrom)) {
+        if ((rc = chrom_end(p))) return rc;
+        if (strlen(v->chrom) >= sizeof p->chrom) return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
+        strcpy(p->chrom, v->chrom);
+        p->in_chrom = 1, p->t0 = p->start = p->ran_to = p->cur, p->end = p->cur + p->o->window, p->w.size = 0;
     }
-    free(bykey);
-    if (rc) {
-        free(path_out.s), free(sin.s), free(sout.s);
-        return rc;
+    const uint64_t k = p->cur;
+    const size_t sl = SLOT(&p->d, k);
+    prune_data_t *d = &p->d;
+    pack_variant(g, n, d->nw, d->bits + sl * 3 * d->nw, &d->maj[sl], &d->mono[sl]);
+    /* its name: the ID, unless '.' (--extract matches no '.') or another variant has it too (the rows
+     * of a split multi-allelic record share theirs, and --extract would bring the pruned row back);
+     * then CHR:POS:REF:ALT, refused when that names more than one variant either (plink2 refuses
+     * every such ID) */
+    kstring_t *nm = &d->name[sl];
+    nm->l = 0;
+    if (!strcmp(v->id, ".") || st_names_dup_id(p->nm, v->id)) {
+        st_allele_key(v, &p->ks);
+        if (!p->ks.s) return BCMS_ENOMEM;
+        if (st_names_bad_key(p->nm, p->ks.s))
+            return bcms_err(BCMS_EINPUT, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart "
+                            "by an --extract list (the same alleles twice, or another variant's ID); remove the "
+                            "duplicate records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
+                            v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
+        ksprintf(nm, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
+        p->nkey++;
+    } else {
+        kputs(v->id, nm), kputc('\n', nm);
     }
-    if (!(rc = st_out_open(o->out, &fi)) && !(rc = st_out_write(fi, o->out, sin.s, sin.l)) &&
-        !(rc = st_out_open(path_out.s, &fo)))
-        rc = st_out_write(fo, path_out.s, sout.s, sout.l);
-    rc = st_out_close(fi, o->out, rc);
-    rc = st_out_close(fo, path_out.s, rc);
-    free(path_out.s), free(sin.s), free(sout.s);
+    if (!nm->s) return BCMS_ENOMEM;
+    uint32_t pos = p->w.size++;
+    p->w.wrem[pos] = d->mono[sl];
+    d->removed[sl] = d->mono[sl];
+    p->w.win[pos] = k;
+    p->w.fu[pos] = k + 1;
+    p->cur = k + 1, p->total++;
+    if (p->cur == p->end) {
+        window_run(p);
+        if ((rc = finalise(p, p->start))) return rc;
+    }
+    return 0;
+}
+
+static int prune_pass(st_input_t *in, prune_st_t *p)
+{
+    bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
+    int rc = ws ? 0 : BCMS_ENOMEM;
+    while (!rc && !(rc = st_input_next(in)))
+        for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
+            const uint8_t *codes;
+            uint64_t first;
+            uint32_t nv;
+            if (!st_batch_used(in, b)) continue;
+            bcms_reader_batch_range(in->rd, b, &first, &nv);
+            if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
+            for (uint32_t j = 0; j < nv && !rc; j++)
+                if (st_used(in, first + j))
+                    rc = prune_add(p, bcms_reader_variant(in->rd, first + j), codes + (size_t)j * in->n, in->n);
+        }
+    bcms_reader_ws_free(ws);
+    if (rc == 1) rc = chrom_end(p);
     return rc;
 }
 
 int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2])
 {
     st_input_t in;
-    prune_data_t d = {0};
-    uint64_t *cstart = NULL, nchrom = 0, kept = 0;
-    int rc, err = 0;
+    st_names_t nm = {0};
+    prune_st_t p = {0};
+    kstring_t path_out = {0, 0, NULL};
+    int rc;
     if (!o->out) return bcms_err(BCMS_EINVAL, "prune: no output file (-o)");
     if (o->window < 2 || o->step < 1 || o->step > o->window || !(o->r2 >= 0 && o->r2 < 1))
         return bcms_err(BCMS_EINVAL, "prune: need --window >= 2, 1 <= --step <= --window, 0 <= --r2 < 1");
-    if ((rc = st_input_open(st, &o->in, &in))) return rc;
-    if ((rc = prune_load(&in, o->in.threads, &d))) goto out;
-    /* chromosome runs of the used variants (the reader's order is genomic) */
-    if (!(cstart = malloc((d.nv + 2) * sizeof *cstart))) {
-        rc = bcms_err(BCMS_ENOMEM, "prune");
+    size_t l = strlen(o->out);
+    if (l > 3 && !strcmp(o->out + l - 3, ".in")) kputsn(o->out, l - 3, &path_out), kputs(".out", &path_out);
+    else kputs(o->out, &path_out), kputs(".out", &path_out);
+    if (!path_out.s) return bcms_err(BCMS_ENOMEM, "prune");
+    if ((rc = st_input_open(st, &o->in, &in))) {
+        free(path_out.s);
+        return rc;
+    }
+    p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
+    p.d.nw = (in.n + 63) / 64, p.d.R = o->window;
+    p.w.win = malloc(sizeof *p.w.win * o->window), p.w.fu = malloc(sizeof *p.w.fu * o->window);
+    p.w.wrem = calloc(o->window, 1);
+    p.d.bits = malloc((size_t)o->window * 3 * p.d.nw * sizeof *p.d.bits);
+    p.d.maj = malloc(sizeof *p.d.maj * o->window), p.d.mono = malloc(o->window), p.d.removed = malloc(o->window);
+    p.d.name = calloc(o->window, sizeof *p.d.name);
+    if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name) {
+        rc = bcms_err(BCMS_ENOMEM, "prune: a window of %u variants x %u samples", o->window, in.n);
         goto out;
     }
-    for (uint64_t k = 0; k < d.nv; k++)
-        if (!k || strcmp(bcms_reader_variant(in.rd, d.vidx[k])->chrom, bcms_reader_variant(in.rd, d.vidx[k - 1])->chrom))
-            cstart[nchrom++] = k;
-    cstart[nchrom] = d.nv;
-#pragma omp parallel num_threads(o->in.threads)
-    {
-        prune_win_t w = {malloc((size_t)o->window * sizeof *w.win), malloc((size_t)o->window * sizeof *w.fu),
-                         calloc(o->window, 1), 0};
-        if (!w.win || !w.fu || !w.wrem) {
-#pragma omp atomic write
-            err = 1;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (uint64_t c = 0; c < nchrom; c++)
-            if (!err) prune_chrom(o, &d, cstart[c], cstart[c + 1] - cstart[c], &w);
-        free(w.win), free(w.fu), free(w.wrem);
-    }
-    if (err) {
-        rc = bcms_err(BCMS_ENOMEM, "prune windows");
-        goto out;
-    }
-    if ((rc = prune_write(o, &in, &d, &kept))) goto out;
-    bcms_log(BCMS_LOG_INFO, "prune: %" PRIu64 " of %" PRIu64 " variants kept", kept, d.nv);
-    if (stats) stats[0] = d.nv, stats[1] = kept;
+    if ((rc = st_names_scan(&in, &nm))) goto out; /* the first pass: the names */
+    if ((rc = bcms_outfile_open(o->out, 0, &p.fi)) || (rc = bcms_outfile_open(path_out.s, 0, &p.fo))) goto out;
+    if ((rc = prune_pass(&in, &p)) || (rc = flush_lists(&p, 1))) goto out;
+    rc = bcms_outfile_commit(p.fi), p.fi = NULL;
+    if (!rc) rc = bcms_outfile_commit(p.fo);
+    p.fo = NULL;
+    if (rc) goto out;
+    if (p.nkey)
+        bcms_log(BCMS_LOG_INFO, "prune: %" PRIu64 " variants listed as CHR:POS:REF:ALT (ID '.' or not unique)", p.nkey);
+    bcms_log(BCMS_LOG_INFO, "prune: %" PRIu64 " of %" PRIu64 " variants kept", p.kept, p.total);
+    if (stats) stats[0] = p.total, stats[1] = p.kept;
 out:
-    free(cstart), free(d.bits), free(d.maj), free(d.mono), free(d.removed), free(d.vidx);
+    if (rc == BCMS_ENOMEM) rc = bcms_err(rc, "prune");
+    bcms_outfile_abort(p.fi), bcms_outfile_abort(p.fo);
+    for (uint32_t i = 0; p.d.name && i < o->window; i++) free(p.d.name[i].s);
+    free(p.d.name), free(p.d.bits), free(p.d.maj), free(p.d.mono), free(p.d.removed);
+    free(p.w.win), free(p.w.fu), free(p.w.wrem);
+    free(p.sin.s), free(p.sout.s), free(p.ks.s), free(path_out.s);
+    st_names_free(&nm);
     st_input_close(&in);
     return rc;
 }

@@ -5,11 +5,16 @@
 
 #include <stdint.h>
 #include <htslib/bgzf.h>
+#include <htslib/kstring.h>
 #include <lmdb.h>
 
+#include "reader.h"
 #include "structure.h"
 
-/* An open selection. Everything is owned by it; iids[i] is the IID of column i of a batch. */
+/* An open selection over a streaming reader: the variants come window by window (st_input_next),
+ * so memory does not grow with their number. Everything is owned by it; iids[i] is the IID of
+ * column i of a batch. A window's variants are its batches' (global indices v0 .. v0 + wn - 1). */
+typedef int (*st_pick_fn)(void *ud, const bcms_variant_t *v); /* 1: the variant is used */
 typedef struct {
     bcms_reader_t *rd;
     uint32_t n;     /* samples in a batch */
@@ -17,19 +22,41 @@ typedef struct {
     uint32_t *snum; /* global sample number of column i */
     uint32_t nall;  /* the reader's samples (its --keep/--remove/--mind selection), in its order */
     char **all_iids;
-    uint8_t *use;   /* per reader variant: 1 autosomal and extracted */
-    uint64_t nvar;  /* reader variants */
-    uint64_t nuse;  /* of them used */
-    uint32_t nbatch;
+    /* the current window (st_input_next) */
+    uint32_t b0, nb;  /* its batches */
+    uint64_t v0, wn;  /* its variants */
+    uint64_t wuse;    /* of them used */
+    uint8_t *use;     /* per window variant: use[v - v0] = 1 autosomal and extracted (or pick's choice) */
+    uint64_t use_cap;
+    uint64_t *load;   /* per MPI rank: used variants of the units shared so far in this pass */
+    /* totals of the pass so far; of the whole selection once done */
+    uint64_t nvar;    /* reader variants */
+    uint64_t nuse;    /* of them used */
+    int done;         /* a whole pass has been read */
+    int state;        /* 0: before a pass, 1: in one, 2: at its end */
+    st_pick_fn pick;  /* NULL: autosomes */
+    void *pick_ud;
 } st_input_t;
 
-/* Open the reader over s: its samples (every one of the reader's selection, in its order) and its
- * variants on autosomes. Returns 0 or a BCMS code; on failure in is cleared. Fewer than 2 samples
- * or no used variant is BCMS_EINVAL with a message saying which. */
+/* Open the reader over s: its samples (every one of the reader's selection, in its order); the
+ * variants (autosomes) come with st_input_next. Returns 0 or a BCMS code; on failure in is cleared.
+ * Fewer than 2 samples is BCMS_EINVAL with a message saying so. */
 int st_input_open(bcms_store_t *st, const bcms_structure_sel_t *s, st_input_t *in);
 /* Batches over the samples idx[0..n-1] (indices into the reader's nall samples), in that order:
- * n, iids and snum follow. Returns 0 or a BCMS code (in unchanged). */
+ * n, iids and snum follow. Before a pass only. Returns 0 or a BCMS code (in unchanged). */
 int st_input_subset(st_input_t *in, const uint32_t *idx, uint32_t n);
+/* The next window of the pass: 0 with b0, nb (> 0), v0, wn and use set; 1 when the pass has ended
+ * (the next call starts another from the first variant, with the same windows); or a BCMS code. At
+ * the end of the first pass nvar and nuse are the totals, and no used variant is BCMS_EINVAL with a
+ * message saying which. */
+int st_input_next(st_input_t *in);
+/* Whether reader variant v of the current window is used. */
+static inline int st_used(const st_input_t *in, uint64_t v) { return in->use[v - in->v0]; }
+/* Used variants of batch b of the current window. */
+uint64_t st_batch_used(const st_input_t *in, uint32_t b);
+/* Read a whole pass (a first pass that only counts, for commands that need nuse before their
+ * work). 0 or a BCMS code. */
+int st_input_count(st_input_t *in);
 void st_input_close(st_input_t *in);
 
 /* ---- genotype standardisation and the GRM (grm.c) ---- */
@@ -45,7 +72,7 @@ void st_standardise(const uint8_t *codes, uint32_t n, int kind, double *z);
  * row-major. Exact sums of fixed tiles: the same bits at any thread count and over any number of
  * MPI ranks (each streams its share of the reader's batches, cluster.h; the sums meet on rank 0).
  * In an MPI job only rank 0's G and *m are the result. */
-int st_grm_build(const st_input_t *in, int kind, int threads, double *G, uint64_t *m);
+int st_grm_build(st_input_t *in, int kind, int threads, double *G, uint64_t *m);
 
 /* What a GRM was built from, chromosome by chromosome (grm_loco.c; FORMAT.md "Table grm"): per
  * chromosome its variant count, a hash of its standardised rows (every bit of Z, in order) and, when
@@ -77,33 +104,31 @@ uint64_t st_allele_hash(const char *ref, const char *alt);
 int st_prov_put(MDB_txn *txn, MDB_dbi dbi, const char *name, const st_prov_t *p, uint32_t grm_crc, uint32_t n,
                 uint64_t m, const char *cohorts, int dup_rule, int kind);
 
-/* Sub-blocks of standardised rows handed to a consumer, one after the other, in variant order:
+/* A pass (st_input_next) of sub-blocks of standardised rows handed to a consumer, one after the
+ * other, in variant order, within a batch (the window's variants may be looked up):
  * fn(ud, Z, rows) with Z rows x n (row-major); the rows of a sub-block are standardised in parallel. */
 #define ST_SUBBLOCK 512
-int st_stream(const st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
+int st_stream(st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
               void *ud);
 /* The same, with each row's reader variant index. */
 typedef int (*st_rows_fn)(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx);
-int st_stream_idx(const st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud);
-/* Units of work: runs of consecutive batches first[x] .. first[x + 1] - 1, each closed once it has
- * min_used used variants (a rule on the data alone), shared over the MPI ranks by cluster.h's rule
- * on their variants: mine[x] = 1 for this rank's (all, outside an MPI job). */
-typedef struct {
-    uint32_t n, *first;
-    uint8_t *mine;
-} st_units_t;
-int st_units_build(const st_input_t *in, uint64_t min_used, st_units_t *u);
-void st_units_free(st_units_t *u);
-/* st_stream_idx over this rank's units (u NULL: every batch, each its own unit), in sub-blocks of at
- * most sub rows that may span the batches of a unit, never two units. */
-int st_stream_some(const st_input_t *in, const st_units_t *u, uint32_t sub, int kind, int threads, st_rows_fn fn,
-                   void *ud);
+int st_stream_idx(st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud);
+/* A pass over the used variants (st_input_next's windows) in units: runs of consecutive batches,
+ * each closed once it has min_used used variants (a rule on the data alone: units do not depend on
+ * the windows), shared over the MPI ranks when share is set (in batch order, to the rank with the
+ * fewest used variants so far: cluster.h's rule; every unit this process's otherwise). This rank's
+ * units' rows are standardised and handed to fn in sub-blocks of at most sub rows that may span the
+ * batches (and windows) of a unit, never two units; vidx names the rows' reader variants, of the
+ * current window unless min_used > 1. each (or NULL) gets every batch's new rows at once, in the
+ * window that holds them (bcms_reader_variant works on them). */
+int st_stream_pass(st_input_t *in, uint64_t min_used, int share, uint32_t sub, int kind, int threads, st_rows_fn fn,
+                   st_rows_fn each, void *ud);
 /* G += Z'Z over the used variants (upper-triangle tiles, st_gram_add, floating point in variant
  * order: one process's sum, for --loco's per-chromosome part), *m their count, into prov when not
  * NULL; no mirroring, no division. */
-int st_gram_stream(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
+int st_gram_stream(st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
 /* st_grm_build, recording prov (or NULL; under MPI rank 0 records it in a pass of its own). */
-int st_grm_build_prov(const st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
+int st_grm_build_prov(st_input_t *in, int kind, int threads, double *G, uint64_t *m, st_prov_t *prov);
 
 /* ---- linear algebra (linalg.c) ---- */
 /* BLAS calls run single-threaded inside our own OpenMP tiles (OpenBLAS' own threads off). */
@@ -149,6 +174,21 @@ void st_gram_fix_finish(st_gram_fix_t *a, double *G, double div);
 void st_gram_fix_free(st_gram_fix_t *a);
 /* Orthonormalise the l columns of Q (n x l row-major) in place: modified Gram-Schmidt, twice. */
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
+
+/* ---- prune's names (prune_names.c) ---- */
+/* IDs that name more than one of the selection's variants, and CHR:POS:REF:ALT keys (alleles in
+ * sorted order, st_allele_key) that name more than one or are another variant's ID: 63-bit hashes,
+ * sorted, from st_names_scan's pass over every variant (memory fixed by the variant count). */
+typedef struct {
+    uint64_t *dup_id, *bad_key;
+    size_t ndup, nbad;
+} st_names_t;
+int st_names_scan(st_input_t *in, st_names_t *nm);
+int st_names_dup_id(const st_names_t *nm, const char *id);
+int st_names_bad_key(const st_names_t *nm, const char *key);
+void st_names_free(st_names_t *nm);
+/* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
+void st_allele_key(const bcms_variant_t *v, kstring_t *s);
 
 /* Output file: ".gz" -> gzip, "-" stdout. */
 int st_out_open(const char *path, BGZF **out);
