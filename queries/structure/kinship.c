@@ -8,15 +8,20 @@
  * earlier one) heterozygous and the first homozygous. Each batch of the reader fills whole words of its own (padding is
  * "missing"), so batches pack in parallel without sharing a word.
  *
- * Pairs are computed in tiles of KING_T x KING_T samples, a band of KING_T rows at a time (the
- * tiles of a band in parallel), over the variant words in chunks that stay in cache; counts are
- * integers, so the output is the same at any thread count. Memory: 2 bits per genotype plus a band
- * of counts (KING_T x n x 5 x 4 bytes).
+ * Pairs are computed in tiles of KING_T x KING_T samples over the variant words in chunks that stay
+ * in cache; counts are integers, so the output is the same at any thread count and in either of two
+ * layouts, chosen by what they need (and --memory):
+ * - packed: every used variant packed at once (2 bits per genotype), then a band of KING_T rows at a
+ *   time (KING_G bands per parallel region, their tiles in parallel) over all the words;
+ * - streamed: passes over the variants (a first pass reads the sites only), each for a run of bands
+ *   whose tiles (20 KB each) fit; a pass packs a chunk of the variants at a time and adds every
+ *   tile of its bands over it. Memory does not grow with the variant count: at most the tiles of all
+ *   pairs (n^2 x 10 bytes) or --memory, plus the chunk.
  *
  * MPI (`mpirun -np N bcms kinship`): the reader's batches are shared over the ranks (cluster.h, by
- * used variants); each rank packs and counts only its own, and a group's tile counts are summed over
- * the ranks into rank 0 (integers: exact in any order), which formats and writes the rows, so OUT is
- * the single-process output for any N. A rank holds its share of the planes and one group's tiles. */
+ * used variants); each rank packs and counts only its own, and a group's (or a pass's) tile counts are
+ * summed over the ranks into rank 0 (integers: exact in any order), which formats and writes the rows,
+ * so OUT is the single-process output for any N. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -71,86 +76,108 @@ static void pack_word(const uint8_t *codes, uint32_t n, const uint32_t *rows, in
     }
 }
 
-/* Words each batch of this rank fills, and where they start (UINT64_MAX: another rank's batch), from
- * a first pass over the variants; *nbatch the batches. */
-static int king_layout(st_input_t *in, uint64_t **woff, uint64_t *W, uint32_t *nbatch)
+/* The current window's batches: their words (ceil(used / 64)) and ranks (cluster.h's rule on the
+ * words, carried from window to window by in->load). */
+typedef struct {
+    uint64_t *w;
+    uint32_t *owner, cap;
+} king_share_t;
+
+static int king_share(st_input_t *in, king_share_t *sh)
 {
-    uint64_t *o = NULL, w = 0;
-    uint32_t *owner = NULL, nb = 0, cap = 0;
-    const uint32_t me = (uint32_t)bcms_cluster_rank();
-    int rc;
-    while (!(rc = st_input_next(in))) {
-        if (in->b0 + in->nb + 1 > cap) {
-            cap = 2 * (in->b0 + in->nb + 1);
-            uint64_t *x = realloc(o, sizeof *x * cap);
-            if (!x) break;
-            o = x;
-        }
-        for (uint32_t b = in->b0; b < in->b0 + in->nb; b++) o[b] = (st_batch_used(in, b) + 63) / 64;
-        nb = in->b0 + in->nb;
+    if (in->nb > sh->cap) {
+        uint32_t cap = 2 * in->nb;
+        uint64_t *w = realloc(sh->w, sizeof *w * cap);
+        if (w) sh->w = w;
+        uint32_t *o = w ? realloc(sh->owner, sizeof *o * cap) : NULL;
+        if (!o) return bcms_err(BCMS_ENOMEM, "kinship layout");
+        sh->owner = o, sh->cap = cap;
     }
-    if (rc != 1 || !(owner = malloc(((size_t)nb + 1) * sizeof *owner)) || (!o && !(o = malloc(sizeof *o)))) {
-        free(o), free(owner);
-        return rc < 0 ? rc : bcms_err(BCMS_ENOMEM, "kinship layout");
-    }
-    bcms_cluster_share(o, nb, owner);
-    for (uint32_t b = 0; b < nb; b++) {
-        uint64_t words = o[b];
-        o[b] = owner[b] == me ? w : UINT64_MAX;
-        if (owner[b] == me) w += words;
-    }
-    free(owner);
-    *woff = o, *W = (w + 7) / 8 * 8, *nbatch = nb; /* whole SIMD steps; padding words are "missing" */
+    for (uint32_t i = 0; i < in->nb; i++) sh->w[i] = (st_batch_used(in, in->b0 + i) + 63) / 64;
+    bcms_cluster_share_from(sh->w, in->nb, sh->owner, in->load);
     return 0;
 }
 
-static int king_load(st_input_t *in, int threads, king_planes_t *kp)
+/* The first pass (the sites only): the words of every rank's batches and of this rank's. */
+static int king_count(st_input_t *in, uint64_t *w_all, uint64_t *w_mine)
 {
-    uint64_t *woff = NULL;
-    uint32_t nbatch = 0;
-    int rc = king_layout(in, &woff, &kp->W, &nbatch), err = 0;
-    if (rc) return rc;
-    kp->n = in->n;
-    size_t words = (size_t)in->n * (size_t)(kp->W ? kp->W : 1);
-    if (!(kp->a = calloc(words, 8)) || !(kp->b = calloc(words, 8))) {
-        free(woff);
-        return bcms_err(BCMS_ENOMEM, "kinship: %u samples x %" PRIu64 " variants packed", in->n, in->nuse);
-    }
-    while (!err && !(rc = st_input_next(in))) {
-#pragma omp parallel num_threads(threads)
-        {
-            bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-            uint32_t *rows = malloc(64 * sizeof *rows);
-            if (!ws || !rows) {
-#pragma omp atomic write
-                err = BCMS_ENOMEM;
-            }
-#pragma omp for schedule(dynamic, 1)
-            for (uint32_t b = in->b0; b < in->b0 + in->nb; b++) {
-                const uint8_t *codes;
-                uint64_t first, w = woff[b];
-                uint32_t nv;
-                int nr = 0, e;
-                if (err || w == UINT64_MAX) continue;
-                bcms_reader_batch_range(in->rd, b, &first, &nv);
-                if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
-#pragma omp atomic write
-                    err = e;
-                    continue;
-                }
-                for (uint32_t k = 0; k < nv; k++) {
-                    if (!st_used(in, first + k)) continue;
-                    rows[nr++] = k;
-                    if (nr == 64) pack_word(codes, in->n, rows, nr, kp, w++), nr = 0;
-                }
-                if (nr) pack_word(codes, in->n, rows, nr, kp, w);
-            }
-            free(rows);
-            bcms_reader_ws_free(ws);
+    const uint32_t me = (uint32_t)bcms_cluster_rank();
+    king_share_t sh = {0};
+    int rc;
+    *w_all = *w_mine = 0;
+    while (!(rc = st_input_next(in)) && !(rc = king_share(in, &sh)))
+        for (uint32_t i = 0; i < in->nb; i++) {
+            *w_all += sh.w[i];
+            if (sh.owner[i] == me) *w_mine += sh.w[i];
         }
+    free(sh.w), free(sh.owner);
+    return rc == 1 ? 0 : rc;
+}
+
+/* Pack this rank's batches among b0 .. b1 - 1 of the window (i indexes sh) into kp from word woff[i]. */
+static int king_pack(const st_input_t *in, const king_share_t *sh, const uint64_t *woff, uint32_t i0, uint32_t i1,
+                     int threads, king_planes_t *kp)
+{
+    const uint32_t me = (uint32_t)bcms_cluster_rank();
+    int err = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
+        uint32_t *rows = malloc(64 * sizeof *rows);
+        if (!ws || !rows) {
+#pragma omp atomic write
+            err = BCMS_ENOMEM;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t i = i0; i < i1; i++) {
+            const uint8_t *codes;
+            uint64_t first, w = woff[i - i0];
+            uint32_t nv, b = in->b0 + i;
+            int nr = 0, e;
+            if (err || sh->owner[i] != me || !sh->w[i]) continue;
+            bcms_reader_batch_range(in->rd, b, &first, &nv);
+            if ((e = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) {
+#pragma omp atomic write
+                err = e;
+                continue;
+            }
+            for (uint32_t k = 0; k < nv; k++) {
+                if (!st_used(in, first + k)) continue;
+                rows[nr++] = k;
+                if (nr == 64) pack_word(codes, in->n, rows, nr, kp, w++), nr = 0;
+            }
+            if (nr) pack_word(codes, in->n, rows, nr, kp, w);
+        }
+        free(rows);
+        bcms_reader_ws_free(ws);
     }
-    free(woff);
-    return err ? err : rc == 1 ? 0 : rc;
+    return err;
+}
+
+/* Every used variant of this rank packed at once (w_mine words a sample): a second pass. */
+static int king_load(st_input_t *in, int threads, uint64_t w_mine, king_planes_t *kp)
+{
+    const uint32_t me = (uint32_t)bcms_cluster_rank();
+    king_share_t sh = {0};
+    uint64_t *woff = NULL, w = 0;
+    int rc;
+    kp->n = in->n, kp->W = (w_mine + 7) / 8 * 8; /* whole SIMD steps; padding words are "missing" */
+    size_t words = (size_t)in->n * (size_t)(kp->W ? kp->W : 1);
+    if (!(kp->a = calloc(words, 8)) || !(kp->b = calloc(words, 8)))
+        return bcms_err(BCMS_ENOMEM, "kinship: %u samples x %" PRIu64 " variants packed", in->n, in->nuse);
+    while (!(rc = st_input_next(in)) && !(rc = king_share(in, &sh))) {
+        uint64_t *o = realloc(woff, sizeof *o * (in->nb + 1));
+        if (!o) {
+            rc = bcms_err(BCMS_ENOMEM, "kinship layout");
+            break;
+        }
+        woff = o;
+        for (uint32_t i = 0; i < in->nb; i++)
+            if (sh.owner[i] == me) woff[i] = w, w += sh.w[i];
+        if ((rc = king_pack(in, &sh, woff, 0, in->nb, threads, kp))) break;
+    }
+    free(woff), free(sh.w), free(sh.owner);
+    return rc == 1 ? 0 : rc;
 }
 
 /* Counts of the pairs (r, c), c < r, of one tile, over every word: out[(r - r0) * KING_T + c - c0].
@@ -163,7 +190,6 @@ static void king_tile_scalar(const king_planes_t *kp, uint32_t r0, uint32_t r1, 
                              uint32_t (*out)[K_N])
 {
     const uint64_t W = kp->W;
-    memset(out, 0, sizeof(uint32_t[K_N]) * KING_T * KING_T);
     for (uint64_t w0 = 0; w0 < W; w0 += KING_WC) {
         uint64_t w1 = w0 + KING_WC < W ? w0 + KING_WC : W;
         for (uint32_t r = r0; r < r1; r++) {
@@ -212,7 +238,6 @@ __attribute__((target("avx2"))) static void king_tile_avx2(const king_planes_t *
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1,
                                          2, 2, 3, 2, 3, 3, 4);
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    memset(out, 0, sizeof(uint32_t[K_N]) * KING_T * KING_T);
     for (uint64_t w0 = 0; w0 < W; w0 += KING_WC) {
         uint64_t w1 = w0 + KING_WC < W ? w0 + KING_WC : W;
         for (uint32_t r = r0; r < r1; r++) {
@@ -247,7 +272,6 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static void
 king_tile_avx512(const king_planes_t *kp, uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1, uint32_t (*out)[K_N])
 {
     const uint64_t W = kp->W; /* a multiple of 8 */
-    memset(out, 0, sizeof(uint32_t[K_N]) * KING_T * KING_T);
     for (uint64_t w0 = 0; w0 < W; w0 += KING_WC512) {
         uint64_t w1 = w0 + KING_WC512 < W ? w0 + KING_WC512 : W;
         for (uint32_t r = r0; r < r1; r++) {
@@ -406,7 +430,10 @@ static uint32_t group_ntask(uint32_t g0, uint32_t g1)
     return ntask;
 }
 
-static void group_tiles(const king_planes_t *kp, int kernel, int threads, uint32_t g0, uint32_t g1, king_group_t *g)
+/* The tiles of rows g0 .. g1 - 1 (g0 a band's first row) over kp's words, added into tiles (numbered
+ * band by band from g0's band). */
+static void group_tiles(const king_planes_t *kp, int kernel, int threads, uint32_t g0, uint32_t g1,
+                        uint32_t (*tiles)[K_N])
 {
     const uint32_t n = kp->n, b0 = g0 / KING_T, ntask = group_ntask(g0, g1);
 #pragma omp parallel num_threads(threads)
@@ -417,13 +444,14 @@ static void group_tiles(const king_planes_t *kp, int kernel, int threads, uint32
             while (k >= base + b0 + i + 1) base += b0 + i + 1, i++;
             uint32_t t = k - base, r0 = (b0 + i) * KING_T, r1 = r0 + KING_T < g1 ? r0 + KING_T : g1;
             uint32_t c0 = t * KING_T, c1 = c0 + KING_T < n ? c0 + KING_T : n;
-            king_tile(kernel, kp, r0, r1, c0, c1, g->tiles + (size_t)k * KING_T * KING_T);
+            king_tile(kernel, kp, r0, r1, c0, c1, tiles + (size_t)k * KING_T * KING_T);
         }
     }
 }
 
 /* The group's rows of counts from its tiles, each row formatted into its own buffer. */
-static void group_rows(uint32_t n, int threads, uint32_t g0, uint32_t g1, king_writer_t *kw, king_group_t *g)
+static void group_rows(uint32_t n, int threads, uint32_t g0, uint32_t g1, king_writer_t *kw, king_group_t *g,
+                       uint32_t (*tiles)[K_N])
 {
     const uint32_t b0 = g0 / KING_T;
 #pragma omp parallel num_threads(threads)
@@ -434,7 +462,7 @@ static void group_rows(uint32_t n, int threads, uint32_t g0, uint32_t g1, king_w
             for (uint32_t j = 0; j < i; j++) base += b0 + j + 1;
             for (uint32_t c = 0; c < r; c++)
                 memcpy(g->band[(size_t)(r - g0) * n + c],
-                       g->tiles[(size_t)(base + c / KING_T) * KING_T * KING_T + (r % KING_T) * KING_T + c % KING_T],
+                       tiles[(size_t)(base + c / KING_T) * KING_T * KING_T + (r % KING_T) * KING_T + c % KING_T],
                        sizeof *g->band);
             g->nrow[r - g0] = format_row(kw, r, g0, g->band, &g->rows[r - g0]);
         }
@@ -474,11 +502,12 @@ static int king_pairs(const king_planes_t *kp, int threads, king_writer_t *kw)
     }
     for (uint32_t g0 = 0; g0 < n && !rc; g0 += KING_G * KING_T) {
         uint32_t g1 = g0 + KING_G * KING_T < n ? g0 + KING_G * KING_T : n;
-        group_tiles(kp, kernel, threads, g0, g1, g);
+        memset(g->tiles, 0, (size_t)group_ntask(g0, g1) * KING_T * KING_T * sizeof *g->tiles);
+        group_tiles(kp, kernel, threads, g0, g1, g->tiles);
         if ((rc = bcms_cluster_sum(g->tiles, (size_t)group_ntask(g0, g1) * KING_T * KING_T * K_N, BCMS_CL_U32)))
             break;
         if (!root) continue;
-        group_rows(n, threads, g0, g1, kw, g);
+        group_rows(n, threads, g0, g1, kw, g, g->tiles);
         rc = group_write(kw, g0, g1, g);
     }
 out:
@@ -488,6 +517,94 @@ out:
         free(g->tiles);
     }
     free(g);
+    return rc;
+}
+
+/* Tiles of bands p0 .. i - 1 (each band i has i + 1), numbered band by band from p0. */
+static size_t pass_base(uint32_t p0, uint32_t i)
+{
+    size_t b = 0;
+    for (uint32_t j = p0; j < i; j++) b += j + 1;
+    return b;
+}
+
+#define KING_CHUNK_BYTES ((size_t)32 << 20) /* packed planes of one chunk of variants, streaming */
+
+/* Words a sample of a chunk: 64 (a batch's most) to 1024 (a default window's), planes <= 32 MB. */
+static uint64_t king_chunk_words(uint32_t n)
+{
+    uint64_t w = KING_CHUNK_BYTES / (16 * (size_t)n) & ~(uint64_t)7;
+    return w < 64 ? 64 : w > 1024 ? 1024 : w;
+}
+
+/* Streaming (memory flat in the variant count): passes over the variants, each for a run of bands
+ * whose tiles fit tile_bytes (at least one band); in a pass this rank's batches are packed a chunk
+ * at a time and every tile of the pass's bands is added over the chunk; the pass's tiles meet on
+ * rank 0 (integers: exact in any order), which writes its rows. */
+static int king_stream(st_input_t *in, int threads, size_t tile_bytes, king_writer_t *kw, uint32_t *npass)
+{
+    const uint32_t n = in->n, nbands = (n + KING_T - 1) / KING_T, me = (uint32_t)bcms_cluster_rank();
+    const int kernel = king_kernel(), root = me == 0;
+    const size_t tile = (size_t)KING_T * KING_T * sizeof(uint32_t[K_N]);
+    const uint64_t chunk_w = king_chunk_words(n);
+    king_planes_t kp = {calloc((size_t)n * chunk_w, 8), calloc((size_t)n * chunk_w, 8), 0, n};
+    king_group_t *g = calloc(1, sizeof *g);
+    king_share_t sh = {0};
+    uint32_t (*tiles)[K_N] = NULL;
+    uint64_t *woff = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    if (!kp.a || !kp.b || !g || (root && !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band)))) {
+        rc = bcms_err(BCMS_ENOMEM, "kinship: counts of %u samples", n);
+        goto out;
+    }
+    for (uint32_t p0 = 0, p1; p0 < nbands && !rc; p0 = p1) {
+        size_t need = 0;
+        for (p1 = p0; p1 < nbands && (p1 == p0 || need + (p1 + 1) * tile <= tile_bytes); p1++) need += (p1 + 1) * tile;
+        if (need > cap) {
+            free(tiles);
+            if (!(tiles = malloc(need))) {
+                rc = bcms_err(BCMS_ENOMEM, "kinship: counts of %u samples (%.1f GB; --memory sets the passes)", n,
+                              need / 1e9);
+                break;
+            }
+            cap = need;
+        }
+        memset(tiles, 0, need);
+        const uint32_t r0 = p0 * KING_T, r1 = p1 * KING_T < n ? p1 * KING_T : n;
+        while (!(rc = st_input_next(in)) && !(rc = king_share(in, &sh))) {
+            uint64_t *o = realloc(woff, sizeof *o * (in->nb + 1));
+            if (!o) {
+                rc = bcms_err(BCMS_ENOMEM, "kinship layout");
+                break;
+            }
+            woff = o;
+            for (uint32_t i0 = 0, i1; i0 < in->nb && !rc; i0 = i1) { /* a chunk: batches i0 .. i1 - 1 */
+                uint64_t w = 0;
+                for (i1 = i0; i1 < in->nb && (sh.owner[i1] != me || w + sh.w[i1] <= chunk_w); i1++)
+                    if (sh.owner[i1] == me) woff[i1 - i0] = w, w += sh.w[i1];
+                if (!w) continue;
+                kp.W = (w + 7) / 8 * 8; /* whole SIMD steps; padding words are "missing" */
+                memset(kp.a, 0, (size_t)n * kp.W * 8), memset(kp.b, 0, (size_t)n * kp.W * 8);
+                if (!(rc = king_pack(in, &sh, woff, i0, i1, threads, &kp))) group_tiles(&kp, kernel, threads, r0, r1, tiles);
+            }
+            if (rc) break;
+        }
+        if (rc != 1) break;
+        if ((rc = bcms_cluster_sum(tiles, need / sizeof(uint32_t), BCMS_CL_U32))) break;
+        ++*npass;
+        for (uint32_t g0 = r0; root && g0 < r1 && !rc; g0 += KING_G * KING_T) {
+            uint32_t g1 = g0 + KING_G * KING_T < r1 ? g0 + KING_G * KING_T : r1;
+            group_rows(n, threads, g0, g1, kw, g, tiles + pass_base(p0, g0 / KING_T) * KING_T * KING_T);
+            rc = group_write(kw, g0, g1, g);
+        }
+    }
+out:
+    if (g) {
+        for (int i = 0; i < KING_G * KING_T; i++) free(g->rows[i].s);
+        free(g->band);
+    }
+    free(g), free(tiles), free(woff), free(sh.w), free(sh.owner), free(kp.a), free(kp.b);
     return rc;
 }
 
@@ -518,19 +635,37 @@ int bcms_kinship_run(bcms_store_t *st, const bcms_kinship_opts_t *o, uint64_t st
     st_input_t in;
     king_planes_t kp = {0};
     king_writer_t kw = {o, &in, NULL, {0, 0, NULL}, {0}, 0};
-    uint64_t kept = 0;
-    int rc;
+    uint64_t kept = 0, w_all = 0, w_mine = 0;
+    uint32_t npass = 0;
+    size_t tile_bytes = 0;
+    int rc, stream = 0;
     if (!o->out) return bcms_err(BCMS_EINVAL, "kinship: no output file (-o)");
     if ((rc = st_input_open(st, &o->in, &in))) return rc;
-    if ((rc = king_load(&in, o->in.threads, &kp))) goto out;
+    if ((rc = king_count(&in, &w_all, &w_mine))) goto out; /* the first pass: the sites only */
     bcms_log(BCMS_LOG_INFO, "kinship: %u samples, %" PRIu64 " autosomal variants", in.n, in.nuse);
+    {
+        /* every variant packed at once (the rows then in groups of bands, as long as the data fit),
+         * or streamed in passes (memory flat in the variant count), whichever needs less, within
+         * --memory; the same counts either way. The same choice on every rank: from w_all. */
+        const uint32_t nbands = (in.n + KING_T - 1) / KING_T, np = (uint32_t)bcms_cluster_size();
+        const double tile = (double)KING_T * KING_T * sizeof(uint32_t[K_N]);
+        const double packed = 16.0 * in.n * (double)((w_all + np - 1) / np + 8);
+        const double gtiles = (double)KING_G * (nbands + 1) * tile, band = 20.0 * KING_G * KING_T * in.n;
+        const double all_tiles = 0.5 * nbands * (nbands + 1.0) * tile, chunk = 16.0 * in.n * king_chunk_words(in.n);
+        const double cap = o->in.sel.memory_mb > 0 ? o->in.sel.memory_mb * 1048576.0 : INFINITY;
+        stream = packed + gtiles > all_tiles + chunk || packed + gtiles + band > cap;
+        tile_bytes = isinf(cap) ? (size_t)all_tiles : cap > chunk + band ? (size_t)(cap - chunk - band) : 0;
+    }
+    if (!stream && (rc = king_load(&in, o->in.threads, w_mine, &kp))) goto out;
     if (bcms_cluster_rank() == 0) { /* rank 0 writes; OUT appears only when whole (outfile.h) */
         if ((rc = bcms_outfile_open(o->out, 0, &kw.out))) goto out;
         kputs("#IID1\tIID2\tNSNP\tHETHET\tIBS0\tHET1_HOM2\tHET2_HOM1\tKINSHIP", &kw.line);
         kputs(o->degree ? "\tDEGREE\n" : "\n", &kw.line);
         if ((rc = bcms_outfile_write(kw.out, kw.line.s, kw.line.l))) goto out;
     }
-    if ((rc = king_pairs(&kp, o->in.threads, &kw))) goto out;
+    if ((rc = stream ? king_stream(&in, o->in.threads, tile_bytes, &kw, &npass) : king_pairs(&kp, o->in.threads, &kw)))
+        goto out;
+    if (stream) bcms_log(BCMS_LOG_INFO, "kinship: pairs counted in %u pass(es) over the variants", npass);
     if (bcms_cluster_rank() == 0) {
         rc = bcms_outfile_commit(kw.out);
         kw.out = NULL;
