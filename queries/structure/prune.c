@@ -158,8 +158,8 @@ typedef struct {
 static int flush_lists(prune_st_t *p, int force)
 {
     int rc = 0;
-    if ((force || p->sin.l > (1 << 20)) && p->sin.l) rc = bcms_outfile_write(p->fi, p->sin.s, p->sin.l), p->sin.l = 0;
-    if (!rc && (force || p->sout.l > (1 << 20)) && p->sout.l)
+    if ((force || p->sin.l > (1 << 16)) && p->sin.l) rc = bcms_outfile_write(p->fi, p->sin.s, p->sin.l), p->sin.l = 0;
+    if (!rc && (force || p->sout.l > (1 << 16)) && p->sout.l)
         rc = bcms_outfile_write(p->fo, p->sout.s, p->sout.l), p->sout.l = 0;
     return rc;
 }
