@@ -17,117 +17,23 @@
 #include "err.h"
 #include "structure_internal.h"
 
-#define PROV_VERSION 1
-#define PROV_SUFFIX ",variants" /* ',' is not allowed in a GRM's name: no clash with one */
-
 struct bcms_grm_loco_t {
-    int kind, dup_rule;
+    int kind, dup_rule, version;
     uint32_t grm_crc, n;
     uint64_t m;
     char *cohorts;      /* NULL: every dataset */
-    st_prov_t p;        /* with its keys */
+    char *name;
+    st_prov_t p;        /* the chromosomes */
+    uint64_t token;     /* version 2: the chunks of keys */
+    uint32_t nchunk, per;
+    uint32_t *pos;      /* version 1: the keys */
+    uint64_t *ahash;
 };
-
-static uint64_t mix(uint64_t h, uint64_t u)
-{
-    h = (h ^ u) * 0x100000001b3ULL;
-    return h ^ h >> 32; /* both steps are bijections: one changed word always changes the hash */
-}
-
-uint64_t st_allele_hash(const char *ref, const char *alt)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *s = (const unsigned char *)ref; *s; s++) h = (h ^ *s) * 0x100000001b3ULL;
-    h = (h ^ 0xff) * 0x100000001b3ULL; /* a byte no allele has: "A","CG" differs from "AC","G" */
-    for (const unsigned char *s = (const unsigned char *)alt; *s; s++) h = (h ^ *s) * 0x100000001b3ULL;
-    return h;
-}
-
-void st_prov_clear(st_prov_t *p)
-{
-    free(p->chr), free(p->pos), free(p->ahash);
-    int keys = p->keys;
-    memset(p, 0, sizeof *p);
-    p->keys = keys;
-}
-
-/* The run of chromosome chrom (a new one at the end, or the last one). */
-static st_prov_chr_t *prov_chrom(st_prov_t *p, const char *chrom)
-{
-    if (p->nchr && !strcmp(p->chr[p->nchr - 1].chrom, chrom)) return &p->chr[p->nchr - 1];
-    for (int c = 0; c < p->nchr; c++)
-        if (!strcmp(p->chr[c].chrom, chrom)) return NULL;
-    if (strlen(chrom) >= sizeof p->chr->chrom) return NULL;
-    if (p->nchr == p->cap_chr) {
-        int cap = p->cap_chr ? 2 * p->cap_chr : 32;
-        st_prov_chr_t *c = realloc(p->chr, sizeof *c * cap);
-        if (!c) return NULL;
-        p->chr = c, p->cap_chr = cap;
-    }
-    st_prov_chr_t *c = &p->chr[p->nchr++];
-    memset(c, 0, sizeof *c);
-    strcpy(c->chrom, chrom);
-    c->zhash = 0xcbf29ce484222325ULL, c->first = p->n;
-    return c;
-}
-
-int st_prov_add(st_prov_t *p, const bcms_reader_t *rd, const double *Z, uint32_t n, uint32_t rows,
-                const uint64_t *vidx)
-{
-    for (uint32_t j = 0; j < rows; j++) {
-        const bcms_variant_t *v = bcms_reader_variant(rd, vidx[j]);
-        st_prov_chr_t *c = prov_chrom(p, v->chrom);
-        if (!c) return bcms_err(BCMS_EINVAL, "GRM variants: chromosome %s out of order (or out of memory)", v->chrom);
-        const double *z = Z + (size_t)j * n;
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t u;
-            memcpy(&u, &z[i], 8);
-            c->zhash = mix(c->zhash, u);
-        }
-        c->m++;
-        if (!p->keys) continue;
-        if (v->pos < 0 || v->pos > (int64_t)UINT32_MAX)
-            return bcms_err(BCMS_EINVAL, "GRM variants: position %" PRId64 " out of range", (int64_t)v->pos);
-        if (p->n == p->cap) {
-            uint64_t cap = p->cap ? 2 * p->cap : 4096;
-            uint32_t *np = realloc(p->pos, sizeof *np * cap);
-            if (np) p->pos = np;
-            uint64_t *nh = np ? realloc(p->ahash, sizeof *nh * cap) : NULL;
-            if (!nh) return bcms_err(BCMS_ENOMEM, "GRM variant list");
-            p->ahash = nh, p->cap = cap;
-        }
-        p->pos[p->n] = (uint32_t)v->pos, p->ahash[p->n++] = st_allele_hash(v->ref, v->alt);
-    }
-    return 0;
-}
-
-int st_prov_put(MDB_txn *txn, MDB_dbi dbi, const char *name, const st_prov_t *p, uint32_t grm_crc, uint32_t n,
-                uint64_t m, const char *cohorts, int dup_rule, int kind)
-{
-    kstring_t b = {0, 0, NULL}, key = {0, 0, NULL};
-    int bad = buf_u8(&b, PROV_VERSION) || buf_u8(&b, (uint8_t)kind) || buf_u8(&b, 0) || buf_u8(&b, 0) ||
-              buf_u32(&b, grm_crc) || buf_u32(&b, n) || buf_u64(&b, m) || buf_str(&b, cohorts) ||
-              buf_u8(&b, (uint8_t)dup_rule) || buf_u32(&b, (uint32_t)p->nchr);
-    for (int c = 0; c < p->nchr && !bad; c++)
-        bad = buf_str(&b, p->chr[c].chrom) || buf_u64(&b, p->chr[c].m) || buf_u64(&b, p->chr[c].zhash);
-    for (uint64_t k = 0; k < p->n && !bad; k++) bad = buf_u32(&b, p->pos[k]) || buf_u64(&b, p->ahash[k]);
-    if (!bad) bad = buf_u32(&b, (uint32_t)crc32_z(crc32_z(0, NULL, 0), (const uint8_t *)b.s, b.l));
-    if (!bad) bad = kputs(name, &key) < 0 || kputs(PROV_SUFFIX, &key) < 0;
-    int rc = 0;
-    if (bad) rc = bcms_err(BCMS_ENOMEM, "GRM variant record");
-    else {
-        MDB_val k = {key.l, key.s}, v = {b.l, b.s};
-        int r = mdb_put(txn, dbi, &k, &v, 0);
-        if (r) rc = bcms_lmdb_err(r, "storing the GRM's variants");
-    }
-    free(b.s), free(key.s);
-    return rc;
-}
 
 void bcms_grm_loco_free(bcms_grm_loco_t *l)
 {
     if (!l) return;
-    free(l->cohorts);
+    free(l->cohorts), free(l->name), free(l->pos), free(l->ahash);
     st_prov_clear(&l->p);
     free(l);
 }
@@ -139,7 +45,9 @@ static int prov_parse(const MDB_val *v, const char *name, bcms_grm_loco_t *l)
     if (v->mv_size < 4 || be32_get(q + v->mv_size - 4) != (uint32_t)crc32_z(crc32_z(0, NULL, 0), q, v->mv_size - 4))
         return bcms_err(BCMS_ECORRUPT, "GRM '%s': its variant record fails its checksum (damaged)", name);
     rd_init(&r, q, v->mv_size - 4);
-    if (rd_u8(&r) != PROV_VERSION) return bcms_err(BCMS_ECORRUPT, "GRM '%s': unknown variant record version", name);
+    l->version = rd_u8(&r);
+    if (l->version != 1 && l->version != 2)
+        return bcms_err(BCMS_ECORRUPT, "GRM '%s': unknown variant record version %d (a newer bcms?)", name, l->version);
     l->kind = rd_u8(&r);
     rd_u8(&r), rd_u8(&r);
     l->grm_crc = rd_u32(&r), l->n = rd_u32(&r), l->m = rd_u64(&r);
@@ -160,12 +68,18 @@ static int prov_parse(const MDB_val *v, const char *name, bcms_grm_loco_t *l)
         tot += pc->m;
     }
     l->p.nchr = (int)nchr;
+    if (l->version == 2) { /* the keys in chunk records */
+        l->token = rd_u64(&r), l->nchunk = rd_u32(&r), l->per = rd_u32(&r);
+        if (r.err || tot != l->m || r.p != r.end || !l->per ||
+            l->nchunk != (uint32_t)((tot + l->per - 1) / l->per))
+            return bcms_err(BCMS_ECORRUPT, "GRM '%s': bad variant record", name);
+        return 0;
+    }
     if (r.err || tot != l->m || (uint64_t)(r.end - r.p) != tot * 12)
         return bcms_err(BCMS_ECORRUPT, "GRM '%s': bad variant record length", name);
-    if (!(l->p.pos = malloc(sizeof *l->p.pos * (tot + 1))) || !(l->p.ahash = malloc(sizeof *l->p.ahash * (tot + 1))))
+    if (!(l->pos = malloc(sizeof *l->pos * (tot + 1))) || !(l->ahash = malloc(sizeof *l->ahash * (tot + 1))))
         return bcms_err(BCMS_ENOMEM, "GRM '%s': %" PRIu64 " variants", name, tot);
-    for (uint64_t k = 0; k < tot; k++) l->p.pos[k] = rd_u32(&r), l->p.ahash[k] = rd_u64(&r);
-    l->p.n = l->p.cap = tot;
+    for (uint64_t k = 0; k < tot; k++) l->pos[k] = rd_u32(&r), l->ahash[k] = rd_u64(&r);
     return 0;
 }
 
@@ -177,11 +91,15 @@ int bcms_grm_loco_open(bcms_store_t *st, const char *name, const bcms_grm_t *g, 
     bcms_grm_loco_t *l = calloc(1, sizeof *l);
     int rc, r;
     *out = NULL;
-    if (!l || kputs(name, &key) < 0 || kputs(PROV_SUFFIX, &key) < 0) {
+    if (!l || kputs(name, &key) < 0 || kputs(ST_PROV_SUFFIX, &key) < 0) {
         rc = bcms_err(BCMS_ENOMEM, "GRM variant record");
         goto out;
     }
     l->p.keys = 1;
+    if (!(l->name = strdup(name))) {
+        rc = bcms_err(BCMS_ENOMEM, "GRM variant record");
+        goto out;
+    }
     if ((rc = bcms_txn_begin(st, 1, &txn))) goto out;
     MDB_val k = {key.l, key.s}, v;
     r = mdb_dbi_open(txn, ST_GRM_DB, 0, &dbi);
@@ -245,28 +163,32 @@ static int loco_samples(st_input_t *in, const bcms_grm_t *g)
     return rc;
 }
 
+/* The used variants: exactly the reader variants among chromosome c's keys. Both come in genomic
+ * order (the keys in the build's reader order: positions never decrease), so one walk finds them:
+ * past the keys before a variant's position, among those at it. */
 typedef struct {
-    uint32_t pos;
-    uint64_t h;
-} loco_key_t;
-
-static int key_cmp(const void *a, const void *b)
-{
-    const loco_key_t *x = a, *y = b;
-    return x->pos != y->pos ? (x->pos < y->pos ? -1 : 1) : x->h != y->h ? (x->h < y->h ? -1 : 1) : 0;
-}
-
-/* The used variants: exactly the reader variants among a chromosome's keys (sorted). */
-typedef struct {
-    const loco_key_t *k;
-    uint64_t m;
+    st_prov_keys_t keys;
+    uint64_t at, end;  /* the next key of c not before the variants so far; c's last + 1 */
+    int err;           /* a key could not be read (the message is out) */
 } loco_pick_t;
 
 static int loco_pick(void *ud, const bcms_variant_t *var)
 {
-    const loco_pick_t *p = ud;
-    loco_key_t q = {(uint32_t)var->pos, st_allele_hash(var->ref, var->alt)};
-    return var->pos >= 0 && var->pos <= (int64_t)UINT32_MAX && bsearch(&q, p->k, p->m, sizeof *p->k, key_cmp);
+    loco_pick_t *p = ud;
+    uint32_t pos;
+    uint64_t h, want;
+    if (p->err || var->pos < 0 || var->pos > (int64_t)UINT32_MAX) return 0;
+    for (; p->at < p->end; p->at++) {
+        if ((p->err = st_prov_key(&p->keys, p->at, &pos, &h))) return 0;
+        if (pos >= (uint64_t)var->pos) break;
+    }
+    want = st_allele_hash(var->ref, var->alt);
+    for (uint64_t i = p->at; i < p->end; i++) {
+        if ((p->err = st_prov_key(&p->keys, i, &pos, &h))) return 0;
+        if (pos != (uint64_t)var->pos) break;
+        if (h == want) return 1;
+    }
+    return 0;
 }
 
 int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_grm_t *g, const char *chrom,
@@ -278,8 +200,8 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     st_input_t in = {0};
     st_prov_t chk = {0};
     uint64_t found = 0, mc = 0;
-    loco_key_t *keys = NULL;
-    loco_pick_t pick = {NULL, c ? c->m : 0};
+    loco_pick_t pick;
+    MDB_txn *txn = NULL;
     int rc;
     if (!c || !c->m) {
         memcpy(Kc, g->K, sizeof *Kc * n * n);
@@ -289,18 +211,25 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     bcms_structure_sel_init(&sel);
     sel.sel.cohorts = l->cohorts, sel.sel.regions = chrom, sel.sel.dup_rule = l->dup_rule;
     sel.threads = sel.sel.threads = threads;
-    if (!(keys = malloc(sizeof *keys * (c->m + 1)))) {
-        rc = bcms_err(BCMS_ENOMEM, "GRM variant list");
-        goto out;
+    memset(&pick, 0, sizeof pick);
+    pick.keys.name = l->name, pick.keys.token = l->token, pick.keys.total = l->m, pick.keys.nchunk = l->nchunk;
+    pick.keys.per = l->per, pick.keys.v1pos = l->pos, pick.keys.v1hash = l->ahash;
+    pick.at = c->first, pick.end = c->first + c->m;
+    if (l->version == 2) { /* the chunks, read from the map under a transaction of their own */
+        int r;
+        if ((rc = bcms_txn_begin(st, 1, &txn))) goto out;
+        if ((r = mdb_dbi_open(txn, ST_GRM_DB, 0, &pick.keys.dbi))) {
+            rc = bcms_lmdb_err(r, "reading the GRM's variants");
+            goto out;
+        }
+        pick.keys.txn = txn;
     }
-    for (uint64_t i = 0; i < c->m; i++) keys[i].pos = l->p.pos[c->first + i], keys[i].h = l->p.ahash[c->first + i];
-    qsort(keys, c->m, sizeof *keys, key_cmp);
-    pick.k = keys;
     if ((rc = st_input_open(st, &sel, &in)) || (rc = loco_samples(&in, g))) goto out;
     in.pick = loco_pick, in.pick_ud = &pick;
     memset(Kc, 0, sizeof *Kc * n * n);
-    if ((rc = st_gram_stream(&in, l->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, threads, Kc, &mc, &chk)))
-        goto out;
+    rc = st_gram_stream(&in, l->kind == BCMS_GRM_CENTRED ? ST_CENTRED : ST_STANDARDISED, threads, Kc, &mc, &chk);
+    if (!rc) rc = pick.err;
+    if (rc) goto out;
     found = in.nuse;
     if (found != c->m || chk.nchr != 1 || chk.chr[0].m != c->m || chk.chr[0].zhash != c->zhash) {
         rc = bcms_err(BCMS_EINPUT, "--loco: the store no longer gives the genotypes the GRM was built from on "
@@ -316,7 +245,7 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     }
     bcms_log(BCMS_LOG_INFO, "grm: without chromosome %s: %" PRIu64 " of %" PRIu64 " variants", chrom, l->m - c->m, l->m);
 out:
-    free(keys);
+    if (txn) mdb_txn_abort(txn);
     st_prov_clear(&chk);
     st_input_close(&in);
     return rc;

@@ -65,7 +65,7 @@ static int grm_header(kstring_t *h, int kind, uint32_t n, uint64_t m, const uint
 }
 
 static int grm_put(bcms_store_t *st, const bcms_grm_opts_t *o, const st_input_t *in, const double *K, uint64_t m,
-                   const char *selection, const st_prov_t *prov)
+                   const char *selection, st_prov_t *prov)
 {
     const char *name = o->name, *command = o->command;
     const int kind = o->kind;
@@ -85,6 +85,11 @@ static int grm_put(bcms_store_t *st, const bcms_grm_opts_t *o, const st_input_t 
         goto out;
     }
     const size_t tri = (size_t)n * (n + 1) / 2, len = h.l + tri * 8 + 4;
+    uint64_t token;
+    uint32_t nchunk;
+    /* the variants' keys first, in transactions of their own (memory: one chunk); then the matrix
+     * and the record naming them, in one */
+    if ((rc = st_prov_write_keys(st, name, prov, &token, &nchunk))) goto out;
     if ((rc = bcms_txn_begin(st, 0, &txn))) goto out;
     int r = mdb_dbi_open(txn, GRM_DB, MDB_CREATE, &dbi);
     MDB_val key = {strlen(name), (void *)name}, val = {len, NULL};
@@ -100,7 +105,9 @@ static int grm_put(bcms_store_t *st, const bcms_grm_opts_t *o, const st_input_t 
         for (uint32_t j = 0; j <= i; j++, q += 8) put_f64(q, K[(size_t)i * n + j]);
     const uint32_t crc = (uint32_t)crc32_z(crc32_z(0, NULL, 0), p, len - 4);
     be32_put(q, crc);
-    if ((rc = st_prov_put(txn, dbi, name, prov, crc, n, m, o->in.sel.cohorts, o->in.sel.dup_rule, kind))) goto out;
+    if ((rc = st_prov_put(txn, dbi, name, prov, crc, n, m, o->in.sel.cohorts, o->in.sel.dup_rule, kind, token,
+                          nchunk)))
+        goto out;
     if ((rc = bcms_meta_add_history(st, txn, hist.s))) goto out;
     rc = bcms_txn_commit(txn);
     txn = NULL;

@@ -4,6 +4,7 @@
 #define BCMS_STRUCTURE_INTERNAL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <htslib/bgzf.h>
 #include <htslib/kstring.h>
 #include <lmdb.h>
@@ -88,9 +89,10 @@ typedef struct {
     int keys;               /* record the keys (a build), or only m and zhash (a check) */
     int nchr, cap_chr;
     st_prov_chr_t *chr;
-    uint64_t n, cap;        /* keys */
-    uint32_t *pos;
-    uint64_t *ahash;
+    uint64_t n;             /* keys recorded */
+    uint8_t *buf;           /* the last chunk's keys (ST_PROV_CHUNK x 12 bytes) ... */
+    size_t bl;
+    FILE *spill;            /* ... and the ones before it (grm_prov.c) */
 } st_prov_t;
 
 /* Add rows (Z: rows x n, the reader's variants vidx[]) to p; a chromosome must come in one run. */
@@ -98,11 +100,33 @@ int st_prov_add(st_prov_t *p, const bcms_reader_t *rd, const double *Z, uint32_t
                 const uint64_t *vidx);
 void st_prov_clear(st_prov_t *p);
 uint64_t st_allele_hash(const char *ref, const char *alt);
-/* The companion record of GRM name (key "name,variants") in the open write transaction: p, tied to
- * the matrix record by its CRC. */
 #define ST_GRM_DB "grm"
+#define ST_PROV_SUFFIX ",variants" /* ',' is not allowed in a GRM's name: no clash with one */
+#define ST_PROV_VERSION 2          /* 1: the keys in the record itself (read, never written) */
+#define ST_PROV_CHUNK 131072       /* keys per chunk record (1.5 MB) */
+/* A build's keys into chunk records of GRM name, each in a write transaction of its own, under a
+ * token new to the build (*token; *nchunk records). 0 or a BCMS code. */
+int st_prov_write_keys(bcms_store_t *st, const char *name, st_prov_t *p, uint64_t *token, uint32_t *nchunk);
+/* The companion record of GRM name (key "name,variants") in the open write transaction: p, tied to
+ * the matrix record by its CRC, naming the chunks of token; every other chunk record of name is
+ * removed. */
 int st_prov_put(MDB_txn *txn, MDB_dbi dbi, const char *name, const st_prov_t *p, uint32_t grm_crc, uint32_t n,
-                uint64_t m, const char *cohorts, int dup_rule, int kind);
+                uint64_t m, const char *cohorts, int dup_rule, int kind, uint64_t token, uint32_t nchunk);
+/* The keys of a stored record, one at a time (st_prov_key(k, i, ...), i in 0 .. total - 1): from
+ * its chunks in the map under txn (version 2), or from arrays (version 1). */
+typedef struct {
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    const char *name;
+    uint64_t token, total;
+    uint32_t nchunk, per;
+    const uint8_t *data;    /* the chunk in hand: keys first .. */
+    uint32_t seq;
+    uint64_t first;
+    const uint32_t *v1pos;  /* version 1 */
+    const uint64_t *v1hash;
+} st_prov_keys_t;
+int st_prov_key(st_prov_keys_t *k, uint64_t i, uint32_t *pos, uint64_t *h);
 
 /* A pass (st_input_next) of sub-blocks of standardised rows handed to a consumer, one after the
  * other, in variant order, within a batch (the window's variants may be looked up):
