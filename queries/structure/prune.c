@@ -142,7 +142,7 @@ static void window_plink1(prune_data_t *d, prune_win_t *w, uint64_t end_tv, doub
  * the window ends at end), and the lists. k numbers the used variants in genomic order. */
 typedef struct {
     const bcms_prune_opts_t *o;
-    const st_names_t *nm;
+    st_names_t *nm;
     prune_data_t d;
     prune_win_t w;
     double thr;
@@ -151,7 +151,7 @@ typedef struct {
     uint64_t t0, start, end, cur, ran_to, fin; /* fin: the next variant to write */
     bcms_outfile_t *fi, *fo;
     const char *path_out;
-    kstring_t sin, sout, ks;
+    kstring_t sin, sout;
     uint64_t total, kept, nkey;
 } prune_st_t;
 
@@ -201,10 +201,11 @@ static int chrom_end(prune_st_t *p)
     return finalise(p, p->cur);
 }
 
-/* The next used variant (its codes g over the samples). */
-static int prune_add(prune_st_t *p, const bcms_variant_t *v, const uint8_t *g, uint32_t n)
+/* The next used variant (reader variant vi, its codes g over the samples). */
+static int prune_add(prune_st_t *p, uint64_t vi, const bcms_variant_t *v, const uint8_t *g, uint32_t n)
 {
-    int rc;
+    int rc, dup_id, bad_key;
+    if ((rc = st_names_get(p->nm, vi, &dup_id, &bad_key))) return rc;
     if (!p->in_chrom || strcmp(p->chrom, v->chrom)) {
         if ((rc = chrom_end(p))) return rc;
         if (strlen(v->chrom) >= sizeof p->chrom) return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
@@ -221,10 +222,8 @@ static int prune_add(prune_st_t *p, const bcms_variant_t *v, const uint8_t *g, u
      * every such ID) */
     kstring_t *nm = &d->name[sl];
     nm->l = 0;
-    if (!strcmp(v->id, ".") || st_names_dup_id(p->nm, v->id)) {
-        st_allele_key(v, &p->ks);
-        if (!p->ks.s) return BCMS_ENOMEM;
-        if (st_names_bad_key(p->nm, p->ks.s))
+    if (!strcmp(v->id, ".") || dup_id) {
+        if (bad_key)
             return bcms_err(BCMS_EINPUT, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart "
                             "by an --extract list (the same alleles twice, or another variant's ID); remove the "
                             "duplicate records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
@@ -262,7 +261,7 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
             if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
             for (uint32_t j = 0; j < nv && !rc; j++)
                 if (st_used(in, first + j))
-                    rc = prune_add(p, bcms_reader_variant(in->rd, first + j), codes + (size_t)j * in->n, in->n);
+                    rc = prune_add(p, first + j, bcms_reader_variant(in->rd, first + j), codes + (size_t)j * in->n, in->n);
         }
     bcms_reader_ws_free(ws);
     if (rc == 1) rc = chrom_end(p);
@@ -272,7 +271,7 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
 int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2])
 {
     st_input_t in;
-    st_names_t nm = {0};
+    st_names_t nm = {NULL};
     prune_st_t p = {0};
     kstring_t path_out = {0, 0, NULL};
     int rc;
@@ -315,7 +314,7 @@ out:
     for (uint32_t i = 0; p.d.name && i < o->window; i++) free(p.d.name[i].s);
     free(p.d.name), free(p.d.bits), free(p.d.maj), free(p.d.mono), free(p.d.removed);
     free(p.w.win), free(p.w.fu), free(p.w.wrem);
-    free(p.sin.s), free(p.sout.s), free(p.ks.s), free(path_out.s);
+    free(p.sin.s), free(p.sout.s), free(path_out.s);
     st_names_free(&nm);
     st_input_close(&in);
     return rc;

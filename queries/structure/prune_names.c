@@ -1,13 +1,15 @@
-/* prune_names.c: which variant IDs name more than one variant, and which CHR:POS:REF:ALT keys are
- * ambiguous, over every variant of the selection, for the lists prune writes (prune.c).
+/* prune_names.c: which variants' IDs name another variant too, and which variants' CHR:POS:REF:ALT
+ * keys are ambiguous, over every variant of the selection, for the lists prune writes (prune.c).
  * GPL-3.0-or-later.
  *
- * One pass over the variants records a 64-bit hash of each ID (but '.') and of each key, tagged in
- * the low bit (0 ID, 1 key); the hashes are sorted in runs of fixed size, spilled to a temporary
- * file, and the runs merged: a hash seen twice as an ID is a duplicated ID, a key hash seen as an ID
- * or twice as a key an ambiguous key. Memory is the run buffer and the (few) duplicates, whatever
- * the variant count. Two different names with the same 63-bit hash (about one chance in 10^6 for
- * ten million variants) only make a variant listed by its key instead of its ID. */
+ * One pass over the variants records, for each, a 64-bit hash of its ID (but '.') and one of its
+ * key, tagged in the low bit (0 ID, 1 key), with the variant's index; the records are sorted in runs
+ * of fixed size spilled to a temporary file and the runs merged: a hash seen twice as an ID flags
+ * the variants with that ID, a key hash seen as an ID or twice as a key flags the variants with that
+ * key. The flags, sorted the same way by variant index, are read back in variant order while prune
+ * walks the variants. Memory is a few run buffers whatever the variant count (and however many
+ * duplicates). Two different names with the same 63-bit hash (about one chance in 10^6 for ten
+ * million variants) only make a variant listed by its key instead of its ID. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,31 @@
 #include "err.h"
 #include "structure_internal.h"
 
-#define NAMES_RUN (1u << 18) /* hashes per sorted run: 2 MB */
-#define NAMES_BUF 1024       /* hashes read at a time from each run in the merge */
+#define NAMES_RUN (1u << 17) /* records per sorted run: 2 MB */
+#define NAMES_BUF 512        /* records read at a time from each run in a merge */
+
+typedef struct {
+    uint64_t a, b;
+} names_rec_t;
+
+/* A run's reader in the merge: its next record's index in the file, records left, its buffer. */
+typedef struct {
+    uint64_t off, left;
+    names_rec_t *b;
+    uint32_t i, n;
+} names_run_t;
+
+/* A sorter of records by (a, b): runs spilled to a temporary file, merged by a binary heap. */
+struct names_sort_t {
+    names_rec_t *buf;
+    uint32_t fill;
+    FILE *fp;
+    uint64_t *runlen;
+    uint32_t nrun, caprun;
+    names_run_t *run; /* the merge */
+    names_rec_t *rbuf;
+    uint32_t *heap, nh;
+};
 
 static uint64_t name_hash(const char *s, uint64_t tag)
 {
@@ -35,24 +60,33 @@ void st_allele_key(const bcms_variant_t *v, kstring_t *s)
     ksprintf(s, "%s:%lld:%s:%s", v->chrom, (long long)v->pos, sw ? v->alt : v->ref, sw ? v->ref : v->alt);
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int rec_less(const names_rec_t *x, const names_rec_t *y) { return x->a != y->a ? x->a < y->a : x->b < y->b; }
+
+static int rec_cmp(const void *p, const void *q)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    const names_rec_t *x = p, *y = q;
+    return rec_less(x, y) ? -1 : rec_less(y, x);
 }
 
-typedef struct {
-    FILE *fp;          /* the spilled runs */
-    uint64_t *buf;     /* the run being filled */
-    uint32_t fill;
-    uint64_t *runlen;  /* hashes per spilled run */
-    uint32_t nrun, caprun;
-} names_spill_t;
+static void sort_free(names_sort_t *s)
+{
+    if (!s) return;
+    if (s->fp) fclose(s->fp);
+    free(s->buf), free(s->runlen), free(s->run), free(s->rbuf), free(s->heap);
+    free(s);
+}
 
-static int spill_run(names_spill_t *s)
+static names_sort_t *sort_new(void)
+{
+    names_sort_t *s = calloc(1, sizeof *s);
+    if (s && !(s->buf = malloc(sizeof *s->buf * NAMES_RUN))) sort_free(s), s = NULL;
+    return s;
+}
+
+static int sort_spill(names_sort_t *s)
 {
     if (!s->fill) return 0;
-    qsort(s->buf, s->fill, sizeof *s->buf, cmp_u64);
+    qsort(s->buf, s->fill, sizeof *s->buf, rec_cmp);
     if (!s->fp && !(s->fp = tmpfile())) return bcms_err(BCMS_EIO, "prune: cannot create a temporary file (TMPDIR)");
     if (fwrite(s->buf, sizeof *s->buf, s->fill, s->fp) != s->fill)
         return bcms_err(BCMS_EIO, "prune: writing a temporary file failed (disk full?)");
@@ -66,133 +100,162 @@ static int spill_run(names_spill_t *s)
     return 0;
 }
 
-static int spill_add(names_spill_t *s, uint64_t h)
+static int sort_add(names_sort_t *s, uint64_t a, uint64_t b)
 {
     int rc;
-    if (s->fill == NAMES_RUN && (rc = spill_run(s))) return rc;
-    s->buf[s->fill++] = h;
+    if (s->fill == NAMES_RUN && (rc = sort_spill(s))) return rc;
+    s->buf[s->fill++] = (names_rec_t){a, b};
     return 0;
 }
 
-static int set_add(uint64_t **set, size_t *n, size_t *cap, uint64_t h)
+static int run_fill(names_sort_t *s, uint32_t r)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        uint64_t *x = realloc(*set, sizeof *x * c);
-        if (!x) return BCMS_ENOMEM;
-        *set = x, *cap = c;
-    }
-    (*set)[(*n)++] = h >> 1; /* untagged: ids and keys meet */
-    return 0;
-}
-
-/* One group of equal untagged hashes: nid IDs, nkey keys. */
-static int group_done(st_names_t *nm, size_t *cap_id, size_t *cap_key, uint64_t h, uint64_t nid, uint64_t nkey)
-{
-    int rc = 0;
-    if (nid >= 2) rc = set_add(&nm->dup_id, &nm->ndup, cap_id, h);
-    if (!rc && nkey && (nid || nkey >= 2)) rc = set_add(&nm->bad_key, &nm->nbad, cap_key, h);
-    return rc;
-}
-
-/* A run's reader in the merge. */
-typedef struct {
-    uint64_t off, left; /* next hash's index in the file, hashes left */
-    uint64_t *b;
-    uint32_t i, n;
-} names_run_t;
-
-static int run_fill(FILE *fp, names_run_t *r)
-{
-    r->i = 0, r->n = r->left < NAMES_BUF ? (uint32_t)r->left : NAMES_BUF;
-    if (!r->n) return 0;
-    if (fseeko(fp, (off_t)(r->off * sizeof *r->b), SEEK_SET) || fread(r->b, sizeof *r->b, r->n, fp) != r->n)
+    names_run_t *x = &s->run[r];
+    x->i = 0, x->n = x->left < NAMES_BUF ? (uint32_t)x->left : NAMES_BUF;
+    if (!x->n) return 0;
+    if (fseeko(s->fp, (off_t)(x->off * sizeof *x->b), SEEK_SET) || fread(x->b, sizeof *x->b, x->n, s->fp) != x->n)
         return bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
-    r->off += r->n, r->left -= r->n;
+    x->off += x->n, x->left -= x->n;
     return 0;
 }
 
-/* The sorted runs merged (a binary heap of run indices on their next hash), groups to group_done. */
-static int spill_merge(names_spill_t *s, st_names_t *nm)
+#define HEAD(s, k) (&(s)->run[(s)->heap[k]].b[(s)->run[(s)->heap[k]].i])
+
+static void sift_down(names_sort_t *s)
 {
-    size_t cap_id = 0, cap_key = 0;
-    uint32_t R = s->nrun, nh = 0, *heap = malloc(sizeof *heap * (R + 1));
-    names_run_t *run = calloc(R + 1, sizeof *run);
-    uint64_t *bufs = malloc(sizeof *bufs * ((size_t)R * NAMES_BUF + 1)), off = 0, cur = 0, nid = 0, nkey = 0;
-    int rc = heap && run && bufs ? 0 : BCMS_ENOMEM, any = 0;
-#define HV(x) (run[x].b[run[x].i])
-    for (uint32_t r = 0; r < R && !rc; r++) {
-        run[r].off = off, run[r].left = s->runlen[r], run[r].b = bufs + (size_t)r * NAMES_BUF;
+    for (uint32_t c = 0;;) {
+        uint32_t l = 2 * c + 1, m = c;
+        if (l < s->nh && rec_less(HEAD(s, l), HEAD(s, m))) m = l;
+        if (l + 1 < s->nh && rec_less(HEAD(s, l + 1), HEAD(s, m))) m = l + 1;
+        if (m == c) return;
+        uint32_t t = s->heap[m];
+        s->heap[m] = s->heap[c], s->heap[c] = t, c = m;
+    }
+}
+
+/* The last run out, the merge set up; the run buffer is freed. */
+static int sort_finish(names_sort_t *s)
+{
+    int rc = sort_spill(s);
+    free(s->buf), s->buf = NULL;
+    if (rc) return rc;
+    const uint32_t R = s->nrun;
+    s->run = calloc(R + 1, sizeof *s->run);
+    s->rbuf = malloc(sizeof *s->rbuf * ((size_t)R * NAMES_BUF + 1));
+    s->heap = malloc(sizeof *s->heap * (R + 1));
+    if (!s->run || !s->rbuf || !s->heap) return BCMS_ENOMEM;
+    uint64_t off = 0;
+    for (uint32_t r = 0; r < R; r++) {
+        s->run[r].off = off, s->run[r].left = s->runlen[r], s->run[r].b = s->rbuf + (size_t)r * NAMES_BUF;
         off += s->runlen[r];
-        if ((rc = run_fill(s->fp, &run[r])) || !run[r].n) continue;
-        uint32_t c = nh++; /* sift up */
-        heap[c] = r;
-        while (c && HV(heap[(c - 1) / 2]) > HV(heap[c])) {
-            uint32_t p = (c - 1) / 2, t = heap[p];
-            heap[p] = heap[c], heap[c] = t, c = p;
+        if ((rc = run_fill(s, r))) return rc;
+        if (!s->run[r].n) continue;
+        uint32_t c = s->nh++; /* sift up */
+        s->heap[c] = r;
+        while (c && rec_less(HEAD(s, c), HEAD(s, (c - 1) / 2))) {
+            uint32_t p = (c - 1) / 2, t = s->heap[p];
+            s->heap[p] = s->heap[c], s->heap[c] = t, c = p;
         }
     }
-    while (nh && !rc) {
-        uint32_t r = heap[0];
-        uint64_t h = HV(r);
-        if (any && h >> 1 != cur) rc = group_done(nm, &cap_id, &cap_key, cur << 1, nid, nkey), nid = nkey = 0;
-        any = 1, cur = h >> 1;
-        if (h & 1) nkey++;
+    return 0;
+}
+
+/* The smallest record left: 0 and *out, 1 when none is left, or a BCMS code. */
+static int sort_peek(names_sort_t *s, names_rec_t *out)
+{
+    if (!s->nh) return 1;
+    *out = *HEAD(s, 0);
+    return 0;
+}
+
+static int sort_pop(names_sort_t *s)
+{
+    uint32_t r = s->heap[0];
+    int rc = 0;
+    if (++s->run[r].i == s->run[r].n && (rc = run_fill(s, r))) return rc;
+    if (!s->run[r].n) s->heap[0] = s->heap[--s->nh];
+    sift_down(s);
+    return 0;
+}
+
+enum { NAMES_DUP_ID = 1, NAMES_BAD_KEY = 2 };
+
+/* Merge the name records; each group of one untagged hash flags its members into fl. */
+static int names_flag(names_sort_t *s, names_sort_t *fl)
+{
+    names_rec_t r;
+    uint64_t *mem = NULL, nid = 0, nkey = 0, cur = 0; /* the group's variants, tag in bit 0 */
+    size_t n = 0, cap = 0;
+    int rc = 0, more;
+    do {
+        more = !(rc = sort_peek(s, &r));
+        if (rc < 0) break;
+        rc = 0;
+        if (n && (!more || r.a >> 1 != cur)) { /* the group ends */
+            for (size_t i = 0; i < n && !rc; i++) {
+                int key = mem[i] & 1;
+                if (!key && nid >= 2) rc = sort_add(fl, mem[i] >> 1, NAMES_DUP_ID);
+                else if (key && (nid || nkey >= 2)) rc = sort_add(fl, mem[i] >> 1, NAMES_BAD_KEY);
+            }
+            n = 0, nid = nkey = 0;
+        }
+        if (!more || rc) break;
+        if (n == cap) {
+            size_t c = cap ? 2 * cap : 16;
+            uint64_t *m = realloc(mem, sizeof *m * c);
+            if (!m) {
+                rc = BCMS_ENOMEM;
+                break;
+            }
+            mem = m, cap = c;
+        }
+        cur = r.a >> 1, mem[n++] = r.b << 1 | (r.a & 1);
+        if (r.a & 1) nkey++;
         else nid++;
-        if (++run[r].i == run[r].n && !rc) rc = run_fill(s->fp, &run[r]);
-        if (!run[r].n) heap[0] = heap[--nh];
-        for (uint32_t c = 0;;) { /* sift down */
-            uint32_t l = 2 * c + 1, m = c;
-            if (l < nh && HV(heap[l]) < HV(heap[m])) m = l;
-            if (l + 1 < nh && HV(heap[l + 1]) < HV(heap[m])) m = l + 1;
-            if (m == c) break;
-            uint32_t t = heap[m];
-            heap[m] = heap[c], heap[c] = t, c = m;
-        }
-    }
-#undef HV
-    if (!rc && any) rc = group_done(nm, &cap_id, &cap_key, cur << 1, nid, nkey);
-    free(heap), free(run), free(bufs);
+        rc = sort_pop(s);
+    } while (!rc);
+    free(mem);
     return rc;
 }
 
 int st_names_scan(st_input_t *in, st_names_t *nm)
 {
-    names_spill_t s = {NULL, malloc(sizeof(uint64_t) * NAMES_RUN), 0, NULL, 0, 0};
+    names_sort_t *s = sort_new(), *fl = sort_new();
     kstring_t ks = {0, 0, NULL};
-    int rc = s.buf ? 0 : BCMS_ENOMEM;
+    int rc = s && fl ? 0 : BCMS_ENOMEM;
     memset(nm, 0, sizeof *nm);
     while (!rc && !(rc = st_input_next(in)))
         for (uint64_t v = in->v0; v < in->v0 + in->wn && !rc; v++) {
             const bcms_variant_t *var = bcms_reader_variant(in->rd, v);
-            if (strcmp(var->id, ".")) rc = spill_add(&s, name_hash(var->id, 0));
+            if (strcmp(var->id, ".")) rc = sort_add(s, name_hash(var->id, 0), v);
             st_allele_key(var, &ks);
-            if (!rc) rc = ks.s ? spill_add(&s, name_hash(ks.s, 1)) : BCMS_ENOMEM;
+            if (!rc) rc = ks.s ? sort_add(s, name_hash(ks.s, 1), v) : BCMS_ENOMEM;
         }
     if (rc == 1) rc = 0;
-    if (!rc) rc = spill_run(&s);
-    if (!rc) rc = spill_merge(&s, nm);
-    if (!rc) {
-        qsort(nm->dup_id, nm->ndup, sizeof *nm->dup_id, cmp_u64);
-        qsort(nm->bad_key, nm->nbad, sizeof *nm->bad_key, cmp_u64);
-    }
-    if (s.fp) fclose(s.fp);
-    free(s.buf), free(s.runlen), free(ks.s);
+    if (!rc) rc = sort_finish(s);
+    if (!rc) rc = names_flag(s, fl);
+    sort_free(s);
+    if (!rc) rc = sort_finish(fl);
+    free(ks.s);
+    nm->flags = fl;
     if (rc) st_names_free(nm);
     return rc == BCMS_ENOMEM ? bcms_err(rc, "prune: variant names") : rc;
 }
 
-static int in_set(const uint64_t *set, size_t n, uint64_t h)
+int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key)
 {
-    h >>= 1;
-    return n && bsearch(&h, set, n, sizeof *set, cmp_u64) != NULL;
+    names_rec_t r;
+    int rc;
+    *dup_id = *bad_key = 0;
+    while (!(rc = sort_peek(nm->flags, &r)) && r.a <= v) {
+        if (r.a == v) *dup_id |= (r.b & NAMES_DUP_ID) != 0, *bad_key |= (r.b & NAMES_BAD_KEY) != 0;
+        if ((rc = sort_pop(nm->flags))) return rc;
+    }
+    return rc < 0 ? rc : 0;
 }
-
-int st_names_dup_id(const st_names_t *nm, const char *id) { return in_set(nm->dup_id, nm->ndup, name_hash(id, 0)); }
-int st_names_bad_key(const st_names_t *nm, const char *key) { return in_set(nm->bad_key, nm->nbad, name_hash(key, 1)); }
 
 void st_names_free(st_names_t *nm)
 {
-    free(nm->dup_id), free(nm->bad_key);
-    memset(nm, 0, sizeof *nm);
+    sort_free(nm->flags);
+    nm->flags = NULL;
 }

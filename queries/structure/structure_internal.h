@@ -200,16 +200,16 @@ void st_gram_fix_free(st_gram_fix_t *a);
 void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
 
 /* ---- prune's names (prune_names.c) ---- */
-/* IDs that name more than one of the selection's variants, and CHR:POS:REF:ALT keys (alleles in
- * sorted order, st_allele_key) that name more than one or are another variant's ID: 63-bit hashes,
- * sorted, from st_names_scan's pass over every variant (memory fixed by the variant count). */
+/* Which variants' IDs name another variant of the selection too, and which variants' CHR:POS:REF:ALT
+ * keys (alleles in sorted order, st_allele_key) name another variant or are another's ID: from
+ * st_names_scan's pass over every variant, then read back in variant order (st_names_get, v never
+ * decreasing). Memory fixed whatever the variant count. */
+typedef struct names_sort_t names_sort_t;
 typedef struct {
-    uint64_t *dup_id, *bad_key;
-    size_t ndup, nbad;
+    names_sort_t *flags;
 } st_names_t;
 int st_names_scan(st_input_t *in, st_names_t *nm);
-int st_names_dup_id(const st_names_t *nm, const char *id);
-int st_names_bad_key(const st_names_t *nm, const char *key);
+int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key);
 void st_names_free(st_names_t *nm);
 /* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
 void st_allele_key(const bcms_variant_t *v, kstring_t *s);
