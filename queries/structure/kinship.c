@@ -81,6 +81,7 @@ static void pack_word(const uint8_t *codes, uint32_t n, const uint32_t *rows, in
 typedef struct {
     uint64_t *w;
     uint32_t *owner, cap;
+    uint64_t *woff; /* room for the callers' word offsets */
 } king_share_t;
 
 static int king_share(st_input_t *in, king_share_t *sh)
@@ -90,8 +91,10 @@ static int king_share(st_input_t *in, king_share_t *sh)
         uint64_t *w = realloc(sh->w, sizeof *w * cap);
         if (w) sh->w = w;
         uint32_t *o = w ? realloc(sh->owner, sizeof *o * cap) : NULL;
-        if (!o) return bcms_err(BCMS_ENOMEM, "kinship layout");
-        sh->owner = o, sh->cap = cap;
+        if (o) sh->owner = o;
+        uint64_t *f = o ? realloc(sh->woff, sizeof *f * cap) : NULL;
+        if (!f) return bcms_err(BCMS_ENOMEM, "kinship layout");
+        sh->woff = f, sh->cap = cap;
     }
     for (uint32_t i = 0; i < in->nb; i++) sh->w[i] = (st_batch_used(in, in->b0 + i) + 63) / 64;
     bcms_cluster_share_from(sh->w, in->nb, sh->owner, in->load);
@@ -110,7 +113,7 @@ static int king_count(st_input_t *in, uint64_t *w_all, uint64_t *w_mine)
             *w_all += sh.w[i];
             if (sh.owner[i] == me) *w_mine += sh.w[i];
         }
-    free(sh.w), free(sh.owner);
+    free(sh.w), free(sh.owner), free(sh.woff);
     return rc == 1 ? 0 : rc;
 }
 
@@ -159,24 +162,18 @@ static int king_load(st_input_t *in, int threads, uint64_t w_mine, king_planes_t
 {
     const uint32_t me = (uint32_t)bcms_cluster_rank();
     king_share_t sh = {0};
-    uint64_t *woff = NULL, w = 0;
+    uint64_t w = 0;
     int rc;
     kp->n = in->n, kp->W = (w_mine + 7) / 8 * 8; /* whole SIMD steps; padding words are "missing" */
     size_t words = (size_t)in->n * (size_t)(kp->W ? kp->W : 1);
     if (!(kp->a = calloc(words, 8)) || !(kp->b = calloc(words, 8)))
         return bcms_err(BCMS_ENOMEM, "kinship: %u samples x %" PRIu64 " variants packed", in->n, in->nuse);
     while (!(rc = st_input_next(in)) && !(rc = king_share(in, &sh))) {
-        uint64_t *o = realloc(woff, sizeof *o * (in->nb + 1));
-        if (!o) {
-            rc = bcms_err(BCMS_ENOMEM, "kinship layout");
-            break;
-        }
-        woff = o;
         for (uint32_t i = 0; i < in->nb; i++)
-            if (sh.owner[i] == me) woff[i] = w, w += sh.w[i];
-        if ((rc = king_pack(in, &sh, woff, 0, in->nb, threads, kp))) break;
+            if (sh.owner[i] == me) sh.woff[i] = w, w += sh.w[i];
+        if ((rc = king_pack(in, &sh, sh.woff, 0, in->nb, threads, kp))) break;
     }
-    free(woff), free(sh.w), free(sh.owner);
+    free(sh.woff), free(sh.w), free(sh.owner);
     return rc == 1 ? 0 : rc;
 }
 
@@ -551,7 +548,6 @@ static int king_stream(st_input_t *in, int threads, size_t tile_bytes, king_writ
     king_group_t *g = calloc(1, sizeof *g);
     king_share_t sh = {0};
     uint32_t (*tiles)[K_N] = NULL;
-    uint64_t *woff = NULL;
     size_t cap = 0;
     int rc = 0;
     if (!kp.a || !kp.b || !g || (root && !(g->band = malloc((size_t)KING_G * KING_T * n * sizeof *g->band)))) {
@@ -573,12 +569,7 @@ static int king_stream(st_input_t *in, int threads, size_t tile_bytes, king_writ
         memset(tiles, 0, need);
         const uint32_t r0 = p0 * KING_T, r1 = p1 * KING_T < n ? p1 * KING_T : n;
         while (!(rc = st_input_next(in)) && !(rc = king_share(in, &sh))) {
-            uint64_t *o = realloc(woff, sizeof *o * (in->nb + 1));
-            if (!o) {
-                rc = bcms_err(BCMS_ENOMEM, "kinship layout");
-                break;
-            }
-            woff = o;
+            uint64_t *woff = sh.woff;
             for (uint32_t i0 = 0, i1; i0 < in->nb && !rc; i0 = i1) { /* a chunk: batches i0 .. i1 - 1 */
                 uint64_t w = 0;
                 for (i1 = i0; i1 < in->nb && (sh.owner[i1] != me || w + sh.w[i1] <= chunk_w); i1++)
@@ -604,7 +595,7 @@ out:
         for (int i = 0; i < KING_G * KING_T; i++) free(g->rows[i].s);
         free(g->band);
     }
-    free(g), free(tiles), free(woff), free(sh.w), free(sh.owner), free(kp.a), free(kp.b);
+    free(g), free(tiles), free(sh.woff), free(sh.w), free(sh.owner), free(kp.a), free(kp.b);
     return rc;
 }
 
