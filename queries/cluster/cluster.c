@@ -6,17 +6,23 @@
 #include "cluster.h"
 #include "err.h"
 
+int bcms_cluster_least(const uint64_t *load)
+{
+    int best = 0;
+    for (int r = 1, np = bcms_cluster_size(); r < np; r++)
+        if (load[r] < load[best]) best = r;
+    return best;
+}
+
 void bcms_cluster_share_from(const uint64_t *w, uint32_t nb, uint32_t *owner, uint64_t *l)
 {
     const int np = bcms_cluster_size();
     for (uint32_t b = 0; b < nb; b++) {
-        int best = 0;
         if (!l) { /* no memory for the loads of a huge job: by block number, still a fixed rule */
             owner[b] = b % (uint32_t)np;
             continue;
         }
-        for (int r = 1; r < np; r++)
-            if (l[r] < l[best]) best = r;
+        int best = bcms_cluster_least(l);
         owner[b] = (uint32_t)best;
         l[best] += w[b];
     }

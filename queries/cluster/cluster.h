@@ -69,5 +69,7 @@ void bcms_cluster_share(const uint64_t *w, uint32_t nb, uint32_t *owner);
 /* The same from the ranks' loads so far (load: bcms_cluster_size() values, updated; NULL: by block
  * number), for blocks that come window by window. */
 void bcms_cluster_share_from(const uint64_t *w, uint32_t nb, uint32_t *owner, uint64_t *load);
+/* The rank with the least load (the lowest such rank on a tie): the rule of the two above. */
+int bcms_cluster_least(const uint64_t *load);
 
 #endif

@@ -82,15 +82,11 @@ static int stream_batch(st_pass_t *p, uint32_t b, const uint8_t *codes)
 static int pass_window(st_pass_t *p)
 {
     st_input_t *in = p->in;
-    const int np = p->share ? bcms_cluster_size() : 1, me = p->share ? bcms_cluster_rank() : 0;
+    const int me = p->share ? bcms_cluster_rank() : 0;
     int rc = 0;
     for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
         uint64_t used = st_batch_used(in, b);
-        if (!p->acc) { /* a new unit: to the rank with the fewest variants so far (cluster.h's rule) */
-            p->owner = 0;
-            for (int r = 1; r < np; r++)
-                if (in->load[r] < in->load[p->owner]) p->owner = r;
-        }
+        if (!p->acc) p->owner = p->share ? bcms_cluster_least(in->load) : 0; /* a new unit (cluster.h's rule) */
         in->load[p->owner] += used, p->acc += used;
         if (p->owner == me && used) {
             const uint8_t *codes;
@@ -133,25 +129,6 @@ out:
 int st_stream_idx(st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud)
 {
     return st_stream_pass(in, 1, 0, ST_SUBBLOCK, kind, threads, fn, NULL, ud);
-}
-
-typedef struct {
-    int (*fn)(void *ud, const double *Z, uint32_t rows);
-    void *ud;
-} stream_adapt_t;
-
-static int stream_adapt(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx)
-{
-    stream_adapt_t *a = ud;
-    (void)vidx;
-    return a->fn(a->ud, Z, rows);
-}
-
-int st_stream(st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
-              void *ud)
-{
-    stream_adapt_t a = {fn, ud};
-    return st_stream_idx(in, kind, threads, stream_adapt, &a);
 }
 
 /* --loco's per-chromosome Z_c'Z_c: floating-point tiles in variant order (one process). */

@@ -86,7 +86,7 @@ int st_input_open(bcms_store_t *st, const bcms_structure_sel_t *s, st_input_t *i
 /* The end of a pass: the totals, said and checked after the first. */
 static int pass_end(st_input_t *in)
 {
-    in->state = 2, in->nb = 0, in->wn = in->wuse = 0;
+    in->state = 2, in->nb = 0, in->wn = 0;
     if (in->done) return 1;
     in->done = 1;
     if (!in->nuse && !in->pick) /* a caller's own choice checks its own count */
@@ -124,7 +124,7 @@ int st_input_next(st_input_t *in)
         in->use[i] = in->pick ? in->pick(in->pick_ud, var) : bcms_contig_kind(var->chrom) == BCMS_CHR_AUTOSOME;
         used += in->use[i];
     }
-    in->b0 = b0, in->nb = nb, in->v0 = v0, in->wn = wn, in->wuse = used;
+    in->b0 = b0, in->nb = nb, in->v0 = v0, in->wn = wn;
     if (!in->done) in->nvar += wn, in->nuse += used;
     return 0;
 }
@@ -136,14 +136,6 @@ uint64_t st_batch_used(const st_input_t *in, uint32_t b)
     bcms_reader_batch_range(in->rd, b, &first, &nv);
     for (uint32_t k = 0; k < nv; k++) used += in->use[first + k - in->v0];
     return used;
-}
-
-int st_input_count(st_input_t *in)
-{
-    int rc;
-    while (!(rc = st_input_next(in)))
-        ;
-    return rc == 1 ? 0 : rc;
 }
 
 void st_input_close(st_input_t *in)

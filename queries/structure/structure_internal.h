@@ -26,7 +26,6 @@ typedef struct {
     /* the current window (st_input_next) */
     uint32_t b0, nb;  /* its batches */
     uint64_t v0, wn;  /* its variants */
-    uint64_t wuse;    /* of them used */
     uint8_t *use;     /* per window variant: use[v - v0] = 1 autosomal and extracted (or pick's choice) */
     uint64_t use_cap;
     uint64_t *load;   /* per MPI rank: used variants of the units shared so far in this pass */
@@ -55,9 +54,6 @@ int st_input_next(st_input_t *in);
 static inline int st_used(const st_input_t *in, uint64_t v) { return in->use[v - in->v0]; }
 /* Used variants of batch b of the current window. */
 uint64_t st_batch_used(const st_input_t *in, uint32_t b);
-/* Read a whole pass (a first pass that only counts, for commands that need nuse before their
- * work). 0 or a BCMS code. */
-int st_input_count(st_input_t *in);
 void st_input_close(st_input_t *in);
 
 /* ---- genotype standardisation and the GRM (grm.c) ---- */
@@ -128,13 +124,11 @@ typedef struct {
 } st_prov_keys_t;
 int st_prov_key(st_prov_keys_t *k, uint64_t i, uint32_t *pos, uint64_t *h);
 
-/* A pass (st_input_next) of sub-blocks of standardised rows handed to a consumer, one after the
- * other, in variant order, within a batch (the window's variants may be looked up):
- * fn(ud, Z, rows) with Z rows x n (row-major); the rows of a sub-block are standardised in parallel. */
+/* Sub-blocks of at most ST_SUBBLOCK standardised rows of a pass (st_input_next), within a batch,
+ * handed to fn(ud, Z, rows, vidx) one after the other in variant order: Z rows x n (row-major), vidx
+ * the rows' reader variants (of the current window: bcms_reader_variant works on them); the rows of
+ * a sub-block are standardised in parallel. */
 #define ST_SUBBLOCK 512
-int st_stream(st_input_t *in, int kind, int threads, int (*fn)(void *ud, const double *Z, uint32_t rows),
-              void *ud);
-/* The same, with each row's reader variant index. */
 typedef int (*st_rows_fn)(void *ud, const double *Z, uint32_t rows, const uint64_t *vidx);
 int st_stream_idx(st_input_t *in, int kind, int threads, st_rows_fn fn, void *ud);
 /* A pass over the used variants (st_input_next's windows) in units: runs of consecutive batches,
