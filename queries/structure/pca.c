@@ -47,6 +47,21 @@ void bcms_pca_opts_init(bcms_pca_opts_t *o)
     o->pcs = 10;
 }
 
+/* An eigenvector's sign is arbitrary: LAPACK's depends on the last bits of the matrix, which move
+ * by ~1e-13 with the reader's batches (datasets split by chromosome, other stores of the same
+ * calls). Each PC is turned so that its entry of largest magnitude (the first of equal ones) is
+ * positive, so the same cohort gives the same signs whatever its layout. */
+static void pca_orient(uint32_t n, uint32_t k, double *vec)
+{
+    for (uint32_t c = 0; c < k; c++) {
+        uint32_t best = 0;
+        for (uint32_t i = 1; i < n; i++)
+            if (fabs(vec[(size_t)i * k + c]) > fabs(vec[(size_t)best * k + c])) best = i;
+        if (vec[(size_t)best * k + c] < 0)
+            for (uint32_t i = 0; i < n; i++) vec[(size_t)i * k + c] = -vec[(size_t)i * k + c];
+    }
+}
+
 static int pca_exact(st_input_t *in, uint32_t k, int threads, double *val, double *vec, uint64_t *m)
 {
     const uint32_t n = in->n;
@@ -55,7 +70,7 @@ static int pca_exact(st_input_t *in, uint32_t k, int threads, double *val, doubl
     if (!G) return bcms_err(BCMS_ENOMEM, "pca: a %u x %u matrix (%.1f GB); try --approx", n, n, 8.0 * n * n / 1e9);
     if (!(rc = st_grm_build(in, ST_STANDARDISED, threads, G, m)) && bcms_cluster_rank() == 0) {
         bcms_log(BCMS_LOG_INFO, "pca: GRM of %u samples from %" PRIu64 " variants; eigendecomposition", n, *m);
-        rc = st_eig_top(n, G, k, val, vec, threads);
+        if (!(rc = st_eig_top(n, G, k, val, vec, threads))) pca_orient(n, k, vec);
     }
     free(G);
     return rc;
@@ -314,6 +329,7 @@ static int pca_approx(st_input_t *in, uint32_t k, int threads, double *val, doub
         goto out;
     }
     if ((rc = pca_ritz(in, nb, r, k, threads, K, val, vec, m))) goto out;
+    pca_orient(nb, k, vec);
     *passes = nblk;
     bcms_log(BCMS_LOG_INFO, "pca --approx: %u passes, Krylov basis of %u vectors", nblk, r);
 out:
