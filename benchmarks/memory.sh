@@ -2,8 +2,8 @@
 # Peak memory of the read commands against the variant count, at a fixed sample count: the read path
 # streams the variants window by window and reads block frames with pread (not through the store's
 # map), so peak RSS should stay flat (within 10%) from 100,000 to 10,000,000 variants. For each size
-# (default 100 samples x 100k, 1M, 3M, 10M variants) it simulates a cohort, imports it, and runs assoc
-# linear / logistic / cox, freq, view, qc, merge (of a linear scan's two chunks) under /usr/bin/time -v, writing a Markdown table of peak RSS
+# (default 100 samples x 100k, 1M, 3M, 10M variants) it simulates a cohort, imports it (once more
+# under /usr/bin/time: the import commits its blocks every 8 MB), and runs assoc linear / logistic / cox, freq, view, qc, merge (of a linear scan's two chunks) under /usr/bin/time -v, writing a Markdown table of peak RSS
 # (MB) and wall time (s), and the ratio of each size's peak to the smallest size's.
 # Cost (2 shared cores): simulating and importing 100 x 10M takes ~22 minutes and 2.5 GB of disk (the
 # VCF 0.6 GB, the store 0.25 GB), 3M ~6 minutes; the commands then take ~25 minutes at 10M. Stores are
@@ -34,7 +34,7 @@ peak() {
         END{n=split(w, p, ":"); s=0; for (i=1; i<=n; i++) s=s*60+p[i]; printf "%.1f %.1f", kb/1024, s}' time.log
 }
 
-names=("assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc" "merge")
+names=("import" "assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc" "merge")
 # --structure adds the structure commands (grm, pca exact and approximate, kinship, prune)
 [ $STRUCT = 1 ] && names+=("grm" "pca" "pca --approx" "kinship" "prune")
 [ $SEX = 1 ] && names+=("sexcheck")
@@ -46,7 +46,8 @@ for m in "${sizes[@]}"; do
     [ -d $c.bcms ] || { "$BCMS" import -q --threads "$T" $c.bcms $c.vcf.gz && "$BCMS" pheno $c.bcms $c.pheno.tsv; } \
         2> /dev/null
     S=$c.bcms
-    cmds=("$BCMS assoc $S --model linear --pheno severity --threads $T -o $c.lin.tsv $MEM"
+    cmds=("$BCMS import -q --threads $T $c.imp.bcms $c.vcf.gz"
+          "$BCMS assoc $S --model linear --pheno severity --threads $T -o $c.lin.tsv $MEM"
           "$BCMS assoc $S --model logistic --pheno binary_trait --threads $T -o $c.log.tsv $MEM"
           "$BCMS assoc $S --model cox --time time_to_edss6 --event edss6_event --threads $T -o $c.cox.tsv $MEM"
           "$BCMS freq $S -o $c.freq.tsv $MEM"
@@ -72,6 +73,7 @@ for m in "${sizes[@]}"; do
         cmds+=("$BCMS sexcheck $x.bcms --sex-file $x.sex.txt --threads $T -o $x.sexcheck.tsv $MEM")
     fi
     for i in "${!cmds[@]}"; do
+        rm -rf $c.imp.bcms # import measures a fresh import of the cohort
         read -r r w <<< "$(peak ${cmds[$i]})"
         rss[$i,$m]=$r wall[$i,$m]=$w
         echo "$m variants: ${names[$i]}: $r MB, $w s" >&2

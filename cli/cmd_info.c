@@ -10,6 +10,7 @@
 #include "dataset.h"
 #include "err.h"
 #include "store.h"
+#include "vcf_stage.h"
 
 static uint64_t dir_bytes(const char *path)
 {
@@ -51,6 +52,15 @@ static void print_shared(const bcms_dataset_t *ds, int n)
         for (uint32_t k = 0; k < ds[i].nsamples; k++) mark[ds[i].samples[k]] = 0;
     }
     free(mark);
+}
+
+/* blocks of an import that did not finish (killed): invisible, removed by the next import */
+static int print_unfinished(uint32_t id, const char *what, size_t len, void *ud)
+{
+    (void)ud;
+    printf("unfinished_import\t%u\t%.*s\t(its blocks are not part of the store; the next import removes them)\n",
+           id, (int)len, what);
+    return 0;
 }
 
 int cmd_info(int argc, char **argv)
@@ -120,6 +130,12 @@ int cmd_info(int argc, char **argv)
                    (unsigned long long)d->sources[f].size, d->sources[f].fingerprint, d->imported_at, d->tool);
     }
     print_shared(ds, n);
+    if ((rc = vcf_stage_each(st, txn, print_unfinished, NULL))) {
+        bcms_dataset_list_free(ds, n);
+        mdb_txn_abort(txn);
+        bcms_store_close(st);
+        return cli_fail("info", rc);
+    }
     {
         MDB_stat ps;
         if (!mdb_stat(txn, bcms_store_dbi(st, DBI_PHENO), &ps))

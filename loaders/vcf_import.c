@@ -8,7 +8,9 @@
  *   main thread: check order across blocks, put the frames into LMDB in order (MDB_APPEND)
  *
  * Block boundaries depend only on the input and the sample count, never on the thread count, so the
- * store is byte-identical at 1 and N threads. BGZF decompression runs on htslib's own thread pool. */
+ * store is byte-identical at 1 and N threads. BGZF decompression runs on htslib's own thread pool.
+ * The blocks are committed every VCF_STAGE_BYTES, invisible until the last transaction writes the
+ * dataset (vcf_stage.c): LMDB holds a transaction's pages in memory until it commits. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 #include "vcf_import.h"
 #include "vcf_inputs.h"
 #include "vcf_rows.h"
+#include "vcf_stage.h"
 #include "bcms_version.h"
 
 void bcms_import_opts_init(bcms_import_opts_t *o)
@@ -86,6 +89,8 @@ typedef struct {
     vcf_input_t *in;
     int nin, fi;                 /* inputs, the one being read */
     MDB_txn *txn;
+    int lock_fd, staged;         /* the import lock; blocks already committed (undone on failure) */
+    uint64_t txn_bytes, txn_cap; /* frames put in the open transaction; when it commits */
     bcms_dataset_t ds;
     vcf_ctgmap_t ctg;
     worker_t *workers;
@@ -443,12 +448,20 @@ static int commit_job(imp_t *im, job_t *j)
          r = mdb_put(im->txn, bcms_store_dbi(im->st, DBI_GT), &k, &v, MDB_APPEND)))
         return bcms_lmdb_err(r, "writing a block");
     im->stored += j->sites_frame.l + j->gt_frame.l;
+    im->txn_bytes += j->sites_frame.l + j->gt_frame.l;
     ds->nrows += j->nrows;
     im->split += j->nsplit;
     if (j->any_phase) ds->flags |= BCMS_DS_HAS_PHASE;
     if (j->any_ds) ds->flags |= BCMS_DS_HAS_DS;
     ds->nblocks++;
-    return 0;
+    if (im->txn_bytes < im->txn_cap) return 0;
+    /* commit the blocks so far (LMDB keeps a transaction's pages in memory until then) */
+    r = bcms_txn_commit(im->txn);
+    im->txn = NULL;
+    if (r) return r;
+    im->staged = 1;
+    im->txn_bytes = 0;
+    return bcms_txn_begin(im->st, 0, &im->txn);
 }
 
 static void report_progress(imp_t *im, int final)
@@ -573,21 +586,30 @@ static int open_inputs(imp_t *im, const char *const *paths)
     return 0;
 }
 
-/* Refuse a file already imported (unless --force), then take the dataset id and register samples. */
-static int start_dataset(imp_t *im)
+/* Refuse a file already imported (unless --force). */
+static int check_sources(const imp_t *im, const bcms_dataset_t *list, int n)
 {
-    bcms_dataset_t *list;
-    int n, rc;
-    if ((rc = bcms_dataset_list(im->st, im->txn, &list, &n))) return rc;
     for (int i = 0; i < n && !im->o->force; i++)
         for (uint32_t s = 0; s < list[i].nsources; s++)
             for (int f = 0; f < im->nin; f++)
-                if (!strcmp(list[i].sources[s].fingerprint, im->in[f].fingerprint)) {
-                    rc = bcms_err(BCMS_EEXIST, "%s was already imported as dataset %u (%s, from %s); use --force to "
-                                  "import it again as a new dataset", im->in[f].path, list[i].id, list[i].cohort,
-                                  list[i].sources[s].path);
-                    goto done;
-                }
+                if (!strcmp(list[i].sources[s].fingerprint, im->in[f].fingerprint))
+                    return bcms_err(BCMS_EEXIST, "%s was already imported as dataset %u (%s, from %s); use --force "
+                                    "to import it again as a new dataset", im->in[f].path, list[i].id,
+                                    list[i].cohort, list[i].sources[s].path);
+    return 0;
+}
+
+/* The start, in the first transaction: refuse a file already imported, take the dataset id, check
+ * the samples can be registered (in a child transaction, undone: they are registered by the last
+ * one, with the dataset) and mark the import unfinished. */
+static int start_dataset(imp_t *im)
+{
+    bcms_dataset_t *list;
+    MDB_txn *child = NULL;
+    kstring_t files = {0, 0, NULL};
+    int n, rc;
+    if ((rc = bcms_dataset_list(im->st, im->txn, &list, &n))) return rc;
+    if ((rc = check_sources(im, list, n))) goto done;
     if ((rc = bcms_meta_next_id(im->st, im->txn, "next_dataset", &im->ds.id))) goto done;
     for (int i = 0; i < n; i++)
         if (list[i].id >= im->ds.id) { /* ids only grow: a smaller counter is damage, never a reuse */
@@ -595,10 +617,36 @@ static int start_dataset(imp_t *im)
                           "restore the store from a backup", bcms_store_path(im->st), list[i].id);
             goto done;
         }
-    rc = vcf_samples_register(im->st, im->txn, &im->in[0], im->o, list, n, &im->ds, &im->new_samples, &im->shared);
+    if ((rc = mdb_txn_begin(bcms_store_env(im->st), im->txn, 0, &child))) {
+        rc = bcms_lmdb_err(rc, "checking the samples");
+        goto done;
+    }
+    rc = vcf_samples_register(im->st, child, &im->in[0], im->o, list, n, &im->ds, &im->new_samples, &im->shared, 0);
+    mdb_txn_abort(child);
+    free(im->ds.samples);
+    im->ds.samples = NULL;
+    if (rc) goto done;
+    for (int f = 0; f < im->nin; f++)
+        if (ksprintf(&files, "%s%s", f ? "," : "", im->in[f].path) < 0) { rc = BCMS_ENOMEM; goto done; }
+    rc = vcf_stage_mark(im->st, im->txn, im->ds.id, files.s);
 done:
+    free(files.s);
     bcms_dataset_list_free(list, n);
     return rc;
+}
+
+/* The last transaction registers the samples (checked at the start; the import lock kept other
+ * imports out since) and ends the unfinished mark. */
+static int register_samples(imp_t *im)
+{
+    bcms_dataset_t *list;
+    int n, rc;
+    if ((rc = bcms_dataset_list(im->st, im->txn, &list, &n))) return rc;
+    if (!(rc = check_sources(im, list, n)))
+        rc = vcf_samples_register(im->st, im->txn, &im->in[0], im->o, list, n, &im->ds, &im->new_samples,
+                                  &im->shared, 1);
+    bcms_dataset_list_free(list, n);
+    return rc ? rc : vcf_stage_unmark(im->st, im->txn, im->ds.id);
 }
 
 /* The first input's header as text; with --iid-prefix its #CHROM line names the samples as the
@@ -684,6 +732,10 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     im.nthreads = o->threads;
     im.pend_ctg = -1;
     im.shared = -1;
+    im.lock_fd = -1;
+    im.txn_cap = VCF_STAGE_BYTES;
+    if (getenv("BCMS_IMPORT_TXN_BYTES")) /* tests: commit after every few blocks */
+        im.txn_cap = strtoull(getenv("BCMS_IMPORT_TXN_BYTES"), NULL, 10);
     im.t0 = im.t_prog = now_sec();
     if ((rc = bcms_import_opts_check(o))) return rc;
     if (npaths < 1) return bcms_err(BCMS_EINVAL, "no input file given");
@@ -696,13 +748,15 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     if (!(im.ds.cohort = o->cohort ? strdup(o->cohort) : vcf_default_cohort(paths[0]))) goto nomem;
     if ((rc = workers_init(&im)) || (rc = workers_use_input(&im, 0))) goto fail;
 
-    /* one write transaction for the whole dataset */
+    /* the blocks in transactions of VCF_STAGE_BYTES, the dataset in the last one */
+    if ((rc = vcf_stage_lock(st, &im.lock_fd))) goto fail;
+    if (im.lock_fd >= 0 && (rc = vcf_stage_clean(st))) goto fail;
     if ((rc = bcms_txn_begin(st, 0, &im.txn)) || (rc = start_dataset(&im)) || (rc = import_records(&im))) goto fail;
     if (im.nrec == 0) {
         rc = bcms_err(BCMS_EINPUT, "%s: no variant records after the header; nothing to import", paths[npaths - 1]);
         goto fail;
     }
-    if ((rc = put_dataset(&im))) goto fail;
+    if ((rc = register_samples(&im)) || (rc = put_dataset(&im))) goto fail;
     rc = bcms_txn_commit(im.txn);
     im.txn = NULL;
     if (rc) goto fail;
@@ -714,7 +768,16 @@ nomem:
 fail:
     if (rc == BCMS_ENOMEM && !*bcms_err_detail()) bcms_err(BCMS_ENOMEM, "out of memory while importing");
     if (im.txn) mdb_txn_abort(im.txn);
+    if (im.staged) { /* committed blocks: remove them, keeping the error that stopped the import */
+        char *why = strdup(bcms_err_detail());
+        if (vcf_stage_discard(st, im.ds.id))
+            bcms_log(BCMS_LOG_WARN, "%s: the blocks of the failed import (dataset %u) could not be removed now (%s); "
+                     "the next import into the store removes them", bcms_store_path(st), im.ds.id, bcms_err_detail());
+        if (why) bcms_err(rc, "%s", why);
+        free(why);
+    }
 done:
+    vcf_stage_unlock(im.lock_fd);
     workers_free(&im);
     free(im.line.s);
     vcf_ctgmap_free(&im.ctg);

@@ -4,10 +4,12 @@
  * samples in the same order, and a contig's records must all be in one file. The result is the
  * same as importing the files concatenated in the order given.
  *
- * The whole import is one LMDB write transaction: the dataset, its blocks, its new samples and the
- * history line become visible together at commit, or not at all. A malformed record, an unsorted
- * file, a sample count mismatch, an interrupted run (even kill -9) leaves the store exactly as it
- * was. Readers running meanwhile keep seeing their snapshot. */
+ * A dataset becomes visible in one LMDB write transaction: its record, its new samples and the history
+ * line, at the last commit, or not at all. Its blocks are committed before, every 8 MB, invisible
+ * until then (vcf_stage.h; LMDB keeps a transaction's pages in memory). A malformed record, an
+ * unsorted file, a sample count mismatch removes the blocks again: every table holds what it held.
+ * An import killed meanwhile leaves invisible blocks that the next import removes (engine/FORMAT.md,
+ * Atomicity). Readers running meanwhile keep seeing their snapshot. */
 #ifndef BCMS_VCF_IMPORT_H
 #define BCMS_VCF_IMPORT_H
 

@@ -323,7 +323,7 @@ static int same_cohort_list(const bcms_dataset_t *ex, int nex, const char *cohor
 
 int vcf_samples_register(bcms_store_t *st, MDB_txn *txn, const vcf_input_t *in, const bcms_import_opts_t *o,
                          const bcms_dataset_t *existing, int nexisting, bcms_dataset_t *ds, uint32_t *new_samples,
-                         int64_t *shared)
+                         int64_t *shared, int quiet)
 {
     const uint32_t n = (uint32_t)bcf_hdr_nsamples(in->hdr);
     khash_t(vnum) *used = kh_init(vnum);
@@ -372,7 +372,7 @@ int vcf_samples_register(bcms_store_t *st, MDB_txn *txn, const vcf_input_t *in, 
                           overlap > nfew ? ", ..." : "");
             goto done;
         }
-        if (!o->same_samples)
+        if (!o->same_samples && !quiet)
             bcms_log(BCMS_LOG_INFO, "%s: the same samples, in the same order, as dataset %u of cohort %s: imported "
                      "as the same people (another part of that cohort)", in->path, existing[same].id,
                      existing[same].cohort);

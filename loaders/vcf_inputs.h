@@ -55,10 +55,11 @@ int vcf_contig_of(bcms_dataset_t *ds, vcf_ctgmap_t *m, const char *chrom, size_t
  * already used by another dataset are refused with their count and a few names, unless
  * o->same_samples, or an existing dataset of the same cohort has exactly this sample list (a cohort
  * delivered per chromosome by separate imports), or o->iid_prefix makes them new. *shared gets the
- * id of a dataset that shares samples with this one, or -1. */
+ * id of a dataset that shares samples with this one, or -1. quiet: no note of a cohort's part
+ * recognised (the import checks first, then registers). */
 int vcf_samples_register(bcms_store_t *st, MDB_txn *txn, const vcf_input_t *in, const bcms_import_opts_t *o,
                          const bcms_dataset_t *existing, int nexisting, bcms_dataset_t *ds, uint32_t *new_samples,
-                         int64_t *shared);
+                         int64_t *shared, int quiet);
 
 /* The default dataset name: the file name without directory and VCF/BCF/compression extensions. */
 char *vcf_default_cohort(const char *path);

@@ -86,21 +86,39 @@ check "plain directory refused ($(cat log))" grep -q "not a bcms store" log
 rc=0; "$BCMS" info good.vcf > /dev/null 2> log || rc=$?
 check "a file is not a store ($(cat log))" grep -q "not a bcms store" log
 
-# kill -9 in the middle of a long import leaves the store as it was; readers see the old snapshot
-# (killed half a second in: the input takes several seconds to import, so it is still running then;
-# if it is not, the check says so rather than passing)
+# kill -9 in the middle of a long import: its blocks, committed as they come (here after every block,
+# BCMS_IMPORT_TXN_BYTES=1; 8 MB by default), are invisible: readers see the datasets as before, info
+# names the unfinished import, and the next import removes its blocks and takes its dataset number.
+# (killed 1.5 s in: the input takes several seconds to import, so it is still running then; if it
+# is not, the check says so rather than passing)
 "$BCMS" simulate -o long.vcf.gz --samples 3000 --variants 40000 --seed 3 --threads 2
 "$BCMS" simulate -o longer.vcf.gz --samples 3000 --variants 150000 --seed 4 --threads 2 2> /dev/null
-before=$(md5sum < s.bcms/data.mdb)
-"$BCMS" import -q --threads 1 s.bcms longer.vcf.gz & pid=$!
-sleep 0.5
+tables() { for t in datasets samples sample_ids pheno; do mdb_dump -s $t s.bcms; done | md5sum; }
+blocks_of() { mdb_dump -s "$1" s.bcms | awk 'f && /^ / {if (n++ % 2 == 0) print substr($1, 1, 8)} /^HEADER=END/ {f = 1}' | sort -u | tr '\n' ' '; }
+before=$(tables)
+BCMS_IMPORT_TXN_BYTES=1 "$BCMS" import -q --threads 1 s.bcms longer.vcf.gz & pid=$!
+sleep 1.5
 n_during=$("$BCMS" info s.bcms | grep -c '^dataset	')
 killed=0; kill -9 $pid 2> /dev/null && killed=1; wait $pid 2>/dev/null || true
 check "the import was still running when killed" [ "$killed" -eq 1 ]
-check "reader during import sees the old snapshot (2 datasets, saw $n_during)" [ "$n_during" -eq 2 ]
-check "kill -9 leaves data.mdb unchanged" [ "$before" = "$(md5sum < s.bcms/data.mdb)" ]
-check "store usable after kill -9" "$BCMS" import -q s.bcms long.vcf.gz
-check "three datasets after the retry" [ "$("$BCMS" info s.bcms | grep -c '^dataset	')" -eq 3 ]
+check "reader during import sees the datasets as before (2, saw $n_during)" [ "$n_during" -eq 2 ]
+check "kill -9 leaves the datasets, samples and phenotypes unchanged" [ "$before" = "$(tables)" ]
+check "info names the unfinished import" sh -c "'$BCMS' info s.bcms | grep -q '^unfinished_import	2	started=.*files=longer.vcf.gz'"
+check "its blocks were committed (dataset 2's keys in gt: $(blocks_of gt))" sh -c "echo '$(blocks_of gt)' | grep -q 00000002"
+check "store usable after kill -9" sh -c "'$BCMS' import s.bcms long.vcf.gz 2> log"
+check "... the import removed the unfinished one's blocks, saying so" grep -q "removing the blocks of an import that did not finish (dataset 2" log
+check "three datasets after the retry, the new one numbered 2" [ "$("$BCMS" info s.bcms | awk '$1 == "dataset" {printf "%s ", $2}')" = "0 1 2 " ]
+check "no unfinished import left" sh -c "! '$BCMS' info s.bcms | grep -q unfinished_import"
+check "gt and sites hold the blocks of datasets 0-2 only" [ "$(blocks_of gt)$(blocks_of sites)" = "00000000 00000001 00000002 00000000 00000001 00000002 " ]
+# a failure after blocks were committed takes them out again: the tables hold what they held
+dump_all() { mdb_dump -a s.bcms | md5sum; }
+before=$(dump_all)
+{ printf '%s\n' "$hdr"; for i in $(seq 1 20000); do printf '1\t%d\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\t1|1\n' $((i + 200)); done
+  printf '1\t30000\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t0|0\n'; } > fewcols_staged.vcf
+rc=0; BCMS_IMPORT_TXN_BYTES=1 "$BCMS" import -q --iid-prefix Z s.bcms fewcols_staged.vcf > log 2>&1 || rc=$?
+check "a bad record after committed blocks: exit 1, the record named ($(cat log))" sh -c "[ $rc -eq 1 ] && grep -q 'line 20006: wrong number of columns' log"
+check "... every table holds what it held (mdb_dump -a)" [ "$before" = "$(dump_all)" ]
+check "... no warning of blocks left behind" sh -c "! grep -q 'could not be removed' log"
 
 # the same content at 1 and 2 threads, and from BCF
 "$BCMS" import -q --threads 1 t1.bcms long.vcf.gz
