@@ -35,8 +35,9 @@ peak() {
 }
 
 names=("import" "assoc linear" "assoc logistic" "assoc cox" "freq" "view" "qc" "merge")
-# --structure adds the structure commands (grm, pca exact and approximate, kinship, prune)
-[ $STRUCT = 1 ] && names+=("grm" "pca" "pca --approx" "kinship" "prune")
+# --structure adds the structure commands (grm, then the LMM scans on it, plain and --loco; pca exact
+# and approximate, kinship, prune)
+[ $STRUCT = 1 ] && names+=("grm" "assoc lmm" "assoc lmm --loco" "pca" "pca --approx" "kinship" "prune")
 [ $SEX = 1 ] && names+=("sexcheck")
 declare -A rss wall
 for m in "${sizes[@]}"; do
@@ -55,6 +56,8 @@ for m in "${sizes[@]}"; do
           "$BCMS qc $S --threads $T -o $c.qc.tsv $MEM"
           "$BCMS merge -o $c.merged.tsv $c.lin.1.tsv $c.lin.2.tsv")
     [ $STRUCT = 1 ] && cmds+=("$BCMS grm $S --threads $T -o $c.grm.txt"
+          "$BCMS assoc $S --model lmm --pheno severity --threads $T -o $c.lmm.tsv $MEM"
+          "$BCMS assoc $S --model lmm --loco --pheno severity --threads $T -o $c.lmmloco.tsv $MEM"
           "$BCMS pca $S --threads $T -o $c.pca"
           "$BCMS pca $S --approx --threads $T -o $c.pcaa"
           "$BCMS kinship $S --threads $T -o $c.kin.tsv"
