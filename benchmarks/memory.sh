@@ -3,7 +3,7 @@
 # streams the variants window by window and reads block frames with pread (not through the store's
 # map), so peak RSS should stay flat (within 10%) from 100,000 to 10,000,000 variants. For each size
 # (default 100 samples x 100k, 1M, 3M, 10M variants) it simulates a cohort, imports it (once more
-# under /usr/bin/time: the import commits its blocks every 8 MB), and runs assoc linear / logistic / cox, freq, view, qc, merge (of a linear scan's two chunks) under /usr/bin/time -v, writing a Markdown table of peak RSS
+# under /usr/bin/time: the import commits its blocks every 2 MB), and runs assoc linear / logistic / cox, freq, view, qc, merge (of a linear scan's two chunks) under /usr/bin/time -v, writing a Markdown table of peak RSS
 # (MB) and wall time (s), and the ratio of each size's peak to the smallest size's.
 # Cost (2 shared cores): simulating and importing 100 x 10M takes ~22 minutes and 2.5 GB of disk (the
 # VCF 0.6 GB, the store 0.25 GB), 3M ~6 minutes; the commands then take ~25 minutes at 10M. Stores are

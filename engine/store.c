@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -91,6 +92,17 @@ const void *bcms_store_map(const bcms_store_t *st, size_t *file_size)
 {
     *file_size = __atomic_load_n(&st->file_size, __ATOMIC_RELAXED);
     return st->map;
+}
+
+void bcms_store_map_release(const bcms_store_t *st)
+{
+    size_t n;
+    const char *map = bcms_store_map(st, &n);
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!map || pg <= 0) return;
+    uintptr_t a = (uintptr_t)map, lo = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+    uintptr_t hi = (a + n) & ~((uintptr_t)pg - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v)

@@ -55,6 +55,10 @@ int bcms_store_val_ok(const bcms_store_t *st, const MDB_val *v);
 /* Where data.mdb is mapped and the file's size (NULL when unknown): a streaming reader drops the
  * pages it has read from its resident set (madvise) so memory does not grow with the store. */
 const void *bcms_store_map(const bcms_store_t *st, size_t *file_size);
+/* Drop the map's pages from this process's resident set (MADV_DONTNEED; the page cache keeps them,
+ * LMDB maps them again when it reads): the page cache holds data.mdb in large folios, so a few
+ * B-tree lookups or an import's commits would otherwise make megabytes of the file resident. */
+void bcms_store_map_release(const bcms_store_t *st);
 
 /* Translate an LMDB return code into a BCMS code with a detail message naming what was done. */
 int bcms_lmdb_err(int rc, const char *what);

@@ -461,7 +461,9 @@ static int commit_job(imp_t *im, job_t *j)
     if (r) return r;
     im->staged = 1;
     im->txn_bytes = 0;
-    return bcms_txn_begin(im->st, 0, &im->txn);
+    if ((r = bcms_txn_begin(im->st, 0, &im->txn))) return r;
+    bcms_store_map_release(im->st); /* the file pages LMDB read through its map so far */
+    return 0;
 }
 
 static void report_progress(imp_t *im, int final)

@@ -5,7 +5,7 @@
  * same as importing the files concatenated in the order given.
  *
  * A dataset becomes visible in one LMDB write transaction: its record, its new samples and the history
- * line, at the last commit, or not at all. Its blocks are committed before, every 8 MB, invisible
+ * line, at the last commit, or not at all. Its blocks are committed before, every 2 MB, invisible
  * until then (vcf_stage.h; LMDB keeps a transaction's pages in memory). A malformed record, an
  * unsorted file, a sample count mismatch removes the blocks again: every table holds what it held.
  * An import killed meanwhile leaves invisible blocks that the next import removes (engine/FORMAT.md,

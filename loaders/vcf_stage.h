@@ -8,7 +8,7 @@
 #include "store.h"
 
 /* Frames committed per transaction: what an import holds of LMDB's dirty pages at most. */
-#define VCF_STAGE_BYTES ((uint64_t)8 << 20)
+#define VCF_STAGE_BYTES ((uint64_t)2 << 20)
 
 /* The import lock (an flock on the store's data.mdb), waited for with a message when another
  * import holds it; *fd is -1 when the filesystem has no locks (a warning says so). */

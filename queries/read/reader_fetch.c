@@ -6,7 +6,7 @@
  * map would keep a few MB of the file resident however often it dropped the pages (a window's frames
  * are decoded together), more than a short store has at all: peak memory would grow with the store.
  * pread copies only the frame's bytes into the caller's buffer; the map is touched by LMDB's B-tree
- * lookups alone, and those pages are dropped right after each lookup (rd_map_release). The bytes are
+ * lookups alone, and those pages are dropped right after each lookup (bcms_store_map_release). The bytes are
  * the same either way (the lookup already checked that the value lies inside the file);
  * BCMS_FETCH_MAP=1 in the environment reads them through the map instead, so that tests can show it
  * (tests/cli/test_memory.sh). */
@@ -67,7 +67,7 @@ int rd_frame_lookup(bcms_store_t *st, MDB_txn *txn, int kind, const bcms_dataset
     if (b >= ds->nblocks) return bcms_err(BCMS_EINVAL, "%s does not exist", what);
     bcms_block_key(key, ds->id, b);
     rc = bcms_mdb_get(st, txn, kind == BCMS_FRAME_GT ? DBI_GT : DBI_SITES, &k, &v);
-    rd_map_release(st); /* the B-tree pages of the lookup */
+    bcms_store_map_release(st); /* the B-tree pages of the lookup */
     if (rc == MDB_NOTFOUND) return bcms_err(BCMS_ECORRUPT, "%s is missing; the store is damaged", what);
     if (rc) return bcms_lmdb_err(rc, what);
     *p = v.mv_data, *n = v.mv_size;

@@ -456,21 +456,10 @@ static int window_shift(bcms_reader_t *rd)
     return 0;
 }
 
-void rd_map_release(bcms_store_t *st)
-{
-    size_t n;
-    const char *map = bcms_store_map(st, &n);
-    long pg = sysconf(_SC_PAGESIZE);
-    if (!map || pg <= 0) return;
-    uintptr_t a = (uintptr_t)map, lo = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-    uintptr_t hi = (a + n) & ~((uintptr_t)pg - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
-}
-
 /* Pages of the map touched so far: out of this process's memory (see the top). */
 static void map_release(bcms_reader_t *rd)
 {
-    if (rd->stream) rd_map_release(rd->st);
+    if (rd->stream) bcms_store_map_release(rd->st);
 }
 
 int rd_window_fill(bcms_reader_t *rd, int mode)

@@ -87,7 +87,7 @@ rc=0; "$BCMS" info good.vcf > /dev/null 2> log || rc=$?
 check "a file is not a store ($(cat log))" grep -q "not a bcms store" log
 
 # kill -9 in the middle of a long import: its blocks, committed as they come (here after every block,
-# BCMS_IMPORT_TXN_BYTES=1; 8 MB by default), are invisible: readers see the datasets as before, info
+# BCMS_IMPORT_TXN_BYTES=1; 2 MB by default), are invisible: readers see the datasets as before, info
 # names the unfinished import, and the next import removes its blocks and takes its dataset number.
 # (killed 1.5 s in: the input takes several seconds to import, so it is still running then; if it
 # is not, the check says so rather than passing)
