@@ -492,6 +492,14 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     /* stream the variants window by window (memory flat in their count), --resume too */
     bcms_reader_opts_t ro = o->sel;
     ro.stream = 1;
+    /* K_-c's reads hold a window beside the scan's: 1/8 of the budget for them, the rest for the scan
+     * (they read one chromosome once; the window's size does not change their bits) */
+    bcms_reader_opts_t kro = ro;
+    if (o->model == BCMS_MODEL_LMM && o->loco) {
+        const uint32_t w = ro.window ? ro.window : 1u << 16;
+        if (ro.memory_mb > 0) kro.memory_mb = ro.memory_mb / 8, ro.memory_mb -= kro.memory_mb;
+        else kro.window = w / 8 ? w / 8 : 1, ro.window = w - kro.window;
+    }
     if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     /* the snapshot the reader sees: taken before any batch is read */
     if ((rc = bcms_assoc_fingerprint(st, o, &fpdesc, fphex))) goto done;
@@ -573,7 +581,8 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
                       "IDs of the phenotype file", o->pheno);
         goto done;
     }
-    if (o->loco && (rc = assoc_lmmloco_open(&lmmloco, st, o->grm ? o->grm : "default", &grm, models, nm, o->threads)))
+    if (o->loco && (rc = assoc_lmmloco_open(&lmmloco, st, o->grm ? o->grm : "default", &grm, models, nm, o->threads,
+                                           &kro)))
         goto done;
 
     /* output and OUT.log: exclusive temporary files, renamed when complete (outfile.h); GWAS-SSF and

@@ -116,9 +116,10 @@ int assoc_model_cox_block(const model_t *m, cox_ws_t *ws, const bcms_reader_t *r
  * (assoc_lmmloco_segment) whose models are made before the segment and read-only during it; a segment
  * holds at most two chromosomes' models unless one batch spans more (small contigs), so a few n x n
  * matrices are alive at once. Everything depends on the variants only: the same segments, models and
- * bits at any thread count, on every MPI rank and in every --chunk part. */
+ * bits at any thread count, on every MPI rank and in every --chunk part. win: the window of K_-c's
+ * reads (memory_mb, window: an eighth of the scan's budget, assoc.c). */
 int assoc_lmmloco_open(assoc_lmmloco_t **out, bcms_store_t *st, const char *grm_name, const bcms_grm_t *grm,
-                       model_t *models, int nm, int threads);
+                       model_t *models, int nm, int threads, const bcms_reader_opts_t *win);
 void assoc_lmmloco_free(assoc_lmmloco_t *l);
 /* The segment [b, *b1) of the batches b .. bend - 1, and its models (none when *b1 <= start: already
  * in the output of a --resume). */

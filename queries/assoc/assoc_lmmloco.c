@@ -32,7 +32,7 @@ struct assoc_lmmloco_t {
 };
 
 int assoc_lmmloco_open(assoc_lmmloco_t **out, bcms_store_t *st, const char *grm_name, const bcms_grm_t *grm,
-                       model_t *models, int nm, int threads)
+                       model_t *models, int nm, int threads, const bcms_reader_opts_t *win)
 {
     assoc_lmmloco_t *l = calloc(1, sizeof *l);
     int rc;
@@ -42,6 +42,7 @@ int assoc_lmmloco_open(assoc_lmmloco_t **out, bcms_store_t *st, const char *grm_
         free(l);
         return rc;
     }
+    bcms_grm_loco_window(l->prov, win->memory_mb, win->window);
     l->st = st, l->grm = grm, l->models = models, l->nm = nm, l->threads = threads;
     for (int i = 0; i < nm; i++) models[i].lmmloco = l, models[i].mi = i;
     *out = l;

@@ -28,7 +28,14 @@ struct bcms_grm_loco_t {
     uint32_t nchunk, per;
     uint32_t *pos;      /* version 1: the keys */
     uint64_t *ahash;
+    double memory_mb;   /* the window of the K_c reads (bcms_grm_loco_window) */
+    uint32_t window;
 };
+
+void bcms_grm_loco_window(bcms_grm_loco_t *l, double memory_mb, uint32_t window)
+{
+    l->memory_mb = memory_mb, l->window = window;
+}
 
 void bcms_grm_loco_free(bcms_grm_loco_t *l)
 {
@@ -211,6 +218,7 @@ int bcms_grm_loco_matrix(bcms_store_t *st, const bcms_grm_loco_t *l, const bcms_
     bcms_structure_sel_init(&sel);
     sel.sel.cohorts = l->cohorts, sel.sel.regions = chrom, sel.sel.dup_rule = l->dup_rule;
     sel.threads = sel.sel.threads = threads;
+    sel.sel.memory_mb = l->memory_mb, sel.sel.window = l->window;
     memset(&pick, 0, sizeof pick);
     pick.keys.name = l->name, pick.keys.token = l->token, pick.keys.total = l->m, pick.keys.nchunk = l->nchunk;
     pick.keys.per = l->per, pick.keys.v1pos = l->pos, pick.keys.v1hash = l->ahash;
