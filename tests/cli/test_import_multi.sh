@@ -23,6 +23,23 @@ check "the single-file store has several blocks per contig" \
 check "linear scan of the 3-file import == single file ($(wc -l < a1.tsv) lines)" cmp -s a1.tsv a2.tsv
 check "info lists the three source files" [ "$("$BCMS" info multi.bcms | grep -c '^source	0	c[123].vcf.gz')" -eq 3 ]
 
+# imports into one store run one after another: one that finds the import lock (an flock on
+# data.mdb) taken waits, saying so; two started at once each get their own dataset and blocks (committed
+# in steps here, BCMS_IMPORT_TXN_BYTES=1: after every block), both views those of a store alone
+"$BCMS" import -q both.bcms all.vcf.gz --cohort X
+flock both.bcms/data.mdb sleep 1.5 & holder=$!
+sleep 0.3
+"$BCMS" import both.bcms c1.vcf.gz c2.vcf.gz c3.vcf.gz --cohort Y --iid-prefix y_ 2> second.log
+wait $holder
+check "an import finding the lock taken waits, saying so" grep -q "another import into this store is running; waiting" second.log
+for k in 1 2; do BCMS_IMPORT_TXN_BYTES=1 "$BCMS" import -q --threads 1 pair.bcms all.vcf.gz --cohort P$k --iid-prefix p${k}_ & done
+wait
+check "two imports at once: two datasets, numbered 0 and 1" [ "$("$BCMS" info pair.bcms | awk '$1 == "dataset" {printf "%s ", $2}')" = "0 1 " ]
+for k in 1 2; do
+    "$BCMS" view pair.bcms -d P$k | grep -v '^##bcms_view' | sed "s/\tp${k}_/\t/g" > vp$k.vcf
+    check "... dataset P$k == the single-file store (sample prefix aside)" cmp -s v1.vcf vp$k.vcf
+done
+
 # the other cases on a smaller cohort (quick): the same file names, 200 samples
 mkdir big && mv all.vcf.gz* c[123].vcf.gz single.bcms multi.bcms v1.vcf big/
 "$BCMS" simulate -o all.vcf.gz --samples 200 --variants 3000 --contigs 3 --seed 5 2> /dev/null
