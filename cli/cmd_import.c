@@ -13,6 +13,7 @@
 #include "err.h"
 #include "store.h"
 #include "vcf_import.h"
+#include "vcf_stage.h"
 
 static void usage(FILE *fp)
 {
@@ -107,23 +108,42 @@ int cmd_import(int argc, char **argv)
     cmdline = cli_command_line();
     o.command = cmdline;
     hts_set_log_level(getenv("BCMS_DEBUG") ? HTS_LOG_WARNING : HTS_LOG_OFF);
+    /* the import lock (an flock on the store directory) from before the store exists: imports into
+     * one store run one after another, and a failed first import removes only the store it made */
+    const char *path = argv[optind];
+    int made_dir = 0, lock_fd = -1;
+    for (int tries = 0; tries < 100; tries++) {
+        struct stat a, b;
+        if (mkdir(path, 0700) == 0) made_dir = 1;
+        if ((rc = vcf_stage_lock_dir(path, &lock_fd))) {
+            free(cmdline);
+            return cli_fail("import", rc);
+        }
+        if (lock_fd < 0 || (!fstat(lock_fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+            break;
+        /* the directory went while this import waited (another's failed first import): again */
+        vcf_stage_unlock(lock_fd);
+        lock_fd = -1, made_dir = 0;
+    }
     {
         char df[4096];
-        snprintf(df, sizeof df, "%s/data.mdb", argv[optind]);
-        store_existed = stat(argv[optind], &sb) == 0 ? (stat(df, &sb) == 0 ? 2 : 1) : 0;
+        snprintf(df, sizeof df, "%s/data.mdb", path);
+        store_existed = made_dir ? 0 : stat(path, &sb) == 0 ? (stat(df, &sb) == 0 ? 2 : 1) : 0;
     }
-    if ((rc = bcms_store_open(argv[optind], BCMS_STORE_CREATE, &st))) {
+    o.locked = lock_fd >= 0;
+    if ((rc = bcms_store_open(path, BCMS_STORE_CREATE, &st))) {
+        if (store_existed < 2) remove_new_store(path, made_dir);
+        vcf_stage_unlock(lock_fd);
         free(cmdline);
         return cli_fail("import", rc);
     }
     rc = bcms_import(st, (const char *const *)argv + optind + 1, argc - optind - 1, &o, &stats);
     bcms_store_close(st);
     free(cmdline);
-    if (rc) {
-        /* a failed first import leaves no empty store behind */
-        if (store_existed < 2) remove_new_store(argv[optind], store_existed == 0);
-        return cli_fail("import", rc);
-    }
+    /* a failed first import leaves no empty store behind (removed under the lock) */
+    if (rc && store_existed < 2) remove_new_store(path, made_dir);
+    vcf_stage_unlock(lock_fd);
+    if (rc) return cli_fail("import", rc);
     if (stats.shared_with >= 0)
         fprintf(stderr, "[bcms import] dataset %u has the samples of dataset %lld (the same people)\n", stats.dataset_id,
                 (long long)stats.shared_with);

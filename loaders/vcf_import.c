@@ -751,8 +751,8 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     if ((rc = workers_init(&im)) || (rc = workers_use_input(&im, 0))) goto fail;
 
     /* the blocks in transactions of VCF_STAGE_BYTES, the dataset in the last one */
-    if ((rc = vcf_stage_lock(st, &im.lock_fd))) goto fail;
-    if (im.lock_fd >= 0 && (rc = vcf_stage_clean(st))) goto fail;
+    if (!o->locked && (rc = vcf_stage_lock(st, &im.lock_fd))) goto fail;
+    if ((o->locked || im.lock_fd >= 0) && (rc = vcf_stage_clean(st))) goto fail;
     if ((rc = bcms_txn_begin(st, 0, &im.txn)) || (rc = start_dataset(&im)) || (rc = import_records(&im))) goto fail;
     if (im.nrec == 0) {
         rc = bcms_err(BCMS_EINPUT, "%s: no variant records after the header; nothing to import", paths[npaths - 1]);

@@ -33,6 +33,7 @@ typedef struct {
     const char *iid_prefix;     /* prefix every IID of the input with this (NULL: none) */
     int level;                  /* DEFLATE level of blocks (1..12) */
     uint32_t block_bytes;       /* target raw genotype bytes per block (2-bit dense) */
+    int locked;                 /* the caller holds the import lock (vcf_stage_lock_dir of the store) */
     bcms_progress_fn progress;  /* called about once a second, and once at the end */
     void *progress_ud;
 } bcms_import_opts_t;

@@ -9,8 +9,9 @@
  * Until then the store's meta table holds a marker `unfinished_import/ID`; a failed import deletes
  * its blocks, its marker and gives back the dataset number, and one that could not (kill -9, a
  * crash) is cleaned by the next import, which knows the marker is stale because it holds the
- * import lock: an flock on data.mdb, which every import holds from start to end (so imports into
- * one store run one after another, as they did when each was one transaction). */
+ * import lock: an flock on the store directory, which every import holds from start to end (so
+ * imports into one store run one after another, as they did when each was one transaction), and
+ * `bcms import` from before the store exists (so a failed first import removes only its own store). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,22 +27,18 @@
 
 #define MARK_PREFIX "unfinished_import/"
 
-int vcf_stage_lock(bcms_store_t *st, int *fd)
+int vcf_stage_lock_dir(const char *dir, int *fd)
 {
-    char p[4096];
     *fd = -1;
-    if (snprintf(p, sizeof p, "%s/data.mdb", bcms_store_path(st)) >= (int)sizeof p)
-        return bcms_err(BCMS_EINVAL, "store path is too long");
-    int f = open(p, O_RDONLY | O_CLOEXEC);
-    if (f < 0) return bcms_err(BCMS_EIO, "%s: %s", p, strerror(errno));
+    int f = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f < 0) return errno == ENOENT || errno == ENOTDIR ? 0 : bcms_err(BCMS_EIO, "%s: %s", dir, strerror(errno));
     if (flock(f, LOCK_EX | LOCK_NB) == 0) {
         *fd = f;
         return 0;
     }
     if (errno == EWOULDBLOCK) {
         int r;
-        bcms_log(BCMS_LOG_INFO, "%s: another import into this store is running; waiting for it to finish",
-                 bcms_store_path(st));
+        bcms_log(BCMS_LOG_INFO, "%s: another import into this store is running; waiting for it to finish", dir);
         while ((r = flock(f, LOCK_EX)) != 0 && errno == EINTR) {}
         if (r == 0) {
             *fd = f;
@@ -50,10 +47,12 @@ int vcf_stage_lock(bcms_store_t *st, int *fd)
     }
     /* a filesystem without locks: the import still runs, but cannot tell a stale marker from a live one */
     bcms_log(BCMS_LOG_WARN, "%s: cannot lock the store for the import (%s); unfinished imports of other "
-             "processes are left as they are", bcms_store_path(st), strerror(errno));
+             "processes are left as they are", dir, strerror(errno));
     close(f);
     return 0;
 }
+
+int vcf_stage_lock(bcms_store_t *st, int *fd) { return vcf_stage_lock_dir(bcms_store_path(st), fd); }
 
 void vcf_stage_unlock(int fd)
 {

@@ -10,8 +10,10 @@
 /* Frames committed per transaction: what an import holds of LMDB's dirty pages at most. */
 #define VCF_STAGE_BYTES ((uint64_t)2 << 20)
 
-/* The import lock (an flock on the store's data.mdb), waited for with a message when another
- * import holds it; *fd is -1 when the filesystem has no locks (a warning says so). */
+/* The import lock (an flock on the store directory), waited for with a message when another
+ * import holds it; *fd is -1 when the filesystem has no locks (a warning says so) or, for
+ * vcf_stage_lock_dir, when dir is absent or not a directory (the store's open says why). */
+int vcf_stage_lock_dir(const char *dir, int *fd);
 int vcf_stage_lock(bcms_store_t *st, int *fd);
 void vcf_stage_unlock(int fd);
 /* Under the lock: remove every unfinished import's blocks and marker (one transaction, warning

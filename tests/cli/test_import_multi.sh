@@ -23,22 +23,35 @@ check "the single-file store has several blocks per contig" \
 check "linear scan of the 3-file import == single file ($(wc -l < a1.tsv) lines)" cmp -s a1.tsv a2.tsv
 check "info lists the three source files" [ "$("$BCMS" info multi.bcms | grep -c '^source	0	c[123].vcf.gz')" -eq 3 ]
 
-# imports into one store run one after another: one that finds the import lock (an flock on
-# data.mdb) taken waits, saying so; two started at once each get their own dataset and blocks (committed
-# in steps here, BCMS_IMPORT_TXN_BYTES=1: after every block), both views those of a store alone
+# imports into one store run one after another: one that finds the import lock (an flock on the
+# store directory) taken waits, saying so; two first imports started at once into a store that does
+# not exist yet both land (a failed first import removes only a store it made, under the lock), each
+# with its own dataset and blocks (committed in steps here, BCMS_IMPORT_TXN_BYTES=1: after every
+# block), both views those of a store alone
 "$BCMS" import -q both.bcms all.vcf.gz --cohort X
-flock both.bcms/data.mdb sleep 1.5 & holder=$!
+flock both.bcms sleep 1.5 & holder=$!
 sleep 0.3
 "$BCMS" import both.bcms c1.vcf.gz c2.vcf.gz c3.vcf.gz --cohort Y --iid-prefix y_ 2> second.log
 wait $holder
 check "an import finding the lock taken waits, saying so" grep -q "another import into this store is running; waiting" second.log
-for k in 1 2; do BCMS_IMPORT_TXN_BYTES=1 "$BCMS" import -q --threads 1 pair.bcms all.vcf.gz --cohort P$k --iid-prefix p${k}_ & done
+for k in 1 2; do BCMS_IMPORT_TXN_BYTES=1 "$BCMS" import -q --force --threads 1 pair.bcms all.vcf.gz --cohort P$k --iid-prefix p${k}_ & done
 wait
 check "two imports at once: two datasets, numbered 0 and 1" [ "$("$BCMS" info pair.bcms | awk '$1 == "dataset" {printf "%s ", $2}')" = "0 1 " ]
 for k in 1 2; do
     "$BCMS" view pair.bcms -d P$k | grep -v '^##bcms_view' | sed "s/\tp${k}_/\t/g" > vp$k.vcf
     check "... dataset P$k == the single-file store (sample prefix aside)" cmp -s v1.vcf vp$k.vcf
 done
+# the same file imported twice at once into a store that does not exist: one lands, the other is
+# refused (already imported) and must not remove the store it did not make (before the lock, it did
+# in 3 of 6 rounds: one import said it had succeeded and no store was left)
+kept=0
+for r in 1 2 3 4; do
+    rm -rf race.bcms
+    "$BCMS" import -q --threads 1 race.bcms all.vcf.gz 2> /dev/null & "$BCMS" import -q --threads 1 race.bcms all.vcf.gz 2> /dev/null &
+    wait
+    [ "$("$BCMS" info race.bcms 2> /dev/null | grep -c '^dataset	')" -eq 1 ] && kept=$((kept + 1))
+done
+check "two first imports of one file at once: the store and its one dataset stay ($kept of 4 rounds)" [ "$kept" -eq 4 ]
 
 # the other cases on a smaller cohort (quick): the same file names, 200 samples
 mkdir big && mv all.vcf.gz* c[123].vcf.gz single.bcms multi.bcms v1.vcf big/
