@@ -128,7 +128,8 @@ int cmd_import(int argc, char **argv)
     {
         char df[4096];
         snprintf(df, sizeof df, "%s/data.mdb", path);
-        store_existed = made_dir ? 0 : stat(path, &sb) == 0 ? (stat(df, &sb) == 0 ? 2 : 1) : 0;
+        /* under the lock: whoever made the directory, a data.mdb there is another import's store */
+        store_existed = stat(df, &sb) == 0 ? 2 : made_dir || stat(path, &sb) != 0 ? 0 : 1;
     }
     o.locked = lock_fd >= 0;
     if ((rc = bcms_store_open(path, BCMS_STORE_CREATE, &st))) {
