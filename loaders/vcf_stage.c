@@ -87,8 +87,8 @@ int vcf_stage_unmark(bcms_store_t *st, MDB_txn *txn, uint32_t id)
     return rc && rc != MDB_NOTFOUND ? bcms_lmdb_err(rc, "removing the unfinished-import marker") : 0;
 }
 
-/* Delete the blocks of dataset id from one table; *n counts them. */
-static int del_blocks(bcms_store_t *st, MDB_txn *txn, int which, uint32_t id, uint64_t *n)
+/* Delete the blocks of dataset id from one table. */
+static int del_blocks(bcms_store_t *st, MDB_txn *txn, int which, uint32_t id)
 {
     MDB_cursor *c;
     uint8_t first[8];
@@ -103,7 +103,6 @@ static int del_blocks(bcms_store_t *st, MDB_txn *txn, int which, uint32_t id, ui
         if ((rc = bcms_mdb_cursor_get(st, c, &k, &v, MDB_SET_RANGE))) break;
         if (k.mv_size != 8 || be32_get(k.mv_data) != id) { rc = MDB_NOTFOUND; break; }
         if ((rc = mdb_cursor_del(c, 0))) break;
-        ++*n;
     }
     mdb_cursor_close(c);
     return rc && rc != MDB_NOTFOUND ? bcms_lmdb_err(rc, "removing an unfinished import") : 0;
@@ -111,13 +110,12 @@ static int del_blocks(bcms_store_t *st, MDB_txn *txn, int which, uint32_t id, ui
 
 /* Inside txn: the blocks and the marker of import id go, and the dataset counter goes back to id
  * when nothing took a number after it. */
-static int discard_in(bcms_store_t *st, MDB_txn *txn, uint32_t id, uint64_t *nblocks)
+static int discard_in(bcms_store_t *st, MDB_txn *txn, uint32_t id)
 {
     MDB_val key = {strlen("next_dataset"), "next_dataset"}, val;
     uint8_t b[4];
     int rc;
-    *nblocks = 0;
-    if ((rc = del_blocks(st, txn, DBI_SITES, id, nblocks)) || (rc = del_blocks(st, txn, DBI_GT, id, nblocks)) ||
+    if ((rc = del_blocks(st, txn, DBI_SITES, id)) || (rc = del_blocks(st, txn, DBI_GT, id)) ||
         (rc = vcf_stage_unmark(st, txn, id)))
         return rc;
     rc = bcms_mdb_get(st, txn, DBI_META, &key, &val);
@@ -134,10 +132,9 @@ static int discard_in(bcms_store_t *st, MDB_txn *txn, uint32_t id, uint64_t *nbl
 int vcf_stage_discard(bcms_store_t *st, uint32_t id)
 {
     MDB_txn *txn;
-    uint64_t n;
     int rc = bcms_txn_begin(st, 0, &txn);
     if (rc) return rc;
-    if ((rc = discard_in(st, txn, id, &n))) {
+    if ((rc = discard_in(st, txn, id))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -186,10 +183,8 @@ int vcf_stage_clean(bcms_store_t *st)
     if (rc) return rc;
     if ((rc = vcf_stage_each(st, txn, stale_add, &s))) goto fail;
     /* newest first, so that each gives the dataset counter back in turn */
-    for (int i = s.n - 1; i >= 0; i--) {
-        uint64_t n;
-        if ((rc = discard_in(st, txn, s.ids[i], &n))) goto fail;
-    }
+    for (int i = s.n - 1; i >= 0; i--)
+        if ((rc = discard_in(st, txn, s.ids[i]))) goto fail;
     return bcms_txn_commit(txn);
 fail:
     mdb_txn_abort(txn);

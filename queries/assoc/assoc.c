@@ -498,7 +498,7 @@ int bcms_assoc_run(bcms_store_t *st, const bcms_assoc_opts_t *o, bcms_assoc_stat
     if (o->model == BCMS_MODEL_LMM && o->loco) {
         const uint32_t w = ro.window ? ro.window : 1u << 16;
         if (ro.memory_mb > 0) kro.memory_mb = ro.memory_mb / 8, ro.memory_mb -= kro.memory_mb;
-        else kro.window = w / 8 ? w / 8 : 1, ro.window = w - kro.window;
+        else kro.window = w / 8 ? w / 8 : 1, ro.window = w > kro.window ? w - kro.window : 1;
     }
     if ((rc = bcms_reader_open(st, &ro, &rd))) return rc;
     /* the snapshot the reader sees: taken before any batch is read */

@@ -165,8 +165,6 @@ void rd_stream_free(bcms_reader_t *rd);
 void rd_stream_rewind(bcms_reader_t *rd);
 /* The next window (mode RD_FILL_*): after it, batches 0 .. nrel - 1 of the window are complete. */
 int rd_window_fill(bcms_reader_t *rd, int mode);
-/* Drop the pages of the store's map this process has read from its resident set (they stay in the
- * page cache; a read-only map reads them again on demand). Between blocks, with no block in use. */
 
 /* reader_fetch.c: frames by pread from the data file, not through the map (see there why) */
 void rd_fetch_init(rd_fetch_t *f, bcms_store_t *st);

@@ -123,7 +123,7 @@ typedef struct bcms_grm_loco_t bcms_grm_loco_t;
 int bcms_grm_loco_open(bcms_store_t *st, const char *name, const bcms_grm_t *g, bcms_grm_loco_t **out);
 void bcms_grm_loco_free(bcms_grm_loco_t *l);
 /* The variant window of bcms_grm_loco_matrix's reads (as bcms_reader_opts_t memory_mb / window; 0, 0:
- * the reader's default). A scan that holds its own window meanwhile gives each half its budget. */
+ * the reader's default). A scan holding its own window meanwhile gives them an eighth of its budget. */
 void bcms_grm_loco_window(bcms_grm_loco_t *l, double memory_mb, uint32_t window);
 /* m_c: the GRM's variants on chrom (0 for a contig it has none on: then K_-c = K). */
 uint64_t bcms_grm_loco_nvar(const bcms_grm_loco_t *l, const char *chrom);
