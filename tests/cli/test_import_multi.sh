@@ -29,8 +29,8 @@ check "info lists the three source files" [ "$("$BCMS" info multi.bcms | grep -c
 # with its own dataset and blocks (committed in steps here, BCMS_IMPORT_TXN_BYTES=1: after every
 # block), both views those of a store alone
 "$BCMS" import -q both.bcms all.vcf.gz --cohort X
-flock both.bcms sleep 1.5 & holder=$!
-sleep 0.3
+flock both.bcms sleep 3 & holder=$!
+for i in $(seq 1 200); do flock -n both.bcms true || break; sleep 0.02; done # until the holder has it
 "$BCMS" import both.bcms c1.vcf.gz c2.vcf.gz c3.vcf.gz --cohort Y --iid-prefix y_ 2> second.log
 wait $holder
 check "an import finding the lock taken waits, saying so" grep -q "another import into this store is running; waiting" second.log
