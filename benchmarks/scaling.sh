@@ -6,8 +6,8 @@
 #   samples:  1,000 3,000 10,000 30,000 100,000   at a fixed variant count (--fixed-variants, 10,000)
 #   variants: 10,000 100,000 1,000,000            at a fixed sample count  (--fixed-samples, 1,000)
 # For each cohort (bcms simulate, 3% missing, 5 covariates): import, freq, linear, logistic and Cox
-# (and LMM, PCA, kinship when this bcms has them), each beside plink2 (--make-pgen, --freq, --glm
-# linear, --glm logistic firth-fallback; --pca and --make-king-table when bcms has pca/kinship);
+# (and LMM, PCA, kinship, prune when this bcms has them), each beside plink2 (--make-pgen, --freq,
+# --glm linear, --glm logistic firth-fallback; --pca, --make-king-table, --indep-pairwise 50 5 0.2);
 # the GRM and the LMM beside GEMMA 0.98.5 (-gk 1, then -lmm 4 on its own GRM; bcms grm --centred
 # then assoc --model lmm, MAF >= 1% and missingness <= 5% as GEMMA's defaults) for cohorts of at
 # most --lmm-max-samples samples (default 10,000: GEMMA's O(n^3) eigendecomposition and its
@@ -117,6 +117,11 @@ run_cohort() { # axis n m
         local bk=("$BCMS" kinship "$c.bcms" --min-kinship 0.0442 --threads "$T" -o "$c.kin")
         local pk=(plink2 --pfile "$c.p" --make-king-table --king-table-filter 0.0442 --threads "$T" --out "$c.pk")
         pair kinship bk pk
+    fi
+    if has_cmd prune; then # LD pruning as plink2 --indep-pairwise 50 5 0.2 (variant-count windows)
+        local bq=("$BCMS" prune "$c.bcms" --window 50 --step 5 --r2 0.2 --threads "$T" -o "$c.prune")
+        local pq=(plink2 --pfile "$c.p" --indep-pairwise 50 5 0.2 --threads "$T" --out "$c.pq")
+        pair prune bq pq
     fi
     if has_cmd grm && command -v gemma > /dev/null && [ "$n" -le "$LMMMAX" ]; then lmm_steps "$c"; fi
     rm -f "$c.p.pgen" "$c.g".* # the largest pgens and beds are not needed again
