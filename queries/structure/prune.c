@@ -25,6 +25,8 @@
 
 #define PRUNE_EPS 0x1p-44 /* PLINK 2's kSmallEpsilon */
 
+typedef void (*ld_count_fn)(const uint64_t *x, const uint64_t *y, uint32_t nw, int full, int64_t c[6]);
+
 /* The LD window's variants and the chunk of variants packed ahead of it, in a ring of R slots by
  * used-variant number k (slot k % R; R = --window + the chunk's room). */
 typedef struct {
@@ -39,6 +41,7 @@ typedef struct {
     uint32_t *chr;      /* the variant's chromosome number in the stream */
     uint32_t lw;        /* words of a variant's LD bits */
     uint64_t *ld;       /* R x lw: bit j - 1 of variant k's: r^2 of (k - j, k) above the threshold */
+    ld_count_fn count;  /* the popcount kernel */
     uint8_t *removed;
     kstring_t *name;    /* the line naming it in the lists */
 } prune_data_t;
@@ -102,26 +105,89 @@ __attribute__((target_clones("popcnt", "default"))) static void pack_variant(pru
     d->sum[sl] = (int32_t)c0 - (int32_t)c2, d->sq[sl] = (int32_t)(c0 + c2), d->nmiss[sl] = nmiss;
 }
 
+/* The popcounts of a pair (planes x and y: hom-ref, hom-alt, called, nw words each): c[0] the dot
+ * product's, and with full also c[1] n, c[2..5] x's hom-ref, x's hom-alt, y's hom-ref, y's hom-alt
+ * among the pair's called. Two kernels give the same integers: scalar (popcnt instruction when the
+ * CPU has it, chosen at load time: libgcc's popcount was 41% of a prune of 1,000 x 1M) and AVX-512
+ * (8 words a step). */
+__attribute__((target_clones("popcnt", "default"))) static void ld_count_scalar(const uint64_t *x, const uint64_t *y,
+                                                                               uint32_t nw, int full, int64_t c[6])
+{
+    const uint64_t *px = x, *mx = x + nw, *nx = x + 2 * nw, *py = y, *my = y + nw, *ny = y + 2 * nw;
+    int64_t dot = 0, n = 0, ax = 0, bx = 0, ay = 0, by = 0;
+    for (uint32_t w = 0; w < nw; w++)
+        dot += __builtin_popcountll((px[w] & py[w]) | (mx[w] & my[w])) -
+               __builtin_popcountll((px[w] & my[w]) | (mx[w] & py[w]));
+    if (full)
+        for (uint32_t w = 0; w < nw; w++) {
+            n += __builtin_popcountll(nx[w] & ny[w]);
+            ax += __builtin_popcountll(px[w] & ny[w]), bx += __builtin_popcountll(mx[w] & ny[w]);
+            ay += __builtin_popcountll(py[w] & nx[w]), by += __builtin_popcountll(my[w] & nx[w]);
+        }
+    c[0] = dot, c[1] = n, c[2] = ax, c[3] = bx, c[4] = ay, c[5] = by;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PRUNE_HAVE_AVX512 1
+
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_count_avx512(const uint64_t *x, const uint64_t *y,
+                                                                              uint32_t nw, int full, int64_t c[6])
+{
+    __m512i dot = _mm512_setzero_si512(), n = dot, ax = dot, bx = dot, ay = dot, by = dot;
+    for (uint32_t w = 0; w < nw; w += 8) {
+        const __mmask8 m = nw - w >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (nw - w)) - 1);
+        const __m512i px = _mm512_maskz_loadu_epi64(m, x + w), mx = _mm512_maskz_loadu_epi64(m, x + nw + w);
+        const __m512i py = _mm512_maskz_loadu_epi64(m, y + w), my = _mm512_maskz_loadu_epi64(m, y + nw + w);
+        const __m512i same = _mm512_or_si512(_mm512_and_si512(px, py), _mm512_and_si512(mx, my));
+        const __m512i diff = _mm512_or_si512(_mm512_and_si512(px, my), _mm512_and_si512(mx, py));
+        dot = _mm512_add_epi64(dot, _mm512_sub_epi64(_mm512_popcnt_epi64(same), _mm512_popcnt_epi64(diff)));
+        if (full) {
+            const __m512i nx = _mm512_maskz_loadu_epi64(m, x + 2 * nw + w), ny = _mm512_maskz_loadu_epi64(m, y + 2 * nw + w);
+            n = _mm512_add_epi64(n, _mm512_popcnt_epi64(_mm512_and_si512(nx, ny)));
+            ax = _mm512_add_epi64(ax, _mm512_popcnt_epi64(_mm512_and_si512(px, ny)));
+            bx = _mm512_add_epi64(bx, _mm512_popcnt_epi64(_mm512_and_si512(mx, ny)));
+            ay = _mm512_add_epi64(ay, _mm512_popcnt_epi64(_mm512_and_si512(py, nx)));
+            by = _mm512_add_epi64(by, _mm512_popcnt_epi64(_mm512_and_si512(my, nx)));
+        }
+    }
+    c[0] = _mm512_reduce_add_epi64(dot), c[1] = _mm512_reduce_add_epi64(n);
+    c[2] = _mm512_reduce_add_epi64(ax), c[3] = _mm512_reduce_add_epi64(bx);
+    c[4] = _mm512_reduce_add_epi64(ay), c[5] = _mm512_reduce_add_epi64(by);
+}
+#endif
+
+/* The kernel: AVX-512 when the CPU has it, or the one BCMS_PRUNE_KERNEL names (scalar: for tests
+ * that check the kernels against each other). */
+static ld_count_fn ld_kernel(void)
+{
+    const char *e = getenv("BCMS_PRUNE_KERNEL");
+#ifdef PRUNE_HAVE_AVX512
+    if (!(e && !strcmp(e, "scalar")) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))
+        return ld_count_avx512;
+#endif
+    (void)e;
+    return ld_count_scalar;
+}
+
 /* r^2 of used variants x (earlier) and y above thr? From integer counts over the samples called at
  * both: n, the sums and sums of squares of each, and the dot product. A missing call has neither
  * hom bit, so the dot product over every sample is the one over the called pairs (two popcounts a
  * word); the rest is each variant's own total corrected at the other's missing samples, when both
- * lists were kept (at most one missing call per two words: a quarter of the popcounts). Otherwise eight popcounts a
- * word: n, and each sum's two halves (the sum of squares is their total). Built for the popcnt
- * instruction too (chosen at load time): libgcc's popcount was 41% of a prune of 1,000 x 1M. The
- * counts are integers: the same on every CPU and by either route. */
-__attribute__((target_clones("popcnt", "default"))) static int ld_exceeds(const prune_data_t *d, uint64_t x,
-                                                                         uint64_t y, double thr)
+ * lists were kept (at most one missing call per two words: a third of the popcounts). Otherwise
+ * seven popcounts a word: n, the dot product's two, and each sum's two halves (the sum of squares
+ * is their total). The counts are integers: the same on every CPU and by either route. */
+static int ld_exceeds(const prune_data_t *d, uint64_t x, uint64_t y, double thr)
 {
     const uint32_t nw = d->nw;
     const size_t slx = SLOT(d, x), sly = SLOT(d, y);
     const uint64_t *px = d->bits + slx * 3 * nw, *mx = px + nw, *nx = mx + nw;
-    const uint64_t *py = d->bits + sly * 3 * nw, *my = py + nw, *ny = my + nw;
-    int64_t n, dot = 0, sx, sy, qx, qy;
-    if (d->nmiss[slx] <= d->K && d->nmiss[sly] <= d->K) {
-        for (uint32_t w = 0; w < nw; w++)
-            dot += __builtin_popcountll((px[w] & py[w]) | (mx[w] & my[w])) -
-                   __builtin_popcountll((px[w] & my[w]) | (mx[w] & py[w]));
+    const uint64_t *py = d->bits + sly * 3 * nw, *my = py + nw;
+    const int sparse = d->nmiss[slx] <= d->K && d->nmiss[sly] <= d->K;
+    int64_t c[6], n, dot, sx, sy, qx, qy;
+    d->count(px, py, nw, !sparse, c);
+    dot = c[0];
+    if (sparse) {
         n = (int64_t)d->n - d->nmiss[slx] - d->nmiss[sly];
         sx = d->sum[slx], qx = d->sq[slx], sy = d->sum[sly], qy = d->sq[sly];
         const uint32_t *lx = d->miss + slx * d->K, *ly = d->miss + sly * d->K;
@@ -137,18 +203,7 @@ __attribute__((target_clones("popcnt", "default"))) static int ld_exceeds(const 
             sy += hm - hp, qy -= hp + hm;
         }
     } else {
-        int64_t ax = 0, bx = 0, ay = 0, by = 0;
-        n = 0;
-        for (uint32_t w = 0; w < nw; w++) {
-            n += __builtin_popcountll(nx[w] & ny[w]);
-            dot += __builtin_popcountll((px[w] & py[w]) | (mx[w] & my[w])) -
-                   __builtin_popcountll((px[w] & my[w]) | (mx[w] & py[w]));
-            ax += __builtin_popcountll(px[w] & ny[w]);
-            bx += __builtin_popcountll(mx[w] & ny[w]);
-            ay += __builtin_popcountll(py[w] & nx[w]);
-            by += __builtin_popcountll(my[w] & nx[w]);
-        }
-        sx = ax - bx, sy = ay - by, qx = ax + bx, qy = ay + by;
+        n = c[1], sx = c[2] - c[3], qx = c[2] + c[3], sy = c[4] - c[5], qy = c[4] + c[5];
     }
     const double cov = (double)(dot * n - sx * sy), vx = (double)(qx * n - sx * sx), vy = (double)(qy * n - sy * sy);
     return cov * cov > thr * vx * vy;
@@ -414,7 +469,7 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
         return rc;
     }
     p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
-    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.threads = o->in.threads > 0 ? o->in.threads : 1;
+    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = ld_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
     /* the chunk packed ahead: a reader batch, or what fits in ~16 MB of planes (at least 64) */
     const uint64_t room = (16u << 20) / (3 * (uint64_t)p.d.nw * sizeof *p.d.bits);
     p.chunk_room = room > 4096 ? 4096 : room < 64 ? 64 : (uint32_t)room;
