@@ -7,10 +7,12 @@
  * PLINK 2 does (cov^2 > R x var1 x var2, every product of integers exact).
  *
  * Streaming: the variants come in genomic order, window after window of the reader; only the LD
- * window's variants are held (a ring of --window slots), and a variant's line is written to the
- * kept or the removed list once the window has moved past it (its fate is then final). A first
- * pass finds the IDs that cannot name a variant alone (prune_names.c). Memory does not grow with
- * the variant count. */
+ * window's variants and a chunk ahead of it are held (a ring of --window + chunk slots), and a
+ * variant's line is written to the kept or the removed list once the window has moved past it (its
+ * fate is then final). A chunk (a reader batch, at most ~16 MB of planes) is packed, and each of its
+ * variants tested against the --window - 1 before it, in threads; the window's sweep, which is
+ * sequential, then reads the tests' bits. A first pass finds the IDs that cannot name a variant
+ * alone (prune_names.c). Memory does not grow with the variant count. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
