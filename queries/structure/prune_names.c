@@ -19,7 +19,7 @@
 #include "err.h"
 #include "structure_internal.h"
 
-#define NAMES_RUN (1u << 17) /* records per sorted run: 2 MB */
+#define NAMES_RUN (1u << 17) /* records per sorted run: 2 MB, and as much for its radix sort */
 #define NAMES_BUF 512        /* records read at a time from each run in a merge */
 
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
 
 /* A sorter of records by (a, b): runs spilled to a temporary file, merged by a binary heap. */
 struct names_sort_t {
-    names_rec_t *buf;
+    names_rec_t *buf, *tmp; /* tmp: the radix sort's other half */
     uint32_t fill;
     FILE *fp;
     uint64_t *runlen;
@@ -62,31 +62,50 @@ void st_allele_key(const bcms_variant_t *v, kstring_t *s)
 
 static int rec_less(const names_rec_t *x, const names_rec_t *y) { return x->a != y->a ? x->a < y->a : x->b < y->b; }
 
-static int rec_cmp(const void *p, const void *q)
+/* Stable LSD radix sort of x[0..n-1] by (a, b), 8 bits a pass (qsort's callbacks were a third of
+ * the names pass); a pass whose byte is the same in every record is skipped, and b's passes when b
+ * is already in order (the scan adds the variants in order). */
+static void rec_sort(names_rec_t *x, names_rec_t *tmp, uint32_t n)
 {
-    const names_rec_t *x = p, *y = q;
-    return rec_less(x, y) ? -1 : rec_less(y, x);
+    names_rec_t *src = x, *dst = tmp;
+    int b_sorted = 1;
+    for (uint32_t i = 1; i < n && b_sorted; i++) b_sorted = x[i - 1].b <= x[i].b;
+    for (int f = b_sorted; f < 2; f++)
+        for (int sh = 0; sh < 64; sh += 8) {
+            uint32_t cnt[256] = {0}, at = 0;
+            for (uint32_t i = 0; i < n; i++) cnt[((f ? src[i].a : src[i].b) >> sh) & 255]++;
+            if (cnt[((f ? src[0].a : src[0].b) >> sh) & 255] == n) continue;
+            for (int d = 0; d < 256; d++) {
+                uint32_t c = cnt[d];
+                cnt[d] = at, at += c;
+            }
+            for (uint32_t i = 0; i < n; i++) dst[cnt[((f ? src[i].a : src[i].b) >> sh) & 255]++] = src[i];
+            names_rec_t *t = src;
+            src = dst, dst = t;
+        }
+    if (src != x) memcpy(x, src, sizeof *x * n);
 }
 
 static void sort_free(names_sort_t *s)
 {
     if (!s) return;
     if (s->fp) fclose(s->fp);
-    free(s->buf), free(s->runlen), free(s->run), free(s->rbuf), free(s->heap);
+    free(s->buf), free(s->tmp), free(s->runlen), free(s->run), free(s->rbuf), free(s->heap);
     free(s);
 }
 
 static names_sort_t *sort_new(void)
 {
     names_sort_t *s = calloc(1, sizeof *s);
-    if (s && !(s->buf = malloc(sizeof *s->buf * NAMES_RUN))) sort_free(s), s = NULL;
+    if (s && (!(s->buf = malloc(sizeof *s->buf * NAMES_RUN)) || !(s->tmp = malloc(sizeof *s->tmp * NAMES_RUN))))
+        sort_free(s), s = NULL;
     return s;
 }
 
 static int sort_spill(names_sort_t *s)
 {
     if (!s->fill) return 0;
-    qsort(s->buf, s->fill, sizeof *s->buf, rec_cmp);
+    rec_sort(s->buf, s->tmp, s->fill);
     if (!s->fp && !(s->fp = tmpfile())) return bcms_err(BCMS_EIO, "prune: cannot create a temporary file (TMPDIR)");
     if (fwrite(s->buf, sizeof *s->buf, s->fill, s->fp) != s->fill)
         return bcms_err(BCMS_EIO, "prune: writing a temporary file failed (disk full?)");
