@@ -537,12 +537,12 @@ fail:
 
 /* Whether the genotype alone, with the intercept, separates cases from controls: every observed
  * case's value at most every observed control's, or the reverse (xc: min and max over the cases,
- * xo: over the controls; both classes observed). The likelihood then grows without bound along that
- * direction, so Newton's steps stay near 1 / |x| and never meet the convergence rule: under PLINK's
- * rules such a fit always ends failed or unfinished. */
-static int separates(const double xc[2], const double xo[2], int have_c, int have_o)
+ * xo: over the controls; min > max when a class has no observed value). The likelihood then grows
+ * without bound along that direction, so Newton's steps stay near 1 / |x| and never meet the
+ * convergence rule: under PLINK's rules such a fit always ends failed or unfinished. */
+static int separates(const double xc[2], const double xo[2])
 {
-    return have_c && have_o && (xc[1] <= xo[0] || xo[1] <= xc[0]);
+    return xc[0] <= xc[1] && xo[0] <= xo[1] && (xc[1] <= xo[0] || xo[1] <= xc[0]);
 }
 
 /* ws->x and ws->obs are filled; counts for the constant check and the separation flag from the
@@ -644,8 +644,7 @@ int glm_logistic_codes(const glm_logistic_t *lg, glm_logistic_ws_t *ws, const ui
             if (cc[gi]) { if (gi < xc[0]) xc[0] = gi; xc[1] = gi; }
             if (c[gi] > cc[gi]) { if (gi < xo[0]) xo[0] = gi; xo[1] = gi; }
         }
-        int sep = separates(xc, xo, xc[1] >= 0, xo[1] >= 0);
-        logistic_variant(lg, ws, c[3], is_const, sep, c[1] + 2.0 * c[2], c[1] + 4.0 * c[2], &out[v]);
+        logistic_variant(lg, ws, c[3], is_const, separates(xc, xo), c[1] + 2.0 * c[2], c[1] + 4.0 * c[2], &out[v]);
     }
     return 0;
 }
@@ -657,7 +656,7 @@ int glm_logistic_dosages(const glm_logistic_t *lg, glm_logistic_ws_t *ws, const 
     if (stride < (size_t)n) return bcms_err(BCMS_EINVAL, "logistic scan: stride %zu < n %d", stride, n);
     for (size_t v = 0; v < nvar; v++) {
         const double *x = dos + v * stride;
-        int nmiss = 0, varies = 0, have_c = 0, have_o = 0;
+        int nmiss = 0, varies = 0;
         double sx = 0, sxx = 0, first = NAN, xc[2] = {INFINITY, -INFINITY}, xo[2] = {INFINITY, -INFINITY};
         for (int i = 0; i < n; i++) {
             double xi = x[i];
@@ -670,11 +669,10 @@ int glm_logistic_dosages(const glm_logistic_t *lg, glm_logistic_ws_t *ws, const 
             sx += xi;
             sxx += xi * xi;
             double *mm = lg->y[i] != 0 ? xc : xo;
-            *(lg->y[i] != 0 ? &have_c : &have_o) = 1;
             if (xi < mm[0]) mm[0] = xi;
             if (xi > mm[1]) mm[1] = xi;
         }
-        logistic_variant(lg, ws, nmiss, !varies, separates(xc, xo, have_c, have_o), sx, sxx, &out[v]);
+        logistic_variant(lg, ws, nmiss, !varies, separates(xc, xo), sx, sxx, &out[v]);
     }
     return 0;
 }

@@ -108,17 +108,14 @@ static void pca_standardise(const uint8_t *g, uint32_t nb, uint32_t n, double *z
 #define PCA_SLOTS 8
 #define PCA_SPAN 4096 /* variants of a slot's stretch: RD_BATCH_MAX, the size of a full batch */
 
-/* Batch b's slot: the stretch of PCA_SPAN variants its first variant is in, modulo PCA_SLOTS: it
+/* A batch's slot: the stretch of PCA_SPAN variants its first variant (first) is in, modulo PCA_SLOTS: it
  * depends on the batch's place in the stream only (not on windows, threads or ranks). With full
  * batches it is b modulo PCA_SLOTS; by b modulo PCA_SLOTS alone, stores whose blocks hold a full
  * batch and a short one (4,369 rows at 1,000 samples: 4,096 + 273) put every long batch of a
  * window in the even slots, so one thread of two worked while the other waited (151% of two
  * cores in pca --approx of 1,000 x 1M, 197% before the reader streamed). */
-static uint32_t pca_slot(const st_input_t *in, uint32_t b)
+static uint32_t pca_slot(uint64_t first)
 {
-    uint64_t first;
-    uint32_t nv;
-    bcms_reader_batch_range(in->rd, b, &first, &nv);
     return (uint32_t)(first / PCA_SPAN % PCA_SLOTS);
 }
 
@@ -160,8 +157,8 @@ static int slot_run(const pca_job_t *j, uint32_t slot, bcms_reader_ws_t *ws, dou
         const uint8_t *codes;
         uint64_t first;
         uint32_t nv, k = 0;
-        if (pca_slot(in, b) != slot) continue;
         bcms_reader_batch_range(in->rd, b, &first, &nv);
+        if (pca_slot(first) != slot) continue;
         if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) return rc;
         while (k < nv) {
             uint32_t nr = 0;

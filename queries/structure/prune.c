@@ -296,7 +296,7 @@ typedef struct {
     prune_data_t d;
     prune_win_t w;
     double thr;
-    char chrom[64];
+    uint32_t chr; /* the chromosome being pruned: its number (prune_data_t.chr) */
     int in_chrom;
     uint64_t t0, start, end, cur, ran_to, fin; /* fin: the next variant to write */
     bcms_outfile_t *fi, *fo;
@@ -354,15 +354,14 @@ static int chrom_end(prune_st_t *p)
     return finalise(p, p->cur);
 }
 
-/* The next used variant (reader variant vi, its codes g over the samples). */
+/* The next used variant (reader variant vi), packed and tested by prune_chunk. */
 static int prune_add(prune_st_t *p, uint64_t vi, const bcms_variant_t *v)
 {
     int rc, dup_id, bad_key;
     if ((rc = st_names_get(p->nm, vi, &dup_id, &bad_key))) return rc;
-    if (!p->in_chrom || strcmp(p->chrom, v->chrom)) {
+    if (!p->in_chrom || p->d.chr[SLOT(&p->d, p->cur)] != p->chr) {
         if ((rc = chrom_end(p))) return rc;
-        if (strlen(v->chrom) >= sizeof p->chrom) return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
-        strcpy(p->chrom, v->chrom);
+        p->chr = p->d.chr[SLOT(&p->d, p->cur)];
         p->in_chrom = 1, p->t0 = p->start = p->ran_to = p->cur, p->end = p->cur + p->o->window, p->w.size = 0;
     }
     const uint64_t k = p->cur;
