@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 
 #include <htslib/kstring.h>
@@ -45,7 +46,8 @@ typedef struct {
     uint64_t *ld;       /* R x lw: bit j - 1 of variant k's: r^2 of (k - j, k) above the threshold */
     ld_count_fn count;  /* the popcount kernel */
     uint8_t *removed;
-    kstring_t *name;    /* the line naming it in the lists */
+    kstring_t *name;    /* the line naming it in the lists (or the message refusing it) */
+    uint8_t *nflag;     /* bit 0: named by its key; bit 1: refused (name_variant) */
 } prune_data_t;
 
 #define SLOT(d, k) ((size_t)((k) % (d)->R))
@@ -306,6 +308,7 @@ typedef struct {
     char chunk_chrom[64]; /* the chromosome of the last variant packed, and its number */
     uint32_t chunk_chr, chunk_room;
     int threads;
+    bcms_reader_ws_t **ws; /* a decode workspace per thread */
 } prune_st_t;
 
 static int flush_lists(prune_st_t *p, int force)
@@ -354,37 +357,47 @@ static int chrom_end(prune_st_t *p)
     return finalise(p, p->cur);
 }
 
-/* The next used variant (reader variant vi), packed and tested by prune_chunk. */
-static int prune_add(prune_st_t *p, uint64_t vi, const bcms_variant_t *v)
+/* Variant k's line in the lists (slot sl; reader variant v, vi): its ID, unless '.' (--extract
+ * matches no '.') or another variant has it too (the rows of a split multi-allelic record share
+ * theirs, and --extract would bring the pruned row back); then CHR:POS:REF:ALT (bit 0 of nflag),
+ * refused when that names more than one variant either (plink2 refuses every such ID): then the line
+ * holds the message, bit 1 set, and the sweep fails on it in genomic order. */
+static int name_variant(prune_data_t *d, size_t sl, const bcms_variant_t *v, uint8_t flags)
 {
-    int rc, dup_id, bad_key;
-    if ((rc = st_names_get(p->nm, vi, &dup_id, &bad_key))) return rc;
-    if (!p->in_chrom || p->d.chr[SLOT(&p->d, p->cur)] != p->chr) {
-        if ((rc = chrom_end(p))) return rc;
-        p->chr = p->d.chr[SLOT(&p->d, p->cur)];
-        p->in_chrom = 1, p->t0 = p->start = p->ran_to = p->cur, p->end = p->cur + p->o->window, p->w.size = 0;
-    }
-    const uint64_t k = p->cur;
-    const size_t sl = SLOT(&p->d, k);
-    prune_data_t *d = &p->d;
-    /* its name: the ID, unless '.' (--extract matches no '.') or another variant has it too (the rows
-     * of a split multi-allelic record share theirs, and --extract would bring the pruned row back);
-     * then CHR:POS:REF:ALT, refused when that names more than one variant either (plink2 refuses
-     * every such ID) */
     kstring_t *nm = &d->name[sl];
     nm->l = 0;
-    if (!strcmp(v->id, ".") || dup_id) {
-        if (bad_key)
-            return bcms_err(BCMS_EINPUT, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart "
-                            "by an --extract list (the same alleles twice, or another variant's ID); remove the "
-                            "duplicate records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
-                            v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
-        ksprintf(nm, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
-        p->nkey++;
+    d->nflag[sl] = 0;
+    if (!strcmp(v->id, ".") || (flags & 1)) {
+        if (flags & 2) {
+            d->nflag[sl] = 2;
+            ksprintf(nm, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart by an --extract "
+                     "list (the same alleles twice, or another variant's ID); remove the duplicate records (bcftools "
+                     "norm -d exact) or give unique IDs (bcftools annotate --set-id)",
+                     v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
+        } else {
+            d->nflag[sl] = 1;
+            ksprintf(nm, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
+        }
     } else {
         kputs(v->id, nm), kputc('\n', nm);
     }
-    if (!nm->s) return BCMS_ENOMEM;
+    return nm->s ? 0 : BCMS_ENOMEM;
+}
+
+/* The next used variant, k = cur (packed, named and tested ahead), into the window: the sweep. */
+static int prune_add(prune_st_t *p)
+{
+    prune_data_t *d = &p->d;
+    const uint64_t k = p->cur;
+    const size_t sl = SLOT(d, k);
+    int rc;
+    if (d->nflag[sl] & 2) return bcms_err(BCMS_EINPUT, "%s", d->name[sl].s);
+    p->nkey += d->nflag[sl] & 1;
+    if (!p->in_chrom || d->chr[sl] != p->chr) {
+        if ((rc = chrom_end(p))) return rc;
+        p->chr = d->chr[sl];
+        p->in_chrom = 1, p->t0 = p->start = p->ran_to = k, p->end = k + p->o->window, p->w.size = 0;
+    }
     uint32_t pos = p->w.size++;
     p->w.wrem[pos] = d->mono[sl];
     d->removed[sl] = d->mono[sl];
@@ -398,56 +411,152 @@ static int prune_add(prune_st_t *p, uint64_t vi, const bcms_variant_t *v)
     return 0;
 }
 
-/* The used variants rows[0..nr-1] of a decoded batch (reader index first + row), the next ones of the
- * stream: numbered by chromosome, packed and tested against the variants before them in threads,
- * then added to the window in order. */
-static int prune_chunk(prune_st_t *p, st_input_t *in, uint64_t first, const uint8_t *codes, const uint32_t *rows,
-                       uint32_t nr)
+/* A chunk: used variants k0 .. k0 + nr - 1, decoded in items (rows j0 .. j1 - 1 of reader batch b,
+ * whose first variant is first; its used ones numbered from k0), with each variant's name flags
+ * (prune_names.c) in flag[k - k0]. */
+typedef struct {
+    uint32_t b, j0, j1;
+    uint64_t first, k0;
+} prune_item_t;
+
+typedef struct {
+    prune_item_t *it;
+    uint32_t nit, cap, nr;
+    uint64_t k0;
+    uint8_t *flag;
+} prune_chunk_t;
+
+/* An item: its batch decoded (thread workspace ws), its used variants packed and named. */
+static int chunk_item(prune_st_t *p, st_input_t *in, bcms_reader_ws_t *ws, const prune_chunk_t *c, const prune_item_t *it)
 {
-    prune_data_t *d = &p->d;
-    const uint64_t k0 = p->cur;
-    const uint32_t window = p->o->window;
-    int rc = 0;
-    for (uint32_t r = 0; r < nr; r++) {
-        const bcms_variant_t *v = bcms_reader_variant(in->rd, first + rows[r]);
-        if (strlen(v->chrom) >= sizeof p->chunk_chrom)
-            return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
-        if ((!k0 && !r) || strcmp(p->chunk_chrom, v->chrom)) strcpy(p->chunk_chrom, v->chrom), p->chunk_chr++;
-        d->chr[SLOT(d, k0 + r)] = p->chunk_chr;
+    const uint8_t *codes;
+    int rc = bcms_reader_batch(in->rd, ws, it->b, &codes, NULL);
+    uint64_t k = it->k0;
+    for (uint32_t j = it->j0; j < it->j1 && !rc; j++) {
+        if (!st_used(in, it->first + j)) continue;
+        const size_t sl = SLOT(&p->d, k);
+        pack_variant(&p->d, sl, codes + (size_t)j * in->n);
+        rc = name_variant(&p->d, sl, bcms_reader_variant(in->rd, it->first + j), c->flag[k - c->k0]);
+        k++;
     }
-#pragma omp parallel num_threads(p->threads)
-    {
-#pragma omp for schedule(static)
-        for (uint32_t r = 0; r < nr; r++) pack_variant(d, SLOT(d, k0 + r), codes + (size_t)rows[r] * in->n);
-#pragma omp for schedule(dynamic, 64)
-        for (uint32_t r = 0; r < nr; r++) ld_row(d, k0 + r, window, p->thr);
-    }
-    for (uint32_t r = 0; r < nr && !rc; r++)
-        rc = prune_add(p, first + rows[r], bcms_reader_variant(in->rd, first + rows[r]));
     return rc;
 }
 
+static inline void spin_pause(unsigned *spins)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (++*spins % 256 == 0) sched_yield();
+}
+
+#define PRUNE_LD_BLOCK 16 /* variants of a unit of the LD tests */
+
+/* One step of the pipeline, in threads: the sweep of chunk prev (sequential, on the last thread,
+ * which then joins the others) beside the decode and packing of chunk cur and then its LD tests
+ * (each variant against the --window - 1 before it: slots of prev and before, packed in earlier
+ * steps). The ring holds the window before prev, prev and cur, so neither side writes what the
+ * other reads. Results do not depend on the thread count: the tests are pure and the sweep runs in
+ * genomic order. */
+static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, const prune_chunk_t *cur)
+{
+    const uint32_t nd = cur ? cur->nit : 0, nl = cur ? (cur->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
+    const uint32_t window = p->o->window;
+    uint32_t next_d = 0, done_d = 0, next_l = 0;
+    int err = 0;
+#pragma omp parallel num_threads(p->threads)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int e = 0;
+        if (t == T - 1 && prev)
+            for (uint32_t r = 0; r < prev->nr && !e; r++) e = prune_add(p);
+        if (e) {
+#pragma omp atomic write
+            err = e;
+        }
+        for (uint32_t i; (i = __atomic_fetch_add(&next_d, 1, __ATOMIC_RELAXED)) < nd;) {
+            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, p->ws[t], cur, &cur->it[i]))) {
+#pragma omp atomic write
+                err = e;
+            }
+            __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
+        }
+        unsigned spins = 0;
+        while (__atomic_load_n(&done_d, __ATOMIC_ACQUIRE) < nd) spin_pause(&spins);
+        for (uint32_t i; (i = __atomic_fetch_add(&next_l, 1, __ATOMIC_RELAXED)) < nl;) {
+            if (__atomic_load_n(&err, __ATOMIC_RELAXED)) continue;
+            const uint32_t r1 = (i + 1) * PRUNE_LD_BLOCK < cur->nr ? (i + 1) * PRUNE_LD_BLOCK : cur->nr;
+            for (uint32_t r = i * PRUNE_LD_BLOCK; r < r1; r++) ld_row(&p->d, cur->k0 + r, window, p->thr);
+        }
+    }
+    return err;
+}
+
+/* Chunk c gets rows j0 .. of batch b (first its first variant, nv its variants) while it has room:
+ * each used one numbered by chromosome and its name flags read. Returns the row after the last taken. */
+static int chunk_take(prune_st_t *p, st_input_t *in, prune_chunk_t *c, uint32_t b, uint64_t first, uint32_t nv,
+                      uint32_t *j)
+{
+    prune_data_t *d = &p->d;
+    int rc = 0;
+    if (c->nit == c->cap) {
+        uint32_t cap = c->cap ? 2 * c->cap : 64;
+        prune_item_t *x = realloc(c->it, sizeof *x * cap);
+        if (!x) return BCMS_ENOMEM;
+        c->it = x, c->cap = cap;
+    }
+    prune_item_t *it = &c->it[c->nit++];
+    it->b = b, it->first = first, it->j0 = *j, it->k0 = c->k0 + c->nr;
+    for (; *j < nv && c->nr < p->chunk_room && !rc; ++*j) {
+        if (!st_used(in, first + *j)) continue;
+        const bcms_variant_t *v = bcms_reader_variant(in->rd, first + *j);
+        const uint64_t k = c->k0 + c->nr;
+        int dup_id, bad_key;
+        if (strlen(v->chrom) >= sizeof p->chunk_chrom)
+            return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
+        if (!k || strcmp(p->chunk_chrom, v->chrom)) strcpy(p->chunk_chrom, v->chrom), p->chunk_chr++;
+        d->chr[SLOT(d, k)] = p->chunk_chr;
+        rc = st_names_get(p->nm, first + *j, &dup_id, &bad_key);
+        c->flag[c->nr++] = (uint8_t)(dup_id | bad_key << 1);
+    }
+    it->j1 = *j;
+    return rc;
+}
+
+/* The pass: the stream cut into chunks of whole reader batches (a batch longer than a chunk's room
+ * in parts), each through prune_step with the sweep of the one before. */
 static int prune_pass(st_input_t *in, prune_st_t *p)
 {
-    bcms_reader_ws_t *ws = bcms_reader_ws_new(in->rd);
-    uint32_t *rows = malloc(sizeof *rows * p->chunk_room);
-    int rc = ws && rows ? 0 : BCMS_ENOMEM;
-    while (!rc && !(rc = st_input_next(in)))
+    prune_chunk_t ch[2] = {{0}}, *prev = NULL, *cur = &ch[0];
+    int rc = 0;
+    if (!(ch[0].flag = malloc(p->chunk_room)) || !(ch[1].flag = malloc(p->chunk_room))) rc = BCMS_ENOMEM;
+    uint64_t k = 0;
+    cur->k0 = 0;
+#define EMIT()                                                                                                         \
+    do {                                                                                                               \
+        rc = prune_step(p, in, prev, cur);                                                                             \
+        k += cur->nr, prev = cur, cur = cur == &ch[0] ? &ch[1] : &ch[0];                                               \
+        cur->nit = cur->nr = 0, cur->k0 = k;                                                                           \
+    } while (0)
+    while (!rc && !(rc = st_input_next(in))) {
         for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
-            const uint8_t *codes;
+            const uint64_t u = st_batch_used(in, b);
             uint64_t first;
-            uint32_t nv, nr = 0;
-            if (!st_batch_used(in, b)) continue;
+            uint32_t nv, j = 0;
+            if (!u) continue;
             bcms_reader_batch_range(in->rd, b, &first, &nv);
-            if ((rc = bcms_reader_batch(in->rd, ws, b, &codes, NULL))) break;
-            for (uint32_t j = 0; j < nv && !rc; j++) {
-                if (st_used(in, first + j)) rows[nr++] = j;
-                if (nr == p->chunk_room || (j + 1 == nv && nr)) rc = prune_chunk(p, in, first, codes, rows, nr), nr = 0;
+            if (cur->nr && cur->nr + u > p->chunk_room) EMIT();
+            while (!rc && j < nv) {
+                if (cur->nr == p->chunk_room) EMIT();
+                if (!rc) rc = chunk_take(p, in, cur, b, first, nv, &j);
             }
         }
-    bcms_reader_ws_free(ws);
-    free(rows);
-    if (rc == 1) rc = chrom_end(p);
+        if (!rc && cur->nr) EMIT(); /* a chunk's decode needs its window: none spans two */
+    }
+#undef EMIT
+    if (rc == 1) rc = prune_step(p, in, prev, NULL);
+    if (!rc) rc = chrom_end(p);
+    for (int i = 0; i < 2; i++) free(ch[i].it), free(ch[i].flag);
     return rc;
 }
 
@@ -471,10 +580,11 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     }
     p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
     p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = ld_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
-    /* the chunk packed ahead: a reader batch, or what fits in ~16 MB of planes (at least 64) */
-    const uint64_t room = (16u << 20) / (3 * (uint64_t)p.d.nw * sizeof *p.d.bits);
-    p.chunk_room = room > 4096 ? 4096 : room < 64 ? 64 : (uint32_t)room;
-    p.d.R = o->window + p.chunk_room, p.d.lw = (o->window + 62) / 64;
+    /* a chunk: what fits in ~8 MB of planes (64 to 16,384 variants); the ring holds the window and
+     * two chunks (prune_step) */
+    const uint64_t room = (8u << 20) / (3 * (uint64_t)p.d.nw * sizeof *p.d.bits);
+    p.chunk_room = room > 16384 ? 16384 : room < 64 ? 64 : (uint32_t)room;
+    p.d.R = o->window + 2 * p.chunk_room, p.d.lw = (o->window + 62) / 64;
     /* above one missing call per two words, the sparse route's lookups cost what its popcounts save
      * (3% missing at 1,000 samples: 4.8 s instead of 3.8 s for 1M variants with up to 2 a word) */
     p.d.K = p.d.nw / 2;
@@ -483,11 +593,17 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     p.w.wrem = calloc(o->window, 1);
     p.d.bits = malloc(R * 3 * p.d.nw * sizeof *p.d.bits);
     p.d.maj = malloc(sizeof *p.d.maj * R), p.d.mono = malloc(R), p.d.removed = malloc(R);
-    p.d.name = calloc(R, sizeof *p.d.name);
+    p.d.name = calloc(R, sizeof *p.d.name), p.d.nflag = malloc(R);
+    if ((p.ws = calloc((size_t)p.threads, sizeof *p.ws)))
+        for (int t = 0; t < p.threads; t++)
+            if (!(p.ws[t] = bcms_reader_ws_new(in.rd))) {
+                rc = bcms_err(BCMS_ENOMEM, "prune: decode workspaces");
+                goto out;
+            }
     p.d.sum = malloc(sizeof *p.d.sum * R), p.d.sq = malloc(sizeof *p.d.sq * R);
     p.d.nmiss = malloc(sizeof *p.d.nmiss * R), p.d.miss = malloc(sizeof *p.d.miss * R * (p.d.K + 1));
     p.d.chr = malloc(sizeof *p.d.chr * R), p.d.ld = malloc(sizeof *p.d.ld * R * p.d.lw);
-    if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name ||
+    if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name || !p.d.nflag || !p.ws ||
         !p.d.sum || !p.d.sq || !p.d.nmiss || !p.d.miss || !p.d.chr || !p.d.ld) {
         rc = bcms_err(BCMS_ENOMEM, "prune: a window of %u variants x %u samples", o->window, in.n);
         goto out;
@@ -507,6 +623,8 @@ out:
     if (rc == BCMS_ENOMEM) rc = bcms_err(rc, "prune");
     bcms_outfile_abort(p.fi), bcms_outfile_abort(p.fo);
     for (uint32_t i = 0; p.d.name && i < p.d.R; i++) free(p.d.name[i].s);
+    for (int t = 0; p.ws && t < p.threads; t++) bcms_reader_ws_free(p.ws[t]);
+    free(p.ws), free(p.d.nflag);
     free(p.d.name), free(p.d.bits), free(p.d.maj), free(p.d.mono), free(p.d.removed);
     free(p.d.sum), free(p.d.sq), free(p.d.nmiss), free(p.d.miss), free(p.d.chr), free(p.d.ld);
     free(p.w.win), free(p.w.fu), free(p.w.wrem);
