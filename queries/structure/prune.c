@@ -15,6 +15,7 @@
  * alone (prune_names.c). Memory does not grow with the variant count. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
@@ -44,7 +45,12 @@ typedef struct {
     uint32_t *chr;      /* the variant's chromosome number in the stream */
     uint32_t lw;        /* words of a variant's LD bits */
     uint64_t *ld;       /* R x lw: bit j - 1 of variant k's: r^2 of (k - j, k) above the threshold */
+    uint64_t *fwd;      /* R x lw: the same by the earlier variant, bit j - 1 of k's: (k, k + j), filled
+                         * as the later one enters the window */
+    uint64_t *alive;    /* the window's live variants (alive_bits), aw words */
+    uint32_t aw;
     ld_count_fn count;  /* the popcount kernel */
+    void (*pack)(const uint8_t *, uint32_t, uint64_t *, uint64_t *, uint64_t *); /* the packing kernel */
     uint8_t *removed;
     kstring_t *name;    /* the line naming it in the lists (or the message refusing it) */
     uint8_t *nflag;     /* bit 0: named by its key; bit 1: refused (name_variant) */
@@ -67,35 +73,76 @@ static inline uint64_t gather8(uint64_t x)
     return (x * 0x0102040810204080ULL) >> 56;
 }
 
-/* One variant's codes into slot sl: its planes, 8 samples a step (bits 0 and 1 of each code byte as
- * two byte-lane masks), its missing samples, and from the planes' popcounts its sums, major-allele
- * frequency and monomorphy. */
+/* The masks of samples 64w .. 64w + m - 1 of codes gw (m <= 64): hom-ref, hom-alt, called. Bits 0
+ * and 1 of each code byte, 8 samples a step as byte-lane masks; AVX2 (32 a compare) where the CPU
+ * has it. The same bits either way. */
+static void pack_word_swar(const uint8_t *gw, uint32_t m, uint64_t *r_, uint64_t *a_, uint64_t *c_)
+{
+    const uint64_t L = 0x0101010101010101ULL;
+    uint64_t r = 0, a = 0, c = 0;
+    uint32_t j = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; j + 8 <= m; j += 8) {
+        uint64_t v, lo, hi;
+        memcpy(&v, gw + j, sizeof v);
+        lo = v & L, hi = (v >> 1) & L;
+        r |= gather8((lo | hi) ^ L) << j; /* 0: hom-ref */
+        a |= gather8(hi & (lo ^ L)) << j; /* 2: hom-alt */
+        c |= gather8((hi & lo) ^ L) << j; /* not 3: called */
+    }
+#endif
+    for (; j < m; j++) {
+        const unsigned x = gw[j] & 3;
+        r |= (uint64_t)(x == 0) << j, a |= (uint64_t)(x == 2) << j, c |= (uint64_t)(x != 3) << j;
+    }
+    *r_ = r, *a_ = a, *c_ = c;
+}
+
+typedef void (*pack_word_fn)(const uint8_t *gw, uint32_t m, uint64_t *r, uint64_t *a, uint64_t *c);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static void pack_word_avx2(const uint8_t *gw, uint32_t m, uint64_t *r, uint64_t *a,
+                                                           uint64_t *c)
+{
+    if (m < 64) {
+        pack_word_swar(gw, m, r, a, c);
+        return;
+    }
+    const __m256i three = _mm256_set1_epi8(3), two = _mm256_set1_epi8(2), zero = _mm256_setzero_si256();
+    uint64_t out[3] = {0, 0, 0};
+    for (int h = 0; h < 2; h++) {
+        const __m256i v = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(gw + 32 * h)), three);
+        const uint64_t sh = 32 * (uint64_t)h;
+        out[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) << sh;
+        out[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, two)) << sh;
+        out[2] |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, three)) << sh;
+    }
+    *r = out[0], *a = out[1], *c = out[2];
+}
+#endif
+
+static pack_word_fn pack_kernel(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *e = getenv("BCMS_PRUNE_KERNEL");
+    if (!(e && !strcmp(e, "scalar")) && __builtin_cpu_supports("avx2")) return pack_word_avx2;
+#endif
+    return pack_word_swar;
+}
+
+/* One variant's codes into slot sl: its planes, its missing samples, and from the planes' popcounts
+ * its sums, major-allele frequency and monomorphy. */
 __attribute__((target_clones("popcnt", "default"))) static void pack_variant(prune_data_t *d, size_t sl,
                                                                             const uint8_t *g)
 {
-    const uint64_t L = 0x0101010101010101ULL;
     const uint32_t n = d->n, nw = d->nw;
     uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
     uint32_t *miss = d->miss + sl * d->K, c0 = 0, c2 = 0, called = 0, nmiss = 0;
     for (uint32_t w = 0; w < nw; w++) {
-        const uint8_t *gw = g + (size_t)w * 64;
         const uint32_t m = n - w * 64 < 64 ? n - w * 64 : 64;
-        uint64_t r = 0, a = 0, c = 0;
-        uint32_t j = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        for (; j + 8 <= m; j += 8) {
-            uint64_t v, lo, hi;
-            memcpy(&v, gw + j, sizeof v);
-            lo = v & L, hi = (v >> 1) & L;
-            r |= gather8((lo | hi) ^ L) << j;  /* 0: hom-ref */
-            a |= gather8(hi & (lo ^ L)) << j;  /* 2: hom-alt */
-            c |= gather8((hi & lo) ^ L) << j;  /* not 3: called */
-        }
-#endif
-        for (; j < m; j++) {
-            const unsigned x = gw[j] & 3;
-            r |= (uint64_t)(x == 0) << j, a |= (uint64_t)(x == 2) << j, c |= (uint64_t)(x != 3) << j;
-        }
+        uint64_t r, a, c;
+        d->pack(g + (size_t)w * 64, m, &r, &a, &c);
         hr[w] = r, ha[w] = a, nm[w] = c;
         c0 += (uint32_t)__builtin_popcountll(r), c2 += (uint32_t)__builtin_popcountll(a);
         called += (uint32_t)__builtin_popcountll(c);
@@ -132,7 +179,6 @@ __attribute__((target_clones("popcnt", "default"))) static void ld_count_scalar(
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 #define PRUNE_HAVE_AVX512 1
 
 __attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_count_avx512(const uint64_t *x, const uint64_t *y,
@@ -236,30 +282,93 @@ static void ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr)
     }
 }
 
-/* A window: positions 0..size-1 hold used variants win[] (in order), removed flags wrem[] and, for
- * the PLINK 1 order, the first later variant each still has to be checked against (fu[]). */
+/* A window: positions 0..size-1 hold used variants win[] (in order) and, for the PLINK 1 order,
+ * the first later variant each still has to be checked against (fu[]); wrem[] is the reference
+ * sweep's copy of their removed flags. */
 typedef struct {
     uint64_t *win, *fu;
     uint8_t *wrem;
     uint32_t size;
 } prune_win_t;
 
-static void win_remove(prune_data_t *d, prune_win_t *w, uint32_t pos)
+/* The window's live variants as bits by variant number, in a ring of aw words (a power of two, at
+ * least twice the window): 64 bits from variant k on. */
+static inline uint64_t alive_bits(const prune_data_t *d, uint64_t k)
 {
-    w->wrem[pos] = 1;
-    d->removed[SLOT(d, w->win[pos])] = 1;
+    const uint64_t i = (k >> 6) & (d->aw - 1), sh = k & 63;
+    uint64_t x = d->alive[i] >> sh;
+    if (sh) x |= d->alive[(i + 1) & (d->aw - 1)] << (64 - sh);
+    return x;
+}
+
+static inline void alive_set(prune_data_t *d, uint64_t k, int on)
+{
+    uint64_t *w = &d->alive[(k >> 6) & (d->aw - 1)];
+    *w = on ? *w | 1ULL << (k & 63) : *w & ~(1ULL << (k & 63));
+}
+
+static void remove_variant(prune_data_t *d, uint64_t k)
+{
+    d->removed[SLOT(d, k)] = 1;
+    alive_set(d, k, 0);
+}
+
+/* The first live variant after k and before end (or end). */
+static uint64_t next_alive(const prune_data_t *d, uint64_t k, uint64_t end)
+{
+    for (uint64_t q = k + 1; q < end; q += 64) {
+        uint64_t m = alive_bits(d, q);
+        if (end - q < 64) m &= (1ULL << (end - q)) - 1;
+        if (m) return q + (uint64_t)__builtin_ctzll(m);
+    }
+    return end;
 }
 
 /* PLINK 1 order (plink2 up to 2.00a3, as Debian ships it; later plink2 visits pairs in another order
- * unless given 'plink1-order'): sweep the firsts in order; each is
- * compared with the later variants from fu on until one pair exceeds R: the lower-MAF one goes (the
- * first when its major-allele frequency is higher, else the second, after which the first resumes
- * at the next variant in a later sweep); sweeps repeat while they remove something. end_tv is the
- * variant after the window. */
+ * unless given 'plink1-order'): sweep the firsts in order; each is compared with the later live
+ * variants from fu on until one pair exceeds R: the lower-MAF one goes (the first when its
+ * major-allele frequency is higher, else the second, after which the first resumes at the next
+ * variant in a later sweep); sweeps repeat while they remove something. end_tv is the variant after
+ * the window. A first's candidates are one AND of bit rows: its tests with the later variants (fwd,
+ * by variant number), the live ones, and those from fu on; the first set bit is the pair the loop
+ * over pairs would stop at. */
 static void window_plink1(prune_data_t *d, prune_win_t *w, uint64_t end_tv)
 {
+    int any;
+    do {
+        any = 0;
+        for (uint32_t f = 0; f < w->size; f++) {
+            const uint64_t kf = w->win[f], j0 = w->fu[f] - kf - 1;
+            const uint64_t *row = d->fwd + SLOT(d, kf) * d->lw;
+            if (!(d->alive[(kf >> 6) & (d->aw - 1)] >> (kf & 63) & 1)) continue;
+            uint64_t s = end_tv;
+            for (uint32_t q = 0; q < d->lw; q++) {
+                const uint64_t b = 64 * (uint64_t)q;
+                if (j0 >= b + 64) continue;
+                uint64_t m = row[q] & alive_bits(d, kf + 1 + b);
+                if (j0 > b) m &= ~0ULL << (j0 - b);
+                if (m) {
+                    s = kf + 1 + b + (uint64_t)__builtin_ctzll(m);
+                    break;
+                }
+            }
+            if (s >= end_tv) {
+                w->fu[f] = end_tv;
+                continue;
+            }
+            if (d->maj[SLOT(d, kf)] > d->maj[SLOT(d, s)] * (1 + PRUNE_EPS)) remove_variant(d, kf);
+            else remove_variant(d, s), w->fu[f] = next_alive(d, s, end_tv);
+            any = 1;
+        }
+    } while (any);
+}
+
+/* The same sweep pair by pair, from the LD bits of the later variant of each pair (BCMS_PRUNE_KERNEL
+ * =scalar: the tests check the two agree). */
+static void window_plink1_ref(prune_data_t *d, prune_win_t *w, uint64_t end_tv)
+{
     uint32_t removed = 0, prev;
-    for (uint32_t i = 0; i < w->size; i++) removed += w->wrem[i];
+    for (uint32_t i = 0; i < w->size; i++) removed += w->wrem[i] = d->removed[SLOT(d, w->win[i])];
     do {
         prev = removed;
         for (uint32_t f = 0; f < w->size; f++) {
@@ -269,9 +378,10 @@ static void window_plink1(prune_data_t *d, prune_win_t *w, uint64_t end_tv)
             if (s >= w->size) continue;
             for (;;) {
                 if (ld_bit(d, w->win[f], w->win[s])) {
-                    if (d->maj[SLOT(d, w->win[f])] > d->maj[SLOT(d, w->win[s])] * (1 + PRUNE_EPS)) win_remove(d, w, f);
-                    else {
-                        win_remove(d, w, s);
+                    if (d->maj[SLOT(d, w->win[f])] > d->maj[SLOT(d, w->win[s])] * (1 + PRUNE_EPS)) {
+                        w->wrem[f] = 1, remove_variant(d, w->win[f]);
+                    } else {
+                        w->wrem[s] = 1, remove_variant(d, w->win[s]);
                         uint32_t nx = s + 1;
                         while (nx < w->size && w->wrem[nx]) nx++;
                         w->fu[f] = nx < w->size ? w->win[nx] : end_tv;
@@ -308,6 +418,7 @@ typedef struct {
     char chunk_chrom[64]; /* the chromosome of the last variant packed, and its number */
     uint32_t chunk_chr, chunk_room;
     int threads;
+    void (*sweep)(prune_data_t *, prune_win_t *, uint64_t); /* window_plink1 or the reference */
     bcms_reader_ws_t **ws; /* a decode workspace per thread */
 } prune_st_t;
 
@@ -325,6 +436,7 @@ static int finalise(prune_st_t *p, uint64_t upto)
 {
     for (; p->fin < upto; p->fin++) {
         size_t sl = SLOT(&p->d, p->fin);
+        alive_set(&p->d, p->fin, 0);
         kstring_t *s = p->d.removed[sl] ? &p->sout : &p->sin, *nm = &p->d.name[sl];
         if (kputsn(nm->s, nm->l, s) < 0) return BCMS_ENOMEM;
         p->kept += !p->d.removed[sl];
@@ -335,14 +447,14 @@ static int finalise(prune_st_t *p, uint64_t upto)
 /* The window once full (or at the chromosome's end): pruned, then moved on by --step. */
 static void window_run(prune_st_t *p)
 {
-    window_plink1(&p->d, &p->w, p->cur);
+    p->sweep(&p->d, &p->w, p->cur);
     p->ran_to = p->cur;
     p->start += p->o->step;
     p->end = p->start + p->o->window;
     uint32_t keep = 0;
     for (uint32_t i = 0; i < p->w.size; i++)
-        if (!p->w.wrem[i] && p->w.win[i] >= p->start) p->w.win[keep] = p->w.win[i], p->w.fu[keep++] = p->w.fu[i];
-    memset(p->w.wrem, 0, p->w.size);
+        if (!p->d.removed[SLOT(&p->d, p->w.win[i])] && p->w.win[i] >= p->start)
+            p->w.win[keep] = p->w.win[i], p->w.fu[keep++] = p->w.fu[i];
     p->w.size = keep;
 }
 
@@ -353,7 +465,7 @@ static int chrom_end(prune_st_t *p)
     if (!p->in_chrom) return 0;
     p->in_chrom = 0;
     if (p->cur - p->t0 < 2) p->d.removed[SLOT(&p->d, p->t0)] = 0;
-    else if (p->cur > p->ran_to) window_plink1(&p->d, &p->w, p->cur);
+    else if (p->cur > p->ran_to) p->sweep(&p->d, &p->w, p->cur);
     return finalise(p, p->cur);
 }
 
@@ -399,8 +511,17 @@ static int prune_add(prune_st_t *p)
         p->in_chrom = 1, p->t0 = p->start = p->ran_to = k, p->end = k + p->o->window, p->w.size = 0;
     }
     uint32_t pos = p->w.size++;
-    p->w.wrem[pos] = d->mono[sl];
     d->removed[sl] = d->mono[sl];
+    alive_set(d, k, !d->mono[sl]);
+    /* its tests with the variants before it, by theirs */
+    uint64_t *fw = d->fwd + sl * d->lw;
+    const uint64_t *row = d->ld + sl * d->lw;
+    memset(fw, 0, d->lw * sizeof *fw);
+    for (uint32_t q = 0; q < d->lw; q++)
+        for (uint64_t m = row[q]; m; m &= m - 1) {
+            const uint64_t j = 64 * (uint64_t)q + (uint64_t)__builtin_ctzll(m); /* the pair (k - j - 1, k) */
+            d->fwd[SLOT(d, k - j - 1) * d->lw + j / 64] |= 1ULL << (j % 64);
+        }
     p->w.win[pos] = k;
     p->w.fu[pos] = k + 1;
     p->cur = k + 1, p->total++;
@@ -450,6 +571,16 @@ static inline void spin_pause(unsigned *spins)
     if (++*spins % 256 == 0) sched_yield();
 }
 
+/* A thread's failure in prune_step: the first one kept, with its message (messages are per thread). */
+static void step_fail(int *err, char *msg, size_t cap, int e)
+{
+#pragma omp critical(prune_step_err)
+    if (!__atomic_load_n(err, __ATOMIC_RELAXED)) {
+        snprintf(msg, cap, "%s", bcms_err_detail());
+        __atomic_store_n(err, e, __ATOMIC_RELAXED);
+    }
+}
+
 #define PRUNE_LD_BLOCK 16 /* variants of a unit of the LD tests */
 
 /* One step of the pipeline, in threads: the sweep of chunk prev (sequential, on the last thread,
@@ -464,21 +595,17 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, 
     const uint32_t window = p->o->window;
     uint32_t next_d = 0, done_d = 0, next_l = 0;
     int err = 0;
+    char msg[1024] = "";
 #pragma omp parallel num_threads(p->threads)
     {
         const int t = omp_get_thread_num(), T = omp_get_num_threads();
         int e = 0;
         if (t == T - 1 && prev)
             for (uint32_t r = 0; r < prev->nr && !e; r++) e = prune_add(p);
-        if (e) {
-#pragma omp atomic write
-            err = e;
-        }
+        if (e) step_fail(&err, msg, sizeof msg, e);
         for (uint32_t i; (i = __atomic_fetch_add(&next_d, 1, __ATOMIC_RELAXED)) < nd;) {
-            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, p->ws[t], cur, &cur->it[i]))) {
-#pragma omp atomic write
-                err = e;
-            }
+            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, p->ws[t], cur, &cur->it[i])))
+                step_fail(&err, msg, sizeof msg, e);
             __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
         }
         unsigned spins = 0;
@@ -489,7 +616,7 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, 
             for (uint32_t r = i * PRUNE_LD_BLOCK; r < r1; r++) ld_row(&p->d, cur->k0 + r, window, p->thr);
         }
     }
-    return err;
+    return err && *msg ? bcms_err(err, "%s", msg) : err;
 }
 
 /* Chunk c gets rows j0 .. of batch b (first its first variant, nv its variants) while it has room:
@@ -579,7 +706,7 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
         return rc;
     }
     p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
-    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = ld_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
+    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = ld_kernel(), p.d.pack = pack_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
     /* a chunk: what fits in ~8 MB of planes (64 to 16,384 variants); the ring holds the window and
      * two chunks (prune_step) */
     const uint64_t room = (8u << 20) / (3 * (uint64_t)p.d.nw * sizeof *p.d.bits);
@@ -603,8 +730,13 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     p.d.sum = malloc(sizeof *p.d.sum * R), p.d.sq = malloc(sizeof *p.d.sq * R);
     p.d.nmiss = malloc(sizeof *p.d.nmiss * R), p.d.miss = malloc(sizeof *p.d.miss * R * (p.d.K + 1));
     p.d.chr = malloc(sizeof *p.d.chr * R), p.d.ld = malloc(sizeof *p.d.ld * R * p.d.lw);
+    p.d.fwd = malloc(sizeof *p.d.fwd * R * p.d.lw);
+    for (p.d.aw = 1; p.d.aw * 64 < 2 * (uint64_t)o->window + 128;) p.d.aw *= 2;
+    p.d.alive = calloc(p.d.aw, sizeof *p.d.alive);
+    const char *ke = getenv("BCMS_PRUNE_KERNEL");
+    p.sweep = ke && !strcmp(ke, "scalar") ? window_plink1_ref : window_plink1;
     if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name || !p.d.nflag || !p.ws ||
-        !p.d.sum || !p.d.sq || !p.d.nmiss || !p.d.miss || !p.d.chr || !p.d.ld) {
+        !p.d.sum || !p.d.sq || !p.d.nmiss || !p.d.miss || !p.d.chr || !p.d.ld || !p.d.fwd || !p.d.alive) {
         rc = bcms_err(BCMS_ENOMEM, "prune: a window of %u variants x %u samples", o->window, in.n);
         goto out;
     }
@@ -626,7 +758,7 @@ out:
     for (int t = 0; p.ws && t < p.threads; t++) bcms_reader_ws_free(p.ws[t]);
     free(p.ws), free(p.d.nflag);
     free(p.d.name), free(p.d.bits), free(p.d.maj), free(p.d.mono), free(p.d.removed);
-    free(p.d.sum), free(p.d.sq), free(p.d.nmiss), free(p.d.miss), free(p.d.chr), free(p.d.ld);
+    free(p.d.sum), free(p.d.sq), free(p.d.nmiss), free(p.d.miss), free(p.d.chr), free(p.d.ld), free(p.d.fwd), free(p.d.alive);
     free(p.w.win), free(p.w.fu), free(p.w.wrem);
     free(p.sin.s), free(p.sout.s), free(path_out.s);
     st_names_free(&nm);
