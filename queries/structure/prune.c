@@ -6,13 +6,16 @@
  * n, sums, sums of squares and the dot product of the -1/0/+1 codes, then in doubles exactly as
  * PLINK 2 does (cov^2 > R x var1 x var2, every product of integers exact).
  *
- * Streaming: the variants come in genomic order, window after window of the reader; only the LD
- * window's variants and a chunk ahead of it are held (a ring of --window + chunk slots), and a
- * variant's line is written to the kept or the removed list once the window has moved past it (its
- * fate is then final). A chunk (a reader batch, at most ~16 MB of planes) is packed, and each of its
- * variants tested against the --window - 1 before it, in threads; the window's sweep, which is
- * sequential, then reads the tests' bits. A first pass finds the IDs that cannot name a variant
- * alone (prune_names.c). Memory does not grow with the variant count. */
+ * Streaming, in a pipeline (prune_step): the variants come in genomic order, window after window of
+ * the reader, cut into chunks (whole reader batches, ~8 MB of planes). While one thread runs the
+ * window's sweep over chunk t - 1 (sequential, bit rows: window_plink1), the others decode and pack
+ * chunk t's batches and then test each of its variants against the --window - 1 before it; the ring
+ * holds the LD window and the two chunks (--window + 2 chunks of slots), so neither side writes what
+ * the other reads. A variant's record goes to a spool file once the window has moved past it (its
+ * fate is then final); the IDs' and keys' hashes go to a sorter as the chunks are decoded
+ * (prune_names.c), and once every variant is known the lists are written from the spool, each
+ * variant by its ID or, where that is '.' or not unique, by CHR:POS:REF:ALT. Memory does not grow
+ * with the variant count (the spool and the sorter's runs are temporary files). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,8 +55,7 @@ typedef struct {
     ld_count_fn count;  /* the popcount kernel */
     void (*pack)(const uint8_t *, uint32_t, uint64_t *, uint64_t *, uint64_t *); /* the packing kernel */
     uint8_t *removed;
-    kstring_t *name;    /* the line naming it in the lists (or the message refusing it) */
-    uint8_t *nflag;     /* bit 0: named by its key; bit 1: refused (name_variant) */
+    kstring_t *name;    /* its record in the spool (spool_body) */
 } prune_data_t;
 
 #define SLOT(d, k) ((size_t)((k) % (d)->R))
@@ -201,9 +203,23 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_count_avx512(c
             by = _mm512_add_epi64(by, _mm512_popcnt_epi64(_mm512_and_si512(my, nx)));
         }
     }
-    c[0] = _mm512_reduce_add_epi64(dot), c[1] = _mm512_reduce_add_epi64(n);
-    c[2] = _mm512_reduce_add_epi64(ax), c[3] = _mm512_reduce_add_epi64(bx);
-    c[4] = _mm512_reduce_add_epi64(ay), c[5] = _mm512_reduce_add_epi64(by);
+    if (!full) {
+        c[0] = _mm512_reduce_add_epi64(dot), c[1] = c[2] = c[3] = c[4] = c[5] = 0;
+        return;
+    }
+    /* the six sums at once: pairs of lanes, then the 128-bit quarters (a third of six reductions'
+     * instructions; ~a fifth of a prune at 1,000 samples was the reductions) */
+    const __m512i dn = _mm512_add_epi64(_mm512_unpacklo_epi64(dot, n), _mm512_unpackhi_epi64(dot, n));
+    const __m512i abx = _mm512_add_epi64(_mm512_unpacklo_epi64(ax, bx), _mm512_unpackhi_epi64(ax, bx));
+    const __m512i aby = _mm512_add_epi64(_mm512_unpacklo_epi64(ay, by), _mm512_unpackhi_epi64(ay, by));
+    const __m512i q = _mm512_add_epi64(_mm512_shuffle_i64x2(dn, abx, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(dn, abx, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i r = _mm512_add_epi64(_mm512_shuffle_i64x2(aby, aby, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(aby, aby, _MM_SHUFFLE(3, 1, 3, 1)));
+    int64_t out[16];
+    _mm512_storeu_si512(out, _mm512_add_epi64(q, _mm512_shuffle_i64x2(q, q, _MM_SHUFFLE(2, 3, 0, 1))));
+    _mm512_storeu_si512(out + 8, _mm512_add_epi64(r, _mm512_shuffle_i64x2(r, r, _MM_SHUFFLE(2, 3, 0, 1))));
+    c[0] = out[0], c[1] = out[1], c[2] = out[4], c[3] = out[5], c[4] = out[8], c[5] = out[9];
 }
 #endif
 
@@ -227,10 +243,9 @@ static ld_count_fn ld_kernel(void)
  * lists were kept (at most one missing call per two words: a third of the popcounts). Otherwise
  * seven popcounts a word: n, the dot product's two, and each sum's two halves (the sum of squares
  * is their total). The counts are integers: the same on every CPU and by either route. */
-static int ld_exceeds(const prune_data_t *d, uint64_t x, uint64_t y, double thr)
+static int ld_exceeds(const prune_data_t *d, size_t slx, size_t sly, double thr)
 {
     const uint32_t nw = d->nw;
-    const size_t slx = SLOT(d, x), sly = SLOT(d, y);
     const uint64_t *px = d->bits + slx * 3 * nw, *mx = px + nw, *nx = mx + nw;
     const uint64_t *py = d->bits + sly * 3 * nw, *my = py + nw;
     const int sparse = d->nmiss[slx] <= d->K && d->nmiss[sly] <= d->K;
@@ -275,10 +290,11 @@ static void ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr)
     uint64_t *row = d->ld + sk * d->lw;
     memset(row, 0, d->lw * sizeof *row);
     if (d->mono[sk]) return;
+    size_t sx = sk; /* the slot of k - j, stepped down (a division a pair was a tenth of the tests) */
     for (uint64_t j = 1; j < window && j <= k; j++) {
-        const size_t sx = SLOT(d, k - j);
+        sx = sx ? sx - 1 : d->R - 1;
         if (d->chr[sx] != d->chr[sk]) break;
-        if (!d->mono[sx] && ld_exceeds(d, k - j, k, thr)) row[(j - 1) / 64] |= 1ULL << ((j - 1) % 64);
+        if (!d->mono[sx] && ld_exceeds(d, sx, sk, thr)) row[(j - 1) / 64] |= 1ULL << ((j - 1) % 64);
     }
 }
 
@@ -420,7 +436,39 @@ typedef struct {
     int threads;
     void (*sweep)(prune_data_t *, prune_win_t *, uint64_t); /* window_plink1 or the reference */
     bcms_reader_ws_t **ws; /* a decode workspace per thread */
+    kstring_t *ks;         /* a key buffer per thread */
+    FILE *spool;           /* the final variants' records, in order, for the lists (spool_body) */
+    kstring_t sp;
 } prune_st_t;
+
+/* A variant's record in the spool: this header, then its chromosome, ID, REF and ALT (no NULs).
+ * The lists are written from it once every variant's name flags are known (write_lists). */
+typedef struct {
+    uint64_t v, pos; /* reader variant; position */
+    uint32_t len[4]; /* of chrom, id, ref, alt */
+    uint32_t removed;
+} spool_hdr_t;
+
+static int spool_body(kstring_t *s, uint64_t vi, const bcms_variant_t *v)
+{
+    const char *f[4] = {v->chrom, v->id, v->ref, v->alt};
+    spool_hdr_t h = {vi, (uint64_t)v->pos, {0, 0, 0, 0}, 0};
+    for (int i = 0; i < 4; i++) h.len[i] = (uint32_t)strlen(f[i]);
+    s->l = 0;
+    kputsn((const char *)&h, sizeof h, s);
+    for (int i = 0; i < 4; i++) kputsn(f[i], h.len[i], s);
+    return s->s ? 0 : BCMS_ENOMEM;
+}
+
+static int spool_flush(prune_st_t *p, int force)
+{
+    if ((!force && p->sp.l < (1 << 16)) || !p->sp.l) return 0;
+    if (!p->spool && !(p->spool = tmpfile())) return bcms_err(BCMS_EIO, "prune: cannot create a temporary file (TMPDIR)");
+    if (fwrite(p->sp.s, 1, p->sp.l, p->spool) != p->sp.l)
+        return bcms_err(BCMS_EIO, "prune: writing a temporary file failed (disk full?)");
+    p->sp.l = 0;
+    return 0;
+}
 
 static int flush_lists(prune_st_t *p, int force)
 {
@@ -431,17 +479,58 @@ static int flush_lists(prune_st_t *p, int force)
     return rc;
 }
 
-/* Variants fin .. upto - 1 are final: their lines to the lists. */
+/* Variants fin .. upto - 1 are final: their records to the spool. */
 static int finalise(prune_st_t *p, uint64_t upto)
 {
     for (; p->fin < upto; p->fin++) {
         size_t sl = SLOT(&p->d, p->fin);
         alive_set(&p->d, p->fin, 0);
-        kstring_t *s = p->d.removed[sl] ? &p->sout : &p->sin, *nm = &p->d.name[sl];
-        if (kputsn(nm->s, nm->l, s) < 0) return BCMS_ENOMEM;
+        kstring_t *nm = &p->d.name[sl];
+        ((spool_hdr_t *)nm->s)->removed = p->d.removed[sl];
+        if (kputsn(nm->s, nm->l, &p->sp) < 0) return BCMS_ENOMEM;
         p->kept += !p->d.removed[sl];
     }
-    return flush_lists(p, 0);
+    return spool_flush(p, 0);
+}
+
+/* The lists from the spool: each variant by its ID, unless '.' (--extract matches no '.') or another
+ * variant has it too (the rows of a split multi-allelic record share theirs, and --extract would
+ * bring the pruned row back); then by CHR:POS:REF:ALT, refused when that names more than one variant
+ * either (plink2 refuses every such ID). */
+static int write_lists(prune_st_t *p)
+{
+    spool_hdr_t h;
+    kstring_t f[4] = {{0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
+    int rc = spool_flush(p, 1);
+    if (!rc && p->spool && fseeko(p->spool, 0, SEEK_SET)) rc = bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
+    while (!rc && p->spool && fread(&h, sizeof h, 1, p->spool) == 1) {
+        int dup_id, bad_key;
+        for (int i = 0; i < 4 && !rc; i++) {
+            if (ks_resize(&f[i], h.len[i] + 1) < 0) rc = BCMS_ENOMEM;
+            else if (fread(f[i].s, 1, h.len[i], p->spool) != h.len[i]) rc = bcms_err(BCMS_EIO, "prune: a temporary file ended early");
+            else f[i].s[h.len[i]] = 0, f[i].l = h.len[i];
+        }
+        if (rc || (rc = st_names_get(p->nm, h.v, &dup_id, &bad_key))) break;
+        kstring_t *s = h.removed ? &p->sout : &p->sin;
+        if (!strcmp(f[1].s, ".") || dup_id) {
+            if (bad_key) {
+                rc = bcms_err(BCMS_EINPUT, "prune: variants at %s:%llu with alleles %s,%s and ID '%s' cannot be told apart "
+                              "by an --extract list (the same alleles twice, or another variant's ID); remove the "
+                              "duplicate records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
+                              f[0].s, (unsigned long long)h.pos, f[2].s, f[3].s, f[1].s);
+                break;
+            }
+            ksprintf(s, "%s:%llu:%s:%s\n", f[0].s, (unsigned long long)h.pos, f[2].s, f[3].s);
+            p->nkey++;
+        } else {
+            kputsn(f[1].s, f[1].l, s), kputc('\n', s);
+        }
+        if (!s->s) rc = BCMS_ENOMEM;
+        else rc = flush_lists(p, 0);
+    }
+    if (!rc && p->spool && ferror(p->spool)) rc = bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
+    for (int i = 0; i < 4; i++) free(f[i].s);
+    return rc ? rc : flush_lists(p, 1);
 }
 
 /* The window once full (or at the chromosome's end): pruned, then moved on by --step. */
@@ -469,33 +558,6 @@ static int chrom_end(prune_st_t *p)
     return finalise(p, p->cur);
 }
 
-/* Variant k's line in the lists (slot sl; reader variant v, vi): its ID, unless '.' (--extract
- * matches no '.') or another variant has it too (the rows of a split multi-allelic record share
- * theirs, and --extract would bring the pruned row back); then CHR:POS:REF:ALT (bit 0 of nflag),
- * refused when that names more than one variant either (plink2 refuses every such ID): then the line
- * holds the message, bit 1 set, and the sweep fails on it in genomic order. */
-static int name_variant(prune_data_t *d, size_t sl, const bcms_variant_t *v, uint8_t flags)
-{
-    kstring_t *nm = &d->name[sl];
-    nm->l = 0;
-    d->nflag[sl] = 0;
-    if (!strcmp(v->id, ".") || (flags & 1)) {
-        if (flags & 2) {
-            d->nflag[sl] = 2;
-            ksprintf(nm, "prune: variants at %s:%lld with alleles %s,%s and ID '%s' cannot be told apart by an --extract "
-                     "list (the same alleles twice, or another variant's ID); remove the duplicate records (bcftools "
-                     "norm -d exact) or give unique IDs (bcftools annotate --set-id)",
-                     v->chrom, (long long)v->pos, v->ref, v->alt, v->id);
-        } else {
-            d->nflag[sl] = 1;
-            ksprintf(nm, "%s:%lld:%s:%s\n", v->chrom, (long long)v->pos, v->ref, v->alt);
-        }
-    } else {
-        kputs(v->id, nm), kputc('\n', nm);
-    }
-    return nm->s ? 0 : BCMS_ENOMEM;
-}
-
 /* The next used variant, k = cur (packed, named and tested ahead), into the window: the sweep. */
 static int prune_add(prune_st_t *p)
 {
@@ -503,8 +565,6 @@ static int prune_add(prune_st_t *p)
     const uint64_t k = p->cur;
     const size_t sl = SLOT(d, k);
     int rc;
-    if (d->nflag[sl] & 2) return bcms_err(BCMS_EINPUT, "%s", d->name[sl].s);
-    p->nkey += d->nflag[sl] & 1;
     if (!p->in_chrom || d->chr[sl] != p->chr) {
         if ((rc = chrom_end(p))) return rc;
         p->chr = d->chr[sl];
@@ -533,32 +593,51 @@ static int prune_add(prune_st_t *p)
 }
 
 /* A chunk: used variants k0 .. k0 + nr - 1, decoded in items (rows j0 .. j1 - 1 of reader batch b,
- * whose first variant is first; its used ones numbered from k0), with each variant's name flags
- * (prune_names.c) in flag[k - k0]. */
+ * whose first variant is first; its used ones numbered from k0; a batch without used variants only
+ * gives its names, undecoded), and the name records of its nrow rows (4 words a row, rec + 4 roff
+ * for an item's first; a pair without an ID's has b ~0). */
 typedef struct {
-    uint32_t b, j0, j1;
-    uint64_t first, k0;
+    uint32_t b, j0, j1, used;
+    uint64_t first, k0, roff;
 } prune_item_t;
 
 typedef struct {
     prune_item_t *it;
     uint32_t nit, cap, nr;
-    uint64_t k0;
-    uint8_t *flag;
+    uint64_t k0, nrow, rcap;
+    uint64_t *rec;
 } prune_chunk_t;
 
-/* An item: its batch decoded (thread workspace ws), its used variants packed and named. */
-static int chunk_item(prune_st_t *p, st_input_t *in, bcms_reader_ws_t *ws, const prune_chunk_t *c, const prune_item_t *it)
+/* An item on thread t: its rows' name records; its batch decoded, its used variants packed and
+ * their spool records made. */
+static int chunk_item(prune_st_t *p, st_input_t *in, int t, const prune_chunk_t *c, const prune_item_t *it)
 {
-    const uint8_t *codes;
-    int rc = bcms_reader_batch(in->rd, ws, it->b, &codes, NULL);
-    uint64_t k = it->k0;
-    for (uint32_t j = it->j0; j < it->j1 && !rc; j++) {
-        if (!st_used(in, it->first + j)) continue;
+    const uint8_t *codes = NULL;
+    int rc = it->used ? bcms_reader_batch(in->rd, p->ws[t], it->b, &codes, NULL) : 0;
+    uint64_t k = it->k0, *rec = c->rec + 4 * it->roff;
+    for (uint32_t j = it->j0; j < it->j1 && !rc; j++, rec += 4) {
+        const bcms_variant_t *v = bcms_reader_variant(in->rd, it->first + j);
+        uint64_t r[4];
+        const uint32_t nrec = st_names_hash(v, it->first + j, &p->ks[t], r);
+        if (!nrec) return BCMS_ENOMEM;
+        if (nrec == 2) memcpy(rec, r, sizeof r);
+        else rec[0] = 0, rec[1] = ~0ULL, rec[2] = r[0], rec[3] = r[1];
+        if (!it->used || !st_used(in, it->first + j)) continue;
         const size_t sl = SLOT(&p->d, k);
         pack_variant(&p->d, sl, codes + (size_t)j * in->n);
-        rc = name_variant(&p->d, sl, bcms_reader_variant(in->rd, it->first + j), c->flag[k - c->k0]);
+        rc = spool_body(&p->d.name[sl], it->first + j, v);
         k++;
+    }
+    return rc;
+}
+
+/* The chunk's name records to the sorter, in variant order (after its step). */
+static int chunk_names(prune_st_t *p, const prune_chunk_t *c)
+{
+    int rc = 0;
+    for (uint64_t i = 0; i < c->nrow && !rc; i++) {
+        const uint64_t *r = c->rec + 4 * i;
+        rc = r[1] == ~0ULL ? st_names_add(p->nm, r + 2, 1) : st_names_add(p->nm, r, 2);
     }
     return rc;
 }
@@ -589,7 +668,7 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
  * steps). The ring holds the window before prev, prev and cur, so neither side writes what the
  * other reads. Results do not depend on the thread count: the tests are pure and the sweep runs in
  * genomic order. */
-static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, const prune_chunk_t *cur)
+static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, const prune_chunk_t *cur, int *next)
 {
     const uint32_t nd = cur ? cur->nit : 0, nl = cur ? (cur->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
     const uint32_t window = p->o->window;
@@ -604,12 +683,13 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, 
             for (uint32_t r = 0; r < prev->nr && !e; r++) e = prune_add(p);
         if (e) step_fail(&err, msg, sizeof msg, e);
         for (uint32_t i; (i = __atomic_fetch_add(&next_d, 1, __ATOMIC_RELAXED)) < nd;) {
-            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, p->ws[t], cur, &cur->it[i])))
+            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, t, cur, &cur->it[i])))
                 step_fail(&err, msg, sizeof msg, e);
             __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
         }
         unsigned spins = 0;
         while (__atomic_load_n(&done_d, __ATOMIC_ACQUIRE) < nd) spin_pause(&spins);
+        if (t == 0 && next) *next = st_input_next(in); /* the next window, beside the tests and the sweep */
         for (uint32_t i; (i = __atomic_fetch_add(&next_l, 1, __ATOMIC_RELAXED)) < nl;) {
             if (__atomic_load_n(&err, __ATOMIC_RELAXED)) continue;
             const uint32_t r1 = (i + 1) * PRUNE_LD_BLOCK < cur->nr ? (i + 1) * PRUNE_LD_BLOCK : cur->nr;
@@ -619,13 +699,12 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, 
     return err && *msg ? bcms_err(err, "%s", msg) : err;
 }
 
-/* Chunk c gets rows j0 .. of batch b (first its first variant, nv its variants) while it has room:
- * each used one numbered by chromosome and its name flags read. Returns the row after the last taken. */
+/* Chunk c gets rows j .. of batch b (first its first variant, nv its variants) while it has room
+ * (all of them when none is used: only their names), the used ones numbered by chromosome. */
 static int chunk_take(prune_st_t *p, st_input_t *in, prune_chunk_t *c, uint32_t b, uint64_t first, uint32_t nv,
-                      uint32_t *j)
+                      uint32_t *j, int used)
 {
     prune_data_t *d = &p->d;
-    int rc = 0;
     if (c->nit == c->cap) {
         uint32_t cap = c->cap ? 2 * c->cap : 64;
         prune_item_t *x = realloc(c->it, sizeof *x * cap);
@@ -633,57 +712,64 @@ static int chunk_take(prune_st_t *p, st_input_t *in, prune_chunk_t *c, uint32_t 
         c->it = x, c->cap = cap;
     }
     prune_item_t *it = &c->it[c->nit++];
-    it->b = b, it->first = first, it->j0 = *j, it->k0 = c->k0 + c->nr;
-    for (; *j < nv && c->nr < p->chunk_room && !rc; ++*j) {
-        if (!st_used(in, first + *j)) continue;
+    it->b = b, it->first = first, it->j0 = *j, it->k0 = c->k0 + c->nr, it->roff = c->nrow, it->used = (uint32_t)used;
+    for (; *j < nv && (!used || c->nr < p->chunk_room); ++*j) {
+        if (!used || !st_used(in, first + *j)) continue;
         const bcms_variant_t *v = bcms_reader_variant(in->rd, first + *j);
-        const uint64_t k = c->k0 + c->nr;
-        int dup_id, bad_key;
+        const uint64_t k = c->k0 + c->nr++;
         if (strlen(v->chrom) >= sizeof p->chunk_chrom)
             return bcms_err(BCMS_EINVAL, "prune: contig name %s too long", v->chrom);
         if (!k || strcmp(p->chunk_chrom, v->chrom)) strcpy(p->chunk_chrom, v->chrom), p->chunk_chr++;
         d->chr[SLOT(d, k)] = p->chunk_chr;
-        rc = st_names_get(p->nm, first + *j, &dup_id, &bad_key);
-        c->flag[c->nr++] = (uint8_t)(dup_id | bad_key << 1);
     }
     it->j1 = *j;
-    return rc;
+    c->nrow += it->j1 - it->j0;
+    if (c->nrow > c->rcap) {
+        uint64_t cap = c->nrow * 2;
+        uint64_t *r = realloc(c->rec, sizeof *r * 4 * cap);
+        if (!r) return BCMS_ENOMEM;
+        c->rec = r, c->rcap = cap;
+    }
+    return 0;
 }
 
 /* The pass: the stream cut into chunks of whole reader batches (a batch longer than a chunk's room
- * in parts), each through prune_step with the sweep of the one before. */
+ * in parts), each through prune_step with the sweep of the one before; the names of each to the
+ * sorter after its step. */
 static int prune_pass(st_input_t *in, prune_st_t *p)
 {
     prune_chunk_t ch[2] = {{0}}, *prev = NULL, *cur = &ch[0];
-    int rc = 0;
-    if (!(ch[0].flag = malloc(p->chunk_room)) || !(ch[1].flag = malloc(p->chunk_room))) rc = BCMS_ENOMEM;
+    int rc = 0, nx = st_input_next(in);
     uint64_t k = 0;
-    cur->k0 = 0;
-#define EMIT()                                                                                                         \
+#define EMIT(next)                                                                                                     \
     do {                                                                                                               \
-        rc = prune_step(p, in, prev, cur);                                                                             \
+        if (!(rc = prune_step(p, in, prev, cur, next))) rc = chunk_names(p, cur);                                      \
         k += cur->nr, prev = cur, cur = cur == &ch[0] ? &ch[1] : &ch[0];                                               \
-        cur->nit = cur->nr = 0, cur->k0 = k;                                                                           \
+        cur->nit = cur->nr = 0, cur->nrow = 0, cur->k0 = k;                                                            \
     } while (0)
-    while (!rc && !(rc = st_input_next(in))) {
+    while (!rc && !nx) {
         for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
             const uint64_t u = st_batch_used(in, b);
             uint64_t first;
             uint32_t nv, j = 0;
-            if (!u) continue;
             bcms_reader_batch_range(in->rd, b, &first, &nv);
-            if (cur->nr && cur->nr + u > p->chunk_room) EMIT();
+            if (cur->nr && cur->nr + u > p->chunk_room) EMIT(NULL);
             while (!rc && j < nv) {
-                if (cur->nr == p->chunk_room) EMIT();
-                if (!rc) rc = chunk_take(p, in, cur, b, first, nv, &j);
+                if (u && cur->nr == p->chunk_room) EMIT(NULL);
+                if (!rc) rc = chunk_take(p, in, cur, b, first, nv, &j, u > 0);
             }
         }
-        if (!rc && cur->nr) EMIT(); /* a chunk's decode needs its window: none spans two */
+        /* a chunk's decode needs its window (none spans two): the next window is read once the last
+         * chunk's batches are decoded */
+        if (rc) break;
+        if (cur->nit) EMIT(&nx);
+        else nx = st_input_next(in);
     }
 #undef EMIT
-    if (rc == 1) rc = prune_step(p, in, prev, NULL);
+    if (!rc && nx < 0) rc = nx;
+    if (!rc) rc = prune_step(p, in, prev, NULL, NULL);
     if (!rc) rc = chrom_end(p);
-    for (int i = 0; i < 2; i++) free(ch[i].it), free(ch[i].flag);
+    for (int i = 0; i < 2; i++) free(ch[i].it), free(ch[i].rec);
     return rc;
 }
 
@@ -701,7 +787,10 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     if (l > 3 && !strcmp(o->out + l - 3, ".in")) kputsn(o->out, l - 3, &path_out), kputs(".out", &path_out);
     else kputs(o->out, &path_out), kputs(".out", &path_out);
     if (!path_out.s) return bcms_err(BCMS_ENOMEM, "prune");
-    if ((rc = st_input_open(st, &o->in, &in))) {
+    bcms_structure_sel_t sel = o->in;
+    /* the window fill is between the pipeline's steps, on one thread: its block reads on another */
+    sel.sel.prefetch = o->in.threads > 1;
+    if ((rc = st_input_open(st, &sel, &in))) {
         free(path_out.s);
         return rc;
     }
@@ -720,7 +809,7 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     p.w.wrem = calloc(o->window, 1);
     p.d.bits = malloc(R * 3 * p.d.nw * sizeof *p.d.bits);
     p.d.maj = malloc(sizeof *p.d.maj * R), p.d.mono = malloc(R), p.d.removed = malloc(R);
-    p.d.name = calloc(R, sizeof *p.d.name), p.d.nflag = malloc(R);
+    p.d.name = calloc(R, sizeof *p.d.name), p.ks = calloc((size_t)p.threads, sizeof *p.ks);
     if ((p.ws = calloc((size_t)p.threads, sizeof *p.ws)))
         for (int t = 0; t < p.threads; t++)
             if (!(p.ws[t] = bcms_reader_ws_new(in.rd))) {
@@ -735,14 +824,14 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     p.d.alive = calloc(p.d.aw, sizeof *p.d.alive);
     const char *ke = getenv("BCMS_PRUNE_KERNEL");
     p.sweep = ke && !strcmp(ke, "scalar") ? window_plink1_ref : window_plink1;
-    if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name || !p.d.nflag || !p.ws ||
+    if (!p.w.win || !p.w.fu || !p.w.wrem || !p.d.bits || !p.d.maj || !p.d.mono || !p.d.removed || !p.d.name || !p.ks || !p.ws ||
         !p.d.sum || !p.d.sq || !p.d.nmiss || !p.d.miss || !p.d.chr || !p.d.ld || !p.d.fwd || !p.d.alive) {
         rc = bcms_err(BCMS_ENOMEM, "prune: a window of %u variants x %u samples", o->window, in.n);
         goto out;
     }
-    if ((rc = st_names_scan(&in, &nm))) goto out; /* the first pass: the names */
+    if ((rc = st_names_begin(&nm))) goto out;
     if ((rc = bcms_outfile_open(o->out, 0, &p.fi)) || (rc = bcms_outfile_open(path_out.s, 0, &p.fo))) goto out;
-    if ((rc = prune_pass(&in, &p)) || (rc = flush_lists(&p, 1))) goto out;
+    if ((rc = prune_pass(&in, &p)) || (rc = st_names_finish(&nm)) || (rc = write_lists(&p))) goto out;
     rc = bcms_outfile_commit(p.fi), p.fi = NULL;
     if (!rc) rc = bcms_outfile_commit(p.fo);
     p.fo = NULL;
@@ -756,7 +845,9 @@ out:
     bcms_outfile_abort(p.fi), bcms_outfile_abort(p.fo);
     for (uint32_t i = 0; p.d.name && i < p.d.R; i++) free(p.d.name[i].s);
     for (int t = 0; p.ws && t < p.threads; t++) bcms_reader_ws_free(p.ws[t]);
-    free(p.ws), free(p.d.nflag);
+    for (int t = 0; p.ks && t < p.threads; t++) free(p.ks[t].s);
+    free(p.ws), free(p.ks), free(p.sp.s);
+    if (p.spool) fclose(p.spool);
     free(p.d.name), free(p.d.bits), free(p.d.maj), free(p.d.mono), free(p.d.removed);
     free(p.d.sum), free(p.d.sq), free(p.d.nmiss), free(p.d.miss), free(p.d.chr), free(p.d.ld), free(p.d.fwd), free(p.d.alive);
     free(p.w.win), free(p.w.fu), free(p.w.wrem);

@@ -2,12 +2,13 @@
  * keys are ambiguous, over every variant of the selection, for the lists prune writes (prune.c).
  * GPL-3.0-or-later.
  *
- * One pass over the variants records, for each, a 64-bit hash of its ID (but '.') and one of its
- * key, tagged in the low bit (0 ID, 1 key), with the variant's index; the records are sorted in runs
+ * Every variant of the selection gives, in prune's pass, a 64-bit hash of its ID (but '.') and one
+ * of its key, tagged in the low bit (0 ID, 1 key), with the variant's index (st_names_hash, in
+ * threads; st_names_add in variant order); the records are sorted in runs
  * of fixed size spilled to a temporary file and the runs merged: a hash seen twice as an ID flags
  * the variants with that ID, a key hash seen as an ID or twice as a key flags the variants with that
- * key. The flags, sorted the same way by variant index, are read back in variant order while prune
- * walks the variants. Memory is a few run buffers whatever the variant count (and however many
+ * key. The flags, sorted the same way by variant index, are read back in variant order as prune
+ * writes its lists. Memory is a few run buffers whatever the variant count (and however many
  * duplicates). Two different names with the same 63-bit hash (about one chance in 10^6 for ten
  * million variants) only make a variant listed by its key instead of its ID. */
 #include <stdio.h>
@@ -237,25 +238,37 @@ static int names_flag(names_sort_t *s, names_sort_t *fl)
     return rc;
 }
 
-int st_names_scan(st_input_t *in, st_names_t *nm)
+int st_names_begin(st_names_t *nm)
 {
-    names_sort_t *s = sort_new(), *fl = sort_new();
-    kstring_t ks = {0, 0, NULL};
-    int rc = s && fl ? 0 : BCMS_ENOMEM;
     memset(nm, 0, sizeof *nm);
-    while (!rc && !(rc = st_input_next(in)))
-        for (uint64_t v = in->v0; v < in->v0 + in->wn && !rc; v++) {
-            const bcms_variant_t *var = bcms_reader_variant(in->rd, v);
-            if (strcmp(var->id, ".")) rc = sort_add(s, name_hash(var->id, 0), v);
-            st_allele_key(var, &ks);
-            if (!rc) rc = ks.s ? sort_add(s, name_hash(ks.s, 1), v) : BCMS_ENOMEM;
-        }
-    if (rc == 1) rc = 0;
-    if (!rc) rc = sort_finish(s);
-    if (!rc) rc = names_flag(s, fl);
-    sort_free(s);
+    return (nm->recs = sort_new()) ? 0 : bcms_err(BCMS_ENOMEM, "prune: variant names");
+}
+
+/* 0: out of memory */
+uint32_t st_names_hash(const bcms_variant_t *v, uint64_t vi, kstring_t *ks, uint64_t rec[4])
+{
+    uint32_t n = 0;
+    if (strcmp(v->id, ".")) rec[0] = name_hash(v->id, 0), rec[1] = vi, n = 2;
+    st_allele_key(v, ks);
+    if (!ks->s) return 0;
+    rec[n] = name_hash(ks->s ? ks->s : "", 1), rec[n + 1] = vi;
+    return n / 2 + 1;
+}
+
+int st_names_add(st_names_t *nm, const uint64_t *rec, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = sort_add(nm->recs, rec[2 * i], rec[2 * i + 1]);
+    return rc == BCMS_ENOMEM ? bcms_err(rc, "prune: variant names") : rc;
+}
+
+int st_names_finish(st_names_t *nm)
+{
+    names_sort_t *fl = sort_new();
+    int rc = fl ? sort_finish(nm->recs) : BCMS_ENOMEM;
+    if (!rc) rc = names_flag(nm->recs, fl);
+    sort_free(nm->recs), nm->recs = NULL;
     if (!rc) rc = sort_finish(fl);
-    free(ks.s);
     nm->flags = fl;
     if (rc) st_names_free(nm);
     return rc == BCMS_ENOMEM ? bcms_err(rc, "prune: variant names") : rc;
@@ -275,6 +288,6 @@ int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key)
 
 void st_names_free(st_names_t *nm)
 {
-    sort_free(nm->flags);
-    nm->flags = NULL;
+    sort_free(nm->flags), sort_free(nm->recs);
+    nm->flags = nm->recs = NULL;
 }

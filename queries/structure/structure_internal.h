@@ -195,14 +195,18 @@ void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
 
 /* ---- prune's names (prune_names.c) ---- */
 /* Which variants' IDs name another variant of the selection too, and which variants' CHR:POS:REF:ALT
- * keys (alleles in sorted order, st_allele_key) name another variant or are another's ID: from
- * st_names_scan's pass over every variant, then read back in variant order (st_names_get, v never
- * decreasing). Memory fixed whatever the variant count. */
+ * keys (alleles in sorted order, st_allele_key) name another variant or are another's ID: every
+ * variant's records (st_names_hash: 1 or 2 pairs of uint64 into rec; thread-safe with a kstring per
+ * thread) added in variant order (st_names_add, n pairs), then st_names_finish, then read back in
+ * variant order (st_names_get, v never decreasing). Memory fixed whatever the variant count. */
 typedef struct names_sort_t names_sort_t;
 typedef struct {
-    names_sort_t *flags;
+    names_sort_t *recs, *flags;
 } st_names_t;
-int st_names_scan(st_input_t *in, st_names_t *nm);
+int st_names_begin(st_names_t *nm);
+uint32_t st_names_hash(const bcms_variant_t *v, uint64_t vi, kstring_t *ks, uint64_t rec[4]);
+int st_names_add(st_names_t *nm, const uint64_t *rec, size_t n);
+int st_names_finish(st_names_t *nm);
 int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key);
 void st_names_free(st_names_t *nm);
 /* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
