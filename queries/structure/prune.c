@@ -32,7 +32,9 @@
 
 #define PRUNE_EPS 0x1p-44 /* PLINK 2's kSmallEpsilon */
 
-typedef void (*ld_count_fn)(const uint64_t *x, const uint64_t *y, uint32_t nw, int full, int64_t c[6]);
+/* The popcounts of y with m earlier variants xs[i] (full[i]: all six sums, else the dot product's). */
+typedef void (*ld_count_fn)(const uint64_t *y, const uint64_t *const *xs, const uint8_t *full, uint32_t m, uint32_t nw,
+                            int64_t (*c)[6]);
 
 /* The LD window's variants and the chunk of variants packed ahead of it, in a ring of R slots by
  * used-variant number k (slot k % R; R = --window + the chunk's room). */
@@ -180,10 +182,16 @@ __attribute__((target_clones("popcnt", "default"))) static void ld_count_scalar(
     c[0] = dot, c[1] = n, c[2] = ax, c[3] = bx, c[4] = ay, c[5] = by;
 }
 
+static void ld_many_scalar(const uint64_t *y, const uint64_t *const *xs, const uint8_t *full, uint32_t m, uint32_t nw,
+                           int64_t (*c)[6])
+{
+    for (uint32_t i = 0; i < m; i++) ld_count_scalar(xs[i], y, nw, full[i], c[i]);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define PRUNE_HAVE_AVX512 1
 
-__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_count_avx512(const uint64_t *x, const uint64_t *y,
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline void ld_count_avx512(const uint64_t *x, const uint64_t *y,
                                                                               uint32_t nw, int full, int64_t c[6])
 {
     __m512i dot = _mm512_setzero_si512(), n = dot, ax = dot, bx = dot, ay = dot, by = dot;
@@ -221,6 +229,15 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_count_avx512(c
     _mm512_storeu_si512(out + 8, _mm512_add_epi64(r, _mm512_shuffle_i64x2(r, r, _MM_SHUFFLE(2, 3, 0, 1))));
     c[0] = out[0], c[1] = out[1], c[2] = out[4], c[3] = out[5], c[4] = out[8], c[5] = out[9];
 }
+
+/* The pairs one after the other in one function: no call between them, so that the CPU overlaps
+ * one pair's reductions with the next one's popcounts. */
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_many_avx512(const uint64_t *y, const uint64_t *const *xs,
+                                                                             const uint8_t *full, uint32_t m, uint32_t nw,
+                                                                             int64_t (*c)[6])
+{
+    for (uint32_t i = 0; i < m; i++) ld_count_avx512(xs[i], y, nw, full[i], c[i]);
+}
 #endif
 
 /* The kernel: AVX-512 when the CPU has it, or the one BCMS_PRUNE_KERNEL names (scalar: for tests
@@ -230,10 +247,10 @@ static ld_count_fn ld_kernel(void)
     const char *e = getenv("BCMS_PRUNE_KERNEL");
 #ifdef PRUNE_HAVE_AVX512
     if (!(e && !strcmp(e, "scalar")) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))
-        return ld_count_avx512;
+        return ld_many_avx512;
 #endif
     (void)e;
-    return ld_count_scalar;
+    return ld_many_scalar;
 }
 
 /* r^2 of used variants x (earlier) and y above thr? From integer counts over the samples called at
@@ -243,15 +260,13 @@ static ld_count_fn ld_kernel(void)
  * lists were kept (at most one missing call per two words: a third of the popcounts). Otherwise
  * seven popcounts a word: n, the dot product's two, and each sum's two halves (the sum of squares
  * is their total). The counts are integers: the same on every CPU and by either route. */
-static int ld_exceeds(const prune_data_t *d, size_t slx, size_t sly, double thr)
+static int ld_test(const prune_data_t *d, size_t slx, size_t sly, const int64_t c[6], double thr)
 {
     const uint32_t nw = d->nw;
     const uint64_t *px = d->bits + slx * 3 * nw, *mx = px + nw, *nx = mx + nw;
     const uint64_t *py = d->bits + sly * 3 * nw, *my = py + nw;
     const int sparse = d->nmiss[slx] <= d->K && d->nmiss[sly] <= d->K;
-    int64_t c[6], n, dot, sx, sy, qx, qy;
-    d->count(px, py, nw, !sparse, c);
-    dot = c[0];
+    int64_t n, dot = c[0], sx, sy, qx, qy;
     if (sparse) {
         n = (int64_t)d->n - d->nmiss[slx] - d->nmiss[sly];
         sx = d->sum[slx], qx = d->sq[slx], sy = d->sum[sly], qy = d->sq[sly];
@@ -290,11 +305,33 @@ static void ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr)
     uint64_t *row = d->ld + sk * d->lw;
     memset(row, 0, d->lw * sizeof *row);
     if (d->mono[sk]) return;
+    const uint64_t *y = d->bits + sk * 3 * d->nw;
+    const int ysparse = d->nmiss[sk] <= d->K;
     size_t sx = sk; /* the slot of k - j, stepped down (a division a pair was a tenth of the tests) */
-    for (uint64_t j = 1; j < window && j <= k; j++) {
-        sx = sx ? sx - 1 : d->R - 1;
-        if (d->chr[sx] != d->chr[sk]) break;
-        if (!d->mono[sx] && ld_exceeds(d, sx, sk, thr)) row[(j - 1) / 64] |= 1ULL << ((j - 1) % 64);
+    uint64_t j = 1;
+    for (int more = 1; more;) { /* up to 64 pairs counted at once, then tested */
+        const uint64_t *xs[64];
+        size_t sl[64];
+        uint32_t jj[64], m = 0;
+        uint8_t full[64];
+        int64_t c[64][6];
+        for (; m < 64; j++) {
+            if (j >= window || j > k) {
+                more = 0;
+                break;
+            }
+            sx = sx ? sx - 1 : d->R - 1;
+            if (d->chr[sx] != d->chr[sk]) {
+                more = 0;
+                break;
+            }
+            if (d->mono[sx]) continue;
+            xs[m] = d->bits + sx * 3 * d->nw, sl[m] = sx, jj[m] = (uint32_t)j;
+            full[m++] = !(ysparse && d->nmiss[sx] <= d->K);
+        }
+        if (m) d->count(y, xs, full, m, d->nw, c);
+        for (uint32_t i = 0; i < m; i++)
+            if (ld_test(d, sl[i], sk, c[i], thr)) row[(jj[i] - 1) / 64] |= 1ULL << ((jj[i] - 1) % 64);
     }
 }
 
@@ -499,37 +536,58 @@ static int finalise(prune_st_t *p, uint64_t upto)
  * either (plink2 refuses every such ID). */
 static int write_lists(prune_st_t *p)
 {
-    spool_hdr_t h;
-    kstring_t f[4] = {{0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
-    int rc = spool_flush(p, 1);
+    kstring_t buf = {0, 0, NULL}; /* the spool read in blocks: bytes off .. buf.l not yet parsed */
+    size_t off = 0;
+    char *f[4];
+    int rc = spool_flush(p, 1), eof = !p->spool;
     if (!rc && p->spool && fseeko(p->spool, 0, SEEK_SET)) rc = bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
-    while (!rc && p->spool && fread(&h, sizeof h, 1, p->spool) == 1) {
-        int dup_id, bad_key;
-        for (int i = 0; i < 4 && !rc; i++) {
-            if (ks_resize(&f[i], h.len[i] + 1) < 0) rc = BCMS_ENOMEM;
-            else if (fread(f[i].s, 1, h.len[i], p->spool) != h.len[i]) rc = bcms_err(BCMS_EIO, "prune: a temporary file ended early");
-            else f[i].s[h.len[i]] = 0, f[i].l = h.len[i];
+    while (!rc) {
+        spool_hdr_t h;
+        size_t need = sizeof h;
+        if (buf.l - off >= sizeof h) {
+            memcpy(&h, buf.s + off, sizeof h);
+            need += (size_t)h.len[0] + h.len[1] + h.len[2] + h.len[3];
         }
-        if (rc || (rc = st_names_get(p->nm, h.v, &dup_id, &bad_key))) break;
+        if (buf.l - off < need) { /* the next block, after what is left of this one */
+            if (eof) {
+                if (buf.l > off) rc = bcms_err(BCMS_EIO, "prune: a temporary file ended early");
+                break;
+            }
+            memmove(buf.s, buf.s + off, buf.l - off), buf.l -= off, off = 0;
+            const size_t want = need > (1u << 20) ? need : 1u << 20;
+            if (ks_resize(&buf, want + 1) < 0) {
+                rc = BCMS_ENOMEM;
+                break;
+            }
+            const size_t got = fread(buf.s + buf.l, 1, want - buf.l, p->spool);
+            if (ferror(p->spool)) rc = bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
+            eof = got < want - buf.l, buf.l += got;
+            continue;
+        }
+        /* the strings, moved down into the header's room to end in NULs (one byte each) */
+        char *q = buf.s + off + sizeof h, *w = buf.s + off;
+        for (int i = 0; i < 4; i++) memmove(w, q, h.len[i]), f[i] = w, w[h.len[i]] = 0, w += h.len[i] + 1, q += h.len[i];
+        off += sizeof h + h.len[0] + h.len[1] + h.len[2] + h.len[3];
+        int dup_id, bad_key;
+        if ((rc = st_names_get(p->nm, h.v, &dup_id, &bad_key))) break;
         kstring_t *s = h.removed ? &p->sout : &p->sin;
-        if (!strcmp(f[1].s, ".") || dup_id) {
+        if (!strcmp(f[1], ".") || dup_id) {
             if (bad_key) {
                 rc = bcms_err(BCMS_EINPUT, "prune: variants at %s:%llu with alleles %s,%s and ID '%s' cannot be told apart "
                               "by an --extract list (the same alleles twice, or another variant's ID); remove the "
                               "duplicate records (bcftools norm -d exact) or give unique IDs (bcftools annotate --set-id)",
-                              f[0].s, (unsigned long long)h.pos, f[2].s, f[3].s, f[1].s);
+                              f[0], (unsigned long long)h.pos, f[2], f[3], f[1]);
                 break;
             }
-            ksprintf(s, "%s:%llu:%s:%s\n", f[0].s, (unsigned long long)h.pos, f[2].s, f[3].s);
+            kputs(f[0], s), kputc(':', s), kputll((long long)h.pos, s), kputc(':', s);
+            kputs(f[2], s), kputc(':', s), kputs(f[3], s), kputc('\n', s);
             p->nkey++;
         } else {
-            kputsn(f[1].s, f[1].l, s), kputc('\n', s);
+            kputsn(f[1], h.len[1], s), kputc('\n', s);
         }
-        if (!s->s) rc = BCMS_ENOMEM;
-        else rc = flush_lists(p, 0);
+        rc = s->s ? flush_lists(p, 0) : BCMS_ENOMEM;
     }
-    if (!rc && p->spool && ferror(p->spool)) rc = bcms_err(BCMS_EIO, "prune: reading a temporary file failed");
-    for (int i = 0; i < 4; i++) free(f[i].s);
+    free(buf.s);
     return rc ? rc : flush_lists(p, 1);
 }
 
@@ -662,38 +720,49 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
 
 #define PRUNE_LD_BLOCK 16 /* variants of a unit of the LD tests */
 
-/* One step of the pipeline, in threads: the sweep of chunk prev (sequential, on the last thread,
- * which then joins the others) beside the decode and packing of chunk cur and then its LD tests
- * (each variant against the --window - 1 before it: slots of prev and before, packed in earlier
- * steps). The ring holds the window before prev, prev and cur, so neither side writes what the
- * other reads. Results do not depend on the thread count: the tests are pure and the sweep runs in
- * genomic order. */
-static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *prev, const prune_chunk_t *cur, int *next)
+/* One step of the pipeline, in threads: the sweep of chunk sw (sequential, on the last thread, which
+ * then adds te's name records to the sorter and joins the others) beside one pool of work: the
+ * decode and packing of chunk de's batches and the LD tests of chunk te (each variant against the
+ * --window - 1 before it, packed in this or earlier steps). The ring holds the window before sw, sw,
+ * te and de, so no part writes what another reads; with next, thread 0 reads the reader's next
+ * window once de's batches are decoded. Results do not depend on the thread count: the tests are
+ * pure and the sweep runs in genomic order. */
+static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, const prune_chunk_t *te,
+                      const prune_chunk_t *de, int *next)
 {
-    const uint32_t nd = cur ? cur->nit : 0, nl = cur ? (cur->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
+    const uint32_t nd = de ? de->nit : 0, nl = te ? (te->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
     const uint32_t window = p->o->window;
-    uint32_t next_d = 0, done_d = 0, next_l = 0;
+    uint32_t next_i = 0, done_d = 0;
     int err = 0;
     char msg[1024] = "";
 #pragma omp parallel num_threads(p->threads)
     {
         const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        int e = 0;
-        if (t == T - 1 && prev)
-            for (uint32_t r = 0; r < prev->nr && !e; r++) e = prune_add(p);
+        int e = 0, read = !(t == 0 && next);
+        if (t == T - 1 && sw)
+            for (uint32_t r = 0; r < sw->nr && !e; r++) e = prune_add(p);
+        if (t == T - 1 && te && !e) e = chunk_names(p, te);
         if (e) step_fail(&err, msg, sizeof msg, e);
-        for (uint32_t i; (i = __atomic_fetch_add(&next_d, 1, __ATOMIC_RELAXED)) < nd;) {
-            if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, t, cur, &cur->it[i])))
-                step_fail(&err, msg, sizeof msg, e);
-            __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
-        }
-        unsigned spins = 0;
-        while (__atomic_load_n(&done_d, __ATOMIC_ACQUIRE) < nd) spin_pause(&spins);
-        if (t == 0 && next) *next = st_input_next(in); /* the next window, beside the tests and the sweep */
-        for (uint32_t i; (i = __atomic_fetch_add(&next_l, 1, __ATOMIC_RELAXED)) < nl;) {
+        for (uint32_t i; (i = __atomic_fetch_add(&next_i, 1, __ATOMIC_RELAXED)) < nd + nl;) {
+            if (i < nd) {
+                if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, t, de, &de->it[i])))
+                    step_fail(&err, msg, sizeof msg, e);
+                __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
+                continue;
+            }
+            if (!read) { /* every batch of the window decoded: the next window */
+                unsigned spins = 0;
+                while (__atomic_load_n(&done_d, __ATOMIC_ACQUIRE) < nd) spin_pause(&spins);
+                *next = st_input_next(in), read = 1;
+            }
             if (__atomic_load_n(&err, __ATOMIC_RELAXED)) continue;
-            const uint32_t r1 = (i + 1) * PRUNE_LD_BLOCK < cur->nr ? (i + 1) * PRUNE_LD_BLOCK : cur->nr;
-            for (uint32_t r = i * PRUNE_LD_BLOCK; r < r1; r++) ld_row(&p->d, cur->k0 + r, window, p->thr);
+            const uint32_t b = i - nd, r1 = (b + 1) * PRUNE_LD_BLOCK < te->nr ? (b + 1) * PRUNE_LD_BLOCK : te->nr;
+            for (uint32_t r = b * PRUNE_LD_BLOCK; r < r1; r++) ld_row(&p->d, te->k0 + r, window, p->thr);
+        }
+        if (!read) {
+            unsigned spins = 0;
+            while (__atomic_load_n(&done_d, __ATOMIC_ACQUIRE) < nd) spin_pause(&spins);
+            *next = st_input_next(in);
         }
     }
     return err && *msg ? bcms_err(err, "%s", msg) : err;
@@ -734,18 +803,19 @@ static int chunk_take(prune_st_t *p, st_input_t *in, prune_chunk_t *c, uint32_t 
 }
 
 /* The pass: the stream cut into chunks of whole reader batches (a batch longer than a chunk's room
- * in parts), each through prune_step with the sweep of the one before; the names of each to the
- * sorter after its step. */
+ * in parts), each decoded in one step, tested in the next and swept in the one after. */
 static int prune_pass(st_input_t *in, prune_st_t *p)
 {
-    prune_chunk_t ch[2] = {{0}}, *prev = NULL, *cur = &ch[0];
+    prune_chunk_t ch[3] = {{0}}, *sw = NULL, *te = NULL, *de = &ch[0];
     int rc = 0, nx = st_input_next(in);
     uint64_t k = 0;
-#define EMIT(next)                                                                                                     \
+#define STEP(next)                                                                                                     \
     do {                                                                                                               \
-        if (!(rc = prune_step(p, in, prev, cur, next))) rc = chunk_names(p, cur);                                      \
-        k += cur->nr, prev = cur, cur = cur == &ch[0] ? &ch[1] : &ch[0];                                               \
-        cur->nit = cur->nr = 0, cur->nrow = 0, cur->k0 = k;                                                            \
+        prune_chunk_t *fr = &ch[0] != te && &ch[0] != de ? &ch[0] : &ch[1] != te && &ch[1] != de ? &ch[1] : &ch[2];    \
+        rc = prune_step(p, in, sw, te, de, next);                                                                      \
+        if (de) k += de->nr;                                                                                           \
+        sw = te, te = de, de = fr;                                                                                     \
+        de->nit = de->nr = 0, de->nrow = 0, de->k0 = k;                                                                \
     } while (0)
     while (!rc && !nx) {
         for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
@@ -753,23 +823,27 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
             uint64_t first;
             uint32_t nv, j = 0;
             bcms_reader_batch_range(in->rd, b, &first, &nv);
-            if (cur->nr && cur->nr + u > p->chunk_room) EMIT(NULL);
+            if (de->nr && de->nr + u > p->chunk_room) STEP(NULL);
             while (!rc && j < nv) {
-                if (u && cur->nr == p->chunk_room) EMIT(NULL);
-                if (!rc) rc = chunk_take(p, in, cur, b, first, nv, &j, u > 0);
+                if (u && de->nr == p->chunk_room) STEP(NULL);
+                if (!rc) rc = chunk_take(p, in, de, b, first, nv, &j, u > 0);
             }
         }
         /* a chunk's decode needs its window (none spans two): the next window is read once the last
          * chunk's batches are decoded */
         if (rc) break;
-        if (cur->nit) EMIT(&nx);
+        if (de->nit) STEP(&nx);
         else nx = st_input_next(in);
     }
-#undef EMIT
     if (!rc && nx < 0) rc = nx;
-    if (!rc) rc = prune_step(p, in, prev, NULL, NULL);
+    /* the last two chunks: tested and swept, then swept */
+    for (int i = 0; i < 2 && !rc; i++) {
+        rc = prune_step(p, in, sw, te, NULL, NULL);
+        sw = te, te = NULL;
+    }
+#undef STEP
     if (!rc) rc = chrom_end(p);
-    for (int i = 0; i < 2; i++) free(ch[i].it), free(ch[i].rec);
+    for (int i = 0; i < 3; i++) free(ch[i].it), free(ch[i].rec);
     return rc;
 }
 
@@ -797,10 +871,10 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
     p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = ld_kernel(), p.d.pack = pack_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
     /* a chunk: what fits in ~8 MB of planes (64 to 16,384 variants); the ring holds the window and
-     * two chunks (prune_step) */
+     * three chunks (prune_step) */
     const uint64_t room = (8u << 20) / (3 * (uint64_t)p.d.nw * sizeof *p.d.bits);
     p.chunk_room = room > 16384 ? 16384 : room < 64 ? 64 : (uint32_t)room;
-    p.d.R = o->window + 2 * p.chunk_room, p.d.lw = (o->window + 62) / 64;
+    p.d.R = o->window + 3 * p.chunk_room, p.d.lw = (o->window + 62) / 64;
     /* above one missing call per two words, the sparse route's lookups cost what its popcounts save
      * (3% missing at 1,000 samples: 4.8 s instead of 3.8 s for 1M variants with up to 2 a word) */
     p.d.K = p.d.nw / 2;
