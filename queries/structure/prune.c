@@ -553,7 +553,8 @@ static int write_lists(prune_st_t *p)
                 if (buf.l > off) rc = bcms_err(BCMS_EIO, "prune: a temporary file ended early");
                 break;
             }
-            memmove(buf.s, buf.s + off, buf.l - off), buf.l -= off, off = 0;
+            if (buf.l > off) memmove(buf.s, buf.s + off, buf.l - off);
+            buf.l -= off, off = 0;
             const size_t want = need > (1u << 20) ? need : 1u << 20;
             if (ks_resize(&buf, want + 1) < 0) {
                 rc = BCMS_ENOMEM;
