@@ -10,6 +10,7 @@
 
 #include "assoc_internal.h"
 #include "err.h"
+#include "tmpfile.h"
 
 #define SPILL_BUF 65536
 
@@ -32,9 +33,9 @@ int assoc_pvspill_add(assoc_pvspill_t *sp, const double *p, uint64_t n)
 {
     double buf[1024];
     size_t k = 0;
-    if (!sp->f && !(sp->f = tmpfile()))
-        return bcms_err(BCMS_EIO, "cannot create a temporary file for the p-values (lambda GC): %s; set TMPDIR to a "
-                        "writable directory", strerror(errno));
+    if (!sp->f && !(sp->f = bcms_tmpfile()))
+        return bcms_err(BCMS_EIO, "cannot create a temporary file for the p-values (lambda GC) in %s: %s; set TMPDIR "
+                        "to a writable directory", bcms_tmpdir(), strerror(errno));
     for (uint64_t i = 0; i < n; i++) {
         if (isnan(p[i])) continue;
         buf[k++] = p[i];

@@ -8,6 +8,7 @@
  * header record, written with the matrix in one transaction, names the token and removes every other
  * build's chunks of the name (those a build that died before its last transaction left behind).
  * Readers take the keys chunk by chunk from the map, nothing copied. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "bytes.h"
 #include "err.h"
+#include "tmpfile.h"
 #include "structure_internal.h"
 
 #define PROV_KEY_BYTES 12 /* u32 position, u64 allele hash, big-endian */
@@ -73,8 +75,9 @@ static int key_add(st_prov_t *p, uint32_t pos, uint64_t h)
     const size_t cap = (size_t)ST_PROV_CHUNK * PROV_KEY_BYTES;
     if (!p->buf && !(p->buf = malloc(cap))) return bcms_err(BCMS_ENOMEM, "GRM variant list");
     if (p->bl == cap) {
-        if (!p->spill && !(p->spill = tmpfile()))
-            return bcms_err(BCMS_EIO, "grm: cannot create a temporary file for the variant list (TMPDIR)");
+        if (!p->spill && !(p->spill = bcms_tmpfile()))
+            return bcms_err(BCMS_EIO, "grm: cannot create a temporary file for the variant list in %s: %s; set TMPDIR "
+                            "to a writable directory", bcms_tmpdir(), strerror(errno));
         if (fwrite(p->buf, 1, cap, p->spill) != cap)
             return bcms_err(BCMS_EIO, "grm: writing the variant list's temporary file failed (disk full?)");
         p->bl = 0;

@@ -16,6 +16,7 @@
  * (prune_names.c), and once every variant is known the lists are written from the spool, each
  * variant by its ID or, where that is '.' or not unique, by CHR:POS:REF:ALT. Memory does not grow
  * with the variant count (the spool and the sorter's runs are temporary files). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <omp.h>
 
 #include "err.h"
+#include "tmpfile.h"
 #include "outfile.h"
 #include "structure_internal.h"
 
@@ -500,7 +502,9 @@ static int spool_body(kstring_t *s, uint64_t vi, const bcms_variant_t *v)
 static int spool_flush(prune_st_t *p, int force)
 {
     if ((!force && p->sp.l < (1 << 16)) || !p->sp.l) return 0;
-    if (!p->spool && !(p->spool = tmpfile())) return bcms_err(BCMS_EIO, "prune: cannot create a temporary file (TMPDIR)");
+    if (!p->spool && !(p->spool = bcms_tmpfile()))
+        return bcms_err(BCMS_EIO, "prune: cannot create a temporary file in %s: %s; set TMPDIR to a writable directory",
+                        bcms_tmpdir(), strerror(errno));
     if (fwrite(p->sp.s, 1, p->sp.l, p->spool) != p->sp.l)
         return bcms_err(BCMS_EIO, "prune: writing a temporary file failed (disk full?)");
     p->sp.l = 0;

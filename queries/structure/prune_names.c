@@ -11,6 +11,7 @@
  * writes its lists. Memory is a few run buffers whatever the variant count (and however many
  * duplicates). Two different names with the same 63-bit hash (about one chance in 10^6 for ten
  * million variants) only make a variant listed by its key instead of its ID. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <htslib/kstring.h>
 
 #include "err.h"
+#include "tmpfile.h"
 #include "structure_internal.h"
 
 #define NAMES_RUN (1u << 17) /* records per sorted run: 2 MB, and as much for its radix sort */
@@ -107,7 +109,9 @@ static int sort_spill(names_sort_t *s)
 {
     if (!s->fill) return 0;
     rec_sort(s->buf, s->tmp, s->fill);
-    if (!s->fp && !(s->fp = tmpfile())) return bcms_err(BCMS_EIO, "prune: cannot create a temporary file (TMPDIR)");
+    if (!s->fp && !(s->fp = bcms_tmpfile()))
+        return bcms_err(BCMS_EIO, "prune: cannot create a temporary file in %s: %s; set TMPDIR to a writable directory",
+                        bcms_tmpdir(), strerror(errno));
     if (fwrite(s->buf, sizeof *s->buf, s->fill, s->fp) != s->fill)
         return bcms_err(BCMS_EIO, "prune: writing a temporary file failed (disk full?)");
     if (s->nrun == s->caprun) {

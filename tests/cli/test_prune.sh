@@ -47,6 +47,14 @@ check "1 and 2 threads: same kept list" cmp "$T/t1.prune.in" "$T/t2.prune.in"
 nin=$(wc -l <"$T/t1.prune.in")
 "$BCMS" pca "$T/c.bcms" --extract "$T/t1.prune.in" --pcs 2 -o "$T/pc" 2>"$T/pca.log"
 check "the kept list feeds --extract ($nin variants)" grep -q "$nin variants" "$T/pca.log"
+# the spool and the names' runs go to $TMPDIR (glibc's tmpfile() would ignore it), unlinked at once;
+# an unusable TMPDIR is an error naming it, with no list written
+mkdir -p "$T/tmpd"
+TMPDIR="$T/tmpd" "$BCMS" prune "$T/c.bcms" --window 50 --step 5 --r2 0.2 -o "$T/td.prune.in" 2>/dev/null
+check "TMPDIR: same kept list" cmp "$T/td.prune.in" "$T/t1.prune.in"
+check "TMPDIR: nothing left in it" sh -c '[ -z "$(ls -A "$1")" ]' sh "$T/tmpd"
+if TMPDIR="$T/no/such/dir" "$BCMS" prune "$T/c.bcms" -o "$T/nt.prune.in" 2>"$T/err.txt"; then fail "unusable TMPDIR accepted"
+else check "unusable TMPDIR: an error naming it, no list" sh -c 'grep -q "no/such/dir" "$1" && [ ! -e "$2" ]' sh "$T/err.txt" "$T/nt.prune.in"; fi
 if "$BCMS" prune "$T/c.bcms" --window 5 --step 6 --r2 0.2 -o "$T/x" 2>"$T/err.txt"; then fail "step > window accepted"
 else check "step > window: clear error" grep -q "step" "$T/err.txt"; fi
 finish
