@@ -66,8 +66,8 @@ void st_allele_key(const bcms_variant_t *v, kstring_t *s)
 static int rec_less(const names_rec_t *x, const names_rec_t *y) { return x->a != y->a ? x->a < y->a : x->b < y->b; }
 
 /* Stable LSD radix sort of x[0..n-1] by (a, b), 8 bits a pass (qsort's callbacks were a third of
- * the names pass); a pass whose byte is the same in every record is skipped, and b's passes when b
- * is already in order (the scan adds the variants in order). */
+ * the names' work); a pass whose byte is the same in every record is skipped, and b's passes when b
+ * is already in order (prune adds the variants in order). */
 static void rec_sort(names_rec_t *x, names_rec_t *tmp, uint32_t n)
 {
     names_rec_t *src = x, *dst = tmp;
