@@ -1,0 +1,267 @@
+/* prune_ld.c: prune's variants packed into bit planes and their pairwise r^2 tests against the
+ * threshold, as plink2 --indep-pairwise computes them (prune.c runs them in its pipeline).
+ * GPL-3.0-or-later.
+ *
+ * Each used variant is packed into three bit planes over the samples: hom-ref (+1), hom-alt (-1)
+ * and called; r^2 of a pair is computed from integer counts over the samples called at both:
+ * n, sums, sums of squares and the dot product of the -1/0/+1 codes, then in doubles exactly as
+ * PLINK 2 does (cov^2 > R x var1 x var2, every product of integers exact). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "prune_internal.h"
+
+/* Bit 0 of each of x's 8 bytes to bits 0..7 (byte k to bit k). */
+static inline uint64_t gather8(uint64_t x)
+{
+    return (x * 0x0102040810204080ULL) >> 56;
+}
+
+/* The masks of samples 64w .. 64w + m - 1 of codes gw (m <= 64): hom-ref, hom-alt, called. Bits 0
+ * and 1 of each code byte, 8 samples a step as byte-lane masks; AVX2 (32 a compare) where the CPU
+ * has it. The same bits either way. */
+static void pack_word_swar(const uint8_t *gw, uint32_t m, uint64_t *r_, uint64_t *a_, uint64_t *c_)
+{
+    const uint64_t L = 0x0101010101010101ULL;
+    uint64_t r = 0, a = 0, c = 0;
+    uint32_t j = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; j + 8 <= m; j += 8) {
+        uint64_t v, lo, hi;
+        memcpy(&v, gw + j, sizeof v);
+        lo = v & L, hi = (v >> 1) & L;
+        r |= gather8((lo | hi) ^ L) << j; /* 0: hom-ref */
+        a |= gather8(hi & (lo ^ L)) << j; /* 2: hom-alt */
+        c |= gather8((hi & lo) ^ L) << j; /* not 3: called */
+    }
+#endif
+    for (; j < m; j++) {
+        const unsigned x = gw[j] & 3;
+        r |= (uint64_t)(x == 0) << j, a |= (uint64_t)(x == 2) << j, c |= (uint64_t)(x != 3) << j;
+    }
+    *r_ = r, *a_ = a, *c_ = c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static void pack_word_avx2(const uint8_t *gw, uint32_t m, uint64_t *r, uint64_t *a,
+                                                           uint64_t *c)
+{
+    if (m < 64) {
+        pack_word_swar(gw, m, r, a, c);
+        return;
+    }
+    const __m256i three = _mm256_set1_epi8(3), two = _mm256_set1_epi8(2), zero = _mm256_setzero_si256();
+    uint64_t out[3] = {0, 0, 0};
+    for (int h = 0; h < 2; h++) {
+        const __m256i v = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(gw + 32 * h)), three);
+        const uint64_t sh = 32 * (uint64_t)h;
+        out[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) << sh;
+        out[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, two)) << sh;
+        out[2] |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, three)) << sh;
+    }
+    *r = out[0], *a = out[1], *c = out[2];
+}
+#endif
+
+pack_word_fn prune_pack_kernel(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *e = getenv("BCMS_PRUNE_KERNEL");
+    if (!(e && !strcmp(e, "scalar")) && __builtin_cpu_supports("avx2")) return pack_word_avx2;
+#endif
+    return pack_word_swar;
+}
+
+/* One variant's codes into slot sl: its planes, its missing samples, and from the planes' popcounts
+ * its sums, major-allele frequency and monomorphy. */
+__attribute__((target_clones("popcnt", "default"))) void prune_pack_variant(prune_data_t *d, size_t sl, const uint8_t *g)
+{
+    const uint32_t n = d->n, nw = d->nw;
+    uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
+    uint32_t *miss = d->miss + sl * d->K, c0 = 0, c2 = 0, called = 0, nmiss = 0;
+    for (uint32_t w = 0; w < nw; w++) {
+        const uint32_t m = n - w * 64 < 64 ? n - w * 64 : 64;
+        uint64_t r, a, c;
+        d->pack(g + (size_t)w * 64, m, &r, &a, &c);
+        hr[w] = r, ha[w] = a, nm[w] = c;
+        c0 += (uint32_t)__builtin_popcountll(r), c2 += (uint32_t)__builtin_popcountll(a);
+        called += (uint32_t)__builtin_popcountll(c);
+        for (uint64_t u = ~c & (m == 64 ? ~0ULL : (1ULL << m) - 1); u; u &= u - 1, nmiss++)
+            if (nmiss < d->K) miss[nmiss] = w * 64 + (uint32_t)__builtin_ctzll(u);
+    }
+    const uint32_t c1 = called - c0 - c2;
+    double ref = called ? (2.0 * c0 + c1) / (2.0 * called) : 0;
+    d->maj[sl] = ref >= 0.5 ? ref : 1 - ref;
+    d->mono[sl] = (!c0 && !c2) || c0 == called || c2 == called;
+    d->sum[sl] = (int32_t)c0 - (int32_t)c2, d->sq[sl] = (int32_t)(c0 + c2), d->nmiss[sl] = nmiss;
+}
+
+/* The popcounts of a pair (planes x and y: hom-ref, hom-alt, called, nw words each): c[0] the dot
+ * product's, and with full also c[1] n, c[2..5] x's hom-ref, x's hom-alt, y's hom-ref, y's hom-alt
+ * among the pair's called. Two kernels give the same integers: scalar (popcnt instruction when the
+ * CPU has it, chosen at load time: libgcc's popcount was 41% of a prune of 1,000 x 1M) and AVX-512
+ * (8 words a step). */
+__attribute__((target_clones("popcnt", "default"))) static void ld_count_scalar(const uint64_t *x, const uint64_t *y,
+                                                                               uint32_t nw, int full, int64_t c[6])
+{
+    const uint64_t *px = x, *mx = x + nw, *nx = x + 2 * nw, *py = y, *my = y + nw, *ny = y + 2 * nw;
+    int64_t dot = 0, n = 0, ax = 0, bx = 0, ay = 0, by = 0;
+    for (uint32_t w = 0; w < nw; w++)
+        dot += __builtin_popcountll((px[w] & py[w]) | (mx[w] & my[w])) -
+               __builtin_popcountll((px[w] & my[w]) | (mx[w] & py[w]));
+    if (full)
+        for (uint32_t w = 0; w < nw; w++) {
+            n += __builtin_popcountll(nx[w] & ny[w]);
+            ax += __builtin_popcountll(px[w] & ny[w]), bx += __builtin_popcountll(mx[w] & ny[w]);
+            ay += __builtin_popcountll(py[w] & nx[w]), by += __builtin_popcountll(my[w] & nx[w]);
+        }
+    c[0] = dot, c[1] = n, c[2] = ax, c[3] = bx, c[4] = ay, c[5] = by;
+}
+
+static void ld_many_scalar(const uint64_t *y, const uint64_t *const *xs, const uint8_t *full, uint32_t m, uint32_t nw,
+                           int64_t (*c)[6])
+{
+    for (uint32_t i = 0; i < m; i++) ld_count_scalar(xs[i], y, nw, full[i], c[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PRUNE_HAVE_AVX512 1
+
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline void ld_count_avx512(const uint64_t *x, const uint64_t *y,
+                                                                              uint32_t nw, int full, int64_t c[6])
+{
+    __m512i dot = _mm512_setzero_si512(), n = dot, ax = dot, bx = dot, ay = dot, by = dot;
+    for (uint32_t w = 0; w < nw; w += 8) {
+        const __mmask8 m = nw - w >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (nw - w)) - 1);
+        const __m512i px = _mm512_maskz_loadu_epi64(m, x + w), mx = _mm512_maskz_loadu_epi64(m, x + nw + w);
+        const __m512i py = _mm512_maskz_loadu_epi64(m, y + w), my = _mm512_maskz_loadu_epi64(m, y + nw + w);
+        const __m512i same = _mm512_or_si512(_mm512_and_si512(px, py), _mm512_and_si512(mx, my));
+        const __m512i diff = _mm512_or_si512(_mm512_and_si512(px, my), _mm512_and_si512(mx, py));
+        dot = _mm512_add_epi64(dot, _mm512_sub_epi64(_mm512_popcnt_epi64(same), _mm512_popcnt_epi64(diff)));
+        if (full) {
+            const __m512i nx = _mm512_maskz_loadu_epi64(m, x + 2 * nw + w), ny = _mm512_maskz_loadu_epi64(m, y + 2 * nw + w);
+            n = _mm512_add_epi64(n, _mm512_popcnt_epi64(_mm512_and_si512(nx, ny)));
+            ax = _mm512_add_epi64(ax, _mm512_popcnt_epi64(_mm512_and_si512(px, ny)));
+            bx = _mm512_add_epi64(bx, _mm512_popcnt_epi64(_mm512_and_si512(mx, ny)));
+            ay = _mm512_add_epi64(ay, _mm512_popcnt_epi64(_mm512_and_si512(py, nx)));
+            by = _mm512_add_epi64(by, _mm512_popcnt_epi64(_mm512_and_si512(my, nx)));
+        }
+    }
+    if (!full) {
+        c[0] = _mm512_reduce_add_epi64(dot), c[1] = c[2] = c[3] = c[4] = c[5] = 0;
+        return;
+    }
+    /* the six sums at once: pairs of lanes, then the 128-bit quarters (a third of six reductions'
+     * instructions; ~a fifth of a prune at 1,000 samples was the reductions) */
+    const __m512i dn = _mm512_add_epi64(_mm512_unpacklo_epi64(dot, n), _mm512_unpackhi_epi64(dot, n));
+    const __m512i abx = _mm512_add_epi64(_mm512_unpacklo_epi64(ax, bx), _mm512_unpackhi_epi64(ax, bx));
+    const __m512i aby = _mm512_add_epi64(_mm512_unpacklo_epi64(ay, by), _mm512_unpackhi_epi64(ay, by));
+    const __m512i q = _mm512_add_epi64(_mm512_shuffle_i64x2(dn, abx, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(dn, abx, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i r = _mm512_add_epi64(_mm512_shuffle_i64x2(aby, aby, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(aby, aby, _MM_SHUFFLE(3, 1, 3, 1)));
+    int64_t out[16];
+    _mm512_storeu_si512(out, _mm512_add_epi64(q, _mm512_shuffle_i64x2(q, q, _MM_SHUFFLE(2, 3, 0, 1))));
+    _mm512_storeu_si512(out + 8, _mm512_add_epi64(r, _mm512_shuffle_i64x2(r, r, _MM_SHUFFLE(2, 3, 0, 1))));
+    c[0] = out[0], c[1] = out[1], c[2] = out[4], c[3] = out[5], c[4] = out[8], c[5] = out[9];
+}
+
+/* The pairs one after the other in one function: no call between them, so that the CPU overlaps
+ * one pair's reductions with the next one's popcounts. */
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_many_avx512(const uint64_t *y, const uint64_t *const *xs,
+                                                                             const uint8_t *full, uint32_t m, uint32_t nw,
+                                                                             int64_t (*c)[6])
+{
+    for (uint32_t i = 0; i < m; i++) ld_count_avx512(xs[i], y, nw, full[i], c[i]);
+}
+#endif
+
+/* The kernel: AVX-512 when the CPU has it, or the one BCMS_PRUNE_KERNEL names (scalar: for tests
+ * that check the kernels against each other). */
+ld_count_fn prune_ld_kernel(void)
+{
+    const char *e = getenv("BCMS_PRUNE_KERNEL");
+#ifdef PRUNE_HAVE_AVX512
+    if (!(e && !strcmp(e, "scalar")) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))
+        return ld_many_avx512;
+#endif
+    (void)e;
+    return ld_many_scalar;
+}
+
+/* r^2 of used variants x (earlier) and y above thr? From integer counts over the samples called at
+ * both: n, the sums and sums of squares of each, and the dot product. A missing call has neither
+ * hom bit, so the dot product over every sample is the one over the called pairs (two popcounts a
+ * word); the rest is each variant's own total corrected at the other's missing samples, when both
+ * lists were kept (at most one missing call per two words: a third of the popcounts). Otherwise
+ * seven popcounts a word: n, the dot product's two, and each sum's two halves (the sum of squares
+ * is their total). The counts are integers: the same on every CPU and by either route. */
+static int ld_test(const prune_data_t *d, size_t slx, size_t sly, const int64_t c[6], double thr)
+{
+    const uint32_t nw = d->nw;
+    const uint64_t *px = d->bits + slx * 3 * nw, *mx = px + nw, *nx = mx + nw;
+    const uint64_t *py = d->bits + sly * 3 * nw, *my = py + nw;
+    const int sparse = d->nmiss[slx] <= d->K && d->nmiss[sly] <= d->K;
+    int64_t n, dot = c[0], sx, sy, qx, qy;
+    if (sparse) {
+        n = (int64_t)d->n - d->nmiss[slx] - d->nmiss[sly];
+        sx = d->sum[slx], qx = d->sq[slx], sy = d->sum[sly], qy = d->sq[sly];
+        const uint32_t *lx = d->miss + slx * d->K, *ly = d->miss + sly * d->K;
+        for (uint32_t k = 0; k < d->nmiss[sly]; k++) { /* x's calls where y is missing leave x's sums */
+            const uint32_t i = ly[k], w = i >> 6, b = i & 63;
+            const int64_t hp = (int64_t)(px[w] >> b & 1), hm = (int64_t)(mx[w] >> b & 1);
+            n += 1 - (int64_t)(nx[w] >> b & 1); /* missing at both: subtracted twice */
+            sx += hm - hp, qx -= hp + hm;
+        }
+        for (uint32_t k = 0; k < d->nmiss[slx]; k++) {
+            const uint32_t i = lx[k], w = i >> 6, b = i & 63;
+            const int64_t hp = (int64_t)(py[w] >> b & 1), hm = (int64_t)(my[w] >> b & 1);
+            sy += hm - hp, qy -= hp + hm;
+        }
+    } else {
+        n = c[1], sx = c[2] - c[3], qx = c[2] + c[3], sy = c[4] - c[5], qy = c[4] + c[5];
+    }
+    const double cov = (double)(dot * n - sx * sy), vx = (double)(qx * n - sx * sx), vy = (double)(qy * n - sy * sy);
+    return cov * cov > thr * vx * vy;
+}
+
+
+/* Variant k's LD bits: its test with each of the --window - 1 variants before it on its chromosome
+ * (every pair the window's sweep can ask of it, whatever it removes; PLINK 2 asks for them lazily,
+ * which here would leave them on one thread). A monomorphic variant's tests are all false. */
+void prune_ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr)
+{
+    const size_t sk = SLOT(d, k);
+    uint64_t *row = d->ld + sk * d->lw;
+    memset(row, 0, d->lw * sizeof *row);
+    if (d->mono[sk]) return;
+    const uint64_t *y = d->bits + sk * 3 * d->nw;
+    const int ysparse = d->nmiss[sk] <= d->K;
+    size_t sx = sk; /* the slot of k - j, stepped down (a division a pair was a tenth of the tests) */
+    uint64_t j = 1;
+    for (int more = 1; more;) { /* up to 64 pairs counted at once, then tested */
+        const uint64_t *xs[64];
+        size_t sl[64];
+        uint32_t jj[64], m = 0;
+        uint8_t full[64];
+        int64_t c[64][6];
+        for (; m < 64; j++) {
+            if (j >= window || j > k) {
+                more = 0;
+                break;
+            }
+            sx = sx ? sx - 1 : d->R - 1;
+            if (d->chr[sx] != d->chr[sk]) {
+                more = 0;
+                break;
+            }
+            if (d->mono[sx]) continue;
+            xs[m] = d->bits + sx * 3 * d->nw, sl[m] = sx, jj[m] = (uint32_t)j;
+            full[m++] = !(ysparse && d->nmiss[sx] <= d->K);
+        }
+        if (m) d->count(y, xs, full, m, d->nw, c);
+        for (uint32_t i = 0; i < m; i++)
+            if (ld_test(d, sl[i], sk, c[i], thr)) row[(jj[i] - 1) / 64] |= 1ULL << ((jj[i] - 1) % 64);
+    }
+}
