@@ -72,9 +72,14 @@ typedef struct {
     uint8_t *scratch;
     size_t m_codes, m_phase, m_ds, m_exc, m_exc_al, m_rows, m_scratch;
     uint32_t nexc, nexc_al;
+    uint32_t pstride;                    /* BCMS_GT_DEC_PACKED: codes holds 2-bit rows of pstride bytes */
 } bcms_gtblock_t;
 
-enum { BCMS_GT_DEC_PHASE = 1, BCMS_GT_DEC_DS = 2, BCMS_GT_DEC_EXC = 4 };
+/* What to decode besides the codes. BCMS_GT_DEC_PACKED (alone): the codes as 2-bit rows instead of
+ * bytes, sample i at bits 2*(i%4) of byte i/4 (the dense form's layout), each row padded with 0 bits
+ * to a multiple of 16 bytes (64 samples) and g->pstride its length: a quarter of the bytes to write,
+ * and bit planes come from it by word operations (prune). */
+enum { BCMS_GT_DEC_PHASE = 1, BCMS_GT_DEC_DS = 2, BCMS_GT_DEC_EXC = 4, BCMS_GT_DEC_PACKED = 8 };
 
 void bcms_gtblock_free(bcms_gtblock_t *g);
 

@@ -436,6 +436,58 @@ static void dense_lut_init(void)
         for (int k = 0; k < 4; k++) dense_lut[b][k] = (uint8_t)((b >> (2 * k)) & 3);
 }
 
+/* The codes of stream r as 2-bit rows (BCMS_GT_DEC_PACKED; 0, 1 when it does not parse, or BCMS_ENOMEM): a dense row is copied as stored, a list
+ * row starts from zeros or from the previous row (its alleles swapped for inverted changes: code c
+ * to 2 - c is the high bit flipped where the low bit is 0) and sets its listed samples' 2 bits. The
+ * other streams are not read, as in the byte decoder without phase or dosages asked for. */
+static int gt_decode_packed(rd_t *r, uint32_t nvar, uint32_t nsamp, bcms_gtblock_t *g)
+{
+    const size_t dense_len = ((size_t)nsamp + 3) / 4, ps = ((size_t)nsamp + 63) / 64 * 16;
+    if (grow((void **)&g->codes, &g->m_codes, (size_t)nvar * ps + 16, 1)) return BCMS_ENOMEM;
+    g->pstride = (uint32_t)ps;
+    for (uint32_t v = 0; v < nvar; v++) {
+        uint8_t *c = g->codes + (size_t)v * ps;
+        const uint8_t flags = rd_u8(r);
+        g->exc_start[v] = 0;
+        g->row_has_phase[v] = (flags & (F_PH_ALL | F_PH_MAP | F_PH_LIST | F_PH_PREV)) != 0;
+        g->row_has_ds[v] = (flags & F_DS) != 0;
+        if (r->err || ((flags & F_DELTA) && v == 0)) return 1;
+        if (flags & (F_SPARSE | F_DELTA)) {
+            uint64_t cnt = rd_varint(r), i = 0;
+            if ((flags & (F_DELTA | F_SPARSE)) == (F_DELTA | F_SPARSE)) {
+                const uint64_t L = 0x5555555555555555ULL;
+                for (size_t w = 0; w < ps; w += 8) {
+                    uint64_t x;
+                    memcpy(&x, c - ps + w, 8);
+                    x ^= (~x & L) << 1;
+                    memcpy(c + w, &x, 8);
+                }
+                /* the padding's 0 codes became 2: back to 0 */
+                for (uint32_t k = nsamp; k < ps * 4; k++) c[k >> 2] &= (uint8_t)~(3u << ((k & 3) << 1));
+            } else if (flags & F_DELTA)
+                memcpy(c, c - ps, ps);
+            else
+                memset(c, 0, ps);
+            if (cnt > nsamp) return 1;
+            for (uint64_t k = 0; k < cnt; k++) {
+                uint64_t x = rd_varint(r);
+                i += x >> 2;
+                if (i >= nsamp) return 1;
+                const unsigned sh = (unsigned)(i & 3) << 1;
+                c[i >> 2] = (uint8_t)((c[i >> 2] & ~(3u << sh)) | (unsigned)(x & 3) << sh);
+            }
+        } else {
+            if (!rd_need(r, dense_len)) return 1;
+            memcpy(c, r->p, dense_len);
+            memset(c + dense_len, 0, ps - dense_len);
+            if (nsamp & 3) c[dense_len - 1] &= (uint8_t)((1u << ((nsamp & 3) << 1)) - 1);
+            r->p += dense_len;
+        }
+    }
+    g->exc_start[nvar] = 0;
+    return r->err || r->p != r->end ? 1 : 0;
+}
+
 int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int want, bcms_gtblock_t *g,
                    const char *what)
 {
@@ -451,9 +503,12 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
     g->nvar = nvar;
     g->nsamp = nsamp;
     g->nexc = g->nexc_al = 0;
+    g->pstride = 0;
+    if ((want & BCMS_GT_DEC_PACKED) && want != BCMS_GT_DEC_PACKED)
+        return bcms_err(BCMS_EINVAL, "%s: packed codes are decoded without phase, dosages or exceptions", what);
     /* every row takes at least its flag byte: check before allocating nvar * nsamp cells */
     if (nvar > n) goto bad;
-    if (grow((void **)&g->codes, &g->m_codes, cells + 4, 1)) return BCMS_ENOMEM;
+    if (!(want & BCMS_GT_DEC_PACKED) && grow((void **)&g->codes, &g->m_codes, cells + 4, 1)) return BCMS_ENOMEM;
     m_rows_dummy = g->m_rows;
     if (grow((void **)&g->exc_start, &g->m_rows, nvar + 1, sizeof *g->exc_start)) return BCMS_ENOMEM;
     if (g->m_rows != m_rows_dummy || !g->row_has_phase) {
@@ -474,6 +529,11 @@ int bcms_gt_decode(const void *raw, size_t n, uint32_t nvar, uint32_t nsamp, int
         rd_init(&r, h.p, l0);
         rd_init(&rp, h.p + l0, l1);
         rd_init(&rx, h.p + l0 + l1, (size_t)(h.end - h.p - l0 - l1));
+    }
+    if (want & BCMS_GT_DEC_PACKED) {
+        const int rc = gt_decode_packed(&r, nvar, nsamp, g); /* 1: does not parse */
+        if (rc == 1) goto bad;
+        return rc;
     }
     if (grow((void **)&g->scratch, &g->m_scratch, nsamp + 1, 1)) return BCMS_ENOMEM;
     memset(g->scratch, 0, nsamp);

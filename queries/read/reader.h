@@ -138,6 +138,11 @@ uint64_t bcms_reader_nfiltered(const bcms_reader_t *rd);
 int bcms_reader_has_counts(const bcms_reader_t *rd);
 uint32_t bcms_reader_nbatches(const bcms_reader_t *rd);
 void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *first, uint32_t *nvar);
+/* The stored block batch b of the current window decodes first (d << 32 | block of the first dataset
+ * holding its first variant; -1 when none does). A workspace keeps its last block, so consecutive
+ * batches with one key decoded on one workspace inflate it once (a block of 4,194 rows at 1,000
+ * samples is a batch of 4,096 and one of 98: on two threads' workspaces, two inflates). */
+int64_t bcms_reader_batch_block(const bcms_reader_t *rd, uint32_t b);
 
 bcms_reader_ws_t *bcms_reader_ws_new(const bcms_reader_t *rd);
 void bcms_reader_ws_free(bcms_reader_ws_t *ws);
@@ -146,5 +151,11 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws);
  * the next call with ws; with ds non-NULL also dosages (NaN missing; hard calls where no DS). */
 int bcms_reader_batch(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **codes,
                       const float **ds);
+/* Batch b as 2-bit rows (BCMS_GT_DEC_PACKED's layout, engine/block.h), row i at *rows + i * *stride,
+ * when they are the stored ones as they are: one dataset, every sample in its order, no variant's
+ * alleles swapped. 1 (set, owned by ws until its next call), 0 (not this case: use
+ * bcms_reader_batch) or a BCMS code. */
+int bcms_reader_batch_packed(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **rows,
+                             size_t *stride);
 
 #endif

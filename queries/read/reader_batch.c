@@ -14,6 +14,14 @@ void bcms_reader_batch_range(const bcms_reader_t *rd, uint32_t b, uint64_t *firs
     *nvar = (uint32_t)(rd->batch_first[l + 1] - rd->batch_first[l]);
 }
 
+int64_t bcms_reader_batch_block(const bcms_reader_t *rd, uint32_t b)
+{
+    const uint64_t i = rd->batch_first[b - rd->b0];
+    for (int d = 0; d < rd->nds; d++)
+        if (rd->loc_block[i * rd->nds + d] >= 0) return (int64_t)d << 32 | rd->loc_block[i * rd->nds + d];
+    return -1;
+}
+
 /* Batches: a new one where the first dataset having the variant moves to another block (so a block
  * is decoded once), or at RD_BATCH_MAX variants. Never depends on the thread count nor on the window:
  * a window starts where a batch does, and the rule looks back to the batch's start only. (A change
@@ -139,10 +147,13 @@ void bcms_reader_ws_free(bcms_reader_ws_t *ws)
     free(ws);
 }
 
-/* Block blk of dataset d decoded into ws->g[d] (kept: the next batch usually reads it again). */
+/* Block blk of dataset d decoded into ws->g[d] (kept: the next batch usually reads it again), as
+ * bytes (with dosages when want_ds) or, want_ds BCMS_GT_DEC_PACKED, as 2-bit rows. */
 static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int32_t blk, int want_ds)
 {
-    if (ws->cached[d] == blk && (!want_ds || ws->cached_ds[d])) return 0;
+    const int packed = want_ds == BCMS_GT_DEC_PACKED, have = ws->cached_ds[d];
+    if (ws->cached[d] == blk && (packed ? have == BCMS_GT_DEC_PACKED : have != BCMS_GT_DEC_PACKED && (!want_ds || have)))
+        return 0;
     const bcms_dataset_t *dd = rd->ds[d];
     char what[256];
     int rc;
@@ -153,11 +164,44 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
     if ((rc = rd_fetch(&rd->fetch, rd->frame_p[d][blk], rd->frame_n[d][blk], &ws->fbuf, &frame, what)) ||
         (rc = bcms_frame_unpack(ws->codec, BCMS_FRAME_GT, frame, rd->frame_n[d][blk], &ws->raw, what)) ||
         (rc = bcms_gt_decode(ws->raw.s, ws->raw.l, dd->blocks[blk].nvar, dd->nsamples,
-                             want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
+                             packed ? BCMS_GT_DEC_PACKED : want_ds ? BCMS_GT_DEC_DS : 0, &ws->g[d], what)))
         return rc;
     ws->cached[d] = blk;
-    ws->cached_ds[d] = want_ds;
+    ws->cached_ds[d] = packed ? BCMS_GT_DEC_PACKED : want_ds != 0;
     return 0;
+}
+
+/* The in-place case of batch_in_place (one dataset, every sample in order, the batch's variants
+ * consecutive rows of one block, none flipped): 1 with the block and the batch's first row, 0 when
+ * it is not this case. */
+static int batch_block_rows(const bcms_reader_t *rd, const rd_sel_t *sel, uint64_t first, uint32_t nv, int32_t *blk,
+                            uint32_t *row0)
+{
+    if (rd->nds != 1 || !sel->sel_run || !sel->sel_run[0] || sel->nsel_d[0] != sel->nsel || sel->sel_col[0][0] != 0 ||
+        sel->sel_out[0][0] != 0 || sel->nsel != rd->ds[0]->nsamples)
+        return 0;
+    *blk = rd->loc_block[first], *row0 = rd->loc_row[first];
+    if (*blk < 0) return 0;
+    for (uint32_t i = 0; i < nv; i++)
+        if (rd->loc_block[first + i] != *blk || rd->loc_row[first + i] != *row0 + i || rd->flip[first + i]) return 0;
+    return 1;
+}
+
+int bcms_reader_batch_packed(const bcms_reader_t *rd, bcms_reader_ws_t *ws, uint32_t b, const uint8_t **rows,
+                             size_t *stride)
+{
+    uint32_t l = b - rd->b0, row0;
+    int32_t blk;
+    if (b < rd->b0 || l >= rd->nrel)
+        return bcms_err(BCMS_EINVAL, "batch %u is outside the reader's window (%u..%u)", b, rd->b0, rd->b0 + rd->nrel);
+    if (!batch_block_rows(rd, &rd->sel, rd->batch_first[l], (uint32_t)(rd->batch_first[l + 1] - rd->batch_first[l]),
+                          &blk, &row0))
+        return 0;
+    int rc = load_block(rd, ws, 0, blk, BCMS_GT_DEC_PACKED);
+    if (rc) return rc;
+    *stride = ws->g[0].pstride;
+    *rows = ws->g[0].codes + (size_t)row0 * *stride;
+    return 1;
 }
 
 /* Batch b as rows of one decoded block, without a copy: one dataset, every one of its samples
@@ -166,14 +210,9 @@ static int load_block(const bcms_reader_t *rd, bcms_reader_ws_t *ws, int d, int3
 static int batch_in_place(const bcms_reader_t *rd, const rd_sel_t *sel, bcms_reader_ws_t *ws, uint64_t first,
                           uint32_t nv, const uint8_t **codes, const float **ds)
 {
-    if (rd->nds != 1 || !sel->sel_run || !sel->sel_run[0] || sel->nsel_d[0] != sel->nsel || sel->sel_col[0][0] != 0 ||
-        sel->sel_out[0][0] != 0 || sel->nsel != rd->ds[0]->nsamples || (ds && !(rd->ds[0]->flags & BCMS_DS_HAS_DS)))
-        return 0;
-    const int32_t blk = rd->loc_block[first];
-    const uint32_t row0 = rd->loc_row[first];
-    if (blk < 0) return 0;
-    for (uint32_t i = 0; i < nv; i++)
-        if (rd->loc_block[first + i] != blk || rd->loc_row[first + i] != row0 + i || rd->flip[first + i]) return 0;
+    int32_t blk;
+    uint32_t row0;
+    if (!batch_block_rows(rd, sel, first, nv, &blk, &row0) || (ds && !(rd->ds[0]->flags & BCMS_DS_HAS_DS))) return 0;
     int rc = load_block(rd, ws, 0, blk, ds != NULL);
     if (rc) return rc;
     const bcms_gtblock_t *g = &ws->g[0];

@@ -131,7 +131,7 @@ struct bcms_reader_ws_t {
     kstring_t raw, fbuf;          /* fbuf: a frame's stored bytes (reader_fetch.c) */
     bcms_gtblock_t *g;            /* per dataset */
     int64_t *cached;              /* per dataset: block decoded in g, -1 none */
-    int *cached_ds;               /* whether g holds dosages */
+    int *cached_ds;               /* how g holds it: 1 with dosages, BCMS_GT_DEC_PACKED as 2-bit rows, 0 codes */
     int nds;
     uint8_t *codes;               /* cap cells */
     float *dsv;                   /* cap cells when allocated */

@@ -360,15 +360,18 @@ static int prune_add(prune_st_t *p)
 /* A chunk: used variants k0 .. k0 + nr - 1, decoded in items (rows j0 .. j1 - 1 of reader batch b,
  * whose first variant is first; its used ones numbered from k0; a batch without used variants only
  * gives its names, undecoded), and the name records of its nrow rows (4 words a row, rec + 4 roff
- * for an item's first; a pair without an ID's has b ~0). */
+ * for an item's first; a pair without an ID's has b ~0). Items run in groups, a group's on one
+ * thread in order: the items of one stored block share a group, so the block is inflated once. */
 typedef struct {
     uint32_t b, j0, j1, used;
     uint64_t first, k0, roff;
+    int64_t key; /* bcms_reader_batch_block, when used */
 } prune_item_t;
 
 typedef struct {
     prune_item_t *it;
     uint32_t nit, cap, nr;
+    uint32_t *grp, ng, gcap; /* group g: items grp[g] .. grp[g + 1] - 1 (grp[ng] = nit) */
     uint64_t k0, nrow, rcap;
     uint64_t *rec;
 } prune_chunk_t;
@@ -378,7 +381,10 @@ typedef struct {
 static int chunk_item(prune_st_t *p, st_input_t *in, int t, const prune_chunk_t *c, const prune_item_t *it)
 {
     const uint8_t *codes = NULL;
-    int rc = it->used ? bcms_reader_batch(in->rd, p->ws[t], it->b, &codes, NULL) : 0;
+    size_t ps = 0; /* 2-bit rows of ps bytes, when the reader has them as stored */
+    int rc = it->used && p->d.unzip ? bcms_reader_batch_packed(in->rd, p->ws[t], it->b, &codes, &ps) : 0;
+    if (rc == 1) rc = 0;
+    else if (!rc && it->used) rc = bcms_reader_batch(in->rd, p->ws[t], it->b, &codes, NULL);
     uint64_t k = it->k0, *rec = c->rec + 4 * it->roff;
     for (uint32_t j = it->j0; j < it->j1 && !rc; j++, rec += 4) {
         const bcms_variant_t *v = bcms_reader_variant(in->rd, it->first + j);
@@ -389,7 +395,8 @@ static int chunk_item(prune_st_t *p, st_input_t *in, int t, const prune_chunk_t 
         else rec[0] = 0, rec[1] = ~0ULL, rec[2] = r[0], rec[3] = r[1];
         if (!it->used || !st_used(in, it->first + j)) continue;
         const size_t sl = SLOT(&p->d, k);
-        prune_pack_variant(&p->d, sl, codes + (size_t)j * in->n);
+        if (ps) prune_pack_row(&p->d, sl, codes + (size_t)j * ps);
+        else prune_pack_variant(&p->d, sl, codes + (size_t)j * in->n);
         rc = spool_body(&p->d.name[sl], it->first + j, v);
         k++;
     }
@@ -437,7 +444,7 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
 static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, const prune_chunk_t *te,
                       const prune_chunk_t *de, int *next)
 {
-    const uint32_t nd = de ? de->nit : 0, nl = te ? (te->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
+    const uint32_t nd = de ? de->ng : 0, nl = te ? (te->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
     const uint32_t window = p->o->window;
     uint32_t next_i = 0, done_d = 0;
     int err = 0;
@@ -452,8 +459,9 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, co
         if (e) step_fail(&err, msg, sizeof msg, e);
         for (uint32_t i; (i = __atomic_fetch_add(&next_i, 1, __ATOMIC_RELAXED)) < nd + nl;) {
             if (i < nd) {
-                if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, t, de, &de->it[i])))
-                    step_fail(&err, msg, sizeof msg, e);
+                for (uint32_t x = de->grp[i]; x < (i + 1 < nd ? de->grp[i + 1] : de->nit); x++)
+                    if (!__atomic_load_n(&err, __ATOMIC_RELAXED) && (e = chunk_item(p, in, t, de, &de->it[x])))
+                        step_fail(&err, msg, sizeof msg, e);
                 __atomic_fetch_add(&done_d, 1, __ATOMIC_RELEASE);
                 continue;
             }
@@ -484,11 +492,20 @@ static int chunk_take(prune_st_t *p, st_input_t *in, prune_chunk_t *c, uint32_t 
     if (c->nit == c->cap) {
         uint32_t cap = c->cap ? 2 * c->cap : 64;
         prune_item_t *x = realloc(c->it, sizeof *x * cap);
-        if (!x) return BCMS_ENOMEM;
-        c->it = x, c->cap = cap;
+        uint32_t *g = realloc(c->grp, sizeof *g * cap);
+        if (x) c->it = x;
+        if (g) c->grp = g;
+        if (!x || !g) return BCMS_ENOMEM;
+        c->cap = cap;
     }
-    prune_item_t *it = &c->it[c->nit++];
+    prune_item_t *it = &c->it[c->nit];
     it->b = b, it->first = first, it->j0 = *j, it->k0 = c->k0 + c->nr, it->roff = c->nrow, it->used = (uint32_t)used;
+    it->key = used ? bcms_reader_batch_block(in->rd, b) : -1;
+    /* a new group unless the group's last decoded item reads the same block (or this one reads none) */
+    int64_t last = -1;
+    for (uint32_t x = c->nit; c->ng && x-- > c->grp[c->ng - 1] && last < 0;) last = c->it[x].key;
+    if (!c->ng || (used && last >= 0 && last != it->key)) c->grp[c->ng++] = c->nit;
+    c->nit++;
     for (; *j < nv && (!used || c->nr < p->chunk_room); ++*j) {
         if (!used || !st_used(in, first + *j)) continue;
         const bcms_variant_t *v = bcms_reader_variant(in->rd, first + *j);
@@ -522,7 +539,7 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
         rc = prune_step(p, in, sw, te, de, next);                                                                      \
         if (de) k += de->nr;                                                                                           \
         sw = te, te = de, de = fr;                                                                                     \
-        de->nit = de->nr = 0, de->nrow = 0, de->k0 = k;                                                                \
+        de->nit = de->nr = de->ng = 0, de->nrow = 0, de->k0 = k;                                                                \
     } while (0)
     while (!rc && !nx) {
         for (uint32_t b = in->b0; b < in->b0 + in->nb && !rc; b++) {
@@ -550,7 +567,7 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
     }
 #undef STEP
     if (!rc) rc = chrom_end(p);
-    for (int i = 0; i < 3; i++) free(ch[i].it), free(ch[i].rec);
+    for (int i = 0; i < 3; i++) free(ch[i].it), free(ch[i].grp), free(ch[i].rec);
     return rc;
 }
 
@@ -576,7 +593,7 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
         return rc;
     }
     p.o = o, p.nm = &nm, p.thr = o->r2 * (1 + PRUNE_EPS), p.path_out = path_out.s;
-    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = prune_ld_kernel(), p.d.pack = prune_pack_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
+    p.d.nw = (in.n + 63) / 64, p.d.n = in.n, p.d.count = prune_ld_kernel(), p.d.pack = prune_pack_kernel(), p.d.unzip = prune_unzip_kernel(), p.threads = o->in.threads > 0 ? o->in.threads : 1;
     /* a chunk: what fits in ~4 MB of planes, 64 to 8,192 variants (at 1,000 samples a reader batch of
      * 4,096 and the short one after it: a short one alone made a step of too little work); the ring
      * holds the window and three chunks (prune_step) */

@@ -15,6 +15,9 @@ typedef void (*ld_count_fn)(const uint64_t *y, const uint64_t *const *xs, const 
 /* The hom-ref, hom-alt and called masks of m <= 64 samples' codes gw. */
 typedef void (*pack_word_fn)(const uint8_t *gw, uint32_t m, uint64_t *r, uint64_t *a, uint64_t *c);
 
+/* The hom-ref, hom-alt and called masks of 64 samples' 2-bit codes w[0..1] (32 a word). */
+typedef void (*unzip_fn)(const uint64_t *w, uint64_t *r, uint64_t *a, uint64_t *c);
+
 /* The LD window's variants and the chunks of the pipeline, in a ring of R slots by used-variant
  * number k (slot k % R; R = --window + three chunks' room, prune.c). */
 typedef struct {
@@ -35,6 +38,7 @@ typedef struct {
     uint32_t aw;
     ld_count_fn count;  /* the popcount kernel */
     pack_word_fn pack;  /* the packing kernel */
+    unzip_fn unzip;     /* the one from 2-bit rows, or NULL: decode to bytes (BCMS_PRUNE_KERNEL=scalar) */
     uint8_t *removed;
     kstring_t *name;    /* its record in the spool (spool_body) */
 } prune_data_t;
@@ -44,8 +48,11 @@ typedef struct {
 /* The kernels this CPU runs (BCMS_PRUNE_KERNEL=scalar: the portable ones, for tests). */
 ld_count_fn prune_ld_kernel(void);
 pack_word_fn prune_pack_kernel(void);
+unzip_fn prune_unzip_kernel(void);
 /* One variant's codes g (n bytes, 0/1/2, 3 missing) into slot sl. */
 void prune_pack_variant(prune_data_t *d, size_t sl, const uint8_t *g);
+/* The same from its 2-bit row (bcms_reader_batch_packed): the same planes and sums. */
+void prune_pack_row(prune_data_t *d, size_t sl, const uint8_t *row);
 /* Variant k's LD bits: its tests with the --window - 1 variants before it on its chromosome. */
 void prune_ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr);
 

@@ -73,21 +73,60 @@ pack_word_fn prune_pack_kernel(void)
     return pack_word_swar;
 }
 
-/* One variant's codes into slot sl: its planes, its missing samples, and from the planes' popcounts
- * its sums, major-allele frequency and monomorphy. */
-__attribute__((target_clones("popcnt", "default"))) void prune_pack_variant(prune_data_t *d, size_t sl, const uint8_t *g)
+/* The 32 even bits of x, in order (bit 2i to bit i). */
+static inline uint64_t even_bits(uint64_t x)
 {
-    const uint32_t n = d->n, nw = d->nw;
-    uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
+    x &= 0x5555555555555555ULL;
+    x = (x | x >> 1) & 0x3333333333333333ULL;
+    x = (x | x >> 2) & 0x0F0F0F0F0F0F0F0FULL;
+    x = (x | x >> 4) & 0x00FF00FF00FF00FFULL;
+    x = (x | x >> 8) & 0x0000FFFF0000FFFFULL;
+    return (x | x >> 16) & 0xFFFFFFFFULL;
+}
+
+/* 64 samples' 2-bit codes (two words; code = low bit | high bit << 1) to the three masks: low and
+ * high bits apart, then 0 (neither), 2 (high alone) and not 3 (not both). */
+static void unzip_swar(const uint64_t *w, uint64_t *r, uint64_t *a, uint64_t *c)
+{
+    const uint64_t lo = even_bits(w[0]) | even_bits(w[1]) << 32, hi = even_bits(w[0] >> 1) | even_bits(w[1] >> 1) << 32;
+    *r = ~(lo | hi), *a = hi & ~lo, *c = ~(hi & lo);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("bmi2"))) static void unzip_pext(const uint64_t *w, uint64_t *r, uint64_t *a, uint64_t *c)
+{
+    const uint64_t E = 0x5555555555555555ULL, O = E << 1;
+    const uint64_t lo = _pext_u64(w[0], E) | _pext_u64(w[1], E) << 32, hi = _pext_u64(w[0], O) | _pext_u64(w[1], O) << 32;
+    *r = ~(lo | hi), *a = hi & ~lo, *c = ~(hi & lo);
+}
+#endif
+
+/* pext where it is one instruction (not the microcoded one of AMD's first two Zen generations);
+ * BCMS_PRUNE_KERNEL=swar: the portable one; scalar: none (codes decoded to bytes). */
+unzip_fn prune_unzip_kernel(void)
+{
+    const char *e = getenv("BCMS_PRUNE_KERNEL");
+    if ((e && !strcmp(e, "scalar")) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return NULL; /* words of 32 codes */
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!(e && !strcmp(e, "swar")) && __builtin_cpu_supports("bmi2") && !__builtin_cpu_is("znver1") &&
+        !__builtin_cpu_is("znver2"))
+        return unzip_pext;
+#endif
+    return unzip_swar;
+}
+
+/* Slot sl's sums, major-allele frequency, monomorphy and missing samples from its planes (the
+ * called plane's bits past the n samples clear). */
+__attribute__((target_clones("popcnt", "default"))) static void pack_stats(prune_data_t *d, size_t sl)
+{
+    const uint32_t nw = d->nw;
+    const uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
     uint32_t *miss = d->miss + sl * d->K, c0 = 0, c2 = 0, called = 0, nmiss = 0;
     for (uint32_t w = 0; w < nw; w++) {
-        const uint32_t m = n - w * 64 < 64 ? n - w * 64 : 64;
-        uint64_t r, a, c;
-        d->pack(g + (size_t)w * 64, m, &r, &a, &c);
-        hr[w] = r, ha[w] = a, nm[w] = c;
-        c0 += (uint32_t)__builtin_popcountll(r), c2 += (uint32_t)__builtin_popcountll(a);
-        called += (uint32_t)__builtin_popcountll(c);
-        for (uint64_t u = ~c & (m == 64 ? ~0ULL : (1ULL << m) - 1); u; u &= u - 1, nmiss++)
+        const uint32_t m = d->n - w * 64 < 64 ? d->n - w * 64 : 64;
+        c0 += (uint32_t)__builtin_popcountll(hr[w]), c2 += (uint32_t)__builtin_popcountll(ha[w]);
+        called += (uint32_t)__builtin_popcountll(nm[w]);
+        for (uint64_t u = ~nm[w] & (m == 64 ? ~0ULL : (1ULL << m) - 1); u; u &= u - 1, nmiss++)
             if (nmiss < d->K) miss[nmiss] = w * 64 + (uint32_t)__builtin_ctzll(u);
     }
     const uint32_t c1 = called - c0 - c2;
@@ -95,6 +134,32 @@ __attribute__((target_clones("popcnt", "default"))) void prune_pack_variant(prun
     d->maj[sl] = ref >= 0.5 ? ref : 1 - ref;
     d->mono[sl] = (!c0 && !c2) || c0 == called || c2 == called;
     d->sum[sl] = (int32_t)c0 - (int32_t)c2, d->sq[sl] = (int32_t)(c0 + c2), d->nmiss[sl] = nmiss;
+}
+
+/* One variant's codes into slot sl: its planes, then pack_stats. */
+void prune_pack_variant(prune_data_t *d, size_t sl, const uint8_t *g)
+{
+    const uint32_t n = d->n, nw = d->nw;
+    uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
+    for (uint32_t w = 0; w < nw; w++)
+        d->pack(g + (size_t)w * 64, n - w * 64 < 64 ? n - w * 64 : 64, &hr[w], &ha[w], &nm[w]);
+    pack_stats(d, sl);
+}
+
+void prune_pack_row(prune_data_t *d, size_t sl, const uint8_t *row)
+{
+    const uint32_t n = d->n, nw = d->nw;
+    uint64_t *hr = d->bits + sl * 3 * nw, *ha = hr + nw, *nm = ha + nw;
+    for (uint32_t w = 0; w < nw; w++) {
+        uint64_t x[2];
+        memcpy(x, row + (size_t)w * 16, sizeof x);
+        d->unzip(x, &hr[w], &ha[w], &nm[w]);
+        if (n - w * 64 < 64) { /* the padding's 0 codes: not samples */
+            const uint64_t live = (1ULL << (n - w * 64)) - 1;
+            hr[w] &= live, ha[w] &= live, nm[w] &= live;
+        }
+    }
+    pack_stats(d, sl);
 }
 
 /* The popcounts of a pair (planes x and y: hom-ref, hom-alt, called, nw words each): c[0] the dot

@@ -14,11 +14,29 @@ static bcms_sites_t sites;
 static bcms_codec_t *codec;
 static kstring_t raw, streams[3];
 
+static bcms_gtblock_t gp;
+
+/* The 2-bit rows (BCMS_GT_DEC_PACKED) parse exactly when the codes do, and hold the same codes with
+ * 0 padding. */
+static void packed_agrees(const uint8_t *d, size_t n, uint32_t nvar, uint32_t nsamp)
+{
+    const int rb = bcms_gt_decode(d, n, nvar, nsamp, 0, &g, "fuzz");
+    const int rp = bcms_gt_decode(d, n, nvar, nsamp, BCMS_GT_DEC_PACKED, &gp, "fuzz");
+    if (rb == BCMS_ENOMEM || rp == BCMS_ENOMEM) return;
+    if ((rb == 0) != (rp == 0)) abort();
+    for (uint32_t v = 0; !rb && v < nvar; v++)
+        for (uint32_t i = 0; i < gp.pstride * 4; i++) {
+            const unsigned c = gp.codes[(size_t)v * gp.pstride + i / 4] >> (2 * (i % 4)) & 3;
+            if (c != (i < nsamp ? g.codes[(size_t)v * nsamp + i] : 0u)) abort();
+        }
+}
+
 static void decode_any(const uint8_t *d, size_t n, uint32_t nvar, uint32_t nsamp)
 {
     static const int want[] = {0, BCMS_GT_DEC_PHASE, BCMS_GT_DEC_DS,
                                BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS};
     for (size_t k = 0; k < sizeof want / sizeof *want; k++) bcms_gt_decode(d, n, nvar, nsamp, want[k], &g, "fuzz");
+    packed_agrees(d, n, nvar, nsamp);
     if (!bcms_frame_unpack(codec, BCMS_FRAME_GT, d, n, &raw, "fuzz"))
         bcms_gt_decode(raw.s, raw.l, nvar, nsamp, BCMS_GT_DEC_PHASE | BCMS_GT_DEC_EXC | BCMS_GT_DEC_DS, &g, "fuzz");
     if (!bcms_frame_unpack(codec, BCMS_FRAME_SITES, d, n, &raw, "fuzz")) bcms_sites_decode(raw.s, raw.l, &sites);
@@ -121,6 +139,7 @@ static void roundtrip(const uint8_t *d, size_t n, uint32_t nvar, uint32_t ns)
                 if (g.exc_al[a->off + j] != exc_al[b->off + j]) abort();
         }
     }
+    packed_agrees((const uint8_t *)raw.s, raw.l, nvar, ns);
     free(codes);
     free(phase);
     free(pstate);
