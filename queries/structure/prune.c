@@ -574,7 +574,7 @@ static int prune_pass(st_input_t *in, prune_st_t *p)
 int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[2])
 {
     st_input_t in;
-    st_names_t nm = {NULL};
+    st_names_t nm = {{NULL, NULL}, {NULL, NULL}};
     prune_st_t p = {0};
     kstring_t path_out = {0, 0, NULL};
     int rc;
@@ -630,7 +630,7 @@ int bcms_prune_run(bcms_store_t *st, const bcms_prune_opts_t *o, uint64_t stats[
     }
     if ((rc = st_names_begin(&nm))) goto out;
     if ((rc = bcms_outfile_open(o->out, 0, &p.fi)) || (rc = bcms_outfile_open(path_out.s, 0, &p.fo))) goto out;
-    if ((rc = prune_pass(&in, &p)) || (rc = st_names_finish(&nm)) || (rc = write_lists(&p))) goto out;
+    if ((rc = prune_pass(&in, &p)) || (rc = st_names_finish(&nm, p.threads)) || (rc = write_lists(&p))) goto out;
     rc = bcms_outfile_commit(p.fi), p.fi = NULL;
     if (!rc) rc = bcms_outfile_commit(p.fo);
     p.fo = NULL;

@@ -5,7 +5,8 @@
  * Every variant of the selection gives, in prune's pass, a 64-bit hash of its ID (but '.') and one
  * of its key, tagged in the low bit (0 ID, 1 key), with the variant's index (st_names_hash, in
  * threads; st_names_add in variant order); the records are sorted in runs
- * of fixed size spilled to a temporary file and the runs merged: a hash seen twice as an ID flags
+ * of fixed size spilled to a temporary file and the runs merged, in two halves by the hash's top
+ * bit (merged at once in two threads, a name's records all in one half): a hash seen twice as an ID flags
  * the variants with that ID, a key hash seen as an ID or twice as a key flags the variants with that
  * key. The flags, sorted the same way by variant index, are read back in variant order as prune
  * writes its lists. Memory is a few run buffers whatever the variant count (and however many
@@ -22,7 +23,7 @@
 #include "tmpfile.h"
 #include "structure_internal.h"
 
-#define NAMES_RUN (1u << 17) /* records per sorted run: 2 MB, and as much for its radix sort */
+#define NAMES_RUN (1u << 16) /* records per sorted run of a half: 1 MB, and as much for its radix sort */
 #define NAMES_BUF 512        /* records read at a time from each run in a merge */
 
 typedef struct {
@@ -245,7 +246,7 @@ static int names_flag(names_sort_t *s, names_sort_t *fl)
 int st_names_begin(st_names_t *nm)
 {
     memset(nm, 0, sizeof *nm);
-    return (nm->recs = sort_new()) ? 0 : bcms_err(BCMS_ENOMEM, "prune: variant names");
+    return (nm->recs[0] = sort_new()) && (nm->recs[1] = sort_new()) ? 0 : bcms_err(BCMS_ENOMEM, "prune: variant names");
 }
 
 /* 0: out of memory */
@@ -262,36 +263,50 @@ uint32_t st_names_hash(const bcms_variant_t *v, uint64_t vi, kstring_t *ks, uint
 int st_names_add(st_names_t *nm, const uint64_t *rec, size_t n)
 {
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) rc = sort_add(nm->recs, rec[2 * i], rec[2 * i + 1]);
+    for (size_t i = 0; i < n && !rc; i++) rc = sort_add(nm->recs[rec[2 * i] >> 63], rec[2 * i], rec[2 * i + 1]);
     return rc == BCMS_ENOMEM ? bcms_err(rc, "prune: variant names") : rc;
 }
 
-int st_names_finish(st_names_t *nm)
+/* Half h: its records merged and flagged, the flags sorted. */
+static int names_half(st_names_t *nm, int h)
 {
     names_sort_t *fl = sort_new();
-    int rc = fl ? sort_finish(nm->recs) : BCMS_ENOMEM;
-    if (!rc) rc = names_flag(nm->recs, fl);
-    sort_free(nm->recs), nm->recs = NULL;
+    int rc = fl ? sort_finish(nm->recs[h]) : BCMS_ENOMEM;
+    if (!rc) rc = names_flag(nm->recs[h], fl);
+    sort_free(nm->recs[h]), nm->recs[h] = NULL;
     if (!rc) rc = sort_finish(fl);
-    nm->flags = fl;
-    if (rc) st_names_free(nm);
-    return rc == BCMS_ENOMEM ? bcms_err(rc, "prune: variant names") : rc;
+    nm->flags[h] = fl;
+    return rc;
+}
+
+int st_names_finish(st_names_t *nm, int threads)
+{
+    int rc[2] = {0, 0};
+    char msg[2][512] = {"", ""};
+    /* the two halves at once: a name's records are all in the half of its hash's top bit */
+#pragma omp parallel for num_threads(threads > 1 ? 2 : 1) schedule(static, 1)
+    for (int h = 0; h < 2; h++)
+        if ((rc[h] = names_half(nm, h)) && rc[h] != BCMS_ENOMEM) snprintf(msg[h], sizeof msg[h], "%s", bcms_err_detail());
+    const int e = rc[0] ? 0 : 1;
+    if (!rc[e]) return 0;
+    st_names_free(nm);
+    return rc[e] == BCMS_ENOMEM ? bcms_err(rc[e], "prune: variant names") : bcms_err(rc[e], "%s", msg[e]);
 }
 
 int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key)
 {
     names_rec_t r;
-    int rc;
+    int rc = 0;
     *dup_id = *bad_key = 0;
-    while (!(rc = sort_peek(nm->flags, &r)) && r.a <= v) {
-        if (r.a == v) *dup_id |= (r.b & NAMES_DUP_ID) != 0, *bad_key |= (r.b & NAMES_BAD_KEY) != 0;
-        if ((rc = sort_pop(nm->flags))) return rc;
-    }
+    for (int h = 0; h < 2 && rc >= 0; h++)
+        while (!(rc = sort_peek(nm->flags[h], &r)) && r.a <= v) {
+            if (r.a == v) *dup_id |= (r.b & NAMES_DUP_ID) != 0, *bad_key |= (r.b & NAMES_BAD_KEY) != 0;
+            if ((rc = sort_pop(nm->flags[h]))) return rc;
+        }
     return rc < 0 ? rc : 0;
 }
 
 void st_names_free(st_names_t *nm)
 {
-    sort_free(nm->flags), sort_free(nm->recs);
-    nm->flags = nm->recs = NULL;
+    for (int h = 0; h < 2; h++) sort_free(nm->flags[h]), sort_free(nm->recs[h]), nm->flags[h] = nm->recs[h] = NULL;
 }

@@ -201,12 +201,12 @@ void st_orthonormalise(uint32_t n, uint32_t l, double *Q);
  * variant order (st_names_get, v never decreasing). Memory fixed whatever the variant count. */
 typedef struct names_sort_t names_sort_t;
 typedef struct {
-    names_sort_t *recs, *flags;
+    names_sort_t *recs[2], *flags[2]; /* two halves by the hash's top bit */
 } st_names_t;
 int st_names_begin(st_names_t *nm);
 uint32_t st_names_hash(const bcms_variant_t *v, uint64_t vi, kstring_t *ks, uint64_t rec[4]);
 int st_names_add(st_names_t *nm, const uint64_t *rec, size_t n);
-int st_names_finish(st_names_t *nm);
+int st_names_finish(st_names_t *nm, int threads);
 int st_names_get(st_names_t *nm, uint64_t v, int *dup_id, int *bad_key);
 void st_names_free(st_names_t *nm);
 /* CHR:POS with the alleles in sorted order: one key for both orders, as --extract matches them. */
