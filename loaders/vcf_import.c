@@ -518,12 +518,13 @@ static int finish_input(imp_t *im)
     return 0;
 }
 
-/* What a batch may hold: the input of one block per thread (the largest block so far: the blocks
- * are cut by records, so this is what a batch of full blocks needs to keep every thread busy), or
- * less under --memory (import_caps). */
+/* What a batch may hold: the input of one block per thread and half a block more (the largest block
+ * so far: a batch of full blocks keeps every thread busy, and a contig's short last block goes with
+ * a full one instead of leaving a thread idle: exactly threads blocks made 10,000 x 100k 9% slower),
+ * or less under --memory (import_caps). */
 static uint64_t batch_cap(const imp_t *im)
 {
-    uint64_t cap = (uint64_t)im->nthreads * im->job_max;
+    uint64_t cap = (uint64_t)im->nthreads * im->job_max + im->job_max / 2;
     return im->batch_cap && im->batch_cap < cap ? im->batch_cap : cap;
 }
 
