@@ -93,13 +93,9 @@ int cmd_import(int argc, char **argv)
         case 'f': o.force = 1; break;
         case 'l': o.level = atoi(optarg); break;
         case 'q': quiet = 1; break;
-        case 'M': {
-            char *end;
-            o.memory_mb = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.memory_mb > 0) || o.memory_mb > 1e9)
-                return cli_usage_error("import", "--memory needs a size in MB (> 0), not '%s'", optarg);
+        case 'M':
+            if ((rc = cli_parse_memory("import", optarg, &o.memory_mb))) return rc;
             break;
-        }
         case 'S': o.same_samples = 1; break;
         case 'P':
             if (!*optarg || strpbrk(optarg, " \t\n")) return cli_usage_error("import", "bad --iid-prefix '%s'", optarg);
