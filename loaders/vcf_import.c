@@ -2,7 +2,9 @@
  *
  *   reader:      read a batch of raw records (text lines for VCF, bcf1_t for BCF), cutting it into
  *                block jobs of a fixed record count that never span two contigs; it reads batch k+1
- *                (on its own thread) while the workers run batch k
+ *                (on its own thread) while the workers run batch k. A batch is bounded by its input
+ *                bytes (threads + 1/2 of the largest block, or --memory's share: read_batch); it was
+ *                2 x threads blocks, which held twice that once the contigs were longer than a block
  *   workers:     parse (vcf_parse, each with its own copy of the header), split into biallelic rows,
  *                encode and compress the block's site and genotype frames
  *   main thread: check order across blocks, put the frames into LMDB in order (MDB_APPEND)
