@@ -33,6 +33,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Parse a thread count ("0" or omitted: all cores). Returns -1 on a bad value. */
 int cli_parse_threads(const char *s);
+/* --memory MB (> 0, as plink2 --memory) into *mb; a usage error of cmd (returned, exit status 2) otherwise, or 0. */
+int cli_parse_memory(const char *cmd, const char *arg, double *mb);
 
 /* Before anything else in main: for the dgemm-bound commands (pca, grm, assoc --model lmm), where
  * OpenBLAS fell back to its SSE3 kernels on a CPU with AVX2 or AVX-512 it does not know, set

@@ -31,6 +31,13 @@ static int parse_double(const char *s, double *v)
     return *end || end == s ? -1 : 0;
 }
 
+int cli_parse_memory(const char *cmd, const char *arg, double *mb)
+{
+    if (parse_double(arg, mb) || !(*mb > 0) || *mb > 1e9)
+        return cli_usage_error(cmd, "--memory needs a size in MB (> 0), not '%s'", arg);
+    return 0;
+}
+
 int cli_select_option(const char *cmd, int c, const char *arg, bcms_reader_opts_t *o)
 {
     double x;
@@ -69,9 +76,7 @@ int cli_select_option(const char *cmd, int c, const char *arg, bcms_reader_opts_
         if (parse_double(arg, &o->geno_max)) return (cli_usage_error(cmd, "bad --geno '%s'", arg), -1);
         return 1;
     case CLI_O_MEMORY:
-        if (parse_double(arg, &o->memory_mb) || !(o->memory_mb > 0) || o->memory_mb > 1e9)
-            return (cli_usage_error(cmd, "--memory needs a size in MB (> 0), not '%s'", arg), -1);
-        return 1;
+        return cli_parse_memory(cmd, arg, &o->memory_mb) ? -1 : 1;
     case CLI_O_HWE:
         if (parse_double(arg, &o->hwe_min)) return (cli_usage_error(cmd, "bad --hwe '%s'", arg), -1);
         return 1;

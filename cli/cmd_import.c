@@ -1,5 +1,5 @@
 /* cmd_import.c: bcms import STORE FILE... [--cohort NAME] [--threads N] [--force] [--same-samples]
- * [--iid-prefix P] */
+ * [--iid-prefix P] [--memory MB] */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +29,11 @@ static void usage(FILE *fp)
                 "  --threads N       worker threads (default: OMP_NUM_THREADS if set, else all cores)\n"
                 "  --force           import even if this file was imported before\n"
                 "  --level N         DEFLATE level of blocks, 1..12 (default 4)\n"
+                "  --memory MB       cap of the import's workspace: the input in flight (two batches of\n"
+                "                    blocks) and the frames of a commit (as plink2 --memory; default: a\n"
+                "                    block's input per thread per batch, commits of 2 MB). Floor: one block\n"
+                "                    per batch and per commit (~8 MB at 100 samples, ~35 MB from 1,000 on);\n"
+                "                    a smaller value gives that. The store does not depend on it\n"
                 "  -q, --quiet       no progress lines\n");
 }
 
@@ -65,7 +70,7 @@ int cmd_import(int argc, char **argv)
                                        {"force", no_argument, 0, 'f'},        {"level", required_argument, 0, 'l'},
                                        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
                                        {"same-samples", no_argument, 0, 'S'}, {"iid-prefix", required_argument, 0, 'P'},
-                                       {0, 0, 0, 0}};
+                                       {"memory", required_argument, 0, 'M'}, {0, 0, 0, 0}};
     bcms_import_opts_t o;
     bcms_import_stats_t stats;
     bcms_store_t *st = NULL;
@@ -88,6 +93,9 @@ int cmd_import(int argc, char **argv)
         case 'f': o.force = 1; break;
         case 'l': o.level = atoi(optarg); break;
         case 'q': quiet = 1; break;
+        case 'M':
+            if ((rc = cli_parse_memory("import", optarg, &o.memory_mb))) return rc;
+            break;
         case 'S': o.same_samples = 1; break;
         case 'P':
             if (!*optarg || strpbrk(optarg, " \t\n")) return cli_usage_error("import", "bad --iid-prefix '%s'", optarg);

@@ -2,7 +2,9 @@
  *
  *   reader:      read a batch of raw records (text lines for VCF, bcf1_t for BCF), cutting it into
  *                block jobs of a fixed record count that never span two contigs; it reads batch k+1
- *                (on its own thread) while the workers run batch k
+ *                (on its own thread) while the workers run batch k. A batch is bounded by its input
+ *                bytes (threads + 1/2 of the largest block, or --memory's share: read_batch); it was
+ *                2 x threads blocks, which held twice that once the contigs were longer than a block
  *   workers:     parse (vcf_parse, each with its own copy of the header), split into biallelic rows,
  *                encode and compress the block's site and genotype frames
  *   main thread: check order across blocks, put the frames into LMDB in order (MDB_APPEND)
@@ -50,6 +52,7 @@ int bcms_import_opts_check(const bcms_import_opts_t *o)
     if (o->threads < 1 || o->threads > 1024) return bcms_err(BCMS_EINVAL, "--threads must be between 1 and 1024");
     if (o->level < 1 || o->level > 12) return bcms_err(BCMS_EINVAL, "compression level must be 1..12");
     if (o->block_bytes < 4096) return bcms_err(BCMS_EINVAL, "block size too small");
+    if (!(o->memory_mb >= 0) || o->memory_mb > 1e9) return bcms_err(BCMS_EINVAL, "--memory needs a size in MB (> 0)");
     return 0;
 }
 
@@ -58,8 +61,9 @@ typedef struct {
     uint32_t contig;
     uint64_t first_line;         /* VCF line number (or BCF record number) of the first record */
     uint32_t nrec;
-    kstring_t text;              /* VCF: the lines, each NUL-terminated */
-    uint32_t *line_off;          /* VCF: offset of each line in text */
+    size_t text0, text_l;        /* VCF: the lines, each NUL-terminated, in the batch's text from text0 */
+    uint64_t bytes;              /* the input it holds: text_l, or the BCF records' bytes */
+    uint32_t *line_off;          /* VCF: offset of each line from text0 */
     bcf1_t **recs;               /* BCF: records */
     uint32_t mrec, mrec_bcf;     /* capacities of line_off and recs (a dataset may mix VCF and BCF files) */
     /* results */
@@ -82,6 +86,14 @@ typedef struct {
     bcms_codec_t *codec;
 } worker_t;
 
+/* A batch of block jobs and the text of their lines: one buffer, so that what the batch holds is
+ * its input bytes however many blocks they make. */
+typedef struct {
+    job_t *jobs;
+    uint32_t n;
+    kstring_t text;
+} batch_t;
+
 /* The state of one import: its inputs, the dataset being built, the pipeline's buffers. */
 typedef struct {
     bcms_store_t *st;
@@ -95,6 +107,8 @@ typedef struct {
     vcf_ctgmap_t ctg;
     worker_t *workers;
     job_t *jobs;
+    batch_t batch[2];
+    uint64_t job_max, batch_cap; /* the largest job's input bytes so far; --memory's cap of a batch (0: none) */
     uint32_t njobs, nsamp, per_block, mblocks;
     int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
     kstring_t line;              /* a pending text line (read, not yet in a job); scratch for plain text */
@@ -118,10 +132,11 @@ static void job_fail(job_t *j, uint32_t r, const char *path, int is_bcf, const c
 }
 
 /* One text record into rec: the fast path where it applies, else htslib's full parser. */
-static int job_parse_line(job_t *j, worker_t *w, uint32_t r, uint32_t nsamp, int fast_ds, const bcf_hdr_t **used)
+static int job_parse_line(job_t *j, char *text, worker_t *w, uint32_t r, uint32_t nsamp, int fast_ds,
+                          const bcf_hdr_t **used)
 {
-    char *line = j->text.s + j->line_off[r];
-    size_t len = (r + 1 < j->nrec ? j->line_off[r + 1] : j->text.l) - j->line_off[r] - 1;
+    char *line = text + j->text0 + j->line_off[r];
+    size_t len = (r + 1 < j->nrec ? j->line_off[r + 1] : j->text_l) - j->line_off[r] - 1;
     bcf_clear(w->rec);
     if (fast_ds >= 0 && bcms_vcf_fast_record(&w->rb, w->hdr_sites, w->rec, line, len, fast_ds, &w->save) == 0) {
         *used = w->hdr_sites;
@@ -131,7 +146,7 @@ static int job_parse_line(job_t *j, worker_t *w, uint32_t r, uint32_t nsamp, int
     return bcms_vcf_full_record(w->hdr, w->rec, line, len, nsamp);
 }
 
-static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int is_bcf, int fast_ds)
+static void job_run(job_t *j, char *text, worker_t *w, uint32_t nsamp, const char *path, int is_bcf, int fast_ds)
 {
     int rc;
     char msg[300];
@@ -148,7 +163,7 @@ static void job_run(job_t *j, worker_t *w, uint32_t nsamp, const char *path, int
         bcf1_t *rec = is_bcf ? j->recs[r] : w->rec;
         const bcf_hdr_t *hdr_used = w->hdr;
         uint32_t nrows;
-        if (!is_bcf && job_parse_line(j, w, r, nsamp, fast_ds, &hdr_used)) {
+        if (!is_bcf && job_parse_line(j, text, w, r, nsamp, fast_ds, &hdr_used)) {
             job_fail(j, r, path, 0, bcms_err_detail());
             return;
         }
@@ -272,6 +287,8 @@ static int workers_init(imp_t *im)
     if (!(im->workers = calloc(im->nthreads, sizeof *im->workers)) ||
         !(im->jobs = calloc((size_t)im->njobs * 2, sizeof *im->jobs)))
         return BCMS_ENOMEM;
+    im->batch[0].jobs = im->jobs;
+    im->batch[1].jobs = im->jobs + im->njobs;
     for (int t = 0; t < im->nthreads; t++) {
         worker_t *w = &im->workers[t];
         if (!(w->rec = bcf_init()) || bcms_rowbuf_init(&w->rb, im->nsamp, 0) ||
@@ -300,7 +317,6 @@ static void workers_free(imp_t *im)
     if (im->jobs)
         for (uint32_t b = 0; b < im->njobs * 2; b++) {
             job_t *j = &im->jobs[b];
-            free(j->text.s);
             free(j->line_off);
             for (uint32_t k = 0; j->recs && k < j->mrec_bcf; k++)
                 if (j->recs[k]) bcf_destroy(j->recs[k]);
@@ -310,6 +326,8 @@ static void workers_free(imp_t *im)
         }
     free(im->workers);
     free(im->jobs);
+    free(im->batch[0].text.s);
+    free(im->batch[1].text.s);
     if (im->brec) bcf_destroy(im->brec);
 }
 
@@ -363,18 +381,20 @@ static int read_record(imp_t *im, kstring_t *text)
 }
 
 /* Fill job j with records of one contig (at most per_block); a record of another contig stays
- * pending and starts the next job. A text line is read straight into the job's text; a pending one
- * waits in im->line. */
-static int fill_job(imp_t *im, job_t *j)
+ * pending and starts the next job. A text line is read straight into the batch's text (after the
+ * jobs before j); a pending one waits in im->line. */
+static int fill_job(imp_t *im, job_t *j, kstring_t *text)
 {
-    int is_bcf = im->in[im->fi].is_bcf, rc, in_job = 0;
+    int is_bcf = im->in[im->fi].is_bcf, rc = 0, in_job = 0;
     j->nrec = 0;
-    j->text.l = 0;
+    j->bytes = 0;
+    j->text0 = text->l;
     for (;;) {
         if (!im->pending) {
-            if ((rc = read_record(im, &j->text)) == 1) {
+            if ((rc = read_record(im, text)) == 1) {
                 im->eof = 1;
-                return 0;
+                rc = 0;
+                break;
             }
             if (rc) return rc;
             im->pending = 1;
@@ -384,9 +404,9 @@ static int fill_job(imp_t *im, job_t *j)
         if (j->nrec && (uint32_t)im->pend_ctg != j->contig) {
             if (in_job) { /* the first line of the next job */
                 im->line.l = 0;
-                if (kputsn(j->text.s + j->text.l, im->line_len, &im->line) < 0) return BCMS_ENOMEM;
+                if (kputsn(text->s + text->l, im->line_len, &im->line) < 0) return BCMS_ENOMEM;
             }
-            return 0;
+            break;
         }
         if (j->nrec == 0) {
             j->contig = (uint32_t)im->pend_ctg;
@@ -398,19 +418,24 @@ static int fill_job(imp_t *im, job_t *j)
             bcf1_t *t = j->recs[j->nrec];
             j->recs[j->nrec] = im->brec;
             im->brec = t;
+            j->bytes += sizeof *t + j->recs[j->nrec]->shared.l + j->recs[j->nrec]->indiv.l;
         } else {
-            j->line_off[j->nrec] = (uint32_t)j->text.l;
-            if (j->text.l + im->line_len + 1 > UINT32_MAX) return BCMS_ENOMEM;
-            if (!in_job && (kputsn(im->line.s, im->line_len, &j->text) < 0 || kputc_(0, &j->text) < 0))
+            size_t at = text->l - j->text0;
+            if (at + im->line_len + 1 > UINT32_MAX) return BCMS_ENOMEM;
+            j->line_off[j->nrec] = (uint32_t)at;
+            if (!in_job && (kputsn(im->line.s, im->line_len, text) < 0 || kputc_(0, text) < 0))
                 return BCMS_ENOMEM;
-            if (in_job) j->text.l += im->line_len + 1;
+            if (in_job) text->l += im->line_len + 1;
         }
         im->pending = 0;
         in_job = 0;
         j->nrec++;
         im->nrec++;
-        if (j->nrec == im->per_block) return 0;
+        if (j->nrec == im->per_block) break;
     }
+    j->text_l = text->l - j->text0;
+    if (!is_bcf) j->bytes = j->text_l;
+    return rc;
 }
 
 /* Put a finished job's frames into LMDB (in block order) and index the block. */
@@ -495,14 +520,33 @@ static int finish_input(imp_t *im)
     return 0;
 }
 
-/* Fill up to im->njobs jobs of jobs[] from the current input; *nj receives how many. */
-static int read_batch(imp_t *im, job_t *jobs, uint32_t *nj)
+/* What a batch may hold: the input of one block per thread and half a block more (the largest block
+ * so far: a batch of full blocks keeps every thread busy, and a contig's short last block goes with
+ * a full one instead of leaving a thread idle: exactly threads blocks made 10,000 x 100k 9% slower),
+ * or less under --memory (import_caps). */
+static uint64_t batch_cap(const imp_t *im)
 {
+    uint64_t cap = (uint64_t)im->nthreads * im->job_max + im->job_max / 2;
+    return im->batch_cap && im->batch_cap < cap ? im->batch_cap : cap;
+}
+
+/* Fill batch b from the current input: at least one job, at most im->njobs, and no more once the
+ * largest block so far would not fit under batch_cap: a batch holds at most batch_cap of input
+ * (or one block). The batches do not change the blocks, only how many are read and parsed at a time. */
+static int read_batch(imp_t *im, batch_t *b)
+{
+    uint64_t bytes = 0;
     int rc;
-    *nj = 0;
-    while (*nj < im->njobs && (!im->eof || im->pending)) {
-        if ((rc = fill_job(im, &jobs[*nj]))) return rc;
-        if (jobs[*nj].nrec) (*nj)++;
+    b->n = 0;
+    b->text.l = 0;
+    while (b->n < im->njobs && (!im->eof || im->pending)) {
+        job_t *j = &b->jobs[b->n];
+        if ((rc = fill_job(im, j, &b->text))) return rc;
+        if (!j->nrec) continue;
+        b->n++;
+        bytes += j->bytes;
+        if (j->bytes > im->job_max) im->job_max = j->bytes;
+        if (bytes + im->job_max > batch_cap(im)) break;
     }
     return 0;
 }
@@ -510,8 +554,7 @@ static int read_batch(imp_t *im, job_t *jobs, uint32_t *nj)
 /* The reader thread's batch: its result, and its error message (the detail is per thread). */
 typedef struct {
     imp_t *im;
-    job_t *jobs;
-    uint32_t nj;
+    batch_t *b;
     int rc;
     char err[1024];
 } batch_read_t;
@@ -519,7 +562,7 @@ typedef struct {
 static void *batch_read_main(void *arg)
 {
     batch_read_t *br = arg;
-    if ((br->rc = read_batch(br->im, br->jobs, &br->nj)))
+    if ((br->rc = read_batch(br->im, br->b)))
         snprintf(br->err, sizeof br->err, "%s", bcms_err_detail());
     return NULL;
 }
@@ -530,25 +573,25 @@ static void *batch_read_main(void *arg)
  * input wait for it. */
 static int import_records(imp_t *im)
 {
-    job_t *cur = im->jobs, *nxt = im->jobs + im->njobs;
-    uint32_t ncur;
+    batch_t *cur = &im->batch[0], *nxt = &im->batch[1];
     int rc;
-    if ((rc = read_batch(im, cur, &ncur))) return rc;
+    if ((rc = read_batch(im, cur))) return rc;
     for (;;) {
         const vcf_input_t *in = &im->in[im->fi];
         const int more = !im->eof || im->pending;
-        batch_read_t br = {im, nxt, 0, 0, ""};
+        batch_read_t br = {im, nxt, 0, ""};
         pthread_t th;
         int started = more && pthread_create(&th, NULL, batch_read_main, &br) == 0;
         if (more && !started) batch_read_main(&br); /* no thread: read it here, before the run */
         /* parse, split, encode, compress in parallel */
 #pragma omp parallel for num_threads(im->nthreads) schedule(dynamic, 1)
-        for (uint32_t b = 0; b < ncur; b++)
-            job_run(&cur[b], &im->workers[omp_get_thread_num()], im->nsamp, in->path, in->is_bcf, im->fast_ds);
+        for (uint32_t b = 0; b < cur->n; b++)
+            job_run(&cur->jobs[b], cur->text.s, &im->workers[omp_get_thread_num()], im->nsamp, in->path, in->is_bcf,
+                    im->fast_ds);
         if (started) pthread_join(th, NULL);
         /* commit in order; then the next batch's read error, which comes after these records */
-        for (uint32_t b = 0; b < ncur; b++)
-            if ((rc = commit_job(im, &cur[b]))) return rc;
+        for (uint32_t b = 0; b < cur->n; b++)
+            if ((rc = commit_job(im, &cur->jobs[b]))) return rc;
         if (br.rc) return bcms_err(br.rc, "%s", br.err);
         if (im->o->progress && now_sec() - im->t_prog >= 1.0) {
             im->t_prog = now_sec();
@@ -558,12 +601,11 @@ static int import_records(imp_t *im)
             int last = im->fi + 1 == im->nin;
             if ((rc = finish_input(im))) return rc;
             if (last) return 0;
-            if ((rc = read_batch(im, nxt, &br.nj))) return rc;
+            if ((rc = read_batch(im, nxt))) return rc;
         }
-        job_t *t = cur;
+        batch_t *t = cur;
         cur = nxt;
         nxt = t;
-        ncur = br.nj;
     }
 }
 
@@ -708,6 +750,22 @@ done:
     return rc;
 }
 
+/* --memory: the workspace is the two batches in flight (one parsed while the next is read) and the
+ * frames of the open transaction; a quarter of it (at most VCF_STAGE_BYTES) goes to the commits,
+ * the rest to the batches. Below a block per batch and a block per commit nothing is smaller: those
+ * are the floor (bcms_import_opts_t). */
+static void import_caps(imp_t *im)
+{
+    const double mem = im->o->memory_mb * 1048576.0;
+    im->txn_cap = VCF_STAGE_BYTES;
+    if (getenv("BCMS_IMPORT_TXN_BYTES")) /* tests: commit after every few blocks */
+        im->txn_cap = strtoull(getenv("BCMS_IMPORT_TXN_BYTES"), NULL, 10);
+    if (!(mem > 0)) return;
+    if (mem / 4 < (double)im->txn_cap) im->txn_cap = (uint64_t)(mem / 4);
+    im->batch_cap = (uint64_t)((mem - (double)im->txn_cap) / 2);
+    if (!im->batch_cap) im->batch_cap = 1;
+}
+
 static void fill_stats(const imp_t *im, bcms_import_stats_t *stats)
 {
     stats->dataset_id = im->ds.id;
@@ -735,9 +793,7 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     im.pend_ctg = -1;
     im.shared = -1;
     im.lock_fd = -1;
-    im.txn_cap = VCF_STAGE_BYTES;
-    if (getenv("BCMS_IMPORT_TXN_BYTES")) /* tests: commit after every few blocks */
-        im.txn_cap = strtoull(getenv("BCMS_IMPORT_TXN_BYTES"), NULL, 10);
+    import_caps(&im);
     im.t0 = im.t_prog = now_sec();
     if ((rc = bcms_import_opts_check(o))) return rc;
     if (npaths < 1) return bcms_err(BCMS_EINVAL, "no input file given");

@@ -33,6 +33,10 @@ typedef struct {
     const char *iid_prefix;     /* prefix every IID of the input with this (NULL: none) */
     int level;                  /* DEFLATE level of blocks (1..12) */
     uint32_t block_bytes;       /* target raw genotype bytes per block (2-bit dense) */
+    double memory_mb;           /* cap of the workspace: the batches of input in flight and the frames of
+                                 * a commit (plink2 --memory); 0: a block's input per thread per batch and
+                                 * commits of VCF_STAGE_BYTES. Floor: one block per batch and per commit
+                                 * (a smaller cap gives that). The store does not depend on it. */
     int locked;                 /* the caller holds the import lock (vcf_stage_lock_dir of the store) */
     bcms_progress_fn progress;  /* called about once a second, and once at the end */
     void *progress_ud;

@@ -18,7 +18,10 @@
  * batch's index among the rank's own). Delivery is in batch order: rank 0 writes its own batches and
  * receives the others' (rows and p-values), the other ranks send theirs to rank 0. No barrier between
  * batches: a slow batch (many refits) holds back the delivery, not the other threads, unless they get
- * a whole ring ahead. */
+ * a whole ring ahead. A slot's buffer goes back to a pool once its rows are written (or sent) and the
+ * next batch to start takes one from there: the buffers alive are the batches in flight, not the ring
+ * (16 slots at 2 threads, each a batch's formatted rows: ~10 MB of an lmm scan at 100 samples that
+ * only the scans with long runs of batches filled, so `lmm --loco` grew from 100k to 1M variants). */
 typedef struct {
     const bcms_reader_t *rd;
     double *const *pvals;     /* per model, per variant from pv0 (rank 0 receives the others' into them) */
@@ -34,6 +37,8 @@ typedef struct {
     uint32_t *own;            /* the rank's batches, in order (nlocal) */
     uint32_t *owner, *lidx;   /* per batch of the window (g - b0): its rank, its index among that rank's */
     kstring_t *bufs, msg;
+    kstring_t *spare;         /* buffers of delivered slots, for the next batches (nspare of ring) */
+    uint32_t nspare;
     kstring_t *sendbufs;      /* ranks > 0: the message of each slot, kept until its send completes */
     bcms_cluster_req_t **reqs;
     uint8_t *ready;
@@ -61,6 +66,19 @@ static void sched_pause(void)
 }
 
 static uint32_t sched_batch(const sched_t *s, uint32_t i) { return s->own[i]; }
+
+/* A delivered slot's buffer to the pool; a starting slot's from it (both under the output lock). */
+static void sched_release(sched_t *s, kstring_t *w)
+{
+    if (w->s) s->spare[s->nspare++] = *w;
+    memset(w, 0, sizeof *w);
+}
+
+static void sched_acquire(sched_t *s, kstring_t *w)
+{
+    if (!w->s && s->nspare) *w = s->spare[--s->nspare];
+    w->l = 0;
+}
 
 /* Who computes each batch: in batch order, the rank with the fewest variants so far (the lowest rank
  * on a tie). Depends on the batch sizes and the rank count only: the same table on every rank. */
@@ -139,6 +157,7 @@ static int sched_deliver(sched_t *s, int wait)
     if (s->rank != 0) {
         while (s->delivered < s->nlocal && s->ready[s->delivered % s->ring]) {
             if ((r = sched_send(s, s->delivered))) return r;
+            sched_release(s, &s->bufs[s->delivered % s->ring]); /* copied into the message */
             s->ready[s->delivered++ % s->ring] = 0;
         }
         return sched_reap(s, wait);
@@ -150,6 +169,7 @@ static int sched_deliver(sched_t *s, int wait)
             if (!s->ready[i % s->ring]) break;
             kstring_t *w = &s->bufs[i % s->ring];
             if ((r = sched_write(s, w->s, w->l))) return r;
+            sched_release(s, w);
             s->ready[i % s->ring] = 0;
             s->delivered++, s->freed++;
         } else if ((r = sched_recv_write(s, g, wait)) != 0) {
@@ -182,13 +202,13 @@ static void sched_worker(sched_t *s, int thread, uint32_t *next)
                 }
                 stop = s->err != 0;
                 ok = s->freed + s->ring > i;
+                if (ok && !stop) sched_acquire(s, &s->bufs[i % s->ring]);
             }
             if (ok || stop) break;
             sched_pause();
         }
         if (stop) break;
         kstring_t *buf = &s->bufs[i % s->ring];
-        buf->l = 0;
         int r = s->batch(s->ctx, thread, sched_batch(s, i), buf);
 #pragma omp critical(assoc_out)
         {
@@ -228,7 +248,8 @@ int assoc_sched_run(const bcms_reader_t *rd, int threads, double *const *pvals, 
     if ((rc = sched_assign(&s))) goto done;
     next = s.delivered = s.freed = own_below(&s, start);
     s.written = start;
-    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.ready = calloc(s.ring, 1)) ||
+    if (!(s.bufs = calloc(s.ring, sizeof *s.bufs)) || !(s.spare = calloc(s.ring, sizeof *s.spare)) ||
+        !(s.ready = calloc(s.ring, 1)) ||
         !(s.sendbufs = calloc(s.ring, sizeof *s.sendbufs)) || !(s.reqs = calloc(s.ring, sizeof *s.reqs))) {
         rc = BCMS_ENOMEM;
         goto done;
@@ -248,7 +269,9 @@ done:
         if (s.bufs) free(s.bufs[w].s);
         if (s.sendbufs) free(s.sendbufs[w].s);
     }
+    for (uint32_t w = 0; w < s.nspare; w++) free(s.spare[w].s);
     free(s.bufs);
+    free(s.spare);
     free(s.sendbufs);
     free(s.own);
     free(s.owner);
