@@ -432,7 +432,10 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
     }
 }
 
-#define PRUNE_LD_BLOCK 16 /* variants of a unit of the LD tests */
+/* Variants of a unit of the LD tests: 16 at up to 1,024 samples, fewer above (one at 16,384 and
+ * more), so a unit stays small next to a step's work and the threads end a step together (at
+ * 100,000 samples, 16 variants a unit left a third of two threads' time waiting at the step's end). */
+static inline uint32_t ld_unit(const prune_data_t *d) { return d->nw >= 256 ? 1 : 256 / d->nw < 16 ? 256 / d->nw : 16; }
 
 /* One step of the pipeline, in threads: the sweep of chunk sw (sequential, on the last thread, which
  * then adds te's name records to the sorter and joins the others) beside one pool of work: the
@@ -444,7 +447,7 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
 static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, const prune_chunk_t *te,
                       const prune_chunk_t *de, int *next)
 {
-    const uint32_t nd = de ? de->ng : 0, nl = te ? (te->nr + PRUNE_LD_BLOCK - 1) / PRUNE_LD_BLOCK : 0;
+    const uint32_t U = ld_unit(&p->d), nd = de ? de->ng : 0, nl = te ? (te->nr + U - 1) / U : 0;
     const uint32_t window = p->o->window;
     uint32_t next_i = 0, done_d = 0;
     int err = 0;
@@ -471,8 +474,8 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, co
                 *next = st_input_next(in), read = 1;
             }
             if (__atomic_load_n(&err, __ATOMIC_RELAXED)) continue;
-            const uint32_t b = i - nd, r1 = (b + 1) * PRUNE_LD_BLOCK < te->nr ? (b + 1) * PRUNE_LD_BLOCK : te->nr;
-            for (uint32_t r = b * PRUNE_LD_BLOCK; r < r1; r++) prune_ld_row(&p->d, te->k0 + r, window, p->thr);
+            const uint32_t b = i - nd, r1 = (b + 1) * U < te->nr ? (b + 1) * U : te->nr;
+            for (uint32_t r = b * U; r < r1; r++) prune_ld_row(&p->d, te->k0 + r, window, p->thr);
         }
         if (!read) {
             unsigned spins = 0;

@@ -126,8 +126,12 @@ __attribute__((target_clones("popcnt", "default"))) static void pack_stats(prune
         const uint32_t m = d->n - w * 64 < 64 ? d->n - w * 64 : 64;
         c0 += (uint32_t)__builtin_popcountll(hr[w]), c2 += (uint32_t)__builtin_popcountll(ha[w]);
         called += (uint32_t)__builtin_popcountll(nm[w]);
-        for (uint64_t u = ~nm[w] & (m == 64 ? ~0ULL : (1ULL << m) - 1); u; u &= u - 1, nmiss++)
-            if (nmiss < d->K) miss[nmiss] = w * 64 + (uint32_t)__builtin_ctzll(u);
+        uint64_t u = ~nm[w] & (m == 64 ? ~0ULL : (1ULL << m) - 1);
+        if (nmiss + (uint32_t)__builtin_popcountll(u) > d->K) { /* the list is not used past K: count only */
+            nmiss += (uint32_t)__builtin_popcountll(u);
+            continue;
+        }
+        for (; u; u &= u - 1) miss[nmiss++] = w * 64 + (uint32_t)__builtin_ctzll(u);
     }
     const uint32_t c1 = called - c0 - c2;
     double ref = called ? (2.0 * c0 + c1) / (2.0 * called) : 0;
