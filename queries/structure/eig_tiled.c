@@ -484,6 +484,19 @@ int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int 
     double *d = NULL, *e = NULL, *tau = NULL, *w = NULL, *Z = NULL;
     int rc = BCMS_ENOMEM;
     if (k < 1 || k > n || n > EIGT_NMAX) return bcms_err(BCMS_EINVAL, "eigenproblem: %u of %u", k, n);
+    const char *route = getenv("BCMS_EIG_TOP");
+    if (route && strcmp(route, "krylov") && strcmp(route, "dense"))
+        return bcms_err(BCMS_EINVAL, "BCMS_EIG_TOP=%s: dense or krylov", route);
+    if (route ? !strcmp(route, "krylov") : n >= ST_KRYLOV_MIN_N) {
+        int steps = 0;
+        const double t0 = omp_get_wtime();
+        rc = st_eig_top_krylov(n, A, k, val, vec, threads, &steps);
+        bcms_log(BCMS_LOG_DEBUG, "top %u eigenpairs of %u x %u by block Lanczos: %s after %d steps, %.2f s", k, n, n,
+                 rc == 0 ? "converged" : rc == ST_KRYLOV_NOCONV ? "not reached (dense solver)" : "failed", steps,
+                 omp_get_wtime() - t0);
+        if (rc != ST_KRYLOV_NOCONV) return rc;
+        rc = BCMS_ENOMEM;
+    }
     if (!(d = malloc((size_t)n * sizeof *d)) || !(e = malloc((size_t)n * sizeof *e)) ||
         !(tau = malloc((size_t)n * sizeof *tau)) || !(w = malloc((size_t)n * sizeof *w)) ||
         !(Z = malloc((size_t)n * k * sizeof *Z)))

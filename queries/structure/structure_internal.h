@@ -156,6 +156,14 @@ void st_blas_serial(void);
  * row-major: vec[i * k + j]). eig_tiled.c (LAPACK dstemr for the tridiagonal's k), on threads OpenMP
  * threads: the bits do not depend on threads. 0 or BCMS_ENOMEM/EINVAL. */
 int st_eig_top(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads);
+/* The same k pairs by block Lanczos (eig_krylov.c), for n large against k: A's lower triangle is
+ * kept (its upper one becomes its mirror). 0, ST_KRYLOV_NOCONV when the pairs were not reached to
+ * the accuracy checked on A within the basis' cap (the caller then solves densely; nothing written),
+ * or BCMS_ENOMEM/EINVAL. *steps: the block steps run. st_eig_top tries it when n >= ST_KRYLOV_MIN_N
+ * (BCMS_EIG_TOP=dense|krylov in the environment forces one route, for tests and benchmarks). */
+#define ST_KRYLOV_NOCONV 1
+#define ST_KRYLOV_MIN_N 2000u
+int st_eig_top_krylov(uint32_t n, double *A, uint32_t k, double *val, double *vec, int threads, int *steps);
 /* Every eigenvalue (ascending) and eigenvector (columns of A on return, column-major = row-major
  * transposed) of the symmetric n x n matrix A (only its lower triangle, column-major, is read).
  * eig_tiled.c on threads OpenMP threads: the bits do not depend on threads. Holds 2 n^2 doubles

@@ -3,7 +3,10 @@
  * orthogonality ||U'U - I|| as small as LAPACK's own, and the same bytes (values and vectors) at 1, 2
  * and 3 OpenMP threads. Sizes below, across and above the tiles (1, 2, a few, not multiples of them),
  * on three kinds of matrix: a centred GRM (rank-deficient: a zero eigenvalue, as the LMM sees it), a
- * dense random one, and one with clusters of equal eigenvalues. */
+ * dense random one, and one with clusters of equal eigenvalues. The block Lanczos route of st_eig_top
+ * (eig_krylov.c, st_eig_top_krylov) on the same matrices: when it converges, the k largest pairs within
+ * 1e-10 of dsyevd's (eigenvalues, residuals, orthogonality) and the same bytes at 1, 2 and 3 threads;
+ * when it does not, ST_KRYLOV_NOCONV with A's lower triangle untouched (the dense route reads it). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +16,7 @@
 
 #include <gsl/gsl_cblas.h>
 
+#include "err.h"
 #include "structure_internal.h"
 
 extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
@@ -29,17 +33,21 @@ static double unif(void)
 }
 
 /* kind 0: Z'Z/m of m = n/2 + 1 rows of genotype-like codes, then centred (P K P, P = I - 11'/n);
+ * 3: the same with the samples in 12 populations of their own allele frequencies (11 eigenvalues
+ * above the noise's, as a structured cohort's GRM has);
  * 1: uniform(-1, 1) entries; 2: Q diag Q' with eigenvalues 1, 2, 3 repeated and Q a product of
  * three reflectors. Full, symmetric, row-major = column-major. */
 static void make(int kind, int n, double *A)
 {
-    if (kind == 0) {
+    if (kind == 0 || kind == 3) {
         const int m = n / 2 + 1;
         double *Z = malloc((size_t)m * n * sizeof *Z), *r = malloc((size_t)n * sizeof *r), g = 0;
         if (!Z || !r) exit(2);
         for (int v = 0; v < m; v++) {
             double p = 0.05 + 0.45 * unif();
-            for (int i = 0; i < n; i++) Z[(size_t)v * n + i] = (unif() < p) + (unif() < p) - 2 * p;
+            double pg[12];
+            for (int g = 0; g < 12; g++) pg[g] = kind == 3 ? fmin(0.95, fmax(0.05, p + 0.2 * (unif() - 0.5))) : p;
+            for (int i = 0; i < n; i++) Z[(size_t)v * n + i] = (unif() < pg[i % 12]) + (unif() < pg[i % 12]) - 2 * p;
         }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, m, 1.0 / m, Z, n, Z, n, 0.0, A, n);
         for (int i = 0; i < n; i++) {
@@ -176,8 +184,64 @@ static void check_top(int kind, int n, int k)
     free(A), free(R), free(B), free(U);
 }
 
+/* st_eig_top_krylov against dsyevd; must: it has to converge (the GRMs, where pca uses it). */
+static void check_krylov(int kind, int n, int k, int must)
+{
+    const size_t nn = (size_t)n * n;
+    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), *wr = malloc(n * sizeof *wr);
+    double *vec[3], val[3][16], *U = malloc((size_t)n * k * sizeof *U), wd[16] = {0};
+    int rc[3], steps = 0;
+    if (!A || !R || !B || !U || !wr || k > 16) exit(2);
+    make(kind, n, A);
+    memcpy(R, A, nn * sizeof *R);
+    CHECK(ref_dsyevd(n, R, wr) == 0);
+    for (int t = 0; t < 3; t++) {
+        if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
+        memcpy(B, A, nn * sizeof *A);
+        for (int i = 0; i < n; i++) /* only the lower triangle is read */
+            for (int j = i + 1; j < n; j++) B[(size_t)j * n + i] = NAN;
+        rc[t] = st_eig_top_krylov((uint32_t)n, B, (uint32_t)k, val[t], vec[t], t + 1, &steps);
+        int lower_kept = 1;
+        for (int j = 0; j < n; j++)
+            for (int i = j; i < n; i++) lower_kept &= B[(size_t)j * n + i] == A[(size_t)j * n + i];
+        CHECK(lower_kept);
+    }
+    CHECK(rc[0] == 0 || rc[0] == ST_KRYLOV_NOCONV);
+    CHECK(rc[1] == rc[0] && rc[2] == rc[0]);
+    if (must) CHECK(rc[0] == 0);
+    printf("krylov top %2d of kind %d n %4d: %s after %d steps", k, kind, n, rc[0] ? "not reached" : "converged", steps);
+    if (rc[0] == 0) {
+        double top = fmax(fabs(wr[0]), fabs(wr[n - 1])), dw = 0, res, orth;
+        for (int j = 0; j < k; j++) {
+            dw = fmax(dw, fabs(val[0][j] - wr[n - 1 - j]));
+            if (j) CHECK(val[0][j] <= val[0][j - 1]);
+            for (int i = 0; i < n; i++) U[(size_t)j * n + i] = vec[0][(size_t)i * k + j];
+            wd[j] = val[0][j];
+        }
+        quality(n, A, U, wd, k, &res, &orth);
+        printf(": |w - w_lapack| %.1e, residual %.1e, orthogonality %.1e", dw / (top > 0 ? top : 1), res, orth);
+        CHECK(dw <= 1e-10 * (top > 0 ? top : 1));
+        CHECK(res <= 1e-10);
+        CHECK(orth <= 1e-10);
+        for (int t = 1; t < 3; t++) {
+            CHECK(!memcmp(val[0], val[t], (size_t)k * sizeof **val));
+            CHECK(!memcmp(vec[0], vec[t], (size_t)n * k * sizeof *A));
+        }
+    }
+    printf("\n");
+    for (int t = 0; t < 3; t++) free(vec[t]);
+    free(A), free(R), free(B), free(U), free(wr);
+}
+
+static void log_stderr(int level, const char *msg, void *ud)
+{
+    (void)level, (void)ud;
+    fprintf(stderr, "%s\n", msg);
+}
+
 int main(void)
 {
+    if (getenv("BCMS_DEBUG")) bcms_log_set(log_stderr, NULL, BCMS_LOG_DEBUG);
     static const int sizes[] = {1, 2, 3, 17, 100, 257, 300, 613, 1100};
     st_blas_serial();
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
@@ -185,6 +249,13 @@ int main(void)
             check_all(kind, sizes[s]);
             check_top(kind, sizes[s], sizes[s] < 10 ? sizes[s] : 10);
         }
+    check_krylov(0, 100, 10, 0); /* the basis' cap (n / 3 columns) is below two blocks: not reached */
+    for (int kind = 0; kind < 4; kind++) check_krylov(kind, 613, 10, kind == 2);
+    check_krylov(3, 1100, 10, 0);
+    check_krylov(3, 1100, 3, 1);
+    check_krylov(2, 1100, 16, 1); /* the top eigenvalue 367 times over: any orthonormal vectors of its space */
+    check_krylov(0, 2100, 16, 0); /* noise alone: the top 16 in the noise's edge, their gaps ~1e-3 */
+    check_krylov(3, 2100, 10, 1);
     if (fails) fprintf(stderr, "%d checks failed\n", fails);
     return fails != 0;
 }
