@@ -147,31 +147,23 @@ static void check_all(int kind, int n)
     free(A), free(R);
 }
 
-/* st_eig_top: the k largest, descending, as dsyevd's last k. */
-static void check_top(int kind, int n, int k)
+/* The k pairs (val descending, vec row-major n x k, at 1, 2 and 3 threads) against dsyevd's
+ * ascending wr: eigenvalues within 1e-10 of the largest, residual and orthogonality within tol, the
+ * same bytes at every thread count. */
+static void check_pairs(const char *what, int kind, int n, int k, const double *A, const double *wr,
+                        double val[3][16], double *vec[3], double tol)
 {
-    const size_t nn = (size_t)n * n;
-    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), wr[1200];
-    double *vec[3], val[3][16], *U = malloc((size_t)n * k * sizeof *U), wd[16] = {0};
-    if (!A || !R || !B || !U || n > 1200 || k > 16) exit(2);
-    make(kind, n, A);
-    memcpy(R, A, nn * sizeof *R);
-    CHECK(ref_dsyevd(n, R, wr) == 0);
-    for (int t = 0; t < 3; t++) {
-        if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
-        memcpy(B, A, nn * sizeof *A);
-        CHECK(st_eig_top((uint32_t)n, B, (uint32_t)k, val[t], vec[t], t + 1) == 0);
-    }
+    double *U = calloc((size_t)n * k, sizeof *U), wd[16] = {0};
     double top = fmax(fabs(wr[0]), fabs(wr[n - 1])), dw = 0, res, orth;
+    if (!U) exit(2);
     for (int j = 0; j < k; j++) {
         dw = fmax(dw, fabs(val[0][j] - wr[n - 1 - j]));
         if (j) CHECK(val[0][j] <= val[0][j - 1]);
         for (int i = 0; i < n; i++) U[(size_t)j * n + i] = vec[0][(size_t)i * k + j];
+        wd[j] = val[0][j];
     }
-    for (int j = 0; j < k; j++) wd[j] = val[0][j];
     quality(n, A, U, wd, k, &res, &orth);
-    const double tol = 20 * (n + 10) * DBL_EPSILON;
-    printf("top %2d of kind %d n %4d: |w - w_lapack| %.1e, residual %.1e, orthogonality %.1e\n", k, kind, n,
+    printf("%s top %2d of kind %d n %4d: |w - w_lapack| %.1e, residual %.1e, orthogonality %.1e\n", what, k, kind, n,
            dw / (top > 0 ? top : 1), res, orth);
     CHECK(dw <= 1e-10 * (top > 0 ? top : 1));
     CHECK(res <= tol);
@@ -180,8 +172,27 @@ static void check_top(int kind, int n, int k)
         CHECK(!memcmp(val[0], val[t], (size_t)k * sizeof **val));
         CHECK(!memcmp(vec[0], vec[t], (size_t)n * k * sizeof *A));
     }
+    free(U);
+}
+
+/* st_eig_top: the k largest, descending, as dsyevd's last k. */
+static void check_top(int kind, int n, int k)
+{
+    const size_t nn = (size_t)n * n;
+    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), wr[1200];
+    double *vec[3], val[3][16];
+    if (!A || !R || !B || n > 1200 || k > 16) exit(2);
+    make(kind, n, A);
+    memcpy(R, A, nn * sizeof *R);
+    CHECK(ref_dsyevd(n, R, wr) == 0);
+    for (int t = 0; t < 3; t++) {
+        if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
+        memcpy(B, A, nn * sizeof *A);
+        CHECK(st_eig_top((uint32_t)n, B, (uint32_t)k, val[t], vec[t], t + 1) == 0);
+    }
+    check_pairs("", kind, n, k, A, wr, val, vec, 20 * (n + 10) * DBL_EPSILON);
     for (int t = 0; t < 3; t++) free(vec[t]);
-    free(A), free(R), free(B), free(U);
+    free(A), free(R), free(B);
 }
 
 /* st_eig_top_krylov against dsyevd; must: it has to converge (the GRMs, where pca uses it). */
@@ -189,9 +200,9 @@ static void check_krylov(int kind, int n, int k, int must)
 {
     const size_t nn = (size_t)n * n;
     double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), *wr = malloc(n * sizeof *wr);
-    double *vec[3], val[3][16], *U = malloc((size_t)n * k * sizeof *U), wd[16] = {0};
+    double *vec[3], val[3][16];
     int rc[3], steps = 0;
-    if (!A || !R || !B || !U || !wr || k > 16) exit(2);
+    if (!A || !R || !B || !wr || k > 16) exit(2);
     make(kind, n, A);
     memcpy(R, A, nn * sizeof *R);
     CHECK(ref_dsyevd(n, R, wr) == 0);
@@ -209,28 +220,11 @@ static void check_krylov(int kind, int n, int k, int must)
     CHECK(rc[0] == 0 || rc[0] == ST_KRYLOV_NOCONV);
     CHECK(rc[1] == rc[0] && rc[2] == rc[0]);
     if (must) CHECK(rc[0] == 0);
-    printf("krylov top %2d of kind %d n %4d: %s after %d steps", k, kind, n, rc[0] ? "not reached" : "converged", steps);
-    if (rc[0] == 0) {
-        double top = fmax(fabs(wr[0]), fabs(wr[n - 1])), dw = 0, res, orth;
-        for (int j = 0; j < k; j++) {
-            dw = fmax(dw, fabs(val[0][j] - wr[n - 1 - j]));
-            if (j) CHECK(val[0][j] <= val[0][j - 1]);
-            for (int i = 0; i < n; i++) U[(size_t)j * n + i] = vec[0][(size_t)i * k + j];
-            wd[j] = val[0][j];
-        }
-        quality(n, A, U, wd, k, &res, &orth);
-        printf(": |w - w_lapack| %.1e, residual %.1e, orthogonality %.1e", dw / (top > 0 ? top : 1), res, orth);
-        CHECK(dw <= 1e-10 * (top > 0 ? top : 1));
-        CHECK(res <= 1e-10);
-        CHECK(orth <= 1e-10);
-        for (int t = 1; t < 3; t++) {
-            CHECK(!memcmp(val[0], val[t], (size_t)k * sizeof **val));
-            CHECK(!memcmp(vec[0], vec[t], (size_t)n * k * sizeof *A));
-        }
-    }
-    printf("\n");
+    printf("krylov top %2d of kind %d n %4d: %s after %d steps\n", k, kind, n, rc[0] ? "not reached" : "converged",
+           steps);
+    if (rc[0] == 0) check_pairs("krylov", kind, n, k, A, wr, val, vec, 1e-10);
     for (int t = 0; t < 3; t++) free(vec[t]);
-    free(A), free(R), free(B), free(U), free(wr);
+    free(A), free(R), free(B), free(wr);
 }
 
 static void log_stderr(int level, const char *msg, void *ud)
