@@ -12,7 +12,8 @@
  * Block boundaries depend only on the input and the sample count, never on the thread count, so the
  * store is byte-identical at 1 and N threads. BGZF decompression runs on htslib's own thread pool.
  * The blocks are committed every VCF_STAGE_BYTES, invisible until the last transaction writes the
- * dataset (vcf_stage.c): LMDB holds a transaction's pages in memory until it commits. */
+ * dataset (vcf_stage.c): LMDB holds a transaction's pages in memory until it commits. The dataset
+ * record is checked before the first block and written with the last (vcf_import_dataset.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,8 @@
 #include "codec.h"
 #include "dataset.h"
 #include "err.h"
-#include "vcf_import.h"
-#include "vcf_inputs.h"
-#include "vcf_rows.h"
+#include "vcf_import_internal.h"
 #include "vcf_stage.h"
-#include "bcms_version.h"
 
 void bcms_import_opts_init(bcms_import_opts_t *o)
 {
@@ -56,73 +54,6 @@ int bcms_import_opts_check(const bcms_import_opts_t *o)
     return 0;
 }
 
-/* One block's worth of input records and, after the workers ran, its frames. */
-typedef struct {
-    uint32_t contig;
-    uint64_t first_line;         /* VCF line number (or BCF record number) of the first record */
-    uint32_t nrec;
-    size_t text0, text_l;        /* VCF: the lines, each NUL-terminated, in the batch's text from text0 */
-    uint64_t bytes;              /* the input it holds: text_l, or the BCF records' bytes */
-    uint32_t *line_off;          /* VCF: offset of each line from text0 */
-    bcf1_t **recs;               /* BCF: records */
-    uint32_t mrec, mrec_bcf;     /* capacities of line_off and recs (a dataset may mix VCF and BCF files) */
-    /* results */
-    int rc;
-    char err[1024];
-    uint32_t nrows, nsplit;            /* rows made, multi-allelic records split */
-    int64_t first_pos, last_pos;
-    int any_phase, any_ds;
-    kstring_t sites_frame, gt_frame;
-} job_t;
-
-typedef struct {
-    bcf_hdr_t *hdr;              /* private copy: vcf_parse may add undeclared tags/contigs to it */
-    bcf_hdr_t *hdr_sites;        /* private sample-less copy for the fast path's site columns */
-    bcf1_t *rec;
-    bcms_rowbuf_t rb;
-    bcms_sites_t sites;
-    kstring_t raw, gtraw, save;
-    kstring_t gts[3];            /* the genotype streams of the block being built */
-    bcms_codec_t *codec;
-} worker_t;
-
-/* A batch of block jobs and the text of their lines: one buffer, so that what the batch holds is
- * its input bytes however many blocks they make. */
-typedef struct {
-    job_t *jobs;
-    uint32_t n;
-    kstring_t text;
-} batch_t;
-
-/* The state of one import: its inputs, the dataset being built, the pipeline's buffers. */
-typedef struct {
-    bcms_store_t *st;
-    const bcms_import_opts_t *o;
-    vcf_input_t *in;
-    int nin, fi;                 /* inputs, the one being read */
-    MDB_txn *txn;
-    int lock_fd, staged;         /* the import lock; blocks already committed (undone on failure) */
-    uint64_t txn_bytes, txn_cap; /* frames put in the open transaction; when it commits */
-    bcms_dataset_t ds;
-    vcf_ctgmap_t ctg;
-    worker_t *workers;
-    job_t *jobs;
-    batch_t batch[2];
-    uint64_t job_max, batch_cap; /* the largest job's input bytes so far; --memory's cap of a batch (0: none) */
-    uint32_t njobs, nsamp, per_block, mblocks;
-    int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
-    kstring_t line;              /* a pending text line (read, not yet in a job); scratch for plain text */
-    size_t line_len;             /* length of the text line last read */
-    bcf1_t *brec;
-    uint64_t lineno, nrec, split, stored, bytes_before; /* bytes_before: sizes of the inputs already read */
-    int pending, pend_ctg, eof;
-    uint64_t pend_line;
-    int64_t prev_pos;
-    uint32_t new_samples;
-    int64_t shared;
-    double t0, t_prog;
-    bcms_import_progress_t prog;
-} imp_t;
 
 static void job_fail(job_t *j, uint32_t r, const char *path, int is_bcf, const char *what)
 {
@@ -609,147 +540,6 @@ static int import_records(imp_t *im)
     }
 }
 
-/* Open every input, check they form one dataset, and set up the dataset's contigs. */
-static int open_inputs(imp_t *im, const char *const *paths)
-{
-    int rc;
-    for (int f = 0; f < im->nin; f++) {
-        for (int g = 0; g < f; g++)
-            if (!strcmp(paths[f], paths[g]))
-                return bcms_err(BCMS_EINVAL, "%s is given twice", paths[f]);
-        if ((rc = vcf_input_open(&im->in[f], paths[f], im->nthreads))) return rc;
-        for (int g = 0; g < f; g++)
-            if (!strcmp(im->in[f].fingerprint, im->in[g].fingerprint))
-                return bcms_err(BCMS_EINVAL, "%s and %s are the same file", paths[g], paths[f]);
-    }
-    if ((rc = vcf_inputs_same_samples(im->in, im->nin))) return rc;
-    im->nsamp = (uint32_t)bcf_hdr_nsamples(im->in[0].hdr);
-    /* contigs declared in the headers, in header order; undeclared ones are appended as met */
-    for (int f = 0; f < im->nin; f++)
-        if ((rc = vcf_contigs_from_header(&im->ds, &im->ctg, &im->in[f]))) return rc;
-    return 0;
-}
-
-/* Refuse a file already imported (unless --force). */
-static int check_sources(const imp_t *im, const bcms_dataset_t *list, int n)
-{
-    for (int i = 0; i < n && !im->o->force; i++)
-        for (uint32_t s = 0; s < list[i].nsources; s++)
-            for (int f = 0; f < im->nin; f++)
-                if (!strcmp(list[i].sources[s].fingerprint, im->in[f].fingerprint))
-                    return bcms_err(BCMS_EEXIST, "%s was already imported as dataset %u (%s, from %s); use --force "
-                                    "to import it again as a new dataset", im->in[f].path, list[i].id,
-                                    list[i].cohort, list[i].sources[s].path);
-    return 0;
-}
-
-/* The start, in the first transaction: refuse a file already imported, take the dataset id, check
- * the samples can be registered (in a child transaction, undone: they are registered by the last
- * one, with the dataset) and mark the import unfinished. */
-static int start_dataset(imp_t *im)
-{
-    bcms_dataset_t *list;
-    MDB_txn *child = NULL;
-    kstring_t files = {0, 0, NULL};
-    int n, rc;
-    if ((rc = bcms_dataset_list(im->st, im->txn, &list, &n))) return rc;
-    if ((rc = check_sources(im, list, n))) goto done;
-    if ((rc = bcms_meta_next_id(im->st, im->txn, "next_dataset", &im->ds.id))) goto done;
-    for (int i = 0; i < n; i++)
-        if (list[i].id >= im->ds.id) { /* ids only grow: a smaller counter is damage, never a reuse */
-            rc = bcms_err(BCMS_ECORRUPT, "%s: the store counter 'next_dataset' is damaged (dataset %u exists); "
-                          "restore the store from a backup", bcms_store_path(im->st), list[i].id);
-            goto done;
-        }
-    if ((rc = mdb_txn_begin(bcms_store_env(im->st), im->txn, 0, &child))) {
-        rc = bcms_lmdb_err(rc, "checking the samples");
-        goto done;
-    }
-    rc = vcf_samples_register(im->st, child, &im->in[0], im->o, list, n, &im->ds, &im->new_samples, &im->shared, 0);
-    mdb_txn_abort(child);
-    free(im->ds.samples);
-    im->ds.samples = NULL;
-    if (rc) goto done;
-    for (int f = 0; f < im->nin; f++)
-        if (ksprintf(&files, "%s%s", f ? "," : "", im->in[f].path) < 0) { rc = BCMS_ENOMEM; goto done; }
-    rc = vcf_stage_mark(im->st, im->txn, im->ds.id, files.s);
-done:
-    free(files.s);
-    bcms_dataset_list_free(list, n);
-    return rc;
-}
-
-/* The last transaction registers the samples (checked at the start; the import lock kept other
- * imports out since) and ends the unfinished mark. */
-static int register_samples(imp_t *im)
-{
-    bcms_dataset_t *list;
-    int n, rc;
-    if ((rc = bcms_dataset_list(im->st, im->txn, &list, &n))) return rc;
-    if (!(rc = check_sources(im, list, n)))
-        rc = vcf_samples_register(im->st, im->txn, &im->in[0], im->o, list, n, &im->ds, &im->new_samples,
-                                  &im->shared, 1);
-    bcms_dataset_list_free(list, n);
-    return rc ? rc : vcf_stage_unmark(im->st, im->txn, im->ds.id);
-}
-
-/* The first input's header as text; with --iid-prefix its #CHROM line names the samples as the
- * registry does, so that view selects them by their stored names. */
-static int header_text(const imp_t *im, kstring_t *out)
-{
-    const bcf_hdr_t *h = im->in[0].hdr;
-    char *chrom;
-    if (bcf_hdr_format(h, 0, out) < 0) return BCMS_ENOMEM;
-    if (!im->o->iid_prefix) return 0;
-    if (!(chrom = strstr(out->s, "\n#CHROM\t")) || !(chrom = strstr(chrom, "\tFORMAT"))) return BCMS_ENOMEM;
-    out->l = (size_t)(chrom + 7 - out->s);
-    for (int i = 0; i < bcf_hdr_nsamples(h); i++)
-        if (ksprintf(out, "\t%s%s", im->o->iid_prefix, h->samples[i]) < 0) return BCMS_ENOMEM;
-    return kputc('\n', out) < 0 ? BCMS_ENOMEM : 0;
-}
-
-/* The dataset record, its provenance and the history line. */
-static int put_dataset(imp_t *im)
-{
-    bcms_dataset_t *ds = &im->ds;
-    char when[64];
-    time_t now = time(NULL);
-    kstring_t hist = {0, 0, NULL}, files = {0, 0, NULL}, fps = {0, 0, NULL}, htxt = {0, 0, NULL};
-    int rc = BCMS_ENOMEM;
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    if (!(ds->sources = calloc(im->nin, sizeof *ds->sources))) goto done;
-    ds->nsources = (uint32_t)im->nin;
-    for (int f = 0; f < im->nin; f++) {
-        ds->sources[f].size = im->in[f].size;
-        if (!(ds->sources[f].path = strdup(im->in[f].path)) ||
-            !(ds->sources[f].fingerprint = strdup(im->in[f].fingerprint)))
-            goto done;
-        if (ksprintf(&files, "%s%s", f ? "," : "", im->in[f].path) < 0 ||
-            ksprintf(&fps, "%s%s", f ? "," : "", im->in[f].fingerprint) < 0)
-            goto done;
-    }
-    if (header_text(im, &htxt)) goto done;
-    ds->header_text = htxt.s;
-    htxt.s = NULL;
-    ds->nrecords = im->nrec;
-    if (!(ds->imported_at = strdup(when)) || !(ds->command = strdup(im->o->command ? im->o->command : "")) ||
-        !(ds->tool = strdup("bcms " BCMS_VERSION)))
-        goto done;
-    if ((rc = bcms_dataset_put(im->st, im->txn, ds))) goto done;
-    rc = BCMS_ENOMEM;
-    if (ksprintf(&hist, "%s import dataset=%u cohort=%s file=%s size=%llu fingerprint=%s samples=%u records=%llu "
-                 "rows=%llu command=%s", when, ds->id, ds->cohort, files.s, (unsigned long long)im->prog.bytes_total,
-                 fps.s, im->nsamp, (unsigned long long)im->nrec, (unsigned long long)ds->nrows, ds->command) < 0)
-        goto done;
-    rc = bcms_meta_add_history(im->st, im->txn, hist.s);
-done:
-    free(hist.s);
-    free(files.s);
-    free(fps.s);
-    free(htxt.s);
-    return rc;
-}
-
 /* --memory: the workspace is the two batches in flight (one parsed while the next is read) and the
  * frames of the open transaction; a quarter of it (at most VCF_STAGE_BYTES) goes to the commits,
  * the rest to the batches. Below a block per batch and a block per commit nothing is smaller: those
@@ -798,7 +588,7 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     if ((rc = bcms_import_opts_check(o))) return rc;
     if (npaths < 1) return bcms_err(BCMS_EINVAL, "no input file given");
     if (!(im.in = calloc(npaths, sizeof *im.in)) || vcf_ctgmap_init(&im.ctg)) goto nomem;
-    if ((rc = open_inputs(&im, paths))) goto fail;
+    if ((rc = vcf_imp_open_inputs(&im, paths))) goto fail;
     for (int f = 0; f < npaths; f++) im.prog.bytes_total += im.in[f].size;
     im.lineno = im.in[0].is_bcf ? 0 : im.in[0].header_lines; /* lines read so far (VCF) or records (BCF) */
     im.per_block = o->block_bytes / ((im.nsamp + 3) / 4);
@@ -809,12 +599,12 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     /* the blocks in transactions of VCF_STAGE_BYTES, the dataset in the last one */
     if (!o->locked && (rc = vcf_stage_lock(st, &im.lock_fd))) goto fail;
     if ((o->locked || im.lock_fd >= 0) && (rc = vcf_stage_clean(st))) goto fail;
-    if ((rc = bcms_txn_begin(st, 0, &im.txn)) || (rc = start_dataset(&im)) || (rc = import_records(&im))) goto fail;
+    if ((rc = bcms_txn_begin(st, 0, &im.txn)) || (rc = vcf_imp_start_dataset(&im)) || (rc = import_records(&im))) goto fail;
     if (im.nrec == 0) {
         rc = bcms_err(BCMS_EINPUT, "%s: no variant records after the header; nothing to import", paths[npaths - 1]);
         goto fail;
     }
-    if ((rc = register_samples(&im)) || (rc = put_dataset(&im))) goto fail;
+    if ((rc = vcf_imp_register_samples(&im)) || (rc = vcf_imp_put_dataset(&im))) goto fail;
     rc = bcms_txn_commit(im.txn);
     im.txn = NULL;
     if (rc) goto fail;
