@@ -432,10 +432,11 @@ static void step_fail(int *err, char *msg, size_t cap, int e)
     }
 }
 
-/* Variants of a unit of the LD tests: 16 at up to 1,024 samples, fewer above (one at 16,384 and
- * more), so a unit stays small next to a step's work and the threads end a step together (at
- * 100,000 samples, 16 variants a unit left a third of two threads' time waiting at the step's end). */
-static inline uint32_t ld_unit(const prune_data_t *d) { return d->nw >= 256 ? 1 : 256 / d->nw < 16 ? 256 / d->nw : 16; }
+/* Variants of a unit of the LD tests: 16 at up to 1,024 samples, fewer above (two at 16,384 and
+ * more, counted together: prune_ld_rows), so a unit stays small next to a step's work and the
+ * threads end a step together (at 100,000 samples, 16 variants a unit left a third of two threads'
+ * time waiting at the step's end). */
+static inline uint32_t ld_unit(const prune_data_t *d) { return d->nw >= 256 ? 2 : 256 / d->nw < 16 ? 256 / d->nw : 16; }
 
 /* One step of the pipeline, in threads: the sweep of chunk sw (sequential, on the last thread, which
  * then adds te's name records to the sorter and joins the others) beside one pool of work: the
@@ -475,7 +476,10 @@ static int prune_step(prune_st_t *p, st_input_t *in, const prune_chunk_t *sw, co
             }
             if (__atomic_load_n(&err, __ATOMIC_RELAXED)) continue;
             const uint32_t b = i - nd, r1 = (b + 1) * U < te->nr ? (b + 1) * U : te->nr;
-            for (uint32_t r = b * U; r < r1; r++) prune_ld_row(&p->d, te->k0 + r, window, p->thr);
+            for (uint32_t r = b * U, nr; r < r1; r += nr) { /* rows in twos from 16,384 samples (the unit) */
+                nr = p->d.nw >= 256 && r + 1 < r1 ? 2 : 1;
+                prune_ld_rows(&p->d, te->k0 + r, nr, window, p->thr);
+            }
         }
         if (!read) {
             unsigned spins = 0;

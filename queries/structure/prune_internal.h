@@ -8,9 +8,10 @@
 
 #include <htslib/kstring.h>
 
-/* The popcounts of y with m earlier variants xs[i] (full[i]: all six sums, else the dot product's). */
-typedef void (*ld_count_fn)(const uint64_t *y, const uint64_t *const *xs, const uint8_t *full, uint32_t m, uint32_t nw,
-                            int64_t (*c)[6]);
+/* The popcounts of m pairs: ys[i] with the earlier variant xs[i] (full[i]: all six sums, else the dot
+ * product's). */
+typedef void (*ld_count_fn)(const uint64_t *const *ys, const uint64_t *const *xs, const uint8_t *full, uint32_t m,
+                            uint32_t nw, int64_t (*c)[6]);
 
 /* The hom-ref, hom-alt and called masks of m <= 64 samples' codes gw. */
 typedef void (*pack_word_fn)(const uint8_t *gw, uint32_t m, uint64_t *r, uint64_t *a, uint64_t *c);
@@ -54,7 +55,7 @@ void prune_pack_variant(prune_data_t *d, size_t sl, const uint8_t *g);
 /* The same from its 2-bit row (bcms_reader_batch_packed): the same planes and sums. */
 void prune_pack_row(prune_data_t *d, size_t sl, const uint8_t *row);
 /* Variant k's LD bits: its tests with the --window - 1 variants before it on its chromosome. */
-void prune_ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr);
+void prune_ld_rows(prune_data_t *d, uint64_t k, uint32_t nr, uint32_t window, double thr);
 
 /* The r^2 test of used variants x < y (y - x < --window, one chromosome), computed ahead. */
 static inline int ld_bit(const prune_data_t *d, uint64_t x, uint64_t y)

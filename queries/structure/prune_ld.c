@@ -188,10 +188,10 @@ __attribute__((target_clones("popcnt", "default"))) static void ld_count_scalar(
     c[0] = dot, c[1] = n, c[2] = ax, c[3] = bx, c[4] = ay, c[5] = by;
 }
 
-static void ld_many_scalar(const uint64_t *y, const uint64_t *const *xs, const uint8_t *full, uint32_t m, uint32_t nw,
-                           int64_t (*c)[6])
+static void ld_many_scalar(const uint64_t *const *ys, const uint64_t *const *xs, const uint8_t *full, uint32_t m,
+                           uint32_t nw, int64_t (*c)[6])
 {
-    for (uint32_t i = 0; i < m; i++) ld_count_scalar(xs[i], y, nw, full[i], c[i]);
+    for (uint32_t i = 0; i < m; i++) ld_count_scalar(xs[i], ys[i], nw, full[i], c[i]);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -238,11 +238,12 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static inline void ld_count_a
 
 /* The pairs one after the other in one function: no call between them, so that the CPU overlaps
  * one pair's reductions with the next one's popcounts. */
-__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_many_avx512(const uint64_t *y, const uint64_t *const *xs,
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void ld_many_avx512(const uint64_t *const *ys,
+                                                                             const uint64_t *const *xs,
                                                                              const uint8_t *full, uint32_t m, uint32_t nw,
                                                                              int64_t (*c)[6])
 {
-    for (uint32_t i = 0; i < m; i++) ld_count_avx512(xs[i], y, nw, full[i], c[i]);
+    for (uint32_t i = 0; i < m; i++) ld_count_avx512(xs[i], ys[i], nw, full[i], c[i]);
 }
 #endif
 
@@ -296,41 +297,49 @@ static int ld_test(const prune_data_t *d, size_t slx, size_t sly, const int64_t 
 }
 
 
-/* Variant k's LD bits: its test with each of the --window - 1 variants before it on its chromosome
- * (every pair the window's sweep can ask of it, whatever it removes; PLINK 2 asks for them lazily,
- * which here would leave them on one thread). A monomorphic variant's tests are all false. */
-void prune_ld_row(prune_data_t *d, uint64_t k, uint32_t window, double thr)
+/* The LD bits of variants k .. k + nr - 1 (nr 1 or 2): each one's test with each of the --window - 1
+ * variants before it on its chromosome (every pair the window's sweep can ask of it, whatever it
+ * removes; PLINK 2 asks for them lazily, which here would leave them on one thread). A monomorphic
+ * variant's tests are all false. Two rows are counted against each earlier variant one after the
+ * other, so its planes are read from memory once for both: at 100,000 samples a variant's planes are
+ * 37.5 KB and the window's 1.9 MB, which the per-pair loads streamed from L3 (the count's loads were
+ * the kernel's hottest instructions). */
+void prune_ld_rows(prune_data_t *d, uint64_t k, uint32_t nr, uint32_t window, double thr)
 {
-    const size_t sk = SLOT(d, k);
-    uint64_t *row = d->ld + sk * d->lw;
-    memset(row, 0, d->lw * sizeof *row);
-    if (d->mono[sk]) return;
-    const uint64_t *y = d->bits + sk * 3 * d->nw;
-    const int ysparse = d->nmiss[sk] <= d->K;
-    size_t sx = sk; /* the slot of k - j, stepped down (a division a pair was a tenth of the tests) */
-    uint64_t j = 1;
-    for (int more = 1; more;) { /* up to 64 pairs counted at once, then tested */
-        const uint64_t *xs[64];
+    const uint64_t *y[2];
+    uint64_t *row[2];
+    size_t sy[2];
+    int ysparse[2], live[2];
+    for (uint32_t r = 0; r < nr; r++) {
+        sy[r] = SLOT(d, k + r), row[r] = d->ld + sy[r] * d->lw, y[r] = d->bits + sy[r] * 3 * d->nw;
+        memset(row[r], 0, d->lw * sizeof *row[r]);
+        live[r] = !d->mono[sy[r]], ysparse[r] = d->nmiss[sy[r]] <= d->K;
+    }
+    const uint64_t top = k + nr - 1;
+    size_t sx = SLOT(d, top); /* the slot of top - t, stepped down (a division a pair was a tenth of the tests) */
+    uint64_t t = 1;
+    while (live[0] || (nr > 1 && live[1])) { /* up to 64 pairs counted at once, then tested */
+        const uint64_t *xs[64], *ys[64];
         size_t sl[64];
         uint32_t jj[64], m = 0;
-        uint8_t full[64];
+        uint8_t full[64], rr[64];
         int64_t c[64][6];
-        for (; m < 64; j++) {
-            if (j >= window || j > k) {
-                more = 0;
-                break;
-            }
+        for (; m + nr <= 64 && (live[0] || (nr > 1 && live[1])); t++) {
             sx = sx ? sx - 1 : d->R - 1;
-            if (d->chr[sx] != d->chr[sk]) {
-                more = 0;
-                break;
+            for (uint32_t r = nr; r-- > 0;) { /* the later row first: x = top - t is its j = t */
+                const uint64_t j = t - (nr - 1 - r);
+                if (!live[r] || !j) continue;
+                if (j >= window || j > k + r || d->chr[sx] != d->chr[sy[r]]) {
+                    live[r] = 0;
+                    continue;
+                }
+                if (d->mono[sx]) continue;
+                xs[m] = d->bits + sx * 3 * d->nw, ys[m] = y[r], sl[m] = sx, jj[m] = (uint32_t)j, rr[m] = (uint8_t)r;
+                full[m++] = !(ysparse[r] && d->nmiss[sx] <= d->K);
             }
-            if (d->mono[sx]) continue;
-            xs[m] = d->bits + sx * 3 * d->nw, sl[m] = sx, jj[m] = (uint32_t)j;
-            full[m++] = !(ysparse && d->nmiss[sx] <= d->K);
         }
-        if (m) d->count(y, xs, full, m, d->nw, c);
+        if (m) d->count(ys, xs, full, m, d->nw, c);
         for (uint32_t i = 0; i < m; i++)
-            if (ld_test(d, sl[i], sk, c[i], thr)) row[(jj[i] - 1) / 64] |= 1ULL << ((jj[i] - 1) % 64);
+            if (ld_test(d, sl[i], sy[rr[i]], c[i], thr)) row[rr[i]][(jj[i] - 1) / 64] |= 1ULL << ((jj[i] - 1) % 64);
     }
 }
