@@ -10,6 +10,7 @@
 #include <htslib/hts.h>
 
 #include "cli.h"
+#include "codec.h"
 #include "err.h"
 #include "store.h"
 #include "vcf_import.h"
@@ -28,7 +29,10 @@ static void usage(FILE *fp)
                 "  --iid-prefix P    prefix every sample name with P (different people, same IDs)\n"
                 "  --threads N       worker threads (default: OMP_NUM_THREADS if set, else all cores)\n"
                 "  --force           import even if this file was imported before\n"
-                "  --level N         DEFLATE level of blocks, 1..12 (default 4)\n"
+                "  --codec C         compression of the blocks: zstd (default in a new store) or deflate\n"
+                "                    (the only one of a store of format 2, made by an older bcms, which\n"
+                "                    keeps it so that the older bcms still reads it)\n"
+                "  --level N         compression level: zstd 1..19 (default 3), deflate 1..12 (default 4)\n"
                 "  --memory MB       cap of the import's workspace: the input in flight (two batches of\n"
                 "                    blocks) and the frames of a commit (as plink2 --memory; default: a\n"
                 "                    block's input per thread per batch, commits of 2 MB). Floor: one block\n"
@@ -70,7 +74,8 @@ int cmd_import(int argc, char **argv)
                                        {"force", no_argument, 0, 'f'},        {"level", required_argument, 0, 'l'},
                                        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
                                        {"same-samples", no_argument, 0, 'S'}, {"iid-prefix", required_argument, 0, 'P'},
-                                       {"memory", required_argument, 0, 'M'}, {0, 0, 0, 0}};
+                                       {"memory", required_argument, 0, 'M'}, {"codec", required_argument, 0, 'C'},
+                                       {0, 0, 0, 0}};
     bcms_import_opts_t o;
     bcms_import_stats_t stats;
     bcms_store_t *st = NULL;
@@ -91,7 +96,19 @@ int cmd_import(int argc, char **argv)
             if ((o.threads = cli_parse_threads(optarg)) < 1) return cli_usage_error("import", "bad --threads '%s'", optarg);
             break;
         case 'f': o.force = 1; break;
-        case 'l': o.level = atoi(optarg); break;
+        case 'l': {
+            char *end;
+            const long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > 19)
+                return cli_usage_error("import", "bad --level '%s' (zstd 1..19, deflate 1..12)", optarg);
+            o.level = (int)v;
+            break;
+        }
+        case 'C':
+            if (!strcmp(optarg, "zstd")) o.codec = BCMS_CODEC_ZSTD;
+            else if (!strcmp(optarg, "deflate")) o.codec = BCMS_CODEC_DEFLATE;
+            else return cli_usage_error("import", "bad --codec '%s' (zstd or deflate)", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'M':
             if ((rc = cli_parse_memory("import", optarg, &o.memory_mb))) return rc;

@@ -29,6 +29,7 @@ struct bcms_store_t {
     const char *map;           /* LMDB's map of data.mdb */
     size_t map_size;
     size_t file_size;          /* data.mdb's size when the last transaction began (it only grows) */
+    uint32_t major;            /* meta/format's major */
 };
 
 static const char *dbi_names[DBI_N] = {"meta", "samples", "sample_ids", "datasets", "sites", "gt", "pheno"};
@@ -51,6 +52,7 @@ int bcms_lmdb_err(int rc, const char *what)
 
 
 MDB_env *bcms_store_env(bcms_store_t *st) { return st->env; }
+uint32_t bcms_store_format_major(const bcms_store_t *st) { return st->major; }
 MDB_dbi bcms_store_dbi(bcms_store_t *st, int which) { return st->dbi[which]; }
 const char *bcms_store_path(const bcms_store_t *st) { return st->path; }
 
@@ -319,6 +321,7 @@ static int store_init_meta(bcms_store_t *st, MDB_txn *txn)
     int rc;
     be32_put(v, BCMS_FORMAT_MAJOR);
     be32_put(v + 4, BCMS_FORMAT_MINOR);
+    st->major = BCMS_FORMAT_MAJOR;
     if ((rc = meta_put(st, txn, "magic", STORE_MAGIC, strlen(STORE_MAGIC)))) return rc;
     if ((rc = meta_put(st, txn, "format", v, 8))) return rc;
     snprintf(buf, sizeof buf, "bcms %s", BCMS_VERSION);
@@ -340,13 +343,15 @@ static int store_check_meta(bcms_store_t *st, MDB_txn *txn)
         return bcms_err(BCMS_ECORRUPT, "%s: format version record is missing or damaged", st->path);
     major = be32_get(val.mv_data);
     minor = be32_get((uint8_t *)val.mv_data + 4);
-    if (major < BCMS_FORMAT_MAJOR)
+    if (major < BCMS_FORMAT_OLDEST)
         return bcms_err(BCMS_EVERSION, "%s has store format %u.%u: it was made by an older bcms; this bcms %s reads "
-                        "format %d.x only: re-import the VCF/BCF files into a new store (or use the older bcms)",
-                        st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_MAJOR);
-    if (major != BCMS_FORMAT_MAJOR)
-        return bcms_err(BCMS_EVERSION, "%s has store format %u.%u; this bcms %s reads format %d.x only: "
-                        "use a matching bcms version", st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_MAJOR);
+                        "formats %d.x to %d.x: re-import the VCF/BCF files into a new store (or use the older bcms)",
+                        st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_OLDEST, BCMS_FORMAT_MAJOR);
+    if (major > BCMS_FORMAT_MAJOR)
+        return bcms_err(BCMS_EVERSION, "%s has store format %u.%u; this bcms %s reads formats %d.x to %d.x: "
+                        "use a matching bcms version", st->path, major, minor, BCMS_VERSION, BCMS_FORMAT_OLDEST,
+                        BCMS_FORMAT_MAJOR);
+    st->major = major;
     return 0;
 }
 

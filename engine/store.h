@@ -11,8 +11,9 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-#define BCMS_FORMAT_MAJOR 2
-#define BCMS_FORMAT_MINOR 2 /* 2.1: the optional grm table; 2.2: its variant records (NAME,variants) */
+#define BCMS_FORMAT_MAJOR 3 /* new stores; 3.0: frames may be Zstandard (codec 2) */
+#define BCMS_FORMAT_MINOR 0
+#define BCMS_FORMAT_OLDEST 2 /* the oldest major read: 2.x (DEFLATE frames only; 2.1 the grm table, 2.2 its variant records) */
 
 enum {
     BCMS_STORE_RDONLY = 1,  /* open read-only */
@@ -33,6 +34,10 @@ void bcms_store_close(bcms_store_t *st);
 void bcms_store_default_nolock(int on);
 
 const char *bcms_store_path(const bcms_store_t *st);
+
+/* The store's format major (2 or 3): an import into a 2.x store writes DEFLATE frames, so that every
+ * bcms of that major still reads it. */
+uint32_t bcms_store_format_major(const bcms_store_t *st);
 
 /* The named databases (see FORMAT.md). */
 enum bcms_dbi { DBI_META, DBI_SAMPLES, DBI_SAMPLE_IDS, DBI_DATASETS, DBI_SITES, DBI_GT, DBI_PHENO, DBI_N };

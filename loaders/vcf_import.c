@@ -41,14 +41,16 @@ void bcms_import_opts_init(bcms_import_opts_t *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = 1;
-    o->level = 4;
     o->block_bytes = 1u << 20;
 }
 
 int bcms_import_opts_check(const bcms_import_opts_t *o)
 {
     if (o->threads < 1 || o->threads > 1024) return bcms_err(BCMS_EINVAL, "--threads must be between 1 and 1024");
-    if (o->level < 1 || o->level > 12) return bcms_err(BCMS_EINVAL, "compression level must be 1..12");
+    if (o->codec && o->codec != BCMS_CODEC_DEFLATE && o->codec != BCMS_CODEC_ZSTD)
+        return bcms_err(BCMS_EINVAL, "--codec must be deflate or zstd");
+    if (o->level < 0 || (o->level && o->codec && !bcms_codec_level_ok(o->codec, o->level)) || o->level > 19)
+        return bcms_err(BCMS_EINVAL, "--level must be 1..12 for DEFLATE, 1..19 for Zstandard");
     if (o->block_bytes < 4096) return bcms_err(BCMS_EINVAL, "block size too small");
     if (!(o->memory_mb >= 0) || o->memory_mb > 1e9) return bcms_err(BCMS_EINVAL, "--memory needs a size in MB (> 0)");
     return 0;
@@ -223,7 +225,7 @@ static int workers_init(imp_t *im)
     for (int t = 0; t < im->nthreads; t++) {
         worker_t *w = &im->workers[t];
         if (!(w->rec = bcf_init()) || bcms_rowbuf_init(&w->rb, im->nsamp, 0) ||
-            !(w->codec = bcms_codec_new(im->o->level)))
+            !(w->codec = bcms_codec_new_writer(im->codec, im->level)))
             return BCMS_ENOMEM;
     }
     return (im->brec = bcf_init()) ? 0 : BCMS_ENOMEM;
@@ -570,6 +572,23 @@ static void fill_stats(const imp_t *im, bcms_import_stats_t *stats)
     stats->seconds = now_sec() - im->t0;
 }
 
+/* The blocks' codec and level: Zstandard in a format 3 store, DEFLATE in a 2.x one (its readers know
+ * no other), unless --codec says; a Zstandard block in a 2.x store is refused, not written. */
+static int import_codec(imp_t *im)
+{
+    const int z = bcms_store_format_major(im->st) >= 3;
+    im->codec = im->o->codec ? im->o->codec : z ? BCMS_CODEC_ZSTD : BCMS_CODEC_DEFLATE;
+    if (im->codec == BCMS_CODEC_ZSTD && !z)
+        return bcms_err(BCMS_EINVAL, "%s has store format %u.x, whose readers know only DEFLATE blocks: --codec zstd "
+                        "needs a store made by this bcms (format %d); import into a new store, or leave --codec out "
+                        "(DEFLATE)", bcms_store_path(im->st), bcms_store_format_major(im->st), BCMS_FORMAT_MAJOR);
+    im->level = im->o->level ? im->o->level : im->codec == BCMS_CODEC_ZSTD ? 3 : 4;
+    if (!bcms_codec_level_ok(im->codec, im->level))
+        return bcms_err(BCMS_EINVAL, "--level %d is not a %s level (DEFLATE 1..12, Zstandard 1..19)", im->level,
+                        im->codec == BCMS_CODEC_ZSTD ? "Zstandard" : "DEFLATE");
+    return 0;
+}
+
 int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bcms_import_opts_t *o,
                 bcms_import_stats_t *stats)
 {
@@ -587,6 +606,7 @@ int bcms_import(bcms_store_t *st, const char *const *paths, int npaths, const bc
     im.t0 = im.t_prog = now_sec();
     if ((rc = bcms_import_opts_check(o))) return rc;
     if (npaths < 1) return bcms_err(BCMS_EINVAL, "no input file given");
+    if ((rc = import_codec(&im))) return rc;
     if (!(im.in = calloc(npaths, sizeof *im.in)) || vcf_ctgmap_init(&im.ctg)) goto nomem;
     if ((rc = vcf_imp_open_inputs(&im, paths))) goto fail;
     for (int f = 0; f < npaths; f++) im.prog.bytes_total += im.in[f].size;

@@ -31,7 +31,10 @@ typedef struct {
     const char *command;        /* command line, for provenance */
     int same_samples;           /* IIDs already in another dataset are the same people */
     const char *iid_prefix;     /* prefix every IID of the input with this (NULL: none) */
-    int level;                  /* DEFLATE level of blocks (1..12) */
+    int codec;                  /* BCMS_CODEC_* of the blocks; 0: the store's (Zstandard in a format 3
+                                 * store, DEFLATE in a 2.x one, which only DEFLATE readers know) */
+    int level;                  /* compression level (DEFLATE 1..12, Zstandard 1..19); 0: the codec's
+                                 * default (4, 3) */
     uint32_t block_bytes;       /* target raw genotype bytes per block (2-bit dense) */
     double memory_mb;           /* cap of the workspace: the batches of input in flight and the frames of
                                  * a commit (plink2 --memory); 0: a block's input per thread per batch and

@@ -68,6 +68,7 @@ typedef struct {
     batch_t batch[2];
     uint64_t job_max, batch_cap; /* the largest job's input bytes so far; --memory's cap of a batch (0: none) */
     uint32_t njobs, nsamp, per_block, mblocks;
+    int codec, level;            /* the blocks' codec and level (import_codec) */
     int nthreads, fast_ds;       /* fast_ds: -1 no text fast path (BCF), else BCMS_FAST_* flags */
     kstring_t line;              /* a pending text line (read, not yet in a job); scratch for plain text */
     size_t line_len;             /* length of the text line last read */

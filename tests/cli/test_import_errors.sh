@@ -47,10 +47,10 @@ python3 - crc.bcms/data.mdb <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
 # LMDB keeps older copies of pages: damage every genotype frame so the live one is hit
-i = b.find(b'BCMF\x02\x01'); n = 0
-while i >= 0:
-    b[i + 17] ^= 0x40; n += 1
-    i = b.find(b'BCMF\x02\x01', i + 1)
+import re
+n = 0
+for m in re.finditer(rb'BCMF\x02[\x01\x02]', bytes(b)):  # DEFLATE or Zstandard frames
+    b[m.start() + 17 + 8 * (b[m.start() + 5] == 2)] ^= 0x40; n += 1  # past a Zstandard frame's header
 assert n > 0
 open(p, 'wb').write(b)
 PY
@@ -62,11 +62,10 @@ set_format() { # store major
     python3 - "$1/data.mdb" "$2" <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
-key = b'format\x00\x00\x00\x02\x00\x00\x00'  # major 2, any minor below 256
-i = b.find(key); n = 0
-while i >= 0:
-    b[i + 9] = int(sys.argv[2]); n += 1
-    i = b.find(key, i + 1)
+import re
+n = 0
+for m in re.finditer(rb'format\x00\x00\x00[\x02\x03]\x00\x00\x00', bytes(b)):  # major 2 or 3, any minor below 256
+    b[m.start() + 9] = int(sys.argv[2]); n += 1
 assert n > 0
 open(p, 'wb').write(b)
 PY

@@ -46,9 +46,10 @@ cp -r c.bcms dmg.bcms
 python3 - dmg.bcms/data.mdb <<'PY'
 import sys
 p = sys.argv[1]; d = bytearray(open(p, "rb").read())
-# the last frame of each kind: its DEFLATE bytes changed, so its CRC check fails
-for kind in (b"BCMF\x01\x01", b"BCMF\x02\x01"):
-    i = d.rfind(kind)
+# the last frame of each kind: its compressed bytes changed, so it fails to decompress or its CRC check
+import re
+for kind in (rb"BCMF\x01[\x01\x02]", rb"BCMF\x02[\x01\x02]"):
+    i = [m.start() for m in re.finditer(kind, bytes(d))][-1]
     d[i + 40] ^= 0xff
 open(p, "wb").write(d)
 PY

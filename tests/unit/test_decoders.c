@@ -53,6 +53,51 @@ int main(void)
     CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == 0 && raw.l == sizeof text &&
           !memcmp(raw.s, text, sizeof text), "round trip");
 
+    /* Zstandard frames: a round trip of a compressible and an incompressible block at the default and
+     * the highest level, read by a DEFLATE codec too (a reader's); the stated length one more or one
+     * less, a zstd frame cut or with a byte past its end, a codec byte of 3, and a frame of the other
+     * kind are damage */
+    size_t big_n = 300000;
+    char *big = malloc(big_n);
+    uint32_t x = 1;
+    for (size_t i = 0; i < big_n; i++) x = x * 1103515245u + 12345u, big[i] = (char)(i < big_n / 2 ? "ACGT"[x >> 30] : x >> 24);
+    for (int lv = 0; lv < 2; lv++) {
+        bcms_codec_t *z = bcms_codec_new_writer(BCMS_CODEC_ZSTD, lv ? 19 : 3);
+        CHECK(z != NULL, "zstd codec");
+        if (!z) break;
+        CHECK(bcms_frame_pack(z, BCMS_FRAME_GT, big, big_n, &frame) == 0 && frame.s[5] == BCMS_CODEC_ZSTD, "zstd pack");
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == 0 && raw.l == big_n &&
+                  !memcmp(raw.s, big, big_n),
+              "zstd round trip, read by a DEFLATE writer");
+        CHECK(bcms_frame_unpack(z, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == 0 && raw.l == big_n, "zstd by zstd");
+        for (int d = -1; d <= 1; d += 2) {
+            be32_put((uint8_t *)frame.s + 8, (uint32_t)(big_n + d));
+            CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == BCMS_ECORRUPT &&
+                      strstr(bcms_err_detail(), "(length)"),
+                  bcms_err_detail());
+        }
+        be32_put((uint8_t *)frame.s + 8, (uint32_t)big_n);
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l - 1, &raw, "test") == BCMS_ECORRUPT, "cut");
+        kputc(0, &frame);
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == BCMS_ECORRUPT, "a byte past");
+        frame.l--;
+        frame.s[frame.l / 2] ^= 0x21;
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == BCMS_ECORRUPT &&
+                  strstr(bcms_err_detail(), "damaged"),
+              "a changed byte");
+        frame.s[frame.l / 2] ^= 0x21;
+        frame.s[5] = 3;
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == BCMS_ECORRUPT, "codec 3");
+        frame.s[5] = BCMS_CODEC_ZSTD;
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_SITES, frame.s, frame.l, &raw, "test") == BCMS_ECORRUPT, "kind");
+        CHECK(bcms_frame_unpack(codec, BCMS_FRAME_GT, frame.s, frame.l, &raw, "test") == 0, "restored");
+        bcms_codec_free(z);
+    }
+    CHECK(bcms_codec_new_writer(BCMS_CODEC_ZSTD, 20) == NULL && bcms_codec_new_writer(BCMS_CODEC_DEFLATE, 13) == NULL &&
+              bcms_codec_new_writer(3, 1) == NULL,
+          "levels and codecs out of range");
+    free(big);
+
     bcms_sites_free(&sites);
     bcms_gtblock_free(&g);
     free(raw.s);
