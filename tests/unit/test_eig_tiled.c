@@ -176,15 +176,24 @@ static void check_pairs(const char *what, int kind, int n, int k, const double *
 }
 
 /* st_eig_top: the k largest, descending, as dsyevd's last k. */
+/* The matrix of a top-k check (kind, n) in A, a work copy B, and dsyevd's eigenvalues of it in wr. */
+static void top_setup(int kind, int n, int k, double **A, double **B, double **wr)
+{
+    const size_t nn = (size_t)n * n;
+    double *R = malloc(nn * sizeof *R);
+    *A = malloc(nn * sizeof **A), *B = malloc(nn * sizeof **B), *wr = malloc(n * sizeof **wr);
+    if (!*A || !R || !*B || !*wr || k > 16) exit(2);
+    make(kind, n, *A);
+    memcpy(R, *A, nn * sizeof *R);
+    CHECK(ref_dsyevd(n, R, *wr) == 0);
+    free(R);
+}
+
 static void check_top(int kind, int n, int k)
 {
     const size_t nn = (size_t)n * n;
-    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), wr[1200];
-    double *vec[3], val[3][16];
-    if (!A || !R || !B || n > 1200 || k > 16) exit(2);
-    make(kind, n, A);
-    memcpy(R, A, nn * sizeof *R);
-    CHECK(ref_dsyevd(n, R, wr) == 0);
+    double *A, *B, *wr, *vec[3], val[3][16];
+    top_setup(kind, n, k, &A, &B, &wr);
     for (int t = 0; t < 3; t++) {
         if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
         memcpy(B, A, nn * sizeof *A);
@@ -192,7 +201,7 @@ static void check_top(int kind, int n, int k)
     }
     check_pairs("", kind, n, k, A, wr, val, vec, 20 * (n + 10) * DBL_EPSILON);
     for (int t = 0; t < 3; t++) free(vec[t]);
-    free(A), free(R), free(B);
+    free(A), free(B), free(wr);
 }
 
 /* st_eig_top_krylov against dsyevd; must 1: it has to converge (the GRMs, where pca uses it); -1: it
@@ -201,13 +210,9 @@ static void check_top(int kind, int n, int k)
 static void check_krylov(int kind, int n, int k, int must)
 {
     const size_t nn = (size_t)n * n;
-    double *A = malloc(nn * sizeof *A), *R = malloc(nn * sizeof *R), *B = malloc(nn * sizeof *B), *wr = malloc(n * sizeof *wr);
-    double *vec[3], val[3][16];
+    double *A, *B, *wr, *vec[3], val[3][16];
     int rc[3], steps = 0;
-    if (!A || !R || !B || !wr || k > 16) exit(2);
-    make(kind, n, A);
-    memcpy(R, A, nn * sizeof *R);
-    CHECK(ref_dsyevd(n, R, wr) == 0);
+    top_setup(kind, n, k, &A, &B, &wr);
     for (int t = 0; t < 3; t++) {
         if (!(vec[t] = malloc((size_t)n * k * sizeof *vec[t]))) exit(2);
         memcpy(B, A, nn * sizeof *A);
@@ -230,7 +235,7 @@ static void check_krylov(int kind, int n, int k, int must)
            steps);
     if (rc[0] == 0) check_pairs("krylov", kind, n, k, A, wr, val, vec, 1e-10);
     for (int t = 0; t < 3; t++) free(vec[t]);
-    free(A), free(R), free(B), free(wr);
+    free(A), free(B), free(wr);
 }
 
 static void log_stderr(int level, const char *msg, void *ud)
