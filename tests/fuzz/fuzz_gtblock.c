@@ -1,6 +1,6 @@
 /* fuzz_gtblock.c: the block codecs (engine/gtblock.c, codec.c, sites.c). Three parts per input:
  *   1. the bytes as a genotype block (nvar, nsamp from the first bytes), decoded with every option;
- *   2. the bytes as a frame (header, DEFLATE, CRC) and as a site block;
+ *   2. the bytes as a frame (header, DEFLATE or Zstandard, CRC) and as a site block;
  *   3. a round trip: rows built from the bytes (codes, phase, exceptions, dosages) are encoded and
  *      decoded; any difference aborts (an encoder/decoder mismatch is a silent wrong answer). */
 #include <math.h>
