@@ -99,7 +99,7 @@ int cmd_import(int argc, char **argv)
         case 'l': {
             char *end;
             const long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < 1 || v > 19)
+            if (end == optarg || *end || v < 1 || v > 99) /* each codec's range: bcms_import_opts_check */
                 return cli_usage_error("import", "bad --level '%s' (zstd 1..19, deflate 1..12)", optarg);
             o.level = (int)v;
             break;

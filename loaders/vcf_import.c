@@ -49,7 +49,8 @@ int bcms_import_opts_check(const bcms_import_opts_t *o)
     if (o->threads < 1 || o->threads > 1024) return bcms_err(BCMS_EINVAL, "--threads must be between 1 and 1024");
     if (o->codec && o->codec != BCMS_CODEC_DEFLATE && o->codec != BCMS_CODEC_ZSTD)
         return bcms_err(BCMS_EINVAL, "--codec must be deflate or zstd");
-    if (o->level < 0 || (o->level && o->codec && !bcms_codec_level_ok(o->codec, o->level)) || o->level > 19)
+    /* 0: the codec's default; else a level of the codec given, or of either when the store decides */
+    if (o->level < 0 || (o->level && !bcms_codec_level_ok(o->codec ? o->codec : BCMS_CODEC_ZSTD, o->level)))
         return bcms_err(BCMS_EINVAL, "--level must be 1..12 for DEFLATE, 1..19 for Zstandard");
     if (o->block_bytes < 4096) return bcms_err(BCMS_EINVAL, "block size too small");
     if (!(o->memory_mb >= 0) || o->memory_mb > 1e9) return bcms_err(BCMS_EINVAL, "--memory needs a size in MB (> 0)");
